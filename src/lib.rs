@@ -1,0 +1,11 @@
+//! drbook executes disaster-recovery runbooks against the Veeam Availability Orchestrator
+//! (VAO) v3 REST API.
+//!
+//! The code follows the pipeline: [`runbook`] (load and check) → [`template`] (render) →
+//! [`prepare`] (the two together) → [`exec`] (plan and execute, against [`vao`]) →
+//! [`report`]. [`cli`] wires it to the command line; [`sim`] is a VAO simulator for demos
+//! and tests.
+
+pub mod prepare;
+pub mod runbook;
+pub mod template;

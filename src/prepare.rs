@@ -1,0 +1,89 @@
+//! From a runbook file and the user's variables to a checked, rendered, typed runbook:
+//! read → parse → schema check → collect variables → render → schema check → build.
+//!
+//! This is what `drbook validate` runs, and the first half of `drbook run`.
+
+use crate::runbook::{self, Diagnostic, Node, Runbook, Source, SourceError};
+use crate::template::{self, VarInputs, Variables};
+
+/// A runbook ready to be planned and executed.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub source: Source,
+    pub variables: Variables,
+    /// The rendered document, as JSON (what was actually validated and built).
+    pub rendered: serde_json::Value,
+    pub runbook: Runbook,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PrepareError {
+    #[error(transparent)]
+    Read(#[from] SourceError),
+    #[error("{}", runbook::diagnostic::render_all(.0))]
+    Invalid(Vec<Diagnostic>),
+}
+
+impl PrepareError {
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        match self {
+            PrepareError::Invalid(d) => d,
+            PrepareError::Read(_) => &[],
+        }
+    }
+}
+
+/// Reads and prepares a runbook file.
+pub fn prepare_file(path: &std::path::Path, inputs: &VarInputs) -> Result<Prepared, PrepareError> {
+    let source = Source::read(path)?;
+    prepare(source, inputs)
+}
+
+/// Prepares a runbook from its text.
+pub fn prepare(source: Source, inputs: &VarInputs) -> Result<Prepared, PrepareError> {
+    let file = source.name.clone();
+    let with_source = |diagnostics: Vec<Diagnostic>| {
+        PrepareError::Invalid(
+            diagnostics
+                .into_iter()
+                .map(|d| {
+                    if d.file == file && d.source_line.is_none() {
+                        d.with_source(&source.text)
+                    } else {
+                        d
+                    }
+                })
+                .collect(),
+        )
+    };
+    let root = runbook::yaml::parse(&file, &source.text).map_err(|d| with_source(vec![d]))?;
+    let problems = runbook::schema::check(&file, &root);
+    if !problems.is_empty() {
+        return Err(with_source(problems));
+    }
+    let variables = Variables::collect(root.get("vars"), inputs).map_err(with_source)?;
+    let rendered = template::render(&file, &root, &variables).map_err(with_source)?;
+    let runbook = build_checked(&file, &rendered).map_err(with_source)?;
+    Ok(Prepared {
+        rendered: rendered.to_json(),
+        source,
+        variables,
+        runbook,
+    })
+}
+
+/// The checks that run on a rendered tree: the schema again (a variable may have filled a
+/// field with something invalid), the typed builder, then the cross-field rules.
+pub fn build_checked(file: &str, rendered: &Node) -> Result<Runbook, Vec<Diagnostic>> {
+    let problems = runbook::schema::check(file, rendered);
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let runbook = runbook::build::build(file, rendered)?;
+    let problems = runbook::build::check_semantics(file, rendered, &runbook);
+    if problems.is_empty() {
+        Ok(runbook)
+    } else {
+        Err(problems)
+    }
+}

@@ -1,0 +1,494 @@
+//! The typed builder: a rendered [`Node`] tree to a [`Runbook`].
+//!
+//! It judges the document on its own, without the schema, and a test holds the two to the
+//! same verdict on every example and fixture. Cross-field rules that a JSON Schema cannot
+//! express well (a restore point with an offset needs `server_time_zone`) come after the
+//! structural checks, in [`check_semantics`].
+
+use super::diagnostic::Diagnostic;
+use super::model::{
+    Action, DEFAULT_POLL_INTERVAL, DEFAULT_TIMEOUT, Failover, Runbook, StateOverrides, Step,
+};
+use super::node::{Node, Pos, Value};
+use super::schema::{did_you_mean, show_value};
+use super::values::{self, RestorePoint};
+use std::time::Duration;
+
+const TOP_KEYS: &[&str] = &[
+    "version",
+    "name",
+    "description",
+    "server",
+    "server_time_zone",
+    "vars",
+    "defaults",
+    "states",
+    "steps",
+];
+const DEFAULT_KEYS: &[&str] = &[
+    "execute_chained_plans",
+    "protect_storage_volumes",
+    "restore_point",
+    "wait_for_completion",
+    "timeout",
+    "poll_interval",
+];
+const STATE_KEYS: &[&str] = &["ready", "in_progress", "succeeded", "failed"];
+const STEP_KEYS: &[&str] = &["name", "failover", "wait"];
+const FAILOVER_KEYS: &[&str] = &[
+    "plan_id",
+    "execute_chained_plans",
+    "protect_storage_volumes",
+    "restore_point",
+    "wait_for_completion",
+    "timeout",
+];
+
+/// Builds the typed runbook from a rendered tree, reporting every problem found.
+pub fn build(file: &str, root: &Node) -> Result<Runbook, Vec<Diagnostic>> {
+    let mut b = Builder {
+        file,
+        diagnostics: Vec::new(),
+    };
+    let runbook = b.runbook(root);
+    match runbook {
+        Some(runbook) if b.diagnostics.is_empty() => Ok(runbook),
+        _ => {
+            let mut diagnostics = b.diagnostics;
+            diagnostics.sort_by_key(|d| (d.line, d.column));
+            diagnostics.dedup();
+            Err(diagnostics)
+        }
+    }
+}
+
+/// Rules that span fields; run on a runbook that [`build`] accepted.
+pub fn check_semantics(file: &str, root: &Node, runbook: &Runbook) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    if runbook.server_time_zone.is_some() {
+        return diagnostics;
+    }
+    for step in &runbook.steps {
+        if let Action::Failover(f) = &step.action
+            && let RestorePoint::Offset(_) = f.restore_point
+        {
+            let path = format!("steps[{}].failover.restore_point", step.number - 1);
+            let pos = root
+                .at_path(&[
+                    "steps".into(),
+                    (step.number - 1).to_string(),
+                    "failover".into(),
+                    "restore_point".into(),
+                ])
+                .or_else(|| root.at_path(&["defaults".into(), "restore_point".into()]))
+                .map_or(step.pos, |n| n.pos);
+            diagnostics.push(
+                Diagnostic::new(
+                    file,
+                    pos,
+                    path,
+                    "this restore point has a UTC offset, but the VAO server's time zone is unknown",
+                )
+                .with_hint(
+                    "VAO reads restore points in the server's local time: set `server_time_zone: +01:00` (the server's offset) at the top of the runbook, or write the time without an offset",
+                ),
+            );
+        }
+    }
+    diagnostics
+}
+
+struct Builder<'f> {
+    file: &'f str,
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// Defaults as written in the runbook (before built-in defaults are applied).
+#[derive(Default)]
+struct Defaults {
+    execute_chained_plans: Option<bool>,
+    protect_storage_volumes: Option<bool>,
+    restore_point: Option<RestorePoint>,
+    wait_for_completion: Option<bool>,
+    timeout: Option<Duration>,
+    poll_interval: Option<Duration>,
+}
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+impl Builder<'_> {
+    fn error(&mut self, pos: Pos, path: &str, message: impl Into<String>) {
+        self.diagnostics
+            .push(Diagnostic::new(self.file, pos, path, message));
+    }
+
+    fn expected(&mut self, node: &Node, path: &str, what: &str) {
+        let message = format!("expected {what}, got {}", show_value(node));
+        self.error(node.pos, path, message);
+    }
+
+    /// The entries of a mapping, after reporting unknown keys and missing required ones.
+    fn mapping<'n>(
+        &mut self,
+        node: &'n Node,
+        path: &str,
+        allowed: &[&str],
+        required: &[&str],
+    ) -> Option<&'n [(super::node::Key, Node)]> {
+        let Value::Map(entries) = &node.value else {
+            self.expected(node, path, "a mapping");
+            return None;
+        };
+        for (key, _) in entries {
+            if !allowed.contains(&key.name.as_str()) {
+                let hint = match did_you_mean(&key.name, allowed.iter().copied()) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => format!("expected one of: {}", allowed.join(", ")),
+                };
+                let d = Diagnostic::new(
+                    self.file,
+                    key.pos,
+                    join(path, &key.name),
+                    format!("unknown key `{}`", key.name),
+                )
+                .with_hint(hint);
+                self.diagnostics.push(d);
+            }
+        }
+        for name in required {
+            if !entries.iter().any(|(k, _)| k.name == *name) {
+                self.error(node.pos, path, format!("missing required key `{name}`"));
+            }
+        }
+        Some(entries)
+    }
+
+    fn string(&mut self, node: &Node, path: &str, non_empty: bool) -> Option<String> {
+        match &node.value {
+            Value::String(s) if non_empty && s.is_empty() => {
+                self.error(node.pos, path, "must not be empty");
+                None
+            }
+            Value::String(s) => Some(s.clone()),
+            _ => {
+                self.expected(node, path, "a string");
+                None
+            }
+        }
+    }
+
+    fn flag(&mut self, node: &Node, path: &str) -> Option<bool> {
+        match node.value {
+            Value::Bool(b) => Some(b),
+            _ => {
+                self.expected(node, path, "true, false or a template");
+                None
+            }
+        }
+    }
+
+    fn parsed<T>(
+        &mut self,
+        node: &Node,
+        path: &str,
+        what: &str,
+        parse: impl Fn(&str) -> Option<T>,
+    ) -> Option<T> {
+        let parsed = node.as_str().and_then(parse);
+        if parsed.is_none() {
+            self.expected(node, path, what);
+        }
+        parsed
+    }
+
+    fn duration(&mut self, node: &Node, path: &str, positive: bool) -> Option<Duration> {
+        if positive {
+            self.parsed(
+                node,
+                path,
+                "a duration greater than zero such as 30s, 5m or 2h, or a template",
+                values::parse_positive_duration,
+            )
+        } else {
+            self.parsed(
+                node,
+                path,
+                "a duration such as 30s, 5m or 1h30m, or a template",
+                values::parse_duration,
+            )
+        }
+    }
+
+    fn restore_point(&mut self, node: &Node, path: &str) -> Option<RestorePoint> {
+        self.parsed(
+            node,
+            path,
+            "latest, an ISO 8601 date-time such as 2026-11-25T22:00:00 (optionally with Z or an offset like +01:00), or a template",
+            values::parse_restore_point,
+        )
+    }
+
+    fn runbook(&mut self, root: &Node) -> Option<Runbook> {
+        let entries = self.mapping(root, "", TOP_KEYS, &["version", "name", "steps"])?;
+        let mut version = None;
+        let mut name = None;
+        let mut description = None;
+        let mut server = None;
+        let mut server_time_zone = None;
+        let mut defaults = Defaults::default();
+        let mut states = StateOverrides::default();
+        let mut steps_node = None;
+        for (key, value) in entries {
+            let path = key.name.as_str();
+            match path {
+                "version" => {
+                    if matches!(&value.value, Value::Number(n) if n.as_u64() == Some(1)) {
+                        version = Some(1);
+                    } else {
+                        let got = show_value(value);
+                        self.error(
+                            value.pos,
+                            path,
+                            format!(
+                                "unsupported runbook version {got}; this drbook reads version 1"
+                            ),
+                        );
+                    }
+                }
+                "name" => name = self.string(value, path, true),
+                "description" => description = self.string(value, path, false),
+                "server" => {
+                    server = self.parsed(
+                        value,
+                        path,
+                        "the VAO server's base URL (http:// or https://), or a template",
+                        |s| values::is_server_url(s).then(|| s.to_owned()),
+                    )
+                }
+                "server_time_zone" => {
+                    server_time_zone = self.parsed(
+                        value,
+                        path,
+                        "the VAO server's UTC offset such as +01:00 or Z",
+                        values::parse_time_zone,
+                    )
+                }
+                "vars" => self.vars(value),
+                "defaults" => defaults = self.defaults(value),
+                "states" => states = self.states(value),
+                "steps" => steps_node = Some(value),
+                _ => {}
+            }
+        }
+        let steps = match steps_node {
+            Some(node) => self.steps(node, &defaults),
+            None => Vec::new(),
+        };
+        Some(Runbook {
+            version: version?,
+            name: name?,
+            description,
+            server,
+            server_time_zone,
+            poll_interval: defaults.poll_interval.unwrap_or(DEFAULT_POLL_INTERVAL),
+            states,
+            steps,
+        })
+    }
+
+    fn vars(&mut self, node: &Node) {
+        let Value::Map(entries) = &node.value else {
+            self.expected(node, "vars", "a mapping");
+            return;
+        };
+        for (key, value) in entries {
+            let path = join("vars", &key.name);
+            if !crate::template::is_variable_name(&key.name) {
+                self.error(
+                    key.pos,
+                    "vars",
+                    "variable names are letters, digits and underscores, not starting with a digit",
+                );
+            }
+            if matches!(value.value, Value::Seq(_) | Value::Map(_)) {
+                self.expected(value, &path, "a string, boolean, number or null");
+            }
+        }
+    }
+
+    fn defaults(&mut self, node: &Node) -> Defaults {
+        let mut d = Defaults::default();
+        let Some(entries) = self.mapping(node, "defaults", DEFAULT_KEYS, &[]) else {
+            return d;
+        };
+        for (key, value) in entries {
+            let path = join("defaults", &key.name);
+            match key.name.as_str() {
+                "execute_chained_plans" => d.execute_chained_plans = self.flag(value, &path),
+                "protect_storage_volumes" => d.protect_storage_volumes = self.flag(value, &path),
+                "restore_point" => d.restore_point = self.restore_point(value, &path),
+                "wait_for_completion" => d.wait_for_completion = self.flag(value, &path),
+                "timeout" => d.timeout = self.duration(value, &path, true),
+                "poll_interval" => d.poll_interval = self.duration(value, &path, true),
+                _ => {}
+            }
+        }
+        d
+    }
+
+    fn states(&mut self, node: &Node) -> StateOverrides {
+        let mut s = StateOverrides::default();
+        let Some(entries) = self.mapping(node, "states", STATE_KEYS, &[]) else {
+            return s;
+        };
+        for (key, value) in entries {
+            let path = join("states", &key.name);
+            let list = self.state_list(value, &path);
+            match key.name.as_str() {
+                "ready" => s.ready = list,
+                "in_progress" => s.in_progress = list,
+                "succeeded" => s.succeeded = list,
+                "failed" => s.failed = list,
+                _ => {}
+            }
+        }
+        s
+    }
+
+    fn state_list(&mut self, node: &Node, path: &str) -> Option<Vec<String>> {
+        let Value::Seq(items) = &node.value else {
+            self.expected(node, path, "a non-empty list of VAO plan state names");
+            return None;
+        };
+        if items.is_empty() {
+            self.error(node.pos, path, "the list must not be empty");
+            return None;
+        }
+        let names: Vec<Option<String>> = items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| self.string(item, &format!("{path}[{i}]"), true))
+            .collect();
+        names.into_iter().collect()
+    }
+
+    fn steps(&mut self, node: &Node, defaults: &Defaults) -> Vec<Step> {
+        let Value::Seq(items) = &node.value else {
+            self.expected(node, "steps", "a list of steps");
+            return Vec::new();
+        };
+        if items.is_empty() {
+            self.error(node.pos, "steps", "a runbook needs at least one step");
+        }
+        items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, item)| self.step(item, i, defaults))
+            .collect()
+    }
+
+    fn step(&mut self, node: &Node, index: usize, defaults: &Defaults) -> Option<Step> {
+        let path = format!("steps[{index}]");
+        let entries = self.mapping(node, &path, STEP_KEYS, &[])?;
+        let mut name = None;
+        let mut actions = Vec::new();
+        for (key, value) in entries {
+            let field = join(&path, &key.name);
+            match key.name.as_str() {
+                "name" => name = self.string(value, &field, true),
+                "failover" => actions.push(self.failover(value, &field, defaults).map(Action::Failover)),
+                "wait" => actions.push(self.duration(value, &field, false).map(Action::Wait)),
+                _ => {}
+            }
+        }
+        let action = match actions.len() {
+            1 => actions.pop().flatten()?,
+            0 => {
+                self.error(node.pos, &path, "a step needs an action: `failover` or `wait`");
+                return None;
+            }
+            _ => {
+                self.error(
+                    node.pos,
+                    &path,
+                    "a step has exactly one action, but this one has both `failover` and `wait`",
+                );
+                return None;
+            }
+        };
+        let name = name.unwrap_or_else(|| match &action {
+            Action::Failover(f) => format!("Fail over plan {}", f.plan_id),
+            Action::Wait(d) => format!("Wait {}", values::format_duration(*d)),
+        });
+        Some(Step {
+            number: index + 1,
+            name,
+            pos: node.pos,
+            action,
+        })
+    }
+
+    fn failover(&mut self, node: &Node, path: &str, defaults: &Defaults) -> Option<Failover> {
+        let entries = self.mapping(node, path, FAILOVER_KEYS, &["plan_id"])?;
+        let mut plan_id = None;
+        let mut restore_point = defaults.restore_point;
+        let mut execute_chained_plans = defaults.execute_chained_plans;
+        let mut protect_storage_volumes = defaults.protect_storage_volumes;
+        let mut wait_for_completion = defaults.wait_for_completion;
+        let mut timeout = defaults.timeout;
+        let mut ok = true;
+        for (key, value) in entries {
+            let field = join(path, &key.name);
+            let parsed_ok = match key.name.as_str() {
+                "plan_id" => {
+                    plan_id = self.parsed(
+                        value,
+                        &field,
+                        "a plan UUID such as 6f1c2d9e-3b4a-4c5d-8e7f-0a1b2c3d4e5f, or a template",
+                        values::parse_plan_id,
+                    );
+                    plan_id.is_some()
+                }
+                "restore_point" => {
+                    restore_point = self.restore_point(value, &field);
+                    restore_point.is_some()
+                }
+                "execute_chained_plans" => {
+                    execute_chained_plans = self.flag(value, &field);
+                    execute_chained_plans.is_some()
+                }
+                "protect_storage_volumes" => {
+                    protect_storage_volumes = self.flag(value, &field);
+                    protect_storage_volumes.is_some()
+                }
+                "wait_for_completion" => {
+                    wait_for_completion = self.flag(value, &field);
+                    wait_for_completion.is_some()
+                }
+                "timeout" => {
+                    timeout = self.duration(value, &field, true);
+                    timeout.is_some()
+                }
+                _ => true,
+            };
+            ok &= parsed_ok;
+        }
+        if !ok {
+            return None;
+        }
+        Some(Failover {
+            plan_id: plan_id?,
+            restore_point: restore_point.unwrap_or(RestorePoint::Latest),
+            execute_chained_plans: execute_chained_plans.unwrap_or(false),
+            protect_storage_volumes: protect_storage_volumes.unwrap_or(false),
+            wait_for_completion: wait_for_completion.unwrap_or(true),
+            timeout: timeout.unwrap_or(DEFAULT_TIMEOUT),
+        })
+    }
+}

@@ -1,0 +1,21 @@
+//! Runbooks: the YAML format, its schema check and the typed model.
+//!
+//! Loading is a pipeline over one parsed tree: [`yaml::parse`] → [`schema::check`] →
+//! (templates are rendered by `crate::template`) → [`schema::check`] again → [`build::build`].
+//! Only [`source`] touches the file system; everything else works on strings, so it is
+//! testable without files.
+
+pub mod build;
+pub mod diagnostic;
+pub mod source;
+pub mod model;
+pub mod node;
+pub mod schema;
+pub mod values;
+pub mod yaml;
+
+pub use diagnostic::Diagnostic;
+pub use source::{Source, SourceError};
+pub use model::{Action, Failover, Runbook, StateOverrides, Step};
+pub use node::{Key, Node, Pos, Value};
+pub use values::RestorePoint;

@@ -1,0 +1,202 @@
+//! Renders handlebars templates in a parsed runbook's string values.
+//!
+//! Rendering happens after parsing, value by value, so a variable can never change the
+//! runbook's structure: whatever a value holds, it stays one scalar. Strict mode makes an
+//! undefined variable an error; nothing is HTML-escaped. A value that is one whole template
+//! (`"{{flag}}"`) takes the variable's own type, so a boolean variable fills a boolean field.
+
+use super::vars::{Variables, is_variable_name};
+use crate::runbook::schema::display_path;
+use crate::runbook::{Diagnostic, Key, Node, Value};
+use handlebars::{Handlebars, RenderErrorReason};
+
+/// Top-level keys whose values are never rendered: the variables themselves are data.
+const LITERAL_KEYS: &[&str] = &["vars"];
+
+/// A handlebars registry configured the way runbooks need it.
+pub fn registry() -> Handlebars<'static> {
+    let mut hb = Handlebars::new();
+    hb.set_strict_mode(true);
+    hb.register_escape_fn(handlebars::no_escape);
+    hb
+}
+
+/// Renders every templated string in `root`; reports every failure with its position.
+pub fn render(file: &str, root: &Node, vars: &Variables) -> Result<Node, Vec<Diagnostic>> {
+    let mut renderer = Renderer {
+        file,
+        hb: registry(),
+        vars,
+        context: vars.to_context(),
+        problems: Vec::new(),
+    };
+    let mut path = Vec::new();
+    let rendered = renderer.node(root, &mut path);
+    if renderer.problems.is_empty() {
+        Ok(rendered)
+    } else {
+        Err(renderer.problems)
+    }
+}
+
+struct Renderer<'a> {
+    file: &'a str,
+    hb: Handlebars<'static>,
+    vars: &'a Variables,
+    context: serde_json::Value,
+    problems: Vec<Diagnostic>,
+}
+
+/// The variable name of a value that is exactly one `{{name}}`, if it is.
+fn whole_template(text: &str) -> Option<&str> {
+    let inner = text.trim().strip_prefix("{{")?.strip_suffix("}}")?.trim();
+    is_variable_name(inner).then_some(inner)
+}
+
+impl Renderer<'_> {
+    fn node(&mut self, node: &Node, path: &mut Vec<String>) -> Node {
+        let value = match &node.value {
+            Value::String(text) if text.contains("{{") => self.string(node, text, path),
+            Value::Seq(items) => Value::Seq(
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, item)| {
+                        path.push(i.to_string());
+                        let rendered = self.node(item, path);
+                        path.pop();
+                        rendered
+                    })
+                    .collect(),
+            ),
+            Value::Map(entries) => Value::Map(
+                entries
+                    .iter()
+                    .map(|(key, value)| {
+                        if path.is_empty() && LITERAL_KEYS.contains(&key.name.as_str()) {
+                            return (key.clone(), value.clone());
+                        }
+                        path.push(key.name.clone());
+                        let rendered = self.node(value, path);
+                        path.pop();
+                        (Key::clone(key), rendered)
+                    })
+                    .collect(),
+            ),
+            other => other.clone(),
+        };
+        Node::new(value, node.pos)
+    }
+
+    fn string(&mut self, node: &Node, text: &str, path: &[String]) -> Value {
+        if let Some(name) = whole_template(text) {
+            return match self.vars.get(name) {
+                Some(var) => Node::from_json(&var.value, node.pos).value,
+                None => {
+                    self.undefined(node, path, name);
+                    Value::String(text.to_owned())
+                }
+            };
+        }
+        match self.hb.render_template(text, &self.context) {
+            Ok(rendered) => Value::String(rendered),
+            Err(error) => {
+                match error.reason() {
+                    RenderErrorReason::MissingVariable(Some(name)) => {
+                        self.undefined(node, path, name)
+                    }
+                    RenderErrorReason::TemplateError(t) => self.problem(
+                        node,
+                        path,
+                        format!("invalid template: {}", t.reason()),
+                        None,
+                    ),
+                    other => self.problem(node, path, format!("template error: {other}"), None),
+                }
+                Value::String(text.to_owned())
+            }
+        }
+    }
+
+    fn undefined(&mut self, node: &Node, path: &[String], name: &str) {
+        let mut known: Vec<&str> = self.vars.iter().map(|(k, _)| k.as_str()).collect();
+        known.sort_unstable();
+        let hint = match crate::runbook::schema::did_you_mean(name, known.iter().copied()) {
+            Some(s) => format!("did you mean `{s}`? Variables come from `vars:`, --vars-file, --var {name}=... or DRBOOK_VAR_{name}"),
+            None => format!(
+                "define it in the runbook's `vars:`, a --vars-file, --var {name}=... or DRBOOK_VAR_{name}"
+            ),
+        };
+        self.problem(
+            node,
+            path,
+            format!("undefined variable `{name}`"),
+            Some(hint),
+        );
+    }
+
+    fn problem(&mut self, node: &Node, path: &[String], message: String, hint: Option<String>) {
+        let mut d = Diagnostic::new(self.file, node.pos, display_path(path), message);
+        d.hint = hint;
+        self.problems.push(d);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runbook::yaml::parse;
+    use crate::template::vars::VarSource;
+    use serde_json::json;
+
+    fn vars(pairs: &[(&str, serde_json::Value)]) -> Variables {
+        let mut v = Variables::default();
+        for (k, val) in pairs {
+            v.insert(k, val.clone(), VarSource::Cli);
+        }
+        v
+    }
+
+    #[test]
+    fn whole_templates_keep_the_variable_type() {
+        let root = parse("rb", "a: '{{flag}}'\nb: 'x{{flag}}'\nc: '{{ id }}'\n").unwrap();
+        let out = render("rb", &root, &vars(&[("flag", json!(true)), ("id", json!("abc"))])).unwrap();
+        assert_eq!(out.get("a").unwrap().value, Value::Bool(true));
+        assert_eq!(out.get("b").unwrap().value, Value::String("xtrue".into()));
+        assert_eq!(out.get("c").unwrap().value, Value::String("abc".into()));
+    }
+
+    #[test]
+    fn values_cannot_change_structure_and_are_not_escaped() {
+        let root = parse("rb", "steps:\n  - name: '{{evil}}'\n").unwrap();
+        let evil = "x\n- failover:\n    plan_id: <&>\"";
+        let out = render("rb", &root, &vars(&[("evil", json!(evil))])).unwrap();
+        let name = out.at_path(&["steps".into(), "0".into(), "name".into()]).unwrap();
+        assert_eq!(name.value, Value::String(evil.into()));
+        let partial = parse("rb", "n: 'a {{evil}}'\n").unwrap();
+        let out = render("rb", &partial, &vars(&[("evil", json!("<&>"))])).unwrap();
+        assert_eq!(out.get("n").unwrap().value, Value::String("a <&>".into()));
+    }
+
+    #[test]
+    fn undefined_variables_are_named_with_their_position() {
+        let root = parse("rb", "steps:\n  - failover:\n      plan_id: '{{app_plan}}'\n  - name: 'x {{nope}} y'\n").unwrap();
+        let errs = render("rb", &root, &vars(&[("app_plans", json!("z"))])).unwrap_err();
+        assert_eq!(errs.len(), 2);
+        assert_eq!(errs[0].message, "undefined variable `app_plan`");
+        assert_eq!(errs[0].path, "steps[0].failover.plan_id");
+        assert_eq!((errs[0].line, errs[0].column), (3, 16));
+        assert!(errs[0].hint.as_deref().unwrap().contains("did you mean `app_plans`"));
+        assert_eq!(errs[1].message, "undefined variable `nope`");
+        assert_eq!(errs[1].path, "steps[1].name");
+    }
+
+    #[test]
+    fn vars_are_data_and_syntax_errors_are_reported() {
+        let root = parse("rb", "vars:\n  a: '{{b}}'\nx: '{{#if}}'\n").unwrap();
+        let errs = render("rb", &root, &Variables::default()).unwrap_err();
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert_eq!(errs[0].path, "x");
+        assert!(errs[0].message.contains("template"), "{}", errs[0].message);
+    }
+}
