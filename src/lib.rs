@@ -9,3 +9,4 @@
 pub mod prepare;
 pub mod runbook;
 pub mod template;
+pub mod vao;

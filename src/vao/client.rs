@@ -1,0 +1,468 @@
+//! The VAO v3 REST client: authentication, failover, plan state.
+//!
+//! One `reqwest::Client` (keep-alive) for the whole run. Access tokens are refreshed
+//! shortly before they expire and once on a 401, which the server sends before acting, so
+//! repeating the request after a 401 cannot run anything twice.
+
+use super::secret::{Credentials, Secret};
+use super::state::PlanStatus;
+use serde::Deserialize;
+use std::time::{Duration, Instant};
+use tokio::sync::Mutex;
+
+/// How to reach the server.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// Base URL, such as `https://vao.example.internal:9899`.
+    pub server: String,
+    /// The API prefix, `/api/v3` for VAO 3.
+    pub api_prefix: String,
+    /// The token endpoint, `/token` for VAO 3.
+    pub token_path: String,
+    /// Accept any TLS certificate (self-signed lab servers).
+    pub insecure: bool,
+    /// Extra trusted CA certificates, PEM.
+    pub ca_cert_pem: Option<Vec<u8>>,
+    pub connect_timeout: Duration,
+    pub request_timeout: Duration,
+}
+
+impl ClientOptions {
+    pub fn new(server: &str) -> ClientOptions {
+        ClientOptions {
+            server: server.trim_end_matches('/').to_owned(),
+            api_prefix: "/api/v3".to_owned(),
+            token_path: "/token".to_owned(),
+            insecure: false,
+            ca_cert_pem: None,
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(60),
+        }
+    }
+
+    /// The path of a plan action, such as `/api/v3/Plans/{id}/Failover`.
+    pub fn plan_path(&self, plan_id: &uuid::Uuid, action: &str) -> String {
+        format!("{}/Plans/{plan_id}/{action}", self.api_prefix)
+    }
+
+    pub fn runtime_details_path(&self, plan_id: &uuid::Uuid) -> String {
+        format!("{}/RuntimeDetails/Plans/{plan_id}", self.api_prefix)
+    }
+
+    pub fn plan_info_path(&self, plan_id: &uuid::Uuid) -> String {
+        format!("{}/Plans/{plan_id}", self.api_prefix)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum VaoError {
+    #[error("{method} {path} answered {status}: {message}")]
+    Http {
+        method: &'static str,
+        path: String,
+        status: u16,
+        message: String,
+    },
+    #[error("{method} {path} failed: {message}")]
+    Transport {
+        method: &'static str,
+        path: String,
+        message: String,
+    },
+    #[error("authentication failed: {0}")]
+    Auth(String),
+    #[error("{path}: unexpected answer: {message}")]
+    Decode { path: String, message: String },
+    #[error("invalid client setting: {0}")]
+    Setup(String),
+}
+
+impl VaoError {
+    /// The HTTP status, when the server answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            VaoError::Http { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+/// What the server answered to a state-changing call.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: u16,
+    pub body: String,
+    pub elapsed: Duration,
+}
+
+#[derive(Deserialize)]
+struct TokenAnswer {
+    access_token: String,
+    #[serde(default)]
+    refresh_token: Option<String>,
+    #[serde(default)]
+    expires_in: Option<u64>,
+}
+
+#[derive(Default)]
+struct Session {
+    access: Option<Secret>,
+    refresh: Option<Secret>,
+    expires_at: Option<Instant>,
+    /// Tokens drbook received during the run, so they can be scrubbed from output.
+    issued: Vec<String>,
+}
+
+pub struct VaoClient {
+    http: reqwest::Client,
+    options: ClientOptions,
+    credentials: Credentials,
+    session: Mutex<Session>,
+}
+
+/// Refresh this long before a token expires.
+const REFRESH_MARGIN: Duration = Duration::from_secs(60);
+
+/// Longest part of an answer body kept in messages and reports.
+const MAX_BODY_CHARS: usize = 2000;
+
+pub fn truncate(text: &str) -> String {
+    if text.chars().count() > MAX_BODY_CHARS {
+        let cut: String = text.chars().take(MAX_BODY_CHARS).collect();
+        format!("{cut}… (truncated)")
+    } else {
+        text.to_owned()
+    }
+}
+
+/// The readable part of an error answer: a JSON `message` (any case), an OAuth
+/// `error_description`, or the text itself.
+pub fn error_message(body: &str) -> String {
+    if let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(body) {
+        for name in ["message", "error_description", "error", "title", "detail"] {
+            if let Some(text) = map
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .and_then(|(_, v)| v.as_str())
+            {
+                return truncate(text);
+            }
+        }
+    }
+    let trimmed = body.trim();
+    if trimmed.is_empty() {
+        "(no message)".to_owned()
+    } else {
+        truncate(trimmed)
+    }
+}
+
+fn is_loopback(server: &str) -> bool {
+    reqwest::Url::parse(server)
+        .ok()
+        .and_then(|u| {
+            u.host().map(|h| match h {
+                url::Host::Domain(d) => d.eq_ignore_ascii_case("localhost"),
+                url::Host::Ipv4(ip) => ip.is_loopback(),
+                url::Host::Ipv6(ip) => ip.is_loopback(),
+            })
+        })
+        .unwrap_or(false)
+}
+
+impl VaoClient {
+    pub fn new(options: ClientOptions, credentials: Credentials) -> Result<VaoClient, VaoError> {
+        let mut builder = reqwest::Client::builder()
+            .user_agent(concat!("drbook/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(options.connect_timeout)
+            .timeout(options.request_timeout)
+            .danger_accept_invalid_certs(options.insecure)
+            .tcp_nodelay(true);
+        if is_loopback(&options.server) {
+            // A proxy must never see (or reroute) a loopback conversation.
+            builder = builder.no_proxy();
+        }
+        if let Some(pem) = &options.ca_cert_pem {
+            for cert in reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|e| VaoError::Setup(format!("--ca-cert: {e}")))?
+            {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        let http = builder
+            .build()
+            .map_err(|e| VaoError::Setup(e.to_string()))?;
+        Ok(VaoClient {
+            http,
+            options,
+            credentials,
+            session: Mutex::new(Session::default()),
+        })
+    }
+
+    pub fn options(&self) -> &ClientOptions {
+        &self.options
+    }
+
+    /// Every token the server issued so far (to scrub from reports).
+    pub async fn issued_tokens(&self) -> Vec<String> {
+        self.session.lock().await.issued.clone()
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.options.server)
+    }
+
+    /// Logs in (password grant) or installs the given token.
+    pub async fn authenticate(&self) -> Result<(), VaoError> {
+        let mut session = self.session.lock().await;
+        match &self.credentials {
+            Credentials::Token(token) => {
+                session.access = Some(token.clone());
+                Ok(())
+            }
+            Credentials::Password { .. } => self.password_grant(&mut session).await,
+        }
+    }
+
+    async fn password_grant(&self, session: &mut Session) -> Result<(), VaoError> {
+        let Credentials::Password { username, password } = &self.credentials else {
+            return Err(VaoError::Auth(
+                "the token from VAO_TOKEN was refused or expired, and no password is available to log in again".to_owned(),
+            ));
+        };
+        let form = [
+            ("grant_type", "password"),
+            ("username", username.as_str()),
+            ("password", password.expose()),
+        ];
+        self.token_request(session, &form).await
+    }
+
+    async fn token_request(&self, session: &mut Session, form: &[(&str, &str)]) -> Result<(), VaoError> {
+        let path = self.options.token_path.clone();
+        let grant = form.first().map_or("", |(_, g)| *g).to_owned();
+        tracing::debug!(%path, grant, "requesting a token");
+        let response = self
+            .http
+            .post(self.url(&path))
+            .header(reqwest::header::ACCEPT, "application/json")
+            .form(form)
+            .send()
+            .await
+            .map_err(|e| VaoError::Transport {
+                method: "POST",
+                path: path.clone(),
+                message: transport_message(&e),
+            })?;
+        let status = response.status();
+        let body = response.text().await.unwrap_or_default();
+        if !status.is_success() {
+            return Err(VaoError::Auth(format!(
+                "POST {path} ({grant} grant) answered {}: {}",
+                status.as_u16(),
+                error_message(&body)
+            )));
+        }
+        let answer: TokenAnswer = serde_json::from_str(&body).map_err(|e| VaoError::Decode {
+            path: path.clone(),
+            message: format!("not a token answer ({e})"),
+        })?;
+        session.issued.push(answer.access_token.clone());
+        session.access = Some(Secret::new(answer.access_token));
+        if let Some(refresh) = answer.refresh_token {
+            session.issued.push(refresh.clone());
+            session.refresh = Some(Secret::new(refresh));
+        }
+        session.expires_at = answer
+            .expires_in
+            .map(|secs| Instant::now() + Duration::from_secs(secs));
+        Ok(())
+    }
+
+    /// Gets a new access token: the refresh grant first, the password grant if that fails.
+    async fn renew(&self, session: &mut Session) -> Result<(), VaoError> {
+        if let Some(refresh) = session.refresh.clone() {
+            let form = [
+                ("grant_type", "refresh_token"),
+                ("refresh_token", refresh.expose()),
+            ];
+            match self.token_request(session, &form).await {
+                Ok(()) => return Ok(()),
+                Err(e) => tracing::warn!("token refresh failed, logging in again: {e}"),
+            }
+        }
+        self.password_grant(session).await
+    }
+
+    /// The current access token, renewed first if it is about to expire.
+    async fn token(&self) -> Result<Secret, VaoError> {
+        let mut session = self.session.lock().await;
+        let expiring = session
+            .expires_at
+            .is_some_and(|at| at.saturating_duration_since(Instant::now()) < REFRESH_MARGIN);
+        if session.access.is_none() || (expiring && !matches!(self.credentials, Credentials::Token(_))) {
+            self.renew(&mut session).await?;
+        }
+        session
+            .access
+            .clone()
+            .ok_or_else(|| VaoError::Auth("no access token".to_owned()))
+    }
+
+    async fn renew_after_401(&self, rejected: &Secret) -> Result<(), VaoError> {
+        let mut session = self.session.lock().await;
+        // Another task may have renewed it already.
+        if session.access.as_ref() != Some(rejected) {
+            return Ok(());
+        }
+        self.renew(&mut session).await
+    }
+
+    /// Sends one request with the bearer token; on a 401, renews the token and sends it once
+    /// more (a 401 means the server refused before acting).
+    async fn send(
+        &self,
+        method: &'static str,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<Answer, VaoError> {
+        let mut renewed = false;
+        loop {
+            let token = self.token().await?;
+            let started = Instant::now();
+            let mut request = match method {
+                "POST" => self.http.post(self.url(path)),
+                _ => self.http.get(self.url(path)),
+            }
+            .bearer_auth(token.expose())
+            .header(reqwest::header::ACCEPT, "application/json");
+            if let Some(body) = body {
+                request = request.json(body);
+            }
+            let response = request.send().await.map_err(|e| VaoError::Transport {
+                method,
+                path: path.to_owned(),
+                message: transport_message(&e),
+            })?;
+            let status = response.status().as_u16();
+            let text = response.text().await.map_err(|e| VaoError::Transport {
+                method,
+                path: path.to_owned(),
+                message: format!("reading the answer: {}", transport_message(&e)),
+            })?;
+            tracing::debug!(method, path, status, "answer");
+            if status == 401 && !renewed {
+                if let Credentials::Token(_) = self.credentials {
+                    return Err(VaoError::Auth(format!(
+                        "{method} {path} answered 401: the token from VAO_TOKEN was refused or has expired ({})",
+                        error_message(&text)
+                    )));
+                }
+                renewed = true;
+                self.renew_after_401(&token).await?;
+                continue;
+            }
+            return Ok(Answer {
+                status,
+                body: text,
+                elapsed: started.elapsed(),
+            });
+        }
+    }
+
+    /// `POST .../Plans/{id}/Failover`. Returns the answer whatever its status; the caller
+    /// decides what a non-2xx means.
+    pub async fn failover(
+        &self,
+        plan_id: &uuid::Uuid,
+        body: &serde_json::Value,
+    ) -> Result<Answer, VaoError> {
+        let path = self.options.plan_path(plan_id, "Failover");
+        self.send("POST", &path, Some(body)).await
+    }
+
+    /// The plan's current state: runtime details, or the plan itself when the server has
+    /// none (they are wiped by a VAO restart).
+    pub async fn plan_status(&self, plan_id: &uuid::Uuid) -> Result<PlanStatus, VaoError> {
+        let path = self.options.runtime_details_path(plan_id);
+        let answer = self.send("GET", &path, None).await?;
+        if (200..300).contains(&answer.status) {
+            if let Some(status) = parse_status(&answer.body, "runtime_details") {
+                return Ok(status);
+            }
+        } else if answer.status != 404 {
+            return Err(http_error("GET", &path, &answer));
+        }
+        let path = self.options.plan_info_path(plan_id);
+        let answer = self.send("GET", &path, None).await?;
+        if !(200..300).contains(&answer.status) {
+            return Err(http_error("GET", &path, &answer));
+        }
+        parse_status(&answer.body, "plan").ok_or_else(|| VaoError::Decode {
+            path,
+            message: format!("no plan state in {}", truncate(&answer.body)),
+        })
+    }
+}
+
+fn parse_status(body: &str, source: &str) -> Option<PlanStatus> {
+    let value: serde_json::Value = serde_json::from_str(body).ok()?;
+    PlanStatus::from_json(&value, source)
+}
+
+pub fn http_error(method: &'static str, path: &str, answer: &Answer) -> VaoError {
+    VaoError::Http {
+        method,
+        path: path.to_owned(),
+        status: answer.status,
+        message: error_message(&answer.body),
+    }
+}
+
+/// A transport error's chain of causes, without the URL (which reqwest repeats).
+fn transport_message(error: &reqwest::Error) -> String {
+    let mut parts = Vec::new();
+    if error.is_timeout() {
+        parts.push("timed out".to_owned());
+    } else if error.is_connect() {
+        parts.push("could not connect".to_owned());
+    }
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !parts.contains(&text) {
+            parts.push(text);
+        }
+        source = cause.source();
+    }
+    if parts.is_empty() {
+        parts.push(error.to_string());
+    }
+    parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_messages_are_extracted_tolerantly() {
+        assert_eq!(error_message(r#"{"Message":"Plan is busy"}"#), "Plan is busy");
+        assert_eq!(
+            error_message(r#"{"error":"invalid_grant","error_description":"bad password"}"#),
+            "bad password"
+        );
+        assert_eq!(error_message("  gateway timeout \n"), "gateway timeout");
+        assert_eq!(error_message(""), "(no message)");
+        assert!(error_message(&"x".repeat(5000)).ends_with("(truncated)"));
+    }
+
+    #[test]
+    fn loopback_detection() {
+        assert!(is_loopback("http://127.0.0.1:9899"));
+        assert!(is_loopback("http://localhost:1"));
+        assert!(is_loopback("http://[::1]:1"));
+        assert!(!is_loopback("https://vao.example.internal:9899"));
+    }
+}

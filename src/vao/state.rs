@@ -1,0 +1,261 @@
+//! Reading VAO plan states: is the plan ready, still running, done, and did it succeed?
+//!
+//! The exact strings of VAO's `state` field are not documented, so names are compared
+//! ignoring case and separators (`Undo Failover`, `UndoFailover` and `UNDO_FAILOVER` are
+//! one state), and a runbook may replace each set. While a plan runs, VAO shows the
+//! process name as its state too, so `state` alone is ambiguous: a plan is *done* only when
+//! `state` equals `lastStableState` and is not an in-progress state.
+
+use crate::runbook::StateOverrides;
+use serde::{Deserialize, Serialize};
+
+/// Folds a state name for comparison: lower case, letters and digits only.
+pub fn fold(name: &str) -> String {
+    name.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// The sets of state names drbook recognises (folded).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateSets {
+    /// States in which a plan accepts a failover.
+    pub ready: Vec<String>,
+    /// States that mean something is running.
+    pub in_progress: Vec<String>,
+    /// Stable states that mean the failover succeeded.
+    pub succeeded: Vec<String>,
+    /// Stable states that mean the plan stopped without succeeding.
+    pub failed: Vec<String>,
+}
+
+fn folded(names: &[&str]) -> Vec<String> {
+    names.iter().map(|n| fold(n)).collect()
+}
+
+impl Default for StateSets {
+    fn default() -> StateSets {
+        StateSets {
+            ready: folded(&["Verified", "Not Verified", "Needs Verified", "Ready"]),
+            in_progress: folded(&[
+                "Failover in progress",
+                "Executing",
+                "Undo Failover in progress",
+                "Failback in progress",
+                "Undo Failback in progress",
+                "Commit Failback in progress",
+                "Permanent Failover in progress",
+                "Editing",
+                "Saving",
+                "Resetting",
+                "Checking",
+                "Halting",
+                "Test Pending",
+                "Testing",
+                "Running",
+                "In progress",
+            ]),
+            succeeded: folded(&["Failover"]),
+            failed: folded(&["Halted", "Testing Halted", "Failed", "Error"]),
+        }
+    }
+}
+
+impl StateSets {
+    /// The built-in sets with a runbook's overrides applied.
+    pub fn with_overrides(overrides: &StateOverrides) -> StateSets {
+        let mut sets = StateSets::default();
+        let apply = |target: &mut Vec<String>, names: &Option<Vec<String>>| {
+            if let Some(names) = names {
+                *target = names.iter().map(|n| fold(n)).collect();
+            }
+        };
+        apply(&mut sets.ready, &overrides.ready);
+        apply(&mut sets.in_progress, &overrides.in_progress);
+        apply(&mut sets.succeeded, &overrides.succeeded);
+        apply(&mut sets.failed, &overrides.failed);
+        sets
+    }
+
+    fn is_in_progress(&self, state: &str) -> bool {
+        // "<anything> in progress" is running whatever the set says: VAO names every
+        // active phase that way.
+        self.in_progress.iter().any(|s| s == state) || state.ends_with("inprogress")
+    }
+
+    /// Classifies one observation of a plan after a failover was requested.
+    pub fn classify(&self, status: &PlanStatus) -> Phase {
+        let state = fold(&status.state);
+        let stable = status.last_stable_state.as_deref().map(fold);
+        let result = status.result_name.as_deref().map(fold).unwrap_or_default();
+        if self.is_in_progress(&state) || result == "running" || result == "inprogress" {
+            return Phase::Running;
+        }
+        // A known stable state may differ from lastStableState only while that phase runs.
+        if let Some(stable) = &stable
+            && *stable != state
+        {
+            return Phase::Running;
+        }
+        if self.failed.iter().any(|s| *s == state) {
+            return Phase::Failed;
+        }
+        // "Complete, no errors, no warnings" mentions errors without reporting any.
+        let reports = |word: &str| result.contains(word) && !result.contains(&format!("no{word}"));
+        if self.succeeded.iter().any(|s| *s == state) {
+            if reports("error") || reports("fail") || reports("halt") {
+                return Phase::Failed;
+            }
+            if reports("warning") {
+                return Phase::SucceededWithWarnings;
+            }
+            return Phase::Succeeded;
+        }
+        if self.ready.iter().any(|s| *s == state) {
+            return Phase::NotStarted;
+        }
+        Phase::Unexpected
+    }
+}
+
+/// What an observation says about a failover drbook asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// Still in a ready state: the server has not picked the request up yet.
+    NotStarted,
+    Running,
+    Succeeded,
+    SucceededWithWarnings,
+    /// Halted, or finished with errors.
+    Failed,
+    /// A stable state that is neither the goal nor a ready state.
+    Unexpected,
+}
+
+impl Phase {
+    pub fn is_final(self) -> bool {
+        !matches!(self, Phase::NotStarted | Phase::Running)
+    }
+}
+
+/// A plan's state as read from runtime details or the plan itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct PlanStatus {
+    pub state: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_stable_state: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_progress: Option<i64>,
+    /// Which endpoint answered: `runtime_details` or `plan`.
+    pub source: String,
+}
+
+impl PlanStatus {
+    /// Reads the fields drbook uses from a JSON object, matching keys case-insensitively
+    /// like VAO's .NET server does.
+    pub fn from_json(value: &serde_json::Value, source: &str) -> Option<PlanStatus> {
+        let object = value.as_object()?;
+        let field = |name: &str| {
+            object
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v)
+        };
+        let text = |name: &str| match field(name)? {
+            serde_json::Value::String(s) => Some(s.clone()),
+            serde_json::Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        };
+        Some(PlanStatus {
+            state: text("state").or_else(|| text("stateName"))?,
+            state_name: text("stateName"),
+            last_stable_state: text("lastStableState").or_else(|| text("lastStableStateName")),
+            result_name: text("resultName"),
+            total_progress: field("totalProgress").and_then(|v| {
+                v.as_i64()
+                    .or_else(|| v.as_f64().map(|f| f as i64))
+                    .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+            }),
+            source: source.to_owned(),
+        })
+    }
+
+    /// `Failover (Complete, no errors, no warnings) 100%` for people.
+    pub fn summary(&self) -> String {
+        let mut s = self.state_name.clone().unwrap_or_else(|| self.state.clone());
+        if let Some(result) = &self.result_name {
+            s.push_str(&format!(" ({result})"));
+        }
+        if let Some(p) = self.total_progress {
+            s.push_str(&format!(" {p}%"));
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn status(state: &str, stable: &str, result: &str, progress: i64) -> PlanStatus {
+        PlanStatus::from_json(
+            &json!({"State": state, "lastStableState": stable, "RESULTNAME": result, "totalProgress": progress}),
+            "runtime_details",
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn the_project_convention_is_read_correctly() {
+        let sets = StateSets::default();
+        let c = |s: &PlanStatus| sets.classify(s);
+        assert_eq!(c(&status("Verified", "Verified", "Ready", 0)), Phase::NotStarted);
+        assert_eq!(c(&status("NotVerified", "NotVerified", "Ready", 0)), Phase::NotStarted);
+        assert_eq!(c(&status("FailoverInProgress", "Verified", "Running", 40)), Phase::Running);
+        assert_eq!(
+            c(&status("Failover", "Failover", "Complete, no errors, no warnings", 100)),
+            Phase::Succeeded
+        );
+        assert_eq!(
+            c(&status("Failover", "Failover", "Complete with warnings", 100)),
+            Phase::SucceededWithWarnings
+        );
+        assert_eq!(c(&status("Failover", "Failover", "Complete with errors", 100)), Phase::Failed);
+        assert_eq!(c(&status("Halted", "Halted", "Halted with errors", 50)), Phase::Failed);
+        assert_eq!(c(&status("UndoFailover", "UndoFailover", "Complete", 100)), Phase::Unexpected);
+    }
+
+    #[test]
+    fn vao_shows_the_process_name_while_it_runs() {
+        // Active FAILOVER looks like the stable FAILOVER state; lastStableState tells them apart.
+        let sets = StateSets::default();
+        assert_eq!(sets.classify(&status("FAILOVER", "VERIFIED", "", 30)), Phase::Running);
+        assert_eq!(sets.classify(&status("Undo Failover", "UNDO_FAILOVER", "Success", 100)), Phase::Unexpected);
+        assert_eq!(sets.classify(&status("FAILOVER", "Failover", "Success", 100)), Phase::Succeeded);
+    }
+
+    #[test]
+    fn overrides_replace_sets() {
+        let sets = StateSets::with_overrides(&StateOverrides {
+            succeeded: Some(vec!["Failed Over".into()]),
+            ..Default::default()
+        });
+        assert_eq!(sets.classify(&status("failed-over", "FailedOver", "ok", 100)), Phase::Succeeded);
+        assert_eq!(sets.classify(&status("Failover", "Failover", "ok", 100)), Phase::Unexpected);
+    }
+
+    #[test]
+    fn missing_fields_are_tolerated() {
+        let s = PlanStatus::from_json(&json!({"stateName": "Failover"}), "plan").unwrap();
+        assert_eq!(StateSets::default().classify(&s), Phase::Succeeded);
+        assert!(PlanStatus::from_json(&json!({"name": "x"}), "plan").is_none());
+        assert!(PlanStatus::from_json(&json!([1]), "plan").is_none());
+    }
+}
