@@ -6,7 +6,11 @@
 //! [`report`]. [`cli`] wires it to the command line; [`sim`] is a VAO simulator for demos
 //! and tests.
 
+pub mod cli;
+pub mod exec;
 pub mod prepare;
+pub mod report;
 pub mod runbook;
+pub mod sim;
 pub mod template;
 pub mod vao;

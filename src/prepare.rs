@@ -56,7 +56,7 @@ pub fn prepare(source: Source, inputs: &VarInputs) -> Result<Prepared, PrepareEr
                 .collect(),
         )
     };
-    let root = runbook::yaml::parse(&file, &source.text).map_err(|d| with_source(vec![d]))?;
+    let root = runbook::yaml::parse(&file, &source.text).map_err(|d| with_source(vec![*d]))?;
     let problems = runbook::schema::check(&file, &root);
     if !problems.is_empty() {
         return Err(with_source(problems));

@@ -402,7 +402,9 @@ impl Builder<'_> {
             let field = join(&path, &key.name);
             match key.name.as_str() {
                 "name" => name = self.string(value, &field, true),
-                "failover" => actions.push(self.failover(value, &field, defaults).map(Action::Failover)),
+                "failover" => {
+                    actions.push(self.failover(value, &field, defaults).map(Action::Failover))
+                }
                 "wait" => actions.push(self.duration(value, &field, false).map(Action::Wait)),
                 _ => {}
             }
@@ -410,7 +412,11 @@ impl Builder<'_> {
         let action = match actions.len() {
             1 => actions.pop().flatten()?,
             0 => {
-                self.error(node.pos, &path, "a step needs an action: `failover` or `wait`");
+                self.error(
+                    node.pos,
+                    &path,
+                    "a step needs an action: `failover` or `wait`",
+                );
                 return None;
             }
             _ => {

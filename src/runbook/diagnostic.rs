@@ -143,7 +143,10 @@ mod tests {
         let source = "version: 1\nsteps:\n  - wait: soon # later\n";
         let d = Diagnostic::new(
             "rb.yaml",
-            Pos { line: 3, column: 11 },
+            Pos {
+                line: 3,
+                column: 11,
+            },
             "steps[0].wait",
             "expected a duration",
         )

@@ -7,15 +7,15 @@
 
 pub mod build;
 pub mod diagnostic;
-pub mod source;
 pub mod model;
 pub mod node;
 pub mod schema;
+pub mod source;
 pub mod values;
 pub mod yaml;
 
 pub use diagnostic::Diagnostic;
-pub use source::{Source, SourceError};
 pub use model::{Action, Failover, Runbook, StateOverrides, Step};
 pub use node::{Key, Node, Pos, Value};
+pub use source::{Source, SourceError};
 pub use values::RestorePoint;

@@ -26,7 +26,9 @@ fn validator() -> &'static Validator {
     VALIDATOR.get_or_init(|| {
         jsonschema::options()
             .should_validate_formats(true)
-            .with_format("drbook-date-time", |s| values::parse_restore_point(s).is_some())
+            .with_format("drbook-date-time", |s| {
+                values::parse_restore_point(s).is_some()
+            })
             .with_format("drbook-server-url", values::is_server_url)
             .with_format("drbook-duration", |s| values::parse_duration(s).is_some())
             .with_format("drbook-positive-duration", |s| {
@@ -82,9 +84,7 @@ fn failing_subschema(error: &ValidationError) -> Option<&'static serde_json::Val
 }
 
 fn describe(error: &ValidationError) -> Option<&'static str> {
-    failing_subschema(error)?
-        .get("description")?
-        .as_str()
+    failing_subschema(error)?.get("description")?.as_str()
 }
 
 /// A short rendering of the value a user wrote.
@@ -143,9 +143,7 @@ fn to_diagnostics(file: &str, root: &Node, error: &ValidationError) -> Vec<Diagn
             unexpected
                 .iter()
                 .map(|key| {
-                    let key_pos = node
-                        .and_then(|n| n.entry(key))
-                        .map_or(pos, |(k, _)| k.pos);
+                    let key_pos = node.and_then(|n| n.entry(key)).map_or(pos, |(k, _)| k.pos);
                     let mut key_path = segments.clone();
                     key_path.push(key.clone());
                     let mut d = Diagnostic::new(
@@ -166,7 +164,8 @@ fn to_diagnostics(file: &str, root: &Node, error: &ValidationError) -> Vec<Diagn
             let name = property.as_str().unwrap_or_default();
             at(format!("missing required key `{name}`"))
         }
-        ValidationErrorKind::OneOfNotValid { .. } | ValidationErrorKind::OneOfMultipleValid { .. }
+        ValidationErrorKind::OneOfNotValid { .. }
+        | ValidationErrorKind::OneOfMultipleValid { .. }
             if is_step(&segments) =>
         {
             let has = |key| node.and_then(|n| n.get(key)).is_some();
@@ -245,7 +244,11 @@ mod tests {
 
     #[test]
     fn suggestions_only_for_near_misses() {
-        let keys = ["execute_chained_plans", "protect_storage_volumes", "plan_id"];
+        let keys = [
+            "execute_chained_plans",
+            "protect_storage_volumes",
+            "plan_id",
+        ];
         assert_eq!(
             did_you_mean("protectStorageVolumes", keys),
             Some("protect_storage_volumes")

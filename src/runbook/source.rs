@@ -48,8 +48,12 @@ impl Source {
             )));
         }
         let sha256 = hex(&Sha256::digest(&bytes));
-        let text = String::from_utf8(bytes)
-            .map_err(|e| fail(format!("is not UTF-8 text (byte {})", e.utf8_error().valid_up_to())))?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            fail(format!(
+                "is not UTF-8 text (byte {})",
+                e.utf8_error().valid_up_to()
+            ))
+        })?;
         Ok(Source {
             path: path.to_path_buf(),
             name,

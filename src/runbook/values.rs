@@ -29,7 +29,9 @@ pub fn is_server_url(text: &str) -> bool {
 pub fn parse_plan_id(text: &str) -> Option<uuid::Uuid> {
     // `Uuid::parse_str` also takes braced, URN and simple forms; VAO shows the hyphenated one.
     let hyphenated = text.len() == 36 && text.chars().filter(|c| *c == '-').count() == 4;
-    hyphenated.then(|| uuid::Uuid::parse_str(text).ok()).flatten()
+    hyphenated
+        .then(|| uuid::Uuid::parse_str(text).ok())
+        .flatten()
 }
 
 /// A restore point as written in a runbook.
@@ -181,7 +183,15 @@ mod tests {
         assert_eq!(parse_duration("1h30m"), Some(Duration::from_secs(5400)));
         assert_eq!(parse_duration("0s"), Some(Duration::ZERO));
         assert_eq!(parse_positive_duration("0s"), None);
-        for bad in ["-5m", "5", "m", "", "5 parsecs", "99999999999999999999h", "400days"] {
+        for bad in [
+            "-5m",
+            "5",
+            "m",
+            "",
+            "5 parsecs",
+            "99999999999999999999h",
+            "400days",
+        ] {
             assert_eq!(parse_duration(bad), None, "{bad}");
         }
     }
@@ -198,7 +208,14 @@ mod tests {
     fn server_urls() {
         assert!(is_server_url("https://vao.example.internal:9899"));
         assert!(is_server_url("http://127.0.0.1:9899/vao"));
-        for bad in ["vao:9899", "https://", "https://a b", "https://h/?q=1", "ftp://h", "https://h:99999"] {
+        for bad in [
+            "vao:9899",
+            "https://",
+            "https://a b",
+            "https://h/?q=1",
+            "ftp://h",
+            "https://h:99999",
+        ] {
             assert!(!is_server_url(bad), "{bad}");
         }
     }

@@ -18,9 +18,9 @@ fn options() -> serde_saphyr::Options {
 }
 
 /// Parses one YAML document into a [`Node`] tree. `file` names the source in errors.
-pub fn parse(file: &str, text: &str) -> Result<Node, Diagnostic> {
+pub fn parse(file: &str, text: &str) -> Result<Node, Box<Diagnostic>> {
     if text.len() > MAX_FILE_BYTES {
-        return Err(Diagnostic::new(
+        return Err(Box::new(Diagnostic::new(
             file,
             Pos::default(),
             "",
@@ -29,21 +29,28 @@ pub fn parse(file: &str, text: &str) -> Result<Node, Diagnostic> {
                 text.len(),
                 MAX_FILE_BYTES
             ),
-        ));
+        )));
     }
-    if text.trim().is_empty() || text.lines().all(|l| {
-        let l = l.trim();
-        l.is_empty() || l.starts_with('#') || l == "---" || l == "..."
-    }) {
-        return Err(Diagnostic::new(file, Pos::default(), "", "the file is empty"));
+    if text.trim().is_empty()
+        || text.lines().all(|l| {
+            let l = l.trim();
+            l.is_empty() || l.starts_with('#') || l == "---" || l == "..."
+        })
+    {
+        return Err(Box::new(Diagnostic::new(
+            file,
+            Pos::default(),
+            "",
+            "the file is empty",
+        )));
     }
     match serde_saphyr::from_str_with_options::<Node>(text, options()) {
-        Ok(node) if node.value == Value::Null => Err(Diagnostic::new(
+        Ok(node) if node.value == Value::Null => Err(Box::new(Diagnostic::new(
             file,
             node.pos,
             "",
             "the document is empty (null)",
-        )),
+        ))),
         Ok(node) => Ok(node),
         Err(error) => {
             let pos = error.location().map_or(Pos::default(), |l| Pos {
@@ -53,7 +60,9 @@ pub fn parse(file: &str, text: &str) -> Result<Node, Diagnostic> {
             let message = error.render_with_options(serde_saphyr::render_options! {
                 snippets: serde_saphyr::SnippetMode::Off,
             });
-            Err(Diagnostic::new(file, pos, "", clean_message(&message)).with_source(text))
+            Err(Box::new(
+                Diagnostic::new(file, pos, "", clean_message(&message)).with_source(text),
+            ))
         }
     }
 }
@@ -94,7 +103,13 @@ mod tests {
         let wait = root
             .at_path(&["steps".into(), "0".into(), "wait".into()])
             .unwrap();
-        assert_eq!(wait.pos, Pos { line: 3, column: 11 });
+        assert_eq!(
+            wait.pos,
+            Pos {
+                line: 3,
+                column: 11
+            }
+        );
         let (key, _) = root.entry("steps").unwrap();
         assert_eq!(key.pos, Pos { line: 2, column: 1 });
     }

@@ -122,7 +122,9 @@ impl Renderer<'_> {
         let mut known: Vec<&str> = self.vars.iter().map(|(k, _)| k.as_str()).collect();
         known.sort_unstable();
         let hint = match crate::runbook::schema::did_you_mean(name, known.iter().copied()) {
-            Some(s) => format!("did you mean `{s}`? Variables come from `vars:`, --vars-file, --var {name}=... or DRBOOK_VAR_{name}"),
+            Some(s) => format!(
+                "did you mean `{s}`? Variables come from `vars:`, --vars-file, --var {name}=... or DRBOOK_VAR_{name}"
+            ),
             None => format!(
                 "define it in the runbook's `vars:`, a --vars-file, --var {name}=... or DRBOOK_VAR_{name}"
             ),
@@ -160,7 +162,12 @@ mod tests {
     #[test]
     fn whole_templates_keep_the_variable_type() {
         let root = parse("rb", "a: '{{flag}}'\nb: 'x{{flag}}'\nc: '{{ id }}'\n").unwrap();
-        let out = render("rb", &root, &vars(&[("flag", json!(true)), ("id", json!("abc"))])).unwrap();
+        let out = render(
+            "rb",
+            &root,
+            &vars(&[("flag", json!(true)), ("id", json!("abc"))]),
+        )
+        .unwrap();
         assert_eq!(out.get("a").unwrap().value, Value::Bool(true));
         assert_eq!(out.get("b").unwrap().value, Value::String("xtrue".into()));
         assert_eq!(out.get("c").unwrap().value, Value::String("abc".into()));
@@ -171,7 +178,9 @@ mod tests {
         let root = parse("rb", "steps:\n  - name: '{{evil}}'\n").unwrap();
         let evil = "x\n- failover:\n    plan_id: <&>\"";
         let out = render("rb", &root, &vars(&[("evil", json!(evil))])).unwrap();
-        let name = out.at_path(&["steps".into(), "0".into(), "name".into()]).unwrap();
+        let name = out
+            .at_path(&["steps".into(), "0".into(), "name".into()])
+            .unwrap();
         assert_eq!(name.value, Value::String(evil.into()));
         let partial = parse("rb", "n: 'a {{evil}}'\n").unwrap();
         let out = render("rb", &partial, &vars(&[("evil", json!("<&>"))])).unwrap();
@@ -180,13 +189,23 @@ mod tests {
 
     #[test]
     fn undefined_variables_are_named_with_their_position() {
-        let root = parse("rb", "steps:\n  - failover:\n      plan_id: '{{app_plan}}'\n  - name: 'x {{nope}} y'\n").unwrap();
+        let root = parse(
+            "rb",
+            "steps:\n  - failover:\n      plan_id: '{{app_plan}}'\n  - name: 'x {{nope}} y'\n",
+        )
+        .unwrap();
         let errs = render("rb", &root, &vars(&[("app_plans", json!("z"))])).unwrap_err();
         assert_eq!(errs.len(), 2);
         assert_eq!(errs[0].message, "undefined variable `app_plan`");
         assert_eq!(errs[0].path, "steps[0].failover.plan_id");
         assert_eq!((errs[0].line, errs[0].column), (3, 16));
-        assert!(errs[0].hint.as_deref().unwrap().contains("did you mean `app_plans`"));
+        assert!(
+            errs[0]
+                .hint
+                .as_deref()
+                .unwrap()
+                .contains("did you mean `app_plans`")
+        );
         assert_eq!(errs[1].message, "undefined variable `nope`");
         assert_eq!(errs[1].path, "steps[1].name");
     }

@@ -141,7 +141,11 @@ impl Variables {
         }
         for (name, value) in &inputs.env {
             if is_variable_name(name) {
-                vars.insert(name, text_value(value), VarSource::Env(format!("{ENV_PREFIX}{name}")));
+                vars.insert(
+                    name,
+                    text_value(value),
+                    VarSource::Env(format!("{ENV_PREFIX}{name}")),
+                );
             } else {
                 problems.push(Diagnostic::new(
                     &format!("environment variable {ENV_PREFIX}{name}"),
@@ -187,7 +191,7 @@ impl Variables {
 
 /// Parses a variables file: a YAML (or JSON) mapping of names to scalar values.
 fn vars_file(file: &str, text: &str) -> Result<Vec<(String, serde_json::Value)>, Vec<Diagnostic>> {
-    let root = crate::runbook::yaml::parse(file, text).map_err(|d| vec![d])?;
+    let root = crate::runbook::yaml::parse(file, text).map_err(|d| vec![*d])?;
     let Value::Map(entries) = &root.value else {
         return Err(vec![
             Diagnostic::new(
@@ -246,9 +250,15 @@ mod tests {
 
     #[test]
     fn later_sources_override_earlier_ones() {
-        let runbook = crate::runbook::yaml::parse("rb", "a: runbook\nb: runbook\nc: runbook\nd: runbook\n").unwrap();
+        let runbook =
+            crate::runbook::yaml::parse("rb", "a: runbook\nb: runbook\nc: runbook\nd: runbook\n")
+                .unwrap();
         let inputs = VarInputs {
-            env: vec![("b".into(), "env".into()), ("c".into(), "env".into()), ("d".into(), "env".into())],
+            env: vec![
+                ("b".into(), "env".into()),
+                ("c".into(), "env".into()),
+                ("d".into(), "env".into()),
+            ],
             files: vec![("f.yaml".into(), "c: file\nd: file\n".into())],
             cli: vec!["d=cli".into()],
         };
@@ -265,7 +275,12 @@ mod tests {
     #[test]
     fn text_values_are_strings_except_booleans() {
         let inputs = VarInputs {
-            cli: vec!["f=false".into(), "n=012".into(), "e=".into(), "kv=a=b".into()],
+            cli: vec![
+                "f=false".into(),
+                "n=012".into(),
+                "e=".into(),
+                "kv=a=b".into(),
+            ],
             ..Default::default()
         };
         let vars = Variables::collect(None, &inputs).unwrap();

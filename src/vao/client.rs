@@ -239,7 +239,11 @@ impl VaoClient {
         self.token_request(session, &form).await
     }
 
-    async fn token_request(&self, session: &mut Session, form: &[(&str, &str)]) -> Result<(), VaoError> {
+    async fn token_request(
+        &self,
+        session: &mut Session,
+        form: &[(&str, &str)],
+    ) -> Result<(), VaoError> {
         let path = self.options.token_path.clone();
         let grant = form.first().map_or("", |(_, g)| *g).to_owned();
         tracing::debug!(%path, grant, "requesting a token");
@@ -301,7 +305,9 @@ impl VaoClient {
         let expiring = session
             .expires_at
             .is_some_and(|at| at.saturating_duration_since(Instant::now()) < REFRESH_MARGIN);
-        if session.access.is_none() || (expiring && !matches!(self.credentials, Credentials::Token(_))) {
+        if session.access.is_none()
+            || (expiring && !matches!(self.credentials, Credentials::Token(_)))
+        {
             self.renew(&mut session).await?;
         }
         session
@@ -448,7 +454,10 @@ mod tests {
 
     #[test]
     fn error_messages_are_extracted_tolerantly() {
-        assert_eq!(error_message(r#"{"Message":"Plan is busy"}"#), "Plan is busy");
+        assert_eq!(
+            error_message(r#"{"Message":"Plan is busy"}"#),
+            "Plan is busy"
+        );
         assert_eq!(
             error_message(r#"{"error":"invalid_grant","error_description":"bad password"}"#),
             "bad password"

@@ -25,7 +25,10 @@ pub fn restore_point_date(
 }
 
 /// The body of `POST /api/v3/Plans/{planId}/Failover`.
-pub fn failover_body(failover: &Failover, server_time_zone: Option<FixedOffset>) -> serde_json::Value {
+pub fn failover_body(
+    failover: &Failover,
+    server_time_zone: Option<FixedOffset>,
+) -> serde_json::Value {
     json!({
         "executeChainedPlans": failover.execute_chained_plans,
         "restorePointDate": restore_point_date(&failover.restore_point, server_time_zone),
@@ -41,12 +44,27 @@ mod tests {
     #[test]
     fn restore_points_are_sent_in_server_local_time() {
         let p = |s| parse_restore_point(s).unwrap();
-        assert_eq!(restore_point_date(&p("latest"), None), serde_json::Value::Null);
-        assert_eq!(restore_point_date(&p("2026-11-25T22:00:30.5"), None), json!("2026-11-25T22:00:30"));
+        assert_eq!(
+            restore_point_date(&p("latest"), None),
+            serde_json::Value::Null
+        );
+        assert_eq!(
+            restore_point_date(&p("2026-11-25T22:00:30.5"), None),
+            json!("2026-11-25T22:00:30")
+        );
         let cet = parse_time_zone("+01:00");
-        assert_eq!(restore_point_date(&p("2026-11-25T22:00:00Z"), cet), json!("2026-11-25T23:00:00"));
-        assert_eq!(restore_point_date(&p("2026-11-25T22:00:00-05:00"), cet), json!("2026-11-26T04:00:00"));
-        assert_eq!(restore_point_date(&p("2026-11-25T22:00:00"), cet), json!("2026-11-25T22:00:00"));
+        assert_eq!(
+            restore_point_date(&p("2026-11-25T22:00:00Z"), cet),
+            json!("2026-11-25T23:00:00")
+        );
+        assert_eq!(
+            restore_point_date(&p("2026-11-25T22:00:00-05:00"), cet),
+            json!("2026-11-26T04:00:00")
+        );
+        assert_eq!(
+            restore_point_date(&p("2026-11-25T22:00:00"), cet),
+            json!("2026-11-25T22:00:00")
+        );
     }
 
     #[test]

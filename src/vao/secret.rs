@@ -108,7 +108,11 @@ mod tests {
 
     #[test]
     fn redactor_masks_every_occurrence() {
-        let r = Redactor::new(["hunter22".to_owned(), "abc".to_owned(), "hunter22x".to_owned()]);
+        let r = Redactor::new([
+            "hunter22".to_owned(),
+            "abc".to_owned(),
+            "hunter22x".to_owned(),
+        ]);
         assert_eq!(r.redact("p=hunter22x q=hunter22 abc"), "p=*** q=*** abc");
     }
 }

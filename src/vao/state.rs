@@ -98,12 +98,12 @@ impl StateSets {
         {
             return Phase::Running;
         }
-        if self.failed.iter().any(|s| *s == state) {
+        if self.failed.contains(&state) {
             return Phase::Failed;
         }
         // "Complete, no errors, no warnings" mentions errors without reporting any.
         let reports = |word: &str| result.contains(word) && !result.contains(&format!("no{word}"));
-        if self.succeeded.iter().any(|s| *s == state) {
+        if self.succeeded.contains(&state) {
             if reports("error") || reports("fail") || reports("halt") {
                 return Phase::Failed;
             }
@@ -112,7 +112,7 @@ impl StateSets {
             }
             return Phase::Succeeded;
         }
-        if self.ready.iter().any(|s| *s == state) {
+        if self.ready.contains(&state) {
             return Phase::NotStarted;
         }
         Phase::Unexpected
@@ -188,7 +188,10 @@ impl PlanStatus {
 
     /// `Failover (Complete, no errors, no warnings) 100%` for people.
     pub fn summary(&self) -> String {
-        let mut s = self.state_name.clone().unwrap_or_else(|| self.state.clone());
+        let mut s = self
+            .state_name
+            .clone()
+            .unwrap_or_else(|| self.state.clone());
         if let Some(result) = &self.result_name {
             s.push_str(&format!(" ({result})"));
         }
@@ -216,29 +219,66 @@ mod tests {
     fn the_project_convention_is_read_correctly() {
         let sets = StateSets::default();
         let c = |s: &PlanStatus| sets.classify(s);
-        assert_eq!(c(&status("Verified", "Verified", "Ready", 0)), Phase::NotStarted);
-        assert_eq!(c(&status("NotVerified", "NotVerified", "Ready", 0)), Phase::NotStarted);
-        assert_eq!(c(&status("FailoverInProgress", "Verified", "Running", 40)), Phase::Running);
         assert_eq!(
-            c(&status("Failover", "Failover", "Complete, no errors, no warnings", 100)),
+            c(&status("Verified", "Verified", "Ready", 0)),
+            Phase::NotStarted
+        );
+        assert_eq!(
+            c(&status("NotVerified", "NotVerified", "Ready", 0)),
+            Phase::NotStarted
+        );
+        assert_eq!(
+            c(&status("FailoverInProgress", "Verified", "Running", 40)),
+            Phase::Running
+        );
+        assert_eq!(
+            c(&status(
+                "Failover",
+                "Failover",
+                "Complete, no errors, no warnings",
+                100
+            )),
             Phase::Succeeded
         );
         assert_eq!(
-            c(&status("Failover", "Failover", "Complete with warnings", 100)),
+            c(&status(
+                "Failover",
+                "Failover",
+                "Complete with warnings",
+                100
+            )),
             Phase::SucceededWithWarnings
         );
-        assert_eq!(c(&status("Failover", "Failover", "Complete with errors", 100)), Phase::Failed);
-        assert_eq!(c(&status("Halted", "Halted", "Halted with errors", 50)), Phase::Failed);
-        assert_eq!(c(&status("UndoFailover", "UndoFailover", "Complete", 100)), Phase::Unexpected);
+        assert_eq!(
+            c(&status("Failover", "Failover", "Complete with errors", 100)),
+            Phase::Failed
+        );
+        assert_eq!(
+            c(&status("Halted", "Halted", "Halted with errors", 50)),
+            Phase::Failed
+        );
+        assert_eq!(
+            c(&status("UndoFailover", "UndoFailover", "Complete", 100)),
+            Phase::Unexpected
+        );
     }
 
     #[test]
     fn vao_shows_the_process_name_while_it_runs() {
         // Active FAILOVER looks like the stable FAILOVER state; lastStableState tells them apart.
         let sets = StateSets::default();
-        assert_eq!(sets.classify(&status("FAILOVER", "VERIFIED", "", 30)), Phase::Running);
-        assert_eq!(sets.classify(&status("Undo Failover", "UNDO_FAILOVER", "Success", 100)), Phase::Unexpected);
-        assert_eq!(sets.classify(&status("FAILOVER", "Failover", "Success", 100)), Phase::Succeeded);
+        assert_eq!(
+            sets.classify(&status("FAILOVER", "VERIFIED", "", 30)),
+            Phase::Running
+        );
+        assert_eq!(
+            sets.classify(&status("Undo Failover", "UNDO_FAILOVER", "Success", 100)),
+            Phase::Unexpected
+        );
+        assert_eq!(
+            sets.classify(&status("FAILOVER", "Failover", "Success", 100)),
+            Phase::Succeeded
+        );
     }
 
     #[test]
@@ -247,8 +287,14 @@ mod tests {
             succeeded: Some(vec!["Failed Over".into()]),
             ..Default::default()
         });
-        assert_eq!(sets.classify(&status("failed-over", "FailedOver", "ok", 100)), Phase::Succeeded);
-        assert_eq!(sets.classify(&status("Failover", "Failover", "ok", 100)), Phase::Unexpected);
+        assert_eq!(
+            sets.classify(&status("failed-over", "FailedOver", "ok", 100)),
+            Phase::Succeeded
+        );
+        assert_eq!(
+            sets.classify(&status("Failover", "Failover", "ok", 100)),
+            Phase::Unexpected
+        );
     }
 
     #[test]

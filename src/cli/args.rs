@@ -1,0 +1,135 @@
+//! Command-line arguments (clap). No secret is ever taken as an argument value: passwords
+//! come from files or the environment.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "drbook",
+    version,
+    about = "Run disaster-recovery failover runbooks against Veeam Availability Orchestrator",
+    after_help = "Exit codes: 0 success, 1 a step failed, 2 invalid runbook/variables/usage, 130 interrupted.\nCredentials: VAO_TOKEN, or VAO_USERNAME + VAO_PASSWORD, or --username with --password-file."
+)]
+pub struct Cli {
+    /// More log output on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check runbooks offline: YAML, schema, variables, templates. Exit 0 if all are valid.
+    Validate(ValidateArgs),
+    /// Run a runbook: against a VAO server, the built-in simulator (--simulate), or not at all (--dry-run).
+    Run(Box<RunArgs>),
+    /// Serve the VAO-compatible simulator.
+    Simulator(SimulatorArgs),
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct VarArgs {
+    /// Set a template variable (repeatable); `true`/`false` are booleans, anything else a string.
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    /// Read template variables from a YAML or JSON mapping (repeatable; later files win).
+    #[arg(long = "vars-file", value_name = "FILE")]
+    pub vars_files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, Default, PartialEq, Eq)]
+pub enum OutputFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Runbook files to check.
+    #[arg(required = true, value_name = "RUNBOOK")]
+    pub runbooks: Vec<PathBuf>,
+    #[command(flatten)]
+    pub vars: VarArgs,
+    /// How to print the result: text for people, json for CI annotations.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The runbook to run.
+    #[arg(value_name = "RUNBOOK")]
+    pub runbook: PathBuf,
+    #[command(flatten)]
+    pub vars: VarArgs,
+    /// VAO server base URL (overrides the runbook's `server`).
+    #[arg(long, value_name = "URL")]
+    pub server: Option<String>,
+    /// Validate, render and print the exact requests; send nothing.
+    #[arg(long, conflicts_with = "simulate")]
+    pub dry_run: bool,
+    /// Run against the built-in simulator on a loopback port (every plan exists and is ready).
+    #[arg(long)]
+    pub simulate: bool,
+    /// How long each simulated failover takes (with --simulate).
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration)]
+    pub sim_failover_time: std::time::Duration,
+    /// Do not ask for confirmation before a live run (needed without a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Where reports are written.
+    #[arg(long, value_name = "DIR", default_value = "reports")]
+    pub report_dir: PathBuf,
+    /// Accept any TLS certificate (lab servers with self-signed certificates).
+    #[arg(long)]
+    pub insecure: bool,
+    /// Trust this CA certificate (PEM) in addition to the system's.
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+    /// VAO account for the password grant (with --password-file, or VAO_PASSWORD).
+    #[arg(long, value_name = "DOMAIN\\USER")]
+    pub username: Option<String>,
+    /// File holding the password (first line); never pass a password as an argument.
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+    /// How often to read a plan's state while waiting (overrides `defaults.poll_interval`).
+    #[arg(long, value_name = "DURATION", value_parser = parse_positive_duration)]
+    pub poll_interval: Option<std::time::Duration>,
+    /// API prefix of the server (VAO 3: /api/v3).
+    #[arg(long, value_name = "PATH", default_value = "/api/v3")]
+    pub api_prefix: String,
+    /// Token endpoint of the server (VAO 3: /token).
+    #[arg(long, value_name = "PATH", default_value = "/token")]
+    pub token_path: String,
+    /// Per-request timeout.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_positive_duration)]
+    pub request_timeout: std::time::Duration,
+    /// Connection timeout.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_positive_duration)]
+    pub connect_timeout: std::time::Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct SimulatorArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:9899")]
+    pub listen: SocketAddr,
+    /// Plans file (YAML); without it, three demo plans (user drbook, password drbook).
+    #[arg(long, value_name = "FILE")]
+    pub plans: Option<PathBuf>,
+}
+
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    crate::runbook::values::parse_duration(text)
+        .ok_or_else(|| format!("`{text}` is not a duration such as 500ms, 30s or 5m"))
+}
+
+fn parse_positive_duration(text: &str) -> Result<std::time::Duration, String> {
+    crate::runbook::values::parse_positive_duration(text)
+        .ok_or_else(|| format!("`{text}` is not a duration greater than zero such as 2s or 1m"))
+}

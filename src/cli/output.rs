@@ -1,0 +1,181 @@
+//! What people see: progress on stderr during a run, and the dry-run listing on stdout.
+
+use crate::exec::{Event, Listener, RunResult, StepResult};
+use crate::runbook::values::format_duration;
+use crate::vao::Redactor;
+use std::io::Write;
+use std::time::Duration;
+
+fn seconds(d: Duration) -> String {
+    if d < Duration::from_secs(1) {
+        format!("{} ms", d.as_millis())
+    } else {
+        format!("{:.1} s", d.as_secs_f64())
+    }
+}
+
+/// Human progress, one line per thing that happened, on stderr.
+pub struct Progress {
+    total: usize,
+    last_state: Option<String>,
+    started: Option<chrono::DateTime<chrono::Utc>>,
+    step_started: Option<chrono::DateTime<chrono::Utc>>,
+    redactor: Redactor,
+    counts: [usize; 3],
+}
+
+impl Progress {
+    pub fn new(redactor: Redactor) -> Progress {
+        Progress {
+            total: 0,
+            last_state: None,
+            started: None,
+            step_started: None,
+            redactor,
+            counts: [0; 3],
+        }
+    }
+
+    fn say(&self, line: &str) {
+        let mut err = std::io::stderr().lock();
+        let _ = writeln!(err, "{}", self.redactor.redact(line));
+    }
+}
+
+fn since(from: Option<chrono::DateTime<chrono::Utc>>, to: chrono::DateTime<chrono::Utc>) -> String {
+    from.and_then(|f| (to - f).to_std().ok())
+        .map(seconds)
+        .unwrap_or_default()
+}
+
+impl Listener for Progress {
+    fn on_event(&mut self, event: &Event) {
+        match event {
+            Event::RunStarted { at, steps } => {
+                self.total = *steps;
+                self.started = Some(*at);
+            }
+            Event::Authenticated { .. } => self.say("authenticated"),
+            Event::StepStarted { step, name, at, .. } => {
+                self.last_state = None;
+                self.step_started = Some(*at);
+                self.say(&format!("[{step}/{}] {name}", self.total));
+            }
+            Event::Request {
+                method, path, body, ..
+            } => {
+                let body = body.as_ref().map(|b| format!(" {b}")).unwrap_or_default();
+                self.say(&format!("      {method} {path}{body}"));
+            }
+            Event::Answer {
+                status, elapsed, ..
+            } => self.say(&format!("      → {status} in {}", seconds(*elapsed))),
+            Event::Polled { status, .. } => {
+                let summary = status.summary();
+                if self.last_state.as_ref() != Some(&summary) {
+                    self.say(&format!("      plan: {summary}"));
+                    self.last_state = Some(summary);
+                }
+            }
+            Event::PollFailed { error, .. } => self.say(&format!(
+                "      (reading the plan failed, retrying: {error})"
+            )),
+            Event::Waiting { duration, note, .. } => match note {
+                Some(note) => self.say(&format!("      {note}")),
+                None => self.say(&format!("      waiting {}", format_duration(*duration))),
+            },
+            Event::StepFinished {
+                result, error, at, ..
+            } => {
+                let took = since(self.step_started.take(), *at);
+                let line = match result {
+                    StepResult::Succeeded => {
+                        self.counts[0] += 1;
+                        format!("      ✓ succeeded in {took}")
+                    }
+                    StepResult::SucceededWithWarnings => {
+                        self.counts[0] += 1;
+                        format!(
+                            "      ✓ succeeded with warnings in {took}: {}",
+                            error.as_deref().unwrap_or("")
+                        )
+                    }
+                    StepResult::Failed => {
+                        self.counts[1] += 1;
+                        format!(
+                            "      ✗ failed after {took}: {}",
+                            error.as_deref().unwrap_or("")
+                        )
+                    }
+                    StepResult::Interrupted => {
+                        format!("      ⚠ interrupted: {}", error.as_deref().unwrap_or(""))
+                    }
+                    StepResult::Skipped => {
+                        self.counts[2] += 1;
+                        return;
+                    }
+                    StepResult::Planned => return,
+                };
+                self.say(&line);
+            }
+            Event::RunFinished { result, at, error } => {
+                let took = since(self.started, *at);
+                let [ok, failed, skipped] = self.counts;
+                let line = match result {
+                    RunResult::Succeeded => {
+                        format!("run succeeded: {ok} of {} steps in {took}", self.total)
+                    }
+                    RunResult::Failed => format!(
+                        "run FAILED after {took}: {ok} succeeded, {failed} failed, {skipped} not run{}",
+                        error
+                            .as_deref()
+                            .map(|e| format!("\n  {e}"))
+                            .unwrap_or_default()
+                    ),
+                    RunResult::Interrupted => format!(
+                        "run INTERRUPTED after {took}: {ok} succeeded, {skipped} not run; plans already started keep running in VAO"
+                    ),
+                    RunResult::DryRun => {
+                        format!("dry run: {} steps planned, nothing sent", self.total)
+                    }
+                };
+                self.say(&line);
+            }
+        }
+    }
+}
+
+/// The dry-run listing: the exact requests, in order, on stdout.
+pub struct DryRunListing {
+    pub server: String,
+    pub out: Vec<String>,
+}
+
+impl Listener for DryRunListing {
+    fn on_event(&mut self, event: &Event) {
+        match event {
+            Event::StepStarted { step, name, .. } => {
+                self.out.push(format!("\n{step}. {name}"));
+            }
+            Event::Request {
+                method, path, body, ..
+            } => {
+                self.out.push(format!("   {method} {}{path}", self.server));
+                self.out.push("   Authorization: Bearer ***".to_owned());
+                self.out
+                    .push("   Content-Type: application/json".to_owned());
+                self.out.push("   Accept: application/json".to_owned());
+                if let Some(body) = body {
+                    self.out.push(format!("   {body}"));
+                }
+            }
+            Event::Waiting { duration, note, .. } => match note {
+                Some(note) => self.out.push(format!("   {note}")),
+                None => self
+                    .out
+                    .push(format!("   wait {}", format_duration(*duration))),
+            },
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,89 @@
+//! `drbook validate`: check runbooks offline.
+
+use super::args::{OutputFormat, ValidateArgs};
+use super::exit;
+use crate::prepare::{PrepareError, prepare_file};
+use std::io::Write;
+
+pub fn validate(args: &ValidateArgs) -> u8 {
+    let inputs = match super::var_inputs(&args.vars) {
+        Ok(inputs) => inputs,
+        Err(message) => {
+            eprintln!("{message}");
+            return exit::INVALID;
+        }
+    };
+    let mut all_valid = true;
+    let mut results = Vec::new();
+    for path in &args.runbooks {
+        let outcome = prepare_file(path, &inputs);
+        all_valid &= outcome.is_ok();
+        match args.format {
+            OutputFormat::Text => print_text(path, &outcome),
+            OutputFormat::Json => results.push(json_result(path, &outcome)),
+        }
+    }
+    if args.format == OutputFormat::Json {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(
+                &serde_json::json!({ "valid": all_valid, "runbooks": results })
+            )
+            .unwrap_or_default()
+        );
+    }
+    if all_valid {
+        exit::SUCCESS
+    } else {
+        exit::INVALID
+    }
+}
+
+fn print_text(path: &std::path::Path, outcome: &Result<crate::prepare::Prepared, PrepareError>) {
+    match outcome {
+        Ok(prepared) => {
+            println!(
+                "ok: {} ({}, {} steps)",
+                path.display(),
+                prepared.runbook.name,
+                prepared.runbook.steps.len()
+            );
+        }
+        Err(error) => {
+            eprintln!("{error}\n");
+            let count = error.diagnostics().len().max(1);
+            eprintln!(
+                "invalid: {} ({count} problem{})",
+                path.display(),
+                if count == 1 { "" } else { "s" }
+            );
+        }
+    }
+}
+
+fn json_result(
+    path: &std::path::Path,
+    outcome: &Result<crate::prepare::Prepared, PrepareError>,
+) -> serde_json::Value {
+    match outcome {
+        Ok(prepared) => serde_json::json!({
+            "path": path.display().to_string(),
+            "valid": true,
+            "name": prepared.runbook.name,
+            "steps": prepared.runbook.steps.len(),
+            "diagnostics": [],
+        }),
+        Err(PrepareError::Invalid(diagnostics)) => serde_json::json!({
+            "path": path.display().to_string(),
+            "valid": false,
+            "diagnostics": diagnostics,
+        }),
+        Err(PrepareError::Read(error)) => serde_json::json!({
+            "path": path.display().to_string(),
+            "valid": false,
+            "diagnostics": [{ "file": error.name, "line": 0, "column": 0, "path": "", "message": error.message }],
+        }),
+    }
+}

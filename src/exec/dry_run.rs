@@ -1,0 +1,69 @@
+//! The dry run: every request a real run would send, in order, with the waits; nothing is
+//! sent and no connection is opened.
+
+use super::event::{Event, Listener, RunResult, StepResult};
+use crate::runbook::{Action, Runbook, values::format_duration};
+use crate::vao::{self, ClientOptions};
+use chrono::Utc;
+use std::time::Duration;
+
+/// Emits the events of a run that sends nothing.
+pub fn dry_run(
+    runbook: &Runbook,
+    paths: &ClientOptions,
+    poll_interval: Duration,
+    listener: &mut dyn Listener,
+) -> RunResult {
+    listener.on_event(&Event::RunStarted {
+        at: Utc::now(),
+        steps: runbook.steps.len(),
+    });
+    for step in &runbook.steps {
+        listener.on_event(&Event::StepStarted {
+            step: step.number,
+            name: step.name.clone(),
+            kind: step.action.kind(),
+            at: Utc::now(),
+        });
+        match &step.action {
+            Action::Wait(duration) => listener.on_event(&Event::Waiting {
+                step: step.number,
+                duration: *duration,
+                note: None,
+            }),
+            Action::Failover(failover) => {
+                listener.on_event(&Event::Request {
+                    step: step.number,
+                    method: "POST",
+                    path: paths.plan_path(&failover.plan_id, "Failover"),
+                    body: Some(vao::failover_body(failover, runbook.server_time_zone)),
+                    at: Utc::now(),
+                });
+                if failover.wait_for_completion {
+                    listener.on_event(&Event::Waiting {
+                        step: step.number,
+                        duration: failover.timeout,
+                        note: Some(format!(
+                            "then GET {} every {} until the plan is stable (at most {})",
+                            paths.runtime_details_path(&failover.plan_id),
+                            format_duration(poll_interval),
+                            format_duration(failover.timeout)
+                        )),
+                    });
+                }
+            }
+        }
+        listener.on_event(&Event::StepFinished {
+            step: step.number,
+            result: StepResult::Planned,
+            at: Utc::now(),
+            error: None,
+        });
+    }
+    listener.on_event(&Event::RunFinished {
+        result: RunResult::DryRun,
+        at: Utc::now(),
+        error: None,
+    });
+    RunResult::DryRun
+}

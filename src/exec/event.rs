@@ -1,0 +1,129 @@
+//! What the executor reports as it goes. Listeners (the progress printer, the report
+//! builder) turn events into output; the executor itself prints nothing.
+
+use crate::vao::{Phase, PlanStatus};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// How a run talks to the world.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    /// Nothing is sent; the requests are shown.
+    DryRun,
+    /// Against drbook's built-in simulator on loopback.
+    Simulate,
+    /// Against a real VAO server.
+    Live,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::DryRun => "dry-run",
+            Mode::Simulate => "simulate",
+            Mode::Live => "live",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepResult {
+    Succeeded,
+    SucceededWithWarnings,
+    Failed,
+    /// Not started, because an earlier step failed or the run was interrupted.
+    Skipped,
+    Interrupted,
+    /// Dry run: what would be sent.
+    Planned,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunResult {
+    Succeeded,
+    Failed,
+    Interrupted,
+    DryRun,
+}
+
+#[derive(Debug, Clone)]
+pub enum Event {
+    RunStarted {
+        at: DateTime<Utc>,
+        steps: usize,
+    },
+    Authenticated {
+        at: DateTime<Utc>,
+        how: String,
+    },
+    StepStarted {
+        step: usize,
+        name: String,
+        kind: &'static str,
+        at: DateTime<Utc>,
+    },
+    /// A state-changing request is about to be sent (or, in a dry run, would be).
+    Request {
+        step: usize,
+        method: &'static str,
+        path: String,
+        body: Option<serde_json::Value>,
+        at: DateTime<Utc>,
+    },
+    Answer {
+        step: usize,
+        status: u16,
+        body: String,
+        elapsed: Duration,
+    },
+    /// A plan state read while waiting for completion.
+    Polled {
+        step: usize,
+        status: PlanStatus,
+        phase: Phase,
+        at: DateTime<Utc>,
+    },
+    /// A poll that failed; polling goes on until the step's timeout.
+    PollFailed {
+        step: usize,
+        error: String,
+        at: DateTime<Utc>,
+    },
+    Waiting {
+        step: usize,
+        duration: Duration,
+        /// In a dry run, what polling would do.
+        note: Option<String>,
+    },
+    StepFinished {
+        step: usize,
+        result: StepResult,
+        at: DateTime<Utc>,
+        error: Option<String>,
+    },
+    RunFinished {
+        result: RunResult,
+        at: DateTime<Utc>,
+        error: Option<String>,
+    },
+}
+
+/// Receives events as they happen.
+pub trait Listener {
+    fn on_event(&mut self, event: &Event);
+}
+
+/// Sends every event to several listeners, in order.
+pub struct Fanout<'a>(pub Vec<&'a mut dyn Listener>);
+
+impl Listener for Fanout<'_> {
+    fn on_event(&mut self, event: &Event) {
+        for listener in &mut self.0 {
+            listener.on_event(event);
+        }
+    }
+}

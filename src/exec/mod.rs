@@ -1,0 +1,9 @@
+//! Executing a runbook: strictly ordered steps, real waits, events for the listeners.
+
+pub mod dry_run;
+pub mod event;
+pub mod executor;
+
+pub use dry_run::dry_run;
+pub use event::{Event, Fanout, Listener, Mode, RunResult, StepResult};
+pub use executor::{ExecOptions, Executor, Interrupt};

@@ -1,0 +1,168 @@
+//! The Markdown summary: the report for people (auditors, reviewers, the on-call engineer).
+
+use super::model::Report;
+use crate::exec::{RunResult, StepResult};
+use std::fmt::Write;
+
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+fn run_result(result: RunResult) -> &'static str {
+    match result {
+        RunResult::Succeeded => "✅ succeeded",
+        RunResult::Failed => "❌ failed",
+        RunResult::Interrupted => "⚠️ interrupted",
+        RunResult::DryRun => "📝 dry run (nothing was sent)",
+    }
+}
+
+fn step_result(result: StepResult) -> &'static str {
+    match result {
+        StepResult::Succeeded => "✅ succeeded",
+        StepResult::SucceededWithWarnings => "⚠️ succeeded with warnings",
+        StepResult::Failed => "❌ failed",
+        StepResult::Skipped => "⏭️ not run",
+        StepResult::Interrupted => "⚠️ interrupted",
+        StepResult::Planned => "📝 planned",
+    }
+}
+
+fn duration(ms: Option<u64>) -> String {
+    match ms {
+        None => "—".to_owned(),
+        Some(ms) if ms < 1000 => format!("{ms} ms"),
+        Some(ms) => format!("{:.1} s", ms as f64 / 1000.0),
+    }
+}
+
+/// Renders the report as Markdown.
+pub fn render(report: &Report) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# drbook report: {}\n", cell(&report.runbook.name));
+    if let Some(description) = &report.runbook.description {
+        let _ = writeln!(out, "{}\n", description.trim());
+    }
+    let _ = writeln!(out, "| | |\n|---|---|");
+    let mut row = |k: &str, v: String| {
+        let _ = writeln!(out, "| {k} | {} |", cell(&v));
+    };
+    row("Result", run_result(report.result).to_owned());
+    if let Some(error) = &report.error {
+        row("Error", error.clone());
+    }
+    row("Mode", report.mode.as_str().to_owned());
+    row("Run ID", format!("`{}`", report.run_id));
+    row(
+        "Runbook",
+        format!(
+            "`{}` (SHA-256 `{}`)",
+            report.runbook.path, report.runbook.sha256
+        ),
+    );
+    row(
+        "Rendered runbook SHA-256",
+        format!("`{}`", report.runbook.rendered_sha256),
+    );
+    row(
+        "Server",
+        report.server.clone().unwrap_or_else(|| "—".to_owned()),
+    );
+    row("Operator", report.operator.clone());
+    if let Some(host) = &report.host {
+        row("Host", host.clone());
+    }
+    row("Started", report.started_at.clone());
+    row(
+        "Finished",
+        report.finished_at.clone().unwrap_or_else(|| "—".to_owned()),
+    );
+    row("Duration", duration(report.duration_ms));
+    row("drbook", report.drbook_version.clone());
+    let s = &report.summary;
+    let _ = writeln!(
+        out,
+        "\n**Steps:** {} total, {} succeeded, {} failed, {} not run, {} interrupted, {} planned.\n",
+        s.total, s.succeeded, s.failed, s.skipped, s.interrupted, s.planned
+    );
+
+    let _ = writeln!(out, "## Steps\n");
+    let _ = writeln!(
+        out,
+        "| # | Step | Action | Plan | Result | Duration | Detail |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|");
+    for step in &report.steps {
+        let detail = step
+            .error
+            .clone()
+            .or_else(|| step.final_state.as_ref().map(|s| s.summary()))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            step.number,
+            cell(&step.name),
+            step.kind,
+            step.plan_id
+                .as_deref()
+                .map_or("—".to_owned(), |p| format!("`{p}`")),
+            step_result(step.result),
+            duration(step.duration_ms),
+            cell(&detail)
+        );
+    }
+
+    let requests: Vec<_> = report
+        .steps
+        .iter()
+        .filter(|s| s.request.is_some())
+        .collect();
+    if !requests.is_empty() {
+        let _ = writeln!(out, "\n## Requests\n");
+    }
+    for step in requests {
+        let Some(request) = &step.request else {
+            continue;
+        };
+        let _ = writeln!(out, "### {}. {}\n", step.number, step.name);
+        let answer = match &step.response {
+            Some(r) => format!(" → {} in {} ms", r.status, r.elapsed_ms),
+            None if report.result == RunResult::DryRun => " (not sent: dry run)".to_owned(),
+            None => " → no answer".to_owned(),
+        };
+        let _ = writeln!(out, "`{} {}`{answer}\n", request.method, request.path);
+        if let Some(body) = &request.body {
+            let pretty = serde_json::to_string_pretty(body).unwrap_or_default();
+            let _ = writeln!(out, "```json\n{pretty}\n```\n");
+        }
+        if let Some(response) = &step.response
+            && !response.body.trim().is_empty()
+        {
+            let _ = writeln!(out, "Answer body:\n\n```\n{}\n```\n", response.body.trim());
+        }
+        if !step.states_seen.is_empty() {
+            let _ = writeln!(
+                out,
+                "Plan states ({} polls): {}\n",
+                step.polls,
+                step.states_seen.join(" → ")
+            );
+        }
+    }
+
+    if !report.variables.is_empty() {
+        let _ = writeln!(out, "## Variables\n");
+        let _ = writeln!(out, "| Name | Value | Source |\n|---|---|---|");
+        for v in &report.variables {
+            let _ = writeln!(
+                out,
+                "| `{}` | `{}` | {} |",
+                v.name,
+                cell(&v.value.to_string()),
+                cell(&v.source)
+            );
+        }
+    }
+    out
+}

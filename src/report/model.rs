@@ -1,0 +1,295 @@
+//! The report: what happened in a run, built from the executor's events.
+//!
+//! Its JSON form is fixed by `schemas/report.schema.json`; the Markdown summary is written
+//! from the same model.
+
+use crate::exec::{Event, Listener, Mode, RunResult, StepResult};
+use crate::runbook::Runbook;
+use crate::vao::PlanStatus;
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+
+/// The version of the report format (`report_version` in the JSON).
+pub const REPORT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub report_version: u32,
+    pub drbook_version: String,
+    pub run_id: String,
+    pub mode: Mode,
+    pub runbook: RunbookInfo,
+    pub server: Option<String>,
+    pub operator: String,
+    pub host: Option<String>,
+    pub variables: Vec<VariableRecord>,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    pub duration_ms: Option<u64>,
+    pub result: RunResult,
+    pub error: Option<String>,
+    pub summary: Summary,
+    pub steps: Vec<StepRecord>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RunbookInfo {
+    pub name: String,
+    pub description: Option<String>,
+    pub path: String,
+    /// SHA-256 of the runbook file as read.
+    pub sha256: String,
+    /// SHA-256 of the rendered runbook (canonical JSON), what was actually executed.
+    pub rendered_sha256: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VariableRecord {
+    pub name: String,
+    /// The value, or `"***"` for a variable whose name says it is a secret.
+    pub value: serde_json::Value,
+    pub source: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    pub total: usize,
+    pub succeeded: usize,
+    pub failed: usize,
+    pub skipped: usize,
+    pub interrupted: usize,
+    pub planned: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StepRecord {
+    pub number: usize,
+    pub name: String,
+    pub kind: String,
+    pub plan_id: Option<String>,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    pub duration_ms: Option<u64>,
+    pub result: StepResult,
+    pub error: Option<String>,
+    /// For a wait step, how long it waits.
+    pub wait_ms: Option<u64>,
+    pub request: Option<RequestRecord>,
+    pub response: Option<ResponseRecord>,
+    pub polls: u32,
+    pub poll_errors: u32,
+    pub final_state: Option<PlanStatus>,
+    /// Each distinct state seen while waiting, in order.
+    pub states_seen: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RequestRecord {
+    pub method: String,
+    pub path: String,
+    pub body: Option<serde_json::Value>,
+    pub sent_at: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ResponseRecord {
+    pub status: u16,
+    pub body: String,
+    pub elapsed_ms: u64,
+}
+
+pub fn timestamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+fn millis(from: &str, to: DateTime<Utc>) -> Option<u64> {
+    let from = DateTime::parse_from_rfc3339(from).ok()?;
+    u64::try_from((to - from.with_timezone(&Utc)).num_milliseconds()).ok()
+}
+
+/// Everything about a run that is known before it starts.
+pub struct RunInfo {
+    pub run_id: String,
+    pub mode: Mode,
+    pub runbook_path: String,
+    pub sha256: String,
+    pub rendered_sha256: String,
+    pub server: Option<String>,
+    pub operator: String,
+    pub host: Option<String>,
+    pub variables: Vec<VariableRecord>,
+    pub started_at: DateTime<Utc>,
+}
+
+impl Report {
+    /// A report with every step not yet run; events fill it in.
+    pub fn new(info: RunInfo, runbook: &Runbook) -> Report {
+        let steps = runbook
+            .steps
+            .iter()
+            .map(|step| {
+                let (plan_id, wait_ms) = match &step.action {
+                    crate::runbook::Action::Failover(f) => (Some(f.plan_id.to_string()), None),
+                    crate::runbook::Action::Wait(d) => (None, Some(d.as_millis() as u64)),
+                };
+                StepRecord {
+                    number: step.number,
+                    name: step.name.clone(),
+                    kind: step.action.kind().to_owned(),
+                    plan_id,
+                    started_at: None,
+                    finished_at: None,
+                    duration_ms: None,
+                    result: StepResult::Skipped,
+                    error: None,
+                    wait_ms,
+                    request: None,
+                    response: None,
+                    polls: 0,
+                    poll_errors: 0,
+                    final_state: None,
+                    states_seen: Vec::new(),
+                }
+            })
+            .collect();
+        Report {
+            report_version: REPORT_VERSION,
+            drbook_version: env!("CARGO_PKG_VERSION").to_owned(),
+            run_id: info.run_id,
+            mode: info.mode,
+            runbook: RunbookInfo {
+                name: runbook.name.clone(),
+                description: runbook.description.clone(),
+                path: info.runbook_path,
+                sha256: info.sha256,
+                rendered_sha256: info.rendered_sha256,
+            },
+            server: info.server,
+            operator: info.operator,
+            host: info.host,
+            variables: info.variables,
+            started_at: timestamp(info.started_at),
+            finished_at: None,
+            duration_ms: None,
+            // Until the run says otherwise, it is one that did not finish.
+            result: RunResult::Interrupted,
+            error: None,
+            summary: Summary::default(),
+            steps,
+        }
+    }
+
+    fn step(&mut self, number: usize) -> Option<&mut StepRecord> {
+        self.steps.get_mut(number.checked_sub(1)?)
+    }
+
+    /// Closes a report whose run ended without a `RunFinished` event (a crash or an
+    /// interrupt outside the executor): unfinished steps stay as they are.
+    pub fn close(&mut self, result: RunResult, error: Option<String>) {
+        if self.finished_at.is_none() {
+            self.on_event(&Event::RunFinished {
+                result,
+                at: Utc::now(),
+                error,
+            });
+        }
+    }
+
+    fn summarise(&mut self) {
+        let mut s = Summary {
+            total: self.steps.len(),
+            ..Summary::default()
+        };
+        for step in &self.steps {
+            match step.result {
+                StepResult::Succeeded | StepResult::SucceededWithWarnings => s.succeeded += 1,
+                StepResult::Failed => s.failed += 1,
+                StepResult::Skipped => s.skipped += 1,
+                StepResult::Interrupted => s.interrupted += 1,
+                StepResult::Planned => s.planned += 1,
+            }
+        }
+        self.summary = s;
+    }
+}
+
+impl Listener for Report {
+    fn on_event(&mut self, event: &Event) {
+        match event {
+            Event::RunStarted { .. } | Event::Authenticated { .. } => {}
+            Event::StepStarted { step, at, .. } => {
+                if let Some(s) = self.step(*step) {
+                    s.started_at = Some(timestamp(*at));
+                }
+            }
+            Event::Request {
+                step,
+                method,
+                path,
+                body,
+                at,
+            } => {
+                if let Some(s) = self.step(*step) {
+                    s.request = Some(RequestRecord {
+                        method: (*method).to_owned(),
+                        path: path.clone(),
+                        body: body.clone(),
+                        sent_at: timestamp(*at),
+                    });
+                }
+            }
+            Event::Answer {
+                step,
+                status,
+                body,
+                elapsed,
+            } => {
+                if let Some(s) = self.step(*step) {
+                    s.response = Some(ResponseRecord {
+                        status: *status,
+                        body: body.clone(),
+                        elapsed_ms: elapsed.as_millis() as u64,
+                    });
+                }
+            }
+            Event::Polled { step, status, .. } => {
+                if let Some(s) = self.step(*step) {
+                    s.polls += 1;
+                    let summary = status.summary();
+                    if s.states_seen.last() != Some(&summary) {
+                        s.states_seen.push(summary);
+                    }
+                    s.final_state = Some(status.clone());
+                }
+            }
+            Event::PollFailed { step, .. } => {
+                if let Some(s) = self.step(*step) {
+                    s.poll_errors += 1;
+                }
+            }
+            Event::Waiting { .. } => {}
+            Event::StepFinished {
+                step,
+                result,
+                at,
+                error,
+            } => {
+                if let Some(s) = self.step(*step) {
+                    s.result = *result;
+                    s.error = error.clone();
+                    if let Some(started) = &s.started_at {
+                        s.finished_at = Some(timestamp(*at));
+                        s.duration_ms = millis(started, *at);
+                    }
+                }
+            }
+            Event::RunFinished { result, at, error } => {
+                self.result = *result;
+                self.error = error.clone();
+                self.finished_at = Some(timestamp(*at));
+                self.duration_ms = millis(&self.started_at, *at);
+                self.summarise();
+            }
+        }
+    }
+}

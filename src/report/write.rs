@@ -1,0 +1,41 @@
+//! Writing the report files: JSON and Markdown, secrets scrubbed, each written whole (to a
+//! temporary file, then renamed) so a crash never leaves half a report.
+
+use super::markdown;
+use super::model::Report;
+use crate::vao::Redactor;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The files a run wrote.
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub json: PathBuf,
+    pub markdown: PathBuf,
+}
+
+fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    let tmp = path.with_extension("tmp");
+    {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(text.as_bytes())?;
+        file.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)
+}
+
+/// Writes `<dir>/<run_id>.json` and `<dir>/<run_id>.md`.
+pub fn write(report: &Report, dir: &Path, redactor: &Redactor) -> std::io::Result<Written> {
+    std::fs::create_dir_all(dir)?;
+    let json = serde_json::to_string_pretty(report).map_err(std::io::Error::other)?;
+    let written = Written {
+        json: dir.join(format!("{}.json", report.run_id)),
+        markdown: dir.join(format!("{}.md", report.run_id)),
+    };
+    write_atomically(&written.json, &(redactor.redact(&json) + "\n"))?;
+    write_atomically(
+        &written.markdown,
+        &redactor.redact(&markdown::render(report)),
+    )?;
+    Ok(written)
+}

@@ -1,0 +1,339 @@
+//! What the simulator serves: its plans and the one account it accepts,
+//! built in code or read from a YAML plans file.
+
+use std::fmt;
+use std::path::Path;
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer};
+
+/// The token lifetime of the documented VAO example (`expires_in: 899`).
+pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(899);
+/// How long a simulated failover runs unless configured otherwise.
+pub const DEFAULT_FAILOVER_DURATION: Duration = Duration::from_secs(2);
+/// Account of [`SimConfig::demo`] and the default of the plans file.
+pub const DEFAULT_USERNAME: &str = "drbook";
+
+/// Everything a simulator instance serves.
+#[derive(Clone)]
+pub struct SimConfig {
+    pub plans: Vec<SimPlan>,
+    /// Accepted by the password grant, exactly or as `DOMAIN\username`.
+    pub username: String,
+    /// Never logged or printed: `Debug` masks it.
+    pub password: String,
+    /// Lifetime of issued access tokens, reported as `expires_in`.
+    pub token_lifetime: Duration,
+}
+
+/// One simulated orchestration plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimPlan {
+    /// A UUID string; requests match it case-insensitively.
+    pub id: String,
+    pub name: String,
+    pub plan_type: String,
+    pub enabled: bool,
+    /// State before any failover, e.g. `Verified` or `NotVerified`.
+    pub state: String,
+    /// How long an accepted failover reports `FailoverInProgress`.
+    pub failover_duration: Duration,
+    pub outcome: SimOutcome,
+}
+
+/// How a simulated failover ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SimOutcome {
+    #[default]
+    Success,
+    Warnings,
+    Errors,
+    Halt,
+}
+
+impl SimPlan {
+    /// A ready, enabled replica plan with the default name, duration and outcome.
+    pub fn new(id: impl Into<String>) -> Self {
+        let id = id.into();
+        SimPlan {
+            name: default_plan_name(&id),
+            id,
+            plan_type: "Replica".to_string(),
+            enabled: true,
+            state: "Verified".to_string(),
+            failover_duration: DEFAULT_FAILOVER_DURATION,
+            outcome: SimOutcome::Success,
+        }
+    }
+}
+
+fn default_plan_name(id: &str) -> String {
+    format!("Plan {}", id.chars().take(8).collect::<String>())
+}
+
+impl fmt::Debug for SimConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SimConfig")
+            .field("plans", &self.plans)
+            .field("username", &self.username)
+            .field("password", &"***")
+            .field("token_lifetime", &self.token_lifetime)
+            .finish()
+    }
+}
+
+impl SimConfig {
+    /// Ready, enabled replica plans with the given ids; username `drbook` and
+    /// a random password, so a test has to read it from the config.
+    pub fn with_plans(ids: impl IntoIterator<Item = String>, failover_duration: Duration) -> Self {
+        SimConfig {
+            plans: ids
+                .into_iter()
+                .map(|id| SimPlan {
+                    failover_duration,
+                    ..SimPlan::new(id)
+                })
+                .collect(),
+            username: DEFAULT_USERNAME.to_string(),
+            password: uuid::Uuid::new_v4().to_string(),
+            token_lifetime: DEFAULT_TOKEN_LIFETIME,
+        }
+    }
+
+    /// What `drbook simulator` serves without `--plans`: three ready plans
+    /// with fixed ids and the well-known account `drbook` / `drbook`.
+    pub fn demo() -> Self {
+        let plan = |id: &str, name: &str| SimPlan {
+            name: name.to_string(),
+            ..SimPlan::new(id)
+        };
+        SimConfig {
+            plans: vec![
+                plan("6f1c2d9e-3b4a-4c5d-8e7f-0a1b2c3d4e5f", "Database tier"),
+                plan("0b8a3c1d-2e4f-4a6b-9c8d-7e6f5a4b3c2d", "Application tier"),
+                plan("9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a", "Web tier"),
+            ],
+            username: DEFAULT_USERNAME.to_string(),
+            password: DEFAULT_USERNAME.to_string(),
+            token_lifetime: DEFAULT_TOKEN_LIFETIME,
+        }
+    }
+
+    /// Parses a plans file. Errors read `LINE:COLUMN: message` when the
+    /// parser knows the position.
+    pub fn from_yaml_str(text: &str) -> Result<SimConfig, String> {
+        let file: PlansFile = serde_saphyr::from_str(text).map_err(|e| {
+            let inner = e.without_snippet();
+            let text = inner.to_string();
+            match inner.location() {
+                Some(loc) => {
+                    // The parser appends the position in prose; it moves to
+                    // the front in the `LINE:COLUMN:` form editors jump to.
+                    let (line, column) = (loc.line(), loc.column());
+                    let suffix = format!(" at line {line}, column {column}");
+                    let message = text.strip_suffix(&suffix).unwrap_or(&text);
+                    format!("{line}:{column}: {message}")
+                }
+                None => text,
+            }
+        })?;
+        file.into_config()
+    }
+
+    /// Reads and parses a plans file; errors start with the path.
+    pub fn from_yaml_file(path: &Path) -> Result<SimConfig, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+        Self::from_yaml_str(&text).map_err(|e| format!("{}:{e}", path.display()))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlansFile {
+    username: Option<String>,
+    password: Option<String>,
+    #[serde(default, deserialize_with = "humantime_opt")]
+    token_lifetime: Option<Duration>,
+    #[serde(default)]
+    plans: Vec<PlanEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlanEntry {
+    #[serde(deserialize_with = "uuid_string")]
+    id: String,
+    name: Option<String>,
+    #[serde(rename = "type")]
+    plan_type: Option<String>,
+    enabled: Option<bool>,
+    state: Option<String>,
+    #[serde(default, deserialize_with = "humantime_opt")]
+    failover_time: Option<Duration>,
+    outcome: Option<SimOutcome>,
+}
+
+// Checked while deserializing, not afterwards, so the parser attaches the
+// line and column of the offending value to the error.
+fn humantime_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    let text = String::deserialize(d)?;
+    humantime::parse_duration(text.trim())
+        .map(Some)
+        .map_err(|e| serde::de::Error::custom(format!("invalid duration {text:?}: {e}")))
+}
+
+fn uuid_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let text = String::deserialize(d)?;
+    match uuid::Uuid::parse_str(text.trim()) {
+        Ok(_) => Ok(text.trim().to_string()),
+        Err(e) => Err(serde::de::Error::custom(format!(
+            "plan id {text:?} is not a UUID: {e}"
+        ))),
+    }
+}
+
+impl PlansFile {
+    fn into_config(self) -> Result<SimConfig, String> {
+        let mut plans: Vec<SimPlan> = Vec::with_capacity(self.plans.len());
+        for entry in self.plans {
+            // Requests match ids case-insensitively, so two spellings of one
+            // id would make one of the plans unreachable.
+            if plans.iter().any(|p| p.id.eq_ignore_ascii_case(&entry.id)) {
+                return Err(format!("plan id {} appears more than once", entry.id));
+            }
+            let defaults = SimPlan::new(entry.id);
+            plans.push(SimPlan {
+                name: entry.name.unwrap_or(defaults.name),
+                plan_type: entry.plan_type.unwrap_or(defaults.plan_type),
+                enabled: entry.enabled.unwrap_or(defaults.enabled),
+                state: entry.state.unwrap_or(defaults.state),
+                failover_duration: entry.failover_time.unwrap_or(defaults.failover_duration),
+                outcome: entry.outcome.unwrap_or(defaults.outcome),
+                id: defaults.id,
+            });
+        }
+        Ok(SimConfig {
+            plans,
+            username: self
+                .username
+                .unwrap_or_else(|| DEFAULT_USERNAME.to_string()),
+            password: self
+                .password
+                .unwrap_or_else(|| DEFAULT_USERNAME.to_string()),
+            token_lifetime: self.token_lifetime.unwrap_or(DEFAULT_TOKEN_LIFETIME),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ID_A: &str = "6f1c2d9e-3b4a-4c5d-8e7f-0a1b2c3d4e5f";
+
+    #[test]
+    fn full_plans_file() {
+        let cfg = SimConfig::from_yaml_str(
+            "username: 'CORP\\ops'\npassword: s3cret\ntoken_lifetime: 10m\nplans:\n  - id: 6f1c2d9e-3b4a-4c5d-8e7f-0a1b2c3d4e5f\n    name: Database tier\n    type: Storage\n    enabled: false\n    state: NotVerified\n    failover_time: 1500ms\n    outcome: halt\n",
+        )
+        .unwrap();
+        assert_eq!(cfg.username, "CORP\\ops");
+        assert_eq!(cfg.password, "s3cret");
+        assert_eq!(cfg.token_lifetime, Duration::from_secs(600));
+        assert_eq!(
+            cfg.plans,
+            vec![SimPlan {
+                id: ID_A.to_string(),
+                name: "Database tier".to_string(),
+                plan_type: "Storage".to_string(),
+                enabled: false,
+                state: "NotVerified".to_string(),
+                failover_duration: Duration::from_millis(1500),
+                outcome: SimOutcome::Halt,
+            }]
+        );
+    }
+
+    #[test]
+    fn defaults_apply() {
+        let cfg = SimConfig::from_yaml_str(&format!("plans:\n  - id: {ID_A}\n")).unwrap();
+        assert_eq!(cfg.username, "drbook");
+        assert_eq!(cfg.password, "drbook");
+        assert_eq!(cfg.token_lifetime, DEFAULT_TOKEN_LIFETIME);
+        assert_eq!(cfg.plans, vec![SimPlan::new(ID_A)]);
+        assert_eq!(cfg.plans[0].name, "Plan 6f1c2d9e");
+        assert_eq!(cfg.plans[0].failover_duration, Duration::from_secs(2));
+    }
+
+    #[test]
+    fn unknown_key_names_line_and_column() {
+        let err = SimConfig::from_yaml_str(&format!("plans:\n  - id: {ID_A}\n    colour: red\n"))
+            .unwrap_err();
+        assert!(err.starts_with("3:5: unknown field `colour`"), "{err}");
+        assert!(!err.contains("at line"), "{err}");
+    }
+
+    #[test]
+    fn bad_duration_names_line() {
+        let err = SimConfig::from_yaml_str(&format!(
+            "plans:\n  - id: {ID_A}\n    failover_time: soon\n"
+        ))
+        .unwrap_err();
+        assert!(err.starts_with("3:"), "{err}");
+        assert!(err.contains("invalid duration"), "{err}");
+        let err = SimConfig::from_yaml_str("token_lifetime: 5 parsecs\n").unwrap_err();
+        assert!(err.contains("invalid duration"), "{err}");
+    }
+
+    #[test]
+    fn bad_id_outcome_and_duplicates_are_errors() {
+        let err = SimConfig::from_yaml_str("plans:\n  - id: db-1\n").unwrap_err();
+        assert!(err.contains("not a UUID"), "{err}");
+        let err =
+            SimConfig::from_yaml_str(&format!("plans:\n  - id: {ID_A}\n    outcome: maybe\n"))
+                .unwrap_err();
+        assert!(err.starts_with("3:"), "{err}");
+        let err = SimConfig::from_yaml_str(&format!(
+            "plans:\n  - id: {ID_A}\n  - id: {}\n",
+            ID_A.to_uppercase()
+        ))
+        .unwrap_err();
+        assert!(err.contains("more than once"), "{err}");
+    }
+
+    #[test]
+    fn file_errors_name_the_path() {
+        let missing = Path::new("/nonexistent/drbook-plans.yaml");
+        let err = SimConfig::from_yaml_file(missing).unwrap_err();
+        assert!(err.starts_with("/nonexistent/drbook-plans.yaml"), "{err}");
+    }
+
+    #[test]
+    fn debug_masks_password() {
+        let cfg = SimConfig::demo();
+        let text = format!("{cfg:?}");
+        assert!(!text.contains("password: \"drbook\""), "{text}");
+        assert!(text.contains("***"));
+    }
+
+    #[test]
+    fn constructors() {
+        let demo = SimConfig::demo();
+        assert_eq!(demo.plans.len(), 3);
+        assert_eq!(demo.plans[2].id, "9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a");
+        assert!(
+            demo.plans
+                .iter()
+                .all(|p| p.enabled && p.state == "Verified")
+        );
+        let cfg = SimConfig::with_plans([ID_A.to_string()], Duration::ZERO);
+        assert_eq!(cfg.username, "drbook");
+        assert_ne!(
+            cfg.password,
+            SimConfig::with_plans([], Duration::ZERO).password
+        );
+        assert_eq!(cfg.plans[0].failover_duration, Duration::ZERO);
+    }
+}

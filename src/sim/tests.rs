@@ -1,0 +1,469 @@
+//! The simulator driven over HTTP on 127.0.0.1, as drbook's client sees it.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use super::*;
+
+const A: &str = "6f1c2d9e-3b4a-4c5d-8e7f-0a1b2c3d4e5f";
+const B: &str = "0b8a3c1d-2e4f-4a6b-9c8d-7e6f5a4b3c2d";
+
+fn local() -> SocketAddr {
+    (Ipv4Addr::LOCALHOST, 0).into()
+}
+
+fn client() -> reqwest::Client {
+    // No proxy: traffic must stay on 127.0.0.1.
+    reqwest::Client::builder().no_proxy().build().unwrap()
+}
+
+async fn start(config: SimConfig) -> (Simulator, reqwest::Client, String) {
+    let sim = Simulator::start(config, local()).await.unwrap();
+    let base = sim.base_url();
+    (sim, client(), base)
+}
+
+async fn login(
+    http: &reqwest::Client,
+    base: &str,
+    user: &str,
+    password: &str,
+) -> reqwest::Response {
+    http.post(format!("{base}/token"))
+        .form(&[
+            ("grant_type", "password"),
+            ("username", user),
+            ("password", password),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn token(sim_config: &SimConfig, http: &reqwest::Client, base: &str) -> String {
+    let body: Value = login(http, base, &sim_config.username, &sim_config.password)
+        .await
+        .json()
+        .await
+        .unwrap();
+    body["access_token"].as_str().unwrap().to_string()
+}
+
+async fn get(http: &reqwest::Client, url: String, token: &str) -> (StatusCode, Value) {
+    let r = http.get(url).bearer_auth(token).send().await.unwrap();
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn failover(
+    http: &reqwest::Client,
+    base: &str,
+    id: &str,
+    token: &str,
+    body: Value,
+) -> (StatusCode, Value) {
+    let r = http
+        .post(format!("{base}/api/v3/Plans/{id}/Failover"))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let text = r.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+fn plans(ids: &[&str], duration: Duration) -> SimConfig {
+    SimConfig::with_plans(ids.iter().map(|s| s.to_string()), duration)
+}
+
+#[tokio::test]
+async fn password_grant_and_refresh() {
+    let config = plans(&[A], Duration::ZERO);
+    let (sim, http, base) = start(config.clone()).await;
+
+    let ok = login(&http, &base, "drbook", &config.password).await;
+    assert_eq!(ok.status(), StatusCode::OK);
+    let body: Value = ok.json().await.unwrap();
+    assert_eq!(body["token_type"], "bearer");
+    assert_eq!(body["expires_in"], 899);
+    let refresh = body["refresh_token"].as_str().unwrap().to_string();
+
+    let domain = login(&http, &base, "CORP\\drbook", &config.password).await;
+    assert_eq!(domain.status(), StatusCode::OK);
+
+    let bad = login(&http, &base, "drbook", "wrong").await;
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    let bad: Value = bad.json().await.unwrap();
+    assert_eq!(bad["error"], "invalid_grant");
+
+    let refreshed = http
+        .post(format!("{base}/token"))
+        .form(&[("grant_type", "refresh_token"), ("refresh_token", &refresh)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refreshed.status(), StatusCode::OK);
+    let new_token: Value = refreshed.json().await.unwrap();
+    let (status, _) = get(
+        &http,
+        format!("{base}/api/v3/Plans"),
+        new_token["access_token"].as_str().unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let reused = http
+        .post(format!("{base}/token"))
+        .form(&[("grant_type", "refresh_token"), ("refresh_token", &refresh)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reused.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        reused.json::<Value>().await.unwrap()["error"],
+        "invalid_grant"
+    );
+
+    let no_grant = http
+        .post(format!("{base}/token"))
+        .form(&[("username", "drbook")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_grant.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        no_grant.json::<Value>().await.unwrap(),
+        json!({"error": "unsupported_grant_type"})
+    );
+
+    let recorded = sim.requests();
+    assert_eq!(recorded.len(), 7);
+    assert_eq!(recorded[0].method, "POST");
+    assert_eq!(recorded[0].path, "/token");
+    assert!(!format!("{recorded:?}").contains(&config.password));
+}
+
+#[tokio::test]
+async fn api_requires_a_valid_token() {
+    let mut config = plans(&[A], Duration::ZERO);
+    config.token_lifetime = Duration::from_secs(1);
+    let (sim, http, base) = start(config.clone()).await;
+    let denied = json!({"message": "Authorization has been denied for this request."});
+
+    let missing = http
+        .get(format!("{base}/api/v3/Plans"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(missing.json::<Value>().await.unwrap(), denied);
+
+    let (status, body) = get(&http, format!("{base}/api/v3/Plans"), "made-up").await;
+    assert_eq!((status, body), (StatusCode::UNAUTHORIZED, denied.clone()));
+
+    let token = token(&config, &http, &base).await;
+    assert_eq!(
+        get(&http, format!("{base}/api/v3/Plans"), &token).await.0,
+        StatusCode::OK
+    );
+    tokio::time::sleep(Duration::from_millis(1050)).await;
+    let (status, body) = get(&http, format!("{base}/api/v3/Plans"), &token).await;
+    assert_eq!((status, body), (StatusCode::UNAUTHORIZED, denied));
+    // Unauthorized failovers never reach the plan.
+    let (status, _) = failover(&http, &base, A, &token, json!({})).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(sim.failover_count(A), 0);
+}
+
+#[tokio::test]
+async fn list_and_get_plans() {
+    let mut config = plans(&[A, B], Duration::ZERO);
+    config.plans[1].enabled = false;
+    config.plans[1].state = "NotVerified".to_string();
+    let (_sim, http, base) = start(config.clone()).await;
+    let token = token(&config, &http, &base).await;
+
+    let (status, all) = get(&http, format!("{base}/api/v3/Plans"), &token).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(all.as_array().unwrap().len(), 2);
+    let (_, enabled) = get(
+        &http,
+        format!("{base}/api/v3/Plans?ONLYENABLED=True"),
+        &token,
+    )
+    .await;
+    assert_eq!(enabled.as_array().unwrap().len(), 1);
+    assert_eq!(enabled[0]["id"], A);
+
+    let (status, plan) = get(
+        &http,
+        format!("{base}/api/v3/Plans/{}", B.to_uppercase()),
+        &token,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(plan["stateName"], "Not verified");
+    assert_eq!(plan["enabled"], false);
+    for key in [
+        "id",
+        "name",
+        "planType",
+        "state",
+        "stateName",
+        "resultName",
+        "lastStableState",
+        "lastStableStateName",
+        "previousExecutionState",
+        "description",
+        "enabled",
+    ] {
+        assert!(plan.get(key).is_some(), "missing {key} in {plan}");
+    }
+    let (status, details) = get(
+        &http,
+        format!("{base}/api/v3/RuntimeDetails/Plans/{A}"),
+        &token,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(details["planId"], A);
+    assert_eq!(details["state"], "Verified");
+    assert_eq!(details["lastStableState"], "Verified");
+    assert_eq!(details["totalProgress"], 0);
+    assert_eq!(details["resultName"], "Ready");
+
+    let unknown = "00000000-0000-4000-8000-000000000000";
+    let (status, body) = get(&http, format!("{base}/api/v3/Plans/{unknown}"), &token).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["message"], format!("Plan {unknown} was not found."));
+    let (status, _) = get(
+        &http,
+        format!("{base}/api/v3/RuntimeDetails/Plans/{unknown}"),
+        &token,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, body) = get(&http, format!("{base}/api/v3/Nothing"), &token).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(body["message"].is_string());
+    let (status, body) = get(&http, format!("{base}/elsewhere"), &token).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(body["message"].is_string());
+}
+
+#[tokio::test]
+async fn failover_runs_then_completes() {
+    let config = plans(&[A], Duration::from_millis(300));
+    let (sim, http, base) = start(config.clone()).await;
+    let token = token(&config, &http, &base).await;
+
+    let r = http
+        .post(format!("{base}/api/v3/Plans/{A}/Failover"))
+        .bearer_auth(&token)
+        .json(&json!({"executeChainedPlans": false, "restorePointDate": null, "protectStorageVolumes": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await.unwrap().is_empty());
+
+    let details_url = format!("{base}/api/v3/RuntimeDetails/Plans/{A}");
+    let (_, running) = get(&http, details_url.clone(), &token).await;
+    assert_eq!(running["state"], "FailoverInProgress");
+    assert_eq!(running["stateName"], "Failover in progress");
+    assert_eq!(running["lastStableState"], "Verified");
+    assert_eq!(running["resultName"], "Running");
+    let progress = running["totalProgress"].as_u64().unwrap();
+    assert!((1..=99).contains(&progress), "{progress}");
+
+    // A second failover while the first runs is refused and names the state.
+    let (status, body) = failover(&http, &base, A, &token, json!({})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("FailoverInProgress"),
+        "{body}"
+    );
+    assert_eq!(sim.failover_count(A), 2);
+
+    tokio::time::sleep(Duration::from_millis(320)).await;
+    let (_, done) = get(&http, details_url, &token).await;
+    assert_eq!(done["state"], "Failover");
+    assert_eq!(done["lastStableState"], "Failover");
+    assert_eq!(done["totalProgress"], 100);
+    assert_eq!(done["resultName"], "Complete, no errors, no warnings");
+    assert_eq!(
+        sim.plan_state(&A.to_uppercase()).as_deref(),
+        Some("Failover")
+    );
+
+    let (status, body) = failover(&http, &base, A, &token, json!({})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body["message"].as_str().unwrap().contains("Failover"),
+        "{body}"
+    );
+    assert_eq!(sim.failover_count(A), 3);
+}
+
+#[tokio::test]
+async fn failover_outcomes() {
+    let mut config = plans(&[A, B], Duration::ZERO);
+    config.plans[0].outcome = SimOutcome::Errors;
+    config.plans[1].outcome = SimOutcome::Halt;
+    let (_sim, http, base) = start(config.clone()).await;
+    let token = token(&config, &http, &base).await;
+    for (id, state, progress, result) in [
+        (A, "Failover", 100, "Complete with errors"),
+        (B, "Halted", 50, "Halted with errors"),
+    ] {
+        assert_eq!(
+            failover(&http, &base, id, &token, json!({})).await.0,
+            StatusCode::OK
+        );
+        let (_, d) = get(
+            &http,
+            format!("{base}/api/v3/RuntimeDetails/Plans/{id}"),
+            &token,
+        )
+        .await;
+        assert_eq!(
+            (
+                &d["state"],
+                &d["lastStableState"],
+                &d["totalProgress"],
+                &d["resultName"]
+            ),
+            (
+                &json!(state),
+                &json!(state),
+                &json!(progress),
+                &json!(result)
+            )
+        );
+        let (_, p) = get(&http, format!("{base}/api/v3/Plans/{id}"), &token).await;
+        assert_eq!(p["state"], state);
+        assert_eq!(p["previousExecutionState"], "Verified");
+    }
+}
+
+#[tokio::test]
+async fn failover_rejections() {
+    let mut config = plans(&[A, B], Duration::ZERO);
+    config.plans[1].enabled = false;
+    let (sim, http, base) = start(config.clone()).await;
+    let token = token(&config, &http, &base).await;
+
+    let unknown = "00000000-0000-4000-8000-000000000000";
+    assert_eq!(
+        failover(&http, &base, unknown, &token, json!({})).await.0,
+        StatusCode::NOT_FOUND
+    );
+
+    let (status, body) = failover(&http, &base, B, &token, json!({})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body["message"].as_str().unwrap().contains("disabled"),
+        "{body}"
+    );
+
+    let url = format!("{base}/api/v3/Plans/{A}/Failover");
+    let send = |content_type: Option<&'static str>, body: &'static str| {
+        let mut request = http.post(url.clone()).bearer_auth(&token).body(body);
+        if let Some(t) = content_type {
+            request = request.header("content-type", t);
+        }
+        request.send()
+    };
+    for (content_type, body) in [
+        (Some("application/json"), "{"),
+        (Some("application/json"), ""),
+        (Some("application/json"), "[true]"),
+        (Some("text/plain"), "{}"),
+        (None, "{}"),
+        (
+            Some("application/json"),
+            r#"{"executeChainedPlans": "yes"}"#,
+        ),
+        (Some("application/json"), r#"{"protectStorageVolumes": 1}"#),
+        (
+            Some("application/json"),
+            r#"{"restorePointDate": "yesterday"}"#,
+        ),
+        (Some("application/json"), r#"{"restorePointDate": 5}"#),
+    ] {
+        let r = send(content_type, body).await.unwrap();
+        assert_eq!(
+            r.status(),
+            StatusCode::BAD_REQUEST,
+            "{content_type:?} {body}"
+        );
+        let reply: Value = r.json().await.unwrap();
+        assert!(reply["message"].is_string(), "{reply}");
+    }
+    assert_eq!(sim.plan_state(A).as_deref(), Some("Verified"));
+    assert_eq!(sim.failover_count(A), 9);
+
+    // Case-insensitive property names, as ASP.NET binds them.
+    let (status, _) = failover(
+        &http,
+        &base,
+        A,
+        &token,
+        json!({"EXECUTECHAINEDPLANS": true, "restorepointDate": "2024-05-01T10:20:30", "unknown": [1]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(sim.plan_state(A).as_deref(), Some("Failover"));
+    let last = sim.requests().pop().unwrap();
+    assert_eq!(last.path, format!("/api/v3/Plans/{A}/Failover"));
+    assert!(last.authorization.unwrap().starts_with("Bearer "));
+    assert_eq!(last.content_type.as_deref(), Some("application/json"));
+    assert!(last.body.contains("restorepointDate"));
+}
+
+#[test]
+fn spawn_in_thread_serves_and_stops() {
+    let config = plans(&[A], Duration::ZERO);
+    let sim = Simulator::spawn_in_thread(config).unwrap();
+    let addr = sim.addr();
+    assert!(sim.base_url().starts_with("http://127.0.0.1:"));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let status = runtime.block_on(async {
+        client()
+            .get(format!("{}/api/v3/Plans", sim.base_url()))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    });
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(sim.requests().len(), 1);
+    sim.shutdown();
+    assert!(std::net::TcpStream::connect(addr).is_err());
+}
+
+#[tokio::test]
+async fn serve_stops_on_signal() {
+    let listener = tokio::net::TcpListener::bind(local()).await.unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(serve(SimConfig::demo(), listener, async move {
+        let _ = stopped.await;
+    }));
+    stop.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(2), server)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+}
