@@ -63,13 +63,44 @@ pub fn prepare(source: Source, inputs: &VarInputs) -> Result<Prepared, PrepareEr
     }
     let variables = Variables::collect(root.get("vars"), inputs).map_err(with_source)?;
     let rendered = template::render(&file, &root, &variables).map_err(with_source)?;
-    let runbook = build_checked(&file, &rendered).map_err(with_source)?;
+    let runbook = build_checked(&file, &rendered)
+        .map_err(|problems| with_source(explain_templates(&root, problems)))?;
     Ok(Prepared {
         rendered: rendered.to_json(),
         source,
         variables,
         runbook,
     })
+}
+
+/// A problem found after rendering in a value that came from a template says so: the
+/// source line shows the template, not the value.
+fn explain_templates(source_root: &Node, problems: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    problems
+        .into_iter()
+        .map(|mut d| {
+            let template = find_by_pos(source_root, d.line, d.column)
+                .filter(|text| runbook::values::is_template(text));
+            if let (Some(template), None) = (template, &d.hint) {
+                d.hint = Some(format!("the value came from the template `{template}`"));
+            }
+            d
+        })
+        .collect()
+}
+
+/// The string scalar that starts at a position, if any.
+fn find_by_pos(node: &Node, line: usize, column: usize) -> Option<&str> {
+    match &node.value {
+        runbook::Value::String(s) if node.pos.line == line && node.pos.column == column => {
+            Some(s)
+        }
+        runbook::Value::Seq(items) => items.iter().find_map(|n| find_by_pos(n, line, column)),
+        runbook::Value::Map(entries) => entries
+            .iter()
+            .find_map(|(_, n)| find_by_pos(n, line, column)),
+        _ => None,
+    }
 }
 
 /// The checks that run on a rendered tree: the schema again (a variable may have filled a

@@ -97,6 +97,14 @@ fn credentials_from(args: &RunArgs) -> Result<Option<Credentials>, Refusal> {
     }
 }
 
+fn plural(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
+}
+
 fn operator() -> String {
     ["USER", "USERNAME", "LOGNAME"]
         .iter()
@@ -287,10 +295,10 @@ async fn execute(args: &RunArgs, prepared: &Prepared, mode: Mode) -> Result<u8, 
     );
     let mut progress = Progress::new(redactor.clone());
     eprintln!(
-        "drbook {}: {} ({} steps) {}",
+        "drbook {}: {} ({}) {}",
         mode.as_str(),
         runbook.name,
-        runbook.steps.len(),
+        plural(runbook.steps.len(), "step"),
         match (&server, mode) {
             (_, Mode::DryRun) => "— nothing will be sent".to_owned(),
             (Some(s), Mode::Simulate) => format!("against the built-in simulator at {s}"),
@@ -321,10 +329,14 @@ async fn execute(args: &RunArgs, prepared: &Prepared, mode: Mode) -> Result<u8, 
             runbook,
             &options,
             poll_interval,
-            &mut Fanout(vec![&mut report, &mut progress, &mut listing]),
+            &mut Fanout(vec![&mut report, &mut listing]),
         );
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "{}", redactor.redact(&listing.out.join("\n")));
+        eprintln!(
+            "dry run: {} planned, nothing sent",
+            plural(runbook.steps.len(), "step")
+        );
         result
     } else {
         let Some(credentials) = credentials else {

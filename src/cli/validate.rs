@@ -44,11 +44,12 @@ pub fn validate(args: &ValidateArgs) -> u8 {
 fn print_text(path: &std::path::Path, outcome: &Result<crate::prepare::Prepared, PrepareError>) {
     match outcome {
         Ok(prepared) => {
+            let steps = prepared.runbook.steps.len();
             println!(
-                "ok: {} ({}, {} steps)",
+                "ok: {} ({}, {steps} step{})",
                 path.display(),
                 prepared.runbook.name,
-                prepared.runbook.steps.len()
+                if steps == 1 { "" } else { "s" }
             );
         }
         Err(error) => {

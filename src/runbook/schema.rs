@@ -129,7 +129,16 @@ fn to_diagnostics(file: &str, root: &Node, error: &ValidationError) -> Vec<Diagn
     let segments = pointer_segments(error.instance_path().as_str());
     let path = display_path(&segments);
     let node = root.at_path(&segments);
-    let pos = node.map_or(Pos::default(), |n| n.pos);
+    // A mapping or list is located at its first entry; the key that holds it reads better.
+    let holder_key = segments
+        .split_last()
+        .and_then(|(last, parent)| root.at_path(parent)?.entry(last))
+        .map(|(key, _)| key.pos);
+    let pos = match node {
+        Some(n) if matches!(n.value, Value::Map(_) | Value::Seq(_)) => holder_key.unwrap_or(n.pos),
+        Some(n) => n.pos,
+        None => Pos::default(),
+    };
     let got = node.map(show_value).unwrap_or_default();
     let at = |message: String| vec![Diagnostic::new(file, pos, path.clone(), message)];
 
@@ -184,14 +193,24 @@ fn to_diagnostics(file: &str, root: &Node, error: &ValidationError) -> Vec<Diagn
         }
         ValidationErrorKind::MinItems { .. } => at("the list must not be empty".to_owned()),
         ValidationErrorKind::MinLength { .. } => at("must not be empty".to_owned()),
-        ValidationErrorKind::PropertyNames { .. } => at(
-            "variable names are letters, digits and underscores, not starting with a digit"
-                .to_owned(),
-        ),
-        ValidationErrorKind::Type { .. } | ValidationErrorKind::Constant { .. } => {
-            let expected = describe(error)
-                .map(str::to_owned)
-                .unwrap_or_else(|| schema_type_name(failing_subschema(error)));
+        ValidationErrorKind::PropertyNames { .. } => {
+            let message =
+                "variable names are letters, digits and underscores, not starting with a digit";
+            let bad_keys: Vec<Pos> = match node.map(|n| &n.value) {
+                Some(Value::Map(entries)) => entries
+                    .iter()
+                    .filter(|(k, _)| !crate::template::is_variable_name(&k.name))
+                    .map(|(k, _)| k.pos)
+                    .collect(),
+                _ => vec![pos],
+            };
+            bad_keys
+                .into_iter()
+                .map(|key_pos| Diagnostic::new(file, key_pos, path.clone(), message))
+                .collect()
+        }
+        ValidationErrorKind::Type { .. } => {
+            let expected = schema_type_name(failing_subschema(error));
             at(format!("expected {expected}, got {got}"))
         }
         _ => {

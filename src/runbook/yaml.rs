@@ -74,6 +74,8 @@ fn clean_message(message: &str) -> String {
         .rfind(" at line ")
         .filter(|at| first[at + 1..].chars().any(|c| c.is_ascii_digit()))
         .map_or(first, |at| &first[..at]);
+    // Drop advice addressed to serde-saphyr's API users ("set DuplicateKeyPolicy …").
+    let cut = cut.split(", set ").next().unwrap_or(cut);
     format!("invalid YAML: {}", cut.trim_end_matches(':'))
 }
 
