@@ -92,9 +92,7 @@ fn explain_templates(source_root: &Node, problems: Vec<Diagnostic>) -> Vec<Diagn
 /// The string scalar that starts at a position, if any.
 fn find_by_pos(node: &Node, line: usize, column: usize) -> Option<&str> {
     match &node.value {
-        runbook::Value::String(s) if node.pos.line == line && node.pos.column == column => {
-            Some(s)
-        }
+        runbook::Value::String(s) if node.pos.line == line && node.pos.column == column => Some(s),
         runbook::Value::Seq(items) => items.iter().find_map(|n| find_by_pos(n, line, column)),
         runbook::Value::Map(entries) => entries
             .iter()

@@ -1,0 +1,68 @@
+//! `drbook simulator` as a server, driven by `drbook run`.
+
+use crate::support::*;
+use std::io::{BufRead, BufReader};
+
+#[test]
+fn the_simulator_command_serves_a_runbook() {
+    let t = Drbook::new();
+    let plans = t.file(
+        "plans.yaml",
+        format!("username: ops\npassword: ops-password\nplans:\n  - id: {PLAN_A}\n    name: Database\n    failover_time: 100ms\n"),
+    );
+    let mut server = Drbook::new()
+        .args([
+            "simulator",
+            "--listen",
+            "127.0.0.1:0",
+            "--plans",
+            plans.to_str().unwrap(),
+        ])
+        .spawn();
+    let mut first_line = String::new();
+    BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut first_line)
+        .unwrap();
+    let url = first_line
+        .trim()
+        .strip_prefix("drbook simulator listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line: {first_line}"))
+        .to_owned();
+    assert!(url.starts_with("http://127.0.0.1:"));
+
+    let rb = t.file(
+        "rb.yaml",
+        runbook(&format!("  - failover: {{ plan_id: {PLAN_A} }}\n")),
+    );
+    let out = t
+        .env("VAO_USERNAME", "ops")
+        .env("VAO_PASSWORD", "ops-password")
+        .args(["run", rb.to_str().unwrap(), "--server", &url, "--yes"])
+        .run();
+    let _ = server.kill();
+    let _ = server.wait();
+    out.assert_code(0);
+    assert!(
+        out.stderr
+            .contains("Failover (Complete, no errors, no warnings) 100%"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_bad_plans_file_exits_2() {
+    let t = Drbook::new();
+    let plans = t.file("plans.yaml", "plans:\n  - id: nope\n    colour: red\n");
+    let out = Drbook::new()
+        .args([
+            "simulator",
+            "--listen",
+            "127.0.0.1:0",
+            "--plans",
+            plans.to_str().unwrap(),
+        ])
+        .run();
+    out.assert_code(2);
+    assert!(out.stderr.contains("plans.yaml"), "{}", out.stderr);
+}

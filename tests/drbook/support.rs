@@ -1,0 +1,239 @@
+//! A builder around the real binary, in the style of just's `Test`: files in a fresh
+//! directory, arguments, environment; then the exit code, stdout, stderr and the reports.
+
+use drbook::sim::{SimConfig, SimOutcome, SimPlan, Simulator};
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+pub const USER: &str = "CORP\\dr-automation";
+pub const PASSWORD: &str = "S3cret-Passw0rd-for-tests!";
+
+pub const PLAN_A: &str = "6f1c2d9e-3b4a-4c5d-8e7f-0a1b2c3d4e5f";
+pub const PLAN_B: &str = "0b8a3c1d-2e4f-4a6b-9c8d-7e6f5a4b3c2d";
+pub const PLAN_C: &str = "9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a";
+
+pub struct Drbook {
+    dir: tempfile::TempDir,
+    args: RefCell<Vec<String>>,
+    env: RefCell<Vec<(String, String)>>,
+}
+
+pub struct Outcome {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Outcome {
+    pub fn assert_code(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code, code,
+            "unexpected exit code\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+}
+
+impl Drbook {
+    pub fn new() -> Drbook {
+        Drbook {
+            dir: tempfile::tempdir().expect("temp dir"),
+            args: RefCell::default(),
+            env: RefCell::default(),
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes a file in the test's directory and returns its path.
+    pub fn file(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.dir.path().join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).unwrap();
+        }
+        std::fs::write(&path, contents).unwrap();
+        path
+    }
+
+    pub fn args<I, S>(&self, args: I) -> &Drbook
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.args
+            .borrow_mut()
+            .extend(args.into_iter().map(Into::into));
+        self
+    }
+
+    pub fn env(&self, key: &str, value: &str) -> &Drbook {
+        self.env
+            .borrow_mut()
+            .push((key.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// The password-grant credentials of [`sim`].
+    pub fn credentials(&self) -> &Drbook {
+        self.env("VAO_USERNAME", USER).env("VAO_PASSWORD", PASSWORD)
+    }
+
+    fn command(&self) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_drbook"));
+        command
+            .args(self.args.borrow().iter())
+            .current_dir(self.dir.path())
+            // Hermetic: nothing from the developer's environment (VAO_*, DRBOOK_VAR_*,
+            // proxies) leaks into a test.
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("USER", "test-operator")
+            .envs(
+                self.env
+                    .borrow()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone())),
+            )
+            .stdin(Stdio::null());
+        command
+    }
+
+    pub fn run(&self) -> Outcome {
+        let output = self.command().output().expect("run drbook");
+        Outcome {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    pub fn spawn(&self) -> Child {
+        self.command()
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn drbook")
+    }
+
+    /// Every JSON report in `reports/`, each checked against `schemas/report.schema.json`.
+    pub fn reports(&self) -> Vec<serde_json::Value> {
+        let dir = self.dir.path().join("reports");
+        let mut reports = Vec::new();
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            return reports;
+        };
+        let mut paths: Vec<PathBuf> = entries.map(|e| e.unwrap().path()).collect();
+        paths.sort();
+        for path in paths {
+            if path.extension().is_some_and(|e| e == "json") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                let report: serde_json::Value = serde_json::from_str(&text).unwrap();
+                assert_valid_report(&report);
+                let markdown = path.with_extension("md");
+                assert!(markdown.exists(), "no Markdown beside {}", path.display());
+                reports.push(report);
+            }
+        }
+        reports
+    }
+
+    /// The one report a run wrote.
+    pub fn report(&self) -> serde_json::Value {
+        let mut reports = self.reports();
+        assert_eq!(reports.len(), 1, "expected exactly one report");
+        reports.remove(0)
+    }
+
+    /// Everything drbook wrote into its report directory, as text.
+    pub fn report_texts(&self) -> String {
+        let mut all = String::new();
+        for entry in std::fs::read_dir(self.dir.path().join("reports")).unwrap() {
+            all.push_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap());
+        }
+        all
+    }
+}
+
+pub fn assert_valid_report(report: &serde_json::Value) {
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/schemas/report.schema.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(report)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "report does not match its schema: {errors:#?}"
+    );
+}
+
+/// A ready, enabled replica plan that fails over in `duration`.
+pub fn plan(id: &str, duration: Duration) -> SimPlan {
+    let mut plan = SimPlan::new(id);
+    plan.failover_duration = duration;
+    plan
+}
+
+pub fn plan_with(id: &str, duration: Duration, outcome: SimOutcome) -> SimPlan {
+    let mut plan = plan(id, duration);
+    plan.outcome = outcome;
+    plan
+}
+
+/// The simulator with these plans and the test credentials.
+pub fn sim(plans: Vec<SimPlan>) -> Simulator {
+    let mut config = SimConfig::with_plans(Vec::<String>::new(), Duration::ZERO);
+    config.plans = plans;
+    config.username = USER.to_owned();
+    config.password = PASSWORD.to_owned();
+    Simulator::spawn_in_thread(config).expect("start the simulator")
+}
+
+/// A runbook with a fast poll interval around the given steps (YAML, indented by 2).
+pub fn runbook(steps: &str) -> String {
+    format!(
+        "version: 1\nname: test-runbook\ndefaults:\n  poll_interval: 50ms\n  timeout: 30s\nsteps:\n{steps}"
+    )
+}
+
+/// The failover requests the simulator received, as (plan id, body).
+pub fn failovers(sim: &Simulator) -> Vec<(String, serde_json::Value)> {
+    sim.requests()
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("/Failover"))
+        .map(|r| {
+            let id = r.path.split('/').nth(4).unwrap_or_default().to_owned();
+            (
+                id,
+                serde_json::from_str(&r.body).unwrap_or(serde_json::Value::Null),
+            )
+        })
+        .collect()
+}
+
+/// Waits (at most `limit`) until `condition` holds.
+pub fn eventually(limit: Duration, mut condition: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + limit;
+    while std::time::Instant::now() < deadline {
+        if condition() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    condition()
+}

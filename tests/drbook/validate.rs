@@ -1,0 +1,184 @@
+//! `drbook validate`: the examples are valid; every invalid fixture is reported at the right
+//! file, line, column and field, with exit code 2.
+
+use crate::support::*;
+use std::path::PathBuf;
+
+fn files_in(dir: &str) -> Vec<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(dir);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    files
+}
+
+pub fn examples() -> Vec<PathBuf> {
+    files_in("runbooks")
+}
+
+pub fn invalid_fixtures() -> Vec<PathBuf> {
+    files_in("tests/fixtures/invalid")
+}
+
+/// The `# expect: LINE:COL PATH: MESSAGE` lines of a fixture.
+fn expectations(path: &PathBuf) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.strip_prefix("# expect: "))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn every_example_runbook_is_valid() {
+    let examples = examples();
+    assert!(examples.len() >= 3);
+    let out = Drbook::new()
+        .args(
+            std::iter::once("validate".to_owned())
+                .chain(examples.iter().map(|p| p.display().to_string())),
+        )
+        .run();
+    out.assert_code(0);
+    assert_eq!(
+        out.stdout.lines().filter(|l| l.starts_with("ok: ")).count(),
+        examples.len()
+    );
+}
+
+#[test]
+fn every_invalid_fixture_is_reported_where_it_is_wrong() {
+    let fixtures = invalid_fixtures();
+    assert!(fixtures.len() >= 15);
+    for fixture in fixtures {
+        let expected = expectations(&fixture);
+        assert!(
+            !expected.is_empty(),
+            "{} has no `# expect:` line",
+            fixture.display()
+        );
+        let out = Drbook::new()
+            .args(["validate", "--format", "json", fixture.to_str().unwrap()])
+            .run();
+        out.assert_code(2);
+        let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        assert_eq!(json["valid"], false);
+        let got: Vec<String> = json["runbooks"][0]["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                format!(
+                    "{}:{} {}: {}",
+                    d["line"],
+                    d["column"],
+                    d["path"].as_str().unwrap(),
+                    d["message"].as_str().unwrap()
+                )
+            })
+            .collect();
+        assert_eq!(got, expected, "{}", fixture.display());
+
+        // The text form names file:line:col for people.
+        let text = Drbook::new()
+            .args(["validate", fixture.to_str().unwrap()])
+            .run();
+        text.assert_code(2);
+        let first = &expected[0];
+        let position = first.split(' ').next().unwrap();
+        let located = if position == "0:0" {
+            fixture.display().to_string()
+        } else {
+            format!("{}:{position}", fixture.display())
+        };
+        assert!(
+            text.stderr.contains(&located),
+            "{located} not in\n{}",
+            text.stderr
+        );
+        assert!(text.stderr.contains("error: "), "{}", text.stderr);
+    }
+}
+
+#[test]
+fn unknown_keys_get_a_did_you_mean_hint() {
+    let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/invalid/camel-case-key.yaml");
+    let out = Drbook::new()
+        .args(["validate", fixture.to_str().unwrap()])
+        .run();
+    out.assert_code(2);
+    assert!(
+        out.stderr
+            .contains("hint: did you mean `protect_storage_volumes`?"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("8 |       protectStorageVolumes: true"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn one_invalid_file_fails_the_batch_and_the_rest_are_still_checked() {
+    let good = examples()[0].clone();
+    let bad = invalid_fixtures()[0].clone();
+    let out = Drbook::new()
+        .args(["validate", bad.to_str().unwrap(), good.to_str().unwrap()])
+        .run();
+    out.assert_code(2);
+    assert!(out.stdout.contains(&format!("ok: {}", good.display())));
+    assert!(out.stderr.contains(&format!("invalid: {}", bad.display())));
+}
+
+#[test]
+fn unreadable_and_hostile_inputs_exit_2_without_a_panic() {
+    let t = Drbook::new();
+    let binary = t.file("binary.yaml", [0xff_u8, 0xfe, 0x00, 0x41]);
+    let huge = t.file("huge.yaml", "# x\n".repeat(4_300_000));
+    let deep = t.file(
+        "deep.yaml",
+        format!("{}1{}", "[".repeat(10_000), "]".repeat(10_000)),
+    );
+    let bomb = t.file(
+        "bomb.yaml",
+        "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]\ng: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]\nh: [*g, *g, *g, *g, *g, *g, *g, *g, *g]\n",
+    );
+    for (file, needle) in [
+        (binary, "not UTF-8"),
+        (huge, "larger than"),
+        (deep, "error"),
+        (bomb, "error"),
+        (t.dir().join("missing.yaml"), "cannot open"),
+        (t.dir().to_path_buf(), "directory"),
+    ] {
+        let out = Drbook::new()
+            .args(["validate", file.to_str().unwrap()])
+            .run();
+        out.assert_code(2);
+        assert!(
+            out.stderr.contains(needle),
+            "{}: {}",
+            file.display(),
+            out.stderr
+        );
+        assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+    }
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    Drbook::new().args(["validate"]).run().assert_code(2);
+    Drbook::new().args(["run"]).run().assert_code(2);
+    Drbook::new().args(["frobnicate"]).run().assert_code(2);
+    Drbook::new()
+        .args(["run", "x.yaml", "--dry-run", "--simulate"])
+        .run()
+        .assert_code(2);
+}
