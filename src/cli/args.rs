@@ -74,7 +74,7 @@ pub struct RunArgs {
     #[arg(long, conflicts_with = "simulate")]
     pub dry_run: bool,
     /// Run against the built-in simulator on a loopback port (every plan exists and is ready).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "server")]
     pub simulate: bool,
     /// How long each simulated failover takes (with --simulate).
     #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration)]

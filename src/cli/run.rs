@@ -105,11 +105,32 @@ fn plural(count: usize, noun: &str) -> String {
     }
 }
 
+/// Who ran drbook: the login name from the environment, else the account of the process's
+/// user id (cron and CI often set no `USER`).
 fn operator() -> String {
     ["USER", "USERNAME", "LOGNAME"]
         .iter()
         .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
+        .or_else(account_of_this_process)
         .unwrap_or_else(|| "unknown".to_owned())
+}
+
+#[cfg(unix)]
+fn account_of_this_process() -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let uid = std::fs::metadata("/proc/self").ok()?.uid();
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        let name = fields.next()?;
+        let id: u32 = fields.nth(1)?.parse().ok()?;
+        (id == uid).then(|| name.to_owned())
+    })
+}
+
+#[cfg(not(unix))]
+fn account_of_this_process() -> Option<String> {
+    None
 }
 
 fn host() -> Option<String> {
@@ -207,10 +228,14 @@ async fn execute(args: &RunArgs, prepared: &Prepared, mode: Mode) -> Result<u8, 
     let mut simulator = None;
     let (server, credentials) = match mode {
         Mode::Simulate => {
-            let plan_ids = runbook.steps.iter().filter_map(|s| match &s.action {
-                Action::Failover(f) => Some(f.plan_id.to_string()),
-                Action::Wait(_) => None,
-            });
+            let mut plan_ids: Vec<String> = Vec::new();
+            for step in &runbook.steps {
+                if let Action::Failover(f) = &step.action
+                    && !plan_ids.contains(&f.plan_id.to_string())
+                {
+                    plan_ids.push(f.plan_id.to_string());
+                }
+            }
             let config = SimConfig::with_plans(plan_ids, args.sim_failover_time);
             let credentials = Credentials::Password {
                 username: config.username.clone(),

@@ -104,6 +104,11 @@ impl StateSets {
         // "Complete, no errors, no warnings" mentions errors without reporting any.
         let reports = |word: &str| result.contains(word) && !result.contains(&format!("no{word}"));
         if self.succeeded.contains(&state) {
+            // Without lastStableState (some answers lack it), an unfinished progress is the
+            // only sign that the failover is still running.
+            if stable.is_none() && status.total_progress.is_some_and(|p| p < 100) {
+                return Phase::Running;
+            }
             if reports("error") || reports("fail") || reports("halt") {
                 return Phase::Failed;
             }
@@ -295,6 +300,20 @@ mod tests {
             sets.classify(&status("Failover", "Failover", "ok", 100)),
             Phase::Unexpected
         );
+    }
+
+    #[test]
+    fn without_last_stable_state_progress_decides() {
+        let sets = StateSets::default();
+        let s = |progress| {
+            PlanStatus::from_json(
+                &json!({"state": "Failover", "totalProgress": progress}),
+                "plan",
+            )
+            .unwrap()
+        };
+        assert_eq!(sets.classify(&s(40)), Phase::Running);
+        assert_eq!(sets.classify(&s(100)), Phase::Succeeded);
     }
 
     #[test]
