@@ -264,7 +264,7 @@ async fn execute(args: &RunArgs, prepared: &Prepared, mode: Mode) -> Result<u8, 
             let credentials = credentials_from(args)?.ok_or_else(|| {
                 Refusal("no credentials: set VAO_TOKEN, or VAO_USERNAME and VAO_PASSWORD, or pass --username with --password-file".to_owned())
             })?;
-            if server.starts_with("http://") {
+            if server.starts_with("http://") && !crate::vao::client::is_loopback(&server) {
                 eprintln!(
                     "warning: {server} is plain HTTP: credentials and tokens cross the network unencrypted"
                 );

@@ -157,7 +157,8 @@ pub fn error_message(body: &str) -> String {
     }
 }
 
-fn is_loopback(server: &str) -> bool {
+/// Whether a server URL names this machine (loopback).
+pub fn is_loopback(server: &str) -> bool {
     reqwest::Url::parse(server)
         .ok()
         .and_then(|u| {
