@@ -9,21 +9,12 @@ const Z: Duration = Duration::ZERO;
 #[test]
 fn password_grant_from_the_environment() {
     let sim = sim(vec![plan(PLAN_A, Z)]);
-    let t = Drbook::new();
-    t.credentials();
-    let rb = t.file(
-        "rb.yaml",
-        runbook(&format!("  - failover: {{ plan_id: {PLAN_A} }}\n")),
+    let (_, out) = run_live(
+        &sim,
+        &format!("  - failover: {{ plan_id: {PLAN_A} }}\n"),
+        &[],
     );
-    t.args([
-        "run",
-        rb.to_str().unwrap(),
-        "--server",
-        &sim.base_url(),
-        "--yes",
-    ])
-    .run()
-    .assert_code(0);
+    out.assert_code(0);
     let token = &sim.requests()[0];
     assert_eq!(
         (token.method.as_str(), token.path.as_str()),
@@ -197,23 +188,11 @@ fn short_lived_tokens_are_renewed_without_the_operator_noticing() {
     config.password = PASSWORD.to_owned();
     config.token_lifetime = Duration::from_secs(1);
     let sim = drbook::sim::Simulator::spawn_in_thread(config).unwrap();
-    let t = Drbook::new();
-    t.credentials();
-    let rb = t.file(
-        "rb.yaml",
-        runbook(&format!(
-            "  - failover: {{ plan_id: {PLAN_A} }}\n  - failover: {{ plan_id: {PLAN_B} }}\n"
-        )),
+    let (_, out) = run_live(
+        &sim,
+        &format!("  - failover: {{ plan_id: {PLAN_A} }}\n  - failover: {{ plan_id: {PLAN_B} }}\n"),
+        &[],
     );
-    let out = t
-        .args([
-            "run",
-            rb.to_str().unwrap(),
-            "--server",
-            &sim.base_url(),
-            "--yes",
-        ])
-        .run();
     out.assert_code(0);
     let refreshes = sim
         .requests()

@@ -207,23 +207,13 @@ fn a_halted_plan_fails_the_step_and_stops_the_run() {
         plan_with(PLAN_A, Duration::from_millis(100), SimOutcome::Halt),
         plan(PLAN_B, Z),
     ]);
-    let t = Drbook::new();
-    t.credentials();
-    let rb = t.file(
-        "rb.yaml",
-        runbook(&format!(
+    let (t, out) = run_live(
+        &sim,
+        &format!(
             "  - failover: {{ plan_id: {PLAN_A} }}\n  - wait: 1s\n  - failover: {{ plan_id: {PLAN_B} }}\n"
-        )),
+        ),
+        &[],
     );
-    let out = t
-        .args([
-            "run",
-            rb.to_str().unwrap(),
-            "--server",
-            &sim.base_url(),
-            "--yes",
-        ])
-        .run();
     out.assert_code(1);
     assert_eq!(
         sim.failover_count(PLAN_B),
@@ -254,23 +244,12 @@ fn errors_fail_a_step_and_warnings_do_not() {
         plan_with(PLAN_A, Z, SimOutcome::Warnings),
         plan_with(PLAN_B, Z, SimOutcome::Errors),
     ]);
-    let t = Drbook::new();
-    t.credentials();
-    let rb = t.file(
-        "rb.yaml",
-        runbook(&format!(
-            "  - failover: {{ plan_id: {PLAN_A} }}\n  - failover: {{ plan_id: {PLAN_B} }}\n"
-        )),
+    let (t, out) = run_live(
+        &sim,
+        &format!("  - failover: {{ plan_id: {PLAN_A} }}\n  - failover: {{ plan_id: {PLAN_B} }}\n"),
+        &[],
     );
-    t.args([
-        "run",
-        rb.to_str().unwrap(),
-        "--server",
-        &sim.base_url(),
-        "--yes",
-    ])
-    .run()
-    .assert_code(1);
+    out.assert_code(1);
     let report = t.report();
     assert_eq!(report["steps"][0]["result"], "succeeded_with_warnings");
     assert_eq!(report["steps"][1]["result"], "failed");
@@ -287,23 +266,11 @@ fn a_plan_in_the_wrong_state_is_refused_by_the_server() {
     let mut failed_over = plan(PLAN_A, Z);
     failed_over.state = "Failover".to_owned();
     let sim = sim(vec![failed_over, plan(PLAN_B, Z)]);
-    let t = Drbook::new();
-    t.credentials();
-    let rb = t.file(
-        "rb.yaml",
-        runbook(&format!(
-            "  - failover: {{ plan_id: {PLAN_A} }}\n  - failover: {{ plan_id: {PLAN_B} }}\n"
-        )),
+    let (t, out) = run_live(
+        &sim,
+        &format!("  - failover: {{ plan_id: {PLAN_A} }}\n  - failover: {{ plan_id: {PLAN_B} }}\n"),
+        &[],
     );
-    let out = t
-        .args([
-            "run",
-            rb.to_str().unwrap(),
-            "--server",
-            &sim.base_url(),
-            "--yes",
-        ])
-        .run();
     out.assert_code(1);
     assert!(out.stderr.contains("answered 400"), "{}", out.stderr);
     assert!(out.stderr.contains("Failover"), "{}", out.stderr);
@@ -322,21 +289,11 @@ fn a_plan_in_the_wrong_state_is_refused_by_the_server() {
 #[test]
 fn an_unknown_plan_fails_with_the_servers_message() {
     let sim = sim(vec![plan(PLAN_A, Z)]);
-    let t = Drbook::new();
-    t.credentials();
-    let rb = t.file(
-        "rb.yaml",
-        runbook(&format!("  - failover: {{ plan_id: {PLAN_C} }}\n")),
+    let (_, out) = run_live(
+        &sim,
+        &format!("  - failover: {{ plan_id: {PLAN_C} }}\n"),
+        &[],
     );
-    let out = t
-        .args([
-            "run",
-            rb.to_str().unwrap(),
-            "--server",
-            &sim.base_url(),
-            "--yes",
-        ])
-        .run();
     out.assert_code(1);
     assert!(out.stderr.contains("404"), "{}", out.stderr);
     assert!(out.stderr.contains("was not found"), "{}", out.stderr);
@@ -345,23 +302,12 @@ fn an_unknown_plan_fails_with_the_servers_message() {
 #[test]
 fn without_wait_for_completion_no_state_is_read() {
     let sim = sim(vec![plan(PLAN_A, Duration::from_secs(60))]);
-    let t = Drbook::new();
-    t.credentials();
-    let rb = t.file(
-        "rb.yaml",
-        runbook(&format!(
-            "  - failover:\n      plan_id: {PLAN_A}\n      wait_for_completion: false\n"
-        )),
+    let (t, out) = run_live(
+        &sim,
+        &format!("  - failover:\n      plan_id: {PLAN_A}\n      wait_for_completion: false\n"),
+        &[],
     );
-    t.args([
-        "run",
-        rb.to_str().unwrap(),
-        "--server",
-        &sim.base_url(),
-        "--yes",
-    ])
-    .run()
-    .assert_code(0);
+    out.assert_code(0);
     assert!(sim.requests().iter().all(|r| r.method != "GET"));
     assert_eq!(t.report()["steps"][0]["polls"], 0);
 }
@@ -369,23 +315,11 @@ fn without_wait_for_completion_no_state_is_read() {
 #[test]
 fn a_plan_that_outlasts_its_timeout_fails_the_step() {
     let sim = sim(vec![plan(PLAN_A, Duration::from_secs(30))]);
-    let t = Drbook::new();
-    t.credentials();
-    let rb = t.file(
-        "rb.yaml",
-        runbook(&format!(
-            "  - failover:\n      plan_id: {PLAN_A}\n      timeout: 600ms\n"
-        )),
+    let (t, out) = run_live(
+        &sim,
+        &format!("  - failover:\n      plan_id: {PLAN_A}\n      timeout: 600ms\n"),
+        &[],
     );
-    let out = t
-        .args([
-            "run",
-            rb.to_str().unwrap(),
-            "--server",
-            &sim.base_url(),
-            "--yes",
-        ])
-        .run();
     out.assert_code(1);
     assert!(
         out.stderr.contains("did not finish within 600ms"),
