@@ -4,6 +4,7 @@
 mod agreement;
 mod auth;
 mod interrupt;
+mod robustness;
 mod run;
 mod secrets;
 mod simulator;
