@@ -55,7 +55,7 @@ impl Listener for Progress {
                 self.total = *steps;
                 self.started = Some(*at);
             }
-            Event::Authenticated { .. } => self.say("authenticated"),
+            Event::Authenticated { how, .. } => self.say(how),
             Event::StepStarted { step, name, at, .. } => {
                 self.last_state = None;
                 self.step_started = Some(*at);

@@ -287,7 +287,7 @@ async fn execute(args: &RunArgs, prepared: &Prepared, mode: Mode) -> Result<u8, 
         );
     }
 
-    let mut redactor = Redactor::new(credentials.iter().flat_map(Credentials::secrets));
+    let redactor = Redactor::new(credentials.iter().flat_map(Credentials::secrets));
     for (name, var) in prepared.variables.iter() {
         if is_secret_name(name)
             && let Some(text) = var.value.as_str()
@@ -367,7 +367,8 @@ async fn execute(args: &RunArgs, prepared: &Prepared, mode: Mode) -> Result<u8, 
         let Some(credentials) = credentials else {
             return Err(Refusal("no credentials".to_owned()));
         };
-        let client = VaoClient::new(options, credentials).map_err(|e| Refusal(e.to_string()))?;
+        let client = VaoClient::new(options, credentials, redactor.clone())
+            .map_err(|e| Refusal(e.to_string()))?;
         let (stop, interrupt) = tokio::sync::watch::channel(false);
         let signals = tokio::spawn(async move {
             if tokio::signal::ctrl_c().await.is_ok() {
@@ -391,9 +392,6 @@ async fn execute(args: &RunArgs, prepared: &Prepared, mode: Mode) -> Result<u8, 
         );
         let result = executor.run().await;
         signals.abort();
-        for token in client.issued_tokens().await {
-            redactor.add(&token);
-        }
         result
     };
     report.close(result, None);

@@ -85,15 +85,17 @@ impl<'a> Executor<'a> {
             at: Utc::now(),
             steps,
         });
-        if let Err(error) = self.client.authenticate().await {
-            let message = error.to_string();
-            self.skip_from(0, "not run: authentication failed");
-            return self.finish(RunResult::Failed, Some(message));
+        match self.client.authenticate().await {
+            Ok(how) => self.emit(Event::Authenticated {
+                at: Utc::now(),
+                how,
+            }),
+            Err(error) => {
+                let message = error.to_string();
+                self.skip_from(0, "not run: authentication failed");
+                return self.finish(RunResult::Failed, Some(message));
+            }
         }
-        self.emit(Event::Authenticated {
-            at: Utc::now(),
-            how: "ok".to_owned(),
-        });
         for index in 0..steps {
             if self.is_interrupted() {
                 self.skip_from(index, "not run: drbook was interrupted");
@@ -200,6 +202,18 @@ impl<'a> Executor<'a> {
         let started = Instant::now();
         let answer = match self.client.failover(&failover.plan_id, &body).await {
             Ok(answer) => answer,
+            Err(
+                error @ VaoError::Transport {
+                    connected: false, ..
+                },
+            ) => {
+                return StepEnd::Done(
+                    StepResult::Failed,
+                    Some(format!(
+                        "{error}; no connection was made, so the failover was not sent"
+                    )),
+                );
+            }
             Err(error @ VaoError::Transport { .. }) => {
                 return StepEnd::Done(
                     StepResult::Failed,
@@ -312,10 +326,8 @@ impl<'a> Executor<'a> {
                     )),
                 );
             }
-            let pause = interval.min(deadline - now);
-            if !self.sleep(pause).await {
-                continue;
-            }
+            // An interrupt cuts the pause short; the loop's first check then reports it.
+            self.sleep(interval.min(deadline - now)).await;
         }
     }
 }

@@ -4,7 +4,7 @@
 //! shortly before they expire and once on a 401, which the server sends before acting, so
 //! repeating the request after a 401 cannot run anything twice.
 
-use super::secret::{Credentials, Secret};
+use super::secret::{Credentials, Redactor, Secret};
 use super::state::PlanStatus;
 use serde::Deserialize;
 use std::time::{Duration, Instant};
@@ -68,6 +68,8 @@ pub enum VaoError {
         method: &'static str,
         path: String,
         message: String,
+        /// False when no connection was made, so the request certainly was not sent.
+        connected: bool,
     },
     #[error("authentication failed: {0}")]
     Auth(String),
@@ -93,7 +95,14 @@ pub struct Answer {
     pub status: u16,
     pub body: String,
     pub elapsed: Duration,
+    /// 2 when the first try was refused with 401 and sent again with a renewed token.
+    pub attempts: u32,
 }
+
+/// The `Accept` header of every call (VAO answers JSON when asked, and by default).
+pub const ACCEPT: &str = "application/json";
+/// The `Content-Type` of calls with a JSON body.
+pub const CONTENT_TYPE: &str = "application/json";
 
 #[derive(Deserialize)]
 struct TokenAnswer {
@@ -109,8 +118,6 @@ struct Session {
     access: Option<Secret>,
     refresh: Option<Secret>,
     expires_at: Option<Instant>,
-    /// Tokens drbook received during the run, so they can be scrubbed from output.
-    issued: Vec<String>,
 }
 
 pub struct VaoClient {
@@ -118,7 +125,12 @@ pub struct VaoClient {
     options: ClientOptions,
     credentials: Credentials,
     session: Mutex<Session>,
+    /// Learns every token the server issues, so output can never show one.
+    redactor: Redactor,
 }
+
+/// The longest token lifetime drbook believes.
+const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 
 /// Refresh this long before a token expires.
 const REFRESH_MARGIN: Duration = Duration::from_secs(60);
@@ -172,12 +184,19 @@ pub fn is_loopback(server: &str) -> bool {
 }
 
 impl VaoClient {
-    pub fn new(options: ClientOptions, credentials: Credentials) -> Result<VaoClient, VaoError> {
+    pub fn new(
+        options: ClientOptions,
+        credentials: Credentials,
+        redactor: Redactor,
+    ) -> Result<VaoClient, VaoError> {
         let mut builder = reqwest::Client::builder()
             .user_agent(concat!("drbook/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(options.connect_timeout)
             .timeout(options.request_timeout)
             .danger_accept_invalid_certs(options.insecure)
+            // A redirect would carry the password or the failover to another address, or
+            // turn a POST into a GET: never follow one; a 3xx is an answer like any other.
+            .redirect(reqwest::redirect::Policy::none())
             .tcp_nodelay(true);
         if is_loopback(&options.server) {
             // A proxy must never see (or reroute) a loopback conversation.
@@ -198,6 +217,7 @@ impl VaoClient {
             options,
             credentials,
             session: Mutex::new(Session::default()),
+            redactor,
         })
     }
 
@@ -205,24 +225,22 @@ impl VaoClient {
         &self.options
     }
 
-    /// Every token the server issued so far (to scrub from reports).
-    pub async fn issued_tokens(&self) -> Vec<String> {
-        self.session.lock().await.issued.clone()
-    }
-
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.options.server)
     }
 
-    /// Logs in (password grant) or installs the given token.
-    pub async fn authenticate(&self) -> Result<(), VaoError> {
+    /// Logs in (password grant) or installs the given token; says which, for people.
+    pub async fn authenticate(&self) -> Result<String, VaoError> {
         let mut session = self.session.lock().await;
         match &self.credentials {
             Credentials::Token(token) => {
                 session.access = Some(token.clone());
-                Ok(())
+                Ok("using the token from VAO_TOKEN (checked by the first call)".to_owned())
             }
-            Credentials::Password { .. } => self.password_grant(&mut session).await,
+            Credentials::Password { username, .. } => {
+                self.password_grant(&mut session).await?;
+                Ok(format!("logged in as {username}"))
+            }
         }
     }
 
@@ -251,15 +269,11 @@ impl VaoClient {
         let response = self
             .http
             .post(self.url(&path))
-            .header(reqwest::header::ACCEPT, "application/json")
+            .header(reqwest::header::ACCEPT, ACCEPT)
             .form(form)
             .send()
             .await
-            .map_err(|e| VaoError::Transport {
-                method: "POST",
-                path: path.clone(),
-                message: transport_message(&e),
-            })?;
+            .map_err(|e| transport_error("POST", &path, &e))?;
         let status = response.status();
         let body = response.text().await.unwrap_or_default();
         if !status.is_success() {
@@ -273,15 +287,17 @@ impl VaoClient {
             path: path.clone(),
             message: format!("not a token answer ({e})"),
         })?;
-        session.issued.push(answer.access_token.clone());
+        self.redactor.add(&answer.access_token);
         session.access = Some(Secret::new(answer.access_token));
         if let Some(refresh) = answer.refresh_token {
-            session.issued.push(refresh.clone());
+            self.redactor.add(&refresh);
             session.refresh = Some(Secret::new(refresh));
         }
+        // The lifetime comes from the server: never trust it to fit (a day at most).
         session.expires_at = answer
             .expires_in
-            .map(|secs| Instant::now() + Duration::from_secs(secs));
+            .map(|secs| Duration::from_secs(secs.min(MAX_TOKEN_LIFETIME.as_secs())))
+            .and_then(|lifetime| Instant::now().checked_add(lifetime));
         Ok(())
     }
 
@@ -338,25 +354,26 @@ impl VaoClient {
         loop {
             let token = self.token().await?;
             let started = Instant::now();
-            let mut request = match method {
-                "POST" => self.http.post(self.url(path)),
-                _ => self.http.get(self.url(path)),
-            }
-            .bearer_auth(token.expose())
-            .header(reqwest::header::ACCEPT, "application/json");
+            let verb = reqwest::Method::from_bytes(method.as_bytes())
+                .map_err(|e| VaoError::Setup(format!("HTTP method {method}: {e}")))?;
+            let mut request = self
+                .http
+                .request(verb, self.url(path))
+                .bearer_auth(token.expose())
+                .header(reqwest::header::ACCEPT, ACCEPT);
             if let Some(body) = body {
                 request = request.json(body);
             }
-            let response = request.send().await.map_err(|e| VaoError::Transport {
-                method,
-                path: path.to_owned(),
-                message: transport_message(&e),
-            })?;
+            let response = request
+                .send()
+                .await
+                .map_err(|e| transport_error(method, path, &e))?;
             let status = response.status().as_u16();
             let text = response.text().await.map_err(|e| VaoError::Transport {
                 method,
                 path: path.to_owned(),
                 message: format!("reading the answer: {}", transport_message(&e)),
+                connected: true,
             })?;
             tracing::debug!(method, path, status, "answer");
             if status == 401 && !renewed {
@@ -366,6 +383,13 @@ impl VaoClient {
                         error_message(&text)
                     )));
                 }
+                // A 401 is sent before the server acts, so sending the request again with
+                // a renewed token cannot run anything twice; the answer records both tries.
+                tracing::info!(
+                    method,
+                    path,
+                    "401: renewing the token and sending once more"
+                );
                 renewed = true;
                 self.renew_after_401(&token).await?;
                 continue;
@@ -374,6 +398,7 @@ impl VaoClient {
                 status,
                 body: text,
                 elapsed: started.elapsed(),
+                attempts: if renewed { 2 } else { 1 },
             });
         }
     }
@@ -424,6 +449,15 @@ pub fn http_error(method: &'static str, path: &str, answer: &Answer) -> VaoError
         path: path.to_owned(),
         status: answer.status,
         message: error_message(&answer.body),
+    }
+}
+
+fn transport_error(method: &'static str, path: &str, error: &reqwest::Error) -> VaoError {
+    VaoError::Transport {
+        method,
+        path: path.to_owned(),
+        message: transport_message(error),
+        connected: !error.is_connect(),
     }
 }
 

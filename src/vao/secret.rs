@@ -1,6 +1,7 @@
 //! Secrets (passwords, tokens) that cannot be printed by accident.
 
 use std::fmt;
+use std::sync::{Arc, RwLock};
 
 /// A secret string. `Debug` and `Display` print `***`; the value is only reachable through
 /// [`Secret::expose`], which makes every use greppable.
@@ -57,37 +58,63 @@ impl Credentials {
     }
 }
 
-/// Replaces every occurrence of known secrets in text. Values shorter than four characters
-/// are left alone: masking them would mangle ordinary words and reveal little.
+/// Replaces every occurrence of known secrets in text. Clones share one list, so a secret
+/// learnt anywhere (a token the server issues mid-run) is masked everywhere. Values shorter
+/// than four characters are left alone: masking them would mangle ordinary words.
 #[derive(Debug, Clone, Default)]
 pub struct Redactor {
-    secrets: Vec<String>,
+    secrets: Arc<RwLock<Vec<String>>>,
 }
+
+/// The mask that replaces a secret.
+pub const MASK: &str = "***";
 
 impl Redactor {
     pub fn new(secrets: impl IntoIterator<Item = String>) -> Redactor {
-        let mut secrets: Vec<String> = secrets.into_iter().filter(|s| s.len() >= 4).collect();
-        // Longest first, so a secret that contains another is masked whole.
-        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
-        secrets.dedup();
-        Redactor { secrets }
+        let redactor = Redactor::default();
+        for secret in secrets {
+            redactor.add(&secret);
+        }
+        redactor
     }
 
-    pub fn add(&mut self, secret: &str) {
-        if secret.len() >= 4 && !self.secrets.iter().any(|s| s == secret) {
-            self.secrets.push(secret.to_owned());
-            self.secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    pub fn add(&self, secret: &str) {
+        if secret.len() < 4 {
+            return;
+        }
+        let mut secrets = self.secrets.write().unwrap_or_else(|e| e.into_inner());
+        if !secrets.iter().any(|s| s == secret) {
+            secrets.push(secret.to_owned());
+            // Longest first, so a secret that contains another is masked whole.
+            secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
         }
     }
 
     pub fn redact(&self, text: &str) -> String {
+        let secrets = self.secrets.read().unwrap_or_else(|e| e.into_inner());
         let mut out = text.to_owned();
-        for secret in &self.secrets {
+        for secret in secrets.iter() {
             if out.contains(secret.as_str()) {
-                out = out.replace(secret.as_str(), "***");
+                out = out.replace(secret.as_str(), MASK);
             }
         }
         out
+    }
+
+    /// Masks secrets in every string of a JSON value (before it is serialised, so escaping
+    /// cannot hide a secret from the mask).
+    pub fn redact_json(&self, value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::String(s) => {
+                let redacted = self.redact(s);
+                if redacted != *s {
+                    *s = redacted;
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(|v| self.redact_json(v)),
+            serde_json::Value::Object(map) => map.values_mut().for_each(|v| self.redact_json(v)),
+            _ => {}
+        }
     }
 }
 
@@ -114,5 +141,14 @@ mod tests {
             "hunter22x".to_owned(),
         ]);
         assert_eq!(r.redact("p=hunter22x q=hunter22 abc"), "p=*** q=*** abc");
+        let shared = r.clone();
+        shared.add("learnt-later");
+        assert_eq!(r.redact("a learnt-later b"), "a *** b");
+        let mut json = serde_json::json!({"name": "x\"hunter22\\", "list": ["hunter22"]});
+        r.redact_json(&mut json);
+        assert_eq!(
+            json,
+            serde_json::json!({"name": "x\"***\\", "list": ["***"]})
+        );
     }
 }

@@ -88,31 +88,30 @@ impl StateSets {
     pub fn classify(&self, status: &PlanStatus) -> Phase {
         let state = fold(&status.state);
         let stable = status.last_stable_state.as_deref().map(fold);
-        let result = status.result_name.as_deref().map(fold).unwrap_or_default();
-        if self.is_in_progress(&state) || result == "running" || result == "inprogress" {
+        let result = ResultName::read(status.result_name.as_deref().unwrap_or_default());
+        if self.is_in_progress(&state) || result.running {
             return Phase::Running;
         }
-        // A known stable state may differ from lastStableState only while that phase runs.
+        // A halt is final whatever lastStableState still says.
+        if self.failed.contains(&state) {
+            return Phase::Failed;
+        }
+        // A stable state may differ from lastStableState only while that phase runs.
         if let Some(stable) = &stable
             && *stable != state
         {
             return Phase::Running;
         }
-        if self.failed.contains(&state) {
-            return Phase::Failed;
-        }
-        // "Complete, no errors, no warnings" mentions errors without reporting any.
-        let reports = |word: &str| result.contains(word) && !result.contains(&format!("no{word}"));
         if self.succeeded.contains(&state) {
             // Without lastStableState (some answers lack it), an unfinished progress is the
             // only sign that the failover is still running.
             if stable.is_none() && status.total_progress.is_some_and(|p| p < 100) {
                 return Phase::Running;
             }
-            if reports("error") || reports("fail") || reports("halt") {
+            if result.errors {
                 return Phase::Failed;
             }
-            if reports("warning") {
+            if result.warnings {
                 return Phase::SucceededWithWarnings;
             }
             return Phase::Succeeded;
@@ -121,6 +120,44 @@ impl StateSets {
             return Phase::NotStarted;
         }
         Phase::Unexpected
+    }
+}
+
+/// What a `resultName` reports, read word by word: "Complete, no errors, no warnings" and
+/// "Success (0 errors, 0 warnings)" mention errors without reporting any, and "Failover
+/// completed" is no failure.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct ResultName {
+    errors: bool,
+    warnings: bool,
+    running: bool,
+}
+
+impl ResultName {
+    fn read(text: &str) -> ResultName {
+        let words: Vec<String> = text
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect();
+        let mut result = ResultName {
+            running: matches!(
+                words.iter().map(String::as_str).collect::<Vec<_>>()[..],
+                ["running"] | ["in", "progress"] | ["executing"]
+            ),
+            ..ResultName::default()
+        };
+        for (i, word) in words.iter().enumerate() {
+            let negated = i > 0 && ["no", "0", "zero", "without"].contains(&words[i - 1].as_str());
+            match word.as_str() {
+                "error" | "errors" | "failed" | "failure" | "failures" | "halted" if !negated => {
+                    result.errors = true
+                }
+                "warning" | "warnings" if !negated => result.warnings = true,
+                _ => {}
+            }
+        }
+        result
     }
 }
 
@@ -137,12 +174,6 @@ pub enum Phase {
     Failed,
     /// A stable state that is neither the goal nor a ready state.
     Unexpected,
-}
-
-impl Phase {
-    pub fn is_final(self) -> bool {
-        !matches!(self, Phase::NotStarted | Phase::Running)
-    }
 }
 
 /// A plan's state as read from runtime details or the plan itself.
@@ -265,6 +296,39 @@ mod tests {
         assert_eq!(
             c(&status("UndoFailover", "UndoFailover", "Complete", 100)),
             Phase::Unexpected
+        );
+    }
+
+    #[test]
+    fn result_names_are_read_word_by_word() {
+        let sets = StateSets::default();
+        for (result, phase) in [
+            ("Failover completed successfully", Phase::Succeeded),
+            ("Completed without errors", Phase::Succeeded),
+            ("Success (0 errors, 0 warnings)", Phase::Succeeded),
+            ("Complete, no errors, no warnings", Phase::Succeeded),
+            ("Completed with 2 errors", Phase::Failed),
+            ("Failed", Phase::Failed),
+            ("Success with 1 warning", Phase::SucceededWithWarnings),
+        ] {
+            assert_eq!(
+                sets.classify(&status("Failover", "Failover", result, 100)),
+                phase,
+                "{result}"
+            );
+        }
+        assert_eq!(
+            sets.classify(&status("Failover", "Failover", "In progress", 50)),
+            Phase::Running
+        );
+    }
+
+    #[test]
+    fn a_halt_is_final_whatever_last_stable_state_says() {
+        let sets = StateSets::default();
+        assert_eq!(
+            sets.classify(&status("Halted", "Verified", "", 30)),
+            Phase::Failed
         );
     }
 
