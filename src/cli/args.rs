@@ -76,9 +76,9 @@ pub struct RunArgs {
     /// Run against the built-in simulator on a loopback port (every plan exists and is ready).
     #[arg(long, conflicts_with = "server")]
     pub simulate: bool,
-    /// How long each simulated failover takes (with --simulate).
-    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration)]
-    pub sim_failover_time: std::time::Duration,
+    /// How long each simulated failover takes (with --simulate; default 2s).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub sim_failover_time: Option<std::time::Duration>,
     /// Do not ask for confirmation before a live run (needed without a terminal).
     #[arg(long, short = 'y')]
     pub yes: bool,
@@ -101,10 +101,10 @@ pub struct RunArgs {
     #[arg(long, value_name = "DURATION", value_parser = parse_positive_duration)]
     pub poll_interval: Option<std::time::Duration>,
     /// API prefix of the server (VAO 3: /api/v3).
-    #[arg(long, value_name = "PATH", default_value = "/api/v3")]
+    #[arg(long, value_name = "PATH", default_value = "/api/v3", value_parser = parse_url_path)]
     pub api_prefix: String,
     /// Token endpoint of the server (VAO 3: /token).
-    #[arg(long, value_name = "PATH", default_value = "/token")]
+    #[arg(long, value_name = "PATH", default_value = "/token", value_parser = parse_url_path)]
     pub token_path: String,
     /// Per-request timeout.
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_positive_duration)]
@@ -122,6 +122,16 @@ pub struct SimulatorArgs {
     /// Plans file (YAML); without it, three demo plans (user drbook, password drbook).
     #[arg(long, value_name = "FILE")]
     pub plans: Option<PathBuf>,
+}
+
+fn parse_url_path(text: &str) -> Result<String, String> {
+    let valid = text.starts_with('/')
+        && !text.contains(|c: char| c.is_whitespace() || c == '?' || c == '#' || c == '\\');
+    if valid {
+        Ok(text.to_owned())
+    } else {
+        Err(format!("`{text}` is not a URL path such as /api/v3"))
+    }
 }
 
 fn parse_duration(text: &str) -> Result<std::time::Duration, String> {

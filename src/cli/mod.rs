@@ -1,8 +1,11 @@
 //! The command line: arguments → checked inputs → the library → an exit code.
 
 pub mod args;
+pub mod checkpoint;
+pub mod credentials;
 pub mod exit;
 pub mod output;
+pub mod provenance;
 pub mod run;
 pub mod simulator;
 pub mod validate;

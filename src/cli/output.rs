@@ -2,7 +2,7 @@
 
 use crate::exec::{Event, Listener, RunResult, StepResult};
 use crate::runbook::values::format_duration;
-use crate::vao::Redactor;
+use crate::vao::{Redactor, client};
 use std::io::Write;
 use std::time::Duration;
 
@@ -21,7 +21,9 @@ pub struct Progress {
     started: Option<chrono::DateTime<chrono::Utc>>,
     step_started: Option<chrono::DateTime<chrono::Utc>>,
     redactor: Redactor,
-    counts: [usize; 3],
+    succeeded: usize,
+    failed: usize,
+    skipped: usize,
 }
 
 impl Progress {
@@ -32,13 +34,19 @@ impl Progress {
             started: None,
             step_started: None,
             redactor,
-            counts: [0; 3],
+            succeeded: 0,
+            failed: 0,
+            skipped: 0,
         }
     }
 
     fn say(&self, line: &str) {
         let mut err = std::io::stderr().lock();
-        let _ = writeln!(err, "{}", self.redactor.redact(line));
+        let _ = writeln!(
+            err,
+            "{}",
+            super::credentials::printable(&self.redactor.redact(line))
+        );
     }
 }
 
@@ -68,8 +76,18 @@ impl Listener for Progress {
                 self.say(&format!("      {method} {path}{body}"));
             }
             Event::Answer {
-                status, elapsed, ..
-            } => self.say(&format!("      → {status} in {}", seconds(*elapsed))),
+                status,
+                elapsed,
+                attempts,
+                ..
+            } => {
+                let again = if *attempts > 1 {
+                    " (sent twice: the first try was refused with 401 before VAO acted; the token was renewed)"
+                } else {
+                    ""
+                };
+                self.say(&format!("      → {status} in {}{again}", seconds(*elapsed)));
+            }
             Event::Polled { status, .. } => {
                 let summary = status.summary();
                 if self.last_state.as_ref() != Some(&summary) {
@@ -90,18 +108,18 @@ impl Listener for Progress {
                 let took = since(self.step_started.take(), *at);
                 let line = match result {
                     StepResult::Succeeded => {
-                        self.counts[0] += 1;
+                        self.succeeded += 1;
                         format!("      ✓ succeeded in {took}")
                     }
                     StepResult::SucceededWithWarnings => {
-                        self.counts[0] += 1;
+                        self.succeeded += 1;
                         format!(
                             "      ✓ succeeded with warnings in {took}: {}",
                             error.as_deref().unwrap_or("")
                         )
                     }
                     StepResult::Failed => {
-                        self.counts[1] += 1;
+                        self.failed += 1;
                         format!(
                             "      ✗ failed after {took}: {}",
                             error.as_deref().unwrap_or("")
@@ -111,7 +129,7 @@ impl Listener for Progress {
                         format!("      ⚠ interrupted: {}", error.as_deref().unwrap_or(""))
                     }
                     StepResult::Skipped => {
-                        self.counts[2] += 1;
+                        self.skipped += 1;
                         return;
                     }
                     StepResult::Planned => return,
@@ -120,7 +138,7 @@ impl Listener for Progress {
             }
             Event::RunFinished { result, at, error } => {
                 let took = since(self.started, *at);
-                let [ok, failed, skipped] = self.counts;
+                let (ok, failed, skipped) = (self.succeeded, self.failed, self.skipped);
                 let line = match result {
                     RunResult::Succeeded => {
                         format!("run succeeded: {ok} of {} steps in {took}", self.total)
@@ -147,32 +165,56 @@ impl Listener for Progress {
 
 /// The dry-run listing: the exact requests, in order, on stdout.
 pub struct DryRunListing {
-    pub server: String,
-    pub out: Vec<String>,
+    server: String,
+    lines: Vec<String>,
+}
+
+impl DryRunListing {
+    pub fn new(runbook: &str, server: &str) -> DryRunListing {
+        DryRunListing {
+            server: server.to_owned(),
+            lines: vec![format!("# dry run of \"{runbook}\": nothing is sent")],
+        }
+    }
+
+    /// The token request a real run starts with.
+    pub fn login(&mut self, token_path: &str, how: &str) {
+        self.lines.push(format!(
+            "\n0. Log in\n   POST {}{token_path} (application/x-www-form-urlencoded, {how}; password not shown)",
+            self.server
+        ));
+    }
+
+    pub fn text(&self) -> String {
+        self.lines.join("\n")
+    }
 }
 
 impl Listener for DryRunListing {
     fn on_event(&mut self, event: &Event) {
         match event {
             Event::StepStarted { step, name, .. } => {
-                self.out.push(format!("\n{step}. {name}"));
+                self.lines.push(format!("\n{step}. {name}"));
             }
             Event::Request {
                 method, path, body, ..
             } => {
-                self.out.push(format!("   {method} {}{path}", self.server));
-                self.out.push("   Authorization: Bearer ***".to_owned());
-                self.out
-                    .push("   Content-Type: application/json".to_owned());
-                self.out.push("   Accept: application/json".to_owned());
+                self.lines
+                    .push(format!("   {method} {}{path}", self.server));
+                self.lines.push("   Authorization: Bearer ***".to_owned());
+                if body.is_some() {
+                    self.lines
+                        .push(format!("   Content-Type: {}", client::CONTENT_TYPE));
+                }
+                self.lines.push(format!("   Accept: {}", client::ACCEPT));
                 if let Some(body) = body {
-                    self.out.push(format!("   {body}"));
+                    self.lines.push(format!("   {body}"));
                 }
             }
             Event::Waiting { duration, note, .. } => match note {
-                Some(note) => self.out.push(format!("   {note}")),
+                Some(note) => self.lines.push(format!("   {note}")),
                 None => self
-                    .out
+                    .lines
                     .push(format!("   wait {}", format_duration(*duration))),
             },
             _ => {}

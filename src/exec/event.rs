@@ -79,6 +79,8 @@ pub enum Event {
         status: u16,
         body: String,
         elapsed: Duration,
+        /// 2 when the first try was refused with 401 and sent again with a renewed token.
+        attempts: u32,
     },
     /// A plan state read while waiting for completion.
     Polled {

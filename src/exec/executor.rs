@@ -230,6 +230,7 @@ impl<'a> Executor<'a> {
             status: answer.status,
             body: vao::client::truncate(&answer.body),
             elapsed: answer.elapsed,
+            attempts: answer.attempts,
         });
         if !(200..300).contains(&answer.status) {
             let error = vao::client::http_error("POST", &path, &answer);

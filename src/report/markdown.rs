@@ -127,6 +127,10 @@ pub fn render(report: &Report) -> String {
         };
         let _ = writeln!(out, "### {}. {}\n", step.number, step.name);
         let answer = match &step.response {
+            Some(r) if r.attempts > 1 => format!(
+                " → {} in {} ms (sent {} times: refused with 401 before VAO acted, then sent with a renewed token)",
+                r.status, r.elapsed_ms, r.attempts
+            ),
             Some(r) => format!(" → {} in {} ms", r.status, r.elapsed_ms),
             None if report.result == RunResult::DryRun => " (not sent: dry run)".to_owned(),
             None => " → no answer".to_owned(),

@@ -7,12 +7,12 @@ use crate::exec::{Event, Listener, Mode, RunResult, StepResult};
 use crate::runbook::Runbook;
 use crate::vao::PlanStatus;
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The version of the report format (`report_version` in the JSON).
 pub const REPORT_VERSION: u32 = 1;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
     pub report_version: u32,
     pub drbook_version: String,
@@ -32,7 +32,7 @@ pub struct Report {
     pub steps: Vec<StepRecord>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunbookInfo {
     pub name: String,
     pub description: Option<String>,
@@ -43,7 +43,7 @@ pub struct RunbookInfo {
     pub rendered_sha256: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct VariableRecord {
     pub name: String,
     /// The value, or `"***"` for a variable whose name says it is a secret.
@@ -51,7 +51,7 @@ pub struct VariableRecord {
     pub source: String,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Summary {
     pub total: usize,
     pub succeeded: usize,
@@ -61,7 +61,7 @@ pub struct Summary {
     pub planned: usize,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StepRecord {
     pub number: usize,
     pub name: String,
@@ -83,7 +83,7 @@ pub struct StepRecord {
     pub states_seen: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RequestRecord {
     pub method: String,
     pub path: String,
@@ -91,11 +91,14 @@ pub struct RequestRecord {
     pub sent_at: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ResponseRecord {
     pub status: u16,
     pub body: String,
     pub elapsed_ms: u64,
+    /// How many times the request was sent: 2 when the first try was refused with 401
+    /// (before the server acted) and repeated with a renewed token.
+    pub attempts: u32,
 }
 
 pub fn timestamp(at: DateTime<Utc>) -> String {
@@ -243,12 +246,14 @@ impl Listener for Report {
                 status,
                 body,
                 elapsed,
+                attempts,
             } => {
                 if let Some(s) = self.step(*step) {
                     s.response = Some(ResponseRecord {
                         status: *status,
                         body: body.clone(),
                         elapsed_ms: elapsed.as_millis() as u64,
+                        attempts: *attempts,
                     });
                 }
             }

@@ -24,18 +24,23 @@ fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
-/// Writes `<dir>/<run_id>.json` and `<dir>/<run_id>.md`.
+/// Writes `<dir>/<run_id>.json` and `<dir>/<run_id>.md`. Secrets are masked in the model's
+/// strings before anything is serialised, so no escaping can hide one from the mask.
 pub fn write(report: &Report, dir: &Path, redactor: &Redactor) -> std::io::Result<Written> {
     std::fs::create_dir_all(dir)?;
-    let json = serde_json::to_string_pretty(report).map_err(std::io::Error::other)?;
+    let mut value = serde_json::to_value(report).map_err(std::io::Error::other)?;
+    redactor.redact_json(&mut value);
+    let redacted: Report = serde_json::from_value(value.clone()).map_err(std::io::Error::other)?;
+    let json = serde_json::to_string_pretty(&value).map_err(std::io::Error::other)?;
     let written = Written {
         json: dir.join(format!("{}.json", report.run_id)),
         markdown: dir.join(format!("{}.md", report.run_id)),
     };
-    write_atomically(&written.json, &(redactor.redact(&json) + "\n"))?;
+    write_atomically(&written.json, &(json + "\n"))?;
+    // Markdown escaping happens after masking, on text that holds no secret any more.
     write_atomically(
         &written.markdown,
-        &redactor.redact(&markdown::render(report)),
+        &redactor.redact(&markdown::render(&redacted)),
     )?;
     Ok(written)
 }

@@ -20,7 +20,8 @@ pub fn is_server_url(text: &str) -> bool {
     };
     let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
     !authority.is_empty()
-        && !authority.contains(|c: char| c.is_whitespace() || c == '?' || c == '#')
+        // No `user:password@`: credentials never live in a runbook or on a command line.
+        && !authority.contains(|c: char| c.is_whitespace() || matches!(c, '?' | '#' | '@'))
         && !path.contains(|c: char| c.is_whitespace() || c == '?' || c == '#')
         && reqwest::Url::parse(text).is_ok_and(|url| url.host().is_some())
 }

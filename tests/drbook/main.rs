@@ -3,6 +3,7 @@
 
 mod agreement;
 mod auth;
+mod faults;
 mod interrupt;
 mod robustness;
 mod run;

@@ -15,7 +15,7 @@ fn no_secret_reaches_output_logs_or_reports() {
     let rb = t.file(
         "rb.yaml",
         format!(
-            "version: 1\nname: secrets\nvars:\n  api_token: tok-SECRET-vars-value\n  note: plain\ndefaults:\n  poll_interval: 50ms\nsteps:\n  - name: 'uses {{{{note}}}} and {{{{api_token}}}}'\n    failover: {{ plan_id: {PLAN_A} }}\n  - failover: {{ plan_id: {PLAN_B} }}\n"
+            "version: 1\nname: secrets\nvars:\n  api_token: tok-SECRET-vars-value\n  note: plain\ndefaults:\n  poll_interval: 50ms\nsteps:\n  - name: 'uses {{{{note}}}}, {{{{api_token}}}} and {{{{vault_secret}}}}'\n    failover: {{ plan_id: {PLAN_A} }}\n  - failover: {{ plan_id: {PLAN_B} }}\n"
         ),
     );
     let out = t
@@ -32,6 +32,8 @@ fn no_secret_reaches_output_logs_or_reports() {
             password.to_str().unwrap(),
             "--var",
             "db_password=hunter2-from-cli",
+            "--var",
+            r#"vault_secret=pa"ss\wo|rd"#,
         ])
         .run();
     out.assert_code(1);
@@ -43,9 +45,18 @@ fn no_secret_reaches_output_logs_or_reports() {
         .collect();
     assert!(!tokens.is_empty());
     let everything = format!("{}\n{}\n{}", out.stdout, out.stderr, t.report_texts());
-    for secret in [PASSWORD, "tok-SECRET-vars-value", "hunter2-from-cli"]
-        .into_iter()
-        .chain(tokens.iter().map(String::as_str))
+    // A secret with quotes, a backslash and a pipe must be masked before JSON or Markdown
+    // escaping could disguise it.
+    for secret in [
+        PASSWORD,
+        "tok-SECRET-vars-value",
+        "hunter2-from-cli",
+        r#"pa"ss\wo|rd"#,
+        r#"pa\"ss\\wo|rd"#,
+        r#"pa"ss\wo\|rd"#,
+    ]
+    .into_iter()
+    .chain(tokens.iter().map(String::as_str))
     {
         assert!(!everything.contains(secret), "`{secret}` leaked");
     }

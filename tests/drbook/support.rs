@@ -251,3 +251,112 @@ pub fn run_live(sim: &Simulator, steps: &str, extra: &[&str]) -> (Drbook, Outcom
     let out = t.run();
     (t, out)
 }
+
+/// What a [`Scripted`] server answers.
+pub enum Reply {
+    /// Status, JSON body, extra headers.
+    Json(u16, String, Vec<(String, String)>),
+    /// Never answer (the connection stays open).
+    Hang,
+}
+
+/// A tiny HTTP server on 127.0.0.1 that answers as a test scripts it, for the misbehaviour
+/// the simulator does not (yet) offer. Each request gets its own connection, closed after
+/// the answer.
+pub struct Scripted {
+    pub addr: std::net::SocketAddr,
+    hits: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Scripted {
+    /// `answer(method, path, how many times this method+path was seen before)`.
+    pub fn start(answer: impl Fn(&str, &str, usize) -> Reply + Send + Sync + 'static) -> Scripted {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let hits = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+        let answer = std::sync::Arc::new(answer);
+        let seen = hits.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { continue };
+                let answer = answer.clone();
+                let seen = seen.clone();
+                std::thread::spawn(move || {
+                    let mut reader = BufReader::new(stream.try_clone().unwrap());
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let mut parts = line.split_whitespace();
+                    let method = parts.next().unwrap_or_default().to_owned();
+                    let path = parts.next().unwrap_or_default().to_owned();
+                    let mut length = 0;
+                    loop {
+                        let mut header = String::new();
+                        if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
+                            break;
+                        }
+                        if let Some((k, v)) = header.split_once(':')
+                            && k.eq_ignore_ascii_case("content-length")
+                        {
+                            length = v.trim().parse().unwrap_or(0);
+                        }
+                    }
+                    let mut body = vec![0; length];
+                    let _ = reader.read_exact(&mut body);
+                    let key = format!("{method} {path}");
+                    let count = {
+                        let mut seen = seen.lock().unwrap();
+                        let count = seen.iter().filter(|k| **k == key).count();
+                        seen.push(key);
+                        count
+                    };
+                    match answer(&method, &path, count) {
+                        Reply::Hang => std::thread::sleep(Duration::from_secs(120)),
+                        Reply::Json(status, body, headers) => {
+                            let mut stream = stream;
+                            let extra: String = headers
+                                .iter()
+                                .map(|(k, v)| format!("{k}: {v}\r\n"))
+                                .collect();
+                            let _ = write!(
+                                stream,
+                                "HTTP/1.1 {status} Scripted\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n{extra}\r\n{body}",
+                                body.len()
+                            );
+                        }
+                    }
+                });
+            }
+        });
+        Scripted { addr, hits }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// `METHOD /path` of every request received, in order.
+    pub fn hits(&self) -> Vec<String> {
+        self.hits.lock().unwrap().clone()
+    }
+}
+
+/// The token answer of a scripted VAO.
+pub fn token_reply() -> Reply {
+    Reply::Json(
+        200,
+        r#"{"access_token":"scripted-access-token","token_type":"bearer","expires_in":899,"refresh_token":"scripted-refresh-token"}"#.to_owned(),
+        vec![],
+    )
+}
+
+/// Runtime details of a plan that has failed over.
+pub fn done_reply() -> Reply {
+    Reply::Json(
+        200,
+        r#"{"state":"Failover","lastStableState":"Failover","totalProgress":100,"resultName":"Complete, no errors, no warnings"}"#.to_owned(),
+        vec![],
+    )
+}

@@ -1,0 +1,118 @@
+//! The report on disk, kept current while the run goes, so that nothing a run did is lost:
+//! not when a step fails, not on Ctrl-C, SIGTERM or a second Ctrl-C, not on a panic.
+//!
+//! The report is shared (the executor's listener and the signal handler both reach it) and
+//! written before the first request (an unwritable report directory stops the run before
+//! anything is sent), after steps (at most once a second, so long runs stay cheap), and at
+//! the end.
+
+use super::exit;
+use crate::exec::{Event, Listener, RunResult};
+use crate::report::{self, Report, Written};
+use crate::vao::Redactor;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+/// How often the report is rewritten while steps finish.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+
+#[derive(Clone)]
+pub struct Checkpoint {
+    report: Arc<Mutex<Report>>,
+    dir: PathBuf,
+    redactor: Redactor,
+    last_write: Arc<Mutex<Option<Instant>>>,
+}
+
+impl Checkpoint {
+    pub fn new(report: Report, dir: PathBuf, redactor: Redactor) -> Checkpoint {
+        Checkpoint {
+            report: Arc::new(Mutex::new(report)),
+            dir,
+            redactor,
+            last_write: Arc::default(),
+        }
+    }
+
+    /// The report, even if a panic poisoned its lock (what it holds is still the truth of
+    /// what happened before).
+    pub fn report(&self) -> MutexGuard<'_, Report> {
+        self.report.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn write(&self) -> std::io::Result<Written> {
+        let written = report::write(&self.report(), &self.dir, &self.redactor)?;
+        *self.last_write.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
+        Ok(written)
+    }
+
+    /// Closes the report (if the run did not) and writes it for the last time.
+    pub fn finish(&self, result: RunResult, error: Option<String>) -> std::io::Result<Written> {
+        self.report().close(result, error);
+        self.write()
+    }
+
+    /// Waits for SIGINT, SIGTERM or SIGHUP: the first asks the executor to stop; the second
+    /// writes the report as it stands and quits at once.
+    pub fn handle_signals(
+        &self,
+        stop: tokio::sync::watch::Sender<bool>,
+    ) -> tokio::task::JoinHandle<()> {
+        let checkpoint = self.clone();
+        tokio::spawn(async move {
+            let Some(signal) = next_signal().await else {
+                return;
+            };
+            eprintln!(
+                "\n{signal}: finishing the request in flight, then stopping (again to quit at once)"
+            );
+            let _ = stop.send(true);
+            if let Some(signal) = next_signal().await {
+                eprintln!(
+                    "{signal} again: quitting now; plans already started keep running in VAO"
+                );
+                let message = format!("stopped by a second {signal} while a step was in flight");
+                match checkpoint.finish(RunResult::Interrupted, Some(message)) {
+                    Ok(written) => eprintln!("report: {}", written.json.display()),
+                    Err(e) => eprintln!("error: could not write the report: {e}"),
+                }
+                std::process::exit(i32::from(exit::INTERRUPTED));
+            }
+        })
+    }
+}
+
+impl Listener for Checkpoint {
+    fn on_event(&mut self, event: &Event) {
+        self.report().on_event(event);
+        if let Event::StepFinished { .. } = event {
+            let due = self
+                .last_write
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .is_none_or(|at| at.elapsed() >= CHECKPOINT_EVERY);
+            if due && let Err(e) = self.write() {
+                tracing::warn!("could not update the report: {e}");
+            }
+        }
+    }
+}
+
+/// The next termination signal's name, or `None` if signals cannot be watched.
+#[cfg(unix)]
+async fn next_signal() -> Option<&'static str> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).ok()?;
+    let mut hup = signal(SignalKind::hangup()).ok()?;
+    tokio::select! {
+        result = tokio::signal::ctrl_c() => result.ok().map(|()| "interrupt"),
+        _ = term.recv() => Some("SIGTERM"),
+        _ = hup.recv() => Some("SIGHUP"),
+    }
+}
+
+#[cfg(not(unix))]
+async fn next_signal() -> Option<&'static str> {
+    tokio::signal::ctrl_c().await.ok().map(|()| "interrupt")
+}
