@@ -57,8 +57,16 @@ pub fn prepare(source: Source, inputs: &VarInputs) -> Result<Prepared, PrepareEr
         )
     };
     let root = runbook::yaml::parse(&file, &source.text).map_err(|d| with_source(vec![*d]))?;
-    let problems = runbook::schema::check(&file, &root);
+    let mut problems = runbook::schema::check(&file, &root);
     if !problems.is_empty() {
+        // Report template problems (an undefined variable) in the same pass, so a fix
+        // round does not uncover a second list.
+        if let Ok(variables) = Variables::collect(root.get("vars"), inputs)
+            && let Err(mut template_problems) = template::render(&file, &root, &variables)
+        {
+            problems.append(&mut template_problems);
+            problems.sort_by_key(|d| (d.line, d.column));
+        }
         return Err(with_source(problems));
     }
     let variables = Variables::collect(root.get("vars"), inputs).map_err(with_source)?;
@@ -81,8 +89,12 @@ fn explain_templates(source_root: &Node, problems: Vec<Diagnostic>) -> Vec<Diagn
         .map(|mut d| {
             let template = find_by_pos(source_root, d.line, d.column)
                 .filter(|text| runbook::values::is_template(text));
-            if let (Some(template), None) = (template, &d.hint) {
-                d.hint = Some(format!("the value came from the template `{template}`"));
+            if let Some(template) = template {
+                let origin = format!("the value came from the template `{template}`");
+                d.hint = Some(match d.hint.take() {
+                    Some(hint) => format!("{origin}; {hint}"),
+                    None => origin,
+                });
             }
             d
         })

@@ -64,7 +64,7 @@ pub fn build(file: &str, root: &Node) -> Result<Runbook, Vec<Diagnostic>> {
 
 /// Rules that span fields; run on a runbook that [`build`] accepted.
 pub fn check_semantics(file: &str, root: &Node, runbook: &Runbook) -> Vec<Diagnostic> {
-    let mut diagnostics = Vec::new();
+    let mut diagnostics = twice_failed_over(file, root, runbook);
     if runbook.server_time_zone.is_some() {
         return diagnostics;
     }
@@ -90,9 +90,48 @@ pub fn check_semantics(file: &str, root: &Node, runbook: &Runbook) -> Vec<Diagno
                     "this restore point has a UTC offset, but the VAO server's time zone is unknown",
                 )
                 .with_hint(
-                    "VAO reads restore points in the server's local time: set `server_time_zone: +01:00` (the server's offset) at the top of the runbook, or write the time without an offset",
+                    "VAO reads restore points in the server's local time: set `server_time_zone: Europe/Berlin` (the server's zone) at the top of the runbook, or write the time without an offset",
                 ),
             );
+        }
+    }
+    diagnostics
+}
+
+/// A plan can be failed over once per run: a second failover of the same plan is a mistake
+/// (a copied step, a variable that resolved to the wrong plan), and VAO would refuse it after
+/// the first had already changed the world.
+fn twice_failed_over(file: &str, root: &Node, runbook: &Runbook) -> Vec<Diagnostic> {
+    let mut first_step: std::collections::HashMap<uuid::Uuid, usize> = Default::default();
+    let mut diagnostics = Vec::new();
+    for step in &runbook.steps {
+        let Action::Failover(f) = &step.action else {
+            continue;
+        };
+        match first_step.get(&f.plan_id) {
+            None => {
+                first_step.insert(f.plan_id, step.number);
+            }
+            Some(first) => {
+                let index = step.number - 1;
+                let pos = root
+                    .at_path(&[
+                        "steps".into(),
+                        index.to_string(),
+                        "failover".into(),
+                        "plan_id".into(),
+                    ])
+                    .map_or(step.pos, |n| n.pos);
+                diagnostics.push(Diagnostic::new(
+                    file,
+                    pos,
+                    format!("steps[{index}].failover.plan_id"),
+                    format!(
+                        "plan {} is already failed over by step {first}; a runbook fails over each plan once",
+                        f.plan_id
+                    ),
+                ));
+            }
         }
     }
     diagnostics
@@ -248,7 +287,8 @@ impl Builder<'_> {
             let path = key.name.as_str();
             match path {
                 "version" => {
-                    if matches!(&value.value, Value::Number(n) if n.as_u64() == Some(1)) {
+                    // JSON Schema's `const: 1` also takes 1.0, and so does the builder.
+                if matches!(&value.value, Value::Number(n) if n.as_f64() == Some(1.0)) {
                         version = Some(1);
                     } else {
                         let got = show_value(value);
@@ -275,7 +315,7 @@ impl Builder<'_> {
                     server_time_zone = self.parsed(
                         value,
                         path,
-                        "the VAO server's UTC offset such as +01:00 or Z",
+                        "the VAO server's time zone: an IANA name such as Europe/Berlin, or a UTC offset such as +01:00 or Z",
                         values::parse_time_zone,
                     )
                 }

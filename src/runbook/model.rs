@@ -2,8 +2,7 @@
 //! tree by [`build`](super::build), with every default applied.
 
 use super::node::Pos;
-use super::values::RestorePoint;
-use chrono::FixedOffset;
+use super::values::{RestorePoint, ServerTimeZone};
 use std::time::Duration;
 
 /// Built-in defaults, used where neither the step nor `defaults` says otherwise.
@@ -16,7 +15,7 @@ pub struct Runbook {
     pub name: String,
     pub description: Option<String>,
     pub server: Option<String>,
-    pub server_time_zone: Option<FixedOffset>,
+    pub server_time_zone: Option<ServerTimeZone>,
     pub poll_interval: Duration,
     pub states: StateOverrides,
     pub steps: Vec<Step>,

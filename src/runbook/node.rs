@@ -5,7 +5,7 @@
 //! data, and every one of them can point at a line and column.
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde_saphyr::Spanned;
+use serde_saphyr::{Spanned, Tagged};
 use std::fmt;
 
 /// A 1-based position in a source file. Line 0 means "unknown".
@@ -151,9 +151,16 @@ impl Node {
 
 impl<'de> Deserialize<'de> for Node {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Node, D::Error> {
-        let spanned = Spanned::<Value>::deserialize(deserializer)?;
+        let spanned = Spanned::<Tagged<Value>>::deserialize(deserializer)?;
+        let Tagged(value, tag) = spanned.value;
+        // `!!binary` would hide a value (a plan ID) from the people who review the runbook.
+        if tag.as_deref().is_some_and(|t| t.ends_with("binary")) {
+            return Err(de::Error::custom(
+                "binary values (!!binary) are not allowed in a runbook: write the value as text",
+            ));
+        }
         Ok(Node {
-            value: spanned.value,
+            value,
             pos: Pos::from_location(spanned.referenced),
         })
     }
@@ -219,8 +226,14 @@ impl<'de> Visitor<'de> for ValueVisitor {
         Ok(Value::String(v))
     }
 
-    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Value, E> {
-        Ok(Value::String(String::from_utf8_lossy(v).into_owned()))
+    fn visit_bytes<E: de::Error>(self, _: &[u8]) -> Result<Value, E> {
+        Err(de::Error::custom(
+            "binary values (!!binary) are not allowed in a runbook: write the value as text",
+        ))
+    }
+
+    fn visit_byte_buf<E: de::Error>(self, v: Vec<u8>) -> Result<Value, E> {
+        self.visit_bytes(&v)
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {

@@ -30,6 +30,7 @@ fn validator() -> &'static Validator {
                 values::parse_restore_point(s).is_some()
             })
             .with_format("drbook-server-url", values::is_server_url)
+            .with_format("drbook-time-zone", |s| values::parse_time_zone(s).is_some())
             .with_format("drbook-duration", |s| values::parse_duration(s).is_some())
             .with_format("drbook-positive-duration", |s| {
                 values::parse_positive_duration(s).is_some()
@@ -51,17 +52,24 @@ pub fn check(file: &str, root: &Node) -> Vec<Diagnostic> {
     diagnostics
 }
 
-/// `steps[2].failover.plan_id` from pointer segments.
-pub fn display_path(segments: &[String]) -> String {
+/// `steps[2].failover.plan_id` from pointer segments: a segment is an index where the tree
+/// has a list there, a key otherwise (a key may be `1`).
+pub fn display_path(root: &Node, segments: &[String]) -> String {
     let mut path = String::new();
+    let mut node = Some(root);
     for segment in segments {
-        if segment.parse::<usize>().is_ok() {
-            path.push_str(&format!("[{segment}]"));
-        } else {
-            if !path.is_empty() {
-                path.push('.');
+        match node.map(|n| &n.value) {
+            Some(Value::Seq(items)) => {
+                path.push_str(&format!("[{segment}]"));
+                node = segment.parse::<usize>().ok().and_then(|i| items.get(i));
             }
-            path.push_str(segment);
+            _ => {
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(segment);
+                node = node.and_then(|n| n.get(segment));
+            }
         }
     }
     path
@@ -127,7 +135,7 @@ pub fn did_you_mean<'a>(
 
 fn to_diagnostics(file: &str, root: &Node, error: &ValidationError) -> Vec<Diagnostic> {
     let segments = pointer_segments(error.instance_path().as_str());
-    let path = display_path(&segments);
+    let path = display_path(root, &segments);
     let node = root.at_path(&segments);
     // A mapping or list is located at its first entry; the key that holds it reads better.
     let holder_key = segments
@@ -158,7 +166,7 @@ fn to_diagnostics(file: &str, root: &Node, error: &ValidationError) -> Vec<Diagn
                     let mut d = Diagnostic::new(
                         file,
                         key_pos,
-                        display_path(&key_path),
+                        display_path(root, &key_path),
                         format!("unknown key `{key}`"),
                     );
                     d.hint = Some(match did_you_mean(key, allowed.iter().copied()) {
@@ -256,9 +264,15 @@ mod tests {
 
     #[test]
     fn paths_read_like_field_accessors() {
+        let root = crate::runbook::yaml::parse(
+            "t",
+            "steps: [a, b, {failover: {plan_id: x}}]\nvars: {1: one}\n",
+        )
+        .unwrap();
         let segs = pointer_segments("/steps/2/failover/plan_id");
-        assert_eq!(display_path(&segs), "steps[2].failover.plan_id");
-        assert_eq!(display_path(&[]), "");
+        assert_eq!(display_path(&root, &segs), "steps[2].failover.plan_id");
+        assert_eq!(display_path(&root, &pointer_segments("/vars/1")), "vars.1");
+        assert_eq!(display_path(&root, &[]), "");
     }
 
     #[test]

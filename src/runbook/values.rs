@@ -46,67 +46,123 @@ pub enum RestorePoint {
     Offset(DateTime<FixedOffset>),
 }
 
-/// Parses `latest` or an ISO 8601 date-time (`YYYY-MM-DDTHH:MM[:SS[.fff]]`, optionally with
-/// `Z` or `±HH:MM`).
+/// Parses `latest` or an ISO 8601 date-time: `YYYY-MM-DDTHH:MM[:SS[.fraction]]`, optionally
+/// with `Z` or `±HH:MM`. Every digit is where it belongs (chrono alone would take `T2:00`),
+/// and leap seconds are refused (VAO's form cannot carry one).
 pub fn parse_restore_point(text: &str) -> Option<RestorePoint> {
     if text == "latest" {
         return Some(RestorePoint::Latest);
     }
-    // Whole characters only: chrono is lenient about some spellings the schema's pattern
-    // refuses (lower-case `t`, a space), and the two must agree.
-    let shape_ok = text.len() >= 16
-        && text.is_ascii()
-        && text.as_bytes()[10] == b'T'
-        && !text.contains(' ')
-        && !text.ends_with('z');
+    let (local, offset) = split_offset(text);
+    if !has_date_time_shape(local) {
+        return None;
+    }
+    let with_seconds = if local.len() == 16 {
+        format!("{local}:00")
+    } else {
+        local.to_owned()
+    };
+    let naive = NaiveDateTime::parse_from_str(&with_seconds, "%Y-%m-%dT%H:%M:%S%.f").ok()?;
+    if naive.and_utc().timestamp_subsec_nanos() >= 1_000_000_000 {
+        return None;
+    }
+    match offset {
+        None => Some(RestorePoint::Local(naive)),
+        Some(offset) => {
+            let offset = if offset == "Z" {
+                FixedOffset::east_opt(0)?
+            } else {
+                parse_offset(offset)?
+            };
+            naive
+                .and_local_timezone(offset)
+                .single()
+                .map(RestorePoint::Offset)
+        }
+    }
+}
+
+/// Splits `…Z` or `…±HH:MM` off a date-time.
+fn split_offset(text: &str) -> (&str, Option<&str>) {
+    if let Some(local) = text.strip_suffix('Z') {
+        return (local, Some("Z"));
+    }
+    // A local date-time has at least 16 characters, an offset 6.
+    if text.len() >= 22 && text.is_char_boundary(text.len() - 6) {
+        let (local, offset) = text.split_at(text.len() - 6);
+        if offset.starts_with(['+', '-']) {
+            return (local, Some(offset));
+        }
+    }
+    (text, None)
+}
+
+/// `YYYY-MM-DDTHH:MM`, optionally `:SS`, optionally `.` and 1 to 9 digits.
+fn has_date_time_shape(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let shape = b"dddd-dd-ddTdd:dd:dd";
+    let matches = |n: usize| {
+        bytes.len() >= n
+            && bytes[..n].iter().zip(&shape[..n]).all(|(b, s)| match s {
+                b'd' => b.is_ascii_digit(),
+                other => b == other,
+            })
+    };
+    match bytes.len() {
+        16 => matches(16),
+        19 => matches(19),
+        20..=29 => matches(19) && bytes[19] == b'.' && bytes[20..].iter().all(u8::is_ascii_digit),
+        _ => false,
+    }
+}
+
+/// `±HH:MM`, digits only.
+fn parse_offset(text: &str) -> Option<FixedOffset> {
+    let bytes = text.as_bytes();
+    let shape_ok = bytes.len() == 6
+        && matches!(bytes[0], b'+' | b'-')
+        && bytes[3] == b':'
+        && [1, 2, 4, 5].iter().all(|&i| bytes[i].is_ascii_digit());
     if !shape_ok {
         return None;
     }
-    let has_offset = text.ends_with('Z') || text[16..].contains(['+', '-']);
-    if has_offset {
-        let normalised = with_seconds(text, text.rfind(['Z', '+', '-']).unwrap_or(text.len()));
-        DateTime::parse_from_rfc3339(&normalised)
-            .ok()
-            .map(RestorePoint::Offset)
-    } else {
-        let normalised = with_seconds(text, text.len());
-        NaiveDateTime::parse_from_str(&normalised, "%Y-%m-%dT%H:%M:%S%.f")
-            .ok()
-            .map(RestorePoint::Local)
+    let hours: i32 = text[1..3].parse().ok()?;
+    let minutes: i32 = text[4..6].parse().ok()?;
+    if hours > 23 || minutes > 59 {
+        return None;
     }
+    let sign = if bytes[0] == b'-' { -1 } else { 1 };
+    FixedOffset::east_opt(sign * (hours * 3600 + minutes * 60))
 }
 
-/// Adds `:00` seconds to `YYYY-MM-DDTHH:MM` (the part before `offset_at`).
-fn with_seconds(text: &str, offset_at: usize) -> String {
-    let (time, offset) = text.split_at(offset_at);
-    if time.len() == 16 {
-        format!("{time}:00{offset}")
-    } else {
-        text.to_owned()
-    }
+/// The VAO server's time zone, which restore points with an offset are converted into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerTimeZone {
+    /// A fixed offset (`Z`, `UTC`, `+01:00`): right only where there is no daylight saving.
+    Fixed(FixedOffset),
+    /// An IANA zone (`Europe/Berlin`): daylight saving is applied for the date converted.
+    Named(chrono_tz::Tz),
 }
 
-/// Parses a server time zone: `Z`, `UTC` or `±HH:MM`.
-pub fn parse_time_zone(text: &str) -> Option<FixedOffset> {
-    match text {
-        "Z" | "UTC" => FixedOffset::east_opt(0),
-        _ => {
-            let sign = match text.as_bytes().first()? {
-                b'+' => 1,
-                b'-' => -1,
-                _ => return None,
-            };
-            let (hours, minutes) = text.get(1..)?.split_once(':')?;
-            if hours.len() != 2 || minutes.len() != 2 {
-                return None;
-            }
-            let hours: i32 = hours.parse().ok()?;
-            let minutes: i32 = minutes.parse().ok()?;
-            if hours > 23 || minutes > 59 {
-                return None;
-            }
-            FixedOffset::east_opt(sign * (hours * 3600 + minutes * 60))
+impl ServerTimeZone {
+    /// The server-local wall-clock time of an instant.
+    pub fn local(&self, at: &DateTime<FixedOffset>) -> NaiveDateTime {
+        match self {
+            ServerTimeZone::Fixed(offset) => at.with_timezone(offset).naive_local(),
+            ServerTimeZone::Named(zone) => at.with_timezone(zone).naive_local(),
         }
+    }
+}
+
+/// Parses a server time zone: `Z`, `UTC`, `±HH:MM`, or an IANA name such as `Europe/Berlin`.
+pub fn parse_time_zone(text: &str) -> Option<ServerTimeZone> {
+    match text {
+        "Z" | "UTC" => FixedOffset::east_opt(0).map(ServerTimeZone::Fixed),
+        _ if text.starts_with(['+', '-']) => parse_offset(text).map(ServerTimeZone::Fixed),
+        _ => text
+            .parse::<chrono_tz::Tz>()
+            .ok()
+            .map(ServerTimeZone::Named),
     }
 }
 
@@ -173,6 +229,12 @@ mod tests {
             "",
             "2026-11-25T22:00:00+1",
             "२०२६-11-25T22:00:00",
+            "2026-11-25T2:00:00",
+            "2026-11-25T22:00:00.1234567890",
+            "2026-11-25T23:59:60",
+            "2026-11-25T22:00:00+01",
+            "2026-11-25T22:00:00-+1:00",
+            "2026-11-25T22:00:00Zz",
         ] {
             assert_eq!(parse_restore_point(bad), None, "{bad}");
         }
@@ -223,10 +285,30 @@ mod tests {
 
     #[test]
     fn time_zones() {
-        assert_eq!(parse_time_zone("Z").unwrap().local_minus_utc(), 0);
-        assert_eq!(parse_time_zone("+01:30").unwrap().local_minus_utc(), 5400);
-        assert_eq!(parse_time_zone("-05:00").unwrap().local_minus_utc(), -18000);
-        assert!(parse_time_zone("+1").is_none());
-        assert!(parse_time_zone("+24:00").is_none());
+        let offset = |t| match parse_time_zone(t) {
+            Some(ServerTimeZone::Fixed(o)) => Some(o.local_minus_utc()),
+            _ => None,
+        };
+        assert_eq!(offset("Z"), Some(0));
+        assert_eq!(offset("+01:30"), Some(5400));
+        assert_eq!(offset("-05:00"), Some(-18000));
+        for bad in ["+1", "+24:00", "-+1:00", "+1a:00", "Mars/Olympus", ""] {
+            assert_eq!(parse_time_zone(bad), None, "{bad}");
+        }
+        assert!(matches!(
+            parse_time_zone("Europe/Berlin"),
+            Some(ServerTimeZone::Named(_))
+        ));
+    }
+
+    #[test]
+    fn named_zones_follow_daylight_saving() {
+        let berlin = parse_time_zone("Europe/Berlin").unwrap();
+        let at = |t| match parse_restore_point(t) {
+            Some(RestorePoint::Offset(at)) => berlin.local(&at).to_string(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(at("2026-01-15T12:00:00Z"), "2026-01-15 13:00:00");
+        assert_eq!(at("2026-07-15T12:00:00Z"), "2026-07-15 14:00:00");
     }
 }

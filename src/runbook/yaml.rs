@@ -14,6 +14,9 @@ fn options() -> serde_saphyr::Options {
         // `012` stays the string "012" instead of becoming 12 (or octal 10).
         leading_zero_numbers_as_strings: true,
         duplicate_keys: serde_saphyr::DuplicateKeyPolicy::Error,
+        // A runbook has no use for application tags (`!foo`): refuse them rather than
+        // silently ignore them.
+        reject_unsupported_tags: true,
     }
 }
 
@@ -70,6 +73,15 @@ pub fn parse(file: &str, text: &str) -> Result<Node, Box<Diagnostic>> {
 /// serde-saphyr appends the location to its messages; ours prints it separately.
 fn clean_message(message: &str) -> String {
     let first = message.lines().next().unwrap_or(message).trim();
+    if first.contains("multiple YAML documents") {
+        return "a runbook is one YAML document, but this file holds more than one (a second `---`)".to_owned();
+    }
+    if first.contains("budget breached: Depth") {
+        return "the document is nested too deeply".to_owned();
+    }
+    if let Some(what) = first.split("budget breached: ").nth(1) {
+        return format!("the document is too large or too complex ({what})");
+    }
     let cut = first
         .rfind(" at line ")
         .filter(|at| first[at + 1..].chars().any(|c| c.is_ascii_digit()))

@@ -25,6 +25,7 @@ pub fn registry() -> Handlebars<'static> {
 pub fn render(file: &str, root: &Node, vars: &Variables) -> Result<Node, Vec<Diagnostic>> {
     let mut renderer = Renderer {
         file,
+        root,
         hb: registry(),
         vars,
         context: vars.to_context(),
@@ -41,6 +42,7 @@ pub fn render(file: &str, root: &Node, vars: &Variables) -> Result<Node, Vec<Dia
 
 struct Renderer<'a> {
     file: &'a str,
+    root: &'a Node,
     hb: Handlebars<'static>,
     vars: &'a Variables,
     context: serde_json::Value,
@@ -138,7 +140,7 @@ impl Renderer<'_> {
     }
 
     fn problem(&mut self, node: &Node, path: &[String], message: String, hint: Option<String>) {
-        let mut d = Diagnostic::new(self.file, node.pos, display_path(path), message);
+        let mut d = Diagnostic::new(self.file, node.pos, display_path(self.root, path), message);
         d.hint = hint;
         self.problems.push(d);
     }

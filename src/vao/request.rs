@@ -1,7 +1,7 @@
 //! Request bodies, exactly as VAO's parameter tables name them.
 
+use crate::runbook::values::ServerTimeZone;
 use crate::runbook::{Failover, RestorePoint};
-use chrono::FixedOffset;
 use serde_json::json;
 
 /// VAO's restore point form: `YYYY-MM-DDTHH:MM:SS`, server-local time.
@@ -12,14 +12,17 @@ const VAO_DATE_FORMAT: &str = "%Y-%m-%dT%H:%M:%S";
 /// sure it is known).
 pub fn restore_point_date(
     point: &RestorePoint,
-    server_time_zone: Option<FixedOffset>,
+    server_time_zone: Option<ServerTimeZone>,
 ) -> serde_json::Value {
     match point {
         RestorePoint::Latest => serde_json::Value::Null,
         RestorePoint::Local(naive) => json!(naive.format(VAO_DATE_FORMAT).to_string()),
         RestorePoint::Offset(at) => {
-            let zone = server_time_zone.unwrap_or_else(|| *at.offset());
-            json!(at.with_timezone(&zone).format(VAO_DATE_FORMAT).to_string())
+            let local = match server_time_zone {
+                Some(zone) => zone.local(at),
+                None => at.naive_local(),
+            };
+            json!(local.format(VAO_DATE_FORMAT).to_string())
         }
     }
 }
@@ -27,7 +30,7 @@ pub fn restore_point_date(
 /// The body of `POST /api/v3/Plans/{planId}/Failover`.
 pub fn failover_body(
     failover: &Failover,
-    server_time_zone: Option<FixedOffset>,
+    server_time_zone: Option<ServerTimeZone>,
 ) -> serde_json::Value {
     json!({
         "executeChainedPlans": failover.execute_chained_plans,
