@@ -173,16 +173,38 @@ pub const MAX_DURATION: Duration = Duration::from_secs(366 * 24 * 3600);
 /// absurdly long values.
 pub fn parse_duration(text: &str) -> Option<Duration> {
     let trimmed = text.trim();
-    let shape_ok = trimmed.starts_with(|c: char| c.is_ascii_digit())
-        && trimmed
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == ' ');
-    if !shape_ok {
+    if !has_duration_shape(trimmed) {
         return None;
     }
     humantime::parse_duration(trimmed)
         .ok()
         .filter(|d| *d <= MAX_DURATION)
+}
+
+/// One or more `<digits><unit letters>` pairs, spaces allowed between the parts: the shape the
+/// schema's pattern describes (humantime alone would also take a bare `0`).
+fn has_duration_shape(text: &str) -> bool {
+    let mut chars = text.chars().peekable();
+    let mut pairs = 0;
+    loop {
+        while chars.next_if_eq(&' ').is_some() {}
+        if chars.peek().is_none() {
+            return pairs > 0;
+        }
+        let mut digits = 0;
+        while chars.next_if(char::is_ascii_digit).is_some() {
+            digits += 1;
+        }
+        while chars.next_if_eq(&' ').is_some() {}
+        let mut letters = 0;
+        while chars.next_if(char::is_ascii_alphabetic).is_some() {
+            letters += 1;
+        }
+        if digits == 0 || letters == 0 {
+            return false;
+        }
+        pairs += 1;
+    }
 }
 
 /// A duration that must be greater than zero (timeouts, poll intervals).

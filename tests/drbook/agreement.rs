@@ -51,3 +51,108 @@ fn the_shipped_schema_is_the_one_drbook_checks_against() {
         "not a valid draft 2020-12 schema"
     );
 }
+
+mod generated {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The verdicts of both judges on one document.
+    fn verdicts(text: &str) -> Option<(bool, bool)> {
+        let root = yaml::parse("gen.yaml", text).ok()?;
+        Some((
+            schema::check("gen.yaml", &root).is_empty(),
+            build::build("gen.yaml", &root).is_ok(),
+        ))
+    }
+
+    /// A runbook with one value (written as a JSON string, which YAML reads as is) in one
+    /// field.
+    fn document(field: &str, value: &str) -> String {
+        let v = serde_json::to_string(value).unwrap();
+        let plan = "6f1c2d9e-3b4a-4c5d-8e7f-0a1b2c3d4e5f";
+        match field {
+            "server" => format!("version: 1\nname: g\nserver: {v}\nsteps:\n  - wait: 1s\n"),
+            "server_time_zone" => {
+                format!("version: 1\nname: g\nserver_time_zone: {v}\nsteps:\n  - wait: 1s\n")
+            }
+            "wait" => format!("version: 1\nname: g\nsteps:\n  - wait: {v}\n"),
+            "poll_interval" => format!(
+                "version: 1\nname: g\ndefaults:\n  poll_interval: {v}\nsteps:\n  - wait: 1s\n"
+            ),
+            other => format!(
+                "version: 1\nname: g\nsteps:\n  - failover:\n      plan_id: {}\n      {other}: {v}\n",
+                if other == "plan_id" { v.clone() } else { plan.to_owned() }
+            )
+            .replacen(&format!("      plan_id: {v}\n      plan_id: {v}\n"), &format!("      plan_id: {v}\n"), 1),
+        }
+    }
+
+    fn near_date_time() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]{1,10})?)?(Z|[+-][0-9]{2}:[0-9]{2}|[+-][0-9]{1,4})?",
+            "[0-9T:Z+. -]{0,28}",
+            Just("latest".to_owned()),
+            Just("Latest".to_owned()),
+        ]
+    }
+
+    fn near_duration() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[0-9]{0,3} ?(ms|s|m|h|d|w|y|min|sec|µs|ns|x)?( [0-9]{1,2}[a-z]{1,3})?",
+            "[-+ 0-9a-zµ]{0,10}"
+        ]
+    }
+
+    fn near_uuid() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
+            "[0-9a-gA-G{}-]{30,40}",
+        ]
+    }
+
+    fn near_url() -> impl Strategy<Value = String> {
+        "(https?|ftp)?(://)?[a-z0-9@:. ]{0,12}(:[0-9]{1,6})?(/[a-z?#]{0,4})?"
+    }
+
+    fn near_zone() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[+-]?[0-9]{1,2}:?[0-9]{0,3}",
+            "(Europe|America|Mars|UTC|Etc)(/[A-Za-z_+0-9-]{1,10})?",
+            "[A-Za-z0-9/_+:-]{0,12}",
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+        #[test]
+        fn schema_and_builder_agree_on_generated_values(
+            (field, value) in prop_oneof![
+                near_uuid().prop_map(|v| ("plan_id", v)),
+                near_date_time().prop_map(|v| ("restore_point", v)),
+                near_duration().prop_map(|v| ("timeout", v)),
+                near_duration().prop_map(|v| ("wait", v)),
+                near_duration().prop_map(|v| ("poll_interval", v)),
+                near_url().prop_map(|v| ("server", v)),
+                near_zone().prop_map(|v| ("server_time_zone", v)),
+                "(true|false|yes|no|True|1)".prop_map(|v| ("execute_chained_plans", v)),
+            ]
+        ) {
+            // Templates are judged after rendering, where none is left.
+            prop_assume!(!value.contains("{{"));
+            let text = document(field, &value);
+            if let Some((schema_ok, builder_ok)) = verdicts(&text) {
+                prop_assert_eq!(schema_ok, builder_ok, "{}", text);
+            }
+        }
+    }
+
+    #[test]
+    fn numbers_where_version_and_flags_go() {
+        for version in ["1", "1.0", "2", "0", "-1", "1e0", "true", "'1'"] {
+            let text = format!("version: {version}\nname: g\nsteps:\n  - wait: 1s\n");
+            let (schema_ok, builder_ok) = verdicts(&text).unwrap();
+            assert_eq!(schema_ok, builder_ok, "{text}");
+        }
+    }
+}
