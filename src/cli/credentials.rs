@@ -1,5 +1,6 @@
 //! Where credentials come from, and the operator's confirmation before a live run.
 
+use super::output::printable;
 use super::run::Refusal;
 use crate::prepare::Prepared;
 use crate::runbook::Action;
@@ -56,20 +57,6 @@ pub fn credentials_from(args: &super::args::RunArgs) -> Result<Option<Credential
         )),
         (None, None) => Ok(None),
     }
-}
-
-/// Replaces control characters (terminal escape sequences in a runbook's names) before they
-/// reach a terminal.
-pub fn printable(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_control() && c != '\n' {
-                '\u{fffd}'
-            } else {
-                c
-            }
-        })
-        .collect()
 }
 
 /// Asks the operator to type the runbook's name before a live run.

@@ -6,6 +6,20 @@ use crate::vao::{Redactor, client};
 use std::io::Write;
 use std::time::Duration;
 
+/// Replaces control characters (terminal escape sequences in a runbook's names or source
+/// lines) before they reach a terminal.
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() && c != '\n' && c != '\t' {
+                '\u{fffd}'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
 fn seconds(d: Duration) -> String {
     if d < Duration::from_secs(1) {
         format!("{} ms", d.as_millis())
@@ -42,11 +56,7 @@ impl Progress {
 
     fn say(&self, line: &str) {
         let mut err = std::io::stderr().lock();
-        let _ = writeln!(
-            err,
-            "{}",
-            super::credentials::printable(&self.redactor.redact(line))
-        );
+        let _ = writeln!(err, "{}", printable(&self.redactor.redact(line)));
     }
 }
 

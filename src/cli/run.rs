@@ -3,9 +3,9 @@
 
 use super::args::RunArgs;
 use super::checkpoint::Checkpoint;
-use super::credentials::{confirm, credentials_from, printable};
+use super::credentials::{confirm, credentials_from};
 use super::exit;
-use super::output::{DryRunListing, Progress};
+use super::output::{DryRunListing, Progress, printable};
 use super::provenance::{host, operator, slug, variable_records};
 use crate::exec::{self, ExecOptions, Executor, Fanout, Mode, RunResult};
 use crate::prepare::{Prepared, prepare_file};
@@ -34,7 +34,7 @@ pub async fn run(args: &RunArgs) -> u8 {
     let prepared = match prepare_file(&args.runbook, &inputs) {
         Ok(prepared) => prepared,
         Err(error) => {
-            eprintln!("{error}");
+            eprintln!("{}", printable(&error.to_string()));
             return exit::INVALID;
         }
     };

@@ -48,12 +48,12 @@ fn print_text(path: &std::path::Path, outcome: &Result<crate::prepare::Prepared,
             println!(
                 "ok: {} ({}, {steps} step{})",
                 path.display(),
-                prepared.runbook.name,
+                super::output::printable(&prepared.runbook.name),
                 if steps == 1 { "" } else { "s" }
             );
         }
         Err(error) => {
-            eprintln!("{error}\n");
+            eprintln!("{}\n", super::output::printable(&error.to_string()));
             let count = error.diagnostics().len().max(1);
             eprintln!(
                 "invalid: {} ({count} problem{})",

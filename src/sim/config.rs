@@ -123,7 +123,13 @@ impl SimConfig {
     /// Parses a plans file. Errors read `LINE:COLUMN: message` when the
     /// parser knows the position.
     pub fn from_yaml_str(text: &str) -> Result<SimConfig, String> {
-        let file: PlansFile = serde_saphyr::from_str(text).map_err(|e| {
+        // The same YAML 1.2 reading as runbooks: `no` is not false, `012` is not 12.
+        let options = serde_saphyr::options! {
+            strict_booleans: true,
+            leading_zero_numbers_as_strings: true,
+            reject_unsupported_tags: true,
+        };
+        let file: PlansFile = serde_saphyr::from_str_with_options(text, options).map_err(|e| {
             let inner = e.without_snippet();
             let text = inner.to_string();
             match inner.location() {
@@ -143,6 +149,16 @@ impl SimConfig {
 
     /// Reads and parses a plans file; errors start with the path.
     pub fn from_yaml_file(path: &Path) -> Result<SimConfig, String> {
+        const MAX_PLANS_FILE_BYTES: u64 = 16 * 1024 * 1024;
+        let size = std::fs::metadata(path)
+            .map_err(|e| format!("{}: cannot read: {e}", path.display()))?
+            .len();
+        if size > MAX_PLANS_FILE_BYTES {
+            return Err(format!(
+                "{}: the file is larger than {MAX_PLANS_FILE_BYTES} bytes",
+                path.display()
+            ));
+        }
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
         Self::from_yaml_str(&text).map_err(|e| format!("{}:{e}", path.display()))
@@ -335,5 +351,17 @@ mod tests {
             SimConfig::with_plans([], Duration::ZERO).password
         );
         assert_eq!(cfg.plans[0].failover_duration, Duration::ZERO);
+    }
+}
+
+#[cfg(test)]
+mod yaml_1_2_tests {
+    use super::*;
+
+    #[test]
+    fn yaml_1_1_booleans_are_not_booleans() {
+        let text = "plans:\n  - id: 6f1c2d9e-3b4a-4c5d-8e7f-0a1b2c3d4e5f\n    enabled: no\n";
+        let result = SimConfig::from_yaml_str(text);
+        assert!(result.is_err(), "{:?}", result.map(|c| c.plans[0].enabled));
     }
 }
