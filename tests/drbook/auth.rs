@@ -9,11 +9,7 @@ const Z: Duration = Duration::ZERO;
 #[test]
 fn password_grant_from_the_environment() {
     let sim = sim(vec![plan(PLAN_A, Z)]);
-    let (_, out) = run_live(
-        &sim,
-        &format!("  - failover: {{ plan_id: {PLAN_A} }}\n"),
-        &[],
-    );
+    let (_, out) = run_live(&sim, &one_failover(PLAN_A), &[]);
     out.assert_code(0);
     let token = &sim.requests()[0];
     assert_eq!(
@@ -37,10 +33,7 @@ fn password_file_and_username_flag() {
     let sim = sim(vec![plan(PLAN_A, Z)]);
     let t = Drbook::new();
     let password = t.file("vao-password", format!("{PASSWORD}\n"));
-    let rb = t.file(
-        "rb.yaml",
-        runbook(&format!("  - failover: {{ plan_id: {PLAN_A} }}\n")),
-    );
+    let rb = t.file("rb.yaml", runbook(&one_failover(PLAN_A)));
     t.args([
         "run",
         rb.to_str().unwrap(),
@@ -63,10 +56,7 @@ fn a_wrong_password_fails_before_any_failover() {
     let t = Drbook::new();
     t.env("VAO_USERNAME", USER)
         .env("VAO_PASSWORD", "not-the-password");
-    let rb = t.file(
-        "rb.yaml",
-        runbook(&format!("  - failover: {{ plan_id: {PLAN_A} }}\n")),
-    );
+    let rb = t.file("rb.yaml", runbook(&one_failover(PLAN_A)));
     let out = t
         .args([
             "run",
@@ -123,10 +113,7 @@ fn vao_token_is_used_as_the_bearer_token() {
     let token = token_from(&sim);
     let t = Drbook::new();
     t.env("VAO_TOKEN", &token);
-    let rb = t.file(
-        "rb.yaml",
-        runbook(&format!("  - failover: {{ plan_id: {PLAN_A} }}\n")),
-    );
+    let rb = t.file("rb.yaml", runbook(&one_failover(PLAN_A)));
     let out = t
         .args([
             "run",
@@ -159,10 +146,7 @@ fn a_refused_vao_token_fails_with_a_clear_message() {
     let sim = sim(vec![plan(PLAN_A, Z)]);
     let t = Drbook::new();
     t.env("VAO_TOKEN", "expired-or-forged-token");
-    let rb = t.file(
-        "rb.yaml",
-        runbook(&format!("  - failover: {{ plan_id: {PLAN_A} }}\n")),
-    );
+    let rb = t.file("rb.yaml", runbook(&one_failover(PLAN_A)));
     let out = t
         .args([
             "run",

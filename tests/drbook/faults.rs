@@ -4,10 +4,6 @@
 use crate::support::*;
 use std::time::{Duration, Instant};
 
-fn one_failover() -> String {
-    format!("  - failover: {{ plan_id: {PLAN_A} }}\n")
-}
-
 #[test]
 fn redirects_are_never_followed() {
     let elsewhere = Scripted::start(|_, _, _| token_reply());
@@ -21,7 +17,7 @@ fn redirects_are_never_followed() {
     });
     let t = Drbook::new();
     t.credentials();
-    let rb = t.file("rb.yaml", runbook(&one_failover()));
+    let rb = t.file("rb.yaml", runbook(&one_failover(PLAN_A)));
     let out = t
         .args([
             "run",
@@ -53,7 +49,7 @@ fn a_redirected_failover_fails_the_step_and_is_not_resent() {
     });
     let t = Drbook::new();
     t.credentials();
-    let rb = t.file("rb.yaml", runbook(&one_failover()));
+    let rb = t.file("rb.yaml", runbook(&one_failover(PLAN_A)));
     t.args([
         "run",
         rb.to_str().unwrap(),
@@ -80,7 +76,7 @@ fn a_401_is_answered_by_renewing_the_token_and_the_report_says_so() {
     });
     let t = Drbook::new();
     t.credentials();
-    let rb = t.file("rb.yaml", runbook(&one_failover()));
+    let rb = t.file("rb.yaml", runbook(&one_failover(PLAN_A)));
     let out = t
         .args([
             "run",
@@ -108,7 +104,7 @@ fn a_second_signal_during_a_hung_request_still_leaves_a_report() {
     });
     let t = Drbook::new();
     t.credentials();
-    let rb = t.file("rb.yaml", runbook(&one_failover()));
+    let rb = t.file("rb.yaml", runbook(&one_failover(PLAN_A)));
     t.args([
         "run",
         rb.to_str().unwrap(),
@@ -153,7 +149,7 @@ fn sigterm_stops_a_run_cleanly_like_ctrl_c() {
     t.credentials();
     let rb = t.file(
         "rb.yaml",
-        runbook(&format!("{}  - wait: 1h\n", one_failover())),
+        runbook(&format!("{}  - wait: 1h\n", one_failover(PLAN_A))),
     );
     t.args([
         "run",
@@ -187,7 +183,7 @@ fn an_unwritable_report_directory_stops_the_run_before_anything_is_sent() {
     let t = Drbook::new();
     t.credentials();
     t.file("not-a-dir", "a file where the report directory should be");
-    let rb = t.file("rb.yaml", runbook(&one_failover()));
+    let rb = t.file("rb.yaml", runbook(&one_failover(PLAN_A)));
     let out = t
         .args([
             "run",
@@ -212,7 +208,7 @@ fn an_unwritable_report_directory_stops_the_run_before_anything_is_sent() {
 #[test]
 fn bad_paths_and_urls_are_usage_errors() {
     let t = Drbook::new();
-    let rb = t.file("rb.yaml", runbook(&one_failover()));
+    let rb = t.file("rb.yaml", runbook(&one_failover(PLAN_A)));
     let rb = rb.to_str().unwrap();
     for args in [
         vec!["run", rb, "--dry-run", "--api-prefix", "api/v3"],

@@ -189,10 +189,7 @@ fn dry_run_sends_nothing_and_shows_every_request() {
 #[test]
 fn dry_run_needs_no_server_and_no_credentials() {
     let t = Drbook::new();
-    let rb = t.file(
-        "rb.yaml",
-        runbook(&format!("  - failover: {{ plan_id: {PLAN_A} }}\n")),
-    );
+    let rb = t.file("rb.yaml", runbook(&one_failover(PLAN_A)));
     let out = t.args(["run", rb.to_str().unwrap(), "--dry-run"]).run();
     out.assert_code(0);
     assert!(
@@ -289,11 +286,7 @@ fn a_plan_in_the_wrong_state_is_refused_by_the_server() {
 #[test]
 fn an_unknown_plan_fails_with_the_servers_message() {
     let sim = sim(vec![plan(PLAN_A, Z)]);
-    let (_, out) = run_live(
-        &sim,
-        &format!("  - failover: {{ plan_id: {PLAN_C} }}\n"),
-        &[],
-    );
+    let (_, out) = run_live(&sim, &one_failover(PLAN_C), &[]);
     out.assert_code(1);
     assert!(out.stderr.contains("404"), "{}", out.stderr);
     assert!(out.stderr.contains("was not found"), "{}", out.stderr);
@@ -338,23 +331,8 @@ fn a_plan_that_outlasts_its_timeout_fails_the_step() {
 #[test]
 fn poll_interval_flag_overrides_the_runbook() {
     let sim = sim(vec![plan(PLAN_A, Duration::from_millis(900))]);
-    let t = Drbook::new();
-    t.credentials();
-    let rb = t.file(
-        "rb.yaml",
-        runbook(&format!("  - failover: {{ plan_id: {PLAN_A} }}\n")),
-    );
-    t.args([
-        "run",
-        rb.to_str().unwrap(),
-        "--server",
-        &sim.base_url(),
-        "--yes",
-        "--poll-interval",
-        "400ms",
-    ])
-    .run()
-    .assert_code(0);
+    let (_, out) = run_live(&sim, &one_failover(PLAN_A), &["--poll-interval", "400ms"]);
+    out.assert_code(0);
     let gets = sim.requests().iter().filter(|r| r.method == "GET").count();
     // 0 ms, 400 ms, 800 ms, 1200 ms: about four reads, never the 18 a 50 ms interval makes.
     assert!((2..=5).contains(&gets), "{gets} state reads");
@@ -399,10 +377,7 @@ fn a_live_run_without_a_terminal_needs_yes() {
     let sim = sim(vec![plan(PLAN_A, Z)]);
     let t = Drbook::new();
     t.credentials();
-    let rb = t.file(
-        "rb.yaml",
-        runbook(&format!("  - failover: {{ plan_id: {PLAN_A} }}\n")),
-    );
+    let rb = t.file("rb.yaml", runbook(&one_failover(PLAN_A)));
     let out = t
         .args(["run", rb.to_str().unwrap(), "--server", &sim.base_url()])
         .run();
@@ -414,20 +389,14 @@ fn a_live_run_without_a_terminal_needs_yes() {
 #[test]
 fn a_live_run_needs_a_server_and_credentials() {
     let t = Drbook::new();
-    let rb = t.file(
-        "rb.yaml",
-        runbook(&format!("  - failover: {{ plan_id: {PLAN_A} }}\n")),
-    );
+    let rb = t.file("rb.yaml", runbook(&one_failover(PLAN_A)));
     let out = t.args(["run", rb.to_str().unwrap(), "--yes"]).run();
     out.assert_code(2);
     assert!(out.stderr.contains("no server"), "{}", out.stderr);
 
     let sim = sim(vec![plan(PLAN_A, Z)]);
     let t = Drbook::new();
-    let rb = t.file(
-        "rb.yaml",
-        runbook(&format!("  - failover: {{ plan_id: {PLAN_A} }}\n")),
-    );
+    let rb = t.file("rb.yaml", runbook(&one_failover(PLAN_A)));
     let out = t
         .args([
             "run",
@@ -452,10 +421,7 @@ fn an_unreachable_server_fails_with_a_report() {
         .port();
     let t = Drbook::new();
     t.credentials();
-    let rb = t.file(
-        "rb.yaml",
-        runbook(&format!("  - failover: {{ plan_id: {PLAN_A} }}\n")),
-    );
+    let rb = t.file("rb.yaml", runbook(&one_failover(PLAN_A)));
     let out = t
         .args([
             "run",
@@ -503,10 +469,7 @@ fn run_on_a_terminal(t: &Drbook, args: &str, answer: &str) -> Option<std::proces
 fn on_a_terminal_the_operator_must_type_the_runbook_name() {
     let sim = sim(vec![plan(PLAN_A, Z)]);
     let t = Drbook::new();
-    let rb = t.file(
-        "rb.yaml",
-        runbook(&format!("  - failover: {{ plan_id: {PLAN_A} }}\n")),
-    );
+    let rb = t.file("rb.yaml", runbook(&one_failover(PLAN_A)));
     let args = format!("run {} --server {}", rb.display(), sim.base_url());
 
     let Some(refused) = run_on_a_terminal(&t, &args, "y") else {

@@ -77,10 +77,7 @@ fn no_secret_reaches_output_logs_or_reports() {
 #[test]
 fn passwords_are_never_taken_as_arguments() {
     let t = Drbook::new();
-    let rb = t.file(
-        "rb.yaml",
-        runbook(&format!("  - failover: {{ plan_id: {PLAN_A} }}\n")),
-    );
+    let rb = t.file("rb.yaml", runbook(&one_failover(PLAN_A)));
     let out = t
         .args(["run", rb.to_str().unwrap(), "--password", "x", "--dry-run"])
         .run();

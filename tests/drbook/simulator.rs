@@ -30,10 +30,7 @@ fn the_simulator_command_serves_a_runbook() {
         .to_owned();
     assert!(url.starts_with("http://127.0.0.1:"));
 
-    let rb = t.file(
-        "rb.yaml",
-        runbook(&format!("  - failover: {{ plan_id: {PLAN_A} }}\n")),
-    );
+    let rb = t.file("rb.yaml", runbook(&one_failover(PLAN_A)));
     let out = t
         .env("VAO_USERNAME", "ops")
         .env("VAO_PASSWORD", "ops-password")

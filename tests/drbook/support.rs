@@ -211,6 +211,11 @@ pub fn runbook(steps: &str) -> String {
     )
 }
 
+/// One failover step of `plan`, as runbook YAML.
+pub fn one_failover(plan: &str) -> String {
+    format!("  - failover: {{ plan_id: {plan} }}\n")
+}
+
 /// The failover requests the simulator received, as (plan id, body).
 pub fn failovers(sim: &Simulator) -> Vec<(String, serde_json::Value)> {
     sim.requests()
