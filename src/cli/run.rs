@@ -197,6 +197,15 @@ async fn execute(args: &RunArgs, prepared: &Prepared, mode: Mode) -> Result<u8, 
     let target = target(args, prepared, mode).await?;
     let options = client_options(args, target.server.as_deref())?;
     let redactor = redactor_for(target.credentials.as_ref(), prepared);
+    // Everything that can refuse the run comes before the first report is written.
+    let client = match (mode, &target.credentials) {
+        (Mode::DryRun, _) => None,
+        (_, Some(credentials)) => Some(
+            VaoClient::new(options.clone(), credentials.clone(), redactor.clone())
+                .map_err(|e| Refusal(e.to_string()))?,
+        ),
+        (_, None) => return Err(Refusal("no credentials".to_owned())),
+    };
     let checkpoint = Checkpoint::new(
         new_report(prepared, mode, target.server.clone()),
         args.report_dir.clone(),
@@ -223,8 +232,8 @@ async fn execute(args: &RunArgs, prepared: &Prepared, mode: Mode) -> Result<u8, 
     );
 
     let poll_interval = args.poll_interval.unwrap_or(runbook.poll_interval);
-    let result = match target.credentials {
-        _ if mode == Mode::DryRun => dry_run(
+    let result = match &client {
+        None => dry_run(
             prepared,
             &options,
             target.credentials.as_ref(),
@@ -232,19 +241,16 @@ async fn execute(args: &RunArgs, prepared: &Prepared, mode: Mode) -> Result<u8, 
             &checkpoint,
             &redactor,
         ),
-        Some(credentials) => {
-            let client = VaoClient::new(options, credentials, redactor.clone())
-                .map_err(|e| Refusal(e.to_string()))?;
+        Some(client) => {
             live_run(
                 prepared,
-                &client,
+                client,
                 poll_interval,
                 &checkpoint,
                 redactor.clone(),
             )
             .await
         }
-        None => return Err(Refusal("no credentials".to_owned())),
     };
 
     let code = match result {

@@ -203,11 +203,15 @@ impl VaoClient {
             builder = builder.no_proxy();
         }
         if let Some(pem) = &options.ca_cert_pem {
-            for cert in reqwest::Certificate::from_pem_bundle(pem)
-                .map_err(|e| VaoError::Setup(format!("--ca-cert: {e}")))?
-            {
-                builder = builder.add_root_certificate(cert);
+            let certs = reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|e| VaoError::Setup(format!("--ca-cert: {e}")))?;
+            if certs.is_empty() {
+                return Err(VaoError::Setup(
+                    "--ca-cert: no PEM certificate in the file".to_owned(),
+                ));
             }
+            // In addition to the platform's roots, not instead of them.
+            builder = builder.tls_certs_merge(certs);
         }
         let http = builder
             .build()

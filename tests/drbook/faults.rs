@@ -227,3 +227,22 @@ fn bad_paths_and_urls_are_usage_errors() {
         assert!(!out.stdout.contains("/Failover"), "{args:?}");
     }
 }
+
+#[test]
+fn a_bad_ca_certificate_refuses_the_run_before_a_report_or_a_request() {
+    let sim = sim(vec![plan(PLAN_A, Duration::ZERO)]);
+    let probe = Drbook::new();
+    let not_pem = probe.file("ca.pem", "this is not a certificate\n");
+    let (t, out) = run_live(
+        &sim,
+        &one_failover(PLAN_A),
+        &["--ca-cert", not_pem.to_str().unwrap()],
+    );
+    out.assert_code(2);
+    assert!(out.stderr.contains("--ca-cert"), "{}", out.stderr);
+    assert!(sim.requests().is_empty());
+    assert!(
+        t.reports().is_empty(),
+        "a run that never started left a report"
+    );
+}
