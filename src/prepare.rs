@@ -71,14 +71,34 @@ pub fn prepare(source: Source, inputs: &VarInputs) -> Result<Prepared, PrepareEr
     }
     let variables = Variables::collect(root.get("vars"), inputs).map_err(with_source)?;
     let rendered = template::render(&file, &root, &variables).map_err(with_source)?;
-    let runbook = build_checked(&file, &rendered)
-        .map_err(|problems| with_source(explain_templates(&root, problems)))?;
+    let runbook = build_checked(&file, &rendered).map_err(|problems| {
+        with_source(mask_secrets(&variables, explain_templates(&root, problems)))
+    })?;
     Ok(Prepared {
         rendered: rendered.to_json(),
         source,
         variables,
         runbook,
     })
+}
+
+/// A problem in a rendered value quotes it ("got …"): the value of a secret-named variable
+/// is masked there, as everywhere else.
+fn mask_secrets(variables: &Variables, problems: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    let redactor = crate::vao::Redactor::new(
+        variables
+            .iter()
+            .filter(|(name, _)| template::is_secret_name(name))
+            .filter_map(|(_, var)| var.value.as_str().map(str::to_owned)),
+    );
+    problems
+        .into_iter()
+        .map(|mut d| {
+            d.message = redactor.redact(&d.message);
+            d.hint = d.hint.map(|h| redactor.redact(&h));
+            d
+        })
+        .collect()
 }
 
 /// A problem found after rendering in a value that came from a template says so: the

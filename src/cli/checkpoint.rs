@@ -2,9 +2,11 @@
 //! not when a step fails, not on Ctrl-C, SIGTERM or a second Ctrl-C, not on a panic.
 //!
 //! The report is shared (the executor's listener and the signal handler both reach it) and
-//! written before the first request (an unwritable report directory stops the run before
-//! anything is sent), after steps (at most once a second, so long runs stay cheap), and at
-//! the end.
+//! written: before the first request (an unwritable report directory stops the run before
+//! anything is sent); when a state-changing request is about to be sent (so a machine that
+//! dies mid-request leaves a record of it); when a wait begins; after other events at most
+//! once a second; and at the end. Each write holds the report's lock, so a write can never
+//! interleave with the signal handler's last one.
 
 use super::exit;
 use crate::exec::{Event, Listener, RunResult};
@@ -42,15 +44,20 @@ impl Checkpoint {
     }
 
     pub fn write(&self) -> std::io::Result<Written> {
-        let written = report::write(&self.report(), &self.dir, &self.redactor)?;
+        self.write_locked(&self.report())
+    }
+
+    fn write_locked(&self, report: &Report) -> std::io::Result<Written> {
+        let written = report::write(report, &self.dir, &self.redactor)?;
         *self.last_write.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
         Ok(written)
     }
 
     /// Closes the report (if the run did not) and writes it for the last time.
     pub fn finish(&self, result: RunResult, error: Option<String>) -> std::io::Result<Written> {
-        self.report().close(result, error);
-        self.write()
+        let mut report = self.report();
+        report.close(result, error);
+        self.write_locked(&report)
     }
 
     /// Waits for SIGINT, SIGTERM or SIGHUP: the first asks the executor to stop; the second
@@ -64,18 +71,16 @@ impl Checkpoint {
             let Some(signal) = next_signal().await else {
                 return;
             };
-            eprintln!(
+            let _ = stop.send(true);
+            say!(
                 "\n{signal}: finishing the request in flight, then stopping (again to quit at once)"
             );
-            let _ = stop.send(true);
             if let Some(signal) = next_signal().await {
-                eprintln!(
-                    "{signal} again: quitting now; plans already started keep running in VAO"
-                );
+                say!("{signal} again: quitting now; plans already started keep running in VAO");
                 let message = format!("stopped by a second {signal} while a step was in flight");
                 match checkpoint.finish(RunResult::Interrupted, Some(message)) {
-                    Ok(written) => eprintln!("report: {}", written.json.display()),
-                    Err(e) => eprintln!("error: could not write the report: {e}"),
+                    Ok(written) => say!("report: {}", written.json.display()),
+                    Err(e) => say!("error: could not write the report: {e}"),
                 }
                 std::process::exit(i32::from(exit::INTERRUPTED));
             }
@@ -85,16 +90,17 @@ impl Checkpoint {
 
 impl Listener for Checkpoint {
     fn on_event(&mut self, event: &Event) {
-        self.report().on_event(event);
-        if let Event::StepFinished { .. } = event {
-            let due = self
+        let mut report = self.report();
+        report.on_event(event);
+        let now = matches!(event, Event::Request { .. } | Event::Waiting { .. });
+        let due = now
+            || self
                 .last_write
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .is_none_or(|at| at.elapsed() >= CHECKPOINT_EVERY);
-            if due && let Err(e) = self.write() {
-                tracing::warn!("could not update the report: {e}");
-            }
+        if due && let Err(e) = self.write_locked(&report) {
+            tracing::warn!("could not update the report: {e}");
         }
     }
 }

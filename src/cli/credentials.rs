@@ -75,7 +75,8 @@ pub fn confirm(prepared: &Prepared, server: &str, yes: bool) -> Result<(), Refus
         .iter()
         .filter(|s| matches!(s.action, Action::Failover(_)))
         .count();
-    eprint!(
+    let _ = write!(
+        std::io::stderr(),
         "This runs {failovers} REAL failover(s) of \"{}\" against {server}.\nType the runbook name to continue: ",
         printable(&prepared.runbook.name)
     );

@@ -1,5 +1,20 @@
 //! The command line: arguments → checked inputs → the library → an exit code.
 
+/// A line on stderr for people: control characters replaced, and a failed write ignored (a
+/// terminal that hung up must not stop a run or lose its report).
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::cli::output::write_line(&mut std::io::stderr(), &format!($($arg)*))
+    };
+}
+
+/// A line on stdout: a closed pipe (`drbook validate … | head -1`) is not worth a panic.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::cli::output::write_line(&mut std::io::stdout(), &format!($($arg)*))
+    };
+}
+
 pub mod args;
 pub mod checkpoint;
 pub mod credentials;
@@ -12,6 +27,7 @@ pub mod validate;
 
 use crate::runbook::Source;
 use crate::template::VarInputs;
+use crate::vao::Redactor;
 use args::{Cli, Command, VarArgs};
 use clap::Parser;
 
@@ -29,7 +45,25 @@ pub fn var_inputs(args: &VarArgs) -> Result<VarInputs, String> {
     })
 }
 
-fn init_logging(verbose: u8) {
+/// Log lines pass through the redactor before they reach stderr: a server's error message
+/// may echo a token, and log lines are written by code that knows nothing of secrets.
+struct RedactingWriter {
+    redactor: Redactor,
+}
+
+impl std::io::Write for RedactingWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        let _ = std::io::stderr().write_all(self.redactor.redact(&text).as_bytes());
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
+
+fn init_logging(verbose: u8, redactor: &Redactor) {
     let default = match verbose {
         0 => "warn",
         1 => "drbook=info",
@@ -40,7 +74,12 @@ fn init_logging(verbose: u8) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer({
+            let redactor = redactor.clone();
+            move || RedactingWriter {
+                redactor: redactor.clone(),
+            }
+        })
         .with_target(false)
         .try_init();
 }
@@ -48,7 +87,8 @@ fn init_logging(verbose: u8) {
 /// Runs drbook with the process's arguments; returns the exit code.
 pub fn main() -> u8 {
     let cli = Cli::parse();
-    init_logging(cli.verbose);
+    let redactor = Redactor::default();
+    init_logging(cli.verbose, &redactor);
     match &cli.command {
         Command::Validate(args) => validate::validate(args),
         command => {
@@ -59,13 +99,13 @@ pub fn main() -> u8 {
             {
                 Ok(runtime) => runtime,
                 Err(e) => {
-                    eprintln!("error: cannot start the async runtime: {e}");
+                    say!("error: cannot start the async runtime: {e}");
                     return exit::FAILED;
                 }
             };
             runtime.block_on(async {
                 match command {
-                    Command::Run(args) => run::run(args).await,
+                    Command::Run(args) => run::run(args, &redactor).await,
                     Command::Simulator(args) => simulator::simulator(args).await,
                     Command::Validate(args) => validate::validate(args),
                 }

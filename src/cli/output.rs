@@ -20,6 +20,11 @@ pub fn printable(text: &str) -> String {
         .collect()
 }
 
+/// Writes one line, made printable; errors are ignored on purpose (see `say!`).
+pub fn write_line(stream: &mut dyn Write, text: &str) {
+    let _ = writeln!(stream, "{}", printable(text));
+}
+
 fn seconds(d: Duration) -> String {
     if d < Duration::from_secs(1) {
         format!("{} ms", d.as_millis())

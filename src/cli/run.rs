@@ -23,18 +23,18 @@ use std::time::Duration;
 /// A problem that stops the run before anything is sent (exit 2).
 pub struct Refusal(pub String);
 
-pub async fn run(args: &RunArgs) -> u8 {
+pub async fn run(args: &RunArgs, redactor: &Redactor) -> u8 {
     let inputs = match super::var_inputs(&args.vars) {
         Ok(inputs) => inputs,
         Err(message) => {
-            eprintln!("{message}");
+            say!("{message}");
             return exit::INVALID;
         }
     };
     let prepared = match prepare_file(&args.runbook, &inputs) {
         Ok(prepared) => prepared,
         Err(error) => {
-            eprintln!("{}", printable(&error.to_string()));
+            say!("{}", printable(&error.to_string()));
             return exit::INVALID;
         }
     };
@@ -45,10 +45,10 @@ pub async fn run(args: &RunArgs) -> u8 {
     } else {
         Mode::Live
     };
-    match execute(args, &prepared, mode).await {
+    match execute(args, &prepared, mode, redactor).await {
         Ok(code) => code,
         Err(Refusal(message)) => {
-            eprintln!("error: {}", printable(&message));
+            say!("error: {}", printable(&message));
             exit::INVALID
         }
     }
@@ -100,25 +100,32 @@ async fn target(args: &RunArgs, prepared: &Prepared, mode: Mode) -> Result<Targe
         _ if args.sim_failover_time.is_some() => Err(Refusal(
             "--sim-failover-time goes with --simulate".to_owned(),
         )),
-        Mode::DryRun => Ok(Target {
-            server: args.server.clone().or_else(|| runbook.server.clone()),
-            credentials: credentials_from(args)?,
-            _simulator: None,
-        }),
+        Mode::DryRun => {
+            let server = args.server.clone().or_else(|| runbook.server.clone());
+            if let Some(server) = &server {
+                check_server(server)?;
+            }
+            Ok(Target {
+                server,
+                credentials: credentials_from(args)?,
+                _simulator: None,
+            })
+        }
         Mode::Live => {
             let server = args.server.clone().or_else(|| runbook.server.clone()).ok_or_else(|| {
                 Refusal("no server: pass --server URL or set `server:` in the runbook (or use --simulate / --dry-run)".to_owned())
             })?;
+            check_server(&server)?;
             let credentials = credentials_from(args)?.ok_or_else(|| {
                 Refusal("no credentials: set VAO_TOKEN, or VAO_USERNAME and VAO_PASSWORD, or pass --username with --password-file".to_owned())
             })?;
             if server.starts_with("http://") && !crate::vao::client::is_loopback(&server) {
-                eprintln!(
+                say!(
                     "warning: {server} is plain HTTP: credentials and tokens cross the network unencrypted"
                 );
             }
             if args.insecure {
-                eprintln!("warning: --insecure: the server's TLS certificate is not checked");
+                say!("warning: --insecure: the server's TLS certificate is not checked");
             }
             confirm(prepared, &server, args.yes)?;
             Ok(Target {
@@ -130,15 +137,19 @@ async fn target(args: &RunArgs, prepared: &Prepared, mode: Mode) -> Result<Targe
     }
 }
 
-fn client_options(args: &RunArgs, server: Option<&str>) -> Result<ClientOptions, Refusal> {
-    if let Some(server) = server
-        && !crate::runbook::values::is_server_url(server)
-    {
+/// Refuses a server that is not a plain base URL, before it is printed anywhere.
+fn check_server(server: &str) -> Result<(), Refusal> {
+    if crate::runbook::values::is_server_url(server) {
+        Ok(())
+    } else {
         // Not echoed: a URL with `user:password@` would print the password.
-        return Err(Refusal(
+        Err(Refusal(
             "the server is not a URL such as https://vao.example.internal:9899 (with no user name or password in it)".to_owned(),
-        ));
+        ))
     }
+}
+
+fn client_options(args: &RunArgs, server: Option<&str>) -> Result<ClientOptions, Refusal> {
     let mut options = ClientOptions::new(server.unwrap_or("{server}"));
     options.api_prefix = args.api_prefix.trim_end_matches('/').to_owned();
     options.token_path = args.token_path.clone();
@@ -153,10 +164,12 @@ fn client_options(args: &RunArgs, server: Option<&str>) -> Result<ClientOptions,
     Ok(options)
 }
 
-/// Everything secret this run knows of: credentials and secret-named variables. The client
-/// adds the tokens it is issued.
-fn redactor_for(credentials: Option<&Credentials>, prepared: &Prepared) -> Redactor {
-    let redactor = Redactor::new(credentials.into_iter().flat_map(Credentials::secrets));
+/// Teaches the run's redactor (shared with the log writer) every secret this run knows of:
+/// credentials and secret-named variables. The client adds the tokens it is issued.
+fn learn_secrets(redactor: &Redactor, credentials: Option<&Credentials>, prepared: &Prepared) {
+    for secret in credentials.into_iter().flat_map(Credentials::secrets) {
+        redactor.add(&secret);
+    }
     for (name, var) in prepared.variables.iter() {
         if is_secret_name(name)
             && let Some(text) = var.value.as_str()
@@ -164,15 +177,20 @@ fn redactor_for(credentials: Option<&Credentials>, prepared: &Prepared) -> Redac
             redactor.add(text);
         }
     }
-    redactor
 }
 
-fn new_report(prepared: &Prepared, mode: Mode, server: Option<String>) -> Report {
+fn new_report(
+    prepared: &Prepared,
+    mode: Mode,
+    server: Option<String>,
+    redactor: &Redactor,
+) -> Report {
     let started_at = chrono::Utc::now();
+    // The run id names the report files: no secret may reach it through the name.
     let run_id = format!(
         "{}-{}-{}",
         started_at.format("%Y%m%dT%H%M%SZ"),
-        slug(&prepared.runbook.name),
+        slug(&redactor.redact(&prepared.runbook.name)),
         &uuid::Uuid::new_v4().simple().to_string()[..6]
     );
     Report::new(
@@ -192,11 +210,18 @@ fn new_report(prepared: &Prepared, mode: Mode, server: Option<String>) -> Report
     )
 }
 
-async fn execute(args: &RunArgs, prepared: &Prepared, mode: Mode) -> Result<u8, Refusal> {
+async fn execute(
+    args: &RunArgs,
+    prepared: &Prepared,
+    mode: Mode,
+    redactor: &Redactor,
+) -> Result<u8, Refusal> {
     let runbook = &prepared.runbook;
+    learn_secrets(redactor, None, prepared);
     let target = target(args, prepared, mode).await?;
     let options = client_options(args, target.server.as_deref())?;
-    let redactor = redactor_for(target.credentials.as_ref(), prepared);
+    learn_secrets(redactor, target.credentials.as_ref(), prepared);
+    let redactor = redactor.clone();
     // Everything that can refuse the run comes before the first report is written.
     let client = match (mode, &target.credentials) {
         (Mode::DryRun, _) => None,
@@ -207,7 +232,7 @@ async fn execute(args: &RunArgs, prepared: &Prepared, mode: Mode) -> Result<u8, 
         (_, None) => return Err(Refusal("no credentials".to_owned())),
     };
     let checkpoint = Checkpoint::new(
-        new_report(prepared, mode, target.server.clone()),
+        new_report(prepared, mode, target.server.clone(), &redactor),
         args.report_dir.clone(),
         redactor.clone(),
     );
@@ -218,10 +243,10 @@ async fn execute(args: &RunArgs, prepared: &Prepared, mode: Mode) -> Result<u8, 
             args.report_dir.display()
         ))
     })?;
-    eprintln!(
+    say!(
         "drbook {}: {} ({}) {}",
         mode.as_str(),
-        printable(&runbook.name),
+        redactor.redact(&runbook.name),
         plural(runbook.steps.len(), "step"),
         match (mode, &target.server) {
             (Mode::DryRun, _) => "— nothing will be sent".to_owned(),
@@ -260,7 +285,7 @@ async fn execute(args: &RunArgs, prepared: &Prepared, mode: Mode) -> Result<u8, 
     };
     match checkpoint.finish(result, None) {
         Ok(written) => {
-            eprintln!(
+            say!(
                 "report: {}\n        {}",
                 written.json.display(),
                 written.markdown.display()
@@ -268,7 +293,7 @@ async fn execute(args: &RunArgs, prepared: &Prepared, mode: Mode) -> Result<u8, 
             Ok(code)
         }
         Err(e) => {
-            eprintln!(
+            say!(
                 "error: could not write the report to {}: {e}",
                 args.report_dir.display()
             );
@@ -303,7 +328,7 @@ fn dry_run(
     );
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{}", printable(&redactor.redact(&listing.text())));
-    eprintln!(
+    say!(
         "dry run: {} planned, nothing sent",
         plural(runbook.steps.len(), "step")
     );
@@ -336,7 +361,7 @@ async fn live_run(
     match result {
         Ok(result) => result,
         Err(_) => {
-            eprintln!(
+            say!(
                 "error: drbook hit an internal error (see above); the report records the run so far"
             );
             checkpoint.report().close(

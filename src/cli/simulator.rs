@@ -9,7 +9,7 @@ pub async fn simulator(args: &SimulatorArgs) -> u8 {
         Some(path) => match SimConfig::from_yaml_file(path) {
             Ok(config) => config,
             Err(message) => {
-                eprintln!("error: {message}");
+                say!("error: {message}");
                 return exit::INVALID;
             }
         },
@@ -18,13 +18,13 @@ pub async fn simulator(args: &SimulatorArgs) -> u8 {
     let listener = match tokio::net::TcpListener::bind(args.listen).await {
         Ok(listener) => listener,
         Err(e) => {
-            eprintln!("error: cannot listen on {}: {e}", args.listen);
+            say!("error: cannot listen on {}: {e}", args.listen);
             return exit::FAILED;
         }
     };
     let addr = listener.local_addr().map_or(args.listen, |a| a);
-    println!("drbook simulator listening on http://{addr}");
-    eprintln!(
+    out!("drbook simulator listening on http://{addr}");
+    say!(
         "{} plan(s); log in as {} (password {})",
         config.plans.len(),
         config.username,
@@ -35,7 +35,7 @@ pub async fn simulator(args: &SimulatorArgs) -> u8 {
         }
     );
     for plan in &config.plans {
-        eprintln!("  {}  {}  {}", plan.id, plan.state, plan.name);
+        say!("  {}  {}  {}", plan.id, plan.state, plan.name);
     }
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
@@ -43,7 +43,7 @@ pub async fn simulator(args: &SimulatorArgs) -> u8 {
     match serve(config, listener, shutdown).await {
         Ok(()) => exit::SUCCESS,
         Err(e) => {
-            eprintln!("error: simulator stopped: {e}");
+            say!("error: simulator stopped: {e}");
             exit::FAILED
         }
     }

@@ -9,7 +9,7 @@ pub fn validate(args: &ValidateArgs) -> u8 {
     let inputs = match super::var_inputs(&args.vars) {
         Ok(inputs) => inputs,
         Err(message) => {
-            eprintln!("{message}");
+            say!("{message}");
             return exit::INVALID;
         }
     };
@@ -45,7 +45,7 @@ fn print_text(path: &std::path::Path, outcome: &Result<crate::prepare::Prepared,
     match outcome {
         Ok(prepared) => {
             let steps = prepared.runbook.steps.len();
-            println!(
+            out!(
                 "ok: {} ({}, {steps} step{})",
                 path.display(),
                 super::output::printable(&prepared.runbook.name),
@@ -53,9 +53,9 @@ fn print_text(path: &std::path::Path, outcome: &Result<crate::prepare::Prepared,
             );
         }
         Err(error) => {
-            eprintln!("{}\n", super::output::printable(&error.to_string()));
+            say!("{}\n", super::output::printable(&error.to_string()));
             let count = error.diagnostics().len().max(1);
-            eprintln!(
+            say!(
                 "invalid: {} ({count} problem{})",
                 path.display(),
                 if count == 1 { "" } else { "s" }

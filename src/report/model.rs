@@ -186,16 +186,29 @@ impl Report {
         self.steps.get_mut(number.checked_sub(1)?)
     }
 
-    /// Closes a report whose run ended without a `RunFinished` event (a crash or an
-    /// interrupt outside the executor): unfinished steps stay as they are.
+    /// Closes a report whose run ended without a `RunFinished` event (a second signal, a
+    /// panic): a step that had started and not finished is marked interrupted, since its
+    /// request may have reached VAO.
     pub fn close(&mut self, result: RunResult, error: Option<String>) {
-        if self.finished_at.is_none() {
-            self.on_event(&Event::RunFinished {
-                result,
-                at: Utc::now(),
-                error,
-            });
+        if self.finished_at.is_some() {
+            return;
         }
+        let now = Utc::now();
+        for step in &mut self.steps {
+            if step.started_at.is_some() && step.finished_at.is_none() {
+                step.result = StepResult::Interrupted;
+                step.finished_at = Some(timestamp(now));
+                step.duration_ms = step.started_at.as_deref().and_then(|s| millis(s, now));
+                step.error = Some(
+                    "the run ended while this step was in flight: check the plan in VAO".to_owned(),
+                );
+            }
+        }
+        self.on_event(&Event::RunFinished {
+            result,
+            at: now,
+            error,
+        });
     }
 
     fn summarise(&mut self) {
@@ -288,6 +301,8 @@ impl Listener for Report {
                     }
                 }
             }
+            // The first end is the true one (a second signal may already have closed it).
+            Event::RunFinished { .. } if self.finished_at.is_some() => {}
             Event::RunFinished { result, at, error } => {
                 self.result = *result;
                 self.error = error.clone();

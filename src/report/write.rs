@@ -15,7 +15,9 @@ pub struct Written {
 }
 
 fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
-    let tmp = path.with_extension("tmp");
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = std::path::PathBuf::from(tmp);
     {
         let mut file = std::fs::File::create(&tmp)?;
         file.write_all(text.as_bytes())?;
@@ -24,12 +26,23 @@ fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
+/// Report fields that hold fixed vocabulary, never user text: masking them could only break
+/// the report (a password that happens to be `succeeded`).
+const ENUM_KEYS: &[&str] = &[
+    "result",
+    "mode",
+    "kind",
+    "method",
+    "source",
+    "report_version",
+];
+
 /// Writes `<dir>/<run_id>.json` and `<dir>/<run_id>.md`. Secrets are masked in the model's
 /// strings before anything is serialised, so no escaping can hide one from the mask.
 pub fn write(report: &Report, dir: &Path, redactor: &Redactor) -> std::io::Result<Written> {
     std::fs::create_dir_all(dir)?;
     let mut value = serde_json::to_value(report).map_err(std::io::Error::other)?;
-    redactor.redact_json(&mut value);
+    redactor.redact_json(&mut value, ENUM_KEYS);
     let redacted: Report = serde_json::from_value(value.clone()).map_err(std::io::Error::other)?;
     let json = serde_json::to_string_pretty(&value).map_err(std::io::Error::other)?;
     let written = Written {

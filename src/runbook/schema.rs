@@ -95,9 +95,13 @@ fn describe(error: &ValidationError) -> Option<&'static str> {
     failing_subschema(error)?.get("description")?.as_str()
 }
 
-/// A short rendering of the value a user wrote.
+/// A short rendering of the value a user wrote. A URL with credentials in it is not shown:
+/// messages end up in CI logs.
 pub fn show_value(node: &Node) -> String {
     match &node.value {
+        Value::String(s) if s.contains("://") && s.contains('@') => {
+            "a URL with a user name or password in it (not shown)".to_owned()
+        }
         Value::String(s) => {
             let shown: String = s.chars().take(60).collect();
             let ellipsis = if s.chars().count() > 60 { "…" } else { "" };

@@ -12,6 +12,11 @@ pub fn is_template(text: &str) -> bool {
 /// A VAO server base URL: `http://` or `https://`, a host, an optional path; no query,
 /// fragment or white space.
 pub fn is_server_url(text: &str) -> bool {
+    // Printable ASCII only: no control characters for a terminal to obey, no look-alike
+    // Unicode host names (write an IDN host in its xn-- form).
+    if !text.chars().all(|c| c.is_ascii_graphic()) {
+        return false;
+    }
     let Some(rest) = text
         .strip_prefix("https://")
         .or_else(|| text.strip_prefix("http://"))
@@ -172,7 +177,8 @@ pub const MAX_DURATION: Duration = Duration::from_secs(366 * 24 * 3600);
 /// Parses a humantime duration (`30s`, `5m`, `1h30m`); refuses negative, malformed and
 /// absurdly long values.
 pub fn parse_duration(text: &str) -> Option<Duration> {
-    let trimmed = text.trim();
+    // Only ASCII spaces: `str::trim` would also strip Unicode spaces the schema refuses.
+    let trimmed = text.trim_matches(' ');
     if !has_duration_shape(trimmed) {
         return None;
     }

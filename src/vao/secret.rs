@@ -102,8 +102,9 @@ impl Redactor {
     }
 
     /// Masks secrets in every string of a JSON value (before it is serialised, so escaping
-    /// cannot hide a secret from the mask).
-    pub fn redact_json(&self, value: &mut serde_json::Value) {
+    /// cannot hide a secret from the mask), except under the object keys in `keep`: fixed
+    /// vocabulary (`"result": "succeeded"`) that a secret equal to a word must not break.
+    pub fn redact_json(&self, value: &mut serde_json::Value, keep: &[&str]) {
         match value {
             serde_json::Value::String(s) => {
                 let redacted = self.redact(s);
@@ -111,8 +112,16 @@ impl Redactor {
                     *s = redacted;
                 }
             }
-            serde_json::Value::Array(items) => items.iter_mut().for_each(|v| self.redact_json(v)),
-            serde_json::Value::Object(map) => map.values_mut().for_each(|v| self.redact_json(v)),
+            serde_json::Value::Array(items) => {
+                items.iter_mut().for_each(|v| self.redact_json(v, keep))
+            }
+            serde_json::Value::Object(map) => {
+                for (key, v) in map.iter_mut() {
+                    if !keep.contains(&key.as_str()) {
+                        self.redact_json(v, keep);
+                    }
+                }
+            }
             _ => {}
         }
     }
@@ -145,10 +154,16 @@ mod tests {
         shared.add("learnt-later");
         assert_eq!(r.redact("a learnt-later b"), "a *** b");
         let mut json = serde_json::json!({"name": "x\"hunter22\\", "list": ["hunter22"]});
-        r.redact_json(&mut json);
+        r.redact_json(&mut json, &[]);
         assert_eq!(
             json,
             serde_json::json!({"name": "x\"***\\", "list": ["***"]})
+        );
+        let mut kept = serde_json::json!({"result": "hunter22", "error": "hunter22"});
+        r.redact_json(&mut kept, &["result"]);
+        assert_eq!(
+            kept,
+            serde_json::json!({"result": "hunter22", "error": "***"})
         );
     }
 }

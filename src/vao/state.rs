@@ -135,30 +135,62 @@ struct ResultName {
 
 impl ResultName {
     fn read(text: &str) -> ResultName {
-        let words: Vec<String> = text
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty())
-            .map(str::to_lowercase)
-            .collect();
+        let words = words(text);
+        let words: Vec<&str> = words.iter().map(String::as_str).collect();
         let mut result = ResultName {
-            running: matches!(
-                words.iter().map(String::as_str).collect::<Vec<_>>()[..],
-                ["running"] | ["in", "progress"] | ["executing"]
-            ),
+            running: matches!(words[..], ["running"] | ["in", "progress"] | ["executing"]),
             ..ResultName::default()
         };
+        // "no errors or warnings": a negation covers a list of terms; any other word ends it.
+        let mut negating = false;
         for (i, word) in words.iter().enumerate() {
-            let negated = i > 0 && ["no", "0", "zero", "without"].contains(&words[i - 1].as_str());
-            match word.as_str() {
-                "error" | "errors" | "failed" | "failure" | "failures" | "halted" if !negated => {
-                    result.errors = true
+            let is_error = matches!(
+                *word,
+                "error" | "errors" | "failed" | "failure" | "failures" | "halted"
+            );
+            let is_warning = matches!(*word, "warning" | "warnings");
+            match *word {
+                "no" | "0" | "zero" | "without" | "none" => negating = true,
+                "or" | "and" | "nor" => {}
+                _ if is_error || is_warning => {
+                    // "errors: 0" counts nothing too.
+                    let zero_after = matches!(words.get(i + 1), Some(&("0" | "none")));
+                    if !negating && !zero_after {
+                        result.errors |= is_error;
+                        result.warnings |= is_warning;
+                    }
                 }
-                "warning" | "warnings" if !negated => result.warnings = true,
-                _ => {}
+                _ => negating = false,
             }
         }
         result
     }
+}
+
+/// Lower-case words of a result name, splitting on punctuation and on .NET-style camel case
+/// (`CompletedWithErrors` is three words).
+fn words(text: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut current = String::new();
+    let mut previous_lower = false;
+    for c in text.chars() {
+        if !c.is_alphanumeric() {
+            previous_lower = false;
+            if !current.is_empty() {
+                words.push(std::mem::take(&mut current));
+            }
+            continue;
+        }
+        if c.is_uppercase() && previous_lower && !current.is_empty() {
+            words.push(std::mem::take(&mut current));
+        }
+        previous_lower = c.is_lowercase() || c.is_ascii_digit();
+        current.extend(c.to_lowercase());
+    }
+    if !current.is_empty() {
+        words.push(current);
+    }
+    words
 }
 
 /// What an observation says about a failover drbook asked for.
@@ -310,6 +342,15 @@ mod tests {
             ("Completed with 2 errors", Phase::Failed),
             ("Failed", Phase::Failed),
             ("Success with 1 warning", Phase::SucceededWithWarnings),
+            ("CompletedWithErrors", Phase::Failed),
+            ("CompletedWithWarnings", Phase::SucceededWithWarnings),
+            ("Success (errors: 0, warnings: 0)", Phase::Succeeded),
+            ("no errors or warnings", Phase::Succeeded),
+            (
+                "Complete with no errors, 2 warnings",
+                Phase::SucceededWithWarnings,
+            ),
+            ("Completed with errors, no warnings", Phase::Failed),
         ] {
             assert_eq!(
                 sets.classify(&status("Failover", "Failover", result, 100)),

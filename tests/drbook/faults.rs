@@ -140,6 +140,14 @@ fn a_second_signal_during_a_hung_request_still_leaves_a_report() {
             .unwrap()
             .ends_with("/Failover")
     );
+    // The request was on the wire: the step is not "not run".
+    assert_eq!(report["steps"][0]["result"], "interrupted");
+    assert!(
+        report["steps"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("in flight")
+    );
 }
 
 #[test]
@@ -245,4 +253,212 @@ fn a_bad_ca_certificate_refuses_the_run_before_a_report_or_a_request() {
         t.reports().is_empty(),
         "a run that never started left a report"
     );
+}
+
+#[test]
+fn a_killed_run_leaves_a_report_of_what_it_had_sent() {
+    let sim = sim(vec![plan(PLAN_A, Duration::ZERO)]);
+    let t = Drbook::new();
+    t.credentials();
+    let rb = t.file(
+        "rb.yaml",
+        runbook(&format!(
+            "  - failover:\n      plan_id: {PLAN_A}\n      wait_for_completion: false\n  - wait: 1h\n"
+        )),
+    );
+    t.args([
+        "run",
+        rb.to_str().unwrap(),
+        "--server",
+        &sim.base_url(),
+        "--yes",
+    ]);
+    let mut child = t.spawn();
+    // Once the long wait has begun, SIGKILL: no chance to clean up.
+    assert!(eventually(Duration::from_secs(20), || {
+        t.reports()
+            .first()
+            .is_some_and(|r| r["steps"][1]["started_at"].is_string())
+    }));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let report = t.report();
+    assert_eq!(sim.failover_count(PLAN_A), 1);
+    assert_eq!(report["steps"][0]["result"], "succeeded");
+    assert!(
+        report["steps"][0]["request"]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("/Failover")
+    );
+    assert_eq!(report["steps"][0]["response"]["status"], 200);
+    assert!(report["finished_at"].is_null(), "the run never finished");
+}
+
+#[test]
+fn a_closed_stderr_does_not_stop_a_run_or_lose_its_report() {
+    let sim = sim(vec![plan(PLAN_A, Duration::ZERO)]);
+    let t = Drbook::new();
+    t.credentials();
+    let rb = t.file("rb.yaml", runbook(&one_failover(PLAN_A)));
+    t.args([
+        "run",
+        rb.to_str().unwrap(),
+        "--server",
+        &sim.base_url(),
+        "--yes",
+    ]);
+    let mut child = t.spawn();
+    drop(child.stderr.take());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert_eq!(t.report()["result"], "succeeded");
+}
+
+#[test]
+fn an_absurd_token_lifetime_is_survived() {
+    let server = Scripted::start(|method, path, _| {
+        match (method, path) {
+        ("POST", "/token") => Reply::Json(
+            200,
+            r#"{"access_token":"scripted-access-token","token_type":"bearer","expires_in":18446744073709551615}"#.to_owned(),
+            vec![],
+        ),
+        ("POST", _) => Reply::Json(200, String::new(), vec![]),
+        _ => done_reply(),
+    }
+    });
+    let t = Drbook::new();
+    t.credentials();
+    let rb = t.file("rb.yaml", runbook(&one_failover(PLAN_A)));
+    t.args([
+        "run",
+        rb.to_str().unwrap(),
+        "--server",
+        &server.url(),
+        "--yes",
+    ])
+    .run()
+    .assert_code(0);
+}
+
+#[test]
+fn a_token_echoed_by_the_server_is_masked_in_logs_progress_and_reports() {
+    let server = Scripted::start(|method, path, seen| match (method, path) {
+        ("POST", "/token") => token_reply(),
+        ("POST", _) => Reply::Json(200, String::new(), vec![]),
+        _ if seen == 0 => Reply::Json(
+            500,
+            r#"{"message":"bad header: Authorization: Bearer scripted-access-token"}"#.to_owned(),
+            vec![],
+        ),
+        _ => done_reply(),
+    });
+    let t = Drbook::new();
+    t.credentials();
+    let rb = t.file("rb.yaml", runbook(&one_failover(PLAN_A)));
+    let out = t
+        .args([
+            "-vv",
+            "run",
+            rb.to_str().unwrap(),
+            "--server",
+            &server.url(),
+            "--yes",
+        ])
+        .run();
+    out.assert_code(0);
+    assert!(
+        out.stderr.contains("bad header"),
+        "the poll error was shown: {}",
+        out.stderr
+    );
+    let everything = format!("{}{}{}", out.stdout, out.stderr, t.report_texts());
+    assert!(!everything.contains("scripted-access-token"));
+    assert!(!everything.contains("scripted-refresh-token"));
+}
+
+#[test]
+fn a_password_that_is_an_ordinary_word_does_not_break_the_report() {
+    let mut config = drbook::sim::SimConfig::with_plans([PLAN_A.to_owned()], Duration::ZERO);
+    config.username = USER.to_owned();
+    config.password = "succeeded".to_owned();
+    let sim = drbook::sim::Simulator::spawn_in_thread(config).unwrap();
+    let t = Drbook::new();
+    t.env("VAO_USERNAME", USER).env("VAO_PASSWORD", "succeeded");
+    let rb = t.file("rb.yaml", runbook(&one_failover(PLAN_A)));
+    t.args([
+        "run",
+        rb.to_str().unwrap(),
+        "--server",
+        &sim.base_url(),
+        "--yes",
+    ])
+    .run()
+    .assert_code(0);
+    assert_eq!(t.report()["result"], "succeeded");
+}
+
+#[test]
+fn secrets_in_names_and_rendered_values_stay_out_of_messages_and_file_names() {
+    let t = Drbook::new();
+    let rb = t.file(
+        "rb.yaml",
+        "version: 1\nname: 'drill {{db_password}}'\nsteps:\n  - failover:\n      plan_id: '{{db_password}}'\n",
+    );
+    let out = Drbook::new()
+        .args([
+            "validate",
+            rb.to_str().unwrap(),
+            "--var",
+            "db_password=hunter2-from-cli",
+        ])
+        .run();
+    out.assert_code(2);
+    assert!(
+        out.stderr.contains("expected a plan UUID"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("hunter2-from-cli"), "{}", out.stderr);
+
+    let rb = t.file(
+        "named.yaml",
+        runbook("  - wait: 1ms\n").replace("test-runbook", "'drill {{db_password}}'"),
+    );
+    let out = t
+        .args([
+            "run",
+            rb.to_str().unwrap(),
+            "--dry-run",
+            "--var",
+            "db_password=hunter2-from-cli",
+        ])
+        .run();
+    out.assert_code(0);
+    assert!(!out.stderr.contains("hunter2-from-cli"), "{}", out.stderr);
+    for entry in std::fs::read_dir(t.dir().join("reports")).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        assert!(!name.contains("hunter2"), "{name}");
+    }
+    assert!(!t.report_texts().contains("hunter2-from-cli"));
+}
+
+#[test]
+fn a_server_url_with_credentials_is_refused_before_it_is_printed() {
+    let t = Drbook::new();
+    t.credentials();
+    let rb = t.file("rb.yaml", runbook(&one_failover(PLAN_A)));
+    let out = t
+        .args([
+            "run",
+            rb.to_str().unwrap(),
+            "--yes",
+            "--server",
+            "http://admin:hunter2@127.0.0.1:9",
+        ])
+        .run();
+    out.assert_code(2);
+    assert!(!out.stderr.contains("hunter2"), "{}", out.stderr);
+    assert!(t.reports().is_empty());
 }
