@@ -7,7 +7,8 @@
 
 use super::diagnostic::Diagnostic;
 use super::model::{
-    Action, DEFAULT_POLL_INTERVAL, DEFAULT_TIMEOUT, Failover, Runbook, StateOverrides, Step,
+    Action, DEFAULT_POLL_INTERVAL, DEFAULT_RETRIES, DEFAULT_RETRY_DELAY, DEFAULT_TIMEOUT,
+    Failover, OnFailure, Runbook, StateOverrides, Step,
 };
 use super::node::{Node, Pos, Value};
 use super::schema::{did_you_mean, show_value};
@@ -23,6 +24,7 @@ const TOP_KEYS: &[&str] = &[
     "vars",
     "defaults",
     "states",
+    "on_failure",
     "steps",
 ];
 const DEFAULT_KEYS: &[&str] = &[
@@ -32,9 +34,13 @@ const DEFAULT_KEYS: &[&str] = &[
     "wait_for_completion",
     "timeout",
     "poll_interval",
+    "retries",
+    "retry_delay",
+    "request_timeout",
+    "connect_timeout",
 ];
 const STATE_KEYS: &[&str] = &["ready", "in_progress", "succeeded", "failed"];
-const STEP_KEYS: &[&str] = &["name", "failover", "wait"];
+const STEP_KEYS: &[&str] = &["name", "on_failure", "failover", "wait"];
 const FAILOVER_KEYS: &[&str] = &[
     "plan_id",
     "execute_chained_plans",
@@ -42,6 +48,8 @@ const FAILOVER_KEYS: &[&str] = &[
     "restore_point",
     "wait_for_completion",
     "timeout",
+    "retries",
+    "retry_delay",
 ];
 
 /// Builds the typed runbook from a rendered tree, reporting every problem found.
@@ -151,6 +159,11 @@ struct Defaults {
     wait_for_completion: Option<bool>,
     timeout: Option<Duration>,
     poll_interval: Option<Duration>,
+    retries: Option<u32>,
+    retry_delay: Option<Duration>,
+    request_timeout: Option<Duration>,
+    connect_timeout: Option<Duration>,
+    on_failure: OnFailure,
 }
 
 fn join(path: &str, key: &str) -> String {
@@ -264,6 +277,22 @@ impl Builder<'_> {
         }
     }
 
+    fn retries(&mut self, node: &Node, path: &str) -> Option<u32> {
+        // JSON Schema's `integer` takes 3.0 as well.
+        let count = match &node.value {
+            Value::Number(n) => n.as_f64().filter(|f| f.fract() == 0.0 && (0.0..=20.0).contains(f)),
+            _ => None,
+        };
+        if count.is_none() {
+            self.expected(node, path, "how many times a failed call may be tried again (0 to 20), or a template");
+        }
+        count.map(|f| f as u32)
+    }
+
+    fn on_failure(&mut self, node: &Node, path: &str) -> Option<OnFailure> {
+        self.parsed(node, path, "abort, continue or rollback", OnFailure::parse)
+    }
+
     fn restore_point(&mut self, node: &Node, path: &str) -> Option<RestorePoint> {
         self.parsed(
             node,
@@ -283,6 +312,7 @@ impl Builder<'_> {
         let mut defaults = Defaults::default();
         let mut states = StateOverrides::default();
         let mut steps_node = None;
+        let mut on_failure = OnFailure::default();
         for (key, value) in entries {
             let path = key.name.as_str();
             match path {
@@ -322,10 +352,12 @@ impl Builder<'_> {
                 "vars" => self.vars(value),
                 "defaults" => defaults = self.defaults(value),
                 "states" => states = self.states(value),
+                "on_failure" => on_failure = self.on_failure(value, path).unwrap_or_default(),
                 "steps" => steps_node = Some(value),
                 _ => {}
             }
         }
+        defaults.on_failure = on_failure;
         let steps = match steps_node {
             Some(node) => self.steps(node, &defaults),
             None => Vec::new(),
@@ -337,6 +369,8 @@ impl Builder<'_> {
             server,
             server_time_zone,
             poll_interval: defaults.poll_interval.unwrap_or(DEFAULT_POLL_INTERVAL),
+            request_timeout: defaults.request_timeout,
+            connect_timeout: defaults.connect_timeout,
             states,
             steps,
         })
@@ -376,6 +410,10 @@ impl Builder<'_> {
                 "wait_for_completion" => d.wait_for_completion = self.flag(value, &path),
                 "timeout" => d.timeout = self.duration(value, &path, true),
                 "poll_interval" => d.poll_interval = self.duration(value, &path, true),
+                "retries" => d.retries = self.retries(value, &path),
+                "retry_delay" => d.retry_delay = self.duration(value, &path, true),
+                "request_timeout" => d.request_timeout = self.duration(value, &path, true),
+                "connect_timeout" => d.connect_timeout = self.duration(value, &path, true),
                 _ => {}
             }
         }
@@ -437,11 +475,15 @@ impl Builder<'_> {
         let path = format!("steps[{index}]");
         let entries = self.mapping(node, &path, STEP_KEYS, &[])?;
         let mut name = None;
+        let mut on_failure = defaults.on_failure;
         let mut actions = Vec::new();
         for (key, value) in entries {
             let field = join(&path, &key.name);
             match key.name.as_str() {
                 "name" => name = self.string(value, &field, true),
+                "on_failure" => {
+                    on_failure = self.on_failure(value, &field).unwrap_or(on_failure)
+                }
                 "failover" => {
                     actions.push(self.failover(value, &field, defaults).map(Action::Failover))
                 }
@@ -477,6 +519,7 @@ impl Builder<'_> {
             name,
             pos: node.pos,
             action,
+            on_failure,
         })
     }
 
@@ -488,6 +531,8 @@ impl Builder<'_> {
         let mut protect_storage_volumes = defaults.protect_storage_volumes;
         let mut wait_for_completion = defaults.wait_for_completion;
         let mut timeout = defaults.timeout;
+        let mut retries = defaults.retries;
+        let mut retry_delay = defaults.retry_delay;
         let mut ok = true;
         for (key, value) in entries {
             let field = join(path, &key.name);
@@ -521,6 +566,14 @@ impl Builder<'_> {
                     timeout = self.duration(value, &field, true);
                     timeout.is_some()
                 }
+                "retries" => {
+                    retries = self.retries(value, &field);
+                    retries.is_some()
+                }
+                "retry_delay" => {
+                    retry_delay = self.duration(value, &field, true);
+                    retry_delay.is_some()
+                }
                 _ => true,
             };
             ok &= parsed_ok;
@@ -535,6 +588,8 @@ impl Builder<'_> {
             protect_storage_volumes: protect_storage_volumes.unwrap_or(false),
             wait_for_completion: wait_for_completion.unwrap_or(true),
             timeout: timeout.unwrap_or(DEFAULT_TIMEOUT),
+            retries: retries.unwrap_or(DEFAULT_RETRIES),
+            retry_delay: retry_delay.unwrap_or(DEFAULT_RETRY_DELAY),
         })
     }
 }

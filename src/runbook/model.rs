@@ -8,6 +8,32 @@ use std::time::Duration;
 /// Built-in defaults, used where neither the step nor `defaults` says otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2 * 3600);
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(2);
+pub const DEFAULT_RETRIES: u32 = 3;
+pub const DEFAULT_RETRY_DELAY: Duration = Duration::from_secs(2);
+
+/// What a failed step does to the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnFailure {
+    /// Stop: later steps are not sent.
+    #[default]
+    Abort,
+    /// Record the failure and go on; the run still fails.
+    Continue,
+    /// Undo, in reverse order, every plan this run failed over, then stop.
+    Rollback,
+}
+
+impl OnFailure {
+    pub fn parse(text: &str) -> Option<OnFailure> {
+        match text {
+            "abort" => Some(OnFailure::Abort),
+            "continue" => Some(OnFailure::Continue),
+            "rollback" => Some(OnFailure::Rollback),
+            _ => None,
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Runbook {
@@ -17,6 +43,9 @@ pub struct Runbook {
     pub server: Option<String>,
     pub server_time_zone: Option<ServerTimeZone>,
     pub poll_interval: Duration,
+    /// Per-request limits from `defaults` (the command line overrides them).
+    pub request_timeout: Option<Duration>,
+    pub connect_timeout: Option<Duration>,
     pub states: StateOverrides,
     pub steps: Vec<Step>,
 }
@@ -38,6 +67,8 @@ pub struct Step {
     /// Where the step starts in the runbook.
     pub pos: Pos,
     pub action: Action,
+    /// The step's own policy, or the runbook's.
+    pub on_failure: OnFailure,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -63,4 +94,8 @@ pub struct Failover {
     pub protect_storage_volumes: bool,
     pub wait_for_completion: bool,
     pub timeout: Duration,
+    /// How many times a call that failed in a way that allows it may be tried again.
+    pub retries: u32,
+    /// The first pause before a retry; it doubles each time (with jitter).
+    pub retry_delay: Duration,
 }

@@ -79,6 +79,8 @@ mod tests {
             protect_storage_volumes: false,
             wait_for_completion: true,
             timeout: std::time::Duration::from_secs(1),
+            retries: 0,
+            retry_delay: std::time::Duration::from_secs(1),
         };
         assert_eq!(
             serde_json::to_string(&failover_body(&f, None)).unwrap(),
