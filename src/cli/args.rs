@@ -79,6 +79,9 @@ pub struct RunArgs {
     /// How long each simulated failover takes (with --simulate; default 2s).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub sim_failover_time: Option<std::time::Duration>,
+    /// Skip the state guard that reads each plan before its failover (the report says so).
+    #[arg(long)]
+    pub force: bool,
     /// Do not ask for confirmation before a live run (needed without a terminal).
     #[arg(long, short = 'y')]
     pub yes: bool,
@@ -106,12 +109,12 @@ pub struct RunArgs {
     /// Token endpoint of the server (VAO 3: /token).
     #[arg(long, value_name = "PATH", default_value = "/token", value_parser = parse_url_path)]
     pub token_path: String,
-    /// Per-request timeout.
-    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_positive_duration)]
-    pub request_timeout: std::time::Duration,
-    /// Connection timeout.
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_positive_duration)]
-    pub connect_timeout: std::time::Duration,
+    /// Per-request timeout (overrides `defaults.request_timeout`; default 60s).
+    #[arg(long, value_name = "DURATION", value_parser = parse_positive_duration)]
+    pub request_timeout: Option<std::time::Duration>,
+    /// Connection timeout (overrides `defaults.connect_timeout`; default 10s).
+    #[arg(long, value_name = "DURATION", value_parser = parse_positive_duration)]
+    pub connect_timeout: Option<std::time::Duration>,
 }
 
 #[derive(Debug, Args)]

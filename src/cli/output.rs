@@ -1,6 +1,6 @@
 //! What people see: progress on stderr during a run, and the dry-run listing on stdout.
 
-use crate::exec::{Event, Listener, RunResult, StepResult};
+use crate::exec::{Event, GuardVerdict, Listener, RunResult, StepResult};
 use crate::runbook::values::format_duration;
 use crate::vao::{Redactor, client};
 use std::io::Write;
@@ -110,6 +110,35 @@ impl Listener for Progress {
                     self.last_state = Some(summary);
                 }
             }
+            Event::Guard { verdict, plan, .. } => match verdict {
+                GuardVerdict::Passed => self.say(&format!(
+                    "      guard: plan is {}",
+                    plan.as_ref()
+                        .map_or_else(|| "ready".to_owned(), |p| p.status.summary())
+                )),
+                GuardVerdict::Skipped => self.say("      guard: skipped (--force)"),
+                GuardVerdict::Refused(_) => {}
+            },
+            Event::AttemptFailed { attempt, error, .. } => {
+                self.say(&format!("      try {attempt} failed: {error}"))
+            }
+            Event::Reconciled {
+                status, accepted, ..
+            } => self.say(&format!(
+                "      read the plan: {} → {}",
+                status.summary(),
+                if *accepted {
+                    "the failover was accepted; waiting for it (not sending it again)"
+                } else {
+                    "not accepted; it may be sent again"
+                }
+            )),
+            Event::ReadsRetried { errors, .. } => self.say(&format!(
+                "      ({} read(s) failed and were tried again: {})",
+                errors.len(),
+                errors.last().map(String::as_str).unwrap_or_default()
+            )),
+            Event::Note { .. } => {}
             Event::PollFailed { error, .. } => self.say(&format!(
                 "      (reading the plan failed, retrying: {error})"
             )),
@@ -211,6 +240,7 @@ impl Listener for DryRunListing {
             Event::StepStarted { step, name, .. } => {
                 self.lines.push(format!("\n{step}. {name}"));
             }
+            Event::Note { text, .. } => self.lines.push(format!("   {text}")),
             Event::Request {
                 method, path, body, ..
             } => {

@@ -149,13 +149,28 @@ fn check_server(server: &str) -> Result<(), Refusal> {
     }
 }
 
-fn client_options(args: &RunArgs, server: Option<&str>) -> Result<ClientOptions, Refusal> {
+fn client_options(
+    args: &RunArgs,
+    runbook: &crate::runbook::Runbook,
+    server: Option<&str>,
+) -> Result<ClientOptions, Refusal> {
     let mut options = ClientOptions::new(server.unwrap_or("{server}"));
     options.api_prefix = args.api_prefix.trim_end_matches('/').to_owned();
     options.token_path = args.token_path.clone();
     options.insecure = args.insecure;
-    options.request_timeout = args.request_timeout;
-    options.connect_timeout = args.connect_timeout;
+    // The command line wins over the runbook's defaults, which win over built-ins.
+    options.request_timeout = args
+        .request_timeout
+        .or(runbook.request_timeout)
+        .unwrap_or(options.request_timeout);
+    options.connect_timeout = args
+        .connect_timeout
+        .or(runbook.connect_timeout)
+        .unwrap_or(options.connect_timeout);
+    options.token_retries = crate::vao::RetryPolicy {
+        retries: runbook.retries,
+        delay: runbook.retry_delay,
+    };
     if let Some(path) = &args.ca_cert {
         let pem = std::fs::read(path)
             .map_err(|e| Refusal(format!("--ca-cert {}: {e}", path.display())))?;
@@ -219,7 +234,7 @@ async fn execute(
     let runbook = &prepared.runbook;
     learn_secrets(redactor, None, prepared);
     let target = target(args, prepared, mode).await?;
-    let options = client_options(args, target.server.as_deref())?;
+    let options = client_options(args, runbook, target.server.as_deref())?;
     learn_secrets(redactor, target.credentials.as_ref(), prepared);
     let redactor = redactor.clone();
     // Everything that can refuse the run comes before the first report is written.
@@ -271,6 +286,7 @@ async fn execute(
                 prepared,
                 client,
                 poll_interval,
+                args.force,
                 &checkpoint,
                 redactor.clone(),
             )
@@ -339,6 +355,7 @@ async fn live_run(
     prepared: &Prepared,
     client: &VaoClient,
     poll_interval: Duration,
+    force: bool,
     checkpoint: &Checkpoint,
     redactor: Redactor,
 ) -> RunResult {
@@ -350,7 +367,10 @@ async fn live_run(
     let executor = Executor::new(
         &prepared.runbook,
         client,
-        ExecOptions { poll_interval },
+        ExecOptions {
+            poll_interval,
+            force,
+        },
         interrupt,
         &mut listeners,
     );

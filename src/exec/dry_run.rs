@@ -32,8 +32,16 @@ pub fn dry_run(
                 note: None,
             }),
             Action::Failover(failover) => {
+                listener.on_event(&Event::Note {
+                    step: step.number,
+                    text: format!(
+                        "GET {} (the state guard: the plan must exist, be enabled and ready; --force skips it)",
+                        paths.plan_info_path(&failover.plan_id)
+                    ),
+                });
                 listener.on_event(&Event::Request {
                     step: step.number,
+                    attempt: 1,
                     method: "POST",
                     path: paths.plan_path(&failover.plan_id, "Failover"),
                     body: Some(vao::failover_body(failover, runbook.server_time_zone)),

@@ -1,7 +1,7 @@
 //! What the executor reports as it goes. Listeners (the progress printer, the report
 //! builder) turn events into output; the executor itself prints nothing.
 
-use crate::vao::{Phase, PlanStatus};
+use crate::vao::{Phase, PlanInfo, PlanStatus};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -41,6 +41,16 @@ pub enum StepResult {
     Planned,
 }
 
+/// The state guard's verdict before a failover.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GuardVerdict {
+    Passed,
+    /// `--force`: not checked.
+    Skipped,
+    Refused(String),
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RunResult {
@@ -66,9 +76,18 @@ pub enum Event {
         kind: &'static str,
         at: DateTime<Utc>,
     },
+    /// What the state guard read before a failover, and its verdict.
+    Guard {
+        step: usize,
+        plan: Option<PlanInfo>,
+        verdict: GuardVerdict,
+        at: DateTime<Utc>,
+    },
     /// A state-changing request is about to be sent (or, in a dry run, would be).
     Request {
         step: usize,
+        /// 1 for the first try; more when an earlier try was shown not to be accepted.
+        attempt: u32,
         method: &'static str,
         path: String,
         body: Option<serde_json::Value>,
@@ -81,6 +100,31 @@ pub enum Event {
         elapsed: Duration,
         /// 2 when the first try was refused with 401 and sent again with a renewed token.
         attempts: u32,
+    },
+    /// A try of a state-changing request that ended without a usable answer.
+    AttemptFailed {
+        step: usize,
+        attempt: u32,
+        status: Option<u16>,
+        error: String,
+        at: DateTime<Utc>,
+    },
+    /// After a failed try, the plan was read to learn whether the server had accepted it.
+    Reconciled {
+        step: usize,
+        status: PlanStatus,
+        accepted: bool,
+        at: DateTime<Utc>,
+    },
+    /// Reads that failed and were tried again.
+    ReadsRetried {
+        step: usize,
+        errors: Vec<String>,
+    },
+    /// A line for the dry-run listing (what a real run would also do, such as a read).
+    Note {
+        step: usize,
+        text: String,
     },
     /// A plan state read while waiting for completion.
     Polled {

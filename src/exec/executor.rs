@@ -5,9 +5,9 @@
 //! interrupt at once; a request already on the wire is allowed to finish, so its outcome
 //! is known and recorded.
 
-use super::event::{Event, Listener, RunResult, StepResult};
+use super::event::{Event, GuardVerdict, Listener, RunResult, StepResult};
 use crate::runbook::{Action, Failover, Runbook, Step};
-use crate::vao::{self, Phase, StateSets, VaoClient, VaoError};
+use crate::vao::{self, Phase, PlanInfo, RetryPolicy, StateSets, VaoClient, VaoError};
 use chrono::Utc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -20,6 +20,21 @@ pub type Interrupt = watch::Receiver<bool>;
 #[derive(Debug, Clone)]
 pub struct ExecOptions {
     pub poll_interval: Duration,
+    /// Skip the state guard before each failover (`--force`).
+    pub force: bool,
+}
+
+/// How one try of a failover ended.
+enum Try {
+    /// 2xx: accepted.
+    Accepted,
+    /// The server certainly did not act: nothing was sent, or it refused before acting
+    /// (429). Safe to send again.
+    NotSent(Option<Duration>),
+    /// The outcome is unknown (a lost answer, a 5xx): read the plan before anything else.
+    Unknown(Option<Duration>),
+    /// A definite refusal (4xx): the step fails, unless an earlier try was accepted.
+    Refused(String),
 }
 
 enum StepEnd {
@@ -186,55 +201,236 @@ impl<'a> Executor<'a> {
         }
     }
 
+    fn policy(failover: &Failover) -> RetryPolicy {
+        RetryPolicy {
+            retries: failover.retries,
+            delay: failover.retry_delay,
+        }
+    }
+
+    /// Reads the plan, tried again within the step's policy; the retries become an event.
+    async fn read_plan(
+        &mut self,
+        number: usize,
+        failover: &Failover,
+    ) -> Result<PlanInfo, VaoError> {
+        let (info, errors) = self
+            .client
+            .read_plan(&failover.plan_id, Self::policy(failover))
+            .await;
+        if !errors.is_empty() {
+            self.emit(Event::ReadsRetried {
+                step: number,
+                errors,
+            });
+        }
+        info
+    }
+
+    /// The state guard: the plan must exist, be enabled, be a kind that fails over, and be
+    /// in a state that allows a failover.
+    async fn guard(&mut self, number: usize, failover: &Failover) -> Result<(), String> {
+        if self.options.force {
+            self.emit(Event::Guard {
+                step: number,
+                plan: None,
+                verdict: GuardVerdict::Skipped,
+                at: Utc::now(),
+            });
+            return Ok(());
+        }
+        let id = failover.plan_id;
+        let (plan, verdict) = match self.read_plan(number, failover).await {
+            Err(error) if error.status() == Some(404) => (
+                None,
+                Err(format!("plan {id} does not exist on the server ({error})")),
+            ),
+            Err(error) => (
+                None,
+                Err(format!(
+                    "could not read plan {id} before the failover: {error}"
+                )),
+            ),
+            Ok(info) => {
+                let verdict = if info.enabled == Some(false) {
+                    Err(format!(
+                        "plan {id} is disabled; a failover needs an enabled plan"
+                    ))
+                } else if !info.allows_failover() {
+                    Err(format!(
+                        "plan {id} is a {} plan; failover applies to replica and storage plans",
+                        info.plan_type.as_deref().unwrap_or("different")
+                    ))
+                } else if !self.states.is_ready(&info.status) {
+                    Err(format!(
+                        "plan {id} is in state {}; a failover needs a ready state ({}) — use --force to send it anyway",
+                        info.status.summary(),
+                        self.states.ready_names()
+                    ))
+                } else {
+                    Ok(())
+                };
+                (Some(info), verdict)
+            }
+        };
+        self.emit(Event::Guard {
+            step: number,
+            plan,
+            verdict: match &verdict {
+                Ok(()) => GuardVerdict::Passed,
+                Err(reason) => GuardVerdict::Refused(reason.clone()),
+            },
+            at: Utc::now(),
+        });
+        verdict
+    }
+
+    /// Sends the failover once and says how that try ended.
+    async fn try_failover(
+        &mut self,
+        number: usize,
+        attempt: u32,
+        failover: &Failover,
+        body: &serde_json::Value,
+        path: &str,
+    ) -> Try {
+        self.emit(Event::Request {
+            step: number,
+            attempt,
+            method: "POST",
+            path: path.to_owned(),
+            body: Some(body.clone()),
+            at: Utc::now(),
+        });
+        let failed = |status: Option<u16>, error: String| Event::AttemptFailed {
+            step: number,
+            attempt,
+            status,
+            error,
+            at: Utc::now(),
+        };
+        match self.client.failover(&failover.plan_id, body).await {
+            Ok(answer) => {
+                self.emit(Event::Answer {
+                    step: number,
+                    status: answer.status,
+                    body: vao::client::truncate(&answer.body),
+                    elapsed: answer.elapsed,
+                    attempts: answer.attempts,
+                });
+                let error = vao::client::http_error("POST", path, &answer).to_string();
+                match answer.status {
+                    200..=299 => Try::Accepted,
+                    429 => {
+                        self.emit(failed(Some(429), error));
+                        Try::NotSent(answer.retry_after)
+                    }
+                    status if status >= 500 || status == 408 => {
+                        self.emit(failed(Some(status), error));
+                        Try::Unknown(answer.retry_after)
+                    }
+                    _ => Try::Refused(error),
+                }
+            }
+            Err(error @ VaoError::Transport { connected, .. }) => {
+                let message = error.to_string();
+                self.emit(failed(None, message));
+                if connected {
+                    Try::Unknown(None)
+                } else {
+                    Try::NotSent(None)
+                }
+            }
+            Err(error) => Try::Refused(error.to_string()),
+        }
+    }
+
+    /// Whether VAO accepted an earlier try: the plan itself is the truth (runtime details
+    /// may have been wiped by a restart). `None` when the plan cannot be read.
+    async fn accepted(&mut self, number: usize, failover: &Failover) -> Option<bool> {
+        let info = self.read_plan(number, failover).await.ok()?;
+        let accepted = !self.states.is_ready(&info.status);
+        self.emit(Event::Reconciled {
+            step: number,
+            status: info.status,
+            accepted,
+            at: Utc::now(),
+        });
+        Some(accepted)
+    }
+
+    /// A failover is sent at most once per accepted try: after any try whose outcome is
+    /// unknown, drbook reads the plan, and sends again only if it is still in its ready
+    /// state (so the earlier try was not accepted).
     async fn failover(&mut self, number: usize, failover: &Failover) -> StepEnd {
+        if let Err(reason) = self.guard(number, failover).await {
+            return StepEnd::Done(StepResult::Failed, Some(reason));
+        }
         let body = vao::failover_body(failover, self.runbook.server_time_zone);
         let path = self
             .client
             .options()
             .plan_path(&failover.plan_id, "Failover");
-        self.emit(Event::Request {
-            step: number,
-            method: "POST",
-            path: path.clone(),
-            body: Some(body.clone()),
-            at: Utc::now(),
-        });
+        let policy = Self::policy(failover);
         let started = Instant::now();
-        let answer = match self.client.failover(&failover.plan_id, &body).await {
-            Ok(answer) => answer,
-            Err(
-                error @ VaoError::Transport {
-                    connected: false, ..
+        let mut attempt = 1;
+        loop {
+            let outcome = self
+                .try_failover(number, attempt, failover, &body, &path)
+                .await;
+            let retry_after = match outcome {
+                Try::Accepted => break,
+                Try::Refused(error) if attempt == 1 => {
+                    return StepEnd::Done(StepResult::Failed, Some(error));
+                }
+                // A refusal after an unclear try: the plan may be busy with that one.
+                Try::Refused(error) => match self.accepted(number, failover).await {
+                    Some(true) => break,
+                    _ => return StepEnd::Done(StepResult::Failed, Some(error)),
                 },
-            ) => {
-                return StepEnd::Done(
-                    StepResult::Failed,
-                    Some(format!(
-                        "{error}; no connection was made, so the failover was not sent"
-                    )),
-                );
-            }
-            Err(error @ VaoError::Transport { .. }) => {
-                return StepEnd::Done(
-                    StepResult::Failed,
-                    Some(format!(
-                        "{error}. VAO may or may not have started the failover: drbook does not send it again; check plan {} in VAO before you re-run",
+                Try::NotSent(after) | Try::Unknown(after) => after,
+            };
+            let unknown = matches!(outcome, Try::Unknown(_));
+            if attempt > policy.retries {
+                let message = if unknown {
+                    format!(
+                        "the failover of plan {} failed {attempt} time(s) and the last outcome is unknown: drbook sends no more; check the plan in VAO (`drbook resume` reads it before doing anything)",
                         failover.plan_id
-                    )),
-                );
+                    )
+                } else {
+                    format!(
+                        "the failover of plan {} could not be sent in {attempt} tries",
+                        failover.plan_id
+                    )
+                };
+                // One last look: an unclear try may still have been accepted.
+                if unknown && self.accepted(number, failover).await == Some(true) {
+                    break;
+                }
+                return StepEnd::Done(StepResult::Failed, Some(message));
             }
-            Err(error) => return StepEnd::Done(StepResult::Failed, Some(error.to_string())),
-        };
-        self.emit(Event::Answer {
-            step: number,
-            status: answer.status,
-            body: vao::client::truncate(&answer.body),
-            elapsed: answer.elapsed,
-            attempts: answer.attempts,
-        });
-        if !(200..300).contains(&answer.status) {
-            let error = vao::client::http_error("POST", &path, &answer);
-            return StepEnd::Done(StepResult::Failed, Some(error.to_string()));
+            if !self.sleep(policy.pause(attempt, retry_after)).await {
+                return StepEnd::Interrupted(format!(
+                    "interrupted while retrying the failover of plan {}",
+                    failover.plan_id
+                ));
+            }
+            if unknown {
+                match self.accepted(number, failover).await {
+                    Some(true) => break,
+                    Some(false) => {}
+                    None => {
+                        return StepEnd::Done(
+                            StepResult::Failed,
+                            Some(format!(
+                                "the outcome of the failover of plan {} is unknown and the plan cannot be read: drbook does not send it again; check the plan in VAO",
+                                failover.plan_id
+                            )),
+                        );
+                    }
+                }
+            }
+            attempt += 1;
         }
         if !failover.wait_for_completion {
             return StepEnd::Done(StepResult::Succeeded, None);

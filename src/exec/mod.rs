@@ -5,5 +5,5 @@ pub mod event;
 pub mod executor;
 
 pub use dry_run::dry_run;
-pub use event::{Event, Fanout, Listener, Mode, RunResult, StepResult};
+pub use event::{Event, Fanout, GuardVerdict, Listener, Mode, RunResult, StepResult};
 pub use executor::{ExecOptions, Executor, Interrupt};

@@ -3,9 +3,9 @@
 //! Its JSON form is fixed by `schemas/report.schema.json`; the Markdown summary is written
 //! from the same model.
 
-use crate::exec::{Event, Listener, Mode, RunResult, StepResult};
+use crate::exec::{Event, GuardVerdict, Listener, Mode, RunResult, StepResult};
 use crate::runbook::Runbook;
-use crate::vao::PlanStatus;
+use crate::vao::{PlanInfo, PlanStatus};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -76,11 +76,43 @@ pub struct StepRecord {
     pub wait_ms: Option<u64>,
     pub request: Option<RequestRecord>,
     pub response: Option<ResponseRecord>,
+    /// What the state guard read and decided (absent for waits and dry runs).
+    pub guard: Option<GuardRecord>,
+    /// Every try of the state-changing request, in order.
+    pub attempts: Vec<AttemptRecord>,
+    /// Plan reads after a try whose outcome was unknown.
+    pub reconciliations: Vec<ReconcileRecord>,
+    /// Reads that failed and were tried again.
+    pub read_retries: u32,
     pub polls: u32,
     pub poll_errors: u32,
     pub final_state: Option<PlanStatus>,
     /// Each distinct state seen while waiting, in order.
     pub states_seen: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GuardRecord {
+    /// `passed`, `skipped` (`--force`) or `refused`.
+    pub verdict: String,
+    pub reason: Option<String>,
+    pub plan: Option<PlanInfo>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AttemptRecord {
+    pub attempt: u32,
+    pub sent_at: String,
+    pub status: Option<u16>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReconcileRecord {
+    pub at: String,
+    pub state: String,
+    /// Whether the plan showed that an earlier try had been accepted.
+    pub accepted: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -148,6 +180,10 @@ impl Report {
                     wait_ms,
                     request: None,
                     response: None,
+                    guard: None,
+                    attempts: Vec::new(),
+                    reconciliations: Vec::new(),
+                    read_retries: 0,
                     polls: 0,
                     poll_errors: 0,
                     final_state: None,
@@ -240,20 +276,82 @@ impl Listener for Report {
             }
             Event::Request {
                 step,
+                attempt,
                 method,
                 path,
                 body,
                 at,
             } => {
                 if let Some(s) = self.step(*step) {
-                    s.request = Some(RequestRecord {
-                        method: (*method).to_owned(),
-                        path: path.clone(),
-                        body: body.clone(),
+                    if s.request.is_none() {
+                        s.request = Some(RequestRecord {
+                            method: (*method).to_owned(),
+                            path: path.clone(),
+                            body: body.clone(),
+                            sent_at: timestamp(*at),
+                        });
+                    }
+                    s.attempts.push(AttemptRecord {
+                        attempt: *attempt,
                         sent_at: timestamp(*at),
+                        status: None,
+                        error: None,
                     });
                 }
             }
+            Event::Guard {
+                step,
+                plan,
+                verdict,
+                ..
+            } => {
+                if let Some(s) = self.step(*step) {
+                    let (verdict, reason) = match verdict {
+                        GuardVerdict::Passed => ("passed", None),
+                        GuardVerdict::Skipped => ("skipped", Some("--force".to_owned())),
+                        GuardVerdict::Refused(why) => ("refused", Some(why.clone())),
+                    };
+                    s.guard = Some(GuardRecord {
+                        verdict: verdict.to_owned(),
+                        reason,
+                        plan: plan.clone(),
+                    });
+                }
+            }
+            Event::AttemptFailed {
+                step,
+                attempt,
+                status,
+                error,
+                ..
+            } => {
+                if let Some(s) = self.step(*step)
+                    && let Some(record) = s.attempts.iter_mut().rfind(|a| a.attempt == *attempt)
+                {
+                    record.status = *status;
+                    record.error = Some(error.clone());
+                }
+            }
+            Event::Reconciled {
+                step,
+                status,
+                accepted,
+                at,
+            } => {
+                if let Some(s) = self.step(*step) {
+                    s.reconciliations.push(ReconcileRecord {
+                        at: timestamp(*at),
+                        state: status.summary(),
+                        accepted: *accepted,
+                    });
+                }
+            }
+            Event::ReadsRetried { step, errors } => {
+                if let Some(s) = self.step(*step) {
+                    s.read_retries += errors.len() as u32;
+                }
+            }
+            Event::Note { .. } => {}
             Event::Answer {
                 step,
                 status,
@@ -262,6 +360,9 @@ impl Listener for Report {
                 attempts,
             } => {
                 if let Some(s) = self.step(*step) {
+                    if let Some(record) = s.attempts.last_mut() {
+                        record.status = Some(*status);
+                    }
                     s.response = Some(ResponseRecord {
                         status: *status,
                         body: body.clone(),

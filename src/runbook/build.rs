@@ -7,8 +7,8 @@
 
 use super::diagnostic::Diagnostic;
 use super::model::{
-    Action, DEFAULT_POLL_INTERVAL, DEFAULT_RETRIES, DEFAULT_RETRY_DELAY, DEFAULT_TIMEOUT,
-    Failover, OnFailure, Runbook, StateOverrides, Step,
+    Action, DEFAULT_POLL_INTERVAL, DEFAULT_RETRIES, DEFAULT_RETRY_DELAY, DEFAULT_TIMEOUT, Failover,
+    OnFailure, Runbook, StateOverrides, Step,
 };
 use super::node::{Node, Pos, Value};
 use super::schema::{did_you_mean, show_value};
@@ -280,11 +280,17 @@ impl Builder<'_> {
     fn retries(&mut self, node: &Node, path: &str) -> Option<u32> {
         // JSON Schema's `integer` takes 3.0 as well.
         let count = match &node.value {
-            Value::Number(n) => n.as_f64().filter(|f| f.fract() == 0.0 && (0.0..=20.0).contains(f)),
+            Value::Number(n) => n
+                .as_f64()
+                .filter(|f| f.fract() == 0.0 && (0.0..=20.0).contains(f)),
             _ => None,
         };
         if count.is_none() {
-            self.expected(node, path, "how many times a failed call may be tried again (0 to 20), or a template");
+            self.expected(
+                node,
+                path,
+                "how many times a failed call may be tried again (0 to 20), or a template",
+            );
         }
         count.map(|f| f as u32)
     }
@@ -371,6 +377,8 @@ impl Builder<'_> {
             poll_interval: defaults.poll_interval.unwrap_or(DEFAULT_POLL_INTERVAL),
             request_timeout: defaults.request_timeout,
             connect_timeout: defaults.connect_timeout,
+            retries: defaults.retries.unwrap_or(DEFAULT_RETRIES),
+            retry_delay: defaults.retry_delay.unwrap_or(DEFAULT_RETRY_DELAY),
             states,
             steps,
         })
@@ -481,9 +489,7 @@ impl Builder<'_> {
             let field = join(&path, &key.name);
             match key.name.as_str() {
                 "name" => name = self.string(value, &field, true),
-                "on_failure" => {
-                    on_failure = self.on_failure(value, &field).unwrap_or(on_failure)
-                }
+                "on_failure" => on_failure = self.on_failure(value, &field).unwrap_or(on_failure),
                 "failover" => {
                     actions.push(self.failover(value, &field, defaults).map(Action::Failover))
                 }

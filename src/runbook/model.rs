@@ -46,6 +46,9 @@ pub struct Runbook {
     /// Per-request limits from `defaults` (the command line overrides them).
     pub request_timeout: Option<Duration>,
     pub connect_timeout: Option<Duration>,
+    /// `defaults.retries` / `defaults.retry_delay`, for calls outside steps (the login).
+    pub retries: u32,
+    pub retry_delay: Duration,
     pub states: StateOverrides,
     pub steps: Vec<Step>,
 }

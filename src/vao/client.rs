@@ -4,8 +4,9 @@
 //! shortly before they expire and once on a 401, which the server sends before acting, so
 //! repeating the request after a 401 cannot run anything twice.
 
+use super::retry::{self, RetryPolicy};
 use super::secret::{Credentials, Redactor, Secret};
-use super::state::PlanStatus;
+use super::state::{PlanInfo, PlanStatus};
 use serde::Deserialize;
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
@@ -25,6 +26,8 @@ pub struct ClientOptions {
     pub ca_cert_pem: Option<Vec<u8>>,
     pub connect_timeout: Duration,
     pub request_timeout: Duration,
+    /// How token requests are retried when the server is unreachable or failing.
+    pub token_retries: RetryPolicy,
 }
 
 impl ClientOptions {
@@ -37,6 +40,10 @@ impl ClientOptions {
             ca_cert_pem: None,
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(60),
+            token_retries: RetryPolicy {
+                retries: 3,
+                delay: Duration::from_secs(1),
+            },
         }
     }
 
@@ -97,6 +104,8 @@ pub struct Answer {
     pub elapsed: Duration,
     /// 2 when the first try was refused with 401 and sent again with a renewed token.
     pub attempts: u32,
+    /// What a `Retry-After` header asked for.
+    pub retry_after: Option<Duration>,
 }
 
 /// The `Accept` header of every call (VAO answers JSON when asked, and by default).
@@ -270,23 +279,48 @@ impl VaoClient {
         let path = self.options.token_path.clone();
         let grant = form.first().map_or("", |(_, g)| *g).to_owned();
         tracing::debug!(%path, grant, "requesting a token");
-        let response = self
-            .http
-            .post(self.url(&path))
-            .header(reqwest::header::ACCEPT, ACCEPT)
-            .form(form)
-            .send()
-            .await
-            .map_err(|e| transport_error("POST", &path, &e))?;
-        let status = response.status();
-        let body = response.text().await.unwrap_or_default();
-        if !status.is_success() {
-            return Err(VaoError::Auth(format!(
-                "POST {path} ({grant} grant) answered {}: {}",
-                status.as_u16(),
-                error_message(&body)
-            )));
-        }
+        // Asking for a token twice is harmless: unreachable, busy or failing servers get
+        // the token policy's retries.
+        let mut retry = 0;
+        let body = loop {
+            let outcome = self
+                .http
+                .post(self.url(&path))
+                .header(reqwest::header::ACCEPT, ACCEPT)
+                .form(form)
+                .send()
+                .await;
+            let (error, retry_after) = match outcome {
+                Err(e) => (transport_error("POST", &path, &e), None),
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    let retry_after = response
+                        .headers()
+                        .get(reqwest::header::RETRY_AFTER)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(retry::parse_retry_after);
+                    let body = response.text().await.unwrap_or_default();
+                    if (200..300).contains(&status) {
+                        break body;
+                    }
+                    let refused = VaoError::Auth(format!(
+                        "POST {path} ({grant} grant) answered {status}: {}",
+                        error_message(&body)
+                    ));
+                    if !retry::is_retryable_status(status) {
+                        return Err(refused);
+                    }
+                    (refused, retry_after)
+                }
+            };
+            if retry >= self.options.token_retries.retries {
+                return Err(error);
+            }
+            retry += 1;
+            let pause = self.options.token_retries.pause(retry, retry_after);
+            tracing::info!("{error}; asking again in {pause:?}");
+            tokio::time::sleep(pause).await;
+        };
         let answer: TokenAnswer = serde_json::from_str(&body).map_err(|e| VaoError::Decode {
             path: path.clone(),
             message: format!("not a token answer ({e})"),
@@ -373,6 +407,11 @@ impl VaoClient {
                 .await
                 .map_err(|e| transport_error(method, path, &e))?;
             let status = response.status().as_u16();
+            let retry_after = response
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(super::retry::parse_retry_after);
             let text = response.text().await.map_err(|e| VaoError::Transport {
                 method,
                 path: path.to_owned(),
@@ -403,6 +442,7 @@ impl VaoClient {
                 body: text,
                 elapsed: started.elapsed(),
                 attempts: if renewed { 2 } else { 1 },
+                retry_after,
             });
         }
     }
@@ -418,27 +458,90 @@ impl VaoClient {
         self.send("POST", &path, Some(body)).await
     }
 
+    /// A GET, tried again within `policy` when it fails in a way that allows it. Returns the
+    /// answer (any status but a retryable one) and the failures of the tries before it.
+    async fn get(
+        &self,
+        path: &str,
+        policy: RetryPolicy,
+    ) -> (Result<Answer, VaoError>, Vec<String>) {
+        let mut failures = Vec::new();
+        let mut retry = 0;
+        loop {
+            let (error, retry_after) = match self.send("GET", path, None).await {
+                Ok(answer) if retry::is_retryable_status(answer.status) => {
+                    let after = answer.retry_after;
+                    (http_error("GET", path, &answer), after)
+                }
+                Ok(answer) => return (Ok(answer), failures),
+                Err(error) if retry::is_retryable(&error) => (error, None),
+                Err(error) => return (Err(error), failures),
+            };
+            if retry >= policy.retries {
+                return (Err(error), failures);
+            }
+            retry += 1;
+            let pause = policy.pause(retry, retry_after);
+            tracing::info!("{error}; trying again in {pause:?}");
+            failures.push(error.to_string());
+            tokio::time::sleep(pause).await;
+        }
+    }
+
+    /// The plan itself (`GET .../Plans/{id}`): the truth about it even after VAO restarted.
+    pub async fn read_plan(
+        &self,
+        plan_id: &uuid::Uuid,
+        policy: RetryPolicy,
+    ) -> (Result<PlanInfo, VaoError>, Vec<String>) {
+        let path = self.options.plan_info_path(plan_id);
+        let (answer, failures) = self.get(&path, policy).await;
+        let info = answer.and_then(|answer| {
+            if !(200..300).contains(&answer.status) {
+                return Err(http_error("GET", &path, &answer));
+            }
+            serde_json::from_str::<serde_json::Value>(&answer.body)
+                .ok()
+                .and_then(|value| PlanInfo::from_json(&value))
+                .ok_or_else(|| VaoError::Decode {
+                    path: path.clone(),
+                    message: format!("no plan in {}", truncate(&answer.body)),
+                })
+        });
+        (info, failures)
+    }
+
     /// The plan's current state: runtime details, or the plan itself when the server has
     /// none (they are wiped by a VAO restart).
     pub async fn plan_status(&self, plan_id: &uuid::Uuid) -> Result<PlanStatus, VaoError> {
+        self.plan_status_retrying(plan_id, RetryPolicy::NONE)
+            .await
+            .0
+    }
+
+    /// [`plan_status`](Self::plan_status), each read tried again within `policy`.
+    pub async fn plan_status_retrying(
+        &self,
+        plan_id: &uuid::Uuid,
+        policy: RetryPolicy,
+    ) -> (Result<PlanStatus, VaoError>, Vec<String>) {
         let path = self.options.runtime_details_path(plan_id);
-        let answer = self.send("GET", &path, None).await?;
-        if (200..300).contains(&answer.status) {
-            if let Some(status) = parse_status(&answer.body, "runtime_details") {
-                return Ok(status);
+        let (answer, mut failures) = self.get(&path, policy).await;
+        match answer {
+            Ok(answer) if (200..300).contains(&answer.status) => {
+                if let Some(status) = parse_status(&answer.body, "runtime_details") {
+                    return (Ok(status), failures);
+                }
             }
-        } else if answer.status != 404 {
-            return Err(http_error("GET", &path, &answer));
+            Ok(answer) if answer.status != 404 => {
+                return (Err(http_error("GET", &path, &answer)), failures);
+            }
+            Ok(_) => {}
+            Err(error) => return (Err(error), failures),
         }
-        let path = self.options.plan_info_path(plan_id);
-        let answer = self.send("GET", &path, None).await?;
-        if !(200..300).contains(&answer.status) {
-            return Err(http_error("GET", &path, &answer));
-        }
-        parse_status(&answer.body, "plan").ok_or_else(|| VaoError::Decode {
-            path,
-            message: format!("no plan state in {}", truncate(&answer.body)),
-        })
+        let (info, more) = self.read_plan(plan_id, policy).await;
+        failures.extend(more);
+        (info.map(|info| info.status), failures)
     }
 }
 

@@ -5,10 +5,12 @@
 
 pub mod client;
 pub mod request;
+pub mod retry;
 pub mod secret;
 pub mod state;
 
 pub use client::{Answer, ClientOptions, VaoClient, VaoError};
 pub use request::failover_body;
+pub use retry::RetryPolicy;
 pub use secret::{Credentials, Redactor, Secret};
-pub use state::{Phase, PlanStatus, StateSets};
+pub use state::{Phase, PlanInfo, PlanStatus, StateSets};

@@ -78,6 +78,17 @@ impl StateSets {
         sets
     }
 
+    /// Whether a plan is in a state that accepts a failover (and so has not started one).
+    pub fn is_ready(&self, status: &PlanStatus) -> bool {
+        let state = fold(&status.state);
+        self.ready.contains(&state) && !self.is_in_progress(&state)
+    }
+
+    /// The ready states, for messages.
+    pub fn ready_names(&self) -> String {
+        self.ready.join(", ")
+    }
+
     fn is_in_progress(&self, state: &str) -> bool {
         // "<anything> in progress" is running whatever the set says: VAO names every
         // active phase that way.
@@ -270,6 +281,52 @@ impl PlanStatus {
     }
 }
 
+/// What a plan says about itself (`GET /api/v3/Plans/{id}`), as the state guard reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanInfo {
+    pub status: PlanStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan_type: Option<String>,
+    /// `None` when the answer does not say (the v3 documentation names no such field).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+}
+
+impl PlanInfo {
+    pub fn from_json(value: &serde_json::Value) -> Option<PlanInfo> {
+        let status = PlanStatus::from_json(value, "plan")?;
+        let object = value.as_object()?;
+        let field = |names: &[&str]| {
+            object
+                .iter()
+                .find(|(k, _)| names.iter().any(|n| k.eq_ignore_ascii_case(n)))
+                .map(|(_, v)| v)
+        };
+        let text = |names: &[&str]| field(names).and_then(|v| v.as_str()).map(str::to_owned);
+        let enabled = field(&["enabled", "isEnabled"])
+            .and_then(|v| v.as_bool())
+            // ResetState leaves a plan DISABLED: the state says it too.
+            .or_else(|| (fold(&status.state) == "disabled").then_some(false));
+        Some(PlanInfo {
+            name: text(&["name"]),
+            plan_type: text(&["planType", "type"]),
+            enabled,
+            status,
+        })
+    }
+
+    /// Whether failover applies to this kind of plan (replica and storage plans); `true`
+    /// when the plan does not say its type.
+    pub fn allows_failover(&self) -> bool {
+        self.plan_type.as_deref().is_none_or(|t| {
+            let t = fold(t);
+            t.contains("replica") || t.contains("storage")
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -419,6 +476,22 @@ mod tests {
         };
         assert_eq!(sets.classify(&s(40)), Phase::Running);
         assert_eq!(sets.classify(&s(100)), Phase::Succeeded);
+    }
+
+    #[test]
+    fn plan_info_reads_enabled_and_type_tolerantly() {
+        let info = PlanInfo::from_json(
+            &json!({"Name": "DB", "PlanType": "Replica", "State": "Verified", "IsEnabled": true}),
+        )
+        .unwrap();
+        assert_eq!(info.enabled, Some(true));
+        assert!(info.allows_failover());
+        let disabled =
+            PlanInfo::from_json(&json!({"state": "Disabled", "planType": "Restore"})).unwrap();
+        assert_eq!(disabled.enabled, Some(false));
+        assert!(!disabled.allows_failover());
+        let silent = PlanInfo::from_json(&json!({"state": "Verified"})).unwrap();
+        assert_eq!((silent.enabled, silent.allows_failover()), (None, true));
     }
 
     #[test]

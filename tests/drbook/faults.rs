@@ -41,6 +41,7 @@ fn redirects_are_never_followed() {
 fn a_redirected_failover_fails_the_step_and_is_not_resent() {
     let server = Scripted::start(|method, path, _| match (method, path) {
         ("POST", "/token") => token_reply(),
+        _ if is_plan_read(method, path) => ready_reply(),
         _ => Reply::Json(
             302,
             "{}".to_owned(),
@@ -59,8 +60,12 @@ fn a_redirected_failover_fails_the_step_and_is_not_resent() {
     ])
     .run()
     .assert_code(1);
+    let guard = format!("GET /api/v3/Plans/{PLAN_A}");
     let failover = format!("POST /api/v3/Plans/{PLAN_A}/Failover");
-    assert_eq!(server.hits(), vec!["POST /token".to_owned(), failover]);
+    assert_eq!(
+        server.hits(),
+        vec!["POST /token".to_owned(), guard, failover]
+    );
     assert_eq!(t.report()["steps"][0]["response"]["status"], 302);
 }
 
@@ -68,6 +73,7 @@ fn a_redirected_failover_fails_the_step_and_is_not_resent() {
 fn a_401_is_answered_by_renewing_the_token_and_the_report_says_so() {
     let server = Scripted::start(|method, path, seen| match (method, path) {
         ("POST", "/token") => token_reply(),
+        _ if is_plan_read(method, path) => ready_reply(),
         ("POST", _) if seen == 0 => {
             Reply::Json(401, r#"{"message":"token expired"}"#.to_owned(), vec![])
         }
@@ -100,6 +106,7 @@ fn a_401_is_answered_by_renewing_the_token_and_the_report_says_so() {
 fn a_second_signal_during_a_hung_request_still_leaves_a_report() {
     let server = Scripted::start(|method, path, _| match (method, path) {
         ("POST", "/token") => token_reply(),
+        _ if is_plan_read(method, path) => ready_reply(),
         _ => Reply::Hang,
     });
     let t = Drbook::new();
@@ -113,7 +120,7 @@ fn a_second_signal_during_a_hung_request_still_leaves_a_report() {
         "--yes",
     ]);
     let child = t.spawn();
-    assert!(eventually(Duration::from_secs(20), || server.hits().len() == 2));
+    assert!(eventually(Duration::from_secs(20), || server.hits().len() == 3));
     let pid = child.id().to_string();
     let kill = |signal: &str| {
         assert!(
@@ -324,6 +331,7 @@ fn an_absurd_token_lifetime_is_survived() {
             r#"{"access_token":"scripted-access-token","token_type":"bearer","expires_in":18446744073709551615}"#.to_owned(),
             vec![],
         ),
+        _ if is_plan_read(method, path) => ready_reply(),
         ("POST", _) => Reply::Json(200, String::new(), vec![]),
         _ => done_reply(),
     }
@@ -346,6 +354,7 @@ fn an_absurd_token_lifetime_is_survived() {
 fn a_token_echoed_by_the_server_is_masked_in_logs_progress_and_reports() {
     let server = Scripted::start(|method, path, seen| match (method, path) {
         ("POST", "/token") => token_reply(),
+        _ if is_plan_read(method, path) => ready_reply(),
         ("POST", _) => Reply::Json(200, String::new(), vec![]),
         _ if seen == 0 => Reply::Json(
             500,

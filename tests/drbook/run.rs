@@ -259,28 +259,74 @@ fn errors_fail_a_step_and_warnings_do_not() {
 }
 
 #[test]
-fn a_plan_in_the_wrong_state_is_refused_by_the_server() {
+fn the_state_guard_refuses_a_plan_in_the_wrong_state_before_sending() {
     let mut failed_over = plan(PLAN_A, Z);
     failed_over.state = "Failover".to_owned();
     let sim = sim(vec![failed_over, plan(PLAN_B, Z)]);
-    let (t, out) = run_live(
-        &sim,
-        &format!("  - failover: {{ plan_id: {PLAN_A} }}\n  - failover: {{ plan_id: {PLAN_B} }}\n"),
-        &[],
-    );
+    let steps =
+        format!("  - failover: {{ plan_id: {PLAN_A} }}\n  - failover: {{ plan_id: {PLAN_B} }}\n");
+    let (t, out) = run_live(&sim, &steps, &[]);
     out.assert_code(1);
-    assert!(out.stderr.contains("answered 400"), "{}", out.stderr);
-    assert!(out.stderr.contains("Failover"), "{}", out.stderr);
-    assert_eq!(sim.failover_count(PLAN_A), 1, "never sent twice");
+    assert!(
+        out.stderr
+            .contains(&format!("plan {PLAN_A} is in state Failover")),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("a failover needs a ready state"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(sim.failover_count(PLAN_A), 0, "the guard sent nothing");
     assert_eq!(sim.failover_count(PLAN_B), 0);
     let report = t.report();
-    assert_eq!(report["steps"][0]["response"]["status"], 400);
-    assert!(
-        report["steps"][0]["error"]
-            .as_str()
-            .unwrap()
-            .contains("400")
+    assert_eq!(report["steps"][0]["guard"]["verdict"], "refused");
+    assert_eq!(
+        report["steps"][0]["guard"]["plan"]["status"]["state"],
+        "Failover"
     );
+    assert!(report["steps"][0]["request"].is_null());
+}
+
+#[test]
+fn with_force_the_guard_is_skipped_and_the_server_refuses_instead() {
+    let mut failed_over = plan(PLAN_A, Z);
+    failed_over.state = "Failover".to_owned();
+    let sim = sim(vec![failed_over]);
+    let (t, out) = run_live(&sim, &one_failover(PLAN_A), &["--force"]);
+    out.assert_code(1);
+    assert!(
+        out.stderr.contains("guard: skipped (--force)"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("answered 400"), "{}", out.stderr);
+    assert_eq!(sim.failover_count(PLAN_A), 1, "sent once, never again");
+    let report = t.report();
+    assert_eq!(report["steps"][0]["guard"]["verdict"], "skipped");
+    assert_eq!(report["steps"][0]["guard"]["reason"], "--force");
+    assert_eq!(report["steps"][0]["response"]["status"], 400);
+    assert_eq!(report["steps"][0]["attempts"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn the_state_guard_refuses_disabled_and_missing_plans() {
+    let mut disabled = plan(PLAN_A, Z);
+    disabled.enabled = false;
+    let sim = sim(vec![disabled]);
+    let (_, out) = run_live(&sim, &one_failover(PLAN_A), &[]);
+    out.assert_code(1);
+    assert!(out.stderr.contains("disabled"), "{}", out.stderr);
+    let (_, out) = run_live(&sim, &one_failover(PLAN_C), &[]);
+    out.assert_code(1);
+    assert!(
+        out.stderr
+            .contains(&format!("plan {PLAN_C} does not exist")),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(sim.failover_count(PLAN_A) + sim.failover_count(PLAN_C), 0);
 }
 
 #[test]
@@ -301,7 +347,14 @@ fn without_wait_for_completion_no_state_is_read() {
         &[],
     );
     out.assert_code(0);
-    assert!(sim.requests().iter().all(|r| r.method != "GET"));
+    // The state guard reads the plan; nothing polls its runtime details.
+    let gets: Vec<String> = sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "GET")
+        .map(|r| r.path)
+        .collect();
+    assert_eq!(gets, vec![format!("/api/v3/Plans/{PLAN_A}")]);
     assert_eq!(t.report()["steps"][0]["polls"], 0);
 }
 

@@ -207,7 +207,7 @@ pub fn sim(plans: Vec<SimPlan>) -> Simulator {
 /// A runbook with a fast poll interval around the given steps (YAML, indented by 2).
 pub fn runbook(steps: &str) -> String {
     format!(
-        "version: 1\nname: test-runbook\ndefaults:\n  poll_interval: 50ms\n  timeout: 30s\nsteps:\n{steps}"
+        "version: 1\nname: test-runbook\ndefaults:\n  poll_interval: 50ms\n  timeout: 30s\n  retry_delay: 50ms\nsteps:\n{steps}"
     )
 }
 
@@ -355,6 +355,20 @@ pub fn token_reply() -> Reply {
         r#"{"access_token":"scripted-access-token","token_type":"bearer","expires_in":899,"refresh_token":"scripted-refresh-token"}"#.to_owned(),
         vec![],
     )
+}
+
+/// A plan ready for failover (what the state guard wants to read).
+pub fn ready_reply() -> Reply {
+    Reply::Json(
+        200,
+        r#"{"id":"x","name":"Scripted","planType":"Replica","state":"Verified","lastStableState":"Verified","resultName":"Ready"}"#.to_owned(),
+        vec![],
+    )
+}
+
+/// Whether a request is the state guard's read of a plan.
+pub fn is_plan_read(method: &str, path: &str) -> bool {
+    method == "GET" && path.starts_with("/api/v3/Plans/")
 }
 
 /// Runtime details of a plan that has failed over.
