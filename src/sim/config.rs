@@ -6,6 +6,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use serde::{Deserialize, Deserializer};
+use serde_saphyr::Spanned;
+
+use super::fault::{Fault, FaultEndpoint, FaultKind};
 
 /// The token lifetime of the documented VAO example (`expires_in: 899`).
 pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(899);
@@ -24,6 +27,10 @@ pub struct SimConfig {
     pub password: String,
     /// Lifetime of issued access tokens, reported as `expires_in`.
     pub token_lifetime: Duration,
+    /// Injected faults, checked in order for every request.
+    pub faults: Vec<Fault>,
+    /// Seeds the draws of faults with a `probability`.
+    pub seed: u64,
 }
 
 /// One simulated orchestration plan.
@@ -38,6 +45,9 @@ pub struct SimPlan {
     pub state: String,
     /// How long an accepted failover reports `FailoverInProgress`.
     pub failover_duration: Duration,
+    /// How long an accepted undo reports `UndoFailoverInProgress`; `None`
+    /// for the failover duration.
+    pub undo_duration: Option<Duration>,
     pub outcome: SimOutcome,
 }
 
@@ -63,8 +73,14 @@ impl SimPlan {
             enabled: true,
             state: "Verified".to_string(),
             failover_duration: DEFAULT_FAILOVER_DURATION,
+            undo_duration: None,
             outcome: SimOutcome::Success,
         }
+    }
+
+    /// How long an accepted undo runs.
+    pub fn undo_duration(&self) -> Duration {
+        self.undo_duration.unwrap_or(self.failover_duration)
     }
 }
 
@@ -79,6 +95,8 @@ impl fmt::Debug for SimConfig {
             .field("username", &self.username)
             .field("password", &"***")
             .field("token_lifetime", &self.token_lifetime)
+            .field("faults", &self.faults)
+            .field("seed", &self.seed)
             .finish()
     }
 }
@@ -98,6 +116,8 @@ impl SimConfig {
             username: DEFAULT_USERNAME.to_string(),
             password: uuid::Uuid::new_v4().to_string(),
             token_lifetime: DEFAULT_TOKEN_LIFETIME,
+            faults: Vec::new(),
+            seed: 0,
         }
     }
 
@@ -117,6 +137,8 @@ impl SimConfig {
             username: DEFAULT_USERNAME.to_string(),
             password: DEFAULT_USERNAME.to_string(),
             token_lifetime: DEFAULT_TOKEN_LIFETIME,
+            faults: Vec::new(),
+            seed: 0,
         }
     }
 
@@ -174,6 +196,10 @@ struct PlansFile {
     token_lifetime: Option<Duration>,
     #[serde(default)]
     plans: Vec<PlanEntry>,
+    #[serde(default)]
+    faults: Vec<FaultEntry>,
+    #[serde(default)]
+    seed: u64,
 }
 
 #[derive(Deserialize)]
@@ -188,7 +214,157 @@ struct PlanEntry {
     state: Option<String>,
     #[serde(default, deserialize_with = "humantime_opt")]
     failover_time: Option<Duration>,
+    #[serde(default, deserialize_with = "humantime_opt")]
+    undo_time: Option<Duration>,
     outcome: Option<SimOutcome>,
+}
+
+/// One entry of `faults:`. Fields that only some kinds take are checked
+/// against the kind after parsing; their spans keep errors positioned.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FaultEntry {
+    endpoint: FaultEndpoint,
+    plan: Option<Spanned<String>>,
+    kind: Spanned<FaultKindName>,
+    status: Option<Spanned<FaultStatus>>,
+    delay: Option<Spanned<HumanDuration>>,
+    retry_after: Option<Spanned<u64>>,
+    #[serde(default)]
+    after: usize,
+    count: Option<usize>,
+    probability: Option<Probability>,
+}
+
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+enum FaultKindName {
+    Latency,
+    Status,
+    RetryAfter,
+    DropAfterAction,
+    Unauthorized,
+}
+
+/// An HTTP status a `status` fault may answer: 400–599.
+struct FaultStatus(u16);
+
+impl<'de> Deserialize<'de> for FaultStatus {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let code = u16::deserialize(d)?;
+        if (400..=599).contains(&code) {
+            Ok(FaultStatus(code))
+        } else {
+            Err(serde::de::Error::custom(format!(
+                "status {code} is not an error status (400-599)"
+            )))
+        }
+    }
+}
+
+struct HumanDuration(Duration);
+
+impl<'de> Deserialize<'de> for HumanDuration {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        humantime::parse_duration(text.trim())
+            .map(HumanDuration)
+            .map_err(|e| serde::de::Error::custom(format!("invalid duration {text:?}: {e}")))
+    }
+}
+
+/// A probability: 0.0–1.0.
+struct Probability(f64);
+
+impl<'de> Deserialize<'de> for Probability {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let p = f64::deserialize(d)?;
+        if (0.0..=1.0).contains(&p) {
+            Ok(Probability(p))
+        } else {
+            Err(serde::de::Error::custom(format!(
+                "probability {p} is not between 0 and 1"
+            )))
+        }
+    }
+}
+
+/// `LINE:COLUMN: message`, the form of parser errors.
+fn at<T>(spanned: &Spanned<T>, message: &str) -> String {
+    let loc = spanned.referenced;
+    format!("{}:{}: {message}", loc.line(), loc.column())
+}
+
+impl FaultEntry {
+    fn into_fault(self, plans: &[SimPlan]) -> Result<Fault, String> {
+        let kind_name = self.kind.value;
+        // A field that does not go with the kind is an error where it stands.
+        let misplaced = |field: &str, owner: &str| format!("`{field}` goes with kind {owner} only");
+        if let Some(status) = &self.status
+            && kind_name != FaultKindName::Status
+        {
+            return Err(at(status, &misplaced("status", "status")));
+        }
+        if let Some(delay) = &self.delay
+            && kind_name != FaultKindName::Latency
+        {
+            return Err(at(delay, &misplaced("delay", "latency")));
+        }
+        if let Some(retry_after) = &self.retry_after
+            && kind_name != FaultKindName::RetryAfter
+        {
+            return Err(at(retry_after, &misplaced("retry_after", "retry_after")));
+        }
+        let missing =
+            |field: &str, name: &str| at(&self.kind, &format!("kind {name} needs `{field}`"));
+        let kind = match kind_name {
+            FaultKindName::Latency => FaultKind::Latency(
+                self.delay
+                    .map(|d| d.value.0)
+                    .ok_or_else(|| missing("delay", "latency"))?,
+            ),
+            FaultKindName::Status => FaultKind::Status(
+                self.status
+                    .map(|s| s.value.0)
+                    .ok_or_else(|| missing("status", "status"))?,
+            ),
+            FaultKindName::RetryAfter => FaultKind::RetryAfter(
+                self.retry_after
+                    .map(|r| r.value)
+                    .ok_or_else(|| missing("retry_after", "retry_after"))?,
+            ),
+            FaultKindName::DropAfterAction => FaultKind::DropAfterAction,
+            FaultKindName::Unauthorized => FaultKind::Unauthorized,
+        };
+        let plan = match self.plan {
+            None => None,
+            Some(plan) => {
+                let id = plan.value.trim();
+                if !self.endpoint.names_a_plan() {
+                    return Err(at(
+                        &plan,
+                        "`plan` does not go with this endpoint: its requests name no plan",
+                    ));
+                }
+                // A filter that names no plan would silently never apply.
+                if !plans.iter().any(|p| p.id.eq_ignore_ascii_case(id)) {
+                    return Err(at(
+                        &plan,
+                        &format!("plan {id:?} is not one of the plans of this file"),
+                    ));
+                }
+                Some(id.to_string())
+            }
+        };
+        Ok(Fault {
+            endpoint: self.endpoint,
+            plan,
+            kind,
+            after: self.after,
+            count: self.count.unwrap_or(1),
+            probability: self.probability.map(|p| p.0),
+        })
+    }
 }
 
 // Checked while deserializing, not afterwards, so the parser attaches the
@@ -226,10 +402,16 @@ impl PlansFile {
                 enabled: entry.enabled.unwrap_or(defaults.enabled),
                 state: entry.state.unwrap_or(defaults.state),
                 failover_duration: entry.failover_time.unwrap_or(defaults.failover_duration),
+                undo_duration: entry.undo_time,
                 outcome: entry.outcome.unwrap_or(defaults.outcome),
                 id: defaults.id,
             });
         }
+        let faults = self
+            .faults
+            .into_iter()
+            .map(|entry| entry.into_fault(&plans))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(SimConfig {
             plans,
             username: self
@@ -239,6 +421,8 @@ impl PlansFile {
                 .password
                 .unwrap_or_else(|| DEFAULT_USERNAME.to_string()),
             token_lifetime: self.token_lifetime.unwrap_or(DEFAULT_TOKEN_LIFETIME),
+            faults,
+            seed: self.seed,
         })
     }
 }
@@ -267,6 +451,7 @@ mod tests {
                 enabled: false,
                 state: "NotVerified".to_string(),
                 failover_duration: Duration::from_millis(1500),
+                undo_duration: None,
                 outcome: SimOutcome::Halt,
             }]
         );
@@ -317,6 +502,134 @@ mod tests {
         ))
         .unwrap_err();
         assert!(err.contains("more than once"), "{err}");
+    }
+
+    #[test]
+    fn faults_seed_and_undo_time() {
+        let cfg = SimConfig::from_yaml_str(&format!(
+            "seed: 42
+plans:
+  - id: {ID_A}
+    failover_time: 3s
+    undo_time: 1s
+  - id: 0b8a3c1d-2e4f-4a6b-9c8d-7e6f5a4b3c2d
+faults:
+  - endpoint: failover
+    plan: {upper}
+    kind: status
+    status: 503
+    count: 2
+  - endpoint: runtime_details
+    kind: latency
+    delay: 1500ms
+    after: 3
+    count: 0
+    probability: 0.3
+  - endpoint: token
+    kind: retry_after
+    retry_after: 1
+  - endpoint: any
+    kind: drop_after_action
+  - endpoint: plans
+    kind: unauthorized
+",
+            upper = ID_A.to_uppercase()
+        ))
+        .unwrap();
+        assert_eq!(cfg.seed, 42);
+        assert_eq!(cfg.plans[0].undo_duration(), Duration::from_secs(1));
+        assert_eq!(cfg.plans[1].undo_duration, None);
+        assert_eq!(cfg.plans[1].undo_duration(), DEFAULT_FAILOVER_DURATION);
+        assert_eq!(
+            cfg.faults,
+            vec![
+                Fault::new(FaultEndpoint::Failover, FaultKind::Status(503))
+                    .for_plan(ID_A.to_uppercase())
+                    .times(2),
+                Fault::new(
+                    FaultEndpoint::RuntimeDetails,
+                    FaultKind::Latency(Duration::from_millis(1500))
+                )
+                .skip(3)
+                .times(0)
+                .with_probability(0.3),
+                Fault::new(FaultEndpoint::Token, FaultKind::RetryAfter(1)),
+                Fault::new(FaultEndpoint::Any, FaultKind::DropAfterAction),
+                Fault::new(FaultEndpoint::Plans, FaultKind::Unauthorized),
+            ]
+        );
+        let text = format!("{cfg:?}");
+        assert!(
+            text.contains("faults") && text.contains("seed: 42"),
+            "{text}"
+        );
+        let plain = SimConfig::from_yaml_str("plans: []\n").unwrap();
+        assert!(plain.faults.is_empty());
+        assert_eq!(plain.seed, 0);
+    }
+
+    #[test]
+    fn bad_faults_name_line_and_column() {
+        let fault = |body: &str| {
+            SimConfig::from_yaml_str(&format!(
+                "plans:\n  - id: {ID_A}\nfaults:\n  - endpoint: failover\n{body}"
+            ))
+            .unwrap_err()
+        };
+        let err = fault("    kind: explode\n");
+        assert!(err.starts_with("5:11: unknown variant `explode`"), "{err}");
+        assert!(err.contains("drop_after_action"), "{err}");
+        let err = fault("    kind: status\n");
+        assert!(err.starts_with("5:11: kind status needs `status`"), "{err}");
+        let err = fault("    kind: latency\n");
+        assert!(err.starts_with("5:11: kind latency needs `delay`"), "{err}");
+        let err = fault("    kind: retry_after\n");
+        assert!(
+            err.starts_with("5:11: kind retry_after needs `retry_after`"),
+            "{err}"
+        );
+        let err = fault("    kind: status\n    status: 200\n");
+        assert!(err.starts_with("6:13: "), "{err}");
+        assert!(err.contains("400-599"), "{err}");
+        let err = fault("    kind: latency\n    delay: 1500ms\n    status: 503\n");
+        assert!(
+            err.starts_with("7:13: `status` goes with kind status"),
+            "{err}"
+        );
+        let err = fault("    kind: unauthorized\n    delay: soon\n");
+        assert!(err.starts_with("6:12: invalid duration"), "{err}");
+        let err = fault("    kind: unauthorized\n    delay: 1s\n");
+        assert!(
+            err.starts_with("6:12: `delay` goes with kind latency"),
+            "{err}"
+        );
+        let err = fault("    kind: status\n    status: 503\n    retry_after: 2\n");
+        assert!(err.starts_with("7:18: `retry_after` goes with"), "{err}");
+        let err = fault("    kind: unauthorized\n    probability: 1.5\n");
+        assert!(err.starts_with("6:18: "), "{err}");
+        assert!(err.contains("between 0 and 1"), "{err}");
+        let err = fault("    kind: unauthorized\n    plan: 00000000-0000-4000-8000-000000000000\n");
+        assert!(err.starts_with("6:11: plan \"00000000"), "{err}");
+        let err = fault("    kind: unauthorized\n    colour: red\n");
+        assert!(err.starts_with("6:5: unknown field `colour`"), "{err}");
+        let err = fault("    kind: unauthorized\n    count: -1\n");
+        assert!(err.starts_with("6:"), "{err}");
+        let err = SimConfig::from_yaml_str(&format!(
+            "plans:\n  - id: {ID_A}\nfaults:\n  - endpoint: token\n    plan: {ID_A}\n    kind: unauthorized\n"
+        ))
+        .unwrap_err();
+        assert!(err.starts_with("5:11: `plan` does not go"), "{err}");
+        let err =
+            SimConfig::from_yaml_str("faults:\n  - endpoint: everywhere\n    kind: unauthorized\n")
+                .unwrap_err();
+        assert!(
+            err.starts_with("2:15: unknown variant `everywhere`"),
+            "{err}"
+        );
+        let err = SimConfig::from_yaml_str("faults:\n  - kind: unauthorized\n").unwrap_err();
+        assert!(err.contains("endpoint"), "{err}");
+        let err = SimConfig::from_yaml_str("seed: -3\n").unwrap_err();
+        assert!(err.starts_with("1:"), "{err}");
     }
 
     #[test]

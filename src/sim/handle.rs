@@ -10,7 +10,7 @@ use tokio::sync::oneshot;
 use super::config::SimConfig;
 use super::request::RecordedRequest;
 use super::server::run;
-use super::state::SimState;
+use super::state::{Action, SimState};
 
 /// A running simulator. Dropping it stops the server.
 pub struct Simulator {
@@ -82,10 +82,36 @@ impl Simulator {
         self.state.requests()
     }
 
-    /// How many authorized `POST .../Failover` requests named this plan,
-    /// accepted or not.
+    /// How many authorized `POST .../Failover` requests reached this plan,
+    /// accepted or not. Requests answered by a `status`, `retry_after` or
+    /// `unauthorized` fault did not reach it; `latency` and
+    /// `drop_after_action` ones did.
     pub fn failover_count(&self, plan_id: &str) -> usize {
-        self.state.failover_count(plan_id)
+        self.state.request_count(Action::Failover, plan_id)
+    }
+
+    /// How many times this plan actually started a failover.
+    pub fn accepted_failovers(&self, plan_id: &str) -> usize {
+        self.state.accepted(Action::Failover, plan_id)
+    }
+
+    /// How many authorized `POST .../Undo` requests reached this plan,
+    /// accepted or not (counted like [`Simulator::failover_count`]).
+    pub fn undo_count(&self, plan_id: &str) -> usize {
+        self.state.request_count(Action::Undo, plan_id)
+    }
+
+    /// How many times this plan actually started an undo.
+    pub fn accepted_undos(&self, plan_id: &str) -> usize {
+        self.state.accepted(Action::Undo, plan_id)
+    }
+
+    /// Acts like a reboot of the VAO server: runtime details answer 404 for
+    /// every plan until that plan's next accepted failover, undo or halt,
+    /// and every issued access and refresh token is void. Plans keep their
+    /// state (a run in progress goes on); counters and requests stay.
+    pub fn restart(&self) {
+        self.state.restart();
     }
 
     /// The plan's `state` as a request would see it now.

@@ -1,6 +1,13 @@
 //! A simulator of the Veeam Availability Orchestrator v3 REST API, as far as
 //! drbook uses it: `POST /token`, listing and reading plans, runtime
-//! details and `POST .../Failover`.
+//! details and `POST .../Failover`, `.../Undo` and `.../Halt`.
+//!
+//! It can misbehave on purpose: [`Fault`]s in [`SimConfig::faults`] (or the
+//! `faults:` of a plans file) add latency, answer 5xx, 429 or 401, or drop
+//! the connection after acting; [`Simulator::restart`] (or, for a simulator
+//! in another process, an unauthenticated `POST /simulator/restart`) wipes
+//! runtime details and tokens like a reboot of the VAO server. Counters such
+//! as [`Simulator::accepted_failovers`] let tests prove "at most once".
 //!
 //! Integration tests run it in-process on `127.0.0.1:0` through
 //! [`Simulator`]; `drbook simulator` runs it through [`serve`]. Plan states
@@ -8,6 +15,8 @@
 //! document its state strings. This module uses no other part of the crate.
 
 mod config;
+mod conn;
+mod fault;
 mod handle;
 mod request;
 mod server;
@@ -20,6 +29,7 @@ pub use config::{
     DEFAULT_FAILOVER_DURATION, DEFAULT_TOKEN_LIFETIME, DEFAULT_USERNAME, SimConfig, SimOutcome,
     SimPlan,
 };
+pub use fault::{Fault, FaultEndpoint, FaultKind};
 pub use handle::Simulator;
 pub use request::RecordedRequest;
 pub use server::serve;

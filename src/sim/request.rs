@@ -15,6 +15,9 @@ pub struct RecordedRequest {
     /// credentials: `Debug` masks them, tests may read them.
     pub body: String,
     pub received_at: SystemTime,
+    /// The kind of the injected fault that hit this request
+    /// ([`super::FaultKind::name`]), if any.
+    pub fault: Option<String>,
 }
 
 impl fmt::Debug for RecordedRequest {
@@ -29,6 +32,7 @@ impl fmt::Debug for RecordedRequest {
             .field("content_type", &self.content_type)
             .field("body", &mask_form_secrets(&self.body))
             .field("received_at", &self.received_at)
+            .field("fault", &self.fault)
             .finish()
     }
 }
@@ -70,11 +74,13 @@ mod tests {
             content_type: Some("application/x-www-form-urlencoded".into()),
             body: "grant_type=password&username=drbook&password=hunter2".into(),
             received_at: SystemTime::now(),
+            fault: Some("status".into()),
         };
         let text = format!("{r:?}");
         assert!(!text.contains("hunter2"), "{text}");
         assert!(!text.contains("abc123"), "{text}");
         assert!(text.contains("username=drbook"), "{text}");
+        assert!(text.contains("fault: Some(\"status\")"), "{text}");
         assert_eq!(
             mask_form_secrets("grant_type=refresh_token&refresh_token=x"),
             "grant_type=refresh_token&refresh_token=***"

@@ -10,7 +10,8 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use axum::Router;
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
+use axum::extract::connect_info::ConnectInfo;
 use axum::extract::{Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -20,11 +21,16 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
 use super::config::SimConfig;
+use super::conn::{ConnectionKill, KillableListener};
+use super::fault::{FaultEndpoint, FaultKind, FaultTarget};
 use super::request::RecordedRequest;
-use super::state::{FailoverRefusal, IssuedTokens, PlanView, SimState, state_name};
+use super::state::{Action, Details, IssuedTokens, PlanView, Refusal, SimState, state_name};
 
 /// Prefix of every API route (the v3 API).
 const API_PREFIX: &str = "/api/v3";
+/// `POST` here restarts the simulator ([`SimState::restart`]) without
+/// authorization; not a VAO route, and never hit by faults.
+pub(crate) const RESTART_PATH: &str = "/simulator/restart";
 /// Bodies larger than this are refused; no real request comes close.
 const MAX_BODY: usize = 1 << 20;
 /// How long in-flight requests may finish after shutdown is requested.
@@ -40,7 +46,12 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     if let Ok(addr) = listener.local_addr() {
-        tracing::info!(%addr, plans = config.plans.len(), "VAO simulator listening");
+        tracing::info!(
+            %addr,
+            plans = config.plans.len(),
+            faults = config.faults.len(),
+            "VAO simulator listening"
+        );
     }
     run(Arc::new(SimState::new(config)), listener, shutdown).await
 }
@@ -50,9 +61,12 @@ pub(crate) async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = Router::new().fallback(handle).with_state(state);
+    let app = Router::new()
+        .fallback(handle)
+        .with_state(state)
+        .into_make_service_with_connect_info::<ConnectionKill>();
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
-    let server = axum::serve(listener, app)
+    let server = axum::serve(KillableListener(listener), app)
         .with_graceful_shutdown(async move {
             let _ = stop_rx.wait_for(|stop| *stop).await;
         })
@@ -70,8 +84,17 @@ pub(crate) async fn run(
 }
 
 async fn handle(State(state): State<Arc<SimState>>, request: Request) -> Response {
+    let kill = request
+        .extensions()
+        .get::<ConnectInfo<ConnectionKill>>()
+        .map(|info| info.0.clone());
     let (parts, body) = request.into_parts();
-    let body = axum::body::to_bytes(body, MAX_BODY).await;
+    let body = axum::body::to_bytes(body, MAX_BODY).await.ok();
+    let fault = if parts.uri.path() == RESTART_PATH {
+        None
+    } else {
+        state.pick_fault(&fault_target(&parts.method, parts.uri.path()))
+    };
     state.record(RecordedRequest {
         method: parts.method.to_string(),
         path: parts.uri.path_and_query().map_or_else(
@@ -85,22 +108,132 @@ async fn handle(State(state): State<Arc<SimState>>, request: Request) -> Respons
             .map(|b| String::from_utf8_lossy(b).into_owned())
             .unwrap_or_default(),
         received_at: SystemTime::now(),
+        fault: fault.map(|kind| kind.name().to_string()),
     });
-    let response = match body {
-        Ok(body) => route(&state, &parts, &body),
-        Err(_) => message(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "The request body is too large or could not be read.",
-        ),
+    let (method, path) = (parts.method.clone(), parts.uri.path().to_string());
+    let response = match fault {
+        None => answer(&state, &parts, body.as_ref()),
+        Some(FaultKind::Latency(delay)) => {
+            // Handled in a task of its own, so that a client that gives up
+            // waiting does not cancel the action, as with a slow server.
+            let state = state.clone();
+            let work = tokio::spawn(async move {
+                tokio::time::sleep(delay).await;
+                answer(&state, &parts, body.as_ref())
+            });
+            work.await.unwrap_or_else(|_| {
+                message(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "The simulator failed to answer.",
+                )
+            })
+        }
+        Some(FaultKind::Status(code)) => {
+            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            message(
+                status,
+                &format!("Injected fault: the server answers {}.", status.as_u16()),
+            )
+        }
+        Some(FaultKind::RetryAfter(seconds)) => {
+            let mut response = message(
+                StatusCode::TOO_MANY_REQUESTS,
+                &format!("Injected fault: too many requests; retry after {seconds} s."),
+            );
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            response
+        }
+        Some(FaultKind::Unauthorized) => unauthorized(),
+        Some(FaultKind::DropAfterAction) => {
+            let acted = answer(&state, &parts, body.as_ref());
+            tracing::debug!(
+                %method,
+                path,
+                status = acted.status().as_u16(),
+                "simulator dropped the answer"
+            );
+            drop_connection(kill.as_ref())
+        }
     };
     // Only method, path and status: bodies and headers carry credentials.
     tracing::debug!(
-        method = %parts.method,
-        path = parts.uri.path(),
+        %method,
+        path,
         status = response.status().as_u16(),
+        fault = fault.map(|k| k.name()),
         "simulator request"
     );
     response
+}
+
+/// What a request is about, for fault matching; routes as [`route`] does.
+fn fault_target(method: &Method, path: &str) -> FaultTarget {
+    if path == "/token" {
+        return FaultTarget {
+            endpoint: (method == Method::POST).then_some(FaultEndpoint::Token),
+            plan: None,
+        };
+    }
+    let Some(rest) = path
+        .strip_prefix(API_PREFIX)
+        .filter(|r| r.is_empty() || r.starts_with('/'))
+    else {
+        return FaultTarget::default();
+    };
+    let segments: Vec<&str> = rest.trim_start_matches('/').split('/').collect();
+    let plan = match segments.as_slice() {
+        ["Plans", id, ..] | ["RuntimeDetails", "Plans", id, ..] if !id.is_empty() => {
+            Some((*id).to_string())
+        }
+        _ => None,
+    };
+    let endpoint = match (method, segments.as_slice()) {
+        (&Method::GET, ["Plans"]) => Some(FaultEndpoint::Plans),
+        (&Method::GET, ["Plans", _]) => Some(FaultEndpoint::Plan),
+        (&Method::GET, ["RuntimeDetails", "Plans", _]) => Some(FaultEndpoint::RuntimeDetails),
+        (&Method::POST, ["Plans", _, "Failover"]) => Some(FaultEndpoint::Failover),
+        (&Method::POST, ["Plans", _, "Undo"]) => Some(FaultEndpoint::Undo),
+        (&Method::POST, ["Plans", _, "Halt"]) => Some(FaultEndpoint::Halt),
+        _ => None,
+    };
+    FaultTarget {
+        endpoint: endpoint.filter(|_| plan.is_some() || segments.as_slice() == ["Plans"]),
+        plan,
+    }
+}
+
+/// Kills the request's connection so that the client gets no answer at
+/// all. The response returned here is never sent: hyper fails to write it
+/// and closes the socket. Without a kill switch (a server not started by
+/// [`run`]) the status line goes out and the body fails instead.
+fn drop_connection(kill: Option<&ConnectionKill>) -> Response {
+    match kill {
+        Some(kill) => {
+            kill.kill();
+            StatusCode::OK.into_response()
+        }
+        None => {
+            let failing = futures_util::stream::once(async {
+                Err::<Bytes, std::io::Error>(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionAborted,
+                    "answer dropped by an injected fault",
+                ))
+            });
+            (StatusCode::OK, Body::from_stream(failing)).into_response()
+        }
+    }
+}
+
+fn answer(state: &SimState, parts: &Parts, body: Option<&Bytes>) -> Response {
+    match body {
+        Some(body) => route(state, parts, body),
+        None => message(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "The request body is too large or could not be read.",
+        ),
+    }
 }
 
 fn route(state: &SimState, parts: &Parts, body: &Bytes) -> Response {
@@ -113,6 +246,18 @@ fn route(state: &SimState, parts: &Parts, body: &Bytes) -> Response {
             not_found(parts)
         };
     }
+    if path == RESTART_PATH {
+        return if method == Method::POST {
+            state.restart();
+            tracing::info!("simulator restarted: runtime details and tokens wiped");
+            message(
+                StatusCode::OK,
+                "The simulator restarted: runtime details and tokens are gone.",
+            )
+        } else {
+            not_found(parts)
+        };
+    }
     let Some(rest) = path
         .strip_prefix(API_PREFIX)
         .filter(|r| r.is_empty() || r.starts_with('/'))
@@ -120,14 +265,7 @@ fn route(state: &SimState, parts: &Parts, body: &Bytes) -> Response {
         return not_found(parts);
     };
     if !authorized(state, &parts.headers) {
-        let mut response = message(
-            StatusCode::UNAUTHORIZED,
-            "Authorization has been denied for this request.",
-        );
-        response
-            .headers_mut()
-            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        return response;
+        return unauthorized();
     }
     let segments: Vec<&str> = rest.trim_start_matches('/').split('/').collect();
     match (method, segments.as_slice()) {
@@ -136,15 +274,38 @@ fn route(state: &SimState, parts: &Parts, body: &Bytes) -> Response {
             Some(view) => (StatusCode::OK, axum::Json(PlanBody::from(&view))).into_response(),
             None => plan_not_found(id),
         },
-        (&Method::GET, ["RuntimeDetails", "Plans", id]) if !id.is_empty() => match state.plan(id) {
-            Some(view) => (StatusCode::OK, axum::Json(RuntimeBody::from(&view))).into_response(),
-            None => plan_not_found(id),
-        },
+        (&Method::GET, ["RuntimeDetails", "Plans", id]) if !id.is_empty() => {
+            match state.runtime_details(id) {
+                Details::Found(view) => {
+                    (StatusCode::OK, axum::Json(RuntimeBody::from(&view))).into_response()
+                }
+                Details::UnknownPlan => plan_not_found(id),
+                Details::Missing => message(
+                    StatusCode::NOT_FOUND,
+                    &format!("Runtime details for plan {id} were not found."),
+                ),
+            }
+        }
         (&Method::POST, ["Plans", id, "Failover"]) if !id.is_empty() => {
             failover(state, id, &parts.headers, body)
         }
+        (&Method::POST, ["Plans", id, "Undo"]) if !id.is_empty() => undo(state, id),
+        (&Method::POST, ["Plans", id, "Halt"]) if !id.is_empty() => {
+            halt(state, id, &parts.headers, body)
+        }
         _ => not_found(parts),
     }
+}
+
+fn unauthorized() -> Response {
+    let mut response = message(
+        StatusCode::UNAUTHORIZED,
+        "Authorization has been denied for this request.",
+    );
+    response
+        .headers_mut()
+        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    response
 }
 
 fn token(state: &SimState, headers: &HeaderMap, body: &Bytes) -> Response {
@@ -248,7 +409,7 @@ fn list_plans(state: &SimState, query: Option<&str>) -> Response {
 }
 
 fn failover(state: &SimState, id: &str, headers: &HeaderMap, body: &Bytes) -> Response {
-    state.count_failover(id);
+    state.count_request(Action::Failover, id);
     if state.plan(id).is_none() {
         return plan_not_found(id);
     }
@@ -259,14 +420,41 @@ fn failover(state: &SimState, id: &str, headers: &HeaderMap, body: &Bytes) -> Re
             return message(StatusCode::BAD_REQUEST, &problem);
         }
     };
-    match state.start_failover(id) {
+    tracing::debug!(plan = id, ?options, "failover requested");
+    acted(id, "failover", state.start_failover(id))
+}
+
+/// `POST .../Undo` takes no body; whatever comes is ignored.
+fn undo(state: &SimState, id: &str) -> Response {
+    state.count_request(Action::Undo, id);
+    acted(id, "undo", state.start_undo(id))
+}
+
+fn halt(state: &SimState, id: &str, headers: &HeaderMap, body: &Bytes) -> Response {
+    if state.plan(id).is_none() {
+        return plan_not_found(id);
+    }
+    let full_stop = match check_halt_request(headers, body) {
+        Ok(full_stop) => full_stop,
+        Err(problem) => {
+            tracing::debug!(plan = id, %problem, "halt request rejected");
+            return message(StatusCode::BAD_REQUEST, &problem);
+        }
+    };
+    tracing::debug!(plan = id, full_stop, "halt requested");
+    acted(id, "halt", state.halt(id))
+}
+
+/// The answer to an action the state accepted or refused.
+fn acted(id: &str, action: &str, result: Result<(), Refusal>) -> Response {
+    match result {
         Ok(()) => {
-            tracing::debug!(plan = id, ?options, "failover started");
+            tracing::debug!(plan = id, action, "started");
             StatusCode::OK.into_response()
         }
-        Err(FailoverRefusal::UnknownPlan) => plan_not_found(id),
-        Err(FailoverRefusal::NotAllowed(problem)) => {
-            tracing::debug!(plan = id, %problem, "failover refused");
+        Err(Refusal::UnknownPlan) => plan_not_found(id),
+        Err(Refusal::NotAllowed(problem)) => {
+            tracing::debug!(plan = id, action, %problem, "refused");
             message(StatusCode::BAD_REQUEST, &problem)
         }
     }
@@ -281,20 +469,7 @@ struct FailoverOptions {
 }
 
 fn check_failover_request(headers: &HeaderMap, body: &[u8]) -> Result<FailoverOptions, String> {
-    match media_type(headers) {
-        Some(t) if t == "application/json" || t == "text/json" || t.ends_with("+json") => {}
-        Some(t) => {
-            return Err(format!(
-                "The request content type {t} is not supported; send application/json."
-            ));
-        }
-        None => return Err("The request has no content type; send application/json.".to_string()),
-    }
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| format!("The request body is not valid JSON: {e}."))?;
-    let Value::Object(fields) = value else {
-        return Err("The request body must be a JSON object.".to_string());
-    };
+    let fields = json_object(headers, body)?;
     let mut options = FailoverOptions::default();
     // Property names match case-insensitively, as in ASP.NET; unknown ones
     // are ignored.
@@ -307,6 +482,37 @@ fn check_failover_request(headers: &HeaderMap, body: &[u8]) -> Result<FailoverOp
         }
     }
     Ok(options)
+}
+
+/// The `fullStop` of a `POST .../Halt` body (false when absent).
+fn check_halt_request(headers: &HeaderMap, body: &[u8]) -> Result<bool, String> {
+    let fields = json_object(headers, body)?;
+    let mut full_stop = false;
+    for (name, value) in &fields {
+        if name.eq_ignore_ascii_case("fullStop") {
+            full_stop = flag(name, value)?;
+        }
+    }
+    Ok(full_stop)
+}
+
+/// A JSON object body with a JSON content type.
+fn json_object(headers: &HeaderMap, body: &[u8]) -> Result<serde_json::Map<String, Value>, String> {
+    match media_type(headers) {
+        Some(t) if t == "application/json" || t == "text/json" || t.ends_with("+json") => {}
+        Some(t) => {
+            return Err(format!(
+                "The request content type {t} is not supported; send application/json."
+            ));
+        }
+        None => return Err("The request has no content type; send application/json.".to_string()),
+    }
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| format!("The request body is not valid JSON: {e}."))?;
+    match value {
+        Value::Object(fields) => Ok(fields),
+        _ => Err("The request body must be a JSON object.".to_string()),
+    }
 }
 
 fn flag(name: &str, value: &Value) -> Result<bool, String> {
@@ -483,6 +689,78 @@ mod tests {
             HeaderValue::from_str(content_type).unwrap(),
         );
         headers
+    }
+
+    #[tokio::test]
+    async fn dropped_answer_without_kill_switch_fails_its_body() {
+        let response = drop_connection(None);
+        assert_eq!(response.status(), StatusCode::OK);
+        assert!(
+            axum::body::to_bytes(response.into_body(), 1024)
+                .await
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn fault_targets() {
+        let id = "6f1c2d9e-3b4a-4c5d-8e7f-0a1b2c3d4e5f";
+        let target = |method: Method, path: &str| {
+            let t = fault_target(&method, path);
+            (t.endpoint, t.plan)
+        };
+        let plan = Some(id.to_string());
+        assert_eq!(
+            target(Method::POST, "/token"),
+            (Some(FaultEndpoint::Token), None)
+        );
+        assert_eq!(target(Method::GET, "/token"), (None, None));
+        assert_eq!(
+            target(Method::GET, "/api/v3/Plans"),
+            (Some(FaultEndpoint::Plans), None)
+        );
+        assert_eq!(
+            target(Method::GET, &format!("/api/v3/Plans/{id}")),
+            (Some(FaultEndpoint::Plan), plan.clone())
+        );
+        assert_eq!(
+            target(Method::GET, &format!("/api/v3/RuntimeDetails/Plans/{id}")),
+            (Some(FaultEndpoint::RuntimeDetails), plan.clone())
+        );
+        for (action, endpoint) in [
+            ("Failover", FaultEndpoint::Failover),
+            ("Undo", FaultEndpoint::Undo),
+            ("Halt", FaultEndpoint::Halt),
+        ] {
+            assert_eq!(
+                target(Method::POST, &format!("/api/v3/Plans/{id}/{action}")),
+                (Some(endpoint), plan.clone())
+            );
+        }
+        assert_eq!(
+            target(Method::GET, &format!("/api/v3/Plans/{id}/Failover")),
+            (None, plan.clone())
+        );
+        assert_eq!(
+            target(Method::POST, &format!("/api/v3/Plans/{id}/Continue")),
+            (None, plan)
+        );
+        assert_eq!(target(Method::GET, "/api/v3/Plans/"), (None, None));
+        assert_eq!(target(Method::GET, "/api/v3x/Plans"), (None, None));
+        assert_eq!(target(Method::POST, RESTART_PATH), (None, None));
+    }
+
+    #[test]
+    fn halt_bodies() {
+        let json = json_headers("application/json");
+        assert_eq!(check_halt_request(&json, b"{}"), Ok(false));
+        assert_eq!(
+            check_halt_request(&json, br#"{"FullStop": true}"#),
+            Ok(true)
+        );
+        assert!(check_halt_request(&json, br#"{"fullStop": 1}"#).is_err());
+        assert!(check_halt_request(&json, b"").is_err());
+        assert!(check_halt_request(&HeaderMap::new(), b"{}").is_err());
     }
 
     #[test]

@@ -1,12 +1,14 @@
-//! The simulator's mutable state: plans and their failover runs, issued
-//! tokens, and the record of requests. Plan states are computed from the
-//! elapsed time at each read, so no task runs per plan.
+//! The simulator's mutable state: plans and the failover or undo each one
+//! runs, issued tokens, injected faults, and the record of requests. A run's
+//! progress is computed from the elapsed time at each read, so no task runs
+//! per plan.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use super::config::{SimConfig, SimOutcome, SimPlan};
+use super::fault::{FaultKind, FaultPlan, FaultTarget};
 use super::request::RecordedRequest;
 
 /// Progress at which a plan with outcome [`SimOutcome::Halt`] stops.
@@ -15,6 +17,9 @@ const HALT_PROGRESS: u8 = 50;
 pub(crate) const STATE_IN_PROGRESS: &str = "FailoverInProgress";
 pub(crate) const STATE_FAILOVER: &str = "Failover";
 pub(crate) const STATE_HALTED: &str = "Halted";
+pub(crate) const STATE_UNDO_IN_PROGRESS: &str = "UndoFailoverInProgress";
+pub(crate) const STATE_UNDO: &str = "UndoFailover";
+const RESULT_SUCCESS: &str = "Complete, no errors, no warnings";
 
 /// Shared by the server and every [`super::Simulator`] handle.
 pub(crate) struct SimState {
@@ -30,16 +35,46 @@ struct Inner {
     access_tokens: HashMap<String, Option<Instant>>,
     refresh_tokens: HashSet<String>,
     requests: Vec<RecordedRequest>,
-    failover_counts: HashMap<String, usize>,
+    /// Requests that reached a plan, per action and lowercase plan id
+    /// (unknown ids included).
+    action_requests: HashMap<(Action, String), usize>,
+    faults: FaultPlan,
+}
+
+/// A state-changing action that runs for a while.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Action {
+    Failover,
+    Undo,
 }
 
 struct PlanRuntime {
     plan: SimPlan,
-    run: Option<FailoverRun>,
+    /// Where the plan stands when nothing runs.
+    stable: Stable,
+    /// The action in progress; once its time is up it is only settled into
+    /// `stable` by the next change, reads compute its end.
+    run: Option<Run>,
+    /// Set by a restart: runtime details are missing until the next
+    /// accepted action.
+    details_wiped: bool,
+    accepted_failovers: usize,
+    accepted_undos: usize,
 }
 
-struct FailoverRun {
+#[derive(Clone)]
+struct Stable {
+    state: String,
+    result_name: String,
+    total_progress: u8,
+    run_ok: bool,
+    previous_execution_state: String,
+}
+
+struct Run {
+    action: Action,
     started: Instant,
+    duration: Duration,
     state_before: String,
 }
 
@@ -59,6 +94,15 @@ pub(crate) struct PlanView {
     pub current_check_result: String,
 }
 
+/// What `GET /api/v3/RuntimeDetails/Plans/{id}` finds.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Details {
+    Found(PlanView),
+    UnknownPlan,
+    /// Wiped by a restart.
+    Missing,
+}
+
 /// A fresh token pair as answered by `POST /token`.
 pub(crate) struct IssuedTokens {
     pub access_token: String,
@@ -66,9 +110,9 @@ pub(crate) struct IssuedTokens {
     pub expires_in: u64,
 }
 
-/// Why a failover was refused.
+/// Why an action was refused.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum FailoverRefusal {
+pub(crate) enum Refusal {
     UnknownPlan,
     /// The message names the plan and its current state.
     NotAllowed(String),
@@ -81,15 +125,12 @@ impl SimState {
                 username: config.username,
                 password: config.password,
                 token_lifetime: config.token_lifetime,
-                plans: config
-                    .plans
-                    .into_iter()
-                    .map(|plan| PlanRuntime { plan, run: None })
-                    .collect(),
+                plans: config.plans.into_iter().map(PlanRuntime::new).collect(),
                 access_tokens: HashMap::new(),
                 refresh_tokens: HashSet::new(),
                 requests: Vec::new(),
-                failover_counts: HashMap::new(),
+                action_requests: HashMap::new(),
+                faults: FaultPlan::new(config.faults, config.seed),
             }),
         }
     }
@@ -107,6 +148,11 @@ impl SimState {
 
     pub(crate) fn requests(&self) -> Vec<RecordedRequest> {
         self.lock().requests.clone()
+    }
+
+    /// The fault that hits this request, if any.
+    pub(crate) fn pick_fault(&self, target: &FaultTarget) -> Option<FaultKind> {
+        self.lock().faults.pick(target)
     }
 
     /// Password grant. The configured name matches exactly, or as the user
@@ -155,60 +201,142 @@ impl SimState {
         self.lock().find(id).map(|p| p.view(now))
     }
 
-    pub(crate) fn failover_count(&self, id: &str) -> usize {
-        let key = id.to_ascii_lowercase();
-        self.lock().failover_counts.get(&key).copied().unwrap_or(0)
+    pub(crate) fn runtime_details(&self, id: &str) -> Details {
+        let now = Instant::now();
+        match self.lock().find(id) {
+            None => Details::UnknownPlan,
+            Some(p) if p.details_wiped => Details::Missing,
+            Some(p) => Details::Found(p.view(now)),
+        }
     }
 
-    /// Counts a failover request that passed authorization, whatever its fate.
-    pub(crate) fn count_failover(&self, id: &str) {
-        *self
-            .lock()
-            .failover_counts
-            .entry(id.to_ascii_lowercase())
-            .or_insert(0) += 1;
+    /// Like a reboot of the VAO server: runtime details are gone until each
+    /// plan's next accepted action, and every issued token is void. Plans,
+    /// runs in progress and counters stay.
+    pub(crate) fn restart(&self) {
+        let mut inner = self.lock();
+        inner.access_tokens.clear();
+        inner.refresh_tokens.clear();
+        for plan in &mut inner.plans {
+            plan.details_wiped = true;
+        }
+    }
+
+    /// Requests for `action` that reached the plan, accepted or not.
+    pub(crate) fn request_count(&self, action: Action, id: &str) -> usize {
+        let key = (action, id.trim().to_ascii_lowercase());
+        self.lock().action_requests.get(&key).copied().unwrap_or(0)
+    }
+
+    /// Counts a request for `action` that reached the plan, whatever its fate.
+    pub(crate) fn count_request(&self, action: Action, id: &str) {
+        let key = (action, id.trim().to_ascii_lowercase());
+        let mut inner = self.lock();
+        let count = inner.action_requests.entry(key).or_insert(0);
+        *count = count.saturating_add(1);
+    }
+
+    /// How many times the plan started `action`.
+    pub(crate) fn accepted(&self, action: Action, id: &str) -> usize {
+        self.lock().find(id).map_or(0, |p| match action {
+            Action::Failover => p.accepted_failovers,
+            Action::Undo => p.accepted_undos,
+        })
     }
 
     /// Starts a failover when the plan is enabled and in a ready state.
-    pub(crate) fn start_failover(&self, id: &str) -> Result<(), FailoverRefusal> {
+    pub(crate) fn start_failover(&self, id: &str) -> Result<(), Refusal> {
         self.start_failover_at(id, Instant::now())
     }
 
-    fn start_failover_at(&self, id: &str, now: Instant) -> Result<(), FailoverRefusal> {
+    fn start_failover_at(&self, id: &str, now: Instant) -> Result<(), Refusal> {
         let mut inner = self.lock();
-        let plan = inner.find_mut(id).ok_or(FailoverRefusal::UnknownPlan)?;
+        let plan = inner.find_mut(id).ok_or(Refusal::UnknownPlan)?;
+        plan.settle(now);
         let view = plan.view(now);
         if !view.enabled {
-            return Err(FailoverRefusal::NotAllowed(format!(
+            return Err(Refusal::NotAllowed(format!(
                 "Plan '{}' ({}) is disabled; failover requires an enabled plan.",
                 view.name, view.id
             )));
         }
-        if !is_ready(&view.state) {
-            return Err(FailoverRefusal::NotAllowed(format!(
-                "Plan '{}' ({}) is in state {} ({}); failover requires state Verified or NotVerified.",
-                view.name,
-                view.id,
-                view.state,
-                state_name(&view.state)
-            )));
+        if plan.run.is_some() || !is_ready(&view.state) {
+            return Err(refusal(
+                &view,
+                "failover requires state Verified or NotVerified",
+            ));
         }
-        plan.run = Some(FailoverRun {
-            started: now,
-            state_before: view.state,
-        });
+        plan.start(Action::Failover, now);
+        Ok(())
+    }
+
+    /// Starts an undo when the plan is in Failover, Failback or Halted and
+    /// nothing runs.
+    pub(crate) fn start_undo(&self, id: &str) -> Result<(), Refusal> {
+        self.start_undo_at(id, Instant::now())
+    }
+
+    fn start_undo_at(&self, id: &str, now: Instant) -> Result<(), Refusal> {
+        let mut inner = self.lock();
+        let plan = inner.find_mut(id).ok_or(Refusal::UnknownPlan)?;
+        plan.settle(now);
+        let view = plan.view(now);
+        let undoable = matches!(
+            normalise(&view.state).as_str(),
+            "failover" | "failback" | "halted"
+        );
+        if plan.run.is_some() || !undoable {
+            return Err(refusal(&view, "undo requires state Failover or Halted"));
+        }
+        plan.start(Action::Undo, now);
+        Ok(())
+    }
+
+    /// Halts the failover or undo in progress where it stands.
+    pub(crate) fn halt(&self, id: &str) -> Result<(), Refusal> {
+        self.halt_at(id, Instant::now())
+    }
+
+    fn halt_at(&self, id: &str, now: Instant) -> Result<(), Refusal> {
+        let mut inner = self.lock();
+        let plan = inner.find_mut(id).ok_or(Refusal::UnknownPlan)?;
+        plan.settle(now);
+        let view = plan.view(now);
+        let Some(run) = plan.run.take() else {
+            return Err(refusal(&view, "halt requires a running failover or undo"));
+        };
+        plan.stable = Stable {
+            state: STATE_HALTED.to_string(),
+            result_name: "Halted by user".to_string(),
+            total_progress: view.total_progress,
+            run_ok: false,
+            previous_execution_state: run.state_before,
+        };
+        plan.details_wiped = false;
         Ok(())
     }
 }
 
+fn refusal(view: &PlanView, expected: &str) -> Refusal {
+    Refusal::NotAllowed(format!(
+        "Plan '{}' ({}) is in state {} ({}); {expected}.",
+        view.name,
+        view.id,
+        view.state,
+        state_name(&view.state)
+    ))
+}
+
 impl Inner {
     fn find(&self, id: &str) -> Option<&PlanRuntime> {
+        let id = id.trim();
         self.plans
             .iter()
             .find(|p| p.plan.id.eq_ignore_ascii_case(id))
     }
 
     fn find_mut(&mut self, id: &str) -> Option<&mut PlanRuntime> {
+        let id = id.trim();
         self.plans
             .iter_mut()
             .find(|p| p.plan.id.eq_ignore_ascii_case(id))
@@ -237,24 +365,107 @@ impl Inner {
 }
 
 impl PlanRuntime {
-    fn view(&self, now: Instant) -> PlanView {
-        let plan = &self.plan;
-        let mut view = PlanView {
-            id: plan.id.clone(),
-            name: plan.name.clone(),
-            plan_type: plan.plan_type.clone(),
-            enabled: plan.enabled,
+    fn new(plan: SimPlan) -> Self {
+        let stable = Stable {
             state: plan.state.clone(),
-            last_stable_state: plan.state.clone(),
-            previous_execution_state: "None".to_string(),
-            total_progress: 0,
             result_name: if is_ready(&plan.state) {
                 "Ready"
             } else {
                 "None"
             }
             .to_string(),
-            current_run_result: true,
+            total_progress: 0,
+            run_ok: true,
+            previous_execution_state: "None".to_string(),
+        };
+        PlanRuntime {
+            plan,
+            stable,
+            run: None,
+            details_wiped: false,
+            accepted_failovers: 0,
+            accepted_undos: 0,
+        }
+    }
+
+    /// Starts `action` from the current stable state; the caller checked it
+    /// is allowed and settled any finished run.
+    fn start(&mut self, action: Action, now: Instant) {
+        let duration = match action {
+            Action::Failover => {
+                self.accepted_failovers = self.accepted_failovers.saturating_add(1);
+                self.plan.failover_duration
+            }
+            Action::Undo => {
+                self.accepted_undos = self.accepted_undos.saturating_add(1);
+                self.plan.undo_duration()
+            }
+        };
+        self.run = Some(Run {
+            action,
+            started: now,
+            duration,
+            state_before: self.stable.state.clone(),
+        });
+        self.details_wiped = false;
+    }
+
+    /// Turns a run whose time is up into the stable state it ended in.
+    fn settle(&mut self, now: Instant) {
+        if let Some(run) = &self.run
+            && let Some(end) = self.ending(run, now)
+        {
+            self.stable = end;
+            self.run = None;
+        }
+    }
+
+    /// Progress a run stops at when it ends by itself.
+    fn target(&self, run: &Run) -> u8 {
+        match (run.action, self.plan.outcome) {
+            (Action::Failover, SimOutcome::Halt) => HALT_PROGRESS,
+            _ => 100,
+        }
+    }
+
+    /// The stable state `run` ended in, or `None` while it runs.
+    fn ending(&self, run: &Run, now: Instant) -> Option<Stable> {
+        if now.saturating_duration_since(run.started) < run.duration {
+            return None;
+        }
+        let (state, result, run_ok) = match (run.action, self.plan.outcome) {
+            (Action::Undo, _) => (STATE_UNDO, RESULT_SUCCESS, true),
+            (Action::Failover, SimOutcome::Success) => (STATE_FAILOVER, RESULT_SUCCESS, true),
+            (Action::Failover, SimOutcome::Warnings) => {
+                (STATE_FAILOVER, "Complete with warnings", true)
+            }
+            (Action::Failover, SimOutcome::Errors) => {
+                (STATE_FAILOVER, "Complete with errors", false)
+            }
+            (Action::Failover, SimOutcome::Halt) => (STATE_HALTED, "Halted with errors", false),
+        };
+        Some(Stable {
+            state: state.to_string(),
+            result_name: result.to_string(),
+            total_progress: self.target(run),
+            run_ok,
+            previous_execution_state: run.state_before.clone(),
+        })
+    }
+
+    fn view(&self, now: Instant) -> PlanView {
+        let plan = &self.plan;
+        let stable_view = |stable: &Stable| PlanView {
+            id: plan.id.clone(),
+            name: plan.name.clone(),
+            plan_type: plan.plan_type.clone(),
+            enabled: plan.enabled,
+            state: stable.state.clone(),
+            last_stable_state: stable.state.clone(),
+            previous_execution_state: stable.previous_execution_state.clone(),
+            total_progress: stable.total_progress,
+            result_name: stable.result_name.clone(),
+            current_run_result: stable.run_ok,
             current_check_result: if normalise(&plan.state) == "verified" {
                 "Success"
             } else {
@@ -263,36 +474,28 @@ impl PlanRuntime {
             .to_string(),
         };
         let Some(run) = &self.run else {
-            return view;
+            return stable_view(&self.stable);
         };
-        view.previous_execution_state = run.state_before.clone();
-        let elapsed = now.saturating_duration_since(run.started);
-        let target = match plan.outcome {
-            SimOutcome::Halt => HALT_PROGRESS,
-            _ => 100,
-        };
-        if elapsed < plan.failover_duration {
-            let fraction = elapsed.as_secs_f64() / plan.failover_duration.as_secs_f64();
-            let span = f64::from(target - 1);
-            // 1 at the start, target - 1 just before the end.
-            let progress = 1.0 + (fraction * span).floor();
-            view.state = STATE_IN_PROGRESS.to_string();
-            view.last_stable_state = run.state_before.clone();
-            view.total_progress = (progress as u8).clamp(1, target - 1);
-            view.result_name = "Running".to_string();
-            return view;
+        if let Some(end) = self.ending(run, now) {
+            return stable_view(&end);
         }
-        let (state, result, run_ok) = match plan.outcome {
-            SimOutcome::Success => (STATE_FAILOVER, "Complete, no errors, no warnings", true),
-            SimOutcome::Warnings => (STATE_FAILOVER, "Complete with warnings", true),
-            SimOutcome::Errors => (STATE_FAILOVER, "Complete with errors", false),
-            SimOutcome::Halt => (STATE_HALTED, "Halted with errors", false),
-        };
-        view.state = state.to_string();
-        view.last_stable_state = state.to_string();
-        view.total_progress = target;
-        view.result_name = result.to_string();
-        view.current_run_result = run_ok;
+        let target = self.target(run);
+        let fraction =
+            now.saturating_duration_since(run.started).as_secs_f64() / run.duration.as_secs_f64();
+        let span = f64::from(target.saturating_sub(1));
+        // 1 at the start, target - 1 just before the end.
+        let progress = 1.0 + (fraction * span).floor();
+        let mut view = stable_view(&self.stable);
+        view.state = match run.action {
+            Action::Failover => STATE_IN_PROGRESS,
+            Action::Undo => STATE_UNDO_IN_PROGRESS,
+        }
+        .to_string();
+        view.last_stable_state = run.state_before.clone();
+        view.previous_execution_state = run.state_before.clone();
+        view.total_progress = (progress as u8).clamp(1, target.saturating_sub(1).max(1));
+        view.result_name = "Running".to_string();
+        view.current_run_result = true;
         view
     }
 }
@@ -454,11 +657,11 @@ mod tests {
         let t0 = Instant::now();
         assert_eq!(
             state.start_failover_at("00000000-0000-0000-0000-000000000000", t0),
-            Err(FailoverRefusal::UnknownPlan)
+            Err(Refusal::UnknownPlan)
         );
         state.start_failover_at(ID, t0).unwrap();
         match state.start_failover_at(ID, t0) {
-            Err(FailoverRefusal::NotAllowed(msg)) => {
+            Err(Refusal::NotAllowed(msg)) => {
                 assert!(msg.contains("FailoverInProgress"), "{msg}");
                 assert!(msg.contains(ID), "{msg}");
             }
@@ -468,7 +671,7 @@ mod tests {
         config.plans[0].enabled = false;
         let disabled = SimState::new(config);
         match disabled.start_failover_at(ID, t0) {
-            Err(FailoverRefusal::NotAllowed(msg)) => assert!(msg.contains("disabled"), "{msg}"),
+            Err(Refusal::NotAllowed(msg)) => assert!(msg.contains("disabled"), "{msg}"),
             other => panic!("{other:?}"),
         }
     }
@@ -500,5 +703,116 @@ mod tests {
         let state = SimState::new(forever);
         let t = state.password_grant("drbook", &pw).unwrap();
         assert!(state.access_token_valid(&t.access_token));
+    }
+
+    #[test]
+    fn undo_after_failover_then_nothing_more() {
+        let mut config = SimConfig::with_plans([ID.to_string()], Duration::from_secs(10));
+        config.plans[0].undo_duration = Some(Duration::from_secs(4));
+        let state = SimState::new(config);
+        let t0 = Instant::now();
+        let refused = |r: Result<(), Refusal>, needle: &str| match r {
+            Err(Refusal::NotAllowed(msg)) => assert!(msg.contains(needle), "{msg}"),
+            other => panic!("{other:?}"),
+        };
+        refused(state.start_undo_at(ID, t0), "state Verified");
+        state.start_failover_at(ID, t0).unwrap();
+        refused(
+            state.start_undo_at(ID, t0 + Duration::from_secs(1)),
+            "FailoverInProgress",
+        );
+        let t1 = t0 + Duration::from_secs(10);
+        state.start_undo_at(ID, t1).unwrap();
+        let running = view_at(&state, t1 + Duration::from_secs(2));
+        assert_eq!(
+            (
+                running.state.as_str(),
+                running.last_stable_state.as_str(),
+                running.total_progress,
+                running.result_name.as_str()
+            ),
+            (STATE_UNDO_IN_PROGRESS, "Failover", 50, "Running")
+        );
+        let done = view_at(&state, t1 + Duration::from_secs(4));
+        assert_eq!(
+            (
+                done.state.as_str(),
+                done.last_stable_state.as_str(),
+                done.total_progress,
+                done.result_name.as_str(),
+                done.previous_execution_state.as_str()
+            ),
+            (STATE_UNDO, STATE_UNDO, 100, RESULT_SUCCESS, "Failover")
+        );
+        let t2 = t1 + Duration::from_secs(5);
+        refused(state.start_failover_at(ID, t2), "UndoFailover");
+        refused(state.start_undo_at(ID, t2), "UndoFailover");
+        assert_eq!(state.accepted(Action::Failover, ID), 1);
+        assert_eq!(state.accepted(Action::Undo, &ID.to_uppercase()), 1);
+        assert_eq!(state.accepted(Action::Undo, "nope"), 0);
+    }
+
+    #[test]
+    fn undo_duration_defaults_to_failover_duration() {
+        let state = state_with(SimOutcome::Success, Duration::from_secs(10));
+        let t0 = Instant::now();
+        state.start_failover_at(ID, t0).unwrap();
+        let t1 = t0 + Duration::from_secs(10);
+        state.start_undo_at(ID, t1).unwrap();
+        assert_eq!(
+            view_at(&state, t1 + Duration::from_secs(5)).total_progress,
+            50
+        );
+    }
+
+    #[test]
+    fn halt_stops_a_run_where_it_stands() {
+        let state = state_with(SimOutcome::Success, Duration::from_secs(10));
+        let t0 = Instant::now();
+        assert!(matches!(state.halt_at(ID, t0), Err(Refusal::NotAllowed(_))));
+        assert_eq!(
+            state.halt_at("00000000-0000-0000-0000-000000000000", t0),
+            Err(Refusal::UnknownPlan)
+        );
+        state.start_failover_at(ID, t0).unwrap();
+        state.halt_at(ID, t0 + Duration::from_secs(3)).unwrap();
+        let halted = view_at(&state, t0 + Duration::from_secs(30));
+        assert_eq!(
+            (
+                halted.state.as_str(),
+                halted.last_stable_state.as_str(),
+                halted.total_progress,
+                halted.result_name.as_str()
+            ),
+            ("Halted", "Halted", 30, "Halted by user")
+        );
+        assert!(matches!(
+            state.halt_at(ID, t0 + Duration::from_secs(31)),
+            Err(Refusal::NotAllowed(_))
+        ));
+        // A halted plan may be undone, and the undo may be halted too.
+        let t1 = t0 + Duration::from_secs(40);
+        state.start_undo_at(ID, t1).unwrap();
+        assert_eq!(view_at(&state, t1).last_stable_state, "Halted");
+        state.halt_at(ID, t1 + Duration::from_secs(1)).unwrap();
+        assert_eq!(view_at(&state, t1 + Duration::from_secs(2)).state, "Halted");
+    }
+
+    #[test]
+    fn restart_wipes_details_and_tokens_but_not_plans() {
+        let config = SimConfig::with_plans([ID.to_string()], Duration::ZERO);
+        let password = config.password.clone();
+        let state = SimState::new(config);
+        let t = state.password_grant("drbook", &password).unwrap();
+        state.start_failover(ID).unwrap();
+        state.restart();
+        assert!(!state.access_token_valid(&t.access_token));
+        assert!(state.refresh_grant(&t.refresh_token).is_none());
+        assert_eq!(state.runtime_details(ID), Details::Missing);
+        assert_eq!(state.runtime_details("nope"), Details::UnknownPlan);
+        assert_eq!(state.plan(ID).map(|v| v.state).as_deref(), Some("Failover"));
+        state.start_undo(ID).unwrap();
+        assert!(matches!(state.runtime_details(ID), Details::Found(v) if v.state == STATE_UNDO));
+        assert!(state.password_grant("drbook", &password).is_some());
     }
 }

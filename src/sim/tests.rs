@@ -8,6 +8,8 @@ use serde_json::{Value, json};
 
 use super::*;
 
+mod faults;
+
 const A: &str = "6f1c2d9e-3b4a-4c5d-8e7f-0a1b2c3d4e5f";
 const B: &str = "0b8a3c1d-2e4f-4a6b-9c8d-7e6f5a4b3c2d";
 
