@@ -3,9 +3,8 @@
 //!
 //! The report is shared (the executor's listener and the signal handler both reach it) and
 //! written: before the first request (an unwritable report directory stops the run before
-//! anything is sent); when a state-changing request is about to be sent (so a machine that
-//! dies mid-request leaves a record of it); when a wait begins; after other events at most
-//! once a second; and at the end. Each write holds the report's lock, so a write can never
+//! anything is sent); when a wait begins; after other events at most once a second; and at
+//! the end. Each write holds the report's lock, so a write can never
 //! interleave with the signal handler's last one.
 
 use super::exit;
@@ -92,7 +91,10 @@ impl Listener for Checkpoint {
     fn on_event(&mut self, event: &Event) {
         let mut report = self.report();
         report.on_event(event);
-        let now = matches!(event, Event::Request { .. } | Event::Waiting { .. });
+        // A long wait is worth a write before it (its step and everything before it are
+        // then on disk); everything else at most once a second, which keeps a long run's
+        // cost linear. The journal is the durable record of each request.
+        let now = matches!(event, Event::Waiting { .. });
         let due = now
             || self
                 .last_write

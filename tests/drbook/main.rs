@@ -5,6 +5,7 @@ mod agreement;
 mod auth;
 mod faults;
 mod interrupt;
+mod resilience;
 mod robustness;
 mod run;
 mod secrets;
