@@ -27,6 +27,8 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Run a runbook: against a VAO server, the built-in simulator (--simulate), or not at all (--dry-run).
     Run(Box<RunArgs>),
+    /// Continue a run that stopped (killed, rebooted, interrupted) from its journal.
+    Resume(Box<ResumeArgs>),
     /// Serve the VAO-compatible simulator.
     Simulator(SimulatorArgs),
 }
@@ -82,6 +84,13 @@ pub struct RunArgs {
     /// Skip the state guard that reads each plan before its failover (the report says so).
     #[arg(long)]
     pub force: bool,
+    /// On Ctrl-C (or SIGTERM/SIGHUP), halt a plan that is still running (POST .../Halt);
+    /// by default running plans are left alone.
+    #[arg(long)]
+    pub halt_on_interrupt: bool,
+    /// Where run journals are written (default: the report directory).
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
     /// Do not ask for confirmation before a live run (needed without a terminal).
     #[arg(long, short = 'y')]
     pub yes: bool,
@@ -115,6 +124,42 @@ pub struct RunArgs {
     /// Connection timeout (overrides `defaults.connect_timeout`; default 10s).
     #[arg(long, value_name = "DURATION", value_parser = parse_positive_duration)]
     pub connect_timeout: Option<std::time::Duration>,
+}
+
+#[derive(Debug, Args)]
+pub struct ResumeArgs {
+    /// The run id (`reports/<RUN>.journal.jsonl`) or the journal's path.
+    #[arg(value_name = "RUN")]
+    pub run: String,
+    /// Secret variables again (their values are not journalled), and nothing else.
+    #[command(flatten)]
+    pub vars: VarArgs,
+    /// Resume even though the runbook file or the rendered runbook changed since the run
+    /// started.
+    #[arg(long)]
+    pub force: bool,
+    /// Do not ask for confirmation (needed without a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Where the report is written.
+    #[arg(long, value_name = "DIR", default_value = "reports")]
+    pub report_dir: PathBuf,
+    /// Where run journals are (default: the report directory).
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// VAO server (default: the one the run used).
+    #[arg(long, value_name = "URL")]
+    pub server: Option<String>,
+    #[arg(long)]
+    pub insecure: bool,
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+    #[arg(long, value_name = "DOMAIN\\USER")]
+    pub username: Option<String>,
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+    #[arg(long)]
+    pub halt_on_interrupt: bool,
 }
 
 #[derive(Debug, Args)]

@@ -19,8 +19,10 @@ pub mod args;
 pub mod checkpoint;
 pub mod credentials;
 pub mod exit;
+pub mod lock;
 pub mod output;
 pub mod provenance;
+pub mod resume;
 pub mod run;
 pub mod simulator;
 pub mod validate;
@@ -42,6 +44,7 @@ pub fn var_inputs(args: &VarArgs) -> Result<VarInputs, String> {
         cli: args.vars.clone(),
         files,
         env: VarInputs::env_from_process(),
+        fixed: Vec::new(),
     })
 }
 
@@ -106,6 +109,7 @@ pub fn main() -> u8 {
             runtime.block_on(async {
                 match command {
                     Command::Run(args) => run::run(args, &redactor).await,
+                    Command::Resume(args) => resume::resume(args, &redactor).await,
                     Command::Simulator(args) => simulator::simulator(args).await,
                     Command::Validate(args) => validate::validate(args),
                 }

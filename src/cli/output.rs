@@ -139,6 +139,7 @@ impl Listener for Progress {
                 errors.last().map(String::as_str).unwrap_or_default()
             )),
             Event::Note { .. } => {}
+            Event::Resumed { .. } => self.say("resuming the run"),
             Event::PollFailed { error, .. } => self.say(&format!(
                 "      (reading the plan failed, retrying: {error})"
             )),

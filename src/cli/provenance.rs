@@ -64,6 +64,22 @@ pub fn slug(name: &str) -> String {
     }
 }
 
+/// The variables as the journal keeps them: a secret's value is left out.
+pub fn journal_variables(prepared: &Prepared) -> Vec<crate::exec::journal::JournalVariable> {
+    variable_records(prepared)
+        .into_iter()
+        .map(|record| {
+            let secret = is_secret_name(&record.name);
+            crate::exec::journal::JournalVariable {
+                value: (!secret).then_some(record.value),
+                name: record.name,
+                secret,
+                source: record.source,
+            }
+        })
+        .collect()
+}
+
 pub fn variable_records(prepared: &Prepared) -> Vec<VariableRecord> {
     prepared
         .variables
@@ -80,6 +96,7 @@ pub fn variable_records(prepared: &Prepared) -> Vec<VariableRecord> {
                 VarSource::Env(n) => format!("environment ({n})"),
                 VarSource::File(f) => format!("file {f}"),
                 VarSource::Cli => "--var".to_owned(),
+                VarSource::Resumed(source) => source.clone(),
             },
         })
         .collect()

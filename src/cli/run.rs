@@ -5,9 +5,13 @@ use super::args::RunArgs;
 use super::checkpoint::Checkpoint;
 use super::credentials::{confirm, credentials_from};
 use super::exit;
+use super::lock;
 use super::output::{DryRunListing, Progress, printable};
-use super::provenance::{host, operator, slug, variable_records};
-use crate::exec::{self, ExecOptions, Executor, Fanout, Mode, RunResult};
+use super::provenance::{host, journal_variables, operator, slug, variable_records};
+use crate::exec::journal::JournalRunbook;
+use crate::exec::{
+    self, ExecOptions, Executor, Fanout, Journal, JournalHeader, Listener, Mode, Resume, RunResult,
+};
 use crate::prepare::{Prepared, prepare_file};
 use crate::report::{Report, RunInfo};
 use crate::runbook::{Action, source::hex};
@@ -45,7 +49,7 @@ pub async fn run(args: &RunArgs, redactor: &Redactor) -> u8 {
     } else {
         Mode::Live
     };
-    match execute(args, &prepared, mode, redactor).await {
+    match execute(args, &prepared, mode, redactor, None).await {
         Ok(code) => code,
         Err(Refusal(message)) => {
             say!("error: {}", printable(&message));
@@ -194,27 +198,33 @@ fn learn_secrets(redactor: &Redactor, credentials: Option<&Credentials>, prepare
     }
 }
 
-fn new_report(
-    prepared: &Prepared,
-    mode: Mode,
-    server: Option<String>,
-    redactor: &Redactor,
-) -> Report {
+/// A new run's id and start time. The id names the report files: no secret may reach it
+/// through the runbook's name.
+fn new_run_id(prepared: &Prepared, redactor: &Redactor) -> (String, chrono::DateTime<chrono::Utc>) {
     let started_at = chrono::Utc::now();
-    // The run id names the report files: no secret may reach it through the name.
     let run_id = format!(
         "{}-{}-{}",
         started_at.format("%Y%m%dT%H%M%SZ"),
         slug(&redactor.redact(&prepared.runbook.name)),
         &uuid::Uuid::new_v4().simple().to_string()[..6]
     );
+    (run_id, started_at)
+}
+
+fn new_report(
+    prepared: &Prepared,
+    mode: Mode,
+    server: Option<String>,
+    run_id: String,
+    started_at: chrono::DateTime<chrono::Utc>,
+) -> Report {
     Report::new(
         RunInfo {
             run_id,
             mode,
             runbook_path: prepared.source.name.clone(),
             sha256: prepared.source.sha256.clone(),
-            rendered_sha256: hex(&Sha256::digest(prepared.rendered.to_string().as_bytes())),
+            rendered_sha256: rendered_sha256(prepared),
             server,
             operator: operator(),
             host: host(),
@@ -225,11 +235,22 @@ fn new_report(
     )
 }
 
-async fn execute(
+/// A run taken over from an earlier process (`drbook resume`).
+pub struct Continuation {
+    pub run_id: String,
+    pub started_at: chrono::DateTime<chrono::Utc>,
+    pub journal: std::path::PathBuf,
+    /// The earlier process's events, replayed into the report.
+    pub events: Vec<exec::Event>,
+    pub resume: Resume,
+}
+
+pub async fn execute(
     args: &RunArgs,
     prepared: &Prepared,
     mode: Mode,
     redactor: &Redactor,
+    continuation: Option<Continuation>,
 ) -> Result<u8, Refusal> {
     let runbook = &prepared.runbook;
     learn_secrets(redactor, None, prepared);
@@ -246,16 +267,82 @@ async fn execute(
         ),
         (_, None) => return Err(Refusal("no credentials".to_owned())),
     };
-    let checkpoint = Checkpoint::new(
-        new_report(prepared, mode, target.server.clone(), &redactor),
-        args.report_dir.clone(),
-        redactor.clone(),
+    let (run_id, started_at) = match &continuation {
+        Some(c) => (c.run_id.clone(), c.started_at),
+        None => new_run_id(prepared, &redactor),
+    };
+    // One run at a time per runbook and per plan, on this machine.
+    let _locks = match mode {
+        Mode::Live => {
+            let plans: Vec<uuid::Uuid> = runbook
+                .steps
+                .iter()
+                .filter_map(|s| s.action.plan_id())
+                .collect();
+            let holder = format!(
+                "pid {}, started {}, runbook {} ({}), run {run_id}",
+                std::process::id(),
+                chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                redactor.redact(&runbook.name),
+                prepared.source.name
+            );
+            match lock::acquire(&lock::lock_dir(), &prepared.source.path, &plans, &holder) {
+                Ok(locks) => Some(locks),
+                Err(held) => {
+                    say!(
+                        "error: another drbook is running {}: {}; nothing was sent",
+                        held.what,
+                        held.holder
+                    );
+                    return Ok(exit::LOCKED);
+                }
+            }
+        }
+        Mode::Simulate | Mode::DryRun => None,
+    };
+    let mut report = new_report(
+        prepared,
+        mode,
+        target.server.clone(),
+        run_id.clone(),
+        started_at,
     );
+    if let Some(c) = &continuation {
+        for event in &c.events {
+            report.on_event(event);
+        }
+    }
+    let checkpoint = Checkpoint::new(report, args.report_dir.clone(), redactor.clone());
     // Before anything is sent: a run that cannot leave a report does not start.
     checkpoint.write().map_err(|e| {
         Refusal(format!(
             "cannot write the report to {}: {e}; nothing was sent",
             args.report_dir.display()
+        ))
+    })?;
+    let journal = match (mode, &continuation) {
+        (Mode::DryRun, _) => None,
+        (_, Some(c)) => Some(Journal::append_to(&c.journal, redactor.clone())),
+        (_, None) => {
+            let dir = args
+                .state_dir
+                .clone()
+                .unwrap_or_else(|| args.report_dir.clone());
+            let header = journal_header(
+                prepared,
+                mode,
+                target.server.clone(),
+                &run_id,
+                started_at,
+                args.force,
+            );
+            Some(Journal::create(&dir, &header, redactor.clone()))
+        }
+    }
+    .transpose()
+    .map_err(|e| {
+        Refusal(format!(
+            "cannot write the run's journal: {e}; nothing was sent"
         ))
     })?;
     say!(
@@ -270,10 +357,31 @@ async fn execute(
             (_, None) => String::new(),
         }
     );
+    if let Some(journal) = &journal {
+        say!("journal: {}", journal.path().display());
+    }
 
     let poll_interval = args.poll_interval.unwrap_or(runbook.poll_interval);
-    let result = match &client {
-        None => dry_run(
+    let result = match (&client, journal) {
+        (Some(client), Some(journal)) => {
+            let options = ExecOptions {
+                poll_interval,
+                force: args.force,
+                halt_on_interrupt: args.halt_on_interrupt,
+            };
+            let resume = continuation.map(|c| c.resume).unwrap_or_default();
+            live_run(
+                prepared,
+                client,
+                options,
+                resume,
+                journal,
+                &checkpoint,
+                redactor.clone(),
+            )
+            .await
+        }
+        _ => dry_run(
             prepared,
             &options,
             target.credentials.as_ref(),
@@ -281,17 +389,6 @@ async fn execute(
             &checkpoint,
             &redactor,
         ),
-        Some(client) => {
-            live_run(
-                prepared,
-                client,
-                poll_interval,
-                args.force,
-                &checkpoint,
-                redactor.clone(),
-            )
-            .await
-        }
     };
 
     let code = match result {
@@ -320,6 +417,37 @@ async fn execute(
             })
         }
     }
+}
+
+fn journal_header(
+    prepared: &Prepared,
+    mode: Mode,
+    server: Option<String>,
+    run_id: &str,
+    started_at: chrono::DateTime<chrono::Utc>,
+    force: bool,
+) -> JournalHeader {
+    JournalHeader {
+        drbook_journal: exec::journal::JOURNAL_VERSION,
+        drbook_version: env!("CARGO_PKG_VERSION").to_owned(),
+        run_id: run_id.to_owned(),
+        mode,
+        runbook: JournalRunbook {
+            path: std::fs::canonicalize(&prepared.source.path)
+                .unwrap_or_else(|_| prepared.source.path.clone()),
+            name: prepared.runbook.name.clone(),
+            sha256: prepared.source.sha256.clone(),
+            rendered_sha256: rendered_sha256(prepared),
+        },
+        server,
+        variables: journal_variables(prepared),
+        started_at,
+        force,
+    }
+}
+
+pub fn rendered_sha256(prepared: &Prepared) -> String {
+    hex(&Sha256::digest(prepared.rendered.to_string().as_bytes()))
 }
 
 fn dry_run(
@@ -354,8 +482,9 @@ fn dry_run(
 async fn live_run(
     prepared: &Prepared,
     client: &VaoClient,
-    poll_interval: Duration,
-    force: bool,
+    options: ExecOptions,
+    resume: Resume,
+    mut journal: Journal,
     checkpoint: &Checkpoint,
     redactor: Redactor,
 ) -> RunResult {
@@ -363,20 +492,20 @@ async fn live_run(
     let signals = checkpoint.handle_signals(stop);
     let mut report = checkpoint.clone();
     let mut progress = Progress::new(redactor);
-    let mut listeners = Fanout(vec![&mut report, &mut progress]);
+    // The journal first: an intent is durable before any other listener hears of it.
+    let mut listeners = Fanout(vec![&mut journal, &mut report, &mut progress]);
     let executor = Executor::new(
         &prepared.runbook,
         client,
-        ExecOptions {
-            poll_interval,
-            force,
-        },
+        options,
         interrupt,
         &mut listeners,
     );
     // A bug must not cost the report: a panic ends the run as failed, with what had
     // happened until then written down.
-    let result = AssertUnwindSafe(executor.run()).catch_unwind().await;
+    let result = AssertUnwindSafe(executor.run_resumed(resume))
+        .catch_unwind()
+        .await;
     signals.abort();
     match result {
         Ok(result) => result,

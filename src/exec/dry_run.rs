@@ -22,7 +22,8 @@ pub fn dry_run(
         listener.on_event(&Event::StepStarted {
             step: step.number,
             name: step.name.clone(),
-            kind: step.action.kind(),
+            kind: step.action.kind().to_owned(),
+            plan_id: step.action.plan_id().map(|id| id.to_string()),
             at: Utc::now(),
         });
         match &step.action {
@@ -42,7 +43,7 @@ pub fn dry_run(
                 listener.on_event(&Event::Request {
                     step: step.number,
                     attempt: 1,
-                    method: "POST",
+                    method: "POST".to_owned(),
                     path: paths.plan_path(&failover.plan_id, "Failover"),
                     body: Some(vao::failover_body(failover, runbook.server_time_zone)),
                     at: Utc::now(),

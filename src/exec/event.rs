@@ -60,7 +60,10 @@ pub enum RunResult {
     DryRun,
 }
 
-#[derive(Debug, Clone)]
+/// One thing that happened in a run. Events are also the journal's lines, so they are
+/// (de)serialisable and carry owned data only.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
     RunStarted {
         at: DateTime<Utc>,
@@ -73,7 +76,9 @@ pub enum Event {
     StepStarted {
         step: usize,
         name: String,
-        kind: &'static str,
+        kind: String,
+        /// The plan a failover or undo step acts on.
+        plan_id: Option<String>,
         at: DateTime<Utc>,
     },
     /// What the state guard read before a failover, and its verdict.
@@ -88,7 +93,7 @@ pub enum Event {
         step: usize,
         /// 1 for the first try; more when an earlier try was shown not to be accepted.
         attempt: u32,
-        method: &'static str,
+        method: String,
         path: String,
         body: Option<serde_json::Value>,
         at: DateTime<Utc>,
@@ -155,6 +160,10 @@ pub enum Event {
         result: RunResult,
         at: DateTime<Utc>,
         error: Option<String>,
+    },
+    /// `drbook resume` took the run over from a process that stopped.
+    Resumed {
+        at: DateTime<Utc>,
     },
 }
 

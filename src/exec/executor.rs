@@ -6,7 +6,7 @@
 //! is known and recorded.
 
 use super::event::{Event, GuardVerdict, Listener, RunResult, StepResult};
-use crate::runbook::{Action, Failover, Runbook, Step};
+use crate::runbook::{Action, Failover, OnFailure, Runbook, Step};
 use crate::vao::{self, Phase, PlanInfo, RetryPolicy, StateSets, VaoClient, VaoError};
 use chrono::Utc;
 use std::time::Duration;
@@ -22,6 +22,38 @@ pub struct ExecOptions {
     pub poll_interval: Duration,
     /// Skip the state guard before each failover (`--force`).
     pub force: bool,
+    /// Halt a plan that is running when the run is interrupted.
+    pub halt_on_interrupt: bool,
+}
+
+/// What an earlier process of the same run had done, from its journal.
+#[derive(Debug, Clone, Default)]
+pub struct Resume {
+    pub resumed: bool,
+    /// Steps that finished (succeeded, or failed under `on_failure: continue`).
+    pub done: Vec<usize>,
+    /// Failures recorded under `on_failure: continue`.
+    pub failures: Vec<String>,
+    /// Plans whose failover the earlier process had got accepted: (step, plan).
+    pub accepted: Vec<(usize, uuid::Uuid)>,
+    pub in_flight: Option<InFlight>,
+}
+
+/// The step an earlier process was in when it stopped.
+#[derive(Debug, Clone)]
+pub struct InFlight {
+    pub step: usize,
+    pub started_at: chrono::DateTime<Utc>,
+    /// Whether its state-changing request may have left (its intent was journalled).
+    pub sent: bool,
+}
+
+/// What to wait for after a state-changing call.
+struct Goal {
+    plan_id: uuid::Uuid,
+    timeout: Duration,
+    sets: StateSets,
+    action: &'static str,
 }
 
 /// How one try of a failover ended.
@@ -49,6 +81,8 @@ pub struct Executor<'a> {
     options: ExecOptions,
     interrupt: Interrupt,
     listener: &'a mut dyn Listener,
+    /// Plans this run failed over (accepted by VAO), in order: what a rollback undoes.
+    accepted: Vec<(usize, uuid::Uuid)>,
 }
 
 /// Resolves when an interrupt is signalled (never, if the sender is gone without one).
@@ -73,6 +107,7 @@ impl<'a> Executor<'a> {
             options,
             interrupt,
             listener,
+            accepted: Vec::new(),
         }
     }
 
@@ -94,12 +129,23 @@ impl<'a> Executor<'a> {
     }
 
     /// Runs the whole runbook and returns the overall result.
-    pub async fn run(mut self) -> RunResult {
+    pub async fn run(self) -> RunResult {
+        self.run_resumed(Resume::default()).await
+    }
+
+    /// Runs the runbook, skipping what an earlier process finished and reconciling the step
+    /// it left in flight (see [`Resume`]).
+    pub async fn run_resumed(mut self, resume: Resume) -> RunResult {
         let steps = self.runbook.steps.len();
-        self.emit(Event::RunStarted {
-            at: Utc::now(),
-            steps,
-        });
+        if resume.resumed {
+            self.emit(Event::Resumed { at: Utc::now() });
+        } else {
+            self.emit(Event::RunStarted {
+                at: Utc::now(),
+                steps,
+            });
+        }
+        self.accepted = resume.accepted.clone();
         match self.client.authenticate().await {
             Ok(how) => self.emit(Event::Authenticated {
                 at: Utc::now(),
@@ -107,41 +153,64 @@ impl<'a> Executor<'a> {
             }),
             Err(error) => {
                 let message = error.to_string();
-                self.skip_from(0, "not run: authentication failed");
+                self.skip_from(0, &resume, "not run: authentication failed");
                 return self.finish(RunResult::Failed, Some(message));
             }
         }
+        let mut failures = resume.failures.clone();
         for index in 0..steps {
+            let step = &self.runbook.steps[index];
+            if resume.done.contains(&step.number) {
+                continue;
+            }
             if self.is_interrupted() {
-                self.skip_from(index, "not run: drbook was interrupted");
+                self.skip_from(index, &resume, "not run: drbook was interrupted");
                 return self.finish(RunResult::Interrupted, Some("interrupted".to_owned()));
             }
-            let step = &self.runbook.steps[index];
             self.emit(Event::StepStarted {
                 step: step.number,
                 name: step.name.clone(),
-                kind: step.action.kind(),
+                kind: step.action.kind().to_owned(),
+                plan_id: step.action.plan_id().map(|id| id.to_string()),
                 at: Utc::now(),
             });
-            let end = self.step(step).await;
+            let end = match resume.in_flight.as_ref().filter(|f| f.step == step.number) {
+                Some(in_flight) => self.resume_step(step, in_flight).await,
+                None => self.step(step).await,
+            };
             match end {
                 StepEnd::Done(result, error) => {
-                    let failed = result == StepResult::Failed;
                     self.emit(Event::StepFinished {
                         step: step.number,
                         result,
                         at: Utc::now(),
                         error: error.clone(),
                     });
-                    if failed {
-                        self.skip_from(index + 1, "not run: an earlier step failed");
-                        let message = format!(
-                            "step {} \"{}\" failed: {}",
-                            step.number,
-                            step.name,
-                            error.unwrap_or_default()
-                        );
-                        return self.finish(RunResult::Failed, Some(message));
+                    if result != StepResult::Failed {
+                        continue;
+                    }
+                    let message = format!(
+                        "step {} \"{}\" failed: {}",
+                        step.number,
+                        step.name,
+                        error.unwrap_or_default()
+                    );
+                    match step.on_failure {
+                        OnFailure::Continue => failures.push(message),
+                        OnFailure::Abort => {
+                            self.skip_from(index + 1, &resume, "not run: an earlier step failed");
+                            return self.finish(RunResult::Failed, Some(message));
+                        }
+                        OnFailure::Rollback => {
+                            self.skip_from(
+                                index + 1,
+                                &resume,
+                                "not run: an earlier step failed and the run rolled back",
+                            );
+                            let rollback = self.rollback().await;
+                            return self
+                                .finish(RunResult::Failed, Some(format!("{message}; {rollback}")));
+                        }
                     }
                 }
                 StepEnd::Interrupted(message) => {
@@ -151,12 +220,197 @@ impl<'a> Executor<'a> {
                         at: Utc::now(),
                         error: Some(message),
                     });
-                    self.skip_from(index + 1, "not run: drbook was interrupted");
-                    return self.finish(RunResult::Interrupted, Some("interrupted".to_owned()));
+                    let running = self.leave_or_halt(step).await;
+                    self.skip_from(index + 1, &resume, "not run: drbook was interrupted");
+                    return self.finish(RunResult::Interrupted, Some(running));
                 }
             }
         }
-        self.finish(RunResult::Succeeded, None)
+        if failures.is_empty() {
+            self.finish(RunResult::Succeeded, None)
+        } else {
+            self.finish(RunResult::Failed, Some(failures.join("; ")))
+        }
+    }
+
+    /// After an interrupt: a plan still running is left alone and named, or halted with
+    /// `--halt-on-interrupt`.
+    async fn leave_or_halt(&mut self, step: &Step) -> String {
+        let Some(plan_id) = step.action.plan_id() else {
+            return "interrupted".to_owned();
+        };
+        if !self.accepted.iter().any(|(_, id)| *id == plan_id) {
+            return "interrupted".to_owned();
+        }
+        if !self.options.halt_on_interrupt {
+            return format!(
+                "interrupted; plan {plan_id} was left running in VAO (--halt-on-interrupt would halt it)"
+            );
+        }
+        let path = self.client.options().plan_path(&plan_id, "Halt");
+        self.emit(Event::Request {
+            step: step.number,
+            attempt: 1,
+            method: "POST".to_owned(),
+            path: path.clone(),
+            body: Some(serde_json::json!({ "fullStop": false })),
+            at: Utc::now(),
+        });
+        match self.client.halt(&plan_id).await {
+            Ok(answer) if (200..300).contains(&answer.status) => {
+                self.emit(Event::Answer {
+                    step: step.number,
+                    status: answer.status,
+                    body: vao::client::truncate(&answer.body),
+                    elapsed: answer.elapsed,
+                    attempts: answer.attempts,
+                });
+                format!("interrupted; plan {plan_id} was halted (--halt-on-interrupt)")
+            }
+            Ok(answer) => format!(
+                "interrupted; halting plan {plan_id} failed: {}",
+                vao::client::http_error("POST", &path, &answer)
+            ),
+            Err(error) => format!("interrupted; halting plan {plan_id} failed: {error}"),
+        }
+    }
+
+    /// Undoes, newest first, every failover this run had accepted, waiting for each; the
+    /// undos are steps of their own after the runbook's. Returns a summary.
+    async fn rollback(&mut self) -> String {
+        let plans: Vec<(usize, uuid::Uuid)> = self.accepted.iter().rev().copied().collect();
+        if plans.is_empty() {
+            return "nothing to roll back: no failover had been accepted".to_owned();
+        }
+        let mut number = self.runbook.steps.len();
+        let mut failed = Vec::new();
+        for (original, plan_id) in &plans {
+            number += 1;
+            self.emit(Event::StepStarted {
+                step: number,
+                name: format!("Roll back step {original}: undo the failover of plan {plan_id}"),
+                kind: "undo".to_owned(),
+                plan_id: Some(plan_id.to_string()),
+                at: Utc::now(),
+            });
+            let (result, error) = match self.undo(number, *plan_id).await {
+                StepEnd::Done(result, error) => (result, error),
+                StepEnd::Interrupted(message) => (StepResult::Interrupted, Some(message)),
+            };
+            if result != StepResult::Succeeded && result != StepResult::SucceededWithWarnings {
+                failed.push(plan_id.to_string());
+            }
+            self.emit(Event::StepFinished {
+                step: number,
+                result,
+                at: Utc::now(),
+                error,
+            });
+        }
+        if failed.is_empty() {
+            format!("rolled back: undid {} failover(s)", plans.len())
+        } else {
+            format!(
+                "the rollback FAILED for plan(s) {}: they are still failed over",
+                failed.join(", ")
+            )
+        }
+    }
+
+    /// `POST .../Undo` once (an undo is not idempotent either), then wait for UNDO FAILOVER.
+    async fn undo(&mut self, number: usize, plan_id: uuid::Uuid) -> StepEnd {
+        let path = self.client.options().plan_path(&plan_id, "Undo");
+        self.emit(Event::Request {
+            step: number,
+            attempt: 1,
+            method: "POST".to_owned(),
+            path: path.clone(),
+            body: None,
+            at: Utc::now(),
+        });
+        let started = Instant::now();
+        match self.client.undo(&plan_id).await {
+            Ok(answer) => {
+                self.emit(Event::Answer {
+                    step: number,
+                    status: answer.status,
+                    body: vao::client::truncate(&answer.body),
+                    elapsed: answer.elapsed,
+                    attempts: answer.attempts,
+                });
+                if !(200..300).contains(&answer.status) {
+                    let error = vao::client::http_error("POST", &path, &answer);
+                    return StepEnd::Done(StepResult::Failed, Some(error.to_string()));
+                }
+            }
+            Err(error) => return StepEnd::Done(StepResult::Failed, Some(error.to_string())),
+        }
+        let timeout = self
+            .runbook
+            .steps
+            .iter()
+            .find_map(|s| match &s.action {
+                Action::Failover(f) if f.plan_id == plan_id => Some(f.timeout),
+                _ => None,
+            })
+            .unwrap_or(crate::runbook::model::DEFAULT_TIMEOUT);
+        let goal = Goal {
+            plan_id,
+            timeout,
+            sets: self.states.for_undo(),
+            action: "undo failover",
+        };
+        self.await_completion(number, goal, started).await
+    }
+
+    /// A step an earlier process left in flight.
+    async fn resume_step(&mut self, step: &Step, in_flight: &InFlight) -> StepEnd {
+        let elapsed = (Utc::now() - in_flight.started_at)
+            .to_std()
+            .unwrap_or_default();
+        match &step.action {
+            Action::Wait(duration) => {
+                let remaining = duration.saturating_sub(elapsed);
+                self.emit(Event::Waiting {
+                    step: step.number,
+                    duration: remaining,
+                    note: None,
+                });
+                if self.sleep(remaining).await {
+                    StepEnd::Done(StepResult::Succeeded, None)
+                } else {
+                    StepEnd::Interrupted("interrupted during the wait".to_owned())
+                }
+            }
+            // The failover was never sent: run the step as usual.
+            Action::Failover(failover) if !in_flight.sent => {
+                self.failover(step.number, failover).await
+            }
+            Action::Failover(failover) => match self.accepted(step.number, failover).await {
+                Some(true) => {
+                    if !self.accepted.iter().any(|(_, id)| *id == failover.plan_id) {
+                        self.accepted.push((step.number, failover.plan_id));
+                    }
+                    if !failover.wait_for_completion {
+                        return StepEnd::Done(StepResult::Succeeded, None);
+                    }
+                    let started = Instant::now()
+                        .checked_sub(elapsed)
+                        .unwrap_or_else(Instant::now);
+                    let goal = self.failover_goal(failover);
+                    self.await_completion(step.number, goal, started).await
+                }
+                // Still ready: the earlier process's request never took effect.
+                Some(false) => self.failover(step.number, failover).await,
+                None => StepEnd::Done(
+                    StepResult::Failed,
+                    Some(format!(
+                        "plan {} cannot be read, so whether the earlier process's failover was accepted is unknown: drbook does not send it again",
+                        failover.plan_id
+                    )),
+                ),
+            },
+        }
     }
 
     fn finish(&mut self, result: RunResult, error: Option<String>) -> RunResult {
@@ -168,10 +422,11 @@ impl<'a> Executor<'a> {
         result
     }
 
-    fn skip_from(&mut self, index: usize, why: &str) {
+    fn skip_from(&mut self, index: usize, resume: &Resume, why: &str) {
         let numbers: Vec<usize> = self.runbook.steps[index..]
             .iter()
             .map(|s| s.number)
+            .filter(|n| !resume.done.contains(n))
             .collect();
         for number in numbers {
             self.emit(Event::StepFinished {
@@ -297,7 +552,7 @@ impl<'a> Executor<'a> {
         self.emit(Event::Request {
             step: number,
             attempt,
-            method: "POST",
+            method: "POST".to_owned(),
             path: path.to_owned(),
             body: Some(body.clone()),
             at: Utc::now(),
@@ -432,35 +687,41 @@ impl<'a> Executor<'a> {
             }
             attempt += 1;
         }
+        self.accepted.push((number, failover.plan_id));
         if !failover.wait_for_completion {
             return StepEnd::Done(StepResult::Succeeded, None);
         }
-        self.await_completion(number, failover, started).await
+        let goal = self.failover_goal(failover);
+        self.await_completion(number, goal, started).await
+    }
+
+    fn failover_goal(&self, failover: &Failover) -> Goal {
+        Goal {
+            plan_id: failover.plan_id,
+            timeout: failover.timeout,
+            sets: self.states.clone(),
+            action: "failover",
+        }
     }
 
     /// Polls the plan until it reaches a stable state, the timeout passes, or an interrupt.
-    async fn await_completion(
-        &mut self,
-        number: usize,
-        failover: &Failover,
-        started: Instant,
-    ) -> StepEnd {
-        let deadline = started + failover.timeout;
+    async fn await_completion(&mut self, number: usize, goal: Goal, started: Instant) -> StepEnd {
+        let deadline = started + goal.timeout;
         let interval = self.options.poll_interval;
         let mut last: Option<vao::PlanStatus> = None;
         loop {
             if self.is_interrupted() {
                 return StepEnd::Interrupted(format!(
                     "interrupted while waiting for plan {}; VAO keeps running it{}",
-                    failover.plan_id,
+                    goal.plan_id,
                     last.as_ref()
                         .map(|s| format!(" (last state: {})", s.summary()))
                         .unwrap_or_default()
                 ));
             }
-            match self.client.plan_status(&failover.plan_id).await {
+            match self.client.plan_status(&goal.plan_id).await {
                 Ok(status) => {
-                    let phase = self.states.classify(&status);
+                    let phase = goal.sets.classify(&status);
                     self.emit(Event::Polled {
                         step: number,
                         status: status.clone(),
@@ -480,15 +741,15 @@ impl<'a> Executor<'a> {
                         Phase::Failed => {
                             return StepEnd::Done(
                                 StepResult::Failed,
-                                Some(format!("plan {} failed: {summary}", failover.plan_id)),
+                                Some(format!("plan {} failed: {summary}", goal.plan_id)),
                             );
                         }
                         Phase::Unexpected => {
                             return StepEnd::Done(
                                 StepResult::Failed,
                                 Some(format!(
-                                    "plan {} ended in an unexpected state: {summary}; expected a failover state (the runbook's `states:` can name it)",
-                                    failover.plan_id
+                                    "plan {} ended in an unexpected state: {summary}; expected the {} state (the runbook's `states:` can name it)",
+                                    goal.plan_id, goal.action
                                 )),
                             );
                         }
@@ -503,7 +764,7 @@ impl<'a> Executor<'a> {
                 }
                 Err(error) => {
                     // Reads are safe to repeat: keep polling until the timeout.
-                    tracing::warn!("polling plan {}: {error}", failover.plan_id);
+                    tracing::warn!("polling plan {}: {error}", goal.plan_id);
                     self.emit(Event::PollFailed {
                         step: number,
                         error: error.to_string(),
@@ -517,8 +778,8 @@ impl<'a> Executor<'a> {
                     StepResult::Failed,
                     Some(format!(
                         "plan {} did not finish within {} (last state: {}); VAO keeps running it",
-                        failover.plan_id,
-                        crate::runbook::values::format_duration(failover.timeout),
+                        goal.plan_id,
+                        crate::runbook::values::format_duration(goal.timeout),
                         last.map_or_else(|| "unknown".to_owned(), |s| s.summary())
                     )),
                 );

@@ -3,7 +3,9 @@
 pub mod dry_run;
 pub mod event;
 pub mod executor;
+pub mod journal;
 
 pub use dry_run::dry_run;
 pub use event::{Event, Fanout, GuardVerdict, Listener, Mode, RunResult, StepResult};
-pub use executor::{ExecOptions, Executor, Interrupt};
+pub use executor::{ExecOptions, Executor, InFlight, Interrupt, Resume};
+pub use journal::{Journal, JournalHeader};

@@ -133,6 +133,40 @@ pub struct ResponseRecord {
     pub attempts: u32,
 }
 
+impl StepRecord {
+    /// A step that has not run (yet).
+    pub fn new(
+        number: usize,
+        name: &str,
+        kind: &str,
+        plan_id: Option<String>,
+        wait_ms: Option<u64>,
+    ) -> StepRecord {
+        StepRecord {
+            number,
+            name: name.to_owned(),
+            kind: kind.to_owned(),
+            plan_id,
+            started_at: None,
+            finished_at: None,
+            duration_ms: None,
+            result: StepResult::Skipped,
+            error: None,
+            wait_ms,
+            request: None,
+            response: None,
+            guard: None,
+            attempts: Vec::new(),
+            reconciliations: Vec::new(),
+            read_retries: 0,
+            polls: 0,
+            poll_errors: 0,
+            final_state: None,
+            states_seen: Vec::new(),
+        }
+    }
+}
+
 pub fn timestamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
@@ -167,28 +201,13 @@ impl Report {
                     crate::runbook::Action::Failover(f) => (Some(f.plan_id.to_string()), None),
                     crate::runbook::Action::Wait(d) => (None, Some(d.as_millis() as u64)),
                 };
-                StepRecord {
-                    number: step.number,
-                    name: step.name.clone(),
-                    kind: step.action.kind().to_owned(),
+                StepRecord::new(
+                    step.number,
+                    &step.name,
+                    step.action.kind(),
                     plan_id,
-                    started_at: None,
-                    finished_at: None,
-                    duration_ms: None,
-                    result: StepResult::Skipped,
-                    error: None,
                     wait_ms,
-                    request: None,
-                    response: None,
-                    guard: None,
-                    attempts: Vec::new(),
-                    reconciliations: Vec::new(),
-                    read_retries: 0,
-                    polls: 0,
-                    poll_errors: 0,
-                    final_state: None,
-                    states_seen: Vec::new(),
-                }
+                )
             })
             .collect();
         Report {
@@ -269,7 +288,19 @@ impl Listener for Report {
     fn on_event(&mut self, event: &Event) {
         match event {
             Event::RunStarted { .. } | Event::Authenticated { .. } => {}
-            Event::StepStarted { step, at, .. } => {
+            Event::StepStarted {
+                step,
+                name,
+                kind,
+                plan_id,
+                at,
+            } => {
+                // Steps the runbook does not list (a rollback's undos) join the report.
+                while self.steps.len() < *step {
+                    let number = self.steps.len() + 1;
+                    self.steps
+                        .push(StepRecord::new(number, name, kind, plan_id.clone(), None));
+                }
                 if let Some(s) = self.step(*step) {
                     s.started_at = Some(timestamp(*at));
                 }
@@ -285,7 +316,7 @@ impl Listener for Report {
                 if let Some(s) = self.step(*step) {
                     if s.request.is_none() {
                         s.request = Some(RequestRecord {
-                            method: (*method).to_owned(),
+                            method: method.clone(),
                             path: path.clone(),
                             body: body.clone(),
                             sent_at: timestamp(*at),
@@ -352,6 +383,14 @@ impl Listener for Report {
                 }
             }
             Event::Note { .. } => {}
+            // A resumed run is not finished: the end recorded by the first process (an
+            // interrupt) gives way to the one the resumed process will record.
+            Event::Resumed { .. } => {
+                self.finished_at = None;
+                self.duration_ms = None;
+                self.result = RunResult::Interrupted;
+                self.error = None;
+            }
             Event::Answer {
                 step,
                 status,

@@ -81,6 +81,14 @@ pub enum Action {
 }
 
 impl Action {
+    /// The plan the step acts on, if any.
+    pub fn plan_id(&self) -> Option<uuid::Uuid> {
+        match self {
+            Action::Failover(f) => Some(f.plan_id),
+            Action::Wait(_) => None,
+        }
+    }
+
     pub fn kind(&self) -> &'static str {
         match self {
             Action::Failover(_) => "failover",

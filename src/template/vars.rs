@@ -18,6 +18,9 @@ pub enum VarSource {
     Env(String),
     File(String),
     Cli,
+    /// A value an earlier process of the same run used (from its journal), with the source
+    /// it had then.
+    Resumed(String),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -41,6 +44,9 @@ pub struct VarInputs {
     pub files: Vec<(String, String)>,
     /// `(NAME, VALUE)` from `DRBOOK_VAR_NAME=VALUE` environment variables.
     pub env: Vec<(String, String)>,
+    /// Values that win over every other source: `(name, value, original source)` of a
+    /// resumed run.
+    pub fixed: Vec<(String, serde_json::Value, String)>,
 }
 
 impl VarInputs {
@@ -181,6 +187,9 @@ impl Variables {
                 ),
             }
         }
+        for (name, value, source) in &inputs.fixed {
+            vars.insert(name, value.clone(), VarSource::Resumed(source.clone()));
+        }
         if problems.is_empty() {
             Ok(vars)
         } else {
@@ -260,7 +269,8 @@ mod tests {
                 ("d".into(), "env".into()),
             ],
             files: vec![("f.yaml".into(), "c: file\nd: file\n".into())],
-            cli: vec!["d=cli".into()],
+            cli: vec!["d=cli".into(), "e=cli".into()],
+            fixed: vec![("e".into(), json!("journal"), "--var".into())],
         };
         let vars = Variables::collect(Some(&runbook), &inputs).unwrap();
         let v = |k: &str| vars.get(k).unwrap().clone();
@@ -270,6 +280,8 @@ mod tests {
         assert_eq!(v("c").value, json!("file"));
         assert_eq!(v("d").value, json!("cli"));
         assert_eq!(v("d").source, VarSource::Cli);
+        assert_eq!(v("e").value, json!("journal"));
+        assert_eq!(v("e").source, VarSource::Resumed("--var".into()));
     }
 
     #[test]
@@ -296,6 +308,7 @@ mod tests {
             cli: vec!["no-equals".into(), "1x=2".into()],
             files: vec![("v.yaml".into(), "ok: 1\nlist: [1, 2]\n".into())],
             env: vec![("bad-name".into(), "x".into())],
+            fixed: vec![],
         };
         let problems = Variables::collect(None, &inputs).unwrap_err();
         assert_eq!(problems.len(), 4, "{problems:#?}");

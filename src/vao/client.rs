@@ -458,6 +458,24 @@ impl VaoClient {
         self.send("POST", &path, Some(body)).await
     }
 
+    /// `POST .../Plans/{id}/Undo` (no body): undo a failover.
+    pub async fn undo(&self, plan_id: &uuid::Uuid) -> Result<Answer, VaoError> {
+        let path = self.options.plan_path(plan_id, "Undo");
+        self.send("POST", &path, None).await
+    }
+
+    /// `POST .../Plans/{id}/Halt` with `{"fullStop": false}`: stop a running plan (and not
+    /// the plans chained after it).
+    pub async fn halt(&self, plan_id: &uuid::Uuid) -> Result<Answer, VaoError> {
+        let path = self.options.plan_path(plan_id, "Halt");
+        self.send(
+            "POST",
+            &path,
+            Some(&serde_json::json!({ "fullStop": false })),
+        )
+        .await
+    }
+
     /// A GET, tried again within `policy` when it fails in a way that allows it. Returns the
     /// answer (any status but a retryable one) and the failures of the tries before it.
     async fn get(

@@ -63,6 +63,14 @@ impl Default for StateSets {
 }
 
 impl StateSets {
+    /// The sets for waiting on an undo: it succeeds in UNDO FAILOVER.
+    pub fn for_undo(&self) -> StateSets {
+        StateSets {
+            succeeded: folded(&["Undo Failover"]),
+            ..self.clone()
+        }
+    }
+
     /// The built-in sets with a runbook's overrides applied.
     pub fn with_overrides(overrides: &StateOverrides) -> StateSets {
         let mut sets = StateSets::default();
@@ -205,7 +213,7 @@ fn words(text: &str) -> Vec<String> {
 }
 
 /// What an observation says about a failover drbook asked for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
     /// Still in a ready state: the server has not picked the request up yet.

@@ -5,6 +5,7 @@ mod agreement;
 mod auth;
 mod faults;
 mod interrupt;
+mod journal;
 mod resilience;
 mod robustness;
 mod run;

@@ -93,6 +93,8 @@ impl Drbook {
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("USER", "test-operator")
+            // Each test its own lock folder: tests run in parallel with the same plan IDs.
+            .env("DRBOOK_LOCK_DIR", self.dir.path().join("locks"))
             .envs(
                 self.env
                     .borrow()

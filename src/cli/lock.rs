@@ -1,0 +1,120 @@
+//! One run at a time: a live run locks its runbook and every plan it fails over, so an
+//! overlapping cron drill or a second operator on the same machine cannot run them at the
+//! same time. The locks are advisory file locks (`flock`), released by the kernel when the
+//! process ends however it ends; the files name the holder for the message a second process
+//! prints.
+
+use sha2::{Digest, Sha256};
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, Write};
+use std::path::{Path, PathBuf};
+
+/// Held locks; dropping them releases them.
+pub struct Locks {
+    _files: Vec<File>,
+}
+
+/// The holder of a lock that another process has.
+#[derive(Debug)]
+pub struct Held {
+    pub what: String,
+    pub holder: String,
+}
+
+/// Where lock files live: `DRBOOK_LOCK_DIR`, else a per-user folder in the temporary
+/// directory (one machine, all report directories).
+pub fn lock_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("DRBOOK_LOCK_DIR").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    let user = std::env::var("USER").unwrap_or_else(|_| "user".to_owned());
+    std::env::temp_dir().join(format!("drbook-locks-{user}"))
+}
+
+fn hash(text: &str) -> String {
+    crate::runbook::source::hex(&Sha256::digest(text.as_bytes()))[..16].to_owned()
+}
+
+/// Takes, in `dir`, the lock of the runbook and of each plan, or says who holds one.
+pub fn acquire(
+    dir: &Path,
+    runbook: &Path,
+    plans: &[uuid::Uuid],
+    holder: &str,
+) -> Result<Locks, Held> {
+    let canonical = std::fs::canonicalize(runbook).unwrap_or_else(|_| runbook.to_path_buf());
+    let mut wanted = vec![(
+        dir.join(format!(
+            "runbook-{}.lock",
+            hash(&canonical.display().to_string())
+        )),
+        format!("runbook {}", canonical.display()),
+    )];
+    for plan in plans {
+        wanted.push((
+            dir.join(format!("plan-{plan}.lock")),
+            format!("plan {plan}"),
+        ));
+    }
+    let mut files = Vec::new();
+    for (path, what) in wanted {
+        let file = match open(dir, &path) {
+            Ok(file) => file,
+            Err(e) => {
+                return Err(Held {
+                    what,
+                    holder: format!("(cannot open the lock file {}: {e})", path.display()),
+                });
+            }
+        };
+        if file.try_lock().is_err() {
+            let mut holder = String::new();
+            let _ = (&file).read_to_string(&mut holder);
+            return Err(Held {
+                what,
+                holder: holder.trim().to_owned(),
+            });
+        }
+        let mut file = file;
+        let _ = file.set_len(0);
+        let _ = file.rewind();
+        let _ = file.write_all(holder.as_bytes());
+        let _ = file.flush();
+        files.push(file);
+    }
+    Ok(Locks { _files: files })
+}
+
+fn open(dir: &Path, path: &Path) -> std::io::Result<File> {
+    std::fs::create_dir_all(dir)?;
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_taker_learns_who_holds_the_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let locks = dir.path().join("locks");
+        let runbook = dir.path().join("rb.yaml");
+        std::fs::write(&runbook, "x").unwrap();
+        let plan = uuid::Uuid::new_v4();
+        let first = acquire(&locks, &runbook, &[plan], "pid 1, started now, runbook rb").unwrap();
+        let held = acquire(&locks, &runbook, &[], "pid 2").err().unwrap();
+        assert!(held.what.starts_with("runbook "), "{held:?}");
+        assert_eq!(held.holder, "pid 1, started now, runbook rb");
+        let other = dir.path().join("other.yaml");
+        std::fs::write(&other, "y").unwrap();
+        let held = acquire(&locks, &other, &[plan], "pid 3").err().unwrap();
+        assert_eq!(held.what, format!("plan {plan}"));
+        drop(first);
+        assert!(acquire(&locks, &runbook, &[plan], "pid 4").is_ok());
+    }
+}

@@ -1,0 +1,236 @@
+//! `drbook resume RUN`: take over a run that stopped, from its journal.
+//!
+//! The same runbook and variables are loaded again (and checked against the hashes the
+//! journal recorded), every finished step is kept, the step that was in flight is
+//! reconciled with the server's real plan state, and the remaining steps run. One report
+//! covers the whole run.
+
+use super::args::{ResumeArgs, RunArgs};
+use super::exit;
+use super::run::{Continuation, execute, rendered_sha256};
+use crate::exec::journal::{self, ReadJournal};
+use crate::exec::{Event, InFlight, Mode, Resume, RunResult, StepResult};
+use crate::prepare::prepare;
+use crate::runbook::{OnFailure, Source};
+use crate::vao::Redactor;
+use std::path::PathBuf;
+
+pub async fn resume(args: &ResumeArgs, redactor: &Redactor) -> u8 {
+    match plan_resume(args) {
+        Ok((run, prepared, continuation)) => {
+            match execute(&run, &prepared, Mode::Live, redactor, Some(continuation)).await {
+                Ok(code) => code,
+                Err(refusal) => {
+                    say!("error: {}", refusal.0);
+                    exit::INVALID
+                }
+            }
+        }
+        Err(message) => {
+            say!("error: {message}");
+            exit::INVALID
+        }
+    }
+}
+
+fn journal_path(args: &ResumeArgs) -> PathBuf {
+    let given = PathBuf::from(&args.run);
+    if given.is_file() {
+        return given;
+    }
+    let dir = args
+        .state_dir
+        .clone()
+        .unwrap_or_else(|| args.report_dir.clone());
+    journal::path_for(&dir, &args.run)
+}
+
+type Planned = (RunArgs, crate::prepare::Prepared, Continuation);
+
+fn plan_resume(args: &ResumeArgs) -> Result<Planned, String> {
+    let path = journal_path(args);
+    let ReadJournal {
+        header,
+        events,
+        warnings,
+    } = journal::read(&path).map_err(|e| e.to_string())?;
+    for warning in &warnings {
+        say!("warning: {warning}");
+    }
+    if header.mode != Mode::Live {
+        return Err(format!(
+            "run {} was a {} run; only live runs can be resumed",
+            header.run_id,
+            header.mode.as_str()
+        ));
+    }
+    if let Some(Event::RunFinished { result, .. }) = events
+        .iter()
+        .rev()
+        .find(|e| matches!(e, Event::RunFinished { .. } | Event::Resumed { .. }))
+        && *result != RunResult::Interrupted
+    {
+        return Err(format!(
+            "run {} already finished ({result:?}); there is nothing to resume",
+            header.run_id
+        ));
+    }
+
+    let source = Source::read(&header.runbook.path).map_err(|e| e.to_string())?;
+    if source.sha256 != header.runbook.sha256 && !args.force {
+        return Err(format!(
+            "the runbook changed since the run started: {} had SHA-256 {}, now {}; resume with --force to run the remaining steps of the new file",
+            header.runbook.path.display(),
+            header.runbook.sha256,
+            source.sha256
+        ));
+    }
+    let mut inputs = super::var_inputs(&args.vars)?;
+    inputs.fixed = header
+        .variables
+        .iter()
+        .filter_map(|v| Some((v.name.clone(), v.value.clone()?, v.source.clone())))
+        .collect();
+    let prepared = prepare(source, &inputs).map_err(|e| e.to_string())?;
+    if rendered_sha256(&prepared) != header.runbook.rendered_sha256 && !args.force {
+        let secrets: Vec<&str> = header
+            .variables
+            .iter()
+            .filter(|v| v.secret)
+            .map(|v| v.name.as_str())
+            .collect();
+        return Err(format!(
+            "the rendered runbook differs from the one the run started with (SHA-256 {} then, {} now){}; resume with --force to accept the difference",
+            header.runbook.rendered_sha256,
+            rendered_sha256(&prepared),
+            if secrets.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " — give the secret variables again, as the run had them: {}",
+                    secrets.join(", ")
+                )
+            }
+        ));
+    }
+
+    let resume = resume_from(&prepared.runbook, &events)?;
+    let run = RunArgs {
+        runbook: header.runbook.path.clone(),
+        vars: args.vars.clone(),
+        server: args.server.clone().or(header.server.clone()),
+        force: header.force,
+        halt_on_interrupt: args.halt_on_interrupt,
+        state_dir: args.state_dir.clone(),
+        dry_run: false,
+        simulate: false,
+        sim_failover_time: None,
+        yes: args.yes,
+        report_dir: args.report_dir.clone(),
+        insecure: args.insecure,
+        ca_cert: args.ca_cert.clone(),
+        username: args.username.clone(),
+        password_file: args.password_file.clone(),
+        poll_interval: None,
+        api_prefix: "/api/v3".to_owned(),
+        token_path: "/token".to_owned(),
+        request_timeout: None,
+        connect_timeout: None,
+    };
+    Ok((
+        run,
+        prepared,
+        Continuation {
+            run_id: header.run_id,
+            started_at: header.started_at,
+            journal: path,
+            events,
+            resume,
+        },
+    ))
+}
+
+/// What the journal says was done: finished steps, failovers VAO accepted, and the step in
+/// flight when the process stopped.
+pub fn resume_from(runbook: &crate::runbook::Runbook, events: &[Event]) -> Result<Resume, String> {
+    let mut resume = Resume {
+        resumed: true,
+        ..Resume::default()
+    };
+    let mut started: Vec<(usize, chrono::DateTime<chrono::Utc>)> = Vec::new();
+    let mut sent: Vec<usize> = Vec::new();
+    let mut finished: std::collections::HashMap<usize, (StepResult, Option<String>)> =
+        Default::default();
+    for event in events {
+        match event {
+            Event::StepStarted { step, at, .. } => started.push((*step, *at)),
+            Event::Request { step, .. } => sent.push(*step),
+            Event::Answer { step, status, .. } if (200..300).contains(status) => {
+                accept(runbook, &mut resume, *step)
+            }
+            Event::Reconciled {
+                step,
+                accepted: true,
+                ..
+            } => accept(runbook, &mut resume, *step),
+            Event::StepFinished {
+                step,
+                result,
+                error,
+                ..
+            } => {
+                finished.insert(*step, (*result, error.clone()));
+            }
+            _ => {}
+        }
+    }
+    for step in &runbook.steps {
+        match finished.get(&step.number) {
+            Some((StepResult::Succeeded | StepResult::SucceededWithWarnings, _)) => {
+                resume.done.push(step.number)
+            }
+            Some((StepResult::Failed, error)) => {
+                if step.on_failure != OnFailure::Continue {
+                    return Err(format!(
+                        "step {} failed and the run ended there (on_failure: {:?}); there is nothing to resume",
+                        step.number, step.on_failure
+                    ));
+                }
+                resume.done.push(step.number);
+                resume.failures.push(format!(
+                    "step {} \"{}\" failed: {}",
+                    step.number,
+                    step.name,
+                    error.clone().unwrap_or_default()
+                ));
+            }
+            _ => {}
+        }
+    }
+    // The step in flight: the last one started and not finished for good.
+    if let Some((step, at)) = started
+        .iter()
+        .rev()
+        .find(|(step, _)| !resume.done.contains(step) && *step <= runbook.steps.len())
+    {
+        resume.in_flight = Some(InFlight {
+            step: *step,
+            started_at: *at,
+            sent: sent.contains(step),
+        });
+    }
+    Ok(resume)
+}
+
+fn accept(runbook: &crate::runbook::Runbook, resume: &mut Resume, step: usize) {
+    let Some(plan) = runbook
+        .steps
+        .get(step.wrapping_sub(1))
+        .and_then(|s| s.action.plan_id())
+    else {
+        return;
+    };
+    if !resume.accepted.iter().any(|(_, id)| *id == plan) {
+        resume.accepted.push((step, plan));
+    }
+}

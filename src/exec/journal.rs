@@ -1,0 +1,327 @@
+//! The journal: every event of a run, appended as JSON lines to one file per run, so a run
+//! that dies (SIGKILL, power loss, reboot) can be taken over by `drbook resume`.
+//!
+//! The first line is a [`JournalHeader`] (what was run, with which variables); each further
+//! line is one [`Event`]. The intent to send a state-changing request (the `request` event,
+//! emitted before the request leaves) is made durable with `fdatasync` before the request
+//! is sent; other lines reach the operating system at once and the disk with the next sync.
+//! Secrets are masked before a line is written.
+
+use super::event::{Event, Listener, Mode};
+use crate::vao::Redactor;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+
+/// The version of the journal format (`drbook_journal` in the header).
+pub const JOURNAL_VERSION: u32 = 1;
+
+/// Event fields that hold fixed vocabulary: never masked (see `report::write`).
+const ENUM_KEYS: &[&str] = &["event", "result", "phase", "method", "kind", "source"];
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JournalHeader {
+    pub drbook_journal: u32,
+    pub drbook_version: String,
+    pub run_id: String,
+    pub mode: Mode,
+    pub runbook: JournalRunbook,
+    pub server: Option<String>,
+    pub variables: Vec<JournalVariable>,
+    pub started_at: DateTime<Utc>,
+    pub force: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JournalRunbook {
+    /// Absolute, so `resume` finds it from anywhere.
+    pub path: PathBuf,
+    pub name: String,
+    pub sha256: String,
+    pub rendered_sha256: String,
+}
+
+/// A variable as the run used it. A secret's value is not written: `resume` needs it again
+/// (environment, `--var`, `--vars-file`) and checks it through the rendered runbook's hash.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JournalVariable {
+    pub name: String,
+    pub value: Option<serde_json::Value>,
+    pub secret: bool,
+    pub source: String,
+}
+
+/// The journal file of a run.
+pub fn path_for(dir: &Path, run_id: &str) -> PathBuf {
+    dir.join(format!("{run_id}.journal.jsonl"))
+}
+
+pub struct Journal {
+    file: File,
+    path: PathBuf,
+    redactor: Redactor,
+    failed: bool,
+}
+
+impl Journal {
+    /// Creates a run's journal and makes its header durable.
+    pub fn create(
+        dir: &Path,
+        header: &JournalHeader,
+        redactor: Redactor,
+    ) -> std::io::Result<Journal> {
+        std::fs::create_dir_all(dir)?;
+        let path = path_for(dir, &header.run_id);
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)?;
+        let mut journal = Journal {
+            file,
+            path,
+            redactor,
+            failed: false,
+        };
+        let line = serde_json::to_string(header).map_err(std::io::Error::other)?;
+        writeln!(journal.file, "{line}")?;
+        journal.file.sync_all()?;
+        Ok(journal)
+    }
+
+    /// Opens an existing journal to append the events of a resumed run.
+    pub fn append_to(path: &Path, redactor: Redactor) -> std::io::Result<Journal> {
+        let mut file = OpenOptions::new().append(true).open(path)?;
+        // A torn last line (the first process died mid-write) must not glue itself to the
+        // next one.
+        file.write_all(b"\n")?;
+        Ok(Journal {
+            file,
+            path: path.to_path_buf(),
+            redactor,
+            failed: false,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn append(&mut self, event: &Event, durable: bool) -> std::io::Result<()> {
+        let mut value = serde_json::to_value(event).map_err(std::io::Error::other)?;
+        self.redactor.redact_json(&mut value, ENUM_KEYS);
+        let mut line = serde_json::to_vec(&value).map_err(std::io::Error::other)?;
+        line.push(b'\n');
+        // One write per line: a crash tears at most the last line.
+        self.file.write_all(&line)?;
+        if durable {
+            self.file.sync_data()?;
+        }
+        Ok(())
+    }
+}
+
+impl Listener for Journal {
+    fn on_event(&mut self, event: &Event) {
+        // The intent to change state is durable before the request leaves.
+        let durable = matches!(event, Event::Request { .. } | Event::RunFinished { .. });
+        if let Err(e) = self.append(event, durable)
+            && !self.failed
+        {
+            self.failed = true;
+            tracing::error!("could not write the journal {}: {e}", self.path.display());
+        }
+    }
+}
+
+/// A journal as read back.
+#[derive(Debug)]
+pub struct ReadJournal {
+    pub header: JournalHeader,
+    pub events: Vec<Event>,
+    /// Problems that did not stop the reading (a torn last line).
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    #[error("{0}: cannot read the journal: {1}")]
+    Io(String, std::io::Error),
+    #[error("{0}: not a drbook journal ({1})")]
+    NotAJournal(String, String),
+    #[error("{0}: journal format {1} is not one this drbook reads (it reads {JOURNAL_VERSION})")]
+    Version(String, u32),
+    #[error("{0}:{1}: the journal is damaged ({2}); only its last line may be torn")]
+    Corrupt(String, usize, String),
+}
+
+/// Reads a journal. A torn or corrupt *last* line is dropped with a warning (the process
+/// died while writing it; `resume` reconciles with the server anyway); damage anywhere else
+/// is an error.
+pub fn read(path: &Path) -> Result<ReadJournal, JournalError> {
+    let name = path.display().to_string();
+    let file = File::open(path).map_err(|e| JournalError::Io(name.clone(), e))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| JournalError::Io(name.clone(), e))?;
+    if meta.len() > 256 * 1024 * 1024 {
+        return Err(JournalError::NotAJournal(
+            name,
+            "larger than 256 MiB".to_owned(),
+        ));
+    }
+    let mut lines = Vec::new();
+    for line in BufReader::new(file).split(b'\n') {
+        let line = line.map_err(|e| JournalError::Io(name.clone(), e))?;
+        lines.push(line);
+    }
+    while lines
+        .last()
+        .is_some_and(|l| l.iter().all(u8::is_ascii_whitespace))
+    {
+        lines.pop();
+    }
+    let Some(first) = lines.first() else {
+        return Err(JournalError::NotAJournal(name, "empty file".to_owned()));
+    };
+    let header_value: serde_json::Value = serde_json::from_slice(first).map_err(|_| {
+        JournalError::NotAJournal(name.clone(), "the first line is not JSON".to_owned())
+    })?;
+    let version = header_value
+        .get("drbook_journal")
+        .and_then(|v| v.as_u64())
+        .ok_or_else(|| {
+            JournalError::NotAJournal(name.clone(), "no drbook_journal header".to_owned())
+        })?;
+    if version != u64::from(JOURNAL_VERSION) {
+        return Err(JournalError::Version(name, version as u32));
+    }
+    let header: JournalHeader = serde_json::from_value(header_value)
+        .map_err(|e| JournalError::NotAJournal(name.clone(), format!("bad header: {e}")))?;
+    let mut events = Vec::new();
+    let mut warnings = Vec::new();
+    let count = lines.len();
+    for (index, line) in lines.iter().enumerate().skip(1) {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        match serde_json::from_slice::<Event>(line) {
+            Ok(event) => events.push(event),
+            Err(e) if index + 1 == count => warnings.push(format!(
+                "{name}:{}: the last line is torn or damaged ({e}); it is ignored and the server is asked instead",
+                index + 1
+            )),
+            Err(e) => return Err(JournalError::Corrupt(name, index + 1, e.to_string())),
+        }
+    }
+    Ok(ReadJournal {
+        header,
+        events,
+        warnings,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exec::{RunResult, StepResult};
+
+    fn header() -> JournalHeader {
+        JournalHeader {
+            drbook_journal: JOURNAL_VERSION,
+            drbook_version: "0".into(),
+            run_id: "20261126T000000Z-t-abcdef".into(),
+            mode: Mode::Live,
+            runbook: JournalRunbook {
+                path: "/rb.yaml".into(),
+                name: "t".into(),
+                sha256: "a".into(),
+                rendered_sha256: "b".into(),
+            },
+            server: None,
+            variables: vec![],
+            started_at: Utc::now(),
+            force: false,
+        }
+    }
+
+    #[test]
+    fn events_round_trip_and_secrets_are_masked() {
+        let dir = tempfile::tempdir().unwrap();
+        let redactor = Redactor::new(["s3cret-token".to_owned()]);
+        let mut journal = Journal::create(dir.path(), &header(), redactor).unwrap();
+        let events = vec![
+            Event::Request {
+                step: 1,
+                attempt: 1,
+                method: "POST".into(),
+                path: "/api/v3/Plans/x/Failover".into(),
+                body: Some(serde_json::json!({"executeChainedPlans": false})),
+                at: Utc::now(),
+            },
+            Event::StepFinished {
+                step: 1,
+                result: StepResult::Failed,
+                at: Utc::now(),
+                error: Some("server said: Bearer s3cret-token".into()),
+            },
+            Event::RunFinished {
+                result: RunResult::Failed,
+                at: Utc::now(),
+                error: None,
+            },
+        ];
+        for e in &events {
+            journal.on_event(e);
+        }
+        let text = std::fs::read_to_string(journal.path()).unwrap();
+        assert!(!text.contains("s3cret-token"));
+        let read = read(journal.path()).unwrap();
+        assert_eq!(read.header, header_with(&read.header));
+        assert_eq!(read.events.len(), 3);
+        assert_eq!(read.events[0], events[0]);
+        assert!(read.warnings.is_empty());
+    }
+
+    fn header_with(h: &JournalHeader) -> JournalHeader {
+        JournalHeader {
+            started_at: h.started_at,
+            ..header()
+        }
+    }
+
+    #[test]
+    fn a_torn_last_line_is_dropped_with_a_warning_and_damage_elsewhere_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.jsonl");
+        let head = serde_json::to_string(&header()).unwrap();
+        let event = r#"{"event":"resumed","at":"2026-11-26T00:00:00Z"}"#;
+        std::fs::write(&path, format!("{head}\n{event}\n{{\"event\":\"req")).unwrap();
+        let read = read(&path).unwrap();
+        assert_eq!(read.events.len(), 1);
+        assert_eq!(read.warnings.len(), 1);
+        std::fs::write(&path, format!("{head}\ngarbage\n{event}\n")).unwrap();
+        assert!(matches!(
+            super::read(&path),
+            Err(JournalError::Corrupt(_, 2, _))
+        ));
+    }
+
+    #[test]
+    fn foreign_files_are_refused_clearly() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x");
+        for (text, want) in [
+            ("", "empty"),
+            ("hello\n", "not JSON"),
+            ("{\"a\":1}\n", "no drbook_journal"),
+        ] {
+            std::fs::write(&path, text).unwrap();
+            let err = read(&path).unwrap_err().to_string();
+            assert!(err.contains(want), "{err}");
+        }
+        std::fs::write(&path, "{\"drbook_journal\":99}\n").unwrap();
+        assert!(matches!(read(&path), Err(JournalError::Version(_, 99))));
+    }
+}

@@ -1,0 +1,218 @@
+//! The journal and `drbook resume`: a run killed at any point is taken over, every plan is
+//! failed over exactly once, and one report covers the whole run.
+
+use crate::support::*;
+use drbook::sim::{SimConfig, Simulator};
+use std::time::{Duration, Instant};
+
+fn sim_of(ids: &[&str], duration: Duration) -> Simulator {
+    let mut config = SimConfig::with_plans(ids.iter().map(|s| s.to_string()), duration);
+    config.username = USER.to_owned();
+    config.password = PASSWORD.to_owned();
+    Simulator::spawn_in_thread(config).unwrap()
+}
+
+fn journal_of(t: &Drbook) -> std::path::PathBuf {
+    std::fs::read_dir(t.dir().join("reports"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with(".journal.jsonl"))
+        .expect("a journal")
+}
+
+#[test]
+fn runs_are_journalled_with_intents_before_requests() {
+    let sim = sim_of(&[PLAN_A], Duration::ZERO);
+    let (t, out) = run_live(&sim, &one_failover(PLAN_A), &[]);
+    out.assert_code(0);
+    let text = std::fs::read_to_string(journal_of(&t)).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines[0]["drbook_journal"], 1);
+    assert_eq!(lines[0]["run_id"], t.report()["run_id"]);
+    let kinds: Vec<&str> = lines[1..]
+        .iter()
+        .map(|l| l["event"].as_str().unwrap())
+        .collect();
+    let request = kinds.iter().position(|k| *k == "request").unwrap();
+    let answer = kinds.iter().position(|k| *k == "answer").unwrap();
+    assert!(request < answer);
+    assert_eq!(kinds.last(), Some(&"run_finished"));
+    assert!(!text.contains(PASSWORD));
+}
+
+#[test]
+fn a_run_killed_at_random_points_is_resumed_and_every_plan_fails_over_exactly_once() {
+    let deadline = Instant::now() + Duration::from_secs(40);
+    let delays = [50u64, 250, 450, 700, 950, 1300];
+    let mut rounds = 0;
+    for delay in delays {
+        if Instant::now() > deadline {
+            break;
+        }
+        rounds += 1;
+        let sim = sim_of(&[PLAN_A, PLAN_B, PLAN_C], Duration::from_millis(300));
+        let t = Drbook::new();
+        t.credentials();
+        let steps = format!(
+            "{}  - wait: 200ms\n{}{}",
+            one_failover(PLAN_A),
+            one_failover(PLAN_B),
+            one_failover(PLAN_C)
+        );
+        let rb = t.file("rb.yaml", runbook(&steps));
+        t.args([
+            "run",
+            rb.to_str().unwrap(),
+            "--server",
+            &sim.base_url(),
+            "--yes",
+        ]);
+        let mut child = t.spawn();
+        std::thread::sleep(Duration::from_millis(delay));
+        let _ = child.kill();
+        let _ = child.wait();
+        let Ok(journal) = std::fs::read_dir(t.dir().join("reports")).map(|_| journal_of(&t)) else {
+            continue;
+        };
+        let resumed = Drbook::new();
+        resumed.credentials();
+        let out = resumed
+            .args([
+                "resume",
+                journal.to_str().unwrap(),
+                "--report-dir",
+                t.dir().join("reports").to_str().unwrap(),
+                "--yes",
+            ])
+            .run();
+        let finished = out.code == 0;
+        let already = out.stderr.contains("already finished");
+        assert!(finished || already, "delay {delay}: {}", out.stderr);
+        for plan in [PLAN_A, PLAN_B, PLAN_C] {
+            assert_eq!(
+                sim.accepted_failovers(plan),
+                1,
+                "delay {delay}, plan {plan}: {}",
+                out.stderr
+            );
+        }
+        let report = t.report();
+        assert_eq!(report["result"], "succeeded", "delay {delay}");
+        assert_eq!(
+            report["summary"]["succeeded"], 4,
+            "delay {delay}: {report:#}"
+        );
+    }
+    assert!(rounds >= 3);
+}
+
+#[test]
+fn resume_refuses_a_changed_runbook_and_foreign_files() {
+    let sim = sim_of(&[PLAN_A, PLAN_B], Duration::ZERO);
+    let t = Drbook::new();
+    t.credentials();
+    let rb = t.file(
+        "rb.yaml",
+        runbook(&format!(
+            "{}  - wait: 1h\n{}",
+            one_failover(PLAN_A),
+            one_failover(PLAN_B)
+        )),
+    );
+    t.args([
+        "run",
+        rb.to_str().unwrap(),
+        "--server",
+        &sim.base_url(),
+        "--yes",
+    ]);
+    let mut child = t.spawn();
+    assert!(eventually(Duration::from_secs(10), || sim
+        .accepted_failovers(PLAN_A)
+        == 1));
+    std::thread::sleep(Duration::from_millis(200));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let journal = journal_of(&t);
+    std::fs::write(
+        &rb,
+        std::fs::read_to_string(&rb)
+            .unwrap()
+            .replace("wait: 1h", "wait: 10ms"),
+    )
+    .unwrap();
+    let resumed = Drbook::new();
+    resumed.credentials();
+    let out = resumed
+        .args(["resume", journal.to_str().unwrap(), "--yes"])
+        .run();
+    out.assert_code(2);
+    assert!(
+        out.stderr
+            .contains("the runbook changed since the run started"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(sim.accepted_failovers(PLAN_B), 0);
+
+    let forced = Drbook::new();
+    forced.credentials();
+    let out = forced
+        .args([
+            "resume",
+            journal.to_str().unwrap(),
+            "--yes",
+            "--force",
+            "--report-dir",
+            t.dir().join("reports").to_str().unwrap(),
+        ])
+        .run();
+    out.assert_code(0);
+    assert_eq!(sim.accepted_failovers(PLAN_A), 1);
+    assert_eq!(sim.accepted_failovers(PLAN_B), 1);
+
+    let foreign = t.file("notes.txt", "hello\n");
+    let out = Drbook::new()
+        .args(["resume", foreign.to_str().unwrap(), "--yes"])
+        .run();
+    out.assert_code(2);
+    assert!(
+        out.stderr.contains("not a drbook journal"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_second_process_is_refused_while_the_first_holds_the_lock() {
+    let sim = sim_of(&[PLAN_A], Duration::from_secs(30));
+    let t = Drbook::new();
+    t.credentials();
+    let rb = t.file("rb.yaml", runbook(&one_failover(PLAN_A)));
+    t.args([
+        "run",
+        rb.to_str().unwrap(),
+        "--server",
+        &sim.base_url(),
+        "--yes",
+    ]);
+    let mut first = t.spawn();
+    assert!(eventually(Duration::from_secs(10), || sim
+        .accepted_failovers(PLAN_A)
+        == 1));
+    // The same runbook, in the same lock folder.
+    let second = t.run();
+    let _ = first.kill();
+    let _ = first.wait();
+    second.assert_code(3);
+    assert!(
+        second.stderr.contains("another drbook is running runbook"),
+        "{}",
+        second.stderr
+    );
+    assert!(second.stderr.contains("pid "), "{}", second.stderr);
+    assert_eq!(sim.failover_count(PLAN_A), 1);
+}
