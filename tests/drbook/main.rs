@@ -6,6 +6,7 @@ mod auth;
 mod faults;
 mod interrupt;
 mod journal;
+mod policies;
 mod resilience;
 mod robustness;
 mod run;

@@ -3,17 +3,8 @@
 
 use crate::support::*;
 use drbook::sim::{Fault, FaultEndpoint, FaultKind, SimConfig, SimPlan, Simulator};
-use std::time::Duration;
 
-fn faulty_sim(plans: Vec<SimPlan>, faults: Vec<Fault>) -> Simulator {
-    let mut config = SimConfig::with_plans(Vec::<String>::new(), Duration::ZERO);
-    config.plans = plans;
-    config.username = USER.to_owned();
-    config.password = PASSWORD.to_owned();
-    config.faults = faults;
-    config.seed = 7;
-    Simulator::spawn_in_thread(config).expect("start the simulator")
-}
+use std::time::Duration;
 
 fn fast_plan(id: &str) -> SimPlan {
     plan(id, Duration::from_millis(100))

@@ -206,6 +206,17 @@ pub fn sim(plans: Vec<SimPlan>) -> Simulator {
     Simulator::spawn_in_thread(config).expect("start the simulator")
 }
 
+/// The simulator with these plans, these faults (seed 7) and the test credentials.
+pub fn faulty_sim(plans: Vec<SimPlan>, faults: Vec<drbook::sim::Fault>) -> Simulator {
+    let mut config = SimConfig::with_plans(Vec::<String>::new(), Duration::ZERO);
+    config.plans = plans;
+    config.username = USER.to_owned();
+    config.password = PASSWORD.to_owned();
+    config.faults = faults;
+    config.seed = 7;
+    Simulator::spawn_in_thread(config).expect("start the simulator")
+}
+
 /// A runbook with a fast poll interval around the given steps (YAML, indented by 2).
 pub fn runbook(steps: &str) -> String {
     format!(

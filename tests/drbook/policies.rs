@@ -1,0 +1,227 @@
+//! Failure policies (`on_failure`) and what an interrupt does to running plans.
+
+use crate::support::*;
+use drbook::sim::{SimOutcome, SimPlan};
+
+use std::time::Duration;
+
+fn halting(id: &str) -> SimPlan {
+    plan_with(id, Duration::from_millis(100), SimOutcome::Halt)
+}
+
+#[test]
+fn continue_records_the_failure_and_goes_on() {
+    let sim = sim(vec![halting(PLAN_A), plan(PLAN_B, Duration::ZERO)]);
+    let steps = format!(
+        "  - on_failure: continue\n    failover: {{ plan_id: {PLAN_A} }}\n{}",
+        one_failover(PLAN_B)
+    );
+    let (t, out) = run_live(&sim, &steps, &[]);
+    out.assert_code(1);
+    assert_eq!(sim.accepted_failovers(PLAN_B), 1, "the next step ran");
+    let report = t.report();
+    assert_eq!(report["result"], "failed");
+    assert_eq!(report["steps"][0]["result"], "failed");
+    assert_eq!(report["steps"][1]["result"], "succeeded");
+}
+
+#[test]
+fn rollback_undoes_every_accepted_failover_newest_first() {
+    let sim = sim(vec![
+        plan(PLAN_A, Duration::from_millis(50)),
+        plan(PLAN_B, Duration::from_millis(50)),
+        halting(PLAN_C),
+    ]);
+    let steps = format!(
+        "{}{}  - failover: {{ plan_id: {PLAN_C} }}\n    on_failure: rollback\n  - wait: 1h\n",
+        one_failover(PLAN_A),
+        one_failover(PLAN_B)
+    );
+    let (t, out) = run_live(&sim, &steps, &[]);
+    out.assert_code(1);
+    // C halted (undo is allowed from HALTED), then B, then A.
+    let undos: Vec<String> = sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/Undo"))
+        .map(|r| r.path.split('/').nth(4).unwrap().to_owned())
+        .collect();
+    assert_eq!(undos, vec![PLAN_C, PLAN_B, PLAN_A]);
+    for id in [PLAN_A, PLAN_B, PLAN_C] {
+        assert_eq!(sim.accepted_undos(id), 1);
+        assert_eq!(sim.plan_state(id).as_deref(), Some("UndoFailover"));
+    }
+    let report = t.report();
+    let steps = report["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 4 + 3, "the undos are steps of their own");
+    assert_eq!(steps[3]["result"], "skipped");
+    for undo in &steps[4..] {
+        assert_eq!(undo["kind"], "undo");
+        assert_eq!(undo["result"], "succeeded");
+    }
+    assert!(
+        report["error"]
+            .as_str()
+            .unwrap()
+            .contains("rolled back: undid 3 failover(s)")
+    );
+}
+
+#[test]
+fn a_runbook_wide_rollback_whose_undo_fails_names_the_plans_left_failed_over() {
+    use drbook::sim::{Fault, FaultEndpoint, FaultKind};
+    let sim = faulty_sim(
+        vec![plan(PLAN_A, Duration::ZERO), halting(PLAN_B)],
+        vec![Fault::new(FaultEndpoint::Undo, FaultKind::Status(500)).for_plan(PLAN_A)],
+    );
+    let steps = format!("{}{}", one_failover(PLAN_A), one_failover(PLAN_B));
+    let text = runbook(&steps).replace("steps:\n", "on_failure: rollback\nsteps:\n");
+    let t = Drbook::new();
+    t.credentials();
+    let rb = t.file("rb.yaml", text);
+    let out = t
+        .args([
+            "run",
+            rb.to_str().unwrap(),
+            "--server",
+            &sim.base_url(),
+            "--yes",
+        ])
+        .run();
+    out.assert_code(1);
+    assert_eq!(sim.accepted_undos(PLAN_B), 1);
+    assert_eq!(sim.accepted_undos(PLAN_A), 0);
+    assert_eq!(
+        sim.undo_count(PLAN_A),
+        0,
+        "a 500 before acting: the plan never saw it"
+    );
+    let error = t.report()["error"].as_str().unwrap().to_owned();
+    assert!(
+        error.contains(&format!(
+            "the rollback FAILED for plan(s) {PLAN_A}: they are still failed over"
+        )),
+        "{error}"
+    );
+}
+
+#[test]
+fn an_interrupt_leaves_running_plans_alone_unless_asked_to_halt_them() {
+    for halt in [false, true] {
+        let sim = sim(vec![plan(PLAN_A, Duration::from_secs(30))]);
+        let t = Drbook::new();
+        t.credentials();
+        let rb = t.file("rb.yaml", runbook(&one_failover(PLAN_A)));
+        t.args([
+            "run",
+            rb.to_str().unwrap(),
+            "--server",
+            &sim.base_url(),
+            "--yes",
+        ]);
+        if halt {
+            t.args(["--halt-on-interrupt"]);
+        }
+        let child = t.spawn();
+        assert!(eventually(Duration::from_secs(10), || {
+            sim.accepted_failovers(PLAN_A) == 1
+                && sim
+                    .requests()
+                    .iter()
+                    .any(|r| r.path.contains("RuntimeDetails"))
+        }));
+        std::process::Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        let output = child.wait_with_output().unwrap();
+        assert_eq!(output.status.code(), Some(130));
+        let report = t.report();
+        let error = report["error"].as_str().unwrap().to_owned();
+        let halts = sim
+            .requests()
+            .iter()
+            .filter(|r| r.path.ends_with("/Halt"))
+            .count();
+        if halt {
+            assert_eq!(halts, 1);
+            assert!(error.contains("was halted"), "{error}");
+            assert_eq!(sim.plan_state(PLAN_A).as_deref(), Some("Halted"));
+        } else {
+            assert_eq!(halts, 0);
+            assert!(error.contains("left running in VAO"), "{error}");
+        }
+    }
+}
+
+#[test]
+fn an_interrupted_run_is_resumed_without_resending_its_failover() {
+    let sim = sim(vec![
+        plan(PLAN_A, Duration::from_millis(1500)),
+        plan(PLAN_B, Duration::ZERO),
+    ]);
+    let t = Drbook::new();
+    t.credentials();
+    let rb = t.file(
+        "rb.yaml",
+        runbook(&format!("{}{}", one_failover(PLAN_A), one_failover(PLAN_B))),
+    );
+    t.args([
+        "run",
+        rb.to_str().unwrap(),
+        "--server",
+        &sim.base_url(),
+        "--yes",
+    ]);
+    let child = t.spawn();
+    assert!(eventually(Duration::from_secs(10), || sim
+        .accepted_failovers(PLAN_A)
+        == 1));
+    std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert_eq!(child.wait_with_output().unwrap().status.code(), Some(130));
+    let run_id = t.report()["run_id"].as_str().unwrap().to_owned();
+
+    let resumed = Drbook::new();
+    resumed.credentials();
+    let reports = t.dir().join("reports");
+    let out = resumed
+        .args([
+            "resume",
+            &run_id,
+            "--report-dir",
+            reports.to_str().unwrap(),
+            "--yes",
+        ])
+        .run();
+    out.assert_code(0);
+    assert!(
+        out.stderr
+            .contains("the failover was accepted; waiting for it"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(sim.failover_count(PLAN_A), 1);
+    assert_eq!(sim.accepted_failovers(PLAN_B), 1);
+    let report = t.report();
+    assert_eq!(report["run_id"], run_id.as_str());
+    assert_eq!(report["result"], "succeeded");
+    assert_eq!(report["summary"]["succeeded"], 2);
+
+    // Finished runs are not resumed again.
+    let again = Drbook::new();
+    again.credentials();
+    let out = again
+        .args([
+            "resume",
+            &run_id,
+            "--report-dir",
+            reports.to_str().unwrap(),
+            "--yes",
+        ])
+        .run();
+    out.assert_code(2);
+    assert!(out.stderr.contains("already finished"), "{}", out.stderr);
+}
