@@ -216,3 +216,56 @@ fn a_second_process_is_refused_while_the_first_holds_the_lock() {
     assert!(second.stderr.contains("pid "), "{}", second.stderr);
     assert_eq!(sim.failover_count(PLAN_A), 1);
 }
+
+mod hostile {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A real journal of a finished two-step run, to mutate.
+    fn sample() -> (String, drbook::runbook::Runbook) {
+        let sim = sim_of(&[PLAN_A, PLAN_B], Duration::ZERO);
+        let steps = format!("{}{}", one_failover(PLAN_A), one_failover(PLAN_B));
+        let (t, out) = run_live(&sim, &steps, &[]);
+        out.assert_code(0);
+        let text = std::fs::read_to_string(journal_of(&t)).unwrap();
+        let prepared = drbook::prepare::prepare(
+            drbook::runbook::Source::from_text("rb.yaml", &runbook(&steps)),
+            &drbook::template::VarInputs::default(),
+        )
+        .unwrap();
+        (text, prepared.runbook)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+        #[test]
+        fn damaged_journals_never_panic_the_reader_or_resume(
+            cut in any::<prop::sample::Index>(),
+            garbage in "[\\x00-\\x7f]{0,40}",
+            at in any::<prop::sample::Index>(),
+            drop_line in any::<prop::sample::Index>(),
+        ) {
+            static SAMPLE: std::sync::OnceLock<(String, drbook::runbook::Runbook)> = std::sync::OnceLock::new();
+            let (text, runbook) = SAMPLE.get_or_init(sample);
+            let mut lines: Vec<&str> = text.lines().collect();
+            let dropped = drop_line.index(lines.len());
+            lines.remove(dropped);
+            let mut mutated = lines.join("\n");
+            let insert = at.index(mutated.len() + 1);
+            if mutated.is_char_boundary(insert) {
+                mutated.insert_str(insert, &garbage);
+            }
+            let keep = cut.index(mutated.len() + 1);
+            if mutated.is_char_boundary(keep) {
+                mutated.truncate(keep);
+            }
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("j.jsonl");
+            std::fs::write(&path, &mutated).unwrap();
+            if let Ok(read) = drbook::exec::journal::read(&path) {
+                let _ = drbook::cli::resume::resume_from(runbook, &read.events);
+            }
+        }
+    }
+}
