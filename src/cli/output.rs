@@ -139,7 +139,11 @@ impl Listener for Progress {
                 errors.last().map(String::as_str).unwrap_or_default()
             )),
             Event::Note { .. } => {}
-            Event::Resumed { .. } => self.say("resuming the run"),
+            Event::Resumed { at, steps } => {
+                self.total = *steps;
+                self.started = Some(*at);
+                self.say("resuming the run: finished steps are kept, the step in flight is checked with VAO");
+            }
             Event::PollFailed { error, .. } => self.say(&format!(
                 "      (reading the plan failed, retrying: {error})"
             )),

@@ -164,6 +164,7 @@ pub enum Event {
     /// `drbook resume` took the run over from a process that stopped.
     Resumed {
         at: DateTime<Utc>,
+        steps: usize,
     },
 }
 

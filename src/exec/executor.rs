@@ -138,7 +138,10 @@ impl<'a> Executor<'a> {
     pub async fn run_resumed(mut self, resume: Resume) -> RunResult {
         let steps = self.runbook.steps.len();
         if resume.resumed {
-            self.emit(Event::Resumed { at: Utc::now() });
+            self.emit(Event::Resumed {
+                at: Utc::now(),
+                steps,
+            });
         } else {
             self.emit(Event::RunStarted {
                 at: Utc::now(),

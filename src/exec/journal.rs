@@ -296,7 +296,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("j.jsonl");
         let head = serde_json::to_string(&header()).unwrap();
-        let event = r#"{"event":"resumed","at":"2026-11-26T00:00:00Z"}"#;
+        let event = r#"{"event":"resumed","at":"2026-11-26T00:00:00Z","steps":1}"#;
         std::fs::write(&path, format!("{head}\n{event}\n{{\"event\":\"req")).unwrap();
         let read = read(&path).unwrap();
         assert_eq!(read.events.len(), 1);
