@@ -233,10 +233,31 @@ fn two_hundred_steps_against_random_faults_fail_over_every_plan_exactly_once() {
             )
         })
         .collect();
-    let (t, out) = run_live(&sim, &steps, &[]);
+    let t = Drbook::new();
+    t.credentials();
+    let rb = t.file("rb.yaml", runbook(&steps));
+    t.args([
+        "run",
+        rb.to_str().unwrap(),
+        "--server",
+        &sim.base_url(),
+        "--yes",
+    ]);
+    let (out, rss) = t.run_sampling_memory();
     out.assert_code(0);
     for id in &ids {
         assert_eq!(sim.accepted_failovers(id), 1, "plan {id}");
+    }
+    // Memory stays flat: the last quarter of the run uses no more than the second quarter
+    // (plus slack for the allocator), so nothing grows with each step.
+    if rss.len() >= 8 {
+        let quarter = rss.len() / 4;
+        let early = *rss[quarter..2 * quarter].iter().max().unwrap();
+        let late = *rss[3 * quarter..].iter().max().unwrap();
+        assert!(
+            late <= early + early / 4 + 4096,
+            "RSS grew from {early} kB to {late} kB"
+        );
     }
     let report = t.report();
     assert_eq!(report["summary"]["succeeded"], 200);

@@ -122,6 +122,44 @@ impl Drbook {
             .expect("spawn drbook")
     }
 
+    /// Runs drbook and samples its resident memory (kB, from /proc) every 20 ms until it
+    /// ends. Output is drained on threads so a chatty run cannot block on a full pipe.
+    pub fn run_sampling_memory(&self) -> (Outcome, Vec<u64>) {
+        use std::io::Read;
+        let mut child = self.spawn();
+        let drain = |mut pipe: Box<dyn Read + Send>| {
+            std::thread::spawn(move || {
+                let mut text = String::new();
+                let _ = pipe.read_to_string(&mut text);
+                text
+            })
+        };
+        let stdout = drain(Box::new(child.stdout.take().unwrap()));
+        let stderr = drain(Box::new(child.stderr.take().unwrap()));
+        let status_file = format!("/proc/{}/status", child.id());
+        let mut samples = Vec::new();
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if let Ok(text) = std::fs::read_to_string(&status_file)
+                && let Some(kb) = text
+                    .lines()
+                    .find_map(|l| l.strip_prefix("VmRSS:"))
+                    .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            {
+                samples.push(kb);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let outcome = Outcome {
+            code: status.code().unwrap_or(-1),
+            stdout: stdout.join().unwrap(),
+            stderr: stderr.join().unwrap(),
+        };
+        (outcome, samples)
+    }
+
     /// Every JSON report in `reports/`, each checked against `schemas/report.schema.json`.
     pub fn reports(&self) -> Vec<serde_json::Value> {
         let dir = self.dir.path().join("reports");
