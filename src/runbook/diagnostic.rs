@@ -51,10 +51,11 @@ impl Diagnostic {
         self
     }
 
-    /// Attaches the source line the diagnostic points at.
+    /// Attaches the source line the diagnostic points at. Lines end the way YAML ends
+    /// them: `\n`, `\r\n` or a lone `\r`, so the line number and the line shown agree.
     pub fn with_source(mut self, source: &str) -> Self {
         if self.line > 0 {
-            self.source_line = source.lines().nth(self.line - 1).map(str::to_owned);
+            self.source_line = yaml_lines(source).nth(self.line - 1).map(str::to_owned);
         }
         self
     }
@@ -76,6 +77,29 @@ impl Diagnostic {
             format!("{}: {}: {}", self.location(), self.path, self.message)
         }
     }
+}
+
+/// Splits text into lines at `\n`, `\r\n` and lone `\r`, as YAML counts them.
+pub fn yaml_lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = Some(text);
+    std::iter::from_fn(move || {
+        let current = rest?;
+        match current.find(['\n', '\r']) {
+            None => {
+                rest = None;
+                (!current.is_empty()).then_some(current)
+            }
+            Some(at) => {
+                let skip = if current[at..].starts_with("\r\n") {
+                    2
+                } else {
+                    1
+                };
+                rest = Some(&current[at + skip..]);
+                Some(&current[..at])
+            }
+        }
+    })
 }
 
 /// How many carets to draw under the token that starts at `column` (1-based, in chars).
@@ -156,6 +180,15 @@ mod tests {
             d.to_string(),
             "error: steps[0].wait: expected a duration\n --> rb.yaml:3:11\n  |\n3 |   - wait: soon # later\n  |           ^^^^\n  = hint: write 30s"
         );
+    }
+
+    #[test]
+    fn lines_end_as_yaml_ends_them() {
+        let lines: Vec<&str> = yaml_lines("a\r\rb\r\nc\nd").collect();
+        assert_eq!(lines, ["a", "", "b", "c", "d"]);
+        let d = Diagnostic::new("f", Pos { line: 3, column: 1 }, "", "m")
+            .with_source("a: 1\r\rb: 'x\n");
+        assert_eq!(d.source_line.as_deref(), Some("b: 'x"));
     }
 
     #[test]

@@ -13,6 +13,8 @@ fn options() -> serde_saphyr::Options {
         strict_booleans: true,
         // `012` stays the string "012" instead of becoming 12 (or octal 10).
         leading_zero_numbers_as_strings: true,
+        // `1_000` is YAML 1.1's number; in YAML 1.2 it is the string "1_000".
+        underscored_numbers_as_strings: true,
         duplicate_keys: serde_saphyr::DuplicateKeyPolicy::Error,
         // A runbook has no use for application tags (`!foo`): refuse them rather than
         // silently ignore them.
@@ -101,7 +103,7 @@ mod tests {
 
     #[test]
     fn yaml_1_2_scalars_stay_strings() {
-        let root = node("a: no\nb: on\nc: '012'\nd: 012\ne: true\nf: 12\n");
+        let root = node("a: no\nb: on\nc: '012'\nd: 012\ne: true\nf: 12\ng: 1_000\n");
         let s = |k: &str| root.get(k).unwrap().value.clone();
         assert_eq!(s("a"), Value::String("no".into()));
         assert_eq!(s("b"), Value::String("on".into()));
@@ -109,6 +111,7 @@ mod tests {
         assert_eq!(s("d"), Value::String("012".into()));
         assert_eq!(s("e"), Value::Bool(true));
         assert_eq!(s("f"), Value::Number(12.into()));
+        assert_eq!(s("g"), Value::String("1_000".into()));
     }
 
     #[test]
