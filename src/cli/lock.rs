@@ -21,14 +21,55 @@ pub struct Held {
     pub holder: String,
 }
 
-/// Where lock files live: `DRBOOK_LOCK_DIR`, else a per-user folder in the temporary
-/// directory (one machine, all report directories).
+/// Where lock files live: `DRBOOK_LOCK_DIR`, else `$XDG_RUNTIME_DIR/drbook-locks`, else a
+/// folder of this user's (by user id) in the temporary directory. One machine, all report
+/// directories.
 pub fn lock_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("DRBOOK_LOCK_DIR").filter(|d| !d.is_empty()) {
         return PathBuf::from(dir);
     }
-    let user = std::env::var("USER").unwrap_or_else(|_| "user".to_owned());
-    std::env::temp_dir().join(format!("drbook-locks-{user}"))
+    if let Some(dir) = std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir).join("drbook-locks");
+    }
+    std::env::temp_dir().join(format!("drbook-locks-{}", user_id()))
+}
+
+#[cfg(unix)]
+fn user_id() -> u32 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self").map_or(0, |m| m.uid())
+}
+
+#[cfg(not(unix))]
+fn user_id() -> u32 {
+    0
+}
+
+/// Creates the lock folder private to this user, and refuses one that another user could
+/// write into (a planted lock file or symbolic link could otherwise be used against us).
+fn private_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+        if std::fs::symlink_metadata(dir).is_err() {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)?;
+        }
+        let meta = std::fs::symlink_metadata(dir)?;
+        let private =
+            meta.is_dir() && meta.uid() == user_id() && meta.permissions().mode() & 0o022 == 0;
+        if !private {
+            return Err(std::io::Error::other(format!(
+                "the lock folder {} is not a folder private to this user (set DRBOOK_LOCK_DIR)",
+                dir.display()
+            )));
+        }
+        Ok(())
+    }
+    #[cfg(not(unix))]
+    std::fs::create_dir_all(dir)
 }
 
 fn hash(text: &str) -> String {
@@ -86,7 +127,13 @@ pub fn acquire(
 }
 
 fn open(dir: &Path, path: &Path) -> std::io::Result<File> {
-    std::fs::create_dir_all(dir)?;
+    private_dir(dir)?;
+    if std::fs::symlink_metadata(path).is_ok_and(|m| !m.is_file()) {
+        return Err(std::io::Error::other(format!(
+            "{} is not a regular file",
+            path.display()
+        )));
+    }
     OpenOptions::new()
         .read(true)
         .write(true)

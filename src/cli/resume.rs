@@ -114,6 +114,29 @@ fn plan_resume(args: &ResumeArgs) -> Result<Planned, String> {
         ));
     }
 
+    // Even with --force, the steps that already ran must be the same steps (same action,
+    // same plan): finished work is matched by step number.
+    for event in &events {
+        if let Event::StepStarted {
+            step,
+            kind,
+            plan_id,
+            ..
+        } = event
+            && let Some(now) = prepared.runbook.steps.get(step.wrapping_sub(1))
+            && (now.action.kind() != kind
+                || now.action.plan_id().map(|id| id.to_string()) != *plan_id)
+        {
+            return Err(format!(
+                "step {step} ran as a {kind} of {} but the runbook now has a {} of {} there; resume cannot map the finished work onto the changed steps",
+                plan_id.as_deref().unwrap_or("nothing"),
+                now.action.kind(),
+                now.action
+                    .plan_id()
+                    .map_or("nothing".to_owned(), |id| id.to_string())
+            ));
+        }
+    }
     let resume = resume_from(&prepared.runbook, &events)?;
     let run = RunArgs {
         runbook: header.runbook.path.clone(),
@@ -131,11 +154,11 @@ fn plan_resume(args: &ResumeArgs) -> Result<Planned, String> {
         ca_cert: args.ca_cert.clone(),
         username: args.username.clone(),
         password_file: args.password_file.clone(),
-        poll_interval: None,
-        api_prefix: "/api/v3".to_owned(),
-        token_path: "/token".to_owned(),
-        request_timeout: None,
-        connect_timeout: None,
+        poll_interval: ms(header.connection.poll_interval_ms),
+        api_prefix: or_default(&header.connection.api_prefix, "/api/v3"),
+        token_path: or_default(&header.connection.token_path, "/token"),
+        request_timeout: ms(header.connection.request_timeout_ms),
+        connect_timeout: ms(header.connection.connect_timeout_ms),
     };
     Ok((
         run,
@@ -148,6 +171,14 @@ fn plan_resume(args: &ResumeArgs) -> Result<Planned, String> {
             resume,
         },
     ))
+}
+
+fn ms(value: Option<u64>) -> Option<std::time::Duration> {
+    value.map(std::time::Duration::from_millis)
+}
+
+fn or_default(value: &str, default: &str) -> String {
+    if value.is_empty() { default } else { value }.to_owned()
 }
 
 /// What the journal says was done: finished steps, failovers VAO accepted, and the step in
@@ -189,6 +220,18 @@ pub fn resume_from(runbook: &crate::runbook::Runbook, events: &[Event]) -> Resul
             Some((StepResult::Succeeded | StepResult::SucceededWithWarnings, _)) => {
                 resume.done.push(step.number)
             }
+            Some((StepResult::Failed, error)) if step.on_failure == OnFailure::Rollback => {
+                // The process died while rolling back: the rollback goes on.
+                let failure = format!(
+                    "step {} \"{}\" failed: {}",
+                    step.number,
+                    step.name,
+                    error.clone().unwrap_or_default()
+                );
+                let (undone, next) = undos(runbook, events);
+                resume.rolling_back = Some((failure, undone, next));
+                return Ok(resume);
+            }
             Some((StepResult::Failed, error)) => {
                 if step.on_failure != OnFailure::Continue {
                     return Err(format!(
@@ -220,6 +263,46 @@ pub fn resume_from(runbook: &crate::runbook::Runbook, events: &[Event]) -> Resul
         });
     }
     Ok(resume)
+}
+
+/// The plans a rollback already undid, and the number of its next undo step.
+fn undos(runbook: &crate::runbook::Runbook, events: &[Event]) -> (Vec<uuid::Uuid>, usize) {
+    let mut plan_of_step: std::collections::HashMap<usize, uuid::Uuid> = Default::default();
+    let mut undone = Vec::new();
+    let mut next = runbook.steps.len() + 1;
+    for event in events {
+        match event {
+            Event::StepStarted {
+                step,
+                kind,
+                plan_id: Some(plan),
+                ..
+            } if kind == "undo" => {
+                if let Ok(plan) = plan.parse() {
+                    plan_of_step.insert(*step, plan);
+                }
+                next = next.max(step + 1);
+            }
+            Event::StepFinished {
+                step,
+                result: StepResult::Succeeded | StepResult::SucceededWithWarnings,
+                ..
+            } => {
+                if let Some(plan) = plan_of_step.get(step) {
+                    undone.push(*plan);
+                }
+            }
+            _ => {}
+        }
+    }
+    // An undo in flight when the process died gets its own step again (its plan is read
+    // before anything is sent).
+    let in_flight = plan_of_step
+        .iter()
+        .filter(|(_, plan)| !undone.contains(plan))
+        .map(|(step, _)| *step)
+        .min();
+    (undone, in_flight.unwrap_or(next))
 }
 
 fn accept(runbook: &crate::runbook::Runbook, resume: &mut Resume, step: usize) {

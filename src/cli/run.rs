@@ -254,23 +254,6 @@ pub async fn execute(
 ) -> Result<u8, Refusal> {
     let runbook = &prepared.runbook;
     learn_secrets(redactor, None, prepared);
-    let target = target(args, prepared, mode).await?;
-    let options = client_options(args, runbook, target.server.as_deref())?;
-    learn_secrets(redactor, target.credentials.as_ref(), prepared);
-    let redactor = redactor.clone();
-    // Everything that can refuse the run comes before the first report is written.
-    let client = match (mode, &target.credentials) {
-        (Mode::DryRun, _) => None,
-        (_, Some(credentials)) => Some(
-            VaoClient::new(options.clone(), credentials.clone(), redactor.clone())
-                .map_err(|e| Refusal(e.to_string()))?,
-        ),
-        (_, None) => return Err(Refusal("no credentials".to_owned())),
-    };
-    let (run_id, started_at) = match &continuation {
-        Some(c) => (c.run_id.clone(), c.started_at),
-        None => new_run_id(prepared, &redactor),
-    };
     // One run at a time per runbook and per plan, on this machine.
     let _locks = match mode {
         Mode::Live => {
@@ -280,7 +263,7 @@ pub async fn execute(
                 .filter_map(|s| s.action.plan_id())
                 .collect();
             let holder = format!(
-                "pid {}, started {}, runbook {} ({}), run {run_id}",
+                "pid {}, started {}, runbook {} ({})",
                 std::process::id(),
                 chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                 redactor.redact(&runbook.name),
@@ -299,6 +282,33 @@ pub async fn execute(
             }
         }
         Mode::Simulate | Mode::DryRun => None,
+    };
+    // Under the lock, a resumed run's journal must be as it was read: otherwise the run was
+    // still going (or another resume took it over).
+    if let Some(c) = &continuation {
+        let now = crate::exec::journal::read(&c.journal).map_err(|e| Refusal(e.to_string()))?;
+        if now.events.len() != c.events.len() {
+            return Err(Refusal(
+                "the run's journal changed while resume was starting: is the run still going? Nothing was sent".to_owned(),
+            ));
+        }
+    }
+    let target = target(args, prepared, mode).await?;
+    let options = client_options(args, runbook, target.server.as_deref())?;
+    learn_secrets(redactor, target.credentials.as_ref(), prepared);
+    let redactor = redactor.clone();
+    // Everything that can refuse the run comes before the first report is written.
+    let client = match (mode, &target.credentials) {
+        (Mode::DryRun, _) => None,
+        (_, Some(credentials)) => Some(
+            VaoClient::new(options.clone(), credentials.clone(), redactor.clone())
+                .map_err(|e| Refusal(e.to_string()))?,
+        ),
+        (_, None) => return Err(Refusal("no credentials".to_owned())),
+    };
+    let (run_id, started_at) = match &continuation {
+        Some(c) => (c.run_id.clone(), c.started_at),
+        None => new_run_id(prepared, &redactor),
     };
     let mut report = new_report(
         prepared,
@@ -334,7 +344,8 @@ pub async fn execute(
                 target.server.clone(),
                 &run_id,
                 started_at,
-                args.force,
+                args,
+                &redactor,
             );
             Some(Journal::create(&dir, &header, redactor.clone()))
         }
@@ -368,6 +379,7 @@ pub async fn execute(
                 poll_interval,
                 force: args.force,
                 halt_on_interrupt: args.halt_on_interrupt,
+                journal_ok: Some(journal.health()),
             };
             let resume = continuation.map(|c| c.resume).unwrap_or_default();
             live_run(
@@ -425,7 +437,8 @@ fn journal_header(
     server: Option<String>,
     run_id: &str,
     started_at: chrono::DateTime<chrono::Utc>,
-    force: bool,
+    args: &RunArgs,
+    redactor: &Redactor,
 ) -> JournalHeader {
     JournalHeader {
         drbook_journal: exec::journal::JOURNAL_VERSION,
@@ -435,14 +448,21 @@ fn journal_header(
         runbook: JournalRunbook {
             path: std::fs::canonicalize(&prepared.source.path)
                 .unwrap_or_else(|_| prepared.source.path.clone()),
-            name: prepared.runbook.name.clone(),
+            name: redactor.redact(&prepared.runbook.name),
             sha256: prepared.source.sha256.clone(),
             rendered_sha256: rendered_sha256(prepared),
         },
         server,
         variables: journal_variables(prepared),
         started_at,
-        force,
+        force: args.force,
+        connection: exec::journal::JournalConnection {
+            api_prefix: args.api_prefix.clone(),
+            token_path: args.token_path.clone(),
+            request_timeout_ms: args.request_timeout.map(|d| d.as_millis() as u64),
+            connect_timeout_ms: args.connect_timeout.map(|d| d.as_millis() as u64),
+            poll_interval_ms: args.poll_interval.map(|d| d.as_millis() as u64),
+        },
     }
 }
 

@@ -24,6 +24,8 @@ pub struct ExecOptions {
     pub force: bool,
     /// Halt a plan that is running when the run is interrupted.
     pub halt_on_interrupt: bool,
+    /// Cleared by the journal when it cannot write: no state-changing request is sent then.
+    pub journal_ok: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 /// What an earlier process of the same run had done, from its journal.
@@ -37,6 +39,9 @@ pub struct Resume {
     /// Plans whose failover the earlier process had got accepted: (step, plan).
     pub accepted: Vec<(usize, uuid::Uuid)>,
     pub in_flight: Option<InFlight>,
+    /// The earlier process was rolling back when it stopped: `(the failure that started it,
+    /// plans already undone, the next undo step's number)`. The rollback goes on.
+    pub rolling_back: Option<(String, Vec<uuid::Uuid>, usize)>,
 }
 
 /// The step an earlier process was in when it stopped.
@@ -115,6 +120,13 @@ impl<'a> Executor<'a> {
         self.listener.on_event(&event);
     }
 
+    fn journal_ok(&self) -> bool {
+        self.options
+            .journal_ok
+            .as_ref()
+            .is_none_or(|ok| ok.load(std::sync::atomic::Ordering::SeqCst))
+    }
+
     fn is_interrupted(&self) -> bool {
         *self.interrupt.borrow()
     }
@@ -159,6 +171,11 @@ impl<'a> Executor<'a> {
                 self.skip_from(0, &resume, "not run: authentication failed");
                 return self.finish(RunResult::Failed, Some(message));
             }
+        }
+        if let Some((failure, undone, next_number)) = resume.rolling_back.clone() {
+            self.accepted.retain(|(_, plan)| !undone.contains(plan));
+            let rollback = self.rollback_from(next_number).await;
+            return self.finish(RunResult::Failed, Some(format!("{failure}; {rollback}")));
         }
         let mut failures = resume.failures.clone();
         for index in 0..steps {
@@ -281,13 +298,24 @@ impl<'a> Executor<'a> {
     /// Undoes, newest first, every failover this run had accepted, waiting for each; the
     /// undos are steps of their own after the runbook's. Returns a summary.
     async fn rollback(&mut self) -> String {
+        self.rollback_from(self.runbook.steps.len() + 1).await
+    }
+
+    /// The rollback, its undo steps numbered from `first`. An undo the earlier process had
+    /// sent is not sent again when the plan shows it under way or done.
+    async fn rollback_from(&mut self, first: usize) -> String {
         let plans: Vec<(usize, uuid::Uuid)> = self.accepted.iter().rev().copied().collect();
         if plans.is_empty() {
-            return "nothing to roll back: no failover had been accepted".to_owned();
+            return "nothing (more) to roll back".to_owned();
         }
-        let mut number = self.runbook.steps.len();
+        let mut number = first - 1;
         let mut failed = Vec::new();
         for (original, plan_id) in &plans {
+            // An interrupt stops the rollback: no further undo is sent.
+            if self.is_interrupted() {
+                failed.push(plan_id.to_string());
+                continue;
+            }
             number += 1;
             self.emit(Event::StepStarted {
                 step: number,
@@ -321,7 +349,23 @@ impl<'a> Executor<'a> {
     }
 
     /// `POST .../Undo` once (an undo is not idempotent either), then wait for UNDO FAILOVER.
+    /// A plan already undoing (a resumed rollback) is only waited for.
     async fn undo(&mut self, number: usize, plan_id: uuid::Uuid) -> StepEnd {
+        let undo_sets = self.states.for_undo();
+        let (plan, _) = self.client.read_plan(&plan_id, RetryPolicy::NONE).await;
+        if let Ok(info) = plan {
+            let state = vao::state::fold(&info.status.state);
+            if state.starts_with("undofailover") {
+                let timeout = crate::runbook::model::DEFAULT_TIMEOUT;
+                let goal = Goal {
+                    plan_id,
+                    timeout,
+                    sets: undo_sets,
+                    action: "undo failover",
+                };
+                return self.await_completion(number, goal, Instant::now()).await;
+            }
+        }
         let path = self.client.options().plan_path(&plan_id, "Undo");
         self.emit(Event::Request {
             step: number,
@@ -331,6 +375,12 @@ impl<'a> Executor<'a> {
             body: None,
             at: Utc::now(),
         });
+        if !self.journal_ok() {
+            return StepEnd::Done(
+                StepResult::Failed,
+                Some("the run's journal cannot be written: the undo was not sent".to_owned()),
+            );
+        }
         let started = Instant::now();
         match self.client.undo(&plan_id).await {
             Ok(answer) => {
@@ -560,6 +610,14 @@ impl<'a> Executor<'a> {
             body: Some(body.clone()),
             at: Utc::now(),
         });
+        // The intent must be durable before the request leaves; if the journal could not
+        // make it so, nothing is sent.
+        if !self.journal_ok() {
+            return Try::Refused(format!(
+                "the run's journal cannot be written, so the intent to fail over plan {} is not durable: nothing was sent",
+                failover.plan_id
+            ));
+        }
         let failed = |status: Option<u16>, error: String| Event::AttemptFailed {
             step: number,
             attempt,
@@ -592,11 +650,16 @@ impl<'a> Executor<'a> {
             }
             Err(error @ VaoError::Transport { connected, .. }) => {
                 let message = error.to_string();
+                let timed_out = message.contains("timed out");
                 self.emit(failed(None, message));
-                if connected {
-                    Try::Unknown(None)
-                } else {
+                if !connected {
                     Try::NotSent(None)
+                } else if timed_out {
+                    // A slow server may still act on the request it did not answer in
+                    // time: give it as long again before reading the plan.
+                    Try::Unknown(Some(self.client.options().request_timeout))
+                } else {
+                    Try::Unknown(None)
                 }
             }
             Err(error) => Try::Refused(error.to_string()),
@@ -633,6 +696,13 @@ impl<'a> Executor<'a> {
         let started = Instant::now();
         let mut attempt = 1;
         loop {
+            // Nothing is sent after an interrupt, not even after a guard that took long.
+            if self.is_interrupted() {
+                return StepEnd::Interrupted(format!(
+                    "interrupted before the failover of plan {} was sent (try {attempt}); this try sent nothing",
+                    failover.plan_id
+                ));
+            }
             let outcome = self
                 .try_failover(number, attempt, failover, &body, &path)
                 .await;

@@ -14,6 +14,8 @@ use serde::{Deserialize, Serialize};
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The version of the journal format (`drbook_journal` in the header).
 pub const JOURNAL_VERSION: u32 = 1;
@@ -32,6 +34,18 @@ pub struct JournalHeader {
     pub variables: Vec<JournalVariable>,
     pub started_at: DateTime<Utc>,
     pub force: bool,
+    /// How the run reached the server, so `resume` reaches it the same way.
+    #[serde(default)]
+    pub connection: JournalConnection,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct JournalConnection {
+    pub api_prefix: String,
+    pub token_path: String,
+    pub request_timeout_ms: Option<u64>,
+    pub connect_timeout_ms: Option<u64>,
+    pub poll_interval_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -62,7 +76,9 @@ pub struct Journal {
     file: File,
     path: PathBuf,
     redactor: Redactor,
-    failed: bool,
+    /// Cleared when a line could not be written (or made durable): the executor then sends
+    /// no further state-changing request.
+    ok: Arc<AtomicBool>,
 }
 
 impl Journal {
@@ -82,26 +98,43 @@ impl Journal {
             file,
             path,
             redactor,
-            failed: false,
+            ok: Arc::new(AtomicBool::new(true)),
         };
         let line = serde_json::to_string(header).map_err(std::io::Error::other)?;
         writeln!(journal.file, "{line}")?;
         journal.file.sync_all()?;
+        // The new file's name must survive a power loss too.
+        if let Ok(dir) = File::open(dir) {
+            let _ = dir.sync_all();
+        }
         Ok(journal)
     }
 
     /// Opens an existing journal to append the events of a resumed run.
     pub fn append_to(path: &Path, redactor: Redactor) -> std::io::Result<Journal> {
-        let mut file = OpenOptions::new().append(true).open(path)?;
-        // A torn last line (the first process died mid-write) must not glue itself to the
-        // next one.
-        file.write_all(b"\n")?;
+        // A torn last line (the first process died mid-write) was ignored when the journal
+        // was read; cut it off, so that it stays the journal's only possible torn line.
+        let bytes = std::fs::read(path)?;
+        let whole = bytes
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(0, |at| at + 1);
+        let file = OpenOptions::new().append(true).open(path)?;
+        if whole < bytes.len() {
+            file.set_len(whole as u64)?;
+            file.sync_all()?;
+        }
         Ok(Journal {
             file,
             path: path.to_path_buf(),
             redactor,
-            failed: false,
+            ok: Arc::new(AtomicBool::new(true)),
         })
+    }
+
+    /// The flag the executor reads before each state-changing request.
+    pub fn health(&self) -> Arc<AtomicBool> {
+        self.ok.clone()
     }
 
     pub fn path(&self) -> &Path {
@@ -127,10 +160,12 @@ impl Listener for Journal {
         // The intent to change state is durable before the request leaves.
         let durable = matches!(event, Event::Request { .. } | Event::RunFinished { .. });
         if let Err(e) = self.append(event, durable)
-            && !self.failed
+            && self.ok.swap(false, Ordering::SeqCst)
         {
-            self.failed = true;
-            tracing::error!("could not write the journal {}: {e}", self.path.display());
+            tracing::error!(
+                "could not write the journal {}: {e}; no further failover or undo will be sent",
+                self.path.display()
+            );
         }
     }
 }
@@ -243,6 +278,7 @@ mod tests {
             variables: vec![],
             started_at: Utc::now(),
             force: false,
+            connection: JournalConnection::default(),
         }
     }
 

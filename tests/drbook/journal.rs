@@ -98,6 +98,11 @@ fn a_run_killed_at_random_points_is_resumed_and_every_plan_fails_over_exactly_on
                 "delay {delay}, plan {plan}: {}",
                 out.stderr
             );
+            assert_eq!(
+                sim.failover_count(plan),
+                1,
+                "delay {delay}, plan {plan} was asked twice"
+            );
         }
         let report = t.report();
         assert_eq!(report["result"], "succeeded", "delay {delay}");
@@ -268,4 +273,38 @@ mod hostile {
             }
         }
     }
+}
+
+#[test]
+fn resume_is_refused_while_the_run_is_still_going() {
+    let sim = sim_of(&[PLAN_A], Duration::from_secs(30));
+    let t = Drbook::new();
+    t.credentials();
+    let rb = t.file("rb.yaml", runbook(&one_failover(PLAN_A)));
+    t.args([
+        "run",
+        rb.to_str().unwrap(),
+        "--server",
+        &sim.base_url(),
+        "--yes",
+    ]);
+    let mut first = t.spawn();
+    assert!(eventually(Duration::from_secs(10), || sim
+        .accepted_failovers(PLAN_A)
+        == 1));
+    let journal = journal_of(&t);
+    // The same machine, so the same lock folder as the run.
+    let out = t
+        .clone_env()
+        .args(["resume", journal.to_str().unwrap(), "--yes"])
+        .run();
+    let _ = first.kill();
+    let _ = first.wait();
+    out.assert_code(3);
+    assert!(
+        out.stderr.contains("another drbook is running"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(sim.failover_count(PLAN_A), 1);
 }

@@ -225,3 +225,97 @@ fn an_interrupted_run_is_resumed_without_resending_its_failover() {
     out.assert_code(2);
     assert!(out.stderr.contains("already finished"), "{}", out.stderr);
 }
+
+#[test]
+fn an_interrupt_during_the_state_guard_sends_nothing() {
+    use drbook::sim::{Fault, FaultEndpoint, FaultKind};
+    let sim = faulty_sim(
+        vec![plan(PLAN_A, Duration::ZERO)],
+        vec![Fault::new(
+            FaultEndpoint::Plan,
+            FaultKind::Latency(Duration::from_secs(2)),
+        )],
+    );
+    let t = Drbook::new();
+    t.credentials();
+    let rb = t.file("rb.yaml", runbook(&one_failover(PLAN_A)));
+    t.args([
+        "run",
+        rb.to_str().unwrap(),
+        "--server",
+        &sim.base_url(),
+        "--yes",
+    ]);
+    let child = t.spawn();
+    assert!(eventually(Duration::from_secs(10), || {
+        sim.requests()
+            .iter()
+            .any(|r| r.path == format!("/api/v3/Plans/{PLAN_A}"))
+    }));
+    std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert_eq!(child.wait_with_output().unwrap().status.code(), Some(130));
+    std::thread::sleep(Duration::from_millis(2500));
+    assert_eq!(
+        sim.failover_count(PLAN_A),
+        0,
+        "a failover was sent after the interrupt"
+    );
+}
+
+#[test]
+fn a_run_killed_during_its_rollback_is_resumed_and_the_rollback_finishes() {
+    let mut slow_undo = plan(PLAN_A, Duration::ZERO);
+    slow_undo.undo_duration = Some(Duration::from_millis(1500));
+    let sim = sim(vec![slow_undo, halting(PLAN_B)]);
+    let t = Drbook::new();
+    t.credentials();
+    let steps = format!(
+        "{}  - failover: {{ plan_id: {PLAN_B} }}\n    on_failure: rollback\n",
+        one_failover(PLAN_A)
+    );
+    let rb = t.file("rb.yaml", runbook(&steps));
+    t.args([
+        "run",
+        rb.to_str().unwrap(),
+        "--server",
+        &sim.base_url(),
+        "--yes",
+    ]);
+    let mut child = t.spawn();
+    // Kill it while the undo of A (the second undo: B first, newest first) runs.
+    assert!(eventually(Duration::from_secs(15), || sim
+        .accepted_undos(PLAN_A)
+        == 1));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let run_id = t.report()["run_id"].as_str().unwrap().to_owned();
+    let resumed = Drbook::new();
+    resumed.credentials();
+    let reports = t.dir().join("reports");
+    let out = resumed
+        .args([
+            "resume",
+            &run_id,
+            "--report-dir",
+            reports.to_str().unwrap(),
+            "--yes",
+        ])
+        .run();
+    out.assert_code(1);
+    assert_eq!(
+        sim.accepted_undos(PLAN_A),
+        1,
+        "the undo under way was not sent again"
+    );
+    assert_eq!(sim.accepted_undos(PLAN_B), 1);
+    assert_eq!(sim.plan_state(PLAN_A).as_deref(), Some("UndoFailover"));
+    let report = t.report();
+    assert_eq!(report["result"], "failed");
+    assert!(
+        report["error"].as_str().unwrap().contains("rolled back"),
+        "{report:#}"
+    );
+}

@@ -247,6 +247,9 @@ fn two_hundred_steps_against_random_faults_fail_over_every_plan_exactly_once() {
     out.assert_code(0);
     for id in &ids {
         assert_eq!(sim.accepted_failovers(id), 1, "plan {id}");
+        // Sent once: faults that answer without acting are not counted, and a lost answer
+        // is followed by a read of the plan, never by a second POST.
+        assert_eq!(sim.failover_count(id), 1, "plan {id} was asked twice");
     }
     // Memory stays flat: the last quarter of the run uses no more than the second quarter
     // (plus slack for the allocator), so nothing grows with each step.

@@ -46,6 +46,18 @@ impl Drbook {
         }
     }
 
+    /// A new test in its own folder that shares this one's lock folder (the same machine)
+    /// and credentials.
+    pub fn clone_env(&self) -> Drbook {
+        let other = Drbook::new();
+        other.credentials();
+        other.env(
+            "DRBOOK_LOCK_DIR",
+            self.dir.path().join("locks").to_str().unwrap(),
+        );
+        other
+    }
+
     pub fn dir(&self) -> &Path {
         self.dir.path()
     }
