@@ -82,7 +82,11 @@ impl Listener for Progress {
             Event::StepStarted { step, name, at, .. } => {
                 self.last_state = None;
                 self.step_started = Some(*at);
-                self.say(&format!("[{step}/{}] {name}", self.total));
+                if *step > self.total {
+                    self.say(&format!("[rollback] {name}"));
+                } else {
+                    self.say(&format!("[{step}/{}] {name}", self.total));
+                }
             }
             Event::Request {
                 method, path, body, ..

@@ -256,10 +256,20 @@ pub fn resume_from(runbook: &crate::runbook::Runbook, events: &[Event]) -> Resul
         .rev()
         .find(|(step, _)| !resume.done.contains(step) && *step <= runbook.steps.len())
     {
+        let baseline = events.iter().rev().find_map(|e| match e {
+            Event::Guard {
+                step: s,
+                plan: Some(plan),
+                verdict: crate::exec::GuardVerdict::Skipped,
+                ..
+            } if s == step => Some(plan.status.state.clone()),
+            _ => None,
+        });
         resume.in_flight = Some(InFlight {
             step: *step,
             started_at: *at,
             sent: sent.contains(step),
+            baseline,
         });
     }
     Ok(resume)

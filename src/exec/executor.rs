@@ -7,7 +7,7 @@
 
 use super::event::{Event, GuardVerdict, Listener, RunResult, StepResult};
 use crate::runbook::{Action, Failover, OnFailure, Runbook, Step};
-use crate::vao::{self, Phase, PlanInfo, RetryPolicy, StateSets, VaoClient, VaoError};
+use crate::vao::{self, Phase, PlanInfo, PlanStatus, RetryPolicy, StateSets, VaoClient, VaoError};
 use chrono::Utc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -51,6 +51,8 @@ pub struct InFlight {
     pub started_at: chrono::DateTime<Utc>,
     /// Whether its state-changing request may have left (its intent was journalled).
     pub sent: bool,
+    /// With `--force`, the plan's state before the failover (from the journalled guard).
+    pub baseline: Option<String>,
 }
 
 /// What to wait for after a state-changing call.
@@ -88,6 +90,8 @@ pub struct Executor<'a> {
     listener: &'a mut dyn Listener,
     /// Plans this run failed over (accepted by VAO), in order: what a rollback undoes.
     accepted: Vec<(usize, uuid::Uuid)>,
+    /// With `--force`, the state the current step's plan had before its failover.
+    baseline: Option<String>,
 }
 
 /// Resolves when an interrupt is signalled (never, if the sender is gone without one).
@@ -113,6 +117,7 @@ impl<'a> Executor<'a> {
             interrupt,
             listener,
             accepted: Vec::new(),
+            baseline: None,
         }
     }
 
@@ -439,7 +444,10 @@ impl<'a> Executor<'a> {
             Action::Failover(failover) if !in_flight.sent => {
                 self.failover(step.number, failover).await
             }
-            Action::Failover(failover) => match self.accepted(step.number, failover).await {
+            Action::Failover(failover) => match {
+                self.baseline = in_flight.baseline.clone();
+                self.accepted(step.number, failover).await
+            } {
                 Some(true) => {
                     if !self.accepted.iter().any(|(_, id)| *id == failover.plan_id) {
                         self.accepted.push((step.number, failover.plan_id));
@@ -539,14 +547,19 @@ impl<'a> Executor<'a> {
     /// in a state that allows a failover.
     async fn guard(&mut self, number: usize, failover: &Failover) -> Result<(), String> {
         if self.options.force {
+            // Not checked, but read all the same (when it can be): the state before the
+            // failover is what tells a later read whether a try was accepted.
+            let plan = self.read_plan(number, failover).await.ok();
+            self.baseline = plan.as_ref().map(|p| p.status.state.clone());
             self.emit(Event::Guard {
                 step: number,
-                plan: None,
+                plan,
                 verdict: GuardVerdict::Skipped,
                 at: Utc::now(),
             });
             return Ok(());
         }
+        self.baseline = None;
         let id = failover.plan_id;
         let (plan, verdict) = match self.read_plan(number, failover).await {
             Err(error) if error.status() == Some(404) => (
@@ -670,7 +683,21 @@ impl<'a> Executor<'a> {
     /// may have been wiped by a restart). `None` when the plan cannot be read.
     async fn accepted(&mut self, number: usize, failover: &Failover) -> Option<bool> {
         let info = self.read_plan(number, failover).await.ok()?;
-        let accepted = !self.states.is_ready(&info.status);
+        let before_ready = |before: &String| {
+            self.states.is_ready(&PlanStatus {
+                state: before.clone(),
+                ..PlanStatus::default()
+            })
+        };
+        let accepted = match &self.baseline {
+            // The plan was not ready to begin with (--force): only a change of state, or a
+            // phase under way, shows that the failover was accepted.
+            Some(before) if !before_ready(before) => {
+                vao::state::fold(before) != vao::state::fold(&info.status.state)
+                    || self.states.classify(&info.status) == Phase::Running
+            }
+            _ => !self.states.is_ready(&info.status),
+        };
         self.emit(Event::Reconciled {
             step: number,
             status: info.status,

@@ -319,3 +319,31 @@ fn a_run_killed_during_its_rollback_is_resumed_and_the_rollback_finishes() {
         "{report:#}"
     );
 }
+
+#[test]
+fn with_force_a_plan_that_was_never_ready_is_not_taken_for_failed_over() {
+    use drbook::sim::{Fault, FaultEndpoint, FaultKind};
+    let mut halted = plan(PLAN_A, Duration::ZERO);
+    halted.state = "Halted".to_owned();
+    let sim = faulty_sim(
+        vec![halted],
+        vec![Fault::new(FaultEndpoint::Failover, FaultKind::Status(503))],
+    );
+    let steps = format!("  - failover: {{ plan_id: {PLAN_A} }}\n    on_failure: rollback\n");
+    let (t, out) = run_live(&sim, &steps, &["--force"]);
+    out.assert_code(1);
+    // The 503 left the plan Halted, as it was: not accepted, so nothing to roll back.
+    assert!(
+        sim.requests().iter().all(|r| !r.path.ends_with("/Undo")),
+        "{}",
+        out.stderr
+    );
+    let report = t.report();
+    assert_eq!(report["steps"][0]["reconciliations"][0]["accepted"], false);
+    assert!(
+        report["error"]
+            .as_str()
+            .unwrap()
+            .contains("nothing (more) to roll back")
+    );
+}
