@@ -444,33 +444,47 @@ impl<'a> Executor<'a> {
             Action::Failover(failover) if !in_flight.sent => {
                 self.failover(step.number, failover).await
             }
-            Action::Failover(failover) => match {
+            Action::Failover(failover) => {
                 self.baseline = in_flight.baseline.clone();
-                self.accepted(step.number, failover).await
-            } {
-                Some(true) => {
-                    if !self.accepted.iter().any(|(_, id)| *id == failover.plan_id) {
-                        self.accepted.push((step.number, failover.plan_id));
-                    }
-                    if !failover.wait_for_completion {
-                        return StepEnd::Done(StepResult::Succeeded, None);
-                    }
-                    let started = Instant::now()
-                        .checked_sub(elapsed)
-                        .unwrap_or_else(Instant::now);
-                    let goal = self.failover_goal(failover);
-                    self.await_completion(step.number, goal, started).await
+                let accepted = self.accepted(step.number, failover).await;
+                self.resume_failover(step.number, failover, accepted, elapsed)
+                    .await
+            }
+        }
+    }
+
+    /// A resumed failover whose request may have left: wait for it if VAO accepted it, send
+    /// it if the plan shows it did not, and send nothing if the plan cannot be read.
+    async fn resume_failover(
+        &mut self,
+        number: usize,
+        failover: &Failover,
+        accepted: Option<bool>,
+        elapsed: Duration,
+    ) -> StepEnd {
+        match accepted {
+            Some(true) => {
+                if !self.accepted.iter().any(|(_, id)| *id == failover.plan_id) {
+                    self.accepted.push((number, failover.plan_id));
                 }
-                // Still ready: the earlier process's request never took effect.
-                Some(false) => self.failover(step.number, failover).await,
-                None => StepEnd::Done(
-                    StepResult::Failed,
-                    Some(format!(
-                        "plan {} cannot be read, so whether the earlier process's failover was accepted is unknown: drbook does not send it again",
-                        failover.plan_id
-                    )),
-                ),
-            },
+                if !failover.wait_for_completion {
+                    return StepEnd::Done(StepResult::Succeeded, None);
+                }
+                let started = Instant::now()
+                    .checked_sub(elapsed)
+                    .unwrap_or_else(Instant::now);
+                let goal = self.failover_goal(failover);
+                self.await_completion(number, goal, started).await
+            }
+            // Still ready: the earlier process's request never took effect.
+            Some(false) => self.failover(number, failover).await,
+            None => StepEnd::Done(
+                StepResult::Failed,
+                Some(format!(
+                    "plan {} cannot be read, so whether the earlier process's failover was accepted is unknown: drbook does not send it again",
+                    failover.plan_id
+                )),
+            ),
         }
     }
 
