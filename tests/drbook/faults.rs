@@ -121,19 +121,9 @@ fn a_second_signal_during_a_hung_request_still_leaves_a_report() {
     ]);
     let child = t.spawn();
     assert!(eventually(Duration::from_secs(20), || server.hits().len() == 3));
-    let pid = child.id().to_string();
-    let kill = |signal: &str| {
-        assert!(
-            std::process::Command::new("kill")
-                .args([signal, &pid])
-                .status()
-                .unwrap()
-                .success()
-        );
-    };
-    kill("-INT");
+    signal(&child, "-INT");
     std::thread::sleep(Duration::from_millis(300));
-    kill("-TERM");
+    signal(&child, "-TERM");
     let output = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(130), "{stderr}");
@@ -180,10 +170,7 @@ fn sigterm_stops_a_run_cleanly_like_ctrl_c() {
             && sim.requests().iter().any(|r| r.method == "GET")
     }));
     std::thread::sleep(Duration::from_millis(300));
-    std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
+    signal(&child, "-TERM");
     let output = child.wait_with_output().unwrap();
     assert_eq!(output.status.code(), Some(130));
     assert!(started.elapsed() < Duration::from_secs(20));

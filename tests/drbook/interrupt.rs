@@ -32,11 +32,7 @@ fn sigint_stops_the_run_and_still_writes_the_report() {
             && sim.requests().iter().filter(|r| r.method == "GET").count() >= 1
     }));
     std::thread::sleep(Duration::from_millis(300));
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    signal(&child, "-INT");
     let output = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(130), "{stderr}");

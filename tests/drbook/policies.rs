@@ -130,10 +130,7 @@ fn an_interrupt_leaves_running_plans_alone_unless_asked_to_halt_them() {
                     .iter()
                     .any(|r| r.path.contains("RuntimeDetails"))
         }));
-        std::process::Command::new("kill")
-            .args(["-INT", &child.id().to_string()])
-            .status()
-            .unwrap();
+        signal(&child, "-INT");
         let output = child.wait_with_output().unwrap();
         assert_eq!(output.status.code(), Some(130));
         let report = t.report();
@@ -177,10 +174,7 @@ fn an_interrupted_run_is_resumed_without_resending_its_failover() {
     assert!(eventually(Duration::from_secs(10), || sim
         .accepted_failovers(PLAN_A)
         == 1));
-    std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
+    signal(&child, "-INT");
     assert_eq!(child.wait_with_output().unwrap().status.code(), Some(130));
     let run_id = t.report()["run_id"].as_str().unwrap().to_owned();
 
@@ -252,10 +246,7 @@ fn an_interrupt_during_the_state_guard_sends_nothing() {
             .iter()
             .any(|r| r.path == format!("/api/v3/Plans/{PLAN_A}"))
     }));
-    std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
+    signal(&child, "-INT");
     assert_eq!(child.wait_with_output().unwrap().status.code(), Some(130));
     std::thread::sleep(Duration::from_millis(2500));
     assert_eq!(

@@ -294,6 +294,15 @@ pub fn failovers(sim: &Simulator) -> Vec<(String, serde_json::Value)> {
         .collect()
 }
 
+/// Sends a signal (`-INT`, `-TERM`, …) to a running drbook.
+pub fn signal(child: &Child, signal: &str) {
+    let sent = Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(sent.success(), "kill {signal} failed");
+}
+
 /// Waits (at most `limit`) until `condition` holds.
 pub fn eventually(limit: Duration, mut condition: impl FnMut() -> bool) -> bool {
     let deadline = std::time::Instant::now() + limit;
