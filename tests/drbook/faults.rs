@@ -109,16 +109,7 @@ fn a_second_signal_during_a_hung_request_still_leaves_a_report() {
         _ if is_plan_read(method, path) => ready_reply(),
         _ => Reply::Hang,
     });
-    let t = Drbook::new();
-    t.credentials();
-    let rb = t.file("rb.yaml", runbook(&one_failover(PLAN_A)));
-    t.args([
-        "run",
-        rb.to_str().unwrap(),
-        "--server",
-        &server.url(),
-        "--yes",
-    ]);
+    let t = live(&server.url(), &one_failover(PLAN_A));
     let child = t.spawn();
     assert!(eventually(Duration::from_secs(20), || server.hits().len() == 3));
     signal(&child, "-INT");
@@ -292,16 +283,7 @@ fn a_killed_run_leaves_a_report_of_what_it_had_sent() {
 #[test]
 fn a_closed_stderr_does_not_stop_a_run_or_lose_its_report() {
     let sim = sim(vec![plan(PLAN_A, Duration::ZERO)]);
-    let t = Drbook::new();
-    t.credentials();
-    let rb = t.file("rb.yaml", runbook(&one_failover(PLAN_A)));
-    t.args([
-        "run",
-        rb.to_str().unwrap(),
-        "--server",
-        &sim.base_url(),
-        "--yes",
-    ]);
+    let t = live(&sim.base_url(), &one_failover(PLAN_A));
     let mut child = t.spawn();
     drop(child.stderr.take());
     let status = child.wait().unwrap();

@@ -290,16 +290,7 @@ mod hostile {
 #[test]
 fn resume_is_refused_while_the_run_is_still_going() {
     let sim = sim_of(&[PLAN_A], Duration::from_secs(30));
-    let t = Drbook::new();
-    t.credentials();
-    let rb = t.file("rb.yaml", runbook(&one_failover(PLAN_A)));
-    t.args([
-        "run",
-        rb.to_str().unwrap(),
-        "--server",
-        &sim.base_url(),
-        "--yes",
-    ]);
+    let t = live(&sim.base_url(), &one_failover(PLAN_A));
     let mut first = t.spawn();
     assert!(eventually(Duration::from_secs(10), || sim
         .accepted_failovers(PLAN_A)

@@ -230,16 +230,7 @@ fn an_interrupt_during_the_state_guard_sends_nothing() {
             FaultKind::Latency(Duration::from_secs(2)),
         )],
     );
-    let t = Drbook::new();
-    t.credentials();
-    let rb = t.file("rb.yaml", runbook(&one_failover(PLAN_A)));
-    t.args([
-        "run",
-        rb.to_str().unwrap(),
-        "--server",
-        &sim.base_url(),
-        "--yes",
-    ]);
+    let t = live(&sim.base_url(), &one_failover(PLAN_A));
     let child = t.spawn();
     assert!(eventually(Duration::from_secs(10), || {
         sim.requests()

@@ -233,16 +233,7 @@ fn two_hundred_steps_against_random_faults_fail_over_every_plan_exactly_once() {
             )
         })
         .collect();
-    let t = Drbook::new();
-    t.credentials();
-    let rb = t.file("rb.yaml", runbook(&steps));
-    t.args([
-        "run",
-        rb.to_str().unwrap(),
-        "--server",
-        &sim.base_url(),
-        "--yes",
-    ]);
+    let t = live(&sim.base_url(), &steps);
     let (out, rss) = t.run_sampling_memory();
     out.assert_code(0);
     for id in &ids {

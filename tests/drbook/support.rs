@@ -315,16 +315,21 @@ pub fn eventually(limit: Duration, mut condition: impl FnMut() -> bool) -> bool 
     condition()
 }
 
-/// Runs a runbook made of `steps` live against `sim`, with the test credentials, `--yes` and
-/// `extra` arguments. Returns the test (for its reports) and the outcome.
-pub fn run_live(sim: &Simulator, steps: &str, extra: &[&str]) -> (Drbook, Outcome) {
+/// A live run of a runbook made of `steps` against `url`, with the test credentials and
+/// `--yes`, ready to `run()` or `spawn()`.
+pub fn live(url: &str, steps: &str) -> Drbook {
     let t = Drbook::new();
     t.credentials();
     let rb = t.file("rb.yaml", runbook(steps));
-    let rb = rb.to_str().unwrap().to_owned();
-    let url = sim.base_url();
-    t.args(["run", rb.as_str(), "--server", url.as_str(), "--yes"])
-        .args(extra.iter().copied());
+    t.args(["run", rb.to_str().unwrap(), "--server", url, "--yes"]);
+    t
+}
+
+/// Runs a runbook made of `steps` live against `sim`, with the test credentials, `--yes` and
+/// `extra` arguments. Returns the test (for its reports) and the outcome.
+pub fn run_live(sim: &Simulator, steps: &str, extra: &[&str]) -> (Drbook, Outcome) {
+    let t = live(&sim.base_url(), steps);
+    t.args(extra.iter().copied());
     let out = t.run();
     (t, out)
 }
