@@ -2,6 +2,7 @@
 
 use super::args::{OutputFormat, ValidateArgs};
 use super::exit;
+use super::run::plural;
 use crate::prepare::{PrepareError, prepare_file};
 use std::io::Write;
 
@@ -44,22 +45,17 @@ pub fn validate(args: &ValidateArgs) -> u8 {
 fn print_text(path: &std::path::Path, outcome: &Result<crate::prepare::Prepared, PrepareError>) {
     match outcome {
         Ok(prepared) => {
-            let steps = prepared.runbook.steps.len();
             out!(
-                "ok: {} ({}, {steps} step{})",
+                "ok: {} ({}, {})",
                 path.display(),
                 super::output::printable(&prepared.runbook.name),
-                if steps == 1 { "" } else { "s" }
+                plural(prepared.runbook.steps.len(), "step")
             );
         }
         Err(error) => {
             say!("{}\n", super::output::printable(&error.to_string()));
             let count = error.diagnostics().len().max(1);
-            say!(
-                "invalid: {} ({count} problem{})",
-                path.display(),
-                if count == 1 { "" } else { "s" }
-            );
+            say!("invalid: {} ({})", path.display(), plural(count, "problem"));
         }
     }
 }

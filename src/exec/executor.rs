@@ -125,6 +125,16 @@ impl<'a> Executor<'a> {
         self.listener.on_event(&event);
     }
 
+    fn emit_answer(&mut self, step: usize, answer: &vao::Answer) {
+        self.emit(Event::Answer {
+            step,
+            status: answer.status,
+            body: vao::client::truncate(&answer.body),
+            elapsed: answer.elapsed,
+            attempts: answer.attempts,
+        });
+    }
+
     fn journal_ok(&self) -> bool {
         self.options
             .journal_ok
@@ -283,13 +293,7 @@ impl<'a> Executor<'a> {
         });
         match self.client.halt(&plan_id).await {
             Ok(answer) if (200..300).contains(&answer.status) => {
-                self.emit(Event::Answer {
-                    step: step.number,
-                    status: answer.status,
-                    body: vao::client::truncate(&answer.body),
-                    elapsed: answer.elapsed,
-                    attempts: answer.attempts,
-                });
+                self.emit_answer(step.number, &answer);
                 format!("interrupted; plan {plan_id} was halted (--halt-on-interrupt)")
             }
             Ok(answer) => format!(
@@ -389,13 +393,7 @@ impl<'a> Executor<'a> {
         let started = Instant::now();
         match self.client.undo(&plan_id).await {
             Ok(answer) => {
-                self.emit(Event::Answer {
-                    step: number,
-                    status: answer.status,
-                    body: vao::client::truncate(&answer.body),
-                    elapsed: answer.elapsed,
-                    attempts: answer.attempts,
-                });
+                self.emit_answer(number, &answer);
                 if !(200..300).contains(&answer.status) {
                     let error = vao::client::http_error("POST", &path, &answer);
                     return StepEnd::Done(StepResult::Failed, Some(error.to_string()));
@@ -654,13 +652,7 @@ impl<'a> Executor<'a> {
         };
         match self.client.failover(&failover.plan_id, body).await {
             Ok(answer) => {
-                self.emit(Event::Answer {
-                    step: number,
-                    status: answer.status,
-                    body: vao::client::truncate(&answer.body),
-                    elapsed: answer.elapsed,
-                    attempts: answer.attempts,
-                });
+                self.emit_answer(number, &answer);
                 let error = vao::client::http_error("POST", path, &answer).to_string();
                 match answer.status {
                     200..=299 => Try::Accepted,

@@ -11,7 +11,7 @@ use super::model::{
     OnFailure, Runbook, StateOverrides, Step,
 };
 use super::node::{Node, Pos, Value};
-use super::schema::{did_you_mean, show_value};
+use super::schema::{show_value, unknown_key_hint};
 use super::values::{self, RestorePoint};
 use std::time::Duration;
 
@@ -199,10 +199,7 @@ impl Builder<'_> {
         };
         for (key, _) in entries {
             if !allowed.contains(&key.name.as_str()) {
-                let hint = match did_you_mean(&key.name, allowed.iter().copied()) {
-                    Some(s) => format!("did you mean `{s}`?"),
-                    None => format!("expected one of: {}", allowed.join(", ")),
-                };
+                let hint = unknown_key_hint(&key.name, allowed);
                 let d = Diagnostic::new(
                     self.file,
                     key.pos,

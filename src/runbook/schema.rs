@@ -137,6 +137,14 @@ pub fn did_you_mean<'a>(
         .map(|(_, c)| c)
 }
 
+/// The hint for an unknown key: the likely intended key, or the list of keys allowed there.
+pub fn unknown_key_hint(key: &str, allowed: &[&str]) -> String {
+    match did_you_mean(key, allowed.iter().copied()) {
+        Some(suggestion) => format!("did you mean `{suggestion}`?"),
+        None => format!("expected one of: {}", allowed.join(", ")),
+    }
+}
+
 fn to_diagnostics(file: &str, root: &Node, error: &ValidationError) -> Vec<Diagnostic> {
     let segments = pointer_segments(error.instance_path().as_str());
     let path = display_path(root, &segments);
@@ -173,10 +181,7 @@ fn to_diagnostics(file: &str, root: &Node, error: &ValidationError) -> Vec<Diagn
                         display_path(root, &key_path),
                         format!("unknown key `{key}`"),
                     );
-                    d.hint = Some(match did_you_mean(key, allowed.iter().copied()) {
-                        Some(suggestion) => format!("did you mean `{suggestion}`?"),
-                        None => format!("expected one of: {}", allowed.join(", ")),
-                    });
+                    d.hint = Some(unknown_key_hint(key, &allowed));
                     d
                 })
                 .collect()

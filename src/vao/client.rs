@@ -294,11 +294,7 @@ impl VaoClient {
                 Err(e) => (transport_error("POST", &path, &e), None),
                 Ok(response) => {
                     let status = response.status().as_u16();
-                    let retry_after = response
-                        .headers()
-                        .get(reqwest::header::RETRY_AFTER)
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(retry::parse_retry_after);
+                    let retry_after = retry_after(&response);
                     let body = response.text().await.unwrap_or_default();
                     if (200..300).contains(&status) {
                         break body;
@@ -407,11 +403,7 @@ impl VaoClient {
                 .await
                 .map_err(|e| transport_error(method, path, &e))?;
             let status = response.status().as_u16();
-            let retry_after = response
-                .headers()
-                .get(reqwest::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(super::retry::parse_retry_after);
+            let retry_after = retry_after(&response);
             let text = response.text().await.map_err(|e| VaoError::Transport {
                 method,
                 path: path.to_owned(),
@@ -575,6 +567,15 @@ pub fn http_error(method: &'static str, path: &str, answer: &Answer) -> VaoError
         status: answer.status,
         message: error_message(&answer.body),
     }
+}
+
+/// What an answer's `Retry-After` header asks for.
+fn retry_after(response: &reqwest::Response) -> Option<Duration> {
+    response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(retry::parse_retry_after)
 }
 
 fn transport_error(method: &'static str, path: &str, error: &reqwest::Error) -> VaoError {
