@@ -15,18 +15,8 @@ fn redirects_are_never_followed() {
             vec![("Location".to_owned(), target.clone())],
         )
     });
-    let t = Drbook::new();
-    t.credentials();
-    let rb = t.file("rb.yaml", runbook(&one_failover(PLAN_A)));
-    let out = t
-        .args([
-            "run",
-            rb.to_str().unwrap(),
-            "--server",
-            &server.url(),
-            "--yes",
-        ])
-        .run();
+    let t = live(&server.url(), &one_failover(PLAN_A));
+    let out = t.run();
     out.assert_code(1);
     assert!(out.stderr.contains("307"), "{}", out.stderr);
     assert!(
@@ -48,18 +38,8 @@ fn a_redirected_failover_fails_the_step_and_is_not_resent() {
             vec![("Location".to_owned(), "/elsewhere".to_owned())],
         ),
     });
-    let t = Drbook::new();
-    t.credentials();
-    let rb = t.file("rb.yaml", runbook(&one_failover(PLAN_A)));
-    t.args([
-        "run",
-        rb.to_str().unwrap(),
-        "--server",
-        &server.url(),
-        "--yes",
-    ])
-    .run()
-    .assert_code(1);
+    let t = live(&server.url(), &one_failover(PLAN_A));
+    t.run().assert_code(1);
     let guard = format!("GET /api/v3/Plans/{PLAN_A}");
     let failover = format!("POST /api/v3/Plans/{PLAN_A}/Failover");
     assert_eq!(
@@ -80,18 +60,8 @@ fn a_401_is_answered_by_renewing_the_token_and_the_report_says_so() {
         ("POST", _) => Reply::Json(200, String::new(), vec![]),
         _ => done_reply(),
     });
-    let t = Drbook::new();
-    t.credentials();
-    let rb = t.file("rb.yaml", runbook(&one_failover(PLAN_A)));
-    let out = t
-        .args([
-            "run",
-            rb.to_str().unwrap(),
-            "--server",
-            &server.url(),
-            "--yes",
-        ])
-        .run();
+    let t = live(&server.url(), &one_failover(PLAN_A));
+    let out = t.run();
     out.assert_code(0);
     let hits = server.hits();
     let posts = hits.iter().filter(|h| h.ends_with("/Failover")).count();
@@ -305,18 +275,8 @@ fn an_absurd_token_lifetime_is_survived() {
         _ => done_reply(),
     }
     });
-    let t = Drbook::new();
-    t.credentials();
-    let rb = t.file("rb.yaml", runbook(&one_failover(PLAN_A)));
-    t.args([
-        "run",
-        rb.to_str().unwrap(),
-        "--server",
-        &server.url(),
-        "--yes",
-    ])
-    .run()
-    .assert_code(0);
+    let t = live(&server.url(), &one_failover(PLAN_A));
+    t.run().assert_code(0);
 }
 
 #[test]

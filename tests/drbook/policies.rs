@@ -109,16 +109,7 @@ fn a_runbook_wide_rollback_whose_undo_fails_names_the_plans_left_failed_over() {
 fn an_interrupt_leaves_running_plans_alone_unless_asked_to_halt_them() {
     for halt in [false, true] {
         let sim = sim(vec![plan(PLAN_A, Duration::from_secs(30))]);
-        let t = Drbook::new();
-        t.credentials();
-        let rb = t.file("rb.yaml", runbook(&one_failover(PLAN_A)));
-        t.args([
-            "run",
-            rb.to_str().unwrap(),
-            "--server",
-            &sim.base_url(),
-            "--yes",
-        ]);
+        let t = live(&sim.base_url(), &one_failover(PLAN_A));
         if halt {
             t.args(["--halt-on-interrupt"]);
         }
