@@ -27,6 +27,12 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Run a runbook: against a VAO server, the built-in simulator (--simulate), or not at all (--dry-run).
     Run(Box<RunArgs>),
+    /// Pre-flight: log in and read every step's plan for real; send nothing that changes a
+    /// plan. Exit 0 when the runbook would run, 1 when a step would fail.
+    Check(Box<RunArgs>),
+    /// Run the runbook, then undo every failover it made (whatever happened) and verify
+    /// each plan is ready again: a DR rehearsal that leaves no trace.
+    Drill(Box<RunArgs>),
     /// Continue a run that stopped (killed, rebooted, interrupted) from its journal.
     Resume(Box<ResumeArgs>),
     /// Serve the VAO-compatible simulator.
@@ -94,6 +100,13 @@ pub struct RunArgs {
     /// Do not ask for confirmation before a live run (needed without a terminal).
     #[arg(long, short = 'y')]
     pub yes: bool,
+    /// Approve a pause step ahead: its number, its name, or `all` (repeatable). Without a
+    /// terminal, a pause that is not approved fails the run.
+    #[arg(long, value_name = "STEP")]
+    pub approve: Vec<String>,
+    /// A missed recovery objective (rto or rpo) fails the run (exit 1).
+    #[arg(long)]
+    pub fail_on_rto_miss: bool,
     /// Where reports are written.
     #[arg(long, value_name = "DIR", default_value = "reports")]
     pub report_dir: PathBuf,
@@ -141,6 +154,12 @@ pub struct ResumeArgs {
     /// Do not ask for confirmation (needed without a terminal).
     #[arg(long, short = 'y')]
     pub yes: bool,
+    /// Approve a pause step ahead: its number, its name, or `all` (repeatable).
+    #[arg(long, value_name = "STEP")]
+    pub approve: Vec<String>,
+    /// A missed recovery objective (rto or rpo) fails the run (exit 1).
+    #[arg(long)]
+    pub fail_on_rto_miss: bool,
     /// Where the report is written.
     #[arg(long, value_name = "DIR", default_value = "reports")]
     pub report_dir: PathBuf,

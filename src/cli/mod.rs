@@ -108,7 +108,9 @@ pub fn main() -> u8 {
             };
             runtime.block_on(async {
                 match command {
-                    Command::Run(args) => run::run(args, &redactor).await,
+                    Command::Run(args) => run::run(args, &redactor, run::Purpose::Run).await,
+                    Command::Check(args) => run::run(args, &redactor, run::Purpose::Check).await,
+                    Command::Drill(args) => run::run(args, &redactor, run::Purpose::Drill).await,
                     Command::Resume(args) => resume::resume(args, &redactor).await,
                     Command::Simulator(args) => simulator::simulator(args).await,
                     Command::Validate(args) => validate::validate(args),

@@ -43,6 +43,10 @@ pub struct Progress {
     succeeded: usize,
     failed: usize,
     skipped: usize,
+    /// In a drill's clean-up phase.
+    cleanup: bool,
+    /// Clean-up undos that succeeded (not counted with the runbook's steps).
+    cleaned: usize,
 }
 
 impl Progress {
@@ -56,6 +60,8 @@ impl Progress {
             succeeded: 0,
             failed: 0,
             skipped: 0,
+            cleanup: false,
+            cleaned: 0,
         }
     }
 
@@ -82,7 +88,9 @@ impl Listener for Progress {
             Event::StepStarted { step, name, at, .. } => {
                 self.last_state = None;
                 self.step_started = Some(*at);
-                if *step > self.total {
+                if self.cleanup {
+                    self.say(&format!("[clean-up] {name}"));
+                } else if *step > self.total {
                     self.say(&format!("[rollback] {name}"));
                 } else {
                     self.say(&format!("[{step}/{}] {name}", self.total));
@@ -142,7 +150,43 @@ impl Listener for Progress {
                 errors.len(),
                 errors.last().map(String::as_str).unwrap_or_default()
             )),
-            Event::Note { .. } => {}
+            Event::Note { text, .. } => self.say(&format!("      note: {text}")),
+            Event::Paused {
+                message, asking, ..
+            } => {
+                self.say(&format!("      ⏸ {message}"));
+                if *asking {
+                    self.say(
+                        "      type `approve` and Enter to go on; anything else stops the run:",
+                    );
+                }
+            }
+            Event::Approved { by, how, .. } => self.say(&format!("      approved by {by} ({how})")),
+            Event::PhaseStarted { phase, .. } => {
+                self.cleanup = phase == "cleanup";
+                if self.cleanup {
+                    self.say(
+                        "drill clean-up: undoing every failover this drill made, newest first",
+                    );
+                }
+            }
+            Event::CleanupFinished {
+                undone,
+                left_failed_over,
+                ..
+            } => {
+                if left_failed_over.is_empty() {
+                    self.say(&format!(
+                        "drill clean-up: clean ({} plan(s) undone and ready again)",
+                        undone.len()
+                    ));
+                } else {
+                    self.say(&format!(
+                        "DRILL CLEAN-UP FAILED: plan(s) {} are STILL FAILED OVER; undo them in VAO",
+                        left_failed_over.join(", ")
+                    ));
+                }
+            }
             Event::Resumed { at, steps } => {
                 self.total = *steps;
                 self.started = Some(*at);
@@ -160,6 +204,10 @@ impl Listener for Progress {
             } => {
                 let took = since(self.step_started.take(), *at);
                 let line = match result {
+                    StepResult::Succeeded if self.cleanup => {
+                        self.cleaned += 1;
+                        format!("      ✓ succeeded in {took}")
+                    }
                     StepResult::Succeeded => {
                         self.succeeded += 1;
                         format!("      ✓ succeeded in {took}")
@@ -186,6 +234,14 @@ impl Listener for Progress {
                         return;
                     }
                     StepResult::Planned => return,
+                    StepResult::CheckPassed => {
+                        self.succeeded += 1;
+                        "      ✓ would run".to_owned()
+                    }
+                    StepResult::CheckFailed => {
+                        self.failed += 1;
+                        format!("      ✗ would fail: {}", error.as_deref().unwrap_or(""))
+                    }
                 };
                 self.say(&line);
             }
@@ -193,6 +249,10 @@ impl Listener for Progress {
                 let took = since(self.started, *at);
                 let (ok, failed, skipped) = (self.succeeded, self.failed, self.skipped);
                 let line = match result {
+                    RunResult::Succeeded if self.cleanup => format!(
+                        "drill succeeded: {ok} of {} steps, then {} clean-up undo(s), in {took}",
+                        self.total, self.cleaned
+                    ),
                     RunResult::Succeeded => {
                         format!("run succeeded: {ok} of {} steps in {took}", self.total)
                     }

@@ -7,7 +7,7 @@
 
 use super::args::{ResumeArgs, RunArgs};
 use super::exit;
-use super::run::{Continuation, execute, rendered_sha256};
+use super::run::{Continuation, Purpose, execute, rendered_sha256};
 use crate::exec::journal::{self, ReadJournal};
 use crate::exec::{Event, InFlight, Mode, Resume, RunResult, StepResult};
 use crate::prepare::prepare;
@@ -18,7 +18,17 @@ use std::path::PathBuf;
 pub async fn resume(args: &ResumeArgs, redactor: &Redactor) -> u8 {
     match plan_resume(args) {
         Ok((run, prepared, continuation)) => {
-            match execute(&run, &prepared, Mode::Live, redactor, Some(continuation)).await {
+            let purpose = continuation.purpose;
+            match execute(
+                &run,
+                &prepared,
+                Mode::Live,
+                purpose,
+                redactor,
+                Some(continuation),
+            )
+            .await
+            {
                 Ok(code) => code,
                 Err(refusal) => {
                     say!("error: {}", refusal.0);
@@ -149,6 +159,8 @@ fn plan_resume(args: &ResumeArgs) -> Result<Planned, String> {
         simulate: false,
         sim_failover_time: None,
         yes: args.yes,
+        approve: args.approve.clone(),
+        fail_on_rto_miss: args.fail_on_rto_miss,
         report_dir: args.report_dir.clone(),
         insecure: args.insecure,
         ca_cert: args.ca_cert.clone(),
@@ -169,6 +181,11 @@ fn plan_resume(args: &ResumeArgs) -> Result<Planned, String> {
             journal: path,
             events,
             resume,
+            purpose: if header.drill {
+                Purpose::Drill
+            } else {
+                Purpose::Run
+            },
         },
     ))
 }

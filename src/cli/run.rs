@@ -10,24 +10,42 @@ use super::output::{DryRunListing, Progress, printable};
 use super::provenance::{host, journal_variables, operator, slug, variable_records};
 use crate::exec::journal::JournalRunbook;
 use crate::exec::{
-    self, ExecOptions, Executor, Fanout, Journal, JournalHeader, Listener, Mode, Resume, RunResult,
+    self, Approvals, CheckOptions, ExecOptions, Executor, Fanout, Journal, JournalHeader, Listener,
+    Mode, Resume, RunResult,
 };
 use crate::prepare::{Prepared, prepare_file};
 use crate::report::{Report, RunInfo};
-use crate::runbook::{Action, source::hex};
+use crate::runbook::source::hex;
 use crate::sim::{SimConfig, Simulator};
 use crate::template::is_secret_name;
 use crate::vao::{ClientOptions, Credentials, Redactor, Secret, VaoClient};
 use futures_util::FutureExt;
 use sha2::{Digest, Sha256};
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
 /// A problem that stops the run before anything is sent (exit 2).
 pub struct Refusal(pub String);
 
-pub async fn run(args: &RunArgs, redactor: &Redactor) -> u8 {
+/// Which command runs the runbook.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// `drbook run`.
+    Run,
+    /// `drbook check`: reads only.
+    Check,
+    /// `drbook drill`: the runbook, then a clean-up.
+    Drill,
+}
+
+pub async fn run(args: &RunArgs, redactor: &Redactor, purpose: Purpose) -> u8 {
+    if purpose == Purpose::Check && args.dry_run {
+        say!(
+            "error: check sends nothing that changes a plan already; --dry-run sends nothing at all: use one or the other"
+        );
+        return exit::INVALID;
+    }
     let inputs = match super::var_inputs(&args.vars) {
         Ok(inputs) => inputs,
         Err(message) => {
@@ -49,7 +67,7 @@ pub async fn run(args: &RunArgs, redactor: &Redactor) -> u8 {
     } else {
         Mode::Live
     };
-    match execute(args, &prepared, mode, redactor, None).await {
+    match execute(args, &prepared, mode, purpose, redactor, None).await {
         Ok(code) => code,
         Err(Refusal(message)) => {
             say!("error: {}", printable(&message));
@@ -74,16 +92,21 @@ struct Target {
     _simulator: Option<Simulator>,
 }
 
-async fn target(args: &RunArgs, prepared: &Prepared, mode: Mode) -> Result<Target, Refusal> {
+async fn target(
+    args: &RunArgs,
+    prepared: &Prepared,
+    mode: Mode,
+    purpose: Purpose,
+) -> Result<Target, Refusal> {
     let runbook = &prepared.runbook;
     match mode {
         Mode::Simulate => {
             let mut plan_ids: Vec<String> = Vec::new();
             for step in &runbook.steps {
-                if let Action::Failover(f) = &step.action
-                    && !plan_ids.contains(&f.plan_id.to_string())
+                if let Some(plan_id) = step.action.plan_id()
+                    && !plan_ids.contains(&plan_id.to_string())
                 {
-                    plan_ids.push(f.plan_id.to_string());
+                    plan_ids.push(plan_id.to_string());
                 }
             }
             let failover_time = args.sim_failover_time.unwrap_or(Duration::from_secs(2));
@@ -115,7 +138,7 @@ async fn target(args: &RunArgs, prepared: &Prepared, mode: Mode) -> Result<Targe
                 _simulator: None,
             })
         }
-        Mode::Live => {
+        Mode::Live | Mode::Check | Mode::Drill => {
             let server = args.server.clone().or_else(|| runbook.server.clone()).ok_or_else(|| {
                 Refusal("no server: pass --server URL or set `server:` in the runbook (or use --simulate / --dry-run)".to_owned())
             })?;
@@ -131,7 +154,10 @@ async fn target(args: &RunArgs, prepared: &Prepared, mode: Mode) -> Result<Targe
             if args.insecure {
                 say!("warning: --insecure: the server's TLS certificate is not checked");
             }
-            confirm(prepared, &server, args.yes)?;
+            // A check changes nothing: there is nothing to confirm.
+            if purpose != Purpose::Check {
+                confirm(prepared, &server, args.yes)?;
+            }
             Ok(Target {
                 server: Some(server),
                 credentials: Some(credentials),
@@ -243,24 +269,35 @@ pub struct Continuation {
     /// The earlier process's events, replayed into the report.
     pub events: Vec<exec::Event>,
     pub resume: Resume,
+    pub purpose: Purpose,
+}
+
+/// The report's mode: what the command did, and where.
+fn report_mode(mode: Mode, purpose: Purpose) -> Mode {
+    match (purpose, mode) {
+        (Purpose::Check, _) => Mode::Check,
+        (Purpose::Drill, Mode::Live | Mode::Simulate) => Mode::Drill,
+        _ => mode,
+    }
 }
 
 pub async fn execute(
     args: &RunArgs,
     prepared: &Prepared,
     mode: Mode,
+    purpose: Purpose,
     redactor: &Redactor,
     continuation: Option<Continuation>,
 ) -> Result<u8, Refusal> {
     let runbook = &prepared.runbook;
     learn_secrets(redactor, None, prepared);
-    // One run at a time per runbook and per plan, on this machine.
+    // One run at a time per runbook and per plan, on this machine (a check changes nothing).
     let _locks = match mode {
-        Mode::Live => {
+        Mode::Live if purpose != Purpose::Check => {
             let plans: Vec<uuid::Uuid> = runbook
                 .steps
                 .iter()
-                .filter_map(|s| s.action.plan_id())
+                .filter_map(|s| s.action.changes_plan())
                 .collect();
             let holder = format!(
                 "pid {}, started {}, runbook {} ({})",
@@ -281,7 +318,7 @@ pub async fn execute(
                 }
             }
         }
-        Mode::Simulate | Mode::DryRun => None,
+        _ => None,
     };
     // Under the lock, a resumed run's journal must be as it was read: otherwise the run was
     // still going (or another resume took it over).
@@ -293,7 +330,7 @@ pub async fn execute(
             ));
         }
     }
-    let target = target(args, prepared, mode).await?;
+    let target = target(args, prepared, mode, purpose).await?;
     let options = client_options(args, runbook, target.server.as_deref())?;
     learn_secrets(redactor, target.credentials.as_ref(), prepared);
     let redactor = redactor.clone();
@@ -312,7 +349,7 @@ pub async fn execute(
     };
     let mut report = new_report(
         prepared,
-        mode,
+        report_mode(mode, purpose),
         target.server.clone(),
         run_id.clone(),
         started_at,
@@ -332,13 +369,14 @@ pub async fn execute(
     })?;
     let journal = match (mode, &continuation) {
         (Mode::DryRun, _) => None,
+        _ if purpose == Purpose::Check => None,
         (_, Some(c)) => Some(Journal::append_to(&c.journal, redactor.clone())),
         (_, None) => {
             let dir = args
                 .state_dir
                 .clone()
                 .unwrap_or_else(|| args.report_dir.clone());
-            let header = journal_header(
+            let mut header = journal_header(
                 prepared,
                 mode,
                 target.server.clone(),
@@ -347,6 +385,7 @@ pub async fn execute(
                 args,
                 &redactor,
             );
+            header.drill = purpose == Purpose::Drill;
             Some(Journal::create(&dir, &header, redactor.clone()))
         }
     }
@@ -358,7 +397,12 @@ pub async fn execute(
     })?;
     say!(
         "drbook {}: {} ({}) {}",
-        mode.as_str(),
+        match (purpose, mode) {
+            (Purpose::Check, Mode::Simulate) => "check (simulated)",
+            (Purpose::Drill, Mode::Simulate) => "drill (simulated)",
+            (Purpose::Drill, Mode::DryRun) => "drill (dry run)",
+            _ => report_mode(mode, purpose).as_str(),
+        },
         redactor.redact(&runbook.name),
         plural(runbook.steps.len(), "step"),
         match (mode, &target.server) {
@@ -373,13 +417,27 @@ pub async fn execute(
     }
 
     let poll_interval = args.poll_interval.unwrap_or(runbook.poll_interval);
+    let approvals = Approvals {
+        given: args.approve.clone(),
+        interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
+        operator: operator(),
+    };
     let result = match (&client, journal) {
+        (Some(client), None) if purpose == Purpose::Check => {
+            let options = CheckOptions {
+                force: args.force,
+                approvals,
+            };
+            preflight(prepared, client, options, &checkpoint, redactor.clone()).await
+        }
         (Some(client), Some(journal)) => {
             let options = ExecOptions {
                 poll_interval,
                 force: args.force,
                 halt_on_interrupt: args.halt_on_interrupt,
                 journal_ok: Some(journal.health()),
+                approvals,
+                cleanup: purpose == Purpose::Drill,
             };
             let resume = continuation.map(|c| c.resume).unwrap_or_default();
             live_run(
@@ -398,17 +456,19 @@ pub async fn execute(
             &options,
             target.credentials.as_ref(),
             poll_interval,
+            purpose == Purpose::Drill,
             &checkpoint,
             &redactor,
         ),
     };
+    let (result, error) = objectives_verdict(&checkpoint, result, args.fail_on_rto_miss);
 
     let code = match result {
         RunResult::Succeeded | RunResult::DryRun => exit::SUCCESS,
         RunResult::Failed => exit::FAILED,
         RunResult::Interrupted => exit::INTERRUPTED,
     };
-    match checkpoint.finish(result, None) {
+    match checkpoint.finish(result, error) {
         Ok(written) => {
             say!(
                 "report: {}\n        {}",
@@ -456,6 +516,7 @@ fn journal_header(
         variables: journal_variables(prepared),
         started_at,
         force: args.force,
+        drill: false,
         connection: exec::journal::JournalConnection {
             api_prefix: args.api_prefix.clone(),
             token_path: args.token_path.clone(),
@@ -470,11 +531,50 @@ pub fn rendered_sha256(prepared: &Prepared) -> String {
     hex(&Sha256::digest(prepared.rendered.to_string().as_bytes()))
 }
 
+/// With `--fail-on-rto-miss`, a run that missed a recovery objective fails. Every miss is
+/// said either way.
+fn objectives_verdict(
+    checkpoint: &Checkpoint,
+    result: RunResult,
+    fail_on_miss: bool,
+) -> (RunResult, Option<String>) {
+    let mut report = checkpoint.report();
+    let missed = report.objectives.missed.clone();
+    for miss in &missed {
+        say!("objective missed: {miss}");
+    }
+    if !fail_on_miss || missed.is_empty() || result != RunResult::Succeeded {
+        return (result, None);
+    }
+    let error = format!(
+        "missed recovery objective(s) (--fail-on-rto-miss): {}",
+        missed.join("; ")
+    );
+    report.result = RunResult::Failed;
+    report.error = Some(error.clone());
+    (RunResult::Failed, Some(error))
+}
+
+/// `drbook check`: the reads, a progress line per step, the report.
+async fn preflight(
+    prepared: &Prepared,
+    client: &VaoClient,
+    options: CheckOptions,
+    checkpoint: &Checkpoint,
+    redactor: Redactor,
+) -> RunResult {
+    let mut report = checkpoint.clone();
+    let mut progress = Progress::new(redactor);
+    let mut listeners = Fanout(vec![&mut report, &mut progress]);
+    exec::check(&prepared.runbook, client, options, &mut listeners).await
+}
+
 fn dry_run(
     prepared: &Prepared,
     options: &ClientOptions,
     credentials: Option<&Credentials>,
     poll_interval: Duration,
+    cleanup: bool,
     checkpoint: &Checkpoint,
     redactor: &Redactor,
 ) -> RunResult {
@@ -488,6 +588,7 @@ fn dry_run(
         runbook,
         options,
         poll_interval,
+        cleanup,
         &mut Fanout(vec![&mut report, &mut listing]),
     );
     let mut out = std::io::stdout().lock();

@@ -12,6 +12,7 @@ pub fn dry_run(
     runbook: &Runbook,
     paths: &ClientOptions,
     poll_interval: Duration,
+    cleanup: bool,
     listener: &mut dyn Listener,
 ) -> RunResult {
     listener.on_event(&Event::RunStarted {
@@ -31,6 +32,87 @@ pub fn dry_run(
                 step: step.number,
                 duration: *duration,
                 note: None,
+            }),
+            Action::UndoFailover(call) => {
+                note(
+                    listener,
+                    step.number,
+                    format!(
+                        "GET {} (the state guard: the plan must be failed over or halted; --force skips it)",
+                        paths.plan_info_path(&call.plan_id)
+                    ),
+                );
+                request(
+                    listener,
+                    step.number,
+                    paths.plan_path(&call.plan_id, "Undo"),
+                    None,
+                );
+                poll(
+                    listener,
+                    step.number,
+                    paths,
+                    &call.plan_id,
+                    poll_interval,
+                    call.timeout,
+                    "UNDO FAILOVER",
+                );
+            }
+            Action::ReadinessCheck(check) => {
+                let id = &check.call.plan_id;
+                note(
+                    listener,
+                    step.number,
+                    format!(
+                        "GET {} (the state guard: the plan must exist, be enabled and idle; --force skips it)",
+                        paths.plan_info_path(id)
+                    ),
+                );
+                request(
+                    listener,
+                    step.number,
+                    paths.plan_path(id, "ReadinessCheck"),
+                    Some(vao::request::readiness_check_body(check)),
+                );
+                poll(
+                    listener,
+                    step.number,
+                    paths,
+                    id,
+                    poll_interval,
+                    check.call.timeout,
+                    "the check's result",
+                );
+            }
+            Action::ExpectState(expect) => {
+                let wanted = expect.states.join(" or ");
+                let id = &expect.call.plan_id;
+                let text = if expect.call.timeout.is_zero() {
+                    format!(
+                        "GET {} once: the plan must be {wanted}",
+                        paths.runtime_details_path(id)
+                    )
+                } else {
+                    format!(
+                        "GET {} every {} until the plan is {wanted} (at most {})",
+                        paths.runtime_details_path(id),
+                        format_duration(poll_interval),
+                        format_duration(expect.call.timeout)
+                    )
+                };
+                listener.on_event(&Event::Waiting {
+                    step: step.number,
+                    duration: expect.call.timeout,
+                    note: Some(text),
+                });
+            }
+            Action::Pause(pause) => listener.on_event(&Event::Waiting {
+                step: step.number,
+                duration: Duration::ZERO,
+                note: Some(format!(
+                    "pause: {} (the operator types `approve`, or --approve {} / --approve all)",
+                    pause.message, step.number
+                )),
             }),
             Action::Failover(failover) => {
                 listener.on_event(&Event::Note {
@@ -69,10 +151,89 @@ pub fn dry_run(
             error: None,
         });
     }
+    if cleanup {
+        let failed_over: Vec<_> = runbook
+            .steps
+            .iter()
+            .filter_map(|s| match &s.action {
+                Action::Failover(f) => Some(f.plan_id),
+                _ => None,
+            })
+            .collect();
+        let mut number = runbook.steps.len();
+        for plan_id in failed_over.iter().rev() {
+            number += 1;
+            listener.on_event(&Event::StepStarted {
+                step: number,
+                name: format!("Clean up: undo the failover of plan {plan_id}"),
+                kind: "undo".to_owned(),
+                plan_id: Some(plan_id.to_string()),
+                at: Utc::now(),
+            });
+            request(listener, number, paths.plan_path(plan_id, "Undo"), None);
+            poll(
+                listener,
+                number,
+                paths,
+                plan_id,
+                poll_interval,
+                crate::runbook::model::DEFAULT_TIMEOUT,
+                "UNDO FAILOVER, then the plan must be ready again",
+            );
+            listener.on_event(&Event::StepFinished {
+                step: number,
+                result: StepResult::Planned,
+                at: Utc::now(),
+                error: None,
+            });
+        }
+    }
     listener.on_event(&Event::RunFinished {
         result: RunResult::DryRun,
         at: Utc::now(),
         error: None,
     });
     RunResult::DryRun
+}
+
+fn note(listener: &mut dyn Listener, step: usize, text: String) {
+    listener.on_event(&Event::Note { step, text });
+}
+
+fn request(
+    listener: &mut dyn Listener,
+    step: usize,
+    path: String,
+    body: Option<serde_json::Value>,
+) {
+    listener.on_event(&Event::Request {
+        step,
+        attempt: 1,
+        method: "POST".to_owned(),
+        path,
+        body,
+        at: Utc::now(),
+    });
+}
+
+/// The polling that follows a state-changing call.
+fn poll(
+    listener: &mut dyn Listener,
+    step: usize,
+    paths: &ClientOptions,
+    plan_id: &uuid::Uuid,
+    interval: Duration,
+    timeout: Duration,
+    goal: &str,
+) {
+    listener.on_event(&Event::Waiting {
+        step,
+        duration: timeout,
+        note: Some(format!(
+            "then GET {} every {} until {goal} (at most {})",
+            paths.runtime_details_path(plan_id),
+            format_duration(interval),
+            format_duration(timeout)
+        )),
+    });
 }

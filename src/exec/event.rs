@@ -16,6 +16,10 @@ pub enum Mode {
     Simulate,
     /// Against a real VAO server.
     Live,
+    /// `drbook check`: every read for real, no state-changing request.
+    Check,
+    /// `drbook drill`: the runbook, then every failover it made undone.
+    Drill,
 }
 
 impl Mode {
@@ -24,6 +28,8 @@ impl Mode {
             Mode::DryRun => "dry-run",
             Mode::Simulate => "simulate",
             Mode::Live => "live",
+            Mode::Check => "check",
+            Mode::Drill => "drill",
         }
     }
 }
@@ -39,6 +45,20 @@ pub enum StepResult {
     Interrupted,
     /// Dry run: what would be sent.
     Planned,
+    /// `drbook check`: the step would run now.
+    CheckPassed,
+    /// `drbook check`: the step would fail now.
+    CheckFailed,
+}
+
+impl StepResult {
+    /// Whether the step did (or, for a check, would) succeed.
+    pub fn is_success(self) -> bool {
+        matches!(
+            self,
+            StepResult::Succeeded | StepResult::SucceededWithWarnings | StepResult::CheckPassed
+        )
+    }
 }
 
 /// The state guard's verdict before a failover.
@@ -165,6 +185,32 @@ pub enum Event {
     Resumed {
         at: DateTime<Utc>,
         steps: usize,
+    },
+    /// A pause step waits for approval; `asking` when the operator is asked at the
+    /// terminal.
+    Paused {
+        step: usize,
+        message: String,
+        asking: bool,
+    },
+    /// A pause step was approved: by whom (the operator at a terminal, or `--approve`).
+    Approved {
+        step: usize,
+        by: String,
+        how: String,
+        at: DateTime<Utc>,
+    },
+    /// A drill's phase begins: `failover` (the runbook's steps) or `cleanup` (the undos).
+    PhaseStarted {
+        phase: String,
+        at: DateTime<Utc>,
+    },
+    /// A drill's clean-up ended: the plans undone and verified ready, and those left
+    /// failed over.
+    CleanupFinished {
+        undone: Vec<String>,
+        left_failed_over: Vec<String>,
+        at: DateTime<Utc>,
     },
 }
 

@@ -5,6 +5,8 @@
 //! interrupt at once; a request already on the wire is allowed to finish, so its outcome
 //! is known and recorded.
 
+mod steps;
+
 use super::event::{Event, GuardVerdict, Listener, RunResult, StepResult};
 use crate::runbook::{Action, Failover, OnFailure, Runbook, Step};
 use crate::vao::{self, Phase, PlanInfo, PlanStatus, RetryPolicy, StateSets, VaoClient, VaoError};
@@ -26,6 +28,30 @@ pub struct ExecOptions {
     pub halt_on_interrupt: bool,
     /// Cleared by the journal when it cannot write: no state-changing request is sent then.
     pub journal_ok: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    /// Who may let pause steps go on.
+    pub approvals: Approvals,
+    /// A drill: after the steps, whatever happened, undo every failover the run made.
+    pub cleanup: bool,
+}
+
+/// How pause steps are approved: by `--approve` (a step's number or name, or `all`), or
+/// by the operator at a terminal.
+#[derive(Debug, Clone, Default)]
+pub struct Approvals {
+    pub given: Vec<String>,
+    /// Ask on the terminal (stdin and stderr are terminals).
+    pub interactive: bool,
+    /// The operator's name, recorded with each approval.
+    pub operator: String,
+}
+
+impl Approvals {
+    /// Whether `--approve` lets this step go on.
+    pub fn covers(&self, step: &Step) -> bool {
+        self.given
+            .iter()
+            .any(|g| g == "all" || *g == step.name || *g == step.number.to_string())
+    }
 }
 
 /// What an earlier process of the same run had done, from its journal.
@@ -92,6 +118,8 @@ pub struct Executor<'a> {
     accepted: Vec<(usize, uuid::Uuid)>,
     /// With `--force`, the state the current step's plan had before its failover.
     baseline: Option<String>,
+    /// How the steps ended, before a drill's clean-up.
+    outcome: Option<(RunResult, Option<String>)>,
 }
 
 /// Resolves when an interrupt is signalled (never, if the sender is gone without one).
@@ -118,6 +146,7 @@ impl<'a> Executor<'a> {
             listener,
             accepted: Vec::new(),
             baseline: None,
+            outcome: None,
         }
     }
 
@@ -163,6 +192,25 @@ impl<'a> Executor<'a> {
     /// Runs the runbook, skipping what an earlier process finished and reconciling the step
     /// it left in flight (see [`Resume`]).
     pub async fn run_resumed(mut self, resume: Resume) -> RunResult {
+        if self.options.cleanup {
+            self.emit(Event::PhaseStarted {
+                phase: "failover".to_owned(),
+                at: Utc::now(),
+            });
+        }
+        let authenticated = self.run_steps(resume).await;
+        let (mut result, mut error) = self.outcome.take().unwrap_or((
+            RunResult::Failed,
+            Some("the run ended without a result".to_owned()),
+        ));
+        if self.options.cleanup && authenticated {
+            (result, error) = self.cleanup(result, error).await;
+        }
+        self.end(result, error)
+    }
+
+    /// The runbook's steps (and a rollback); returns whether drbook had logged in.
+    async fn run_steps(&mut self, resume: Resume) -> bool {
         let steps = self.runbook.steps.len();
         if resume.resumed {
             self.emit(Event::Resumed {
@@ -184,13 +232,15 @@ impl<'a> Executor<'a> {
             Err(error) => {
                 let message = error.to_string();
                 self.skip_from(0, &resume, "not run: authentication failed");
-                return self.finish(RunResult::Failed, Some(message));
+                self.finish(RunResult::Failed, Some(message));
+                return false;
             }
         }
         if let Some((failure, undone, next_number)) = resume.rolling_back.clone() {
             self.accepted.retain(|(_, plan)| !undone.contains(plan));
             let rollback = self.rollback_from(next_number).await;
-            return self.finish(RunResult::Failed, Some(format!("{failure}; {rollback}")));
+            self.finish(RunResult::Failed, Some(format!("{failure}; {rollback}")));
+            return true;
         }
         let mut failures = resume.failures.clone();
         for index in 0..steps {
@@ -200,7 +250,8 @@ impl<'a> Executor<'a> {
             }
             if self.is_interrupted() {
                 self.skip_from(index, &resume, "not run: drbook was interrupted");
-                return self.finish(RunResult::Interrupted, Some("interrupted".to_owned()));
+                self.finish(RunResult::Interrupted, Some("interrupted".to_owned()));
+                return true;
             }
             self.emit(Event::StepStarted {
                 step: step.number,
@@ -234,7 +285,8 @@ impl<'a> Executor<'a> {
                         OnFailure::Continue => failures.push(message),
                         OnFailure::Abort => {
                             self.skip_from(index + 1, &resume, "not run: an earlier step failed");
-                            return self.finish(RunResult::Failed, Some(message));
+                            self.finish(RunResult::Failed, Some(message));
+                            return true;
                         }
                         OnFailure::Rollback => {
                             self.skip_from(
@@ -243,8 +295,8 @@ impl<'a> Executor<'a> {
                                 "not run: an earlier step failed and the run rolled back",
                             );
                             let rollback = self.rollback().await;
-                            return self
-                                .finish(RunResult::Failed, Some(format!("{message}; {rollback}")));
+                            self.finish(RunResult::Failed, Some(format!("{message}; {rollback}")));
+                            return true;
                         }
                     }
                 }
@@ -257,15 +309,23 @@ impl<'a> Executor<'a> {
                     });
                     let running = self.leave_or_halt(step).await;
                     self.skip_from(index + 1, &resume, "not run: drbook was interrupted");
-                    return self.finish(RunResult::Interrupted, Some(running));
+                    self.finish(RunResult::Interrupted, Some(running));
+                    return true;
                 }
             }
         }
         if failures.is_empty() {
-            self.finish(RunResult::Succeeded, None)
+            self.finish(RunResult::Succeeded, None);
         } else {
-            self.finish(RunResult::Failed, Some(failures.join("; ")))
+            self.finish(RunResult::Failed, Some(failures.join("; ")));
         }
+        true
+    }
+
+    /// Records how the steps ended; [`run_resumed`](Self::run_resumed) ends the run.
+    fn finish(&mut self, result: RunResult, error: Option<String>) -> RunResult {
+        self.outcome = Some((result, error));
+        result
     }
 
     /// After an interrupt: a plan still running is left alone and named, or halted with
@@ -313,14 +373,36 @@ impl<'a> Executor<'a> {
     /// The rollback, its undo steps numbered from `first`. An undo the earlier process had
     /// sent is not sent again when the plan shows it under way or done.
     async fn rollback_from(&mut self, first: usize) -> String {
-        let plans: Vec<(usize, uuid::Uuid)> = self.accepted.iter().rev().copied().collect();
-        if plans.is_empty() {
-            return "nothing (more) to roll back".to_owned();
+        let (undone, failed) = self
+            .undo_accepted(first, |original, plan| {
+                format!("Roll back step {original}: undo the failover of plan {plan}")
+            })
+            .await;
+        if undone.is_empty() && failed.is_empty() {
+            "nothing (more) to roll back".to_owned()
+        } else if failed.is_empty() {
+            format!("rolled back: undid {} failover(s)", undone.len())
+        } else {
+            format!(
+                "the rollback FAILED for plan(s) {}: they are still failed over",
+                failed.join(", ")
+            )
         }
+    }
+
+    /// Undoes, newest first, every failover this run had accepted, as steps numbered from
+    /// `first`; in a drill's clean-up each plan must also be seen ready again. Returns the
+    /// plans undone and those left failed over. An interrupt stops it: no further undo is
+    /// sent.
+    async fn undo_accepted(
+        &mut self,
+        first: usize,
+        name: impl Fn(usize, uuid::Uuid) -> String,
+    ) -> (Vec<String>, Vec<String>) {
+        let plans: Vec<(usize, uuid::Uuid)> = self.accepted.iter().rev().copied().collect();
         let mut number = first - 1;
-        let mut failed = Vec::new();
-        for (original, plan_id) in &plans {
-            // An interrupt stops the rollback: no further undo is sent.
+        let (mut undone, mut failed) = (Vec::new(), Vec::new());
+        for (original, plan_id) in plans {
             if self.is_interrupted() {
                 failed.push(plan_id.to_string());
                 continue;
@@ -328,16 +410,25 @@ impl<'a> Executor<'a> {
             number += 1;
             self.emit(Event::StepStarted {
                 step: number,
-                name: format!("Roll back step {original}: undo the failover of plan {plan_id}"),
+                name: name(original, plan_id),
                 kind: "undo".to_owned(),
                 plan_id: Some(plan_id.to_string()),
                 at: Utc::now(),
             });
-            let (result, error) = match self.undo(number, *plan_id).await {
+            let timeout = self.timeout_of(plan_id);
+            let (mut result, mut error) = match self.undo(number, plan_id, timeout).await {
                 StepEnd::Done(result, error) => (result, error),
                 StepEnd::Interrupted(message) => (StepResult::Interrupted, Some(message)),
             };
-            if result != StepResult::Succeeded && result != StepResult::SucceededWithWarnings {
+            if result.is_success()
+                && self.options.cleanup
+                && let Err(why) = self.verify_ready(number, plan_id).await
+            {
+                (result, error) = (StepResult::Failed, Some(why));
+            }
+            if result.is_success() {
+                undone.push(plan_id.to_string());
+            } else {
                 failed.push(plan_id.to_string());
             }
             self.emit(Event::StepFinished {
@@ -347,25 +438,44 @@ impl<'a> Executor<'a> {
                 error,
             });
         }
-        if failed.is_empty() {
-            format!("rolled back: undid {} failover(s)", plans.len())
-        } else {
-            format!(
-                "the rollback FAILED for plan(s) {}: they are still failed over",
-                failed.join(", ")
-            )
-        }
+        (undone, failed)
+    }
+
+    /// How long to wait on a plan: its failover step's timeout.
+    fn timeout_of(&self, plan_id: uuid::Uuid) -> Duration {
+        self.runbook
+            .steps
+            .iter()
+            .find_map(|s| match &s.action {
+                Action::Failover(f) if f.plan_id == plan_id => Some(f.timeout),
+                _ => None,
+            })
+            .unwrap_or(crate::runbook::model::DEFAULT_TIMEOUT)
     }
 
     /// `POST .../Undo` once (an undo is not idempotent either), then wait for UNDO FAILOVER.
     /// A plan already undoing (a resumed rollback) is only waited for.
-    async fn undo(&mut self, number: usize, plan_id: uuid::Uuid) -> StepEnd {
+    async fn undo(&mut self, number: usize, plan_id: uuid::Uuid, timeout: Duration) -> StepEnd {
+        let end = self.undo_once(number, plan_id, timeout).await;
+        if let StepEnd::Done(result, _) = &end
+            && result.is_success()
+        {
+            self.accepted.retain(|(_, id)| *id != plan_id);
+        }
+        end
+    }
+
+    async fn undo_once(
+        &mut self,
+        number: usize,
+        plan_id: uuid::Uuid,
+        timeout: Duration,
+    ) -> StepEnd {
         let undo_sets = self.states.for_undo();
         let (plan, _) = self.client.read_plan(&plan_id, RetryPolicy::NONE).await;
         if let Ok(info) = plan {
             let state = vao::state::fold(&info.status.state);
             if state.starts_with("undofailover") {
-                let timeout = crate::runbook::model::DEFAULT_TIMEOUT;
                 let goal = Goal {
                     plan_id,
                     timeout,
@@ -373,6 +483,21 @@ impl<'a> Executor<'a> {
                     action: "undo failover",
                 };
                 return self.await_completion(number, goal, Instant::now()).await;
+            }
+            // A failover not waited for (`wait_for_completion: false`) must end before VAO
+            // takes an undo.
+            if self.states.classify(&info.status) == Phase::Running {
+                let goal = Goal {
+                    plan_id,
+                    timeout,
+                    sets: self.states.clone(),
+                    action: "failover",
+                };
+                if let StepEnd::Interrupted(message) =
+                    self.await_completion(number, goal, Instant::now()).await
+                {
+                    return StepEnd::Interrupted(message);
+                }
             }
         }
         let path = self.client.options().plan_path(&plan_id, "Undo");
@@ -401,15 +526,6 @@ impl<'a> Executor<'a> {
             }
             Err(error) => return StepEnd::Done(StepResult::Failed, Some(error.to_string())),
         }
-        let timeout = self
-            .runbook
-            .steps
-            .iter()
-            .find_map(|s| match &s.action {
-                Action::Failover(f) if f.plan_id == plan_id => Some(f.timeout),
-                _ => None,
-            })
-            .unwrap_or(crate::runbook::model::DEFAULT_TIMEOUT);
         let goal = Goal {
             plan_id,
             timeout,
@@ -448,6 +564,16 @@ impl<'a> Executor<'a> {
                 self.resume_failover(step.number, failover, accepted, elapsed)
                     .await
             }
+            // An undo that may have left is waited for when the plan shows it, and sent
+            // only when the plan is still failed over.
+            Action::UndoFailover(call) if in_flight.sent => {
+                self.undo(step.number, call.plan_id, call.timeout).await
+            }
+            Action::ReadinessCheck(check) if in_flight.sent => {
+                self.resume_readiness_check(step.number, check).await
+            }
+            // Reads, approvals, and calls that were never sent: the step again.
+            _ => self.step(step).await,
         }
     }
 
@@ -486,7 +612,7 @@ impl<'a> Executor<'a> {
         }
     }
 
-    fn finish(&mut self, result: RunResult, error: Option<String>) -> RunResult {
+    fn end(&mut self, result: RunResult, error: Option<String>) -> RunResult {
         self.emit(Event::RunFinished {
             result,
             at: Utc::now(),
@@ -526,6 +652,10 @@ impl<'a> Executor<'a> {
                 }
             }
             Action::Failover(failover) => self.failover(step.number, failover).await,
+            Action::UndoFailover(call) => self.undo_step(step.number, call).await,
+            Action::ReadinessCheck(check) => self.readiness_check(step.number, check).await,
+            Action::ExpectState(expect) => self.expect_state(step.number, expect).await,
+            Action::Pause(pause) => self.pause(step, pause).await,
         }
     }
 

@@ -34,6 +34,9 @@ pub struct JournalHeader {
     pub variables: Vec<JournalVariable>,
     pub started_at: DateTime<Utc>,
     pub force: bool,
+    /// A drill (`drbook drill`): a resumed run cleans up too.
+    #[serde(default)]
+    pub drill: bool,
     /// How the run reached the server, so `resume` reaches it the same way.
     #[serde(default)]
     pub connection: JournalConnection,
@@ -278,6 +281,7 @@ mod tests {
             variables: vec![],
             started_at: Utc::now(),
             force: false,
+            drill: false,
             connection: JournalConnection::default(),
         }
     }

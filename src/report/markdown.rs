@@ -25,6 +25,8 @@ fn step_result(result: StepResult) -> &'static str {
         StepResult::Skipped => "⏭️ not run",
         StepResult::Interrupted => "⚠️ interrupted",
         StepResult::Planned => "📝 planned",
+        StepResult::CheckPassed => "✅ would run",
+        StepResult::CheckFailed => "❌ would fail",
     }
 }
 
@@ -33,6 +35,73 @@ fn duration(ms: Option<u64>) -> String {
         None => "—".to_owned(),
         Some(ms) if ms < 1000 => format!("{ms} ms"),
         Some(ms) => format!("{:.1} s", ms as f64 / 1000.0),
+    }
+}
+
+fn met(verdict: Option<bool>) -> &'static str {
+    match verdict {
+        Some(true) => "✅ met",
+        Some(false) => "❌ missed",
+        None => "—",
+    }
+}
+
+fn target(ms: Option<u64>) -> String {
+    ms.map_or("—".to_owned(), |ms| {
+        crate::runbook::values::format_duration(std::time::Duration::from_millis(ms))
+    })
+}
+
+/// The recovery-objective table: the run, then each failover.
+fn objectives(out: &mut String, report: &Report) {
+    let o = &report.objectives;
+    let plans: Vec<_> = report
+        .steps
+        .iter()
+        .filter_map(|s| Some((s, s.recovery.as_ref()?)))
+        .collect();
+    if plans.is_empty() && o.rto_target_ms.is_none() && o.rpo_target_ms.is_none() {
+        return;
+    }
+    let _ = writeln!(out, "## Recovery objectives\n");
+    let _ = writeln!(
+        out,
+        "| Scope | Recovery time | RTO | RTO result | Restore point | Age at start | RPO | RPO result |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(
+        out,
+        "| **run** | {} | {} | {} | | {} | {} | {} |",
+        duration(o.recovery_time_ms),
+        target(o.rto_target_ms),
+        met(o.rto_met),
+        o.restore_point_age_ms
+            .map_or("unknown".to_owned(), |ms| target(Some(ms))),
+        target(o.rpo_target_ms),
+        met(o.rpo_met)
+    );
+    for (step, r) in plans {
+        let _ = writeln!(
+            out,
+            "| {}. `{}` | {} | {} | {} | {} | {} | {} | {} |",
+            step.number,
+            step.plan_id.as_deref().unwrap_or("—"),
+            duration(r.recovery_time_ms),
+            target(r.rto_target_ms),
+            met(r.rto_met),
+            cell(&r.restore_point),
+            r.restore_point_age_ms
+                .map_or("unknown".to_owned(), |ms| target(Some(ms))),
+            target(r.rpo_target_ms),
+            met(r.rpo_met)
+        );
+    }
+    let _ = writeln!(out);
+    for miss in &o.missed {
+        let _ = writeln!(out, "- ❌ {}", cell(miss));
+    }
+    if !o.missed.is_empty() {
+        let _ = writeln!(out);
     }
 }
 
@@ -86,6 +155,36 @@ pub fn render(report: &Report) -> String {
         s.total, s.succeeded, s.failed, s.skipped, s.interrupted, s.planned
     );
 
+    if let Some(drill) = &report.drill {
+        let _ = writeln!(out, "## Drill clean-up\n");
+        let verdict = match drill.cleanup.as_str() {
+            "clean" => "✅ clean: every plan the drill failed over was undone and is ready again",
+            "failed" => "❌ FAILED: plans are still failed over",
+            "interrupted" => "⚠️ interrupted: plans may still be failed over",
+            _ => "⚠️ not reached",
+        };
+        let _ = writeln!(out, "{verdict}\n");
+        let list = |plans: &[String]| {
+            plans
+                .iter()
+                .map(|p| format!("`{p}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if !drill.undone.is_empty() {
+            let _ = writeln!(out, "- undone: {}", list(&drill.undone));
+        }
+        if !drill.left_failed_over.is_empty() {
+            let _ = writeln!(
+                out,
+                "- **left failed over: {}**",
+                list(&drill.left_failed_over)
+            );
+        }
+        let _ = writeln!(out);
+    }
+    objectives(&mut out, report);
+
     let _ = writeln!(out, "## Steps\n");
     let _ = writeln!(
         out,
@@ -93,11 +192,17 @@ pub fn render(report: &Report) -> String {
     );
     let _ = writeln!(out, "|---|---|---|---|---|---|---|");
     for step in &report.steps {
-        let detail = step
+        let mut detail = step
             .error
             .clone()
             .or_else(|| step.final_state.as_ref().map(|s| s.summary()))
             .unwrap_or_default();
+        if let Some(a) = &step.approval {
+            detail = format!("approved by {} ({}) at {}", a.by, a.how, a.at);
+        }
+        if step.phase.as_deref() == Some("cleanup") {
+            detail = format!("clean-up: {detail}");
+        }
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {} | {} | {} |",

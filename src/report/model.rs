@@ -5,7 +5,7 @@
 
 use crate::exec::{Event, GuardVerdict, Listener, Mode, RunResult, StepResult};
 use crate::runbook::Runbook;
-use crate::vao::{PlanInfo, PlanStatus};
+use crate::vao::{Phase, PlanInfo, PlanStatus};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -29,7 +29,68 @@ pub struct Report {
     pub result: RunResult,
     pub error: Option<String>,
     pub summary: Summary,
+    /// The run's recovery objectives, measured (null when none is set and nothing was
+    /// measured).
+    pub objectives: ObjectivesRecord,
+    /// A drill's clean-up (null for other modes).
+    pub drill: Option<DrillRecord>,
     pub steps: Vec<StepRecord>,
+    /// The drill phase steps now starting belong to (not serialised).
+    #[serde(skip)]
+    phase: Option<String>,
+}
+
+/// Recovery objectives at run level: targets, measurements and verdicts. A verdict is
+/// `null` when there is no target or nothing could be measured.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ObjectivesRecord {
+    pub rto_target_ms: Option<u64>,
+    /// From the first failover request to the last plan seen failed over.
+    pub recovery_time_ms: Option<u64>,
+    pub rto_met: Option<bool>,
+    pub rpo_target_ms: Option<u64>,
+    /// The oldest restore point used, as its age at the run's start.
+    pub restore_point_age_ms: Option<u64>,
+    pub rpo_met: Option<bool>,
+    /// Every objective missed, run level and per plan, in words.
+    pub missed: Vec<String>,
+}
+
+/// How a drill's clean-up went.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct DrillRecord {
+    /// `clean`, `failed`, `interrupted` or `pending` (not reached yet).
+    pub cleanup: String,
+    /// Plans undone and seen back in a ready state.
+    pub undone: Vec<String>,
+    /// Plans the drill failed over and could not bring back.
+    pub left_failed_over: Vec<String>,
+}
+
+/// One failover's recovery: measured against its targets.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct RecoveryRecord {
+    pub rto_target_ms: Option<u64>,
+    /// From the failover request to the plan seen failed over.
+    pub recovery_time_ms: Option<u64>,
+    pub failed_over_at: Option<String>,
+    pub rto_met: Option<bool>,
+    pub rpo_target_ms: Option<u64>,
+    /// `latest`, or the restore point asked for (as written in the runbook).
+    pub restore_point: String,
+    /// The run's start minus the restore point; null when unknown (`latest`: VAO v3 does
+    /// not report which point it used; a server-local time without `server_time_zone`).
+    pub restore_point_age_ms: Option<u64>,
+    pub rpo_met: Option<bool>,
+}
+
+/// Who let a pause step go on, and when.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ApprovalRecord {
+    pub by: String,
+    /// `terminal` (typed by the operator) or `--approve`.
+    pub how: String,
+    pub at: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -89,6 +150,14 @@ pub struct StepRecord {
     pub final_state: Option<PlanStatus>,
     /// Each distinct state seen while waiting, in order.
     pub states_seen: Vec<String>,
+    /// In a drill: `failover` or `cleanup`.
+    pub phase: Option<String>,
+    /// A failover's recovery, measured against its objectives.
+    pub recovery: Option<RecoveryRecord>,
+    /// A pause step's approval.
+    pub approval: Option<ApprovalRecord>,
+    /// What drbook would read, or warns of (a dry run's reads, `check`'s warnings).
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -163,8 +232,45 @@ impl StepRecord {
             poll_errors: 0,
             final_state: None,
             states_seen: Vec::new(),
+            phase: None,
+            recovery: None,
+            approval: None,
+            notes: Vec::new(),
         }
     }
+}
+
+fn ms(duration: std::time::Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// A failover's targets and what is known before it runs: the restore point and its age.
+fn recovery_targets(
+    failover: &crate::runbook::Failover,
+    zone: Option<crate::runbook::values::ServerTimeZone>,
+    run_start: DateTime<Utc>,
+) -> RecoveryRecord {
+    let age = failover
+        .restore_point
+        .instant(zone)
+        .and_then(|point| u64::try_from((run_start - point).num_milliseconds()).ok());
+    RecoveryRecord {
+        rto_target_ms: failover.objectives.rto.map(ms),
+        rpo_target_ms: failover.objectives.rpo.map(ms),
+        restore_point: failover.restore_point.to_string(),
+        restore_point_age_ms: age,
+        rpo_met: verdict(age, failover.objectives.rpo.map(ms)),
+        ..RecoveryRecord::default()
+    }
+}
+
+/// Met (`true`), missed (`false`), or unknown (`None`: no target, or nothing measured).
+fn verdict(measured: Option<u64>, target: Option<u64>) -> Option<bool> {
+    Some(measured? <= target?)
+}
+
+fn show_ms(ms: u64) -> String {
+    crate::runbook::values::format_duration(std::time::Duration::from_millis(ms))
 }
 
 pub fn timestamp(at: DateTime<Utc>) -> String {
@@ -197,17 +303,25 @@ impl Report {
             .steps
             .iter()
             .map(|step| {
-                let (plan_id, wait_ms) = match &step.action {
-                    crate::runbook::Action::Failover(f) => (Some(f.plan_id.to_string()), None),
-                    crate::runbook::Action::Wait(d) => (None, Some(d.as_millis() as u64)),
+                let wait_ms = match &step.action {
+                    crate::runbook::Action::Wait(d) => Some(d.as_millis() as u64),
+                    _ => None,
                 };
-                StepRecord::new(
+                let mut record = StepRecord::new(
                     step.number,
                     &step.name,
                     step.action.kind(),
-                    plan_id,
+                    step.action.plan_id().map(|id| id.to_string()),
                     wait_ms,
-                )
+                );
+                if let crate::runbook::Action::Failover(f) = &step.action {
+                    record.recovery = Some(recovery_targets(
+                        f,
+                        runbook.server_time_zone,
+                        info.started_at,
+                    ));
+                }
+                record
             })
             .collect();
         Report {
@@ -233,7 +347,17 @@ impl Report {
             result: RunResult::Interrupted,
             error: None,
             summary: Summary::default(),
+            objectives: ObjectivesRecord {
+                rto_target_ms: runbook.objectives.rto.map(ms),
+                rpo_target_ms: runbook.objectives.rpo.map(ms),
+                ..ObjectivesRecord::default()
+            },
+            drill: (info.mode == Mode::Drill).then(|| DrillRecord {
+                cleanup: "pending".to_owned(),
+                ..DrillRecord::default()
+            }),
             steps,
+            phase: None,
         }
     }
 
@@ -278,9 +402,110 @@ impl Report {
                 StepResult::Skipped => s.skipped += 1,
                 StepResult::Interrupted => s.interrupted += 1,
                 StepResult::Planned => s.planned += 1,
+                StepResult::CheckPassed => s.succeeded += 1,
+                StepResult::CheckFailed => s.failed += 1,
             }
         }
         self.summary = s;
+        self.measure_objectives();
+    }
+
+    /// The run's recovery time (first failover request to the last plan failed over) and
+    /// oldest restore point, against the run's targets; every miss named.
+    fn measure_objectives(&mut self) {
+        let mut missed = Vec::new();
+        let mut first_request: Option<DateTime<Utc>> = None;
+        let mut last_recovered: Option<DateTime<Utc>> = None;
+        let mut oldest: Option<u64> = None;
+        let mut all_recovered = true;
+        let mut unmeasured = false;
+        let parse = |t: &str| {
+            DateTime::parse_from_rfc3339(t)
+                .ok()
+                .map(|t| t.with_timezone(&Utc))
+        };
+        for step in self.steps.iter().filter(|s| s.kind == "failover") {
+            let Some(recovery) = &step.recovery else {
+                continue;
+            };
+            if let Some(sent) = step.request.as_ref().and_then(|r| parse(&r.sent_at)) {
+                first_request = Some(first_request.map_or(sent, |f| f.min(sent)));
+                match recovery.failed_over_at.as_deref().and_then(parse) {
+                    Some(done) => {
+                        last_recovered = Some(last_recovered.map_or(done, |l| l.max(done)))
+                    }
+                    // Not waited for (`wait_for_completion: false`): its recovery time is
+                    // unknown, and so is the run's.
+                    None if step.result.is_success() => unmeasured = true,
+                    None => all_recovered = false,
+                }
+            }
+            oldest = oldest.max(recovery.restore_point_age_ms);
+            let plan = step.plan_id.as_deref().unwrap_or("?");
+            if recovery.rto_met == Some(false) {
+                missed.push(format!(
+                    "step {} (plan {plan}): recovery took {}, the RTO is {}",
+                    step.number,
+                    show_ms(recovery.recovery_time_ms.unwrap_or_default()),
+                    show_ms(recovery.rto_target_ms.unwrap_or_default())
+                ));
+            }
+            if recovery.rpo_met == Some(false) {
+                missed.push(format!(
+                    "step {} (plan {plan}): the restore point {} was {} old at the run's start, the RPO is {}",
+                    step.number,
+                    recovery.restore_point,
+                    show_ms(recovery.restore_point_age_ms.unwrap_or_default()),
+                    show_ms(recovery.rpo_target_ms.unwrap_or_default())
+                ));
+            }
+        }
+        let o = &mut self.objectives;
+        o.recovery_time_ms = match (first_request, last_recovered) {
+            (Some(first), Some(last)) if all_recovered && !unmeasured => {
+                u64::try_from((last - first).num_milliseconds()).ok()
+            }
+            _ => None,
+        };
+        o.rto_met = verdict(o.recovery_time_ms, o.rto_target_ms);
+        // A run that did not recover every plan it started has missed its RTO.
+        if o.rto_target_ms.is_some() && first_request.is_some() && !all_recovered {
+            o.rto_met = Some(false);
+        }
+        o.restore_point_age_ms = oldest;
+        o.rpo_met = verdict(oldest, o.rpo_target_ms);
+        if o.rto_met == Some(false) {
+            missed.insert(
+                0,
+                match o.recovery_time_ms {
+                    Some(took) => format!(
+                        "the run's recovery took {}, the RTO is {}",
+                        show_ms(took),
+                        show_ms(o.rto_target_ms.unwrap_or_default())
+                    ),
+                    None => format!(
+                        "not every plan was recovered, so the run missed its RTO of {}",
+                        show_ms(o.rto_target_ms.unwrap_or_default())
+                    ),
+                },
+            );
+        }
+        if o.rpo_met == Some(false) {
+            missed.insert(
+                0,
+                format!(
+                    "the oldest restore point used was {} old, the run's RPO is {}",
+                    show_ms(oldest.unwrap_or_default()),
+                    show_ms(o.rpo_target_ms.unwrap_or_default())
+                ),
+            );
+        }
+        o.missed = missed;
+    }
+
+    /// Whether any recovery objective was missed.
+    pub fn missed_objectives(&self) -> bool {
+        !self.objectives.missed.is_empty()
     }
 }
 
@@ -301,8 +526,10 @@ impl Listener for Report {
                     self.steps
                         .push(StepRecord::new(number, name, kind, plan_id.clone(), None));
                 }
+                let phase = self.phase.clone();
                 if let Some(s) = self.step(*step) {
                     s.started_at = Some(timestamp(*at));
+                    s.phase = phase;
                 }
             }
             Event::Request {
@@ -382,7 +609,12 @@ impl Listener for Report {
                     s.read_retries += errors.len() as u32;
                 }
             }
-            Event::Note { .. } => {}
+            Event::Note { step, text } => {
+                if let Some(s) = self.step(*step) {
+                    s.notes.push(text.clone());
+                }
+            }
+            Event::Paused { .. } => {}
             // A resumed run is not finished: the end recorded by the first process (an
             // interrupt) gives way to the one the resumed process will record.
             Event::Resumed { .. } => {
@@ -410,8 +642,21 @@ impl Listener for Report {
                     });
                 }
             }
-            Event::Polled { step, status, .. } => {
+            Event::Polled {
+                step,
+                status,
+                phase,
+                at,
+            } => {
                 if let Some(s) = self.step(*step) {
+                    if matches!(phase, Phase::Succeeded | Phase::SucceededWithWarnings)
+                        && let (Some(recovery), Some(request)) = (&mut s.recovery, &s.request)
+                    {
+                        recovery.failed_over_at = Some(timestamp(*at));
+                        recovery.recovery_time_ms = millis(&request.sent_at, *at);
+                        recovery.rto_met =
+                            verdict(recovery.recovery_time_ms, recovery.rto_target_ms);
+                    }
                     s.polls += 1;
                     let summary = status.summary();
                     if s.states_seen.last() != Some(&summary) {
@@ -426,6 +671,32 @@ impl Listener for Report {
                 }
             }
             Event::Waiting { .. } => {}
+            Event::Approved { step, by, how, at } => {
+                if let Some(s) = self.step(*step) {
+                    s.approval = Some(ApprovalRecord {
+                        by: by.clone(),
+                        how: how.clone(),
+                        at: timestamp(*at),
+                    });
+                }
+            }
+            Event::PhaseStarted { phase, .. } => self.phase = Some(phase.clone()),
+            Event::CleanupFinished {
+                undone,
+                left_failed_over,
+                ..
+            } => {
+                if let Some(drill) = &mut self.drill {
+                    drill.undone = undone.clone();
+                    drill.left_failed_over = left_failed_over.clone();
+                    drill.cleanup = if left_failed_over.is_empty() {
+                        "clean"
+                    } else {
+                        "failed"
+                    }
+                    .to_owned();
+                }
+            }
             Event::StepFinished {
                 step,
                 result,

@@ -7,8 +7,9 @@
 
 use super::diagnostic::Diagnostic;
 use super::model::{
-    Action, DEFAULT_POLL_INTERVAL, DEFAULT_RETRIES, DEFAULT_RETRY_DELAY, DEFAULT_TIMEOUT, Failover,
-    OnFailure, Runbook, StateOverrides, Step,
+    Action, DEFAULT_POLL_INTERVAL, DEFAULT_RETRIES, DEFAULT_RETRY_DELAY, DEFAULT_TIMEOUT,
+    ExpectState, Failover, Objectives, OnFailure, Pause, PlanCall, ReadinessCheck, Runbook,
+    StateOverrides, Step,
 };
 use super::node::{Node, Pos, Value};
 use super::schema::{show_value, unknown_key_hint};
@@ -25,6 +26,7 @@ const TOP_KEYS: &[&str] = &[
     "defaults",
     "states",
     "on_failure",
+    "objectives",
     "steps",
 ];
 const DEFAULT_KEYS: &[&str] = &[
@@ -38,9 +40,40 @@ const DEFAULT_KEYS: &[&str] = &[
     "retry_delay",
     "request_timeout",
     "connect_timeout",
+    "rto",
+    "rpo",
 ];
 const STATE_KEYS: &[&str] = &["ready", "in_progress", "succeeded", "failed"];
-const STEP_KEYS: &[&str] = &["name", "on_failure", "failover", "wait"];
+const OBJECTIVE_KEYS: &[&str] = &["rto", "rpo"];
+/// A step's actions: exactly one of them per step.
+pub const ACTIONS: &[&str] = &[
+    "failover",
+    "wait",
+    "undo_failover",
+    "readiness_check",
+    "expect_state",
+    "pause",
+];
+const STEP_KEYS: &[&str] = &[
+    "name",
+    "on_failure",
+    "failover",
+    "wait",
+    "undo_failover",
+    "readiness_check",
+    "expect_state",
+    "pause",
+];
+const CALL_KEYS: &[&str] = &["plan_id", "timeout", "retries", "retry_delay"];
+const READINESS_KEYS: &[&str] = &[
+    "plan_id",
+    "timeout",
+    "retries",
+    "retry_delay",
+    "generate_report",
+];
+const EXPECT_KEYS: &[&str] = &["plan_id", "timeout", "retries", "retry_delay", "state"];
+const PAUSE_KEYS: &[&str] = &["message"];
 const FAILOVER_KEYS: &[&str] = &[
     "plan_id",
     "execute_chained_plans",
@@ -50,6 +83,8 @@ const FAILOVER_KEYS: &[&str] = &[
     "timeout",
     "retries",
     "retry_delay",
+    "rto",
+    "rpo",
 ];
 
 /// Builds the typed runbook from a rendered tree, reporting every problem found.
@@ -163,6 +198,8 @@ struct Defaults {
     retry_delay: Option<Duration>,
     request_timeout: Option<Duration>,
     connect_timeout: Option<Duration>,
+    rto: Option<Duration>,
+    rpo: Option<Duration>,
     on_failure: OnFailure,
 }
 
@@ -316,6 +353,7 @@ impl Builder<'_> {
         let mut states = StateOverrides::default();
         let mut steps_node = None;
         let mut on_failure = OnFailure::default();
+        let mut objectives = Objectives::default();
         for (key, value) in entries {
             let path = key.name.as_str();
             match path {
@@ -356,6 +394,7 @@ impl Builder<'_> {
                 "defaults" => defaults = self.defaults(value),
                 "states" => states = self.states(value),
                 "on_failure" => on_failure = self.on_failure(value, path).unwrap_or_default(),
+                "objectives" => objectives = self.objectives(value),
                 "steps" => steps_node = Some(value),
                 _ => {}
             }
@@ -377,8 +416,25 @@ impl Builder<'_> {
             retries: defaults.retries.unwrap_or(DEFAULT_RETRIES),
             retry_delay: defaults.retry_delay.unwrap_or(DEFAULT_RETRY_DELAY),
             states,
+            objectives,
             steps,
         })
+    }
+
+    fn objectives(&mut self, node: &Node) -> Objectives {
+        let mut o = Objectives::default();
+        let Some(entries) = self.mapping(node, "objectives", OBJECTIVE_KEYS, &[]) else {
+            return o;
+        };
+        for (key, value) in entries {
+            let path = join("objectives", &key.name);
+            match key.name.as_str() {
+                "rto" => o.rto = self.duration(value, &path, true),
+                "rpo" => o.rpo = self.duration(value, &path, true),
+                _ => {}
+            }
+        }
+        o
     }
 
     fn vars(&mut self, node: &Node) {
@@ -419,6 +475,8 @@ impl Builder<'_> {
                 "retry_delay" => d.retry_delay = self.duration(value, &path, true),
                 "request_timeout" => d.request_timeout = self.duration(value, &path, true),
                 "connect_timeout" => d.connect_timeout = self.duration(value, &path, true),
+                "rto" => d.rto = self.duration(value, &path, true),
+                "rpo" => d.rpo = self.duration(value, &path, true),
                 _ => {}
             }
         }
@@ -491,32 +549,33 @@ impl Builder<'_> {
                     actions.push(self.failover(value, &field, defaults).map(Action::Failover))
                 }
                 "wait" => actions.push(self.duration(value, &field, false).map(Action::Wait)),
+                "undo_failover" => actions.push(
+                    self.call(value, &field, CALL_KEYS, defaults)
+                        .map(Action::UndoFailover),
+                ),
+                "readiness_check" => actions.push(self.readiness_check(value, &field, defaults)),
+                "expect_state" => actions.push(self.expect_state(value, &field, defaults)),
+                "pause" => actions.push(self.pause(value, &field)),
                 _ => {}
             }
         }
         let action = match actions.len() {
             1 => actions.pop().flatten()?,
             0 => {
-                self.error(
-                    node.pos,
-                    &path,
-                    "a step needs an action: `failover` or `wait`",
-                );
+                self.error(node.pos, &path, no_action_message());
                 return None;
             }
             _ => {
-                self.error(
-                    node.pos,
-                    &path,
-                    "a step has exactly one action, but this one has both `failover` and `wait`",
-                );
+                let present: Vec<&str> = entries
+                    .iter()
+                    .map(|(k, _)| k.name.as_str())
+                    .filter(|k| ACTIONS.contains(k))
+                    .collect();
+                self.error(node.pos, &path, two_actions_message(&present));
                 return None;
             }
         };
-        let name = name.unwrap_or_else(|| match &action {
-            Action::Failover(f) => format!("Fail over plan {}", f.plan_id),
-            Action::Wait(d) => format!("Wait {}", values::format_duration(*d)),
-        });
+        let name = name.unwrap_or_else(|| default_step_name(&action));
         Some(Step {
             number: index + 1,
             name,
@@ -524,6 +583,115 @@ impl Builder<'_> {
             action,
             on_failure,
         })
+    }
+
+    /// The keys every plan step shares (`plan_id`, `timeout`, `retries`, `retry_delay`);
+    /// other keys in `allowed` are left to the caller.
+    fn call(
+        &mut self,
+        node: &Node,
+        path: &str,
+        allowed: &[&str],
+        defaults: &Defaults,
+    ) -> Option<PlanCall> {
+        let entries = self.mapping(node, path, allowed, &["plan_id"])?;
+        let mut plan_id = None;
+        let mut timeout = defaults.timeout;
+        let mut retries = defaults.retries;
+        let mut retry_delay = defaults.retry_delay;
+        let mut ok = true;
+        for (key, value) in entries {
+            let field = join(path, &key.name);
+            ok &= match key.name.as_str() {
+                "plan_id" => {
+                    plan_id = self.plan_id(value, &field);
+                    plan_id.is_some()
+                }
+                "timeout" => {
+                    timeout = self.duration(value, &field, !allowed.contains(&"state"));
+                    timeout.is_some()
+                }
+                "retries" => {
+                    retries = self.retries(value, &field);
+                    retries.is_some()
+                }
+                "retry_delay" => {
+                    retry_delay = self.duration(value, &field, true);
+                    retry_delay.is_some()
+                }
+                _ => true,
+            };
+        }
+        if !ok {
+            return None;
+        }
+        Some(PlanCall {
+            plan_id: plan_id?,
+            timeout: timeout.unwrap_or(DEFAULT_TIMEOUT),
+            retries: retries.unwrap_or(DEFAULT_RETRIES),
+            retry_delay: retry_delay.unwrap_or(DEFAULT_RETRY_DELAY),
+        })
+    }
+
+    fn plan_id(&mut self, node: &Node, path: &str) -> Option<uuid::Uuid> {
+        self.parsed(
+            node,
+            path,
+            "a plan UUID such as 6f1c2d9e-3b4a-4c5d-8e7f-0a1b2c3d4e5f, or a template",
+            values::parse_plan_id,
+        )
+    }
+
+    fn readiness_check(&mut self, node: &Node, path: &str, defaults: &Defaults) -> Option<Action> {
+        let call = self.call(node, path, READINESS_KEYS, defaults);
+        let generate_report = match node.get("generate_report") {
+            Some(value) => self.flag(value, &join(path, "generate_report"))?,
+            None => false,
+        };
+        Some(Action::ReadinessCheck(ReadinessCheck {
+            call: call?,
+            generate_report,
+        }))
+    }
+
+    fn expect_state(&mut self, node: &Node, path: &str, defaults: &Defaults) -> Option<Action> {
+        // An expectation is checked once unless it says how long to wait: the runbook's
+        // `defaults.timeout` is for failovers, not for assertions.
+        let defaults = Defaults {
+            timeout: Some(Duration::ZERO),
+            retries: defaults.retries,
+            retry_delay: defaults.retry_delay,
+            ..Defaults::default()
+        };
+        let call = self.call(node, path, EXPECT_KEYS, &defaults);
+        let field = join(path, "state");
+        let states = match node.get("state") {
+            Some(
+                value @ Node {
+                    value: Value::Seq(_),
+                    ..
+                },
+            ) => self.state_list(value, &field),
+            Some(value) => self.string(value, &field, true).map(|s| vec![s]),
+            None if matches!(node.value, Value::Map(_)) => {
+                self.error(node.pos, path, "missing required key `state`");
+                None
+            }
+            None => None,
+        };
+        Some(Action::ExpectState(ExpectState {
+            call: call?,
+            states: states?,
+        }))
+    }
+
+    fn pause(&mut self, node: &Node, path: &str) -> Option<Action> {
+        let entries = self.mapping(node, path, PAUSE_KEYS, &["message"])?;
+        let message = entries
+            .iter()
+            .find(|(k, _)| k.name == "message")
+            .and_then(|(_, value)| self.string(value, &join(path, "message"), true))?;
+        Some(Action::Pause(Pause { message }))
     }
 
     fn failover(&mut self, node: &Node, path: &str, defaults: &Defaults) -> Option<Failover> {
@@ -536,18 +704,23 @@ impl Builder<'_> {
         let mut timeout = defaults.timeout;
         let mut retries = defaults.retries;
         let mut retry_delay = defaults.retry_delay;
+        let mut rto = defaults.rto;
+        let mut rpo = defaults.rpo;
         let mut ok = true;
         for (key, value) in entries {
             let field = join(path, &key.name);
             let parsed_ok = match key.name.as_str() {
                 "plan_id" => {
-                    plan_id = self.parsed(
-                        value,
-                        &field,
-                        "a plan UUID such as 6f1c2d9e-3b4a-4c5d-8e7f-0a1b2c3d4e5f, or a template",
-                        values::parse_plan_id,
-                    );
+                    plan_id = self.plan_id(value, &field);
                     plan_id.is_some()
+                }
+                "rto" => {
+                    rto = self.duration(value, &field, true);
+                    rto.is_some()
+                }
+                "rpo" => {
+                    rpo = self.duration(value, &field, true);
+                    rpo.is_some()
                 }
                 "restore_point" => {
                     restore_point = self.restore_point(value, &field);
@@ -593,6 +766,46 @@ impl Builder<'_> {
             timeout: timeout.unwrap_or(DEFAULT_TIMEOUT),
             retries: retries.unwrap_or(DEFAULT_RETRIES),
             retry_delay: retry_delay.unwrap_or(DEFAULT_RETRY_DELAY),
+            objectives: Objectives { rto, rpo },
         })
+    }
+}
+
+/// The message for a step without an action (shared with the schema check).
+pub fn no_action_message() -> String {
+    format!(
+        "a step needs an action: one of {}",
+        ACTIONS
+            .iter()
+            .map(|a| format!("`{a}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
+/// The message for a step with more than one action (shared with the schema check).
+pub fn two_actions_message(present: &[&str]) -> String {
+    let named: Vec<String> = present.iter().map(|a| format!("`{a}`")).collect();
+    format!(
+        "a step has exactly one action, but this one has {}",
+        match named.as_slice() {
+            [a, b] => format!("both {a} and {b}"),
+            _ => named.join(", "),
+        }
+    )
+}
+
+fn default_step_name(action: &Action) -> String {
+    match action {
+        Action::Failover(f) => format!("Fail over plan {}", f.plan_id),
+        Action::Wait(d) => format!("Wait {}", values::format_duration(*d)),
+        Action::UndoFailover(c) => format!("Undo the failover of plan {}", c.plan_id),
+        Action::ReadinessCheck(c) => format!("Readiness check of plan {}", c.call.plan_id),
+        Action::ExpectState(e) => format!(
+            "Expect plan {} to be {}",
+            e.call.plan_id,
+            e.states.join(" or ")
+        ),
+        Action::Pause(_) => "Pause for approval".to_owned(),
     }
 }

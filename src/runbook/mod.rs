@@ -15,7 +15,10 @@ pub mod values;
 pub mod yaml;
 
 pub use diagnostic::Diagnostic;
-pub use model::{Action, Failover, OnFailure, Runbook, StateOverrides, Step};
+pub use model::{
+    Action, ExpectState, Failover, Objectives, OnFailure, Pause, PlanCall, ReadinessCheck, Runbook,
+    StateOverrides, Step,
+};
 pub use node::{Key, Node, Pos, Value};
 pub use source::{Source, SourceError};
 pub use values::RestorePoint;

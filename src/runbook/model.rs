@@ -50,7 +50,18 @@ pub struct Runbook {
     pub retries: u32,
     pub retry_delay: Duration,
     pub states: StateOverrides,
+    /// Run-level recovery objectives (`objectives:`).
+    pub objectives: Objectives,
     pub steps: Vec<Step>,
+}
+
+/// Recovery targets. At run level, `rto` bounds the time from the first failover request
+/// to the last plan failed over; on a failover step it bounds that plan's own recovery.
+/// `rpo` bounds the age of the restore point used, counted from the run's start.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Objectives {
+    pub rto: Option<Duration>,
+    pub rpo: Option<Duration>,
 }
 
 /// Plan state names that replace drbook's built-in sets (see `vao::StateSets`).
@@ -78,6 +89,14 @@ pub struct Step {
 pub enum Action {
     Failover(Failover),
     Wait(Duration),
+    /// `POST .../Undo`, then wait for UNDO FAILOVER.
+    UndoFailover(PlanCall),
+    /// `POST .../ReadinessCheck`, then wait for the check's result.
+    ReadinessCheck(ReadinessCheck),
+    /// Reads the plan until it is in one of the named states (reads only).
+    ExpectState(ExpectState),
+    /// A manual gate: the operator approves, or `--approve` does.
+    Pause(Pause),
 }
 
 impl Action {
@@ -85,16 +104,79 @@ impl Action {
     pub fn plan_id(&self) -> Option<uuid::Uuid> {
         match self {
             Action::Failover(f) => Some(f.plan_id),
-            Action::Wait(_) => None,
+            Action::UndoFailover(c) => Some(c.plan_id),
+            Action::ReadinessCheck(c) => Some(c.call.plan_id),
+            Action::ExpectState(e) => Some(e.call.plan_id),
+            Action::Wait(_) | Action::Pause(_) => None,
         }
     }
 
+    /// The plan a state-changing step acts on: what the run locks.
+    pub fn changes_plan(&self) -> Option<uuid::Uuid> {
+        match self {
+            Action::ExpectState(_) => None,
+            action => action.plan_id(),
+        }
+    }
+
+    /// The step's key in the runbook, also its `kind` in reports.
     pub fn kind(&self) -> &'static str {
         match self {
             Action::Failover(_) => "failover",
             Action::Wait(_) => "wait",
+            Action::UndoFailover(_) => "undo_failover",
+            Action::ReadinessCheck(_) => "readiness_check",
+            Action::ExpectState(_) => "expect_state",
+            Action::Pause(_) => "pause",
         }
     }
+
+    /// The settings every call on a plan has (not for waits and pauses).
+    pub fn call(&self) -> Option<PlanCall> {
+        match self {
+            Action::Failover(f) => Some(PlanCall {
+                plan_id: f.plan_id,
+                timeout: f.timeout,
+                retries: f.retries,
+                retry_delay: f.retry_delay,
+            }),
+            Action::UndoFailover(c) => Some(*c),
+            Action::ReadinessCheck(c) => Some(c.call),
+            Action::ExpectState(e) => Some(e.call),
+            Action::Wait(_) | Action::Pause(_) => None,
+        }
+    }
+}
+
+/// What every step that acts on one plan has: the plan, how long to wait for it, and how
+/// failed reads are retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlanCall {
+    pub plan_id: uuid::Uuid,
+    pub timeout: Duration,
+    pub retries: u32,
+    pub retry_delay: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadinessCheck {
+    pub call: PlanCall,
+    /// `generateReport` in the request body.
+    pub generate_report: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpectState {
+    /// `timeout` here is how long to wait for the state (0: read once).
+    pub call: PlanCall,
+    /// Any of these names (compared ignoring case and separators).
+    pub states: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pause {
+    /// Shown to the operator, and recorded in the report.
+    pub message: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -109,4 +191,6 @@ pub struct Failover {
     pub retries: u32,
     /// The first pause before a retry; it doubles each time (with jitter).
     pub retry_delay: Duration,
+    /// This plan's recovery objectives (the step's own, else `defaults`).
+    pub objectives: Objectives,
 }

@@ -194,13 +194,16 @@ fn to_diagnostics(file: &str, root: &Node, error: &ValidationError) -> Vec<Diagn
         | ValidationErrorKind::OneOfMultipleValid { .. }
             if is_step(&segments) =>
         {
-            let has = |key| node.and_then(|n| n.get(key)).is_some();
-            let message = if has("failover") && has("wait") {
-                "a step has exactly one action, but this one has both `failover` and `wait`"
+            let present: Vec<&str> = super::build::ACTIONS
+                .iter()
+                .copied()
+                .filter(|key| node.and_then(|n| n.get(key)).is_some())
+                .collect();
+            at(if present.len() > 1 {
+                super::build::two_actions_message(&present)
             } else {
-                "a step needs an action: `failover` or `wait`"
-            };
-            at(message.to_owned())
+                super::build::no_action_message()
+            })
         }
         ValidationErrorKind::Constant { expected_value } if segments == ["version"] => at(format!(
             "unsupported runbook version {got}; this drbook reads version {expected_value}"

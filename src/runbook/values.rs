@@ -51,6 +51,35 @@ pub enum RestorePoint {
     Offset(DateTime<FixedOffset>),
 }
 
+impl RestorePoint {
+    /// The instant this restore point names, where it can be known: a time with an offset,
+    /// or a server-local time when the server's zone is known. `latest` names none.
+    pub fn instant(&self, zone: Option<ServerTimeZone>) -> Option<DateTime<chrono::Utc>> {
+        match (self, zone) {
+            (RestorePoint::Latest, _) | (RestorePoint::Local(_), None) => None,
+            (RestorePoint::Offset(at), _) => Some(at.with_timezone(&chrono::Utc)),
+            (RestorePoint::Local(local), Some(ServerTimeZone::Fixed(offset))) => local
+                .and_local_timezone(offset)
+                .earliest()
+                .map(|at| at.with_timezone(&chrono::Utc)),
+            (RestorePoint::Local(local), Some(ServerTimeZone::Named(zone))) => local
+                .and_local_timezone(zone)
+                .earliest()
+                .map(|at| at.with_timezone(&chrono::Utc)),
+        }
+    }
+}
+
+impl std::fmt::Display for RestorePoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RestorePoint::Latest => f.write_str("latest"),
+            RestorePoint::Local(local) => write!(f, "{}", local.format("%Y-%m-%dT%H:%M:%S")),
+            RestorePoint::Offset(at) => f.write_str(&at.to_rfc3339()),
+        }
+    }
+}
+
 /// Parses `latest` or an ISO 8601 date-time: `YYYY-MM-DDTHH:MM[:SS[.fraction]]`, optionally
 /// with `Z` or `±HH:MM`. Every digit is where it belongs (chrono alone would take `T2:00`),
 /// and leap seconds are refused (VAO's form cannot carry one).

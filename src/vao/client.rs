@@ -456,6 +456,17 @@ impl VaoClient {
         self.send("POST", &path, None).await
     }
 
+    /// `POST .../Plans/{id}/ReadinessCheck` with `{"generateReport": ...}`: start a
+    /// readiness check.
+    pub async fn readiness_check(
+        &self,
+        plan_id: &uuid::Uuid,
+        body: &serde_json::Value,
+    ) -> Result<Answer, VaoError> {
+        let path = self.options.plan_path(plan_id, "ReadinessCheck");
+        self.send("POST", &path, Some(body)).await
+    }
+
     /// `POST .../Plans/{id}/Halt` with `{"fullStop": false}`: stop a running plan (and not
     /// the plans chained after it).
     pub async fn halt(&self, plan_id: &uuid::Uuid) -> Result<Answer, VaoError> {

@@ -39,6 +39,11 @@ pub fn failover_body(
     })
 }
 
+/// The body of `POST .../ReadinessCheck`.
+pub fn readiness_check_body(check: &crate::runbook::ReadinessCheck) -> serde_json::Value {
+    json!({ "generateReport": check.generate_report })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,6 +86,7 @@ mod tests {
             timeout: std::time::Duration::from_secs(1),
             retries: 0,
             retry_delay: std::time::Duration::from_secs(1),
+            objectives: Default::default(),
         };
         assert_eq!(
             serde_json::to_string(&failover_body(&f, None)).unwrap(),

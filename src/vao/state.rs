@@ -37,7 +37,15 @@ fn folded(names: &[&str]) -> Vec<String> {
 impl Default for StateSets {
     fn default() -> StateSets {
         StateSets {
-            ready: folded(&["Verified", "Not Verified", "Needs Verified", "Ready"]),
+            // After an undo the plan is ready to fail over again (a drill's clean-up relies
+            // on it, and so does the next night's drill).
+            ready: folded(&[
+                "Verified",
+                "Not Verified",
+                "Needs Verified",
+                "Ready",
+                "Undo Failover",
+            ]),
             in_progress: folded(&[
                 "Failover in progress",
                 "Executing",
@@ -63,12 +71,50 @@ impl Default for StateSets {
 }
 
 impl StateSets {
-    /// The sets for waiting on an undo: it succeeds in UNDO FAILOVER.
+    /// The sets for waiting on an undo: it succeeds in UNDO FAILOVER, and a plan still in
+    /// the failover state has not picked the undo up yet.
     pub fn for_undo(&self) -> StateSets {
         StateSets {
             succeeded: folded(&["Undo Failover"]),
+            ready: folded(&["Failover", "Failback"]),
             ..self.clone()
         }
+    }
+
+    /// Whether an undo applies to a plan in this state: a replica plan in FAILOVER,
+    /// FAILBACK or HALTED; a storage plan only in HALTED.
+    pub fn allows_undo(&self, info: &PlanInfo) -> bool {
+        let state = fold(&info.status.state);
+        let storage = info
+            .plan_type
+            .as_deref()
+            .is_some_and(|t| fold(t).contains("storage"));
+        let halted = self.failed.contains(&state) && state != "failed" && state != "error";
+        if storage {
+            return halted;
+        }
+        halted || self.succeeded.contains(&state) || state == "failback"
+    }
+
+    /// Whether a plan is in one of `names` (folded), as a stable state: while a phase
+    /// runs, VAO shows its name as the state too, so `lastStableState` must agree unless
+    /// the name asked for is itself an active state.
+    pub fn is_in(&self, status: &PlanStatus, names: &[String]) -> bool {
+        let state = fold(&status.state);
+        if !names.iter().any(|n| fold(n) == state) {
+            return false;
+        }
+        self.is_in_progress(&state)
+            || status
+                .last_stable_state
+                .as_deref()
+                .is_none_or(|stable| fold(stable) == state)
+    }
+
+    /// Whether something runs on the plan now.
+    pub fn is_running(&self, status: &PlanStatus) -> bool {
+        self.is_in_progress(&fold(&status.state))
+            || ResultName::read(status.result_name.as_deref().unwrap_or_default()).running
     }
 
     /// The built-in sets with a runbook's overrides applied.
@@ -239,6 +285,9 @@ pub struct PlanStatus {
     pub result_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total_progress: Option<i64>,
+    /// `currentCheckResult`: the last readiness check's result, where the server says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check_result: Option<String>,
     /// Which endpoint answered: `runtime_details` or `plan`.
     pub source: String,
 }
@@ -269,6 +318,7 @@ impl PlanStatus {
                     .or_else(|| v.as_f64().map(|f| f as i64))
                     .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
             }),
+            check_result: text("currentCheckResult"),
             source: source.to_owned(),
         })
     }
@@ -390,8 +440,13 @@ mod tests {
             c(&status("Halted", "Halted", "Halted with errors", 50)),
             Phase::Failed
         );
+        // After an undo the plan is ready to fail over again: a failover not picked up yet.
         assert_eq!(
             c(&status("UndoFailover", "UndoFailover", "Complete", 100)),
+            Phase::NotStarted
+        );
+        assert_eq!(
+            c(&status("Failback", "Failback", "Complete", 100)),
             Phase::Unexpected
         );
     }
@@ -448,7 +503,18 @@ mod tests {
         );
         assert_eq!(
             sets.classify(&status("Undo Failover", "UNDO_FAILOVER", "Success", 100)),
-            Phase::Unexpected
+            Phase::NotStarted
+        );
+        assert_eq!(
+            sets.for_undo()
+                .classify(&status("Undo Failover", "UNDO_FAILOVER", "Success", 100)),
+            Phase::Succeeded
+        );
+        // An undo not picked up yet: the plan still shows the failover.
+        assert_eq!(
+            sets.for_undo()
+                .classify(&status("Failover", "Failover", "Success", 100)),
+            Phase::NotStarted
         );
         assert_eq!(
             sets.classify(&status("FAILOVER", "Failover", "Success", 100)),

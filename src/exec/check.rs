@@ -1,0 +1,325 @@
+//! `drbook check`: the pre-flight. Every read a run would make, for real, and no write:
+//! after logging in it reads each step's plan and says whether the step would succeed now.
+//!
+//! Steps change plans, so a plan's state is predicted through the runbook: after a
+//! failover step, a later `undo_failover` of the same plan is judged against the state the
+//! failover leaves (FAILOVER), not against the state the server shows today.
+
+use super::event::{Event, GuardVerdict, Listener, RunResult, StepResult};
+use super::executor::Approvals;
+use crate::runbook::{Action, Runbook, Step};
+use crate::vao::{PlanInfo, PlanStatus, RetryPolicy, StateSets, VaoClient, VaoError};
+use chrono::Utc;
+use std::collections::HashMap;
+
+/// What `check` is told beyond the runbook.
+#[derive(Debug, Clone, Default)]
+pub struct CheckOptions {
+    /// `--force`: a run would skip the state guards, so states are reported, not judged.
+    pub force: bool,
+    pub approvals: Approvals,
+}
+
+/// A plan as the run would find it at a step: read from the server, then changed by the
+/// runbook's earlier steps.
+#[derive(Clone)]
+struct Predicted {
+    info: PlanInfo,
+    /// The earlier step that set the state, if any.
+    by_step: Option<usize>,
+}
+
+struct Checker<'a> {
+    runbook: &'a Runbook,
+    client: &'a VaoClient,
+    states: StateSets,
+    options: CheckOptions,
+    listener: &'a mut dyn Listener,
+    plans: HashMap<uuid::Uuid, Result<Predicted, String>>,
+}
+
+/// Runs the pre-flight; the result is `Succeeded` when every step would run.
+pub async fn check(
+    runbook: &Runbook,
+    client: &VaoClient,
+    options: CheckOptions,
+    listener: &mut dyn Listener,
+) -> RunResult {
+    let mut checker = Checker {
+        runbook,
+        client,
+        states: StateSets::with_overrides(&runbook.states),
+        options,
+        listener,
+        plans: HashMap::new(),
+    };
+    checker.run().await
+}
+
+/// A stable state set as a step leaves it.
+fn after(info: &PlanInfo, state: &str) -> PlanInfo {
+    PlanInfo {
+        status: PlanStatus {
+            state: state.to_owned(),
+            state_name: None,
+            last_stable_state: Some(state.to_owned()),
+            result_name: None,
+            total_progress: Some(100),
+            check_result: info.status.check_result.clone(),
+            source: "predicted".to_owned(),
+        },
+        ..info.clone()
+    }
+}
+
+impl Checker<'_> {
+    fn emit(&mut self, event: Event) {
+        self.listener.on_event(&event);
+    }
+
+    async fn run(&mut self) -> RunResult {
+        let steps = self.runbook.steps.len();
+        self.emit(Event::RunStarted {
+            at: Utc::now(),
+            steps,
+        });
+        if let Err(error) = self.client.authenticate().await.map(|how| {
+            self.emit(Event::Authenticated {
+                at: Utc::now(),
+                how,
+            })
+        }) {
+            let message = error.to_string();
+            for step in &self.runbook.steps {
+                self.emit(Event::StepFinished {
+                    step: step.number,
+                    result: StepResult::Skipped,
+                    at: Utc::now(),
+                    error: Some("not checked: authentication failed".to_owned()),
+                });
+            }
+            return self.finish(RunResult::Failed, Some(message));
+        }
+        let mut failures = Vec::new();
+        for step in &self.runbook.steps {
+            self.emit(Event::StepStarted {
+                step: step.number,
+                name: step.name.clone(),
+                kind: step.action.kind().to_owned(),
+                plan_id: step.action.plan_id().map(|id| id.to_string()),
+                at: Utc::now(),
+            });
+            let verdict = self.step(step).await;
+            if let Err(reason) = &verdict {
+                failures.push(format!(
+                    "step {} \"{}\" would fail: {reason}",
+                    step.number, step.name
+                ));
+            }
+            self.emit(Event::StepFinished {
+                step: step.number,
+                result: match verdict {
+                    Ok(()) => StepResult::CheckPassed,
+                    Err(_) => StepResult::CheckFailed,
+                },
+                at: Utc::now(),
+                error: verdict.err(),
+            });
+        }
+        if failures.is_empty() {
+            self.finish(RunResult::Succeeded, None)
+        } else {
+            self.finish(RunResult::Failed, Some(failures.join("; ")))
+        }
+    }
+
+    fn finish(&mut self, result: RunResult, error: Option<String>) -> RunResult {
+        self.emit(Event::RunFinished {
+            result,
+            at: Utc::now(),
+            error,
+        });
+        result
+    }
+
+    /// The plan as the step would find it: read once from the server (with the step's
+    /// retries), then as earlier steps left it.
+    async fn plan(&mut self, number: usize, step: &Step) -> Result<Predicted, String> {
+        let Some(call) = step.action.call() else {
+            return Err("this step acts on no plan".to_owned());
+        };
+        if let Some(known) = self.plans.get(&call.plan_id) {
+            return known.clone();
+        }
+        let policy = RetryPolicy {
+            retries: call.retries,
+            delay: call.retry_delay,
+        };
+        let (info, errors) = self.client.read_plan(&call.plan_id, policy).await;
+        if !errors.is_empty() {
+            self.emit(Event::ReadsRetried {
+                step: number,
+                errors,
+            });
+        }
+        let known = match info {
+            Ok(info) => Ok(Predicted {
+                info,
+                by_step: None,
+            }),
+            Err(error @ VaoError::Auth(_)) => Err(error.to_string()),
+            Err(error) if error.status() == Some(404) => Err(format!(
+                "plan {} does not exist on the server ({error})",
+                call.plan_id
+            )),
+            Err(error) => Err(format!("could not read plan {}: {error}", call.plan_id)),
+        };
+        self.plans.insert(call.plan_id, known.clone());
+        known
+    }
+
+    fn predict(&mut self, plan_id: uuid::Uuid, number: usize, info: PlanInfo) {
+        self.plans.insert(
+            plan_id,
+            Ok(Predicted {
+                info,
+                by_step: Some(number),
+            }),
+        );
+    }
+
+    /// Whether the step would succeed now, with the reason when not.
+    async fn step(&mut self, step: &Step) -> Result<(), String> {
+        let number = step.number;
+        match &step.action {
+            Action::Wait(_) => Ok(()),
+            Action::Pause(_) => {
+                let approvals = &self.options.approvals;
+                if approvals.covers(step) || approvals.interactive {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "this pause needs approval and a run without a terminal would stop here: pass --approve {number} (or its name, or all)"
+                    ))
+                }
+            }
+            action => {
+                let known = self.plan(number, step).await;
+                let verdict = match &known {
+                    Ok(plan) => self.judge(step, action, plan),
+                    Err(reason) => Err(reason.clone()),
+                };
+                let plan = known.as_ref().ok().map(|p| p.info.clone());
+                self.emit(Event::Guard {
+                    step: number,
+                    plan: plan.clone(),
+                    verdict: match (&verdict, self.options.force && plan.is_some()) {
+                        (Ok(()), _) => GuardVerdict::Passed,
+                        (Err(_), true) => GuardVerdict::Skipped,
+                        (Err(reason), false) => GuardVerdict::Refused(reason.clone()),
+                    },
+                    at: Utc::now(),
+                });
+                if let (Some(plan), Ok(())) = (&plan, &verdict) {
+                    self.note_effects(step, action, plan);
+                }
+                match verdict {
+                    Err(reason) if !(self.options.force && plan.is_some()) => Err(reason),
+                    _ => Ok(()),
+                }
+            }
+        }
+    }
+
+    /// The state guard of each kind of step, against the predicted plan.
+    fn judge(&self, step: &Step, action: &Action, plan: &Predicted) -> Result<(), String> {
+        let info = &plan.info;
+        let id = step.action.plan_id().unwrap_or_default();
+        let state = info.status.summary();
+        let because = plan
+            .by_step
+            .map(|n| format!(" (as step {n} leaves it)"))
+            .unwrap_or_default();
+        let enabled = || {
+            if info.enabled == Some(false) {
+                Err(format!("plan {id} is disabled"))
+            } else {
+                Ok(())
+            }
+        };
+        match action {
+            Action::Failover(_) => {
+                enabled()?;
+                if !info.allows_failover() {
+                    return Err(format!(
+                        "plan {id} is a {} plan; failover applies to replica and storage plans",
+                        info.plan_type.as_deref().unwrap_or("different")
+                    ));
+                }
+                if !self.states.is_ready(&info.status) {
+                    return Err(format!(
+                        "plan {id} is {state}{because}; a failover needs a ready state ({})",
+                        self.states.ready_names()
+                    ));
+                }
+                Ok(())
+            }
+            Action::UndoFailover(_) => {
+                if self.states.allows_undo(info) {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "plan {id} is {state}{because}; an undo needs a replica plan in FAILOVER, FAILBACK or HALTED, or a storage plan in HALTED"
+                    ))
+                }
+            }
+            Action::ReadinessCheck(_) => {
+                enabled()?;
+                if self.states.is_running(&info.status) {
+                    Err(format!("plan {id} is busy ({state}){because}"))
+                } else {
+                    Ok(())
+                }
+            }
+            Action::ExpectState(expect) => {
+                if self.states.is_in(&info.status, &expect.states) {
+                    Ok(())
+                } else {
+                    let waits = if expect.call.timeout.is_zero() {
+                        String::new()
+                    } else {
+                        ", and no earlier step of the runbook brings it there".to_owned()
+                    };
+                    Err(format!(
+                        "plan {id} is {state}{because}, expected {}{waits}",
+                        expect.states.join(" or ")
+                    ))
+                }
+            }
+            Action::Wait(_) | Action::Pause(_) => Ok(()),
+        }
+    }
+
+    /// What a step that would succeed does to its plan, for the steps after it; and what
+    /// an operator should know about it.
+    fn note_effects(&mut self, step: &Step, action: &Action, plan: &PlanInfo) {
+        match action {
+            Action::Failover(f) => {
+                if f.execute_chained_plans {
+                    self.emit(Event::Note {
+                        step: step.number,
+                        text: format!(
+                            "execute_chained_plans is true: the plans chained after plan {} in VAO run too, and drbook does not check them",
+                            f.plan_id
+                        ),
+                    });
+                }
+                self.predict(f.plan_id, step.number, after(plan, "Failover"));
+            }
+            Action::UndoFailover(c) => {
+                self.predict(c.plan_id, step.number, after(plan, "Undo Failover"));
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,612 @@
+//! The drill step kinds (undo, readiness check, state assertion, pause) and a drill's
+//! clean-up. Each state-changing call is sent at most once, after a guard read, with its
+//! intent journalled first, like a failover.
+
+use super::{Executor, StepEnd};
+use crate::exec::event::{Event, GuardVerdict, RunResult, StepResult};
+use crate::runbook::{ExpectState, Pause, PlanCall, ReadinessCheck, Step};
+use crate::vao::{self, Phase, PlanInfo, PlanStatus, RetryPolicy, VaoError};
+use chrono::Utc;
+use tokio::time::Instant;
+
+/// How a readiness check's result reads (`currentCheckResult`, word by word).
+#[derive(Debug, PartialEq, Eq)]
+enum CheckVerdict {
+    Passed,
+    Warnings,
+    Failed,
+    Unknown,
+}
+
+fn check_verdict(result: Option<&str>) -> CheckVerdict {
+    let text = result.unwrap_or_default().to_ascii_lowercase();
+    let words: Vec<&str> = text
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let has = |list: &[&str]| words.iter().any(|w| list.contains(w));
+    if has(&["fail", "failed", "failure", "error", "errors", "halted"]) {
+        CheckVerdict::Failed
+    } else if has(&["warning", "warnings"]) {
+        CheckVerdict::Warnings
+    } else if has(&[
+        "success",
+        "succeeded",
+        "successful",
+        "passed",
+        "ok",
+        "complete",
+        "completed",
+        "verified",
+    ]) {
+        CheckVerdict::Passed
+    } else {
+        CheckVerdict::Unknown
+    }
+}
+
+impl Executor<'_> {
+    fn policy_of(call: &PlanCall) -> RetryPolicy {
+        RetryPolicy {
+            retries: call.retries,
+            delay: call.retry_delay,
+        }
+    }
+
+    /// Reads the plan within the step's retry policy; retries become an event.
+    async fn read_call(&mut self, number: usize, call: &PlanCall) -> Result<PlanInfo, VaoError> {
+        let (info, errors) = self
+            .client
+            .read_plan(&call.plan_id, Self::policy_of(call))
+            .await;
+        if !errors.is_empty() {
+            self.emit(Event::ReadsRetried {
+                step: number,
+                errors,
+            });
+        }
+        info
+    }
+
+    /// The state guard of an undo or a readiness check: the plan must exist, and `allows`
+    /// must accept it (unless `--force`). Emits the guard's event.
+    async fn guard_call(
+        &mut self,
+        number: usize,
+        call: &PlanCall,
+        allows: impl Fn(&Self, &PlanInfo) -> Result<(), String>,
+    ) -> Result<Option<PlanInfo>, String> {
+        let id = call.plan_id;
+        let (plan, verdict) = match self.read_call(number, call).await {
+            Err(error) if error.status() == Some(404) => (
+                None,
+                Err(format!("plan {id} does not exist on the server ({error})")),
+            ),
+            Err(error) => (None, Err(format!("could not read plan {id}: {error}"))),
+            Ok(info) => {
+                let verdict = allows(self, &info);
+                (Some(info), verdict)
+            }
+        };
+        let verdict = match verdict {
+            Err(_) if self.options.force && plan.is_some() => {
+                self.emit(Event::Guard {
+                    step: number,
+                    plan: plan.clone(),
+                    verdict: GuardVerdict::Skipped,
+                    at: Utc::now(),
+                });
+                return Ok(plan);
+            }
+            verdict => verdict,
+        };
+        self.emit(Event::Guard {
+            step: number,
+            plan: plan.clone(),
+            verdict: match &verdict {
+                Ok(()) => GuardVerdict::Passed,
+                Err(reason) => GuardVerdict::Refused(reason.clone()),
+            },
+            at: Utc::now(),
+        });
+        verdict.map(|()| plan)
+    }
+
+    /// Sends a state-changing call once. `Ok(())` when the server accepted it, or when an
+    /// unclear answer was followed by a read showing the plan at work (`started`).
+    async fn post_once(
+        &mut self,
+        number: usize,
+        call: &PlanCall,
+        action: &str,
+        body: Option<serde_json::Value>,
+        started: impl Fn(&Self, &PlanStatus) -> bool,
+    ) -> Result<(), String> {
+        let path = self.client.options().plan_path(&call.plan_id, action);
+        self.emit(Event::Request {
+            step: number,
+            attempt: 1,
+            method: "POST".to_owned(),
+            path: path.clone(),
+            body: body.clone(),
+            at: Utc::now(),
+        });
+        if !self.journal_ok() {
+            return Err(format!(
+                "the run's journal cannot be written: the {action} of plan {} was not sent",
+                call.plan_id
+            ));
+        }
+        let sent = match action {
+            "Undo" => self.client.undo(&call.plan_id).await,
+            _ => {
+                let body = body.unwrap_or(serde_json::Value::Null);
+                self.client.readiness_check(&call.plan_id, &body).await
+            }
+        };
+        let unclear = match sent {
+            Ok(answer) => {
+                self.emit_answer(number, &answer);
+                match answer.status {
+                    200..=299 => return Ok(()),
+                    status if status >= 500 || status == 408 => {
+                        vao::client::http_error("POST", &path, &answer).to_string()
+                    }
+                    _ => return Err(vao::client::http_error("POST", &path, &answer).to_string()),
+                }
+            }
+            Err(
+                error @ VaoError::Transport {
+                    connected: true, ..
+                },
+            ) => error.to_string(),
+            Err(error) => return Err(error.to_string()),
+        };
+        // The server may have acted on a call whose answer was lost: the plan tells.
+        match self.read_call(number, call).await {
+            Ok(info) => {
+                let accepted = started(self, &info.status);
+                self.emit(Event::Reconciled {
+                    step: number,
+                    status: info.status,
+                    accepted,
+                    at: Utc::now(),
+                });
+                if accepted {
+                    return Ok(());
+                }
+                Err(format!(
+                    "{unclear}; the plan shows no {action} under way, and drbook does not send it again"
+                ))
+            }
+            Err(error) => Err(format!(
+                "{unclear}; plan {} cannot be read ({error}), so whether the {action} was accepted is unknown: drbook does not send it again",
+                call.plan_id
+            )),
+        }
+    }
+
+    /// `undo_failover`: the plan must be undoable (replica: FAILOVER, FAILBACK or HALTED;
+    /// storage: HALTED), then `POST .../Undo` once and wait for UNDO FAILOVER.
+    pub(super) async fn undo_step(&mut self, number: usize, call: &PlanCall) -> StepEnd {
+        let guard = self
+            .guard_call(number, call, |this, info| {
+                if this.states.allows_undo(info) {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "plan {} is {} ({}); an undo needs a replica plan in FAILOVER, FAILBACK or HALTED, or a storage plan in HALTED — use --force to send it anyway",
+                        call.plan_id,
+                        info.status.summary(),
+                        info.plan_type.as_deref().unwrap_or("type unknown")
+                    ))
+                }
+            })
+            .await;
+        if let Err(reason) = guard {
+            return StepEnd::Done(StepResult::Failed, Some(reason));
+        }
+        if self.is_interrupted() {
+            return StepEnd::Interrupted(format!(
+                "interrupted before the undo of plan {} was sent",
+                call.plan_id
+            ));
+        }
+        self.undo(number, call.plan_id, call.timeout).await
+    }
+
+    /// `readiness_check`: the plan must exist, be enabled and idle; `POST
+    /// .../ReadinessCheck` once, then wait for the check's result. A failed check fails
+    /// the step.
+    pub(super) async fn readiness_check(
+        &mut self,
+        number: usize,
+        check: &ReadinessCheck,
+    ) -> StepEnd {
+        let call = check.call;
+        let guard = self
+            .guard_call(number, &call, |this, info| {
+                if info.enabled == Some(false) {
+                    Err(format!(
+                        "plan {} is disabled; a readiness check needs an enabled plan",
+                        call.plan_id
+                    ))
+                } else if this.states.is_running(&info.status) {
+                    Err(format!(
+                        "plan {} is busy ({}); a readiness check needs an idle plan",
+                        call.plan_id,
+                        info.status.summary()
+                    ))
+                } else {
+                    Ok(())
+                }
+            })
+            .await;
+        let before = match guard {
+            Ok(plan) => plan.and_then(|p| p.status.check_result),
+            Err(reason) => return StepEnd::Done(StepResult::Failed, Some(reason)),
+        };
+        if self.is_interrupted() {
+            return StepEnd::Interrupted(format!(
+                "interrupted before the readiness check of plan {} was sent",
+                call.plan_id
+            ));
+        }
+        let started = Instant::now();
+        let body = vao::request::readiness_check_body(check);
+        if let Err(error) = self
+            .post_once(
+                number,
+                &call,
+                "ReadinessCheck",
+                Some(body),
+                |this, status| this.states.is_running(status),
+            )
+            .await
+        {
+            return StepEnd::Done(StepResult::Failed, Some(error));
+        }
+        self.await_check(number, &call, before, started).await
+    }
+
+    /// A readiness check an earlier process may have sent: waited for when the plan shows
+    /// it running; otherwise the step runs again (a check changes no plan).
+    pub(super) async fn resume_readiness_check(
+        &mut self,
+        number: usize,
+        check: &ReadinessCheck,
+    ) -> StepEnd {
+        match self.read_call(number, &check.call).await {
+            Ok(info) if self.states.is_running(&info.status) => {
+                self.await_check(number, &check.call, None, Instant::now())
+                    .await
+            }
+            _ => self.readiness_check(number, check).await,
+        }
+    }
+
+    /// Polls until the check has run: seen running, or a result other than the one before.
+    async fn await_check(
+        &mut self,
+        number: usize,
+        call: &PlanCall,
+        before: Option<String>,
+        started: Instant,
+    ) -> StepEnd {
+        let deadline = started + call.timeout;
+        let mut seen_running = false;
+        let mut last: Option<PlanStatus> = None;
+        loop {
+            if self.is_interrupted() {
+                return StepEnd::Interrupted(format!(
+                    "interrupted while waiting for the readiness check of plan {}",
+                    call.plan_id
+                ));
+            }
+            match self.client.plan_status(&call.plan_id).await {
+                Ok(status) => {
+                    let running = self.states.is_running(&status)
+                        || status.last_stable_state.as_deref().is_some_and(|s| {
+                            vao::state::fold(s) != vao::state::fold(&status.state)
+                        });
+                    seen_running |= running;
+                    let finished = !running && (seen_running || status.check_result != before);
+                    let verdict = check_verdict(status.check_result.as_deref());
+                    let phase = match (finished, &verdict) {
+                        (false, _) if running => Phase::Running,
+                        (false, _) => Phase::NotStarted,
+                        (true, CheckVerdict::Passed) => Phase::Succeeded,
+                        (true, CheckVerdict::Warnings) => Phase::SucceededWithWarnings,
+                        (true, CheckVerdict::Failed) => Phase::Failed,
+                        (true, CheckVerdict::Unknown) => Phase::Unexpected,
+                    };
+                    self.emit(Event::Polled {
+                        step: number,
+                        status: status.clone(),
+                        phase,
+                        at: Utc::now(),
+                    });
+                    let result = status
+                        .check_result
+                        .clone()
+                        .unwrap_or_else(|| "none".to_owned());
+                    last = Some(status);
+                    match phase {
+                        Phase::Succeeded => return StepEnd::Done(StepResult::Succeeded, None),
+                        Phase::SucceededWithWarnings => {
+                            return StepEnd::Done(
+                                StepResult::SucceededWithWarnings,
+                                Some(format!("the readiness check reported warnings: {result}")),
+                            );
+                        }
+                        Phase::Failed => {
+                            return StepEnd::Done(
+                                StepResult::Failed,
+                                Some(format!(
+                                    "the readiness check of plan {} failed: {result}",
+                                    call.plan_id
+                                )),
+                            );
+                        }
+                        Phase::Unexpected => {
+                            return StepEnd::Done(
+                                StepResult::Failed,
+                                Some(format!(
+                                    "the readiness check of plan {} ended with a result drbook cannot read: {result:?}",
+                                    call.plan_id
+                                )),
+                            );
+                        }
+                        Phase::NotStarted | Phase::Running => {}
+                    }
+                }
+                Err(error @ (VaoError::Auth(_) | VaoError::Setup(_))) => {
+                    return StepEnd::Done(StepResult::Failed, Some(error.to_string()));
+                }
+                Err(error) => self.emit(Event::PollFailed {
+                    step: number,
+                    error: error.to_string(),
+                    at: Utc::now(),
+                }),
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return StepEnd::Done(
+                    StepResult::Failed,
+                    Some(format!(
+                        "the readiness check of plan {} did not finish within {} (last state: {})",
+                        call.plan_id,
+                        crate::runbook::values::format_duration(call.timeout),
+                        last.map_or_else(|| "unknown".to_owned(), |s| s.summary())
+                    )),
+                );
+            }
+            let interval = self.options.poll_interval;
+            self.sleep(interval.min(deadline - now)).await;
+        }
+    }
+
+    /// `expect_state`: reads the plan until it is (stably) in one of the named states, or
+    /// the step's timeout passes; reads only.
+    pub(super) async fn expect_state(&mut self, number: usize, expect: &ExpectState) -> StepEnd {
+        let call = expect.call;
+        let deadline = Instant::now() + call.timeout;
+        let wanted = expect.states.join(" or ");
+        loop {
+            if self.is_interrupted() {
+                return StepEnd::Interrupted(format!(
+                    "interrupted while waiting for plan {} to be {wanted}",
+                    call.plan_id
+                ));
+            }
+            let (status, errors) = self
+                .client
+                .plan_status_retrying(&call.plan_id, Self::policy_of(&call))
+                .await;
+            if !errors.is_empty() {
+                self.emit(Event::ReadsRetried {
+                    step: number,
+                    errors,
+                });
+            }
+            let status = match status {
+                Ok(status) => status,
+                Err(error) => return StepEnd::Done(StepResult::Failed, Some(error.to_string())),
+            };
+            let matched = self.states.is_in(&status, &expect.states);
+            self.emit(Event::Polled {
+                step: number,
+                status: status.clone(),
+                phase: if matched {
+                    Phase::Succeeded
+                } else {
+                    Phase::NotStarted
+                },
+                at: Utc::now(),
+            });
+            if matched {
+                return StepEnd::Done(StepResult::Succeeded, None);
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                let waited = if call.timeout.is_zero() {
+                    String::new()
+                } else {
+                    format!(
+                        " after waiting {}",
+                        crate::runbook::values::format_duration(call.timeout)
+                    )
+                };
+                return StepEnd::Done(
+                    StepResult::Failed,
+                    Some(format!(
+                        "plan {} is {}, expected {wanted}{waited}",
+                        call.plan_id,
+                        status.summary()
+                    )),
+                );
+            }
+            let interval = self.options.poll_interval;
+            self.sleep(interval.min(deadline - now)).await;
+        }
+    }
+
+    /// `pause`: goes on when `--approve` names the step (or `all`), or when the operator
+    /// types `approve` at the terminal; fails otherwise. The approval is an event (who,
+    /// how, when) and so is in the report.
+    pub(super) async fn pause(&mut self, step: &Step, pause: &Pause) -> StepEnd {
+        let approvals = self.options.approvals.clone();
+        let interactive = approvals.interactive && !approvals.covers(step);
+        self.emit(Event::Paused {
+            step: step.number,
+            message: pause.message.clone(),
+            asking: interactive,
+        });
+        let how = if approvals.covers(step) {
+            "--approve"
+        } else if approvals.interactive {
+            let mut interrupt = self.interrupt.clone();
+            let answer = tokio::task::spawn_blocking(|| {
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line).map(|_| line)
+            });
+            let answer = tokio::select! {
+                answer = answer => answer,
+                _ = super::interrupted(&mut interrupt) => {
+                    return StepEnd::Interrupted("interrupted while waiting for approval".to_owned());
+                }
+            };
+            match answer {
+                Ok(Ok(line)) if line.trim() == "approve" => "terminal",
+                Ok(Ok(line)) => {
+                    return StepEnd::Done(
+                        StepResult::Failed,
+                        Some(format!(
+                            "not approved: the operator answered {:?} (type `approve` to go on)",
+                            line.trim()
+                        )),
+                    );
+                }
+                _ => {
+                    return StepEnd::Done(
+                        StepResult::Failed,
+                        Some("not approved: the terminal could not be read".to_owned()),
+                    );
+                }
+            }
+        } else {
+            return StepEnd::Done(
+                StepResult::Failed,
+                Some(format!(
+                    "this pause needs approval and there is no terminal to ask on: pass --approve {} (its number), --approve '<its name>' or --approve all",
+                    step.number
+                )),
+            );
+        };
+        self.emit(Event::Approved {
+            step: step.number,
+            by: approvals.operator.clone(),
+            how: how.to_owned(),
+            at: Utc::now(),
+        });
+        StepEnd::Done(StepResult::Succeeded, None)
+    }
+
+    /// After an undo in a drill's clean-up: the plan must be ready for a failover again.
+    pub(super) async fn verify_ready(
+        &mut self,
+        number: usize,
+        plan_id: uuid::Uuid,
+    ) -> Result<(), String> {
+        let call = PlanCall {
+            plan_id,
+            timeout: crate::runbook::model::DEFAULT_TIMEOUT,
+            retries: self.runbook.retries,
+            retry_delay: self.runbook.retry_delay,
+        };
+        let info = self
+            .read_call(number, &call)
+            .await
+            .map_err(|e| format!("plan {plan_id} was undone, but reading it again failed: {e}"))?;
+        if self.states.is_ready(&info.status) {
+            self.emit(Event::Note {
+                step: number,
+                text: format!(
+                    "plan {plan_id} is ready for a failover again ({})",
+                    info.status.summary()
+                ),
+            });
+            Ok(())
+        } else {
+            Err(format!(
+                "plan {plan_id} was undone but is {}, not ready for a failover ({})",
+                info.status.summary(),
+                self.states.ready_names()
+            ))
+        }
+    }
+
+    /// A drill's clean-up: whatever happened, every failover the run made is undone,
+    /// newest first, and each plan is seen ready again. An interrupted run is not cleaned
+    /// up (the operator asked to stop); the plans left failed over are named.
+    pub(super) async fn cleanup(
+        &mut self,
+        result: RunResult,
+        error: Option<String>,
+    ) -> (RunResult, Option<String>) {
+        self.emit(Event::PhaseStarted {
+            phase: "cleanup".to_owned(),
+            at: Utc::now(),
+        });
+        let first = self.runbook.steps.len() + 1;
+        let (undone, left) = if result == RunResult::Interrupted {
+            let left = self.accepted.iter().map(|(_, p)| p.to_string()).collect();
+            (Vec::new(), left)
+        } else {
+            self.undo_accepted(first, |original, plan| {
+                format!("Clean up step {original}: undo the failover of plan {plan}")
+            })
+            .await
+        };
+        self.emit(Event::CleanupFinished {
+            undone: undone.clone(),
+            left_failed_over: left.clone(),
+            at: Utc::now(),
+        });
+        if left.is_empty() {
+            return (result, error);
+        }
+        let loud = format!(
+            "THE DRILL COULD NOT CLEAN UP: plan(s) {} are STILL FAILED OVER; undo them in VAO",
+            left.join(", ")
+        );
+        let result = match result {
+            RunResult::Interrupted => RunResult::Interrupted,
+            _ => RunResult::Failed,
+        };
+        let error = match error {
+            Some(error) => format!("{error}; {loud}"),
+            None => loud,
+        };
+        (result, Some(error))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn check_results_read_word_by_word() {
+        assert_eq!(check_verdict(Some("Success")), CheckVerdict::Passed);
+        assert_eq!(check_verdict(Some("Failed")), CheckVerdict::Failed);
+        assert_eq!(
+            check_verdict(Some("Completed with warnings")),
+            CheckVerdict::Warnings
+        );
+        assert_eq!(check_verdict(Some("Error")), CheckVerdict::Failed);
+        assert_eq!(check_verdict(Some("None")), CheckVerdict::Unknown);
+        assert_eq!(check_verdict(None), CheckVerdict::Unknown);
+        assert_eq!(check_verdict(Some("Broken")), CheckVerdict::Unknown);
+    }
+}
