@@ -496,6 +496,18 @@ mod tests {
     }
 
     #[test]
+    fn readiness_check_fault_endpoint() {
+        let cfg = SimConfig::from_yaml_str(&format!(
+            "plans:\n  - id: {ID_A}\nfaults:\n  - endpoint: readiness_check\n    plan: {ID_A}\n    kind: status\n    status: 500\n"
+        ))
+        .unwrap();
+        assert_eq!(
+            cfg.faults,
+            vec![Fault::new(FaultEndpoint::ReadinessCheck, FaultKind::Status(500)).for_plan(ID_A)]
+        );
+    }
+
+    #[test]
     fn bad_check_keys_name_line_and_column() {
         let err = SimConfig::from_yaml_str(&format!(
             "plans:\n  - id: {ID_A}\n    check_outcome: maybe\n"

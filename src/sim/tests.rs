@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use super::*;
 
+mod checks;
 mod faults;
 
 const A: &str = "6f1c2d9e-3b4a-4c5d-8e7f-0a1b2c3d4e5f";
@@ -67,20 +68,58 @@ async fn failover(
     token: &str,
     body: Value,
 ) -> (StatusCode, Value) {
-    let r = http
-        .post(format!("{base}/api/v3/Plans/{id}/Failover"))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    post(
+        http,
+        format!("{base}/api/v3/Plans/{id}/Failover"),
+        token,
+        Some(body),
+    )
+    .await
+}
+
+/// A `POST` with a JSON body, or none; the answer's body as JSON (`null`
+/// when empty).
+async fn post(
+    http: &reqwest::Client,
+    url: String,
+    token: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut request = http.post(url).bearer_auth(token);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let r = request.send().await.unwrap();
     let status = r.status();
     let text = r.text().await.unwrap();
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
+async fn details(http: &reqwest::Client, base: &str, id: &str, token: &str) -> (StatusCode, Value) {
+    get(
+        http,
+        format!("{base}/api/v3/RuntimeDetails/Plans/{id}"),
+        token,
+    )
+    .await
+}
+
+fn faults_of(sim: &Simulator) -> Vec<Option<String>> {
+    sim.requests().into_iter().map(|r| r.fault).collect()
+}
+
+fn message_of(body: &Value) -> &str {
+    body["message"].as_str().unwrap_or_default()
+}
+
 fn plans(ids: &[&str], duration: Duration) -> SimConfig {
     SimConfig::with_plans(ids.iter().map(|s| s.to_string()), duration)
+}
+
+fn with_faults(ids: &[&str], duration: Duration, faults: Vec<Fault>) -> SimConfig {
+    let mut config = plans(ids, duration);
+    config.faults = faults;
+    config
 }
 
 #[tokio::test]
