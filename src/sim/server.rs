@@ -435,34 +435,49 @@ fn undo(state: &SimState, id: &str) -> Response {
 }
 
 fn halt(state: &SimState, id: &str, headers: &HeaderMap, body: &Bytes) -> Response {
-    if state.plan(id).is_none() {
-        return plan_not_found(id);
-    }
-    let full_stop = match optional_flag(headers, body, "fullStop") {
-        Ok(full_stop) => full_stop,
-        Err(problem) => {
-            tracing::debug!(plan = id, %problem, "halt request rejected");
-            return message(StatusCode::BAD_REQUEST, &problem);
-        }
-    };
-    tracing::debug!(plan = id, full_stop, "halt requested");
-    acted(id, "halt", state.halt(id))
+    flag_action(state, id, headers, body, "fullStop", "halt", || {
+        state.halt(id)
+    })
 }
 
 fn readiness_check(state: &SimState, id: &str, headers: &HeaderMap, body: &Bytes) -> Response {
     state.count_request(Action::Check, id);
+    flag_action(
+        state,
+        id,
+        headers,
+        body,
+        "generateReport",
+        "readiness check",
+        || state.start_check(id),
+    )
+}
+
+/// An action whose body is a JSON object with one optional boolean `field`,
+/// such as `{"fullStop": true}`: 404 for an unknown plan, 400 for a
+/// malformed body, else what `act` answers. The flag itself only shows in
+/// the log, since it changes nothing the simulator does.
+fn flag_action(
+    state: &SimState,
+    id: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+    field: &str,
+    action: &str,
+    act: impl FnOnce() -> Result<(), Refusal>,
+) -> Response {
     if state.plan(id).is_none() {
         return plan_not_found(id);
     }
-    let generate_report = match optional_flag(headers, body, "generateReport") {
-        Ok(generate_report) => generate_report,
+    let value = match optional_flag(headers, body, field) {
+        Ok(value) => value,
         Err(problem) => {
-            tracing::debug!(plan = id, %problem, "readiness check request rejected");
+            tracing::debug!(plan = id, action, %problem, "request rejected");
             return message(StatusCode::BAD_REQUEST, &problem);
         }
     };
-    tracing::debug!(plan = id, generate_report, "readiness check requested");
-    acted(id, "readiness check", state.start_check(id))
+    tracing::debug!(plan = id, action, field, value, "requested");
+    acted(id, action, act())
 }
 
 /// The answer to an action the state accepted or refused.

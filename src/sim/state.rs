@@ -263,9 +263,7 @@ impl SimState {
 
     fn start_failover_at(&self, id: &str, now: Instant) -> Result<(), Refusal> {
         let mut inner = self.lock();
-        let plan = inner.find_mut(id).ok_or(Refusal::UnknownPlan)?;
-        plan.settle(now);
-        let view = plan.view(now);
+        let (plan, view) = inner.settled(id, now)?;
         if !view.enabled {
             return Err(disabled(&view, "failover"));
         }
@@ -288,9 +286,7 @@ impl SimState {
 
     fn start_undo_at(&self, id: &str, now: Instant) -> Result<(), Refusal> {
         let mut inner = self.lock();
-        let plan = inner.find_mut(id).ok_or(Refusal::UnknownPlan)?;
-        plan.settle(now);
-        let view = plan.view(now);
+        let (plan, view) = inner.settled(id, now)?;
         let undoable = matches!(
             normalise(&view.state).as_str(),
             "failover" | "failback" | "halted"
@@ -310,9 +306,7 @@ impl SimState {
 
     fn start_check_at(&self, id: &str, now: Instant) -> Result<(), Refusal> {
         let mut inner = self.lock();
-        let plan = inner.find_mut(id).ok_or(Refusal::UnknownPlan)?;
-        plan.settle(now);
-        let view = plan.view(now);
+        let (plan, view) = inner.settled(id, now)?;
         if !view.enabled {
             return Err(disabled(&view, "a readiness check"));
         }
@@ -334,9 +328,7 @@ impl SimState {
 
     fn halt_at(&self, id: &str, now: Instant) -> Result<(), Refusal> {
         let mut inner = self.lock();
-        let plan = inner.find_mut(id).ok_or(Refusal::UnknownPlan)?;
-        plan.settle(now);
-        let view = plan.view(now);
+        let (plan, view) = inner.settled(id, now)?;
         let Some(run) = plan.run.take_if(|run| run.action != Action::Check) else {
             return Err(refusal(&view, "halt requires a running failover or undo"));
         };
@@ -383,6 +375,15 @@ impl Inner {
         self.plans
             .iter_mut()
             .find(|p| p.plan.id.eq_ignore_ascii_case(id))
+    }
+
+    /// The plan about to change, with a run whose time is up settled, and
+    /// how it looks now.
+    fn settled(&mut self, id: &str, now: Instant) -> Result<(&mut PlanRuntime, PlanView), Refusal> {
+        let plan = self.find_mut(id).ok_or(Refusal::UnknownPlan)?;
+        plan.settle(now);
+        let view = plan.view(now);
+        Ok((plan, view))
     }
 
     fn issue(&mut self, now: Instant) -> IssuedTokens {

@@ -68,9 +68,21 @@ async fn failover(
     token: &str,
     body: Value,
 ) -> (StatusCode, Value) {
+    plan_action(http, base, id, "Failover", token, body).await
+}
+
+/// `POST /api/v3/Plans/{id}/{action}` with a JSON body.
+async fn plan_action(
+    http: &reqwest::Client,
+    base: &str,
+    id: &str,
+    action: &str,
+    token: &str,
+    body: Value,
+) -> (StatusCode, Value) {
     post(
         http,
-        format!("{base}/api/v3/Plans/{id}/Failover"),
+        format!("{base}/api/v3/Plans/{id}/{action}"),
         token,
         Some(body),
     )
@@ -102,6 +114,34 @@ async fn details(http: &reqwest::Client, base: &str, id: &str, token: &str) -> (
         token,
     )
     .await
+}
+
+async fn undo(http: &reqwest::Client, base: &str, id: &str, token: &str) -> (StatusCode, Value) {
+    post(http, format!("{base}/api/v3/Plans/{id}/Undo"), token, None).await
+}
+
+/// Posts each body with its content type (none for `None`) and expects a
+/// 400 with a JSON `message` for every one.
+async fn assert_bad_requests(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+    requests: &[(Option<&str>, &'static str)],
+) {
+    for &(content_type, body) in requests {
+        let mut request = http.post(url).bearer_auth(token).body(body);
+        if let Some(t) = content_type {
+            request = request.header("content-type", t);
+        }
+        let r = request.send().await.unwrap();
+        assert_eq!(
+            r.status(),
+            StatusCode::BAD_REQUEST,
+            "{content_type:?} {body}"
+        );
+        let reply: Value = r.json().await.unwrap();
+        assert!(reply["message"].is_string(), "{reply}");
+    }
 }
 
 fn faults_of(sim: &Simulator) -> Vec<Option<String>> {
@@ -416,39 +456,24 @@ async fn failover_rejections() {
     );
 
     let url = format!("{base}/api/v3/Plans/{A}/Failover");
-    let send = |content_type: Option<&'static str>, body: &'static str| {
-        let mut request = http.post(url.clone()).bearer_auth(&token).body(body);
-        if let Some(t) = content_type {
-            request = request.header("content-type", t);
-        }
-        request.send()
-    };
-    for (content_type, body) in [
-        (Some("application/json"), "{"),
-        (Some("application/json"), ""),
-        (Some("application/json"), "[true]"),
-        (Some("text/plain"), "{}"),
-        (None, "{}"),
-        (
-            Some("application/json"),
-            r#"{"executeChainedPlans": "yes"}"#,
-        ),
-        (Some("application/json"), r#"{"protectStorageVolumes": 1}"#),
-        (
-            Some("application/json"),
-            r#"{"restorePointDate": "yesterday"}"#,
-        ),
-        (Some("application/json"), r#"{"restorePointDate": 5}"#),
-    ] {
-        let r = send(content_type, body).await.unwrap();
-        assert_eq!(
-            r.status(),
-            StatusCode::BAD_REQUEST,
-            "{content_type:?} {body}"
-        );
-        let reply: Value = r.json().await.unwrap();
-        assert!(reply["message"].is_string(), "{reply}");
-    }
+    let json = Some("application/json");
+    assert_bad_requests(
+        &http,
+        &url,
+        &token,
+        &[
+            (json, "{"),
+            (json, ""),
+            (json, "[true]"),
+            (Some("text/plain"), "{}"),
+            (None, "{}"),
+            (json, r#"{"executeChainedPlans": "yes"}"#),
+            (json, r#"{"protectStorageVolumes": 1}"#),
+            (json, r#"{"restorePointDate": "yesterday"}"#),
+            (json, r#"{"restorePointDate": 5}"#),
+        ],
+    )
+    .await;
     assert_eq!(sim.plan_state(A).as_deref(), Some("Verified"));
     assert_eq!(sim.failover_count(A), 9);
 

@@ -9,29 +9,10 @@ use serde_json::{Value, json};
 
 use super::*;
 
+const CHECK: &str = "ReadinessCheck";
 const UNKNOWN: &str = "00000000-0000-4000-8000-000000000000";
 /// `resultName` of a successful failover or undo.
 const RESULT: &str = "Complete, no errors, no warnings";
-
-async fn check(
-    http: &reqwest::Client,
-    base: &str,
-    id: &str,
-    token: &str,
-    body: Value,
-) -> (StatusCode, Value) {
-    post(
-        http,
-        format!("{base}/api/v3/Plans/{id}/ReadinessCheck"),
-        token,
-        Some(body),
-    )
-    .await
-}
-
-async fn undo(http: &reqwest::Client, base: &str, id: &str, token: &str) -> (StatusCode, Value) {
-    post(http, format!("{base}/api/v3/Plans/{id}/Undo"), token, None).await
-}
 
 /// state, lastStableState, resultName, currentCheckResult of runtime details.
 async fn check_fields(
@@ -82,7 +63,15 @@ async fn a_running_check_reports_checking_and_refuses_other_actions() {
         check_fields(&http, &base, A, &token).await,
         fields("NotVerified", "NotVerified", "Ready", "None")
     );
-    let (status, body) = check(&http, &base, A, &token, json!({"generateReport": false})).await;
+    let (status, body) = plan_action(
+        &http,
+        &base,
+        A,
+        CHECK,
+        &token,
+        json!({"generateReport": false}),
+    )
+    .await;
     assert_eq!((status, body), (StatusCode::OK, Value::Null));
     assert_eq!(
         check_fields(&http, &base, A, &token).await,
@@ -103,7 +92,7 @@ async fn a_running_check_reports_checking_and_refuses_other_actions() {
     );
 
     // Busy: every action is refused with a message naming the state.
-    let (status, body) = check(&http, &base, A, &token, json!({})).await;
+    let (status, body) = plan_action(&http, &base, A, CHECK, &token, json!({})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(message_of(&body).contains("Checking"), "{body}");
     let (status, body) = failover(&http, &base, A, &token, json!({})).await;
@@ -142,7 +131,9 @@ async fn check_outcomes() {
 
     for id in [A, B] {
         assert_eq!(
-            check(&http, &base, id, &token, json!({})).await.0,
+            plan_action(&http, &base, id, CHECK, &token, json!({}))
+                .await
+                .0,
             StatusCode::OK
         );
     }
@@ -173,7 +164,9 @@ async fn check_outcomes() {
         fields("Failover", "Failover", RESULT, "Failed")
     );
     assert_eq!(
-        check(&http, &base, B, &token, json!({})).await.0,
+        plan_action(&http, &base, B, CHECK, &token, json!({}))
+            .await
+            .0,
         StatusCode::OK
     );
     assert_eq!(
@@ -190,49 +183,44 @@ async fn check_rejections() {
     let (sim, http, base) = start(config.clone()).await;
     let token = token(&config, &http, &base).await;
 
-    let (status, body) = check(&http, &base, UNKNOWN, &token, json!({})).await;
+    let (status, body) = plan_action(&http, &base, UNKNOWN, CHECK, &token, json!({})).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(message_of(&body), format!("Plan {UNKNOWN} was not found."));
     assert_eq!(sim.check_count(UNKNOWN), 1);
 
-    let (status, body) = check(&http, &base, B, &token, json!({})).await;
+    let (status, body) = plan_action(&http, &base, B, CHECK, &token, json!({})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(message_of(&body).contains("disabled"), "{body}");
     assert_eq!((sim.check_count(B), sim.accepted_checks(B)), (1, 0));
 
     let url = format!("{base}/api/v3/Plans/{A}/ReadinessCheck");
-    for (content_type, body) in [
-        (Some("application/json"), "{"),
-        (Some("application/json"), ""),
-        (Some("application/json"), "[]"),
-        (Some("application/json"), "true"),
-        (Some("text/plain"), "{}"),
-        (None, "{}"),
-        (Some("application/json"), r#"{"generateReport": "yes"}"#),
-        (Some("application/json"), r#"{"GenerateReport": null}"#),
-        (Some("application/json"), r#"{"generateReport": 1}"#),
-    ] {
-        let mut request = http.post(&url).bearer_auth(&token).body(body);
-        if let Some(t) = content_type {
-            request = request.header("content-type", t);
-        }
-        let r = request.send().await.unwrap();
-        assert_eq!(
-            r.status(),
-            StatusCode::BAD_REQUEST,
-            "{content_type:?} {body}"
-        );
-        let reply: Value = r.json().await.unwrap();
-        assert!(reply["message"].is_string(), "{reply}");
-    }
+    let json = Some("application/json");
+    assert_bad_requests(
+        &http,
+        &url,
+        &token,
+        &[
+            (json, "{"),
+            (json, ""),
+            (json, "[]"),
+            (json, "true"),
+            (Some("text/plain"), "{}"),
+            (None, "{}"),
+            (json, r#"{"generateReport": "yes"}"#),
+            (json, r#"{"GenerateReport": null}"#),
+            (json, r#"{"generateReport": 1}"#),
+        ],
+    )
+    .await;
     assert_eq!(sim.plan_state(A).as_deref(), Some("Verified"));
     assert_eq!((sim.check_count(A), sim.accepted_checks(A)), (9, 0));
 
     // Case-insensitive names as ASP.NET binds them; unknown ones are ignored.
-    let (status, _) = check(
+    let (status, _) = plan_action(
         &http,
         &base,
         &A.to_uppercase(),
+        CHECK,
         &token,
         json!({"GENERATEREPORT": true, "other": [1]}),
     )
@@ -241,7 +229,7 @@ async fn check_rejections() {
     assert_eq!((sim.check_count(A), sim.accepted_checks(A)), (10, 1));
 
     // Only a valid token reaches the plan.
-    let (status, _) = check(&http, &base, A, "made-up", json!({})).await;
+    let (status, _) = plan_action(&http, &base, A, CHECK, "made-up", json!({})).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(sim.check_count(A), 10);
     let (status, _) = get(
@@ -271,9 +259,16 @@ async fn drill_fails_over_undoes_checks_and_fails_over_again() {
         fields("UndoFailover", "UndoFailover", RESULT, "Success")
     );
     assert_eq!(
-        check(&http, &base, A, &token, json!({"generateReport": true}))
-            .await
-            .0,
+        plan_action(
+            &http,
+            &base,
+            A,
+            CHECK,
+            &token,
+            json!({"generateReport": true})
+        )
+        .await
+        .0,
         StatusCode::OK
     );
     assert_eq!(
@@ -325,13 +320,15 @@ async fn readiness_check_faults() {
     let token = token(&config, &http, &base).await;
 
     // A status fault answers without reaching the plan.
-    let (status, body) = check(&http, &base, A, &token, json!({})).await;
+    let (status, body) = plan_action(&http, &base, A, CHECK, &token, json!({})).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(message_of(&body).contains("Injected fault"), "{body}");
     assert_eq!((sim.check_count(A), sim.accepted_checks(A)), (0, 0));
     assert_eq!(sim.plan_state(A).as_deref(), Some("Verified"));
     assert_eq!(
-        check(&http, &base, A, &token, json!({})).await.0,
+        plan_action(&http, &base, A, CHECK, &token, json!({}))
+            .await
+            .0,
         StatusCode::OK
     );
 

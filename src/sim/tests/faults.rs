@@ -7,26 +7,6 @@ use serde_json::{Value, json};
 
 use super::*;
 
-async fn undo(http: &reqwest::Client, base: &str, id: &str, token: &str) -> (StatusCode, Value) {
-    post(http, format!("{base}/api/v3/Plans/{id}/Undo"), token, None).await
-}
-
-async fn halt(
-    http: &reqwest::Client,
-    base: &str,
-    id: &str,
-    token: &str,
-    body: Value,
-) -> (StatusCode, Value) {
-    post(
-        http,
-        format!("{base}/api/v3/Plans/{id}/Halt"),
-        token,
-        Some(body),
-    )
-    .await
-}
-
 #[tokio::test]
 async fn latency_delays_and_still_acts_when_the_client_gives_up() {
     let delay = Duration::from_millis(200);
@@ -334,7 +314,8 @@ async fn halt_during_a_running_failover() {
     let (_sim, http, base) = start(config.clone()).await;
     let token = token(&config, &http, &base).await;
 
-    let (status, body) = halt(&http, &base, A, &token, json!({"fullStop": false})).await;
+    let (status, body) =
+        plan_action(&http, &base, A, "Halt", &token, json!({"fullStop": false})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(message_of(&body).contains("Verified"), "{body}");
     assert_eq!(
@@ -343,22 +324,25 @@ async fn halt_during_a_running_failover() {
     );
     for bad in [json!({"fullStop": "yes"}), json!([])] {
         assert_eq!(
-            halt(&http, &base, A, &token, bad).await.0,
+            plan_action(&http, &base, A, "Halt", &token, bad).await.0,
             StatusCode::BAD_REQUEST
         );
     }
-    let (status, _) = halt(&http, &base, A, &token, json!({"FULLSTOP": true})).await;
+    let (status, _) = plan_action(&http, &base, A, "Halt", &token, json!({"FULLSTOP": true})).await;
     assert_eq!(status, StatusCode::OK);
     let (_, halted) = details(&http, &base, A, &token).await;
     assert_eq!(halted["state"], "Halted");
     assert_eq!(halted["lastStableState"], "Halted");
     assert_eq!(halted["resultName"], "Halted by user");
     assert!(halted["totalProgress"].as_u64().unwrap() < 100, "{halted}");
-    let (status, _) = halt(&http, &base, A, &token, json!({"fullStop": false})).await;
+    let (status, _) =
+        plan_action(&http, &base, A, "Halt", &token, json!({"fullStop": false})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let unknown = "00000000-0000-4000-8000-000000000000";
     assert_eq!(
-        halt(&http, &base, unknown, &token, json!({})).await.0,
+        plan_action(&http, &base, unknown, "Halt", &token, json!({}))
+            .await
+            .0,
         StatusCode::NOT_FOUND
     );
     // A halted plan can be undone.
