@@ -14,6 +14,8 @@ use super::fault::{Fault, FaultEndpoint, FaultKind};
 pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(899);
 /// How long a simulated failover runs unless configured otherwise.
 pub const DEFAULT_FAILOVER_DURATION: Duration = Duration::from_secs(2);
+/// How long a simulated readiness check runs unless configured otherwise.
+pub const DEFAULT_CHECK_DURATION: Duration = Duration::from_millis(500);
 /// Account of [`SimConfig::demo`] and the default of the plans file.
 pub const DEFAULT_USERNAME: &str = "drbook";
 
@@ -49,6 +51,9 @@ pub struct SimPlan {
     /// for the failover duration.
     pub undo_duration: Option<Duration>,
     pub outcome: SimOutcome,
+    /// How long an accepted readiness check reports `Checking`.
+    pub check_duration: Duration,
+    pub check_outcome: SimCheckOutcome,
 }
 
 /// How a simulated failover ends.
@@ -62,8 +67,19 @@ pub enum SimOutcome {
     Halt,
 }
 
+/// How a simulated readiness check ends: `Pass` leaves the plan `Verified`,
+/// `Fail` leaves it `NotVerified`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SimCheckOutcome {
+    #[default]
+    Pass,
+    Fail,
+}
+
 impl SimPlan {
-    /// A ready, enabled replica plan with the default name, duration and outcome.
+    /// A ready, enabled replica plan with the default name, durations and
+    /// outcomes.
     pub fn new(id: impl Into<String>) -> Self {
         let id = id.into();
         SimPlan {
@@ -75,6 +91,8 @@ impl SimPlan {
             failover_duration: DEFAULT_FAILOVER_DURATION,
             undo_duration: None,
             outcome: SimOutcome::Success,
+            check_duration: DEFAULT_CHECK_DURATION,
+            check_outcome: SimCheckOutcome::Pass,
         }
     }
 
@@ -217,6 +235,9 @@ struct PlanEntry {
     #[serde(default, deserialize_with = "humantime_opt")]
     undo_time: Option<Duration>,
     outcome: Option<SimOutcome>,
+    #[serde(default, deserialize_with = "humantime_opt")]
+    check_time: Option<Duration>,
+    check_outcome: Option<SimCheckOutcome>,
 }
 
 /// One entry of `faults:`. Fields that only some kinds take are checked
@@ -404,6 +425,8 @@ impl PlansFile {
                 failover_duration: entry.failover_time.unwrap_or(defaults.failover_duration),
                 undo_duration: entry.undo_time,
                 outcome: entry.outcome.unwrap_or(defaults.outcome),
+                check_duration: entry.check_time.unwrap_or(defaults.check_duration),
+                check_outcome: entry.check_outcome.unwrap_or(defaults.check_outcome),
                 id: defaults.id,
             });
         }
@@ -436,7 +459,7 @@ mod tests {
     #[test]
     fn full_plans_file() {
         let cfg = SimConfig::from_yaml_str(
-            "username: 'CORP\\ops'\npassword: s3cret\ntoken_lifetime: 10m\nplans:\n  - id: 6f1c2d9e-3b4a-4c5d-8e7f-0a1b2c3d4e5f\n    name: Database tier\n    type: Storage\n    enabled: false\n    state: NotVerified\n    failover_time: 1500ms\n    outcome: halt\n",
+            "username: 'CORP\\ops'\npassword: s3cret\ntoken_lifetime: 10m\nplans:\n  - id: 6f1c2d9e-3b4a-4c5d-8e7f-0a1b2c3d4e5f\n    name: Database tier\n    type: Storage\n    enabled: false\n    state: NotVerified\n    failover_time: 1500ms\n    outcome: halt\n    check_time: 2s\n    check_outcome: fail\n",
         )
         .unwrap();
         assert_eq!(cfg.username, "CORP\\ops");
@@ -453,6 +476,8 @@ mod tests {
                 failover_duration: Duration::from_millis(1500),
                 undo_duration: None,
                 outcome: SimOutcome::Halt,
+                check_duration: Duration::from_secs(2),
+                check_outcome: SimCheckOutcome::Fail,
             }]
         );
     }
@@ -466,6 +491,30 @@ mod tests {
         assert_eq!(cfg.plans, vec![SimPlan::new(ID_A)]);
         assert_eq!(cfg.plans[0].name, "Plan 6f1c2d9e");
         assert_eq!(cfg.plans[0].failover_duration, Duration::from_secs(2));
+        assert_eq!(cfg.plans[0].check_duration, Duration::from_millis(500));
+        assert_eq!(cfg.plans[0].check_outcome, SimCheckOutcome::Pass);
+    }
+
+    #[test]
+    fn readiness_check_fault_endpoint() {
+        let cfg = SimConfig::from_yaml_str(&format!(
+            "plans:\n  - id: {ID_A}\nfaults:\n  - endpoint: readiness_check\n    plan: {ID_A}\n    kind: status\n    status: 500\n"
+        ))
+        .unwrap();
+        assert_eq!(
+            cfg.faults,
+            vec![Fault::new(FaultEndpoint::ReadinessCheck, FaultKind::Status(500)).for_plan(ID_A)]
+        );
+    }
+
+    #[test]
+    fn bad_check_outcome_names_line_and_column() {
+        let err = SimConfig::from_yaml_str(&format!(
+            "plans:\n  - id: {ID_A}\n    check_outcome: maybe\n"
+        ))
+        .unwrap_err();
+        assert!(err.starts_with("3:20: unknown variant `maybe`"), "{err}");
+        assert!(err.contains("pass") && err.contains("fail"), "{err}");
     }
 
     #[test]
@@ -478,12 +527,13 @@ mod tests {
 
     #[test]
     fn bad_duration_names_line() {
-        let err = SimConfig::from_yaml_str(&format!(
-            "plans:\n  - id: {ID_A}\n    failover_time: soon\n"
-        ))
-        .unwrap_err();
-        assert!(err.starts_with("3:"), "{err}");
-        assert!(err.contains("invalid duration"), "{err}");
+        for key in ["failover_time", "undo_time", "check_time"] {
+            let err =
+                SimConfig::from_yaml_str(&format!("plans:\n  - id: {ID_A}\n    {key}: soon\n"))
+                    .unwrap_err();
+            assert!(err.starts_with("3:"), "{key}: {err}");
+            assert!(err.contains("invalid duration"), "{key}: {err}");
+        }
         let err = SimConfig::from_yaml_str("token_lifetime: 5 parsecs\n").unwrap_err();
         assert!(err.contains("invalid duration"), "{err}");
     }

@@ -32,6 +32,8 @@ pub enum FaultEndpoint {
     Undo,
     /// `POST /api/v3/Plans/{id}/Halt`.
     Halt,
+    /// `POST /api/v3/Plans/{id}/ReadinessCheck`.
+    ReadinessCheck,
     /// Every request.
     Any,
 }
@@ -54,8 +56,9 @@ pub enum FaultKind {
     Status(u16),
     /// Answers 429 with `Retry-After: <seconds>`, without acting.
     RetryAfter(u64),
-    /// Handles the request (a failover starts and counts as accepted), then
-    /// closes the connection without sending any of the answer.
+    /// Handles the request (a failover, undo or check starts and counts as
+    /// accepted), then closes the connection without sending any of the
+    /// answer.
     DropAfterAction,
     /// Answers 401 like an expired token, without acting; the token stays
     /// valid.

@@ -106,8 +106,20 @@ impl Simulator {
         self.state.accepted(Action::Undo, plan_id)
     }
 
+    /// How many authorized `POST .../ReadinessCheck` requests reached this
+    /// plan, accepted or not (counted like [`Simulator::failover_count`]).
+    pub fn check_count(&self, plan_id: &str) -> usize {
+        self.state.request_count(Action::Check, plan_id)
+    }
+
+    /// How many times this plan actually started a readiness check.
+    pub fn accepted_checks(&self, plan_id: &str) -> usize {
+        self.state.accepted(Action::Check, plan_id)
+    }
+
     /// Acts like a reboot of the VAO server: runtime details answer 404 for
-    /// every plan until that plan's next accepted failover, undo or halt,
+    /// every plan until that plan's next accepted failover, undo, readiness
+    /// check or halt,
     /// and every issued access and refresh token is void. Plans keep their
     /// state (a run in progress goes on); counters and requests stay.
     pub fn restart(&self) {

@@ -1,6 +1,7 @@
 //! A simulator of the Veeam Availability Orchestrator v3 REST API, as far as
 //! drbook uses it: `POST /token`, listing and reading plans, runtime
-//! details and `POST .../Failover`, `.../Undo` and `.../Halt`.
+//! details and `POST .../Failover`, `.../Undo`, `.../Halt` and
+//! `.../ReadinessCheck`.
 //!
 //! It can misbehave on purpose: [`Fault`]s in [`SimConfig::faults`] (or the
 //! `faults:` of a plans file) add latency, answer 5xx, 429 or 401, or drop
@@ -26,8 +27,8 @@ mod state;
 mod tests;
 
 pub use config::{
-    DEFAULT_FAILOVER_DURATION, DEFAULT_TOKEN_LIFETIME, DEFAULT_USERNAME, SimConfig, SimOutcome,
-    SimPlan,
+    DEFAULT_CHECK_DURATION, DEFAULT_FAILOVER_DURATION, DEFAULT_TOKEN_LIFETIME, DEFAULT_USERNAME,
+    SimCheckOutcome, SimConfig, SimOutcome, SimPlan,
 };
 pub use fault::{Fault, FaultEndpoint, FaultKind};
 pub use handle::Simulator;

@@ -196,6 +196,7 @@ fn fault_target(method: &Method, path: &str) -> FaultTarget {
         (&Method::POST, ["Plans", _, "Failover"]) => Some(FaultEndpoint::Failover),
         (&Method::POST, ["Plans", _, "Undo"]) => Some(FaultEndpoint::Undo),
         (&Method::POST, ["Plans", _, "Halt"]) => Some(FaultEndpoint::Halt),
+        (&Method::POST, ["Plans", _, "ReadinessCheck"]) => Some(FaultEndpoint::ReadinessCheck),
         _ => None,
     };
     FaultTarget {
@@ -292,6 +293,9 @@ fn route(state: &SimState, parts: &Parts, body: &Bytes) -> Response {
         (&Method::POST, ["Plans", id, "Undo"]) if !id.is_empty() => undo(state, id),
         (&Method::POST, ["Plans", id, "Halt"]) if !id.is_empty() => {
             halt(state, id, &parts.headers, body)
+        }
+        (&Method::POST, ["Plans", id, "ReadinessCheck"]) if !id.is_empty() => {
+            readiness_check(state, id, &parts.headers, body)
         }
         _ => not_found(parts),
     }
@@ -431,18 +435,49 @@ fn undo(state: &SimState, id: &str) -> Response {
 }
 
 fn halt(state: &SimState, id: &str, headers: &HeaderMap, body: &Bytes) -> Response {
+    flag_action(state, id, headers, body, "fullStop", "halt", || {
+        state.halt(id)
+    })
+}
+
+fn readiness_check(state: &SimState, id: &str, headers: &HeaderMap, body: &Bytes) -> Response {
+    state.count_request(Action::Check, id);
+    flag_action(
+        state,
+        id,
+        headers,
+        body,
+        "generateReport",
+        "readiness check",
+        || state.start_check(id),
+    )
+}
+
+/// An action whose body is a JSON object with one optional boolean `field`,
+/// such as `{"fullStop": true}`: 404 for an unknown plan, 400 for a
+/// malformed body, else what `act` answers. The flag itself only shows in
+/// the log, since it changes nothing the simulator does.
+fn flag_action(
+    state: &SimState,
+    id: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+    field: &str,
+    action: &str,
+    act: impl FnOnce() -> Result<(), Refusal>,
+) -> Response {
     if state.plan(id).is_none() {
         return plan_not_found(id);
     }
-    let full_stop = match check_halt_request(headers, body) {
-        Ok(full_stop) => full_stop,
+    let value = match optional_flag(headers, body, field) {
+        Ok(value) => value,
         Err(problem) => {
-            tracing::debug!(plan = id, %problem, "halt request rejected");
+            tracing::debug!(plan = id, action, %problem, "request rejected");
             return message(StatusCode::BAD_REQUEST, &problem);
         }
     };
-    tracing::debug!(plan = id, full_stop, "halt requested");
-    acted(id, "halt", state.halt(id))
+    tracing::debug!(plan = id, action, field, value, "requested");
+    acted(id, action, act())
 }
 
 /// The answer to an action the state accepted or refused.
@@ -484,16 +519,18 @@ fn check_failover_request(headers: &HeaderMap, body: &[u8]) -> Result<FailoverOp
     Ok(options)
 }
 
-/// The `fullStop` of a `POST .../Halt` body (false when absent).
-fn check_halt_request(headers: &HeaderMap, body: &[u8]) -> Result<bool, String> {
+/// The one boolean of a body such as `{"fullStop": true}` (`POST .../Halt`)
+/// or `{"generateReport": true}` (`POST .../ReadinessCheck`); false when
+/// absent.
+fn optional_flag(headers: &HeaderMap, body: &[u8], field: &str) -> Result<bool, String> {
     let fields = json_object(headers, body)?;
-    let mut full_stop = false;
-    for (name, value) in &fields {
-        if name.eq_ignore_ascii_case("fullStop") {
-            full_stop = flag(name, value)?;
+    let mut value = false;
+    for (name, given) in &fields {
+        if name.eq_ignore_ascii_case(field) {
+            value = flag(name, given)?;
         }
     }
-    Ok(full_stop)
+    Ok(value)
 }
 
 /// A JSON object body with a JSON content type.
@@ -731,6 +768,7 @@ mod tests {
             ("Failover", FaultEndpoint::Failover),
             ("Undo", FaultEndpoint::Undo),
             ("Halt", FaultEndpoint::Halt),
+            ("ReadinessCheck", FaultEndpoint::ReadinessCheck),
         ] {
             assert_eq!(
                 target(Method::POST, &format!("/api/v3/Plans/{id}/{action}")),
@@ -751,16 +789,21 @@ mod tests {
     }
 
     #[test]
-    fn halt_bodies() {
+    fn one_flag_bodies() {
         let json = json_headers("application/json");
-        assert_eq!(check_halt_request(&json, b"{}"), Ok(false));
+        let flag = |body: &[u8]| optional_flag(&json, body, "generateReport");
+        assert_eq!(flag(b"{}"), Ok(false));
+        assert_eq!(flag(br#"{"GENERATEREPORT": true, "other": 1}"#), Ok(true));
+        assert_eq!(flag(br#"{"generateReport": false}"#), Ok(false));
+        assert!(flag(br#"{"generateReport": 1}"#).is_err());
+        assert!(flag(br#"{"generateReport": null}"#).is_err());
+        assert!(flag(b"").is_err());
+        assert!(flag(b"[]").is_err());
+        assert!(optional_flag(&HeaderMap::new(), b"{}", "fullStop").is_err());
         assert_eq!(
-            check_halt_request(&json, br#"{"FullStop": true}"#),
+            optional_flag(&json, br#"{"FullStop": true}"#, "fullStop"),
             Ok(true)
         );
-        assert!(check_halt_request(&json, br#"{"fullStop": 1}"#).is_err());
-        assert!(check_halt_request(&json, b"").is_err());
-        assert!(check_halt_request(&HeaderMap::new(), b"{}").is_err());
     }
 
     #[test]

@@ -1,13 +1,13 @@
-//! The simulator's mutable state: plans and the failover or undo each one
-//! runs, issued tokens, injected faults, and the record of requests. A run's
-//! progress is computed from the elapsed time at each read, so no task runs
-//! per plan.
+//! The simulator's mutable state: plans and the failover, undo or readiness
+//! check each one runs, issued tokens, injected faults, and the record of
+//! requests. A run's progress is computed from the elapsed time at each
+//! read, so no task runs per plan.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use super::config::{SimConfig, SimOutcome, SimPlan};
+use super::config::{SimCheckOutcome, SimConfig, SimOutcome, SimPlan};
 use super::fault::{FaultKind, FaultPlan, FaultTarget};
 use super::request::RecordedRequest;
 
@@ -19,6 +19,11 @@ pub(crate) const STATE_FAILOVER: &str = "Failover";
 pub(crate) const STATE_HALTED: &str = "Halted";
 pub(crate) const STATE_UNDO_IN_PROGRESS: &str = "UndoFailoverInProgress";
 pub(crate) const STATE_UNDO: &str = "UndoFailover";
+pub(crate) const STATE_CHECKING: &str = "Checking";
+const STATE_VERIFIED: &str = "Verified";
+const STATE_NOT_VERIFIED: &str = "NotVerified";
+const RESULT_RUNNING: &str = "Running";
+const RESULT_READY: &str = "Ready";
 const RESULT_SUCCESS: &str = "Complete, no errors, no warnings";
 
 /// Shared by the server and every [`super::Simulator`] handle.
@@ -46,6 +51,8 @@ struct Inner {
 pub(crate) enum Action {
     Failover,
     Undo,
+    /// A readiness check.
+    Check,
 }
 
 struct PlanRuntime {
@@ -60,6 +67,7 @@ struct PlanRuntime {
     details_wiped: bool,
     accepted_failovers: usize,
     accepted_undos: usize,
+    accepted_checks: usize,
 }
 
 #[derive(Clone)]
@@ -69,6 +77,8 @@ struct Stable {
     total_progress: u8,
     run_ok: bool,
     previous_execution_state: String,
+    /// `currentCheckResult`: set by the last readiness check that ended.
+    check_result: String,
 }
 
 struct Run {
@@ -241,29 +251,27 @@ impl SimState {
         self.lock().find(id).map_or(0, |p| match action {
             Action::Failover => p.accepted_failovers,
             Action::Undo => p.accepted_undos,
+            Action::Check => p.accepted_checks,
         })
     }
 
-    /// Starts a failover when the plan is enabled and in a ready state.
+    /// Starts a failover when the plan is enabled and in a ready state, or
+    /// in `UndoFailover`: once undone, a plan can fail over again.
     pub(crate) fn start_failover(&self, id: &str) -> Result<(), Refusal> {
         self.start_failover_at(id, Instant::now())
     }
 
     fn start_failover_at(&self, id: &str, now: Instant) -> Result<(), Refusal> {
         let mut inner = self.lock();
-        let plan = inner.find_mut(id).ok_or(Refusal::UnknownPlan)?;
-        plan.settle(now);
-        let view = plan.view(now);
+        let (plan, view) = inner.settled(id, now)?;
         if !view.enabled {
-            return Err(Refusal::NotAllowed(format!(
-                "Plan '{}' ({}) is disabled; failover requires an enabled plan.",
-                view.name, view.id
-            )));
+            return Err(disabled(&view, "failover"));
         }
-        if plan.run.is_some() || !is_ready(&view.state) {
+        let after_undo = normalise(&view.state) == normalise(STATE_UNDO);
+        if plan.run.is_some() || !(is_ready(&view.state) || after_undo) {
             return Err(refusal(
                 &view,
-                "failover requires state Verified or NotVerified",
+                "failover requires state Verified, NotVerified or UndoFailover",
             ));
         }
         plan.start(Action::Failover, now);
@@ -278,9 +286,7 @@ impl SimState {
 
     fn start_undo_at(&self, id: &str, now: Instant) -> Result<(), Refusal> {
         let mut inner = self.lock();
-        let plan = inner.find_mut(id).ok_or(Refusal::UnknownPlan)?;
-        plan.settle(now);
-        let view = plan.view(now);
+        let (plan, view) = inner.settled(id, now)?;
         let undoable = matches!(
             normalise(&view.state).as_str(),
             "failover" | "failback" | "halted"
@@ -292,17 +298,38 @@ impl SimState {
         Ok(())
     }
 
-    /// Halts the failover or undo in progress where it stands.
+    /// Starts a readiness check when the plan is enabled and nothing runs,
+    /// whatever stable state it is in.
+    pub(crate) fn start_check(&self, id: &str) -> Result<(), Refusal> {
+        self.start_check_at(id, Instant::now())
+    }
+
+    fn start_check_at(&self, id: &str, now: Instant) -> Result<(), Refusal> {
+        let mut inner = self.lock();
+        let (plan, view) = inner.settled(id, now)?;
+        if !view.enabled {
+            return Err(disabled(&view, "a readiness check"));
+        }
+        if plan.run.is_some() {
+            return Err(refusal(
+                &view,
+                "a readiness check requires a plan that runs nothing",
+            ));
+        }
+        plan.start(Action::Check, now);
+        Ok(())
+    }
+
+    /// Halts the failover or undo in progress where it stands; a readiness
+    /// check cannot be halted.
     pub(crate) fn halt(&self, id: &str) -> Result<(), Refusal> {
         self.halt_at(id, Instant::now())
     }
 
     fn halt_at(&self, id: &str, now: Instant) -> Result<(), Refusal> {
         let mut inner = self.lock();
-        let plan = inner.find_mut(id).ok_or(Refusal::UnknownPlan)?;
-        plan.settle(now);
-        let view = plan.view(now);
-        let Some(run) = plan.run.take() else {
+        let (plan, view) = inner.settled(id, now)?;
+        let Some(run) = plan.run.take_if(|run| run.action != Action::Check) else {
             return Err(refusal(&view, "halt requires a running failover or undo"));
         };
         plan.stable = Stable {
@@ -311,10 +338,18 @@ impl SimState {
             total_progress: view.total_progress,
             run_ok: false,
             previous_execution_state: run.state_before,
+            check_result: plan.stable.check_result.clone(),
         };
         plan.details_wiped = false;
         Ok(())
     }
+}
+
+fn disabled(view: &PlanView, action: &str) -> Refusal {
+    Refusal::NotAllowed(format!(
+        "Plan '{}' ({}) is disabled; {action} requires an enabled plan.",
+        view.name, view.id
+    ))
 }
 
 fn refusal(view: &PlanView, expected: &str) -> Refusal {
@@ -340,6 +375,15 @@ impl Inner {
         self.plans
             .iter_mut()
             .find(|p| p.plan.id.eq_ignore_ascii_case(id))
+    }
+
+    /// The plan about to change, with a run whose time is up settled, and
+    /// how it looks now.
+    fn settled(&mut self, id: &str, now: Instant) -> Result<(&mut PlanRuntime, PlanView), Refusal> {
+        let plan = self.find_mut(id).ok_or(Refusal::UnknownPlan)?;
+        plan.settle(now);
+        let view = plan.view(now);
+        Ok((plan, view))
     }
 
     fn issue(&mut self, now: Instant) -> IssuedTokens {
@@ -369,7 +413,7 @@ impl PlanRuntime {
         let stable = Stable {
             state: plan.state.clone(),
             result_name: if is_ready(&plan.state) {
-                "Ready"
+                RESULT_READY
             } else {
                 "None"
             }
@@ -377,6 +421,13 @@ impl PlanRuntime {
             total_progress: 0,
             run_ok: true,
             previous_execution_state: "None".to_string(),
+            // What a plan reports before its first check.
+            check_result: if normalise(&plan.state) == "verified" {
+                "Success"
+            } else {
+                "None"
+            }
+            .to_string(),
         };
         PlanRuntime {
             plan,
@@ -385,6 +436,7 @@ impl PlanRuntime {
             details_wiped: false,
             accepted_failovers: 0,
             accepted_undos: 0,
+            accepted_checks: 0,
         }
     }
 
@@ -399,6 +451,10 @@ impl PlanRuntime {
             Action::Undo => {
                 self.accepted_undos = self.accepted_undos.saturating_add(1);
                 self.plan.undo_duration()
+            }
+            Action::Check => {
+                self.accepted_checks = self.accepted_checks.saturating_add(1);
+                self.plan.check_duration
             }
         };
         self.run = Some(Run {
@@ -420,7 +476,8 @@ impl PlanRuntime {
         }
     }
 
-    /// Progress a run stops at when it ends by itself.
+    /// Progress a failover or undo stops at when it ends by itself; a check
+    /// counts up to it too, then reports 0 like any ready plan.
     fn target(&self, run: &Run) -> u8 {
         match (run.action, self.plan.outcome) {
             (Action::Failover, SimOutcome::Halt) => HALT_PROGRESS,
@@ -434,6 +491,7 @@ impl PlanRuntime {
             return None;
         }
         let (state, result, run_ok) = match (run.action, self.plan.outcome) {
+            (Action::Check, _) => return Some(self.check_ending(run)),
             (Action::Undo, _) => (STATE_UNDO, RESULT_SUCCESS, true),
             (Action::Failover, SimOutcome::Success) => (STATE_FAILOVER, RESULT_SUCCESS, true),
             (Action::Failover, SimOutcome::Warnings) => {
@@ -450,7 +508,25 @@ impl PlanRuntime {
             total_progress: self.target(run),
             run_ok,
             previous_execution_state: run.state_before.clone(),
+            check_result: self.stable.check_result.clone(),
         })
+    }
+
+    /// A checked plan is back in a default state and reports like any ready
+    /// plan; only `currentCheckResult` tells how the check went.
+    fn check_ending(&self, run: &Run) -> Stable {
+        let (state, check_result) = match self.plan.check_outcome {
+            SimCheckOutcome::Pass => (STATE_VERIFIED, "Success"),
+            SimCheckOutcome::Fail => (STATE_NOT_VERIFIED, "Failed"),
+        };
+        Stable {
+            state: state.to_string(),
+            result_name: RESULT_READY.to_string(),
+            total_progress: 0,
+            run_ok: self.stable.run_ok,
+            previous_execution_state: run.state_before.clone(),
+            check_result: check_result.to_string(),
+        }
     }
 
     fn view(&self, now: Instant) -> PlanView {
@@ -466,12 +542,7 @@ impl PlanRuntime {
             total_progress: stable.total_progress,
             result_name: stable.result_name.clone(),
             current_run_result: stable.run_ok,
-            current_check_result: if normalise(&plan.state) == "verified" {
-                "Success"
-            } else {
-                "None"
-            }
-            .to_string(),
+            current_check_result: stable.check_result.clone(),
         };
         let Some(run) = &self.run else {
             return stable_view(&self.stable);
@@ -489,13 +560,18 @@ impl PlanRuntime {
         view.state = match run.action {
             Action::Failover => STATE_IN_PROGRESS,
             Action::Undo => STATE_UNDO_IN_PROGRESS,
+            Action::Check => STATE_CHECKING,
         }
         .to_string();
         view.last_stable_state = run.state_before.clone();
         view.previous_execution_state = run.state_before.clone();
         view.total_progress = (progress as u8).clamp(1, target.saturating_sub(1).max(1));
-        view.result_name = "Running".to_string();
-        view.current_run_result = true;
+        view.result_name = RESULT_RUNNING.to_string();
+        if run.action == Action::Check {
+            view.current_check_result = RESULT_RUNNING.to_string();
+        } else {
+            view.current_run_result = true;
+        }
         view
     }
 }
@@ -706,7 +782,7 @@ mod tests {
     }
 
     #[test]
-    fn undo_after_failover_then_nothing_more() {
+    fn undo_after_failover_then_failover_again() {
         let mut config = SimConfig::with_plans([ID.to_string()], Duration::from_secs(10));
         config.plans[0].undo_duration = Some(Duration::from_secs(4));
         let state = SimState::new(config);
@@ -745,11 +821,169 @@ mod tests {
             (STATE_UNDO, STATE_UNDO, 100, RESULT_SUCCESS, "Failover")
         );
         let t2 = t1 + Duration::from_secs(5);
-        refused(state.start_failover_at(ID, t2), "UndoFailover");
         refused(state.start_undo_at(ID, t2), "UndoFailover");
-        assert_eq!(state.accepted(Action::Failover, ID), 1);
+        state.start_failover_at(ID, t2).unwrap();
+        let again = view_at(&state, t2 + Duration::from_secs(1));
+        assert_eq!(
+            (again.state.as_str(), again.last_stable_state.as_str()),
+            (STATE_IN_PROGRESS, STATE_UNDO)
+        );
+        let done = view_at(&state, t2 + Duration::from_secs(10));
+        assert_eq!(
+            (done.state.as_str(), done.previous_execution_state.as_str()),
+            (STATE_FAILOVER, STATE_UNDO)
+        );
+        assert_eq!(state.accepted(Action::Failover, ID), 2);
         assert_eq!(state.accepted(Action::Undo, &ID.to_uppercase()), 1);
         assert_eq!(state.accepted(Action::Undo, "nope"), 0);
+    }
+
+    fn check_state(outcome: SimCheckOutcome, initial: &str) -> SimState {
+        let mut config = SimConfig::with_plans([ID.to_string()], Duration::from_secs(10));
+        config.plans[0].check_duration = Duration::from_secs(4);
+        config.plans[0].check_outcome = outcome;
+        config.plans[0].state = initial.to_string();
+        SimState::new(config)
+    }
+
+    /// state, lastStableState, totalProgress, resultName, currentCheckResult.
+    fn check_fields(v: &PlanView) -> (&str, &str, u8, &str, &str) {
+        (
+            v.state.as_str(),
+            v.last_stable_state.as_str(),
+            v.total_progress,
+            v.result_name.as_str(),
+            v.current_check_result.as_str(),
+        )
+    }
+
+    #[test]
+    fn check_result_before_any_check_follows_the_configured_state() {
+        let t0 = Instant::now();
+        let verified = check_state(SimCheckOutcome::Pass, "Verified");
+        assert_eq!(view_at(&verified, t0).current_check_result, "Success");
+        let not_verified = check_state(SimCheckOutcome::Pass, "Not Verified");
+        assert_eq!(view_at(&not_verified, t0).current_check_result, "None");
+        // A failover does not change it; only a check does.
+        verified.start_failover_at(ID, t0).unwrap();
+        let after = view_at(&verified, t0 + Duration::from_secs(10));
+        assert_eq!(
+            (after.state.as_str(), after.current_check_result.as_str()),
+            (STATE_FAILOVER, "Success")
+        );
+    }
+
+    #[test]
+    fn passing_check_runs_then_leaves_the_plan_verified() {
+        let state = check_state(SimCheckOutcome::Pass, "NotVerified");
+        let t0 = Instant::now();
+        state.start_check_at(&ID.to_uppercase(), t0).unwrap();
+        let start = view_at(&state, t0);
+        assert_eq!(
+            check_fields(&start),
+            (STATE_CHECKING, "NotVerified", 1, "Running", "Running")
+        );
+        assert_eq!(
+            view_at(&state, t0 + Duration::from_secs(2)).total_progress,
+            50
+        );
+        let late = view_at(&state, t0 + Duration::from_millis(3_999));
+        assert_eq!(
+            check_fields(&late),
+            (STATE_CHECKING, "NotVerified", 99, "Running", "Running")
+        );
+        let done = view_at(&state, t0 + Duration::from_secs(4));
+        assert_eq!(
+            check_fields(&done),
+            ("Verified", "Verified", 0, "Ready", "Success")
+        );
+        assert_eq!(done.previous_execution_state, "NotVerified");
+        assert!(done.current_run_result);
+        assert_eq!(state.accepted(Action::Check, ID), 1);
+        assert_eq!(state.accepted(Action::Failover, ID), 0);
+    }
+
+    #[test]
+    fn failing_check_leaves_the_plan_not_verified_and_failover_still_allowed() {
+        let state = check_state(SimCheckOutcome::Fail, "Verified");
+        let t0 = Instant::now();
+        state.start_check_at(ID, t0).unwrap();
+        let t1 = t0 + Duration::from_secs(4);
+        assert_eq!(
+            check_fields(&view_at(&state, t1)),
+            ("NotVerified", "NotVerified", 0, "Ready", "Failed")
+        );
+        // Checks may repeat; their result stays through a later failover.
+        state.start_check_at(ID, t1).unwrap();
+        let t2 = t1 + Duration::from_secs(4);
+        state.start_failover_at(ID, t2).unwrap();
+        let running = view_at(&state, t2 + Duration::from_secs(1));
+        assert_eq!(
+            (
+                running.state.as_str(),
+                running.last_stable_state.as_str(),
+                running.current_check_result.as_str()
+            ),
+            (STATE_IN_PROGRESS, "NotVerified", "Failed")
+        );
+        assert_eq!(state.accepted(Action::Check, ID), 2);
+    }
+
+    #[test]
+    fn check_after_undo_makes_the_plan_ready_again() {
+        let state = check_state(SimCheckOutcome::Pass, "Verified");
+        let t0 = Instant::now();
+        state.start_failover_at(ID, t0).unwrap();
+        let t1 = t0 + Duration::from_secs(10);
+        state.start_undo_at(ID, t1).unwrap();
+        let t2 = t1 + Duration::from_secs(10);
+        assert_eq!(view_at(&state, t2).state, STATE_UNDO);
+        state.start_check_at(ID, t2).unwrap();
+        assert_eq!(
+            check_fields(&view_at(&state, t2 + Duration::from_secs(1))),
+            (STATE_CHECKING, STATE_UNDO, 25, "Running", "Running")
+        );
+        let t3 = t2 + Duration::from_secs(4);
+        assert_eq!(
+            check_fields(&view_at(&state, t3)),
+            ("Verified", "Verified", 0, "Ready", "Success")
+        );
+        state.start_failover_at(ID, t3).unwrap();
+        assert_eq!(view_at(&state, t3).state, STATE_IN_PROGRESS);
+    }
+
+    #[test]
+    fn check_refusals() {
+        let refused = |r: Result<(), Refusal>, needle: &str| match r {
+            Err(Refusal::NotAllowed(msg)) => {
+                assert!(msg.contains(needle), "{msg}");
+                assert!(msg.contains(ID), "{msg}");
+            }
+            other => panic!("{other:?}"),
+        };
+        let state = check_state(SimCheckOutcome::Pass, "Verified");
+        let t0 = Instant::now();
+        assert_eq!(
+            state.start_check_at("00000000-0000-0000-0000-000000000000", t0),
+            Err(Refusal::UnknownPlan)
+        );
+        state.start_failover_at(ID, t0).unwrap();
+        refused(state.start_check_at(ID, t0), "FailoverInProgress");
+        let t1 = t0 + Duration::from_secs(10);
+        state.start_check_at(ID, t1).unwrap();
+        refused(state.start_check_at(ID, t1), "Checking");
+        refused(state.start_failover_at(ID, t1), "Checking");
+        refused(state.start_undo_at(ID, t1), "Checking");
+        // A check cannot be halted, and stays running.
+        refused(state.halt_at(ID, t1), "Checking");
+        assert_eq!(view_at(&state, t1).state, STATE_CHECKING);
+        assert_eq!(state.accepted(Action::Check, ID), 1);
+
+        let mut config = SimConfig::with_plans([ID.to_string()], Duration::ZERO);
+        config.plans[0].enabled = false;
+        let disabled = SimState::new(config);
+        refused(disabled.start_check_at(ID, t0), "disabled");
+        assert_eq!(disabled.accepted(Action::Check, ID), 0);
     }
 
     #[test]
@@ -813,6 +1047,11 @@ mod tests {
         assert_eq!(state.plan(ID).map(|v| v.state).as_deref(), Some("Failover"));
         state.start_undo(ID).unwrap();
         assert!(matches!(state.runtime_details(ID), Details::Found(v) if v.state == STATE_UNDO));
+        state.restart();
+        state.start_check(ID).unwrap();
+        assert!(
+            matches!(state.runtime_details(ID), Details::Found(v) if v.state == STATE_CHECKING)
+        );
         assert!(state.password_grant("drbook", &password).is_some());
     }
 }

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use super::*;
 
+mod checks;
 mod faults;
 
 const A: &str = "6f1c2d9e-3b4a-4c5d-8e7f-0a1b2c3d4e5f";
@@ -67,20 +68,98 @@ async fn failover(
     token: &str,
     body: Value,
 ) -> (StatusCode, Value) {
-    let r = http
-        .post(format!("{base}/api/v3/Plans/{id}/Failover"))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    plan_action(http, base, id, "Failover", token, body).await
+}
+
+/// `POST /api/v3/Plans/{id}/{action}` with a JSON body.
+async fn plan_action(
+    http: &reqwest::Client,
+    base: &str,
+    id: &str,
+    action: &str,
+    token: &str,
+    body: Value,
+) -> (StatusCode, Value) {
+    post(
+        http,
+        format!("{base}/api/v3/Plans/{id}/{action}"),
+        token,
+        Some(body),
+    )
+    .await
+}
+
+/// A `POST` with a JSON body, or none; the answer's body as JSON (`null`
+/// when empty).
+async fn post(
+    http: &reqwest::Client,
+    url: String,
+    token: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut request = http.post(url).bearer_auth(token);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let r = request.send().await.unwrap();
     let status = r.status();
     let text = r.text().await.unwrap();
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
+async fn details(http: &reqwest::Client, base: &str, id: &str, token: &str) -> (StatusCode, Value) {
+    get(
+        http,
+        format!("{base}/api/v3/RuntimeDetails/Plans/{id}"),
+        token,
+    )
+    .await
+}
+
+async fn undo(http: &reqwest::Client, base: &str, id: &str, token: &str) -> (StatusCode, Value) {
+    post(http, format!("{base}/api/v3/Plans/{id}/Undo"), token, None).await
+}
+
+/// Posts each body with its content type (none for `None`) and expects a
+/// 400 with a JSON `message` for every one.
+async fn assert_bad_requests(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+    requests: &[(Option<&str>, &'static str)],
+) {
+    for &(content_type, body) in requests {
+        let mut request = http.post(url).bearer_auth(token).body(body);
+        if let Some(t) = content_type {
+            request = request.header("content-type", t);
+        }
+        let r = request.send().await.unwrap();
+        assert_eq!(
+            r.status(),
+            StatusCode::BAD_REQUEST,
+            "{content_type:?} {body}"
+        );
+        let reply: Value = r.json().await.unwrap();
+        assert!(reply["message"].is_string(), "{reply}");
+    }
+}
+
+fn faults_of(sim: &Simulator) -> Vec<Option<String>> {
+    sim.requests().into_iter().map(|r| r.fault).collect()
+}
+
+fn message_of(body: &Value) -> &str {
+    body["message"].as_str().unwrap_or_default()
+}
+
 fn plans(ids: &[&str], duration: Duration) -> SimConfig {
     SimConfig::with_plans(ids.iter().map(|s| s.to_string()), duration)
+}
+
+fn with_faults(ids: &[&str], duration: Duration, faults: Vec<Fault>) -> SimConfig {
+    let mut config = plans(ids, duration);
+    config.faults = faults;
+    config
 }
 
 #[tokio::test]
@@ -377,39 +456,24 @@ async fn failover_rejections() {
     );
 
     let url = format!("{base}/api/v3/Plans/{A}/Failover");
-    let send = |content_type: Option<&'static str>, body: &'static str| {
-        let mut request = http.post(url.clone()).bearer_auth(&token).body(body);
-        if let Some(t) = content_type {
-            request = request.header("content-type", t);
-        }
-        request.send()
-    };
-    for (content_type, body) in [
-        (Some("application/json"), "{"),
-        (Some("application/json"), ""),
-        (Some("application/json"), "[true]"),
-        (Some("text/plain"), "{}"),
-        (None, "{}"),
-        (
-            Some("application/json"),
-            r#"{"executeChainedPlans": "yes"}"#,
-        ),
-        (Some("application/json"), r#"{"protectStorageVolumes": 1}"#),
-        (
-            Some("application/json"),
-            r#"{"restorePointDate": "yesterday"}"#,
-        ),
-        (Some("application/json"), r#"{"restorePointDate": 5}"#),
-    ] {
-        let r = send(content_type, body).await.unwrap();
-        assert_eq!(
-            r.status(),
-            StatusCode::BAD_REQUEST,
-            "{content_type:?} {body}"
-        );
-        let reply: Value = r.json().await.unwrap();
-        assert!(reply["message"].is_string(), "{reply}");
-    }
+    let json = Some("application/json");
+    assert_bad_requests(
+        &http,
+        &url,
+        &token,
+        &[
+            (json, "{"),
+            (json, ""),
+            (json, "[true]"),
+            (Some("text/plain"), "{}"),
+            (None, "{}"),
+            (json, r#"{"executeChainedPlans": "yes"}"#),
+            (json, r#"{"protectStorageVolumes": 1}"#),
+            (json, r#"{"restorePointDate": "yesterday"}"#),
+            (json, r#"{"restorePointDate": 5}"#),
+        ],
+    )
+    .await;
     assert_eq!(sim.plan_state(A).as_deref(), Some("Verified"));
     assert_eq!(sim.failover_count(A), 9);
 

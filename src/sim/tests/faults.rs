@@ -7,65 +7,6 @@ use serde_json::{Value, json};
 
 use super::*;
 
-fn with_faults(ids: &[&str], duration: Duration, faults: Vec<Fault>) -> SimConfig {
-    let mut config = plans(ids, duration);
-    config.faults = faults;
-    config
-}
-
-async fn post(
-    http: &reqwest::Client,
-    url: String,
-    token: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut request = http.post(url).bearer_auth(token);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let r = request.send().await.unwrap();
-    let status = r.status();
-    let text = r.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
-
-async fn undo(http: &reqwest::Client, base: &str, id: &str, token: &str) -> (StatusCode, Value) {
-    post(http, format!("{base}/api/v3/Plans/{id}/Undo"), token, None).await
-}
-
-async fn halt(
-    http: &reqwest::Client,
-    base: &str,
-    id: &str,
-    token: &str,
-    body: Value,
-) -> (StatusCode, Value) {
-    post(
-        http,
-        format!("{base}/api/v3/Plans/{id}/Halt"),
-        token,
-        Some(body),
-    )
-    .await
-}
-
-async fn details(http: &reqwest::Client, base: &str, id: &str, token: &str) -> (StatusCode, Value) {
-    get(
-        http,
-        format!("{base}/api/v3/RuntimeDetails/Plans/{id}"),
-        token,
-    )
-    .await
-}
-
-fn faults_of(sim: &Simulator) -> Vec<Option<String>> {
-    sim.requests().into_iter().map(|r| r.fault).collect()
-}
-
-fn message_of(body: &Value) -> &str {
-    body["message"].as_str().unwrap_or_default()
-}
-
 #[tokio::test]
 async fn latency_delays_and_still_acts_when_the_client_gives_up() {
     let delay = Duration::from_millis(200);
@@ -351,17 +292,20 @@ async fn undo_states_and_sequence() {
             &json!("Complete, no errors, no warnings")
         )
     );
-    // An undone plan takes no new failover.
-    let (status, body) = failover(&http, &base, A, &token, json!({})).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(message_of(&body).contains("UndoFailover"), "{body}");
+    // An undone plan can fail over again.
+    assert_eq!(
+        failover(&http, &base, A, &token, json!({})).await.0,
+        StatusCode::OK
+    );
+    let (_, again) = details(&http, &base, A, &token).await;
+    assert_eq!(again["lastStableState"], "UndoFailover");
     let unknown = "00000000-0000-4000-8000-000000000000";
     assert_eq!(
         undo(&http, &base, unknown, &token).await.0,
         StatusCode::NOT_FOUND
     );
     assert_eq!((sim.undo_count(A), sim.accepted_undos(A)), (4, 1));
-    assert_eq!((sim.failover_count(A), sim.accepted_failovers(A)), (2, 1));
+    assert_eq!((sim.failover_count(A), sim.accepted_failovers(A)), (2, 2));
 }
 
 #[tokio::test]
@@ -370,7 +314,8 @@ async fn halt_during_a_running_failover() {
     let (_sim, http, base) = start(config.clone()).await;
     let token = token(&config, &http, &base).await;
 
-    let (status, body) = halt(&http, &base, A, &token, json!({"fullStop": false})).await;
+    let (status, body) =
+        plan_action(&http, &base, A, "Halt", &token, json!({"fullStop": false})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(message_of(&body).contains("Verified"), "{body}");
     assert_eq!(
@@ -379,22 +324,25 @@ async fn halt_during_a_running_failover() {
     );
     for bad in [json!({"fullStop": "yes"}), json!([])] {
         assert_eq!(
-            halt(&http, &base, A, &token, bad).await.0,
+            plan_action(&http, &base, A, "Halt", &token, bad).await.0,
             StatusCode::BAD_REQUEST
         );
     }
-    let (status, _) = halt(&http, &base, A, &token, json!({"FULLSTOP": true})).await;
+    let (status, _) = plan_action(&http, &base, A, "Halt", &token, json!({"FULLSTOP": true})).await;
     assert_eq!(status, StatusCode::OK);
     let (_, halted) = details(&http, &base, A, &token).await;
     assert_eq!(halted["state"], "Halted");
     assert_eq!(halted["lastStableState"], "Halted");
     assert_eq!(halted["resultName"], "Halted by user");
     assert!(halted["totalProgress"].as_u64().unwrap() < 100, "{halted}");
-    let (status, _) = halt(&http, &base, A, &token, json!({"fullStop": false})).await;
+    let (status, _) =
+        plan_action(&http, &base, A, "Halt", &token, json!({"fullStop": false})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let unknown = "00000000-0000-4000-8000-000000000000";
     assert_eq!(
-        halt(&http, &base, unknown, &token, json!({})).await.0,
+        plan_action(&http, &base, unknown, "Halt", &token, json!({}))
+            .await
+            .0,
         StatusCode::NOT_FOUND
     );
     // A halted plan can be undone.
