@@ -230,6 +230,7 @@ fn new_report(
             host: host(),
             variables: variable_records(prepared),
             started_at,
+            template_clock: prepared.clock.instant(),
         },
         &prepared.runbook,
     )
@@ -455,6 +456,7 @@ fn journal_header(
         server,
         variables: journal_variables(prepared),
         started_at,
+        template_clock: Some(prepared.clock.instant()),
         force: args.force,
         connection: exec::journal::JournalConnection {
             api_prefix: args.api_prefix.clone(),
