@@ -49,6 +49,12 @@ fn journal_path(args: &ResumeArgs) -> PathBuf {
 type Planned = (RunArgs, crate::prepare::Prepared, Continuation);
 
 fn plan_resume(args: &ResumeArgs) -> Result<Planned, String> {
+    if args.vars.now.is_some() {
+        return Err(
+            "resume renders the runbook at the run's own clock (from its journal); leave out --now"
+                .to_owned(),
+        );
+    }
     let path = journal_path(args);
     let ReadJournal {
         header,
@@ -85,12 +91,6 @@ fn plan_resume(args: &ResumeArgs) -> Result<Planned, String> {
             header.runbook.sha256,
             source.sha256
         ));
-    }
-    if args.vars.now.is_some() {
-        return Err(
-            "resume renders the runbook at the run's own clock (from its journal); leave out --now"
-                .to_owned(),
-        );
     }
     let mut inputs = super::var_inputs(&args.vars)?;
     // The run's clock, not today's: `{{ago "24h"}}` must render as it did, or the rendered

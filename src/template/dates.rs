@@ -86,7 +86,7 @@ pub fn offset_hint(message: &str, template: &str) -> Option<String> {
         .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
         .any(|word| word == "now" || word == "ago");
     (message.contains("has a UTC offset") && calls_instant_helper).then(|| {
-        r#"`now` and `ago` give UTC date-times; for the server's local time without an offset, format it in the server's zone, such as {{format_date (ago "24h") "%Y-%m-%dT%H:%M:%S" tz="Europe/Berlin"}}"#.to_owned()
+        r#"`now` and `ago` give UTC; for the server's local time, format in its zone: {{format_date (ago "24h") "%Y-%m-%dT%H:%M:%S" tz="Europe/Berlin"}}"#.to_owned()
     })
 }
 
@@ -253,18 +253,18 @@ impl Call<'_> {
         let Some(value) = self.hash_value("tz") else {
             return Ok(None);
         };
-        let forms = "a zone is an IANA name such as Europe/Berlin, or Z, UTC or a UTC offset such as +01:00";
+        let forms = "an IANA name such as Europe/Berlin, or Z, UTC or a UTC offset such as +01:00";
         let Json::String(text) = value else {
             return Err(self.error(
                 format!("tz= expects a time zone name, got {}", describe(value)),
-                Some(forms.to_owned()),
+                Some(format!("a zone is {forms}")),
             ));
         };
         values::parse_time_zone(text).map(Some).ok_or_else(|| {
             let names = chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name());
             let hint = match did_you_mean(text, names) {
-                Some(name) => format!("did you mean `{name}`? {forms}"),
-                None => forms.to_owned(),
+                Some(name) => format!("did you mean `{name}`? A zone is {forms}"),
+                None => format!("a zone is {forms}"),
             };
             self.error(format!("unknown time zone {text:?}"), Some(hint))
         })
