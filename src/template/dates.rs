@@ -92,7 +92,7 @@ pub fn offset_hint(message: &str, template: &str) -> Option<String> {
 
 /// Registers the date helpers, all relative to `clock`.
 pub fn register(hb: &mut Handlebars<'_>, clock: Clock) {
-    for kind in [Kind::Now, Kind::Today, Kind::Ago, Kind::FormatDate] {
+    for kind in Kind::ALL {
         hb.register_helper(kind.name(), Box::new(DateHelper { kind, clock }));
     }
 }
@@ -106,6 +106,8 @@ enum Kind {
 }
 
 impl Kind {
+    const ALL: [Kind; 4] = [Kind::Now, Kind::Today, Kind::Ago, Kind::FormatDate];
+
     fn name(self) -> &'static str {
         match self {
             Kind::Now => "now",
@@ -492,6 +494,11 @@ mod tests {
 
     fn err(template: &str) -> String {
         render(template).expect_err(template)
+    }
+
+    #[test]
+    fn every_helper_is_registered_under_its_published_name() {
+        assert_eq!(Kind::ALL.map(Kind::name), HELPERS);
     }
 
     #[test]

@@ -29,6 +29,19 @@ fn dated_runbook() -> String {
     )
 }
 
+/// A live run of [`dated_runbook`] against `sim` at the clock `now`, with a `wait` between
+/// the failovers; ready to `run()` or `spawn()`.
+fn dated_live_run(sim: &drbook::sim::Simulator, wait: &str, now: &str) -> Drbook {
+    let t = live(&sim.base_url(), "");
+    // The same file name: the dated runbook replaces the one `live` wrote.
+    t.file(
+        "rb.yaml",
+        dated_runbook().replace("wait: 100ms", &format!("wait: {wait}")),
+    );
+    t.args(["--now", now]);
+    t
+}
+
 fn expected_failovers() -> Vec<(String, serde_json::Value)> {
     vec![
         (
@@ -49,20 +62,8 @@ fn a_run_with_now_sends_the_restore_points_of_that_clock_and_reports_it() {
         plan(PLAN_A, Duration::ZERO),
         plan(PLAN_B, Duration::ZERO),
     ]);
-    let t = Drbook::new();
-    t.credentials();
-    let rb = t.file("rb.yaml", dated_runbook());
-    t.args([
-        "run",
-        rb.to_str().unwrap(),
-        "--server",
-        &sim.base_url(),
-        "--yes",
-        "--now",
-        "2026-11-28T03:00:00.900+01:00",
-    ])
-    .run()
-    .assert_code(0);
+    let t = dated_live_run(&sim, "100ms", "2026-11-28T03:00:00.900+01:00");
+    t.run().assert_code(0);
     assert_eq!(failovers(&sim), expected_failovers());
     let report = t.report();
     assert_eq!(report["template_clock"], CLOCK, "UTC, whole seconds");
@@ -116,66 +117,40 @@ fn without_now_the_clock_is_the_time_of_the_run() {
     assert_eq!(report["runbook"]["name"], format!("drill {today}"));
 }
 
+/// A runbook of one failover to `restore_point`, which is on line 6, column 22.
+fn restoring_to(restore_point: &str) -> String {
+    format!(
+        "version: 1\nname: x\nsteps:\n  - failover:\n      plan_id: {PLAN_A}\n      restore_point: '{restore_point}'\n"
+    )
+}
+
 #[test]
 fn validate_points_at_a_bad_helper_call() {
     let t = Drbook::new();
     let rb = t.file(
         "rb.yaml",
-        format!(
-            "version: 1\nname: x\nsteps:\n  - failover:\n      plan_id: {PLAN_A}\n      restore_point: '{{{{format_date (ago \"1 fortnight\") \"%Y-%m-%dT22:00\" tz=\"Europe/Berlin\"}}}}'\n"
-        ),
+        restoring_to(r#"{{format_date (ago "1 fortnight") "%Y-%m-%dT22:00" tz="Europe/Berlin"}}"#),
     );
     let out = t
         .args(["validate", rb.to_str().unwrap(), "--now", CLOCK])
         .run();
     out.assert_code(2);
-    assert!(
-        out.stderr.contains(&format!("--> {}:6:22", rb.display())),
-        "{}",
-        out.stderr
+    out.assert_stderr_contains(&format!("--> {}:6:22", rb.display()));
+    out.assert_stderr_contains(
+        "error: steps[0].failover.restore_point: `ago`: expected a duration such as \"24h\"",
     );
-    assert!(
-        out.stderr.contains(
-            "error: steps[0].failover.restore_point: `ago`: expected a duration such as \"24h\""
-        ),
-        "{}",
-        out.stderr
-    );
-    assert!(
-        out.stderr.contains(r#"got "1 fortnight""#),
-        "{}",
-        out.stderr
-    );
+    out.assert_stderr_contains(r#"got "1 fortnight""#);
 }
 
 #[test]
 fn a_utc_restore_point_from_ago_still_needs_the_servers_time_zone() {
     let t = Drbook::new();
-    let rb = t.file(
-        "rb.yaml",
-        format!(
-            "version: 1\nname: x\nsteps:\n  - failover:\n      plan_id: {PLAN_A}\n      restore_point: '{{{{ago \"24h\"}}}}'\n"
-        ),
-    );
+    let rb = t.file("rb.yaml", restoring_to(r#"{{ago "24h"}}"#));
     let out = t.args(["validate", rb.to_str().unwrap()]).run();
     out.assert_code(2);
-    assert!(
-        out.stderr.contains("this restore point has a UTC offset"),
-        "{}",
-        out.stderr
-    );
-    assert!(
-        out.stderr
-            .contains("the value came from the template `{{ago \"24h\"}}`"),
-        "{}",
-        out.stderr
-    );
-    assert!(
-        out.stderr.contains("`now` and `ago` give UTC")
-            && out.stderr.contains("tz=\"Europe/Berlin\"}}"),
-        "{}",
-        out.stderr
-    );
+    out.assert_stderr_contains("this restore point has a UTC offset");
+    out.assert_stderr_contains("the value came from the template `{{ago \"24h\"}}`");
+    out.assert_stderr_contains(r#"`now` and `ago` give UTC; for the server's local time, format in its zone: {{format_date (ago "24h") "%Y-%m-%dT%H:%M:%S" tz="Europe/Berlin"}}"#);
 }
 
 #[test]
@@ -191,11 +166,7 @@ fn a_bad_now_is_a_usage_error() {
         ])
         .run();
     out.assert_code(2);
-    assert!(
-        out.stderr.contains("is not an RFC 3339 date-time"),
-        "{}",
-        out.stderr
-    );
+    out.assert_stderr_contains("is not an RFC 3339 date-time");
 }
 
 #[test]
@@ -204,21 +175,7 @@ fn an_interrupted_run_is_resumed_at_its_own_clock() {
         plan(PLAN_A, Duration::ZERO),
         plan(PLAN_B, Duration::ZERO),
     ]);
-    let t = Drbook::new();
-    t.credentials();
-    let rb = t.file(
-        "rb.yaml",
-        dated_runbook().replace("wait: 100ms", "wait: 5s"),
-    );
-    t.args([
-        "run",
-        rb.to_str().unwrap(),
-        "--server",
-        &sim.base_url(),
-        "--yes",
-        "--now",
-        CLOCK,
-    ]);
+    let t = dated_live_run(&sim, "5s", CLOCK);
     let child = t.spawn();
     // Interrupted after the first failover (while it is polled, or during the wait).
     assert!(eventually(Duration::from_secs(15), || sim
@@ -253,5 +210,5 @@ fn an_interrupted_run_is_resumed_at_its_own_clock() {
         .args(["resume", &run_id, "--now", CLOCK])
         .run();
     out.assert_code(2);
-    assert!(out.stderr.contains("leave out --now"), "{}", out.stderr);
+    out.assert_stderr_contains("leave out --now");
 }
