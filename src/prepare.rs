@@ -4,13 +4,15 @@
 //! This is what `drbook validate` runs, and the first half of `drbook run`.
 
 use crate::runbook::{self, Diagnostic, Node, Runbook, Source, SourceError};
-use crate::template::{self, VarInputs, Variables};
+use crate::template::{self, Clock, VarInputs, Variables};
 
 /// A runbook ready to be planned and executed.
 #[derive(Debug, Clone)]
 pub struct Prepared {
     pub source: Source,
     pub variables: Variables,
+    /// The instant the date helpers (`now`, `today`, `ago`) were relative to.
+    pub clock: Clock,
     /// The rendered document, as JSON (what was actually validated and built).
     pub rendered: serde_json::Value,
     pub runbook: Runbook,
@@ -56,13 +58,14 @@ pub fn prepare(source: Source, inputs: &VarInputs) -> Result<Prepared, PrepareEr
                 .collect(),
         )
     };
+    let clock = inputs.clock.unwrap_or_else(Clock::now);
     let root = runbook::yaml::parse(&file, &source.text).map_err(|d| with_source(vec![*d]))?;
     let mut problems = runbook::schema::check(&file, &root);
     if !problems.is_empty() {
         // Report template problems (an undefined variable) in the same pass, so a fix
         // round does not uncover a second list.
         if let Ok(variables) = Variables::collect(root.get("vars"), inputs)
-            && let Err(mut template_problems) = template::render(&file, &root, &variables)
+            && let Err(mut template_problems) = template::render(&file, &root, &variables, clock)
         {
             problems.append(&mut template_problems);
             problems.sort_by_key(|d| (d.line, d.column));
@@ -70,7 +73,7 @@ pub fn prepare(source: Source, inputs: &VarInputs) -> Result<Prepared, PrepareEr
         return Err(with_source(problems));
     }
     let variables = Variables::collect(root.get("vars"), inputs).map_err(with_source)?;
-    let rendered = template::render(&file, &root, &variables).map_err(with_source)?;
+    let rendered = template::render(&file, &root, &variables, clock).map_err(with_source)?;
     let runbook = build_checked(&file, &rendered).map_err(|problems| {
         with_source(mask_secrets(&variables, explain_templates(&root, problems)))
     })?;
@@ -78,6 +81,7 @@ pub fn prepare(source: Source, inputs: &VarInputs) -> Result<Prepared, PrepareEr
         rendered: rendered.to_json(),
         source,
         variables,
+        clock,
         runbook,
     })
 }
@@ -111,10 +115,14 @@ fn explain_templates(source_root: &Node, problems: Vec<Diagnostic>) -> Vec<Diagn
                 .filter(|text| runbook::values::is_template(text));
             if let Some(template) = template {
                 let origin = format!("the value came from the template `{template}`");
-                d.hint = Some(match d.hint.take() {
+                let mut hint = match d.hint.take() {
                     Some(hint) => format!("{origin}; {hint}"),
                     None => origin,
-                });
+                };
+                if let Some(dates) = template::dates::offset_hint(&d.message, template) {
+                    hint = format!("{hint}; {dates}");
+                }
+                d.hint = Some(hint);
             }
             d
         })

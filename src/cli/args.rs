@@ -47,6 +47,11 @@ pub struct VarArgs {
     /// Read template variables from a YAML or JSON mapping (repeatable; later files win).
     #[arg(long = "vars-file", value_name = "FILE")]
     pub vars_files: Vec<PathBuf>,
+    /// Pin the template clock of `now`, `today` and `ago` (RFC 3339, such as
+    /// 2026-11-28T02:00:00Z; default: the current time; `resume` keeps the run's own). The
+    /// report's `template_clock` reproduces its run.
+    #[arg(long, value_name = "DATE-TIME", value_parser = crate::template::Clock::parse)]
+    pub now: Option<crate::template::Clock>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, Default, PartialEq, Eq)]

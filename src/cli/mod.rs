@@ -45,6 +45,7 @@ pub fn var_inputs(args: &VarArgs) -> Result<VarInputs, String> {
         files,
         env: VarInputs::env_from_process(),
         fixed: Vec::new(),
+        clock: args.now,
     })
 }
 

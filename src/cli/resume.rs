@@ -12,6 +12,7 @@ use crate::exec::journal::{self, ReadJournal};
 use crate::exec::{Event, InFlight, Mode, Resume, RunResult, StepResult};
 use crate::prepare::prepare;
 use crate::runbook::{OnFailure, Source};
+use crate::template::Clock;
 use crate::vao::Redactor;
 use std::path::PathBuf;
 
@@ -58,6 +59,12 @@ fn journal_path(args: &ResumeArgs) -> PathBuf {
 type Planned = (RunArgs, crate::prepare::Prepared, Continuation);
 
 fn plan_resume(args: &ResumeArgs) -> Result<Planned, String> {
+    if args.vars.now.is_some() {
+        return Err(
+            "resume renders the runbook at the run's own clock (from its journal); leave out --now"
+                .to_owned(),
+        );
+    }
     let path = journal_path(args);
     let ReadJournal {
         header,
@@ -96,6 +103,12 @@ fn plan_resume(args: &ResumeArgs) -> Result<Planned, String> {
         ));
     }
     let mut inputs = super::var_inputs(&args.vars)?;
+    // The run's clock, not today's: `{{ago "24h"}}` must render as it did, or the rendered
+    // runbook's hash would not match. A journal from before the clock was recorded had no
+    // date helpers to render, so its start time serves.
+    inputs.clock = Some(Clock::at(
+        header.template_clock.unwrap_or(header.started_at),
+    ));
     inputs.fixed = header
         .variables
         .iter()

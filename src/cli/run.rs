@@ -256,6 +256,7 @@ fn new_report(
             host: host(),
             variables: variable_records(prepared),
             started_at,
+            template_clock: prepared.clock.instant(),
         },
         &prepared.runbook,
     )
@@ -515,6 +516,7 @@ fn journal_header(
         server,
         variables: journal_variables(prepared),
         started_at,
+        template_clock: Some(prepared.clock.instant()),
         force: args.force,
         drill: false,
         connection: exec::journal::JournalConnection {

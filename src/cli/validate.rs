@@ -7,13 +7,15 @@ use crate::prepare::{PrepareError, prepare_file};
 use std::io::Write;
 
 pub fn validate(args: &ValidateArgs) -> u8 {
-    let inputs = match super::var_inputs(&args.vars) {
+    let mut inputs = match super::var_inputs(&args.vars) {
         Ok(inputs) => inputs,
         Err(message) => {
             say!("{message}");
             return exit::INVALID;
         }
     };
+    // One clock for every file, as for one run.
+    inputs.clock.get_or_insert_with(crate::template::Clock::now);
     let mut all_valid = true;
     let mut results = Vec::new();
     for path in &args.runbooks {

@@ -33,6 +33,9 @@ pub struct JournalHeader {
     pub server: Option<String>,
     pub variables: Vec<JournalVariable>,
     pub started_at: DateTime<Utc>,
+    /// The template clock the runbook was rendered at, so `resume` renders it the same.
+    #[serde(default)]
+    pub template_clock: Option<DateTime<Utc>>,
     pub force: bool,
     /// A drill (`drbook drill`): a resumed run cleans up too.
     #[serde(default)]
@@ -280,6 +283,7 @@ mod tests {
             server: None,
             variables: vec![],
             started_at: Utc::now(),
+            template_clock: None,
             force: false,
             drill: false,
             connection: JournalConnection::default(),

@@ -142,6 +142,7 @@ pub fn render(report: &Report) -> String {
         row("Host", host.clone());
     }
     row("Started", report.started_at.clone());
+    row("Template clock", format!("`{}`", report.template_clock));
     row(
         "Finished",
         report.finished_at.clone().unwrap_or_else(|| "—".to_owned()),

@@ -24,6 +24,8 @@ pub struct Report {
     pub host: Option<String>,
     pub variables: Vec<VariableRecord>,
     pub started_at: String,
+    /// The instant `now`, `today` and `ago` rendered at (`--now` reproduces the run).
+    pub template_clock: String,
     pub finished_at: Option<String>,
     pub duration_ms: Option<u64>,
     pub result: RunResult,
@@ -294,6 +296,7 @@ pub struct RunInfo {
     pub host: Option<String>,
     pub variables: Vec<VariableRecord>,
     pub started_at: DateTime<Utc>,
+    pub template_clock: DateTime<Utc>,
 }
 
 impl Report {
@@ -341,6 +344,9 @@ impl Report {
             host: info.host,
             variables: info.variables,
             started_at: timestamp(info.started_at),
+            template_clock: info
+                .template_clock
+                .to_rfc3339_opts(SecondsFormat::Secs, true),
             finished_at: None,
             duration_ms: None,
             // Until the run says otherwise, it is one that did not finish.

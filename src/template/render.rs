@@ -5,32 +5,53 @@
 //! undefined variable an error; nothing is HTML-escaped. A value that is one whole template
 //! (`"{{flag}}"`) takes the variable's own type, so a boolean variable fills a boolean field.
 
-use super::vars::{Variables, is_variable_name};
+use super::dates::{self, Clock, HelperError};
+use super::vars::{VarSource, Variables, is_variable_name};
 use crate::runbook::schema::display_path;
-use crate::runbook::{Diagnostic, Key, Node, Value};
+use crate::runbook::{Diagnostic, Key, Node, Pos, Value};
 use handlebars::{Handlebars, RenderErrorReason};
 
 /// Top-level keys whose values are never rendered: the variables themselves are data.
 const LITERAL_KEYS: &[&str] = &["vars"];
 
-/// A handlebars registry configured the way runbooks need it.
-pub fn registry() -> Handlebars<'static> {
+/// The helpers handlebars registers itself: `{{eq}}` calls one, whatever the variables say.
+const BUILT_IN_HELPERS: &[&str] = &[
+    "if", "unless", "each", "with", "lookup", "raw", "log", "eq", "ne", "gt", "gte", "lt", "lte",
+    "and", "or", "not", "len",
+];
+
+/// Whether `{{name}}` calls a helper: such a name cannot be a variable's.
+pub fn is_helper_name(name: &str) -> bool {
+    BUILT_IN_HELPERS.contains(&name) || dates::HELPERS.contains(&name)
+}
+
+/// A handlebars registry configured the way runbooks need it, its date helpers relative to
+/// `clock`.
+pub fn registry(clock: Clock) -> Handlebars<'static> {
     let mut hb = Handlebars::new();
     hb.set_strict_mode(true);
     hb.register_escape_fn(handlebars::no_escape);
+    dates::register(&mut hb, clock);
     hb
 }
 
-/// Renders every templated string in `root`; reports every failure with its position.
-pub fn render(file: &str, root: &Node, vars: &Variables) -> Result<Node, Vec<Diagnostic>> {
+/// Renders every templated string in `root` at `clock`; reports every failure with its
+/// position.
+pub fn render(
+    file: &str,
+    root: &Node,
+    vars: &Variables,
+    clock: Clock,
+) -> Result<Node, Vec<Diagnostic>> {
     let mut renderer = Renderer {
         file,
         root,
-        hb: registry(),
+        hb: registry(clock),
         vars,
         context: vars.to_context(),
         problems: Vec::new(),
     };
+    renderer.helper_named_variables();
     let mut path = Vec::new();
     let rendered = renderer.node(root, &mut path);
     if renderer.problems.is_empty() {
@@ -49,10 +70,11 @@ struct Renderer<'a> {
     problems: Vec<Diagnostic>,
 }
 
-/// The variable name of a value that is exactly one `{{name}}`, if it is.
+/// The variable name of a value that is exactly one `{{name}}`, if it is (`{{now}}` is a
+/// helper call, not a variable).
 fn whole_template(text: &str) -> Option<&str> {
     let inner = text.trim().strip_prefix("{{")?.strip_suffix("}}")?.trim();
-    is_variable_name(inner).then_some(inner)
+    (is_variable_name(inner) && !is_helper_name(inner)).then_some(inner)
 }
 
 impl Renderer<'_> {
@@ -107,6 +129,11 @@ impl Renderer<'_> {
                     RenderErrorReason::MissingVariable(Some(name)) => {
                         self.undefined(node, path, name)
                     }
+                    RenderErrorReason::NestedError(inner)
+                        if let Some(e) = inner.downcast_ref::<HelperError>() =>
+                    {
+                        self.problem(node, path, e.message.clone(), e.hint.clone())
+                    }
                     RenderErrorReason::TemplateError(t) => self.problem(
                         node,
                         path,
@@ -117,6 +144,38 @@ impl Renderer<'_> {
                 }
                 Value::String(text.to_owned())
             }
+        }
+    }
+
+    /// A variable named like a helper could never be read: `{{today}}` calls the helper.
+    fn helper_named_variables(&mut self) {
+        for (name, var) in self.vars.iter().filter(|(name, _)| is_helper_name(name)) {
+            let message = format!(
+                "variable `{name}` has the name of a template helper, so `{{{{{name}}}}}` would call the helper"
+            );
+            let (file, pos, path) = match &var.source {
+                VarSource::Runbook => {
+                    let key = self.root.get("vars").and_then(|vars| match &vars.value {
+                        Value::Map(entries) => entries.iter().find(|(k, _)| k.name == *name),
+                        _ => None,
+                    });
+                    let pos = key.map_or(Pos::default(), |(k, _)| k.pos);
+                    (self.file.to_owned(), pos, format!("vars.{name}"))
+                }
+                VarSource::Env(variable) => (
+                    format!("environment variable {variable}"),
+                    Pos::default(),
+                    String::new(),
+                ),
+                VarSource::File(file) => (file.clone(), Pos::default(), name.clone()),
+                VarSource::Cli => ("--var".to_owned(), Pos::default(), String::new()),
+                VarSource::Resumed(source) => (source.clone(), Pos::default(), String::new()),
+            };
+            self.problems.push(
+                Diagnostic::new(&file, pos, path, message).with_hint(format!(
+                    "rename the variable, for example to `{name}_value`"
+                )),
+            );
         }
     }
 
@@ -153,6 +212,10 @@ mod tests {
     use crate::template::vars::VarSource;
     use serde_json::json;
 
+    fn clock() -> Clock {
+        Clock::parse("2026-11-28T02:00:00Z").unwrap()
+    }
+
     fn vars(pairs: &[(&str, serde_json::Value)]) -> Variables {
         let mut v = Variables::default();
         for (k, val) in pairs {
@@ -168,6 +231,7 @@ mod tests {
             "rb",
             &root,
             &vars(&[("flag", json!(true)), ("id", json!("abc"))]),
+            clock(),
         )
         .unwrap();
         assert_eq!(out.get("a").unwrap().value, Value::Bool(true));
@@ -179,13 +243,13 @@ mod tests {
     fn values_cannot_change_structure_and_are_not_escaped() {
         let root = parse("rb", "steps:\n  - name: '{{evil}}'\n").unwrap();
         let evil = "x\n- failover:\n    plan_id: <&>\"";
-        let out = render("rb", &root, &vars(&[("evil", json!(evil))])).unwrap();
+        let out = render("rb", &root, &vars(&[("evil", json!(evil))]), clock()).unwrap();
         let name = out
             .at_path(&["steps".into(), "0".into(), "name".into()])
             .unwrap();
         assert_eq!(name.value, Value::String(evil.into()));
         let partial = parse("rb", "n: 'a {{evil}}'\n").unwrap();
-        let out = render("rb", &partial, &vars(&[("evil", json!("<&>"))])).unwrap();
+        let out = render("rb", &partial, &vars(&[("evil", json!("<&>"))]), clock()).unwrap();
         assert_eq!(out.get("n").unwrap().value, Value::String("a <&>".into()));
     }
 
@@ -196,7 +260,7 @@ mod tests {
             "steps:\n  - failover:\n      plan_id: '{{app_plan}}'\n  - name: 'x {{nope}} y'\n",
         )
         .unwrap();
-        let errs = render("rb", &root, &vars(&[("app_plans", json!("z"))])).unwrap_err();
+        let errs = render("rb", &root, &vars(&[("app_plans", json!("z"))]), clock()).unwrap_err();
         assert_eq!(errs.len(), 2);
         assert_eq!(errs[0].message, "undefined variable `app_plan`");
         assert_eq!(errs[0].path, "steps[0].failover.plan_id");
@@ -215,9 +279,85 @@ mod tests {
     #[test]
     fn vars_are_data_and_syntax_errors_are_reported() {
         let root = parse("rb", "vars:\n  a: '{{b}}'\nx: '{{#if}}'\n").unwrap();
-        let errs = render("rb", &root, &Variables::default()).unwrap_err();
+        let errs = render("rb", &root, &Variables::default(), clock()).unwrap_err();
         assert_eq!(errs.len(), 1, "{errs:?}");
         assert_eq!(errs[0].path, "x");
         assert!(errs[0].message.contains("template"), "{}", errs[0].message);
+    }
+
+    #[test]
+    fn date_helpers_render_at_the_clock_and_report_problems_where_they_are() {
+        let root = parse(
+            "rb",
+            "a: '{{now}}'\nb: 'drill {{today}}'\nsteps:\n  - failover:\n      restore_point: '{{ago \"1 fortnight\"}}'\n  - name: '{{format_date (now) \"%Q\"}}'\n",
+        )
+        .unwrap();
+        let errs = render("rb", &root, &Variables::default(), clock()).unwrap_err();
+        assert_eq!(errs.len(), 2, "{errs:#?}");
+        assert_eq!(errs[0].path, "steps[0].failover.restore_point");
+        assert_eq!((errs[0].line, errs[0].column), (5, 22));
+        assert!(
+            errs[0].message.starts_with("`ago`: expected a duration"),
+            "{}",
+            errs[0].message
+        );
+        assert!(
+            errs[0]
+                .hint
+                .as_deref()
+                .unwrap()
+                .contains(r#"{{ago "24h"}}"#)
+        );
+        assert_eq!(errs[1].path, "steps[1].name");
+        assert!(
+            errs[1].message.contains("invalid format"),
+            "{}",
+            errs[1].message
+        );
+
+        let root = parse("rb", "a: '{{now}}'\nb: 'drill {{today days=-1}}'\n").unwrap();
+        let out = render("rb", &root, &Variables::default(), clock()).unwrap();
+        assert_eq!(
+            out.get("a").unwrap().value,
+            Value::String("2026-11-28T02:00:00Z".into()),
+            "a whole `{{now}}` is a helper call, not a variable"
+        );
+        assert_eq!(
+            out.get("b").unwrap().value,
+            Value::String("drill 2026-11-27".into())
+        );
+    }
+
+    #[test]
+    fn helper_names_are_helpers_not_variables() {
+        for name in BUILT_IN_HELPERS.iter().chain(&dates::HELPERS) {
+            assert!(is_helper_name(name));
+            let rendered = registry(clock())
+                .render_template(&format!("{{{{{name}}}}}"), &json!({ *name: "variable" }));
+            assert_ne!(rendered.ok().as_deref(), Some("variable"), "{name}");
+        }
+        assert!(!is_helper_name("db_plan"));
+    }
+
+    #[test]
+    fn a_variable_cannot_be_named_like_a_helper() {
+        let root = parse("rb", "vars:\n  today: x\n  ok: y\nname: '{{ok}}'\n").unwrap();
+        let mut variables = Variables::default();
+        variables.insert("today", json!("x"), VarSource::Runbook);
+        variables.insert("ok", json!("y"), VarSource::Runbook);
+        variables.insert("eq", json!("z"), VarSource::Cli);
+        let errs = render("rb", &root, &variables, clock()).unwrap_err();
+        assert_eq!(errs.len(), 2, "{errs:#?}");
+        let eq = errs.iter().find(|d| d.file == "--var").unwrap();
+        assert!(
+            eq.message
+                .starts_with("variable `eq` has the name of a template helper")
+        );
+        let today = errs.iter().find(|d| d.file == "rb").unwrap();
+        assert_eq!(
+            (today.line, today.column, today.path.as_str()),
+            (2, 3, "vars.today")
+        );
+        assert!(today.message.contains("`{{today}}` would call the helper"));
     }
 }

@@ -47,6 +47,9 @@ pub struct VarInputs {
     /// Values that win over every other source: `(name, value, original source)` of a
     /// resumed run.
     pub fixed: Vec<(String, serde_json::Value, String)>,
+    /// The template clock (`--now`, or a resumed run's); `None` takes the current time,
+    /// once, when the runbook is prepared.
+    pub clock: Option<super::Clock>,
 }
 
 impl VarInputs {
@@ -271,6 +274,7 @@ mod tests {
             files: vec![("f.yaml".into(), "c: file\nd: file\n".into())],
             cli: vec!["d=cli".into(), "e=cli".into()],
             fixed: vec![("e".into(), json!("journal"), "--var".into())],
+            clock: None,
         };
         let vars = Variables::collect(Some(&runbook), &inputs).unwrap();
         let v = |k: &str| vars.get(k).unwrap().clone();
@@ -309,6 +313,7 @@ mod tests {
             files: vec![("v.yaml".into(), "ok: 1\nlist: [1, 2]\n".into())],
             env: vec![("bad-name".into(), "x".into())],
             fixed: vec![],
+            clock: None,
         };
         let problems = Variables::collect(None, &inputs).unwrap_err();
         assert_eq!(problems.len(), 4, "{problems:#?}");

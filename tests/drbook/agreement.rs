@@ -3,7 +3,7 @@
 
 use crate::validate::{examples, invalid_fixtures};
 use drbook::runbook::{build, schema, yaml};
-use drbook::template::{self, VarInputs, Variables};
+use drbook::template::{self, Clock, VarInputs, Variables};
 
 #[test]
 fn schema_and_typed_builder_agree_on_every_file() {
@@ -19,7 +19,7 @@ fn schema_and_typed_builder_agree_on_every_file() {
         let Ok(vars) = Variables::collect(root.get("vars"), &VarInputs::default()) else {
             continue;
         };
-        let Ok(rendered) = template::render(&name, &root, &vars) else {
+        let Ok(rendered) = template::render(&name, &root, &vars, Clock::now()) else {
             continue;
         };
         let schema_ok = schema::check(&name, &rendered).is_empty();

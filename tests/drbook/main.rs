@@ -3,6 +3,7 @@
 
 mod agreement;
 mod auth;
+mod dates;
 mod faults;
 mod interrupt;
 mod journal;

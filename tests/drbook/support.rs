@@ -35,6 +35,16 @@ impl Outcome {
         );
         self
     }
+
+    /// Fails, showing stderr, unless stderr contains `needle`.
+    pub fn assert_stderr_contains(&self, needle: &str) -> &Self {
+        assert!(
+            self.stderr.contains(needle),
+            "{needle:?} not in stderr:\n{}",
+            self.stderr
+        );
+        self
+    }
 }
 
 impl Drbook {
