@@ -115,6 +115,8 @@ pub struct RunArgs {
     /// Where reports are written.
     #[arg(long, value_name = "DIR", default_value = "reports")]
     pub report_dir: PathBuf,
+    #[command(flatten)]
+    pub report_formats: ReportFormats,
     /// Accept any TLS certificate (lab servers with self-signed certificates).
     #[arg(long)]
     pub insecure: bool,
@@ -168,6 +170,8 @@ pub struct ResumeArgs {
     /// Where the report is written.
     #[arg(long, value_name = "DIR", default_value = "reports")]
     pub report_dir: PathBuf,
+    #[command(flatten)]
+    pub report_formats: ReportFormats,
     /// Where run journals are (default: the report directory).
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
@@ -186,6 +190,20 @@ pub struct ResumeArgs {
     pub halt_on_interrupt: bool,
 }
 
+#[derive(Debug, Args, Clone)]
+pub struct ReportFormats {
+    /// Report files to write, comma-separated or repeated: json, md, junit, html. The JSON
+    /// report is written whatever the list says.
+    #[arg(
+        long = "report-format",
+        value_name = "FORMAT",
+        value_delimiter = ',',
+        default_value = "json,md",
+        value_parser = parse_report_format
+    )]
+    pub formats: Vec<crate::report::Format>,
+}
+
 #[derive(Debug, Args)]
 pub struct SimulatorArgs {
     /// Address to listen on.
@@ -194,6 +212,10 @@ pub struct SimulatorArgs {
     /// Plans file (YAML); without it, three demo plans (user drbook, password drbook).
     #[arg(long, value_name = "FILE")]
     pub plans: Option<PathBuf>,
+}
+
+fn parse_report_format(text: &str) -> Result<crate::report::Format, String> {
+    text.parse()
 }
 
 fn parse_url_path(text: &str) -> Result<String, String> {

@@ -9,7 +9,7 @@
 
 use super::exit;
 use crate::exec::{Event, Listener, RunResult};
-use crate::report::{self, Report, Written};
+use crate::report::{self, Format, Report, Written};
 use crate::vao::Redactor;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -22,15 +22,25 @@ const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 pub struct Checkpoint {
     report: Arc<Mutex<Report>>,
     dir: PathBuf,
+    /// Every format is written at every checkpoint: rendering even a long run's report
+    /// costs well under a millisecond, each file's sync a few, so the files on disk always
+    /// describe the same moment.
+    formats: Vec<Format>,
     redactor: Redactor,
     last_write: Arc<Mutex<Option<Instant>>>,
 }
 
 impl Checkpoint {
-    pub fn new(report: Report, dir: PathBuf, redactor: Redactor) -> Checkpoint {
+    pub fn new(
+        report: Report,
+        dir: PathBuf,
+        formats: Vec<Format>,
+        redactor: Redactor,
+    ) -> Checkpoint {
         Checkpoint {
             report: Arc::new(Mutex::new(report)),
             dir,
+            formats,
             redactor,
             last_write: Arc::default(),
         }
@@ -47,7 +57,7 @@ impl Checkpoint {
     }
 
     fn write_locked(&self, report: &Report) -> std::io::Result<Written> {
-        let written = report::write(report, &self.dir, &self.redactor)?;
+        let written = report::write(report, &self.dir, &self.redactor, &self.formats)?;
         *self.last_write.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
         Ok(written)
     }
@@ -78,7 +88,7 @@ impl Checkpoint {
                 say!("{signal} again: quitting now; plans already started keep running in VAO");
                 let message = format!("stopped by a second {signal} while a step was in flight");
                 match checkpoint.finish(RunResult::Interrupted, Some(message)) {
-                    Ok(written) => say!("report: {}", written.json.display()),
+                    Ok(written) => say!("{}", written.listing()),
                     Err(e) => say!("error: could not write the report: {e}"),
                 }
                 std::process::exit(i32::from(exit::INTERRUPTED));

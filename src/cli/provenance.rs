@@ -3,6 +3,11 @@
 use crate::prepare::Prepared;
 use crate::report::VariableRecord;
 use crate::template::{VarSource, is_secret_name};
+use std::ffi::OsStr;
+use std::io::Read;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 /// Who ran drbook: the login name from the environment, else the account of the process's
 /// user id (cron and CI often set no `USER`).
@@ -39,6 +44,107 @@ pub fn host() -> Option<String> {
         .or_else(|| std::env::var("HOSTNAME").ok())
         .or_else(|| std::env::var("COMPUTERNAME").ok())
         .filter(|h| !h.is_empty())
+}
+
+/// What git says about the folder the runbook file is in. Both `None` outside a git
+/// repository, without git, or when git did not answer in time: provenance never stops a run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GitState {
+    /// The commit checked out (`git rev-parse HEAD`).
+    pub commit: Option<String>,
+    /// Whether the work tree differs from that commit: a tracked file changed, or the
+    /// runbook file itself is untracked, ignored or changed (then the commit does not hold
+    /// what ran).
+    pub dirty: Option<bool>,
+}
+
+/// All of git's calls together get this long: a hung network file system must not hold up
+/// a failover.
+const GIT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// The git commit and dirty flag of the runbook file's folder.
+pub fn git_state(runbook: &Path) -> GitState {
+    let dir = runbook
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let deadline = Instant::now() + GIT_TIMEOUT;
+    let Some(commit) = git(dir, &["rev-parse", "--verify", "HEAD"], deadline)
+        .map(|out| out.trim().to_owned())
+        .filter(|c| matches!(c.len(), 40 | 64) && c.bytes().all(|b| b.is_ascii_hexdigit()))
+    else {
+        return GitState::default();
+    };
+    let tracked = git(
+        dir,
+        &["status", "--porcelain", "--untracked-files=no"],
+        deadline,
+    );
+    let this_file = runbook.file_name().and_then(|name| {
+        let args: [&OsStr; 6] = [
+            "status".as_ref(),
+            "--porcelain".as_ref(),
+            "--untracked-files=all".as_ref(),
+            "--ignored".as_ref(),
+            "--".as_ref(),
+            name,
+        ];
+        git(dir, &args, deadline)
+    });
+    let dirty = match (tracked, this_file) {
+        (Some(tracked), Some(this_file)) => {
+            Some(!tracked.trim().is_empty() || !this_file.trim().is_empty())
+        }
+        _ => None,
+    };
+    GitState {
+        commit: Some(commit),
+        dirty,
+    }
+}
+
+/// Runs `git -C dir args…` and returns its stdout if it succeeded before `deadline`.
+fn git<S: AsRef<OsStr>>(dir: &Path, args: &[S], deadline: Instant) -> Option<String> {
+    let mut child = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        // A report must not start a file-system monitor daemon in the operator's repository.
+        .args(["-c", "core.fsmonitor=false"])
+        .args(args)
+        // `status` must not take the index lock of a repository someone is working in.
+        .env("GIT_OPTIONAL_LOCKS", "0")
+        // The repository is the runbook's, whatever the caller's environment points at.
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .env_remove("GIT_INDEX_FILE")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let mut stdout = child.stdout.take()?;
+    // Read on a thread: a full pipe would otherwise stall git, and a process git left
+    // behind holding the pipe would stall the read.
+    let (send, receive) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = send.send(stdout.read_to_string(&mut text).ok().map(|_| text));
+    });
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) if status.success() => {
+                let left = deadline.saturating_duration_since(Instant::now());
+                return receive.recv_timeout(left).ok().flatten();
+            }
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
+            Ok(Some(_)) => return None,
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
+            }
+        }
+    }
 }
 
 pub fn slug(name: &str) -> String {
@@ -104,11 +210,103 @@ pub fn variable_records(prepared: &Prepared) -> Vec<VariableRecord> {
 
 #[cfg(test)]
 mod tests {
-    use super::slug;
+    use super::{GitState, git_state, slug};
+    use std::path::Path;
+    use std::process::Command;
 
     #[test]
     fn run_ids_carry_a_readable_slug() {
         assert_eq!(slug("Payments: site A → B"), "payments-site-a-b");
         assert_eq!(slug("***"), "runbook");
+    }
+
+    fn git(dir: &Path, args: &[&str]) -> String {
+        let out = Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args([
+                "-c",
+                "user.name=drbook tests",
+                "-c",
+                "user.email=tests@drbook.invalid",
+            ])
+            .args([
+                "-c",
+                "commit.gpgsign=false",
+                "-c",
+                "init.defaultBranch=main",
+            ])
+            .args(args)
+            .env_remove("GIT_DIR")
+            .env_remove("GIT_WORK_TREE")
+            .env_remove("GIT_INDEX_FILE")
+            .output()
+            .expect("git runs");
+        assert!(out.status.success(), "git {args:?}: {out:?}");
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    }
+
+    /// A repository with `ops/rb.yaml` and `README` committed.
+    fn repo() -> (tempfile::TempDir, std::path::PathBuf, String) {
+        let dir = tempfile::tempdir().unwrap();
+        git(dir.path(), &["init", "-q"]);
+        std::fs::create_dir(dir.path().join("ops")).unwrap();
+        let runbook = dir.path().join("ops/rb.yaml");
+        std::fs::write(&runbook, "version: 1\n").unwrap();
+        std::fs::write(dir.path().join("README"), "hello\n").unwrap();
+        git(dir.path(), &["add", "."]);
+        git(dir.path(), &["commit", "-q", "-m", "first"]);
+        let head = git(dir.path(), &["rev-parse", "HEAD"]);
+        (dir, runbook, head)
+    }
+
+    #[test]
+    fn a_clean_work_tree_gives_its_commit() {
+        let (dir, runbook, head) = repo();
+        // Reports written into the repository are untracked files: they must not count.
+        std::fs::create_dir(dir.path().join("reports")).unwrap();
+        std::fs::write(dir.path().join("reports/x.json"), "{}").unwrap();
+        let state = git_state(&runbook);
+        assert_eq!(state.commit.as_deref(), Some(head.as_str()));
+        assert_eq!(state.dirty, Some(false));
+    }
+
+    #[test]
+    fn a_changed_tracked_file_anywhere_makes_it_dirty() {
+        let (dir, runbook, head) = repo();
+        std::fs::write(dir.path().join("README"), "changed\n").unwrap();
+        let state = git_state(&runbook);
+        assert_eq!(state.commit.as_deref(), Some(head.as_str()));
+        assert_eq!(state.dirty, Some(true));
+    }
+
+    #[test]
+    fn an_untracked_or_ignored_runbook_makes_it_dirty() {
+        let (dir, _, _) = repo();
+        let new = dir.path().join("ops/new.yaml");
+        std::fs::write(&new, "version: 1\n").unwrap();
+        assert_eq!(git_state(&new).dirty, Some(true));
+        std::fs::write(dir.path().join(".gitignore"), "*.local.yaml\n").unwrap();
+        git(dir.path(), &["add", ".gitignore"]);
+        git(dir.path(), &["commit", "-q", "-m", "ignore"]);
+        let ignored = dir.path().join("ops/rb.local.yaml");
+        std::fs::write(&ignored, "version: 1\n").unwrap();
+        assert_eq!(git_state(&ignored).dirty, Some(true));
+        // The untracked new.yaml is no concern of another runbook.
+        assert_eq!(
+            git_state(&dir.path().join("ops/rb.yaml")).dirty,
+            Some(false)
+        );
+    }
+
+    #[test]
+    fn outside_git_both_are_unknown() {
+        let dir = tempfile::tempdir().unwrap();
+        let runbook = dir.path().join("rb.yaml");
+        std::fs::write(&runbook, "version: 1\n").unwrap();
+        assert_eq!(git_state(&runbook), GitState::default());
+        // A repository without a commit has no commit to name either.
+        git(dir.path(), &["init", "-q"]);
+        assert_eq!(git_state(&runbook), GitState::default());
     }
 }

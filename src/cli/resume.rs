@@ -175,6 +175,7 @@ fn plan_resume(args: &ResumeArgs) -> Result<Planned, String> {
         approve: args.approve.clone(),
         fail_on_rto_miss: args.fail_on_rto_miss,
         report_dir: args.report_dir.clone(),
+        report_formats: args.report_formats.clone(),
         insecure: args.insecure,
         ca_cert: args.ca_cert.clone(),
         username: args.username.clone(),

@@ -7,7 +7,7 @@ use super::credentials::{confirm, credentials_from};
 use super::exit;
 use super::lock;
 use super::output::{DryRunListing, Progress, printable};
-use super::provenance::{host, journal_variables, operator, slug, variable_records};
+use super::provenance::{git_state, host, journal_variables, operator, slug, variable_records};
 use crate::exec::journal::JournalRunbook;
 use crate::exec::{
     self, Approvals, CheckOptions, ExecOptions, Executor, Fanout, Journal, JournalHeader, Listener,
@@ -244,6 +244,7 @@ fn new_report(
     run_id: String,
     started_at: chrono::DateTime<chrono::Utc>,
 ) -> Report {
+    let git = git_state(&prepared.source.path);
     Report::new(
         RunInfo {
             run_id,
@@ -251,6 +252,8 @@ fn new_report(
             runbook_path: prepared.source.name.clone(),
             sha256: prepared.source.sha256.clone(),
             rendered_sha256: rendered_sha256(prepared),
+            git_commit: git.commit,
+            git_dirty: git.dirty,
             server,
             operator: operator(),
             host: host(),
@@ -360,7 +363,12 @@ pub async fn execute(
             report.on_event(event);
         }
     }
-    let checkpoint = Checkpoint::new(report, args.report_dir.clone(), redactor.clone());
+    let checkpoint = Checkpoint::new(
+        report,
+        args.report_dir.clone(),
+        args.report_formats.formats.clone(),
+        redactor.clone(),
+    );
     // Before anything is sent: a run that cannot leave a report does not start.
     checkpoint.write().map_err(|e| {
         Refusal(format!(
@@ -471,11 +479,7 @@ pub async fn execute(
     };
     match checkpoint.finish(result, error) {
         Ok(written) => {
-            say!(
-                "report: {}\n        {}",
-                written.json.display(),
-                written.markdown.display()
-            );
+            say!("{}", written.listing());
             Ok(code)
         }
         Err(e) => {

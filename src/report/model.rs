@@ -104,6 +104,12 @@ pub struct RunbookInfo {
     pub sha256: String,
     /// SHA-256 of the rendered runbook (canonical JSON), what was actually executed.
     pub rendered_sha256: String,
+    /// The commit checked out where the runbook file lives (null outside git).
+    #[serde(default)]
+    pub git_commit: Option<String>,
+    /// Whether the work tree differed from that commit (null when unknown).
+    #[serde(default)]
+    pub git_dirty: Option<bool>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -291,6 +297,8 @@ pub struct RunInfo {
     pub runbook_path: String,
     pub sha256: String,
     pub rendered_sha256: String,
+    pub git_commit: Option<String>,
+    pub git_dirty: Option<bool>,
     pub server: Option<String>,
     pub operator: String,
     pub host: Option<String>,
@@ -338,6 +346,8 @@ impl Report {
                 path: info.runbook_path,
                 sha256: info.sha256,
                 rendered_sha256: info.rendered_sha256,
+                git_commit: info.git_commit,
+                git_dirty: info.git_dirty,
             },
             server: info.server,
             operator: info.operator,

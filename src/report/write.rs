@@ -1,17 +1,100 @@
-//! Writing the report files: JSON and Markdown, secrets scrubbed, each written whole (to a
-//! temporary file, then renamed) so a crash never leaves half a report.
+//! Writing the report files: JSON always, then the other formats asked for (Markdown, JUnit
+//! XML, HTML). Secrets are scrubbed from the model before any of them is rendered, and each
+//! file is written whole (to a temporary file, then renamed) so a crash never leaves half a
+//! report.
 
-use super::markdown;
 use super::model::Report;
+use super::{html, junit, markdown};
 use crate::vao::Redactor;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+/// A report file format (`--report-format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Format {
+    /// `schemas/report.schema.json`: the record every other format is rendered from.
+    Json,
+    /// Markdown for people.
+    Md,
+    /// JUnit XML for CI systems: a test case per step.
+    Junit,
+    /// One self-contained HTML page with a timeline.
+    Html,
+}
+
+impl Format {
+    pub const ALL: [Format; 4] = [Format::Json, Format::Md, Format::Junit, Format::Html];
+
+    /// The name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Md => "md",
+            Format::Junit => "junit",
+            Format::Html => "html",
+        }
+    }
+
+    /// The file name extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Md => "md",
+            Format::Junit => "junit.xml",
+            Format::Html => "html",
+        }
+    }
+}
+
+impl std::fmt::Display for Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Format, String> {
+        Format::ALL
+            .into_iter()
+            .find(|f| f.name().eq_ignore_ascii_case(text.trim()))
+            .ok_or_else(|| {
+                let names: Vec<_> = Format::ALL.iter().map(|f| f.name()).collect();
+                format!(
+                    "unknown report format `{text}`: the formats are {}",
+                    names.join(", ")
+                )
+            })
+    }
+}
+
+/// The formats to write, in writing order: JSON first and always (it is the machine
+/// record, and the one file a crash between two writes is sure to leave current), each
+/// format once.
+pub fn formats(asked: &[Format]) -> Vec<Format> {
+    let mut formats = vec![Format::Json];
+    formats.extend(asked.iter().copied().filter(|f| *f != Format::Json));
+    formats.sort();
+    formats.dedup();
+    formats
+}
+
 /// The files a run wrote.
 #[derive(Debug, Clone)]
 pub struct Written {
+    /// The JSON report (always written).
     pub json: PathBuf,
-    pub markdown: PathBuf,
+    /// Every file written, the JSON first.
+    pub files: Vec<PathBuf>,
+}
+
+impl Written {
+    /// The paths one per line, the first after `report: `.
+    pub fn listing(&self) -> String {
+        let paths: Vec<String> = self.files.iter().map(|p| p.display().to_string()).collect();
+        format!("report: {}", paths.join("\n        "))
+    }
 }
 
 fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
@@ -37,23 +120,61 @@ const ENUM_KEYS: &[&str] = &[
     "report_version",
 ];
 
-/// Writes `<dir>/<run_id>.json` and `<dir>/<run_id>.md`. Secrets are masked in the model's
-/// strings before anything is serialised, so no escaping can hide one from the mask.
-pub fn write(report: &Report, dir: &Path, redactor: &Redactor) -> std::io::Result<Written> {
+/// Writes `<dir>/<run_id>.json` and, for each other format asked for,
+/// `<dir>/<run_id>.<extension>`. Secrets are masked in the model's strings before anything
+/// is serialised, so no escaping (JSON, Markdown, XML, HTML) can hide one from the mask;
+/// the rendered text is scrubbed once more on top.
+pub fn write(
+    report: &Report,
+    dir: &Path,
+    redactor: &Redactor,
+    asked: &[Format],
+) -> std::io::Result<Written> {
     std::fs::create_dir_all(dir)?;
     let mut value = serde_json::to_value(report).map_err(std::io::Error::other)?;
     redactor.redact_json(&mut value, ENUM_KEYS);
     let redacted: Report = serde_json::from_value(value.clone()).map_err(std::io::Error::other)?;
-    let json = serde_json::to_string_pretty(&value).map_err(std::io::Error::other)?;
-    let written = Written {
-        json: dir.join(format!("{}.json", report.run_id)),
-        markdown: dir.join(format!("{}.md", report.run_id)),
+    let path = |format: Format| dir.join(format!("{}.{}", report.run_id, format.extension()));
+    let mut written = Written {
+        json: path(Format::Json),
+        files: Vec::new(),
     };
-    write_atomically(&written.json, &(json + "\n"))?;
-    // Markdown escaping happens after masking, on text that holds no secret any more.
-    write_atomically(
-        &written.markdown,
-        &redactor.redact(&markdown::render(&redacted)),
-    )?;
+    for format in formats(asked) {
+        let text = match format {
+            Format::Json => {
+                serde_json::to_string_pretty(&value).map_err(std::io::Error::other)? + "\n"
+            }
+            Format::Md => redactor.redact(&markdown::render(&redacted)),
+            Format::Junit => redactor.redact(&junit::render(&redacted)?),
+            Format::Html => redactor.redact(&html::render(&redacted)),
+        };
+        let file = path(format);
+        write_atomically(&file, &text)?;
+        written.files.push(file);
+    }
     Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Format, formats};
+
+    #[test]
+    fn json_is_always_written_first_and_each_format_once() {
+        assert_eq!(formats(&[]), [Format::Json]);
+        assert_eq!(
+            formats(&[Format::Html, Format::Junit, Format::Html, Format::Json]),
+            [Format::Json, Format::Junit, Format::Html]
+        );
+        assert_eq!(formats(&[Format::Md]), [Format::Json, Format::Md]);
+    }
+
+    #[test]
+    fn format_names_parse_and_unknown_ones_name_the_valid_ones() {
+        assert_eq!("junit".parse(), Ok(Format::Junit));
+        assert_eq!(" HTML".parse(), Ok(Format::Html));
+        let error = "xml".parse::<Format>().unwrap_err();
+        assert!(error.contains("`xml`"), "{error}");
+        assert!(error.contains("json, md, junit, html"), "{error}");
+    }
 }

@@ -1,0 +1,217 @@
+//! Plain words for what a report holds, shared by the JUnit and HTML writers: result
+//! names, durations, how long a step waited and for what, the request and answer as text.
+
+use super::model::{Report, StepRecord};
+use crate::exec::{RunResult, StepResult};
+use chrono::{DateTime, Utc};
+
+pub fn parse_time(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// Milliseconds from one report timestamp to another (`None` if either is unreadable or
+/// the second comes first).
+pub fn millis_between(from: &str, to: &str) -> Option<u64> {
+    u64::try_from((parse_time(to)? - parse_time(from)?).num_milliseconds()).ok()
+}
+
+/// `350 ms`, `2.0 s`, `1 min 05 s`.
+pub fn duration(ms: u64) -> String {
+    match ms {
+        0..1_000 => format!("{ms} ms"),
+        1_000..60_000 => format!("{:.1} s", ms as f64 / 1000.0),
+        _ => format!("{} min {:02} s", ms / 60_000, ms % 60_000 / 1000),
+    }
+}
+
+pub fn step_result(result: StepResult) -> &'static str {
+    match result {
+        StepResult::Succeeded => "succeeded",
+        StepResult::SucceededWithWarnings => "succeeded with warnings",
+        StepResult::Failed => "failed",
+        StepResult::Skipped => "not run",
+        StepResult::Interrupted => "interrupted",
+        StepResult::Planned => "planned",
+        StepResult::CheckPassed => "would run",
+        StepResult::CheckFailed => "would fail",
+    }
+}
+
+pub fn run_result(result: RunResult) -> &'static str {
+    match result {
+        RunResult::Succeeded => "succeeded",
+        RunResult::Failed => "failed",
+        RunResult::Interrupted => "interrupted",
+        RunResult::DryRun => "dry run (nothing was sent)",
+    }
+}
+
+/// A drill's clean-up verdict in a sentence.
+pub fn cleanup(verdict: &str) -> &'static str {
+    match verdict {
+        "clean" => "clean: every plan the drill failed over was undone and is ready again",
+        "failed" => "FAILED: plans are still failed over",
+        "interrupted" => "interrupted: plans may still be failed over",
+        _ => "not reached",
+    }
+}
+
+/// Whether a step belongs to a drill's clean-up.
+pub fn is_cleanup(step: &StepRecord) -> bool {
+    step.phase.as_deref() == Some("cleanup")
+}
+
+/// What a step waited for, how long, and (for a pause) who let it go on. `None` for a step
+/// that did not wait.
+pub fn waited(step: &StepRecord) -> Option<String> {
+    let plan = step.plan_id.as_deref().unwrap_or("?");
+    let started = step.started_at.as_deref()?;
+    let finished = step.finished_at.as_deref();
+    let took = finished.and_then(|f| millis_between(started, f));
+    match step.kind.as_str() {
+        "wait" => Some(format!(
+            "waited {} of {} (a wait in the runbook)",
+            took.map_or("—".to_owned(), duration),
+            step.wait_ms.map_or("—".to_owned(), duration)
+        )),
+        "pause" => Some(match &step.approval {
+            Some(a) => format!(
+                "waited {} for approval; approved by {} ({}) at {}",
+                millis_between(started, &a.at).map_or("—".to_owned(), duration),
+                a.by,
+                a.how,
+                a.at
+            ),
+            None => format!(
+                "waited {} for approval; not approved",
+                took.map_or("—".to_owned(), duration)
+            ),
+        }),
+        _ if step.polls > 0 => {
+            // From the request (when there was one) to the end: the time VAO worked.
+            let from = step
+                .request
+                .as_ref()
+                .map_or(started, |r| r.sent_at.as_str());
+            let waited = finished.and_then(|f| millis_between(from, f));
+            let what = match step.kind.as_str() {
+                "failover" => " to fail over",
+                "undo" | "undo_failover" => " to undo its failover",
+                "readiness_check" => " to finish its readiness check",
+                "expect_state" => " to reach the expected state",
+                _ => "",
+            };
+            Some(format!(
+                "waited {} for plan {plan}{what} ({} poll{})",
+                waited.map_or("—".to_owned(), duration),
+                step.polls,
+                if step.polls == 1 { "" } else { "s" }
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// The request, each try, the answer and the states seen, as lines of text.
+pub fn exchange(step: &StepRecord, report: &Report) -> String {
+    let mut lines = Vec::new();
+    if let Some(guard) = &step.guard {
+        let mut line = format!("state guard: {}", guard.verdict);
+        if let Some(reason) = &guard.reason {
+            line.push_str(&format!(" ({reason})"));
+        }
+        if let Some(plan) = &guard.plan {
+            line.push_str(&format!(", plan {}", plan.status.summary()));
+        }
+        lines.push(line);
+    }
+    if let Some(request) = &step.request {
+        lines.push(format!(
+            "{} {} at {}",
+            request.method, request.path, request.sent_at
+        ));
+        if let Some(body) = &request.body {
+            lines.push(body.to_string());
+        }
+    }
+    if step.attempts.len() > 1 {
+        for a in &step.attempts {
+            lines.push(format!(
+                "try {} at {}: {}",
+                a.attempt,
+                a.sent_at,
+                match (&a.status, &a.error) {
+                    (_, Some(error)) => error.clone(),
+                    (Some(status), None) => status.to_string(),
+                    (None, None) => "no answer".to_owned(),
+                }
+            ));
+        }
+    }
+    for r in &step.reconciliations {
+        lines.push(format!(
+            "read at {}: {} ({})",
+            r.at,
+            r.state,
+            if r.accepted {
+                "the try had been accepted"
+            } else {
+                "not accepted"
+            }
+        ));
+    }
+    match &step.response {
+        Some(r) => {
+            lines.push(format!("→ {} in {} ms", r.status, r.elapsed_ms));
+            if r.attempts > 1 {
+                lines.push(format!(
+                    "sent {} times: refused with 401 before VAO acted, then sent with a renewed token",
+                    r.attempts
+                ));
+            }
+            if !r.body.trim().is_empty() {
+                lines.push(r.body.trim().to_owned());
+            }
+        }
+        None if step.request.is_some() && report.result == RunResult::DryRun => {
+            lines.push("not sent: dry run".to_owned())
+        }
+        None if step.request.is_some() => lines.push("→ no answer".to_owned()),
+        None => {}
+    }
+    if step.read_retries > 0 || step.poll_errors > 0 {
+        lines.push(format!(
+            "{} read(s) retried, {} poll error(s)",
+            step.read_retries, step.poll_errors
+        ));
+    }
+    if !step.states_seen.is_empty() {
+        lines.push(format!("plan states: {}", step.states_seen.join(" → ")));
+    }
+    if let Some(waited) = waited(step) {
+        lines.push(waited);
+    }
+    if let Some(state) = step
+        .final_state
+        .as_ref()
+        .filter(|_| step.states_seen.is_empty())
+    {
+        lines.push(format!("final state: {}", state.summary()));
+    }
+    lines.extend(step.notes.iter().cloned());
+    lines.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::duration;
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(duration(350), "350 ms");
+        assert_eq!(duration(2_049), "2.0 s");
+        assert_eq!(duration(65_000), "1 min 05 s");
+    }
+}

@@ -1,0 +1,408 @@
+//! The HTML report: one self-contained page (inline CSS and SVG, no script, no external
+//! asset, so it opens offline and can be attached to an audit) with the verdict, the
+//! recovery objectives, a timeline, every request and answer, and the provenance.
+//!
+//! The page is a maud template: every value interpolated into it is HTML-escaped by maud,
+//! so a step name or a server message holding markup shows as text. The page's Content
+//! Security Policy forbids scripts and every fetch as a second line of defence.
+
+use super::describe::{self, is_cleanup};
+use super::model::{Report, StepRecord};
+use super::timeline;
+use crate::exec::{RunResult, StepResult};
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+
+const CSS: &str = include_str!("html.css");
+
+/// No script, no fetch of anything: only the inline style sheet.
+const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
+
+fn target(ms: Option<u64>) -> String {
+    ms.map_or("—".to_owned(), |ms| {
+        crate::runbook::values::format_duration(std::time::Duration::from_millis(ms))
+    })
+}
+
+fn measured(ms: Option<u64>) -> String {
+    ms.map_or("unknown".to_owned(), describe::duration)
+}
+
+fn verdict(met: Option<bool>) -> Markup {
+    html! {
+        @match met {
+            Some(true) => span class="badge ok" { "✓ met" },
+            Some(false) => span class="badge bad" { "✗ missed" },
+            None => span class="muted" { "—" },
+        }
+    }
+}
+
+fn run_class(result: RunResult) -> &'static str {
+    match result {
+        RunResult::Succeeded => "ok",
+        RunResult::Failed => "bad",
+        RunResult::Interrupted => "warn",
+        RunResult::DryRun => "neutral",
+    }
+}
+
+fn step_class(result: StepResult) -> &'static str {
+    match result {
+        StepResult::Succeeded | StepResult::CheckPassed => "ok",
+        StepResult::SucceededWithWarnings | StepResult::Interrupted => "warn",
+        StepResult::Failed | StepResult::CheckFailed => "bad",
+        StepResult::Skipped | StepResult::Planned => "neutral",
+    }
+}
+
+fn or_dash(value: Option<&str>) -> &str {
+    value.unwrap_or("—")
+}
+
+/// Renders the report as one HTML page.
+pub fn render(report: &Report) -> String {
+    let title = format!("drbook report: {}", report.runbook.name);
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta http-equiv="Content-Security-Policy" content=(CSP);
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) }
+                style { (PreEscaped(CSS)) }
+            }
+            body {
+                main {
+                    h1 { (title) }
+                    @if let Some(description) = &report.runbook.description {
+                        p class="description" { (description.trim()) }
+                    }
+                    (banner(report))
+                    (summary(report))
+                    (objectives(report))
+                    @if let Some(chart) = timeline::render(report) {
+                        h2 id="timeline" { "Timeline" }
+                        div class="chart" { (chart) }
+                        (waits(report))
+                    }
+                    (steps(report))
+                    (exchanges(report))
+                    (provenance(report))
+                    (variables(report))
+                    footer {
+                        "Written by drbook " (report.drbook_version) " for run " code { (report.run_id) } "."
+                    }
+                }
+            }
+        }
+    }
+    .into_string()
+}
+
+/// The verdict, loud: the run's result, and a drill's clean-up when it failed.
+fn banner(report: &Report) -> Markup {
+    let s = &report.summary;
+    html! {
+        div class=(format!("verdict {}", run_class(report.result))) id="verdict" {
+            div class="verdict-result" {
+                (report.mode.as_str()) " run " (describe::run_result(report.result))
+            }
+            div class="verdict-counts" {
+                (s.total) " steps: " (s.succeeded) " succeeded, " (s.failed) " failed, "
+                (s.skipped) " not run, " (s.interrupted) " interrupted"
+                @if s.planned > 0 { ", " (s.planned) " planned" }
+            }
+            @if let Some(error) = &report.error {
+                div class="verdict-error" { (error) }
+            }
+        }
+        @if let Some(drill) = &report.drill {
+            @let class = match drill.cleanup.as_str() {
+                "clean" => "ok",
+                "failed" => "bad",
+                _ => "warn",
+            };
+            div class=(format!("cleanup {class}")) id="cleanup" {
+                strong { "Drill clean-up " (describe::cleanup(&drill.cleanup)) }
+                @if !drill.left_failed_over.is_empty() {
+                    p { "Left failed over: "
+                        @for (i, plan) in drill.left_failed_over.iter().enumerate() {
+                            @if i > 0 { ", " }
+                            code { (plan) }
+                        }
+                    }
+                }
+                @if !drill.undone.is_empty() {
+                    p { "Undone and ready again: "
+                        @for (i, plan) in drill.undone.iter().enumerate() {
+                            @if i > 0 { ", " }
+                            code { (plan) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn summary(report: &Report) -> Markup {
+    html! {
+        table class="facts" {
+            tr { th { "Mode" } td { (report.mode.as_str()) } }
+            tr { th { "Server" } td { (or_dash(report.server.as_deref())) } }
+            tr { th { "Started" } td { (report.started_at) } }
+            tr { th { "Finished" } td { (or_dash(report.finished_at.as_deref())) } }
+            tr { th { "Duration" } td { (measured(report.duration_ms)) } }
+            tr { th { "Operator" } td { (report.operator) " on " (or_dash(report.host.as_deref())) } }
+        }
+    }
+}
+
+/// The recovery-objective table: the run, then each failover.
+fn objectives(report: &Report) -> Markup {
+    let o = &report.objectives;
+    let plans: Vec<_> = report
+        .steps
+        .iter()
+        .filter_map(|s| Some((s, s.recovery.as_ref()?)))
+        .collect();
+    if plans.is_empty() && o.rto_target_ms.is_none() && o.rpo_target_ms.is_none() {
+        return html! {};
+    }
+    html! {
+        h2 id="objectives" { "Recovery objectives" }
+        table class="grid objectives" {
+            thead { tr {
+                th { "Scope" } th { "Recovery time" } th { "RTO" } th { "RTO result" }
+                th { "Restore point" } th { "Age at start" } th { "RPO" } th { "RPO result" }
+            } }
+            tbody {
+                tr class="run-row" {
+                    td { strong { "run" } }
+                    td { (measured(o.recovery_time_ms)) }
+                    td { (target(o.rto_target_ms)) }
+                    td { (verdict(o.rto_met)) }
+                    td {}
+                    td { (measured(o.restore_point_age_ms)) }
+                    td { (target(o.rpo_target_ms)) }
+                    td { (verdict(o.rpo_met)) }
+                }
+                @for (step, r) in &plans {
+                    tr {
+                        td { (step.number) ". " code { (or_dash(step.plan_id.as_deref())) } }
+                        td { (measured(r.recovery_time_ms)) }
+                        td { (target(r.rto_target_ms)) }
+                        td { (verdict(r.rto_met)) }
+                        td { (r.restore_point) }
+                        td { (measured(r.restore_point_age_ms)) }
+                        td { (target(r.rpo_target_ms)) }
+                        td { (verdict(r.rpo_met)) }
+                    }
+                }
+            }
+        }
+        @if !o.missed.is_empty() {
+            ul class="missed" {
+                @for miss in &o.missed { li { "✗ " (miss) } }
+            }
+        }
+    }
+}
+
+/// Who waited for what, and for how long.
+fn waits(report: &Report) -> Markup {
+    let waits: Vec<(&StepRecord, String)> = report
+        .steps
+        .iter()
+        .filter_map(|s| Some((s, describe::waited(s)?)))
+        .collect();
+    html! {
+        @if !waits.is_empty() {
+            ul class="waits" {
+                @for (step, text) in &waits {
+                    li { span class="step-ref" { (step.number) ". " (step.name) } ": " (text) }
+                }
+            }
+        }
+    }
+}
+
+fn detail(step: &StepRecord) -> String {
+    let mut detail = step
+        .error
+        .clone()
+        .or_else(|| step.final_state.as_ref().map(|s| s.summary()))
+        .unwrap_or_default();
+    if let Some(a) = &step.approval {
+        detail = format!("approved by {} ({}) at {}", a.by, a.how, a.at);
+    }
+    detail
+}
+
+fn steps(report: &Report) -> Markup {
+    html! {
+        h2 id="steps" { "Steps" }
+        table class="grid steps" {
+            thead { tr {
+                th { "#" } th { "Step" } th { "Action" } th { "Plan" } th { "Result" }
+                th { "Duration" } th { "Detail" }
+            } }
+            tbody {
+                @for step in &report.steps {
+                    tr class=[is_cleanup(step).then_some("cleanup-row")] {
+                        td { (step.number) }
+                        td { (step.name) }
+                        td {
+                            (step.kind)
+                            @if is_cleanup(step) { " " span class="tag" { "clean-up" } }
+                        }
+                        td { @if let Some(plan) = &step.plan_id { code { (plan) } } @else { "—" } }
+                        td { span class=(format!("badge {}", step_class(step.result))) { (describe::step_result(step.result)) } }
+                        td { (measured(step.duration_ms)) }
+                        td {
+                            (detail(step))
+                            @for note in &step.notes { div class="note" { (note) } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Each request and answer, with every try and the states seen.
+fn exchanges(report: &Report) -> Markup {
+    let steps: Vec<&StepRecord> = report
+        .steps
+        .iter()
+        .filter(|s| s.request.is_some() || s.guard.is_some() || !s.states_seen.is_empty())
+        .collect();
+    if steps.is_empty() {
+        return html! {};
+    }
+    html! {
+        h2 id="requests" { "Requests and answers" }
+        @for step in steps {
+            section class="exchange" {
+                h3 { (step.number) ". " (step.name) }
+                @if let Some(guard) = &step.guard {
+                    p class="guard" {
+                        "State guard: " strong { (guard.verdict) }
+                        @if let Some(reason) = &guard.reason { " (" (reason) ")" }
+                        @if let Some(plan) = &guard.plan { "; the plan read " (plan.status.summary()) }
+                    }
+                }
+                @if let Some(request) = &step.request {
+                    p class="request" {
+                        code class="method" { (request.method) } " " code { (request.path) }
+                        " sent " (request.sent_at)
+                        @match &step.response {
+                            Some(r) => {
+                                " → " span class=(if r.status < 300 { "badge ok" } else { "badge bad" }) { (r.status) }
+                                " in " (r.elapsed_ms) " ms"
+                                @if r.attempts > 1 {
+                                    " (sent " (r.attempts) " times: refused with 401 before VAO acted, then sent with a renewed token)"
+                                }
+                            }
+                            None if report.result == RunResult::DryRun => " (not sent: dry run)",
+                            None => { " → " span class="badge bad" { "no answer" } }
+                        }
+                    }
+                    @if let Some(body) = &request.body {
+                        pre class="body" { (serde_json::to_string_pretty(body).unwrap_or_default()) }
+                    }
+                }
+                @if step.attempts.len() > 1 || !step.reconciliations.is_empty() {
+                    table class="grid tries" {
+                        thead { tr { th { "Try" } th { "Sent" } th { "Status" } th { "Error" } } }
+                        tbody {
+                            @for a in &step.attempts {
+                                tr {
+                                    td { (a.attempt) }
+                                    td { (a.sent_at) }
+                                    td { @if let Some(status) = a.status { (status) } @else { "—" } }
+                                    td { (or_dash(a.error.as_deref())) }
+                                }
+                            }
+                        }
+                    }
+                    @for r in &step.reconciliations {
+                        p class="note" {
+                            "Read at " (r.at) ": " (r.state) ", "
+                            (if r.accepted { "the try had been accepted" } else { "the try had not been accepted" })
+                        }
+                    }
+                }
+                @if let Some(response) = &step.response {
+                    @if !response.body.trim().is_empty() {
+                        p class="label" { "Answer body" }
+                        pre class="body" { (response.body.trim()) }
+                    }
+                }
+                @if !step.states_seen.is_empty() {
+                    p class="states" {
+                        "Plan states (" (step.polls) " polls"
+                        @if step.poll_errors > 0 { ", " (step.poll_errors) " failed" }
+                        "): " (step.states_seen.join(" → "))
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn provenance(report: &Report) -> Markup {
+    let runbook = &report.runbook;
+    html! {
+        h2 id="provenance" { "Provenance" }
+        table class="facts provenance" {
+            tr { th { "drbook" } td { (report.drbook_version) } }
+            tr { th { "Run ID" } td { code { (report.run_id) } } }
+            tr { th { "Mode" } td { (report.mode.as_str()) } }
+            tr { th { "Runbook" } td { code { (runbook.path) } } }
+            tr { th { "Runbook SHA-256" } td { code { (runbook.sha256) } } }
+            tr { th { "Git commit" } td {
+                @match &runbook.git_commit {
+                    Some(commit) => {
+                        code { (commit) }
+                        @match runbook.git_dirty {
+                            Some(true) => { " " span class="badge warn" { "dirty: the work tree differed from this commit" } }
+                            Some(false) => { " " span class="badge ok" { "clean" } }
+                            None => { " " span class="muted" { "(dirty: unknown)" } }
+                        }
+                    }
+                    None => span class="muted" { "not in a git repository" },
+                }
+            } }
+            tr { th { "Rendered runbook SHA-256" } td { code { (runbook.rendered_sha256) } } }
+            tr { th { "Template clock" } td { code { (report.template_clock) } } }
+            tr { th { "Operator" } td { (report.operator) } }
+            tr { th { "Host" } td { (or_dash(report.host.as_deref())) } }
+            tr { th { "Server" } td { (or_dash(report.server.as_deref())) } }
+        }
+    }
+}
+
+fn variables(report: &Report) -> Markup {
+    html! {
+        @if !report.variables.is_empty() {
+            h2 id="variables" { "Variables" }
+            table class="grid variables" {
+                thead { tr { th { "Name" } th { "Value" } th { "Source" } } }
+                tbody {
+                    @for v in &report.variables {
+                        tr {
+                            td { code { (v.name) } }
+                            td { code { (match &v.value {
+                                serde_json::Value::String(text) => text.clone(),
+                                other => other.to_string(),
+                            }) } }
+                            td { (v.source) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,273 @@
+//! The HTML report's timeline: an inline SVG chart with one bar per step, from its start
+//! to its end on the run's clock. Waits, pauses, checks and undos each look different, the
+//! drill's clean-up sits on a band of its own, failed steps are red, and every bar carries
+//! a tooltip (`<title>`, no script) saying what the step waited for and for how long.
+
+use super::describe::{self, is_cleanup, millis_between, parse_time};
+use super::model::{Report, StepRecord};
+use crate::exec::StepResult;
+use maud::{Markup, html};
+
+const WIDTH: f64 = 1000.0;
+const LABEL_WIDTH: f64 = 300.0;
+const CHART_LEFT: f64 = LABEL_WIDTH + 10.0;
+const CHART_RIGHT: f64 = WIDTH - 70.0;
+const AXIS_HEIGHT: f64 = 28.0;
+const ROW: f64 = 26.0;
+const BAR: f64 = 16.0;
+const LEGEND_HEIGHT: f64 = 34.0;
+/// Longest step label before it is cut (the tooltip has it whole).
+const LABEL_CHARS: usize = 40;
+
+/// Tick spacings the axis may use, in milliseconds.
+const TICKS: [u64; 18] = [
+    100, 200, 500, 1_000, 2_000, 5_000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000,
+    900_000, 1_800_000, 3_600_000, 7_200_000, 21_600_000,
+];
+
+/// The chart's time range, in milliseconds since the run's start.
+struct Scale {
+    span: u64,
+}
+
+impl Scale {
+    fn x(&self, ms: u64) -> f64 {
+        CHART_LEFT + (CHART_RIGHT - CHART_LEFT) * (ms.min(self.span) as f64 / self.span as f64)
+    }
+}
+
+/// One decimal place: enough for a chart, and the SVG stays short.
+fn n(value: f64) -> String {
+    format!("{value:.1}")
+}
+
+/// The CSS class of a step's bar: its kind, or `failed`.
+fn bar_class(step: &StepRecord) -> &'static str {
+    match step.result {
+        StepResult::Failed | StepResult::CheckFailed => "bar failed",
+        StepResult::Interrupted => "bar interrupted",
+        _ => match step.kind.as_str() {
+            "failover" => "bar failover",
+            "wait" => "bar wait",
+            "pause" => "bar pause",
+            "undo" | "undo_failover" => "bar undo",
+            _ => "bar check",
+        },
+    }
+}
+
+fn label(step: &StepRecord) -> String {
+    let text = format!("{}. {}", step.number, step.name);
+    if text.chars().count() > LABEL_CHARS {
+        let cut: String = text.chars().take(LABEL_CHARS - 1).collect();
+        format!("{cut}…")
+    } else {
+        text
+    }
+}
+
+fn tooltip(step: &StepRecord) -> String {
+    let mut lines = vec![
+        format!("{}. {}", step.number, step.name),
+        format!("{}: {}", step.kind, describe::step_result(step.result)),
+    ];
+    if let Some(plan) = &step.plan_id {
+        lines.push(format!("plan {plan}"));
+    }
+    if let (Some(from), Some(to)) = (&step.started_at, &step.finished_at) {
+        lines.push(format!("{from} → {to}"));
+    }
+    lines.extend(describe::waited(step));
+    lines.extend(step.error.clone());
+    lines.join("\n")
+}
+
+/// Where the chart ends: the run's end, else the last moment any step reached.
+fn end_of(report: &Report) -> u64 {
+    let start = &report.started_at;
+    let mut end = report
+        .finished_at
+        .as_deref()
+        .and_then(|f| millis_between(start, f))
+        .unwrap_or(0);
+    for step in &report.steps {
+        for at in [&step.started_at, &step.finished_at].into_iter().flatten() {
+            end = end.max(millis_between(start, at).unwrap_or(0));
+        }
+    }
+    end
+}
+
+/// The run's RTO as a moment: the first failover request plus the target.
+fn rto_deadline(report: &Report) -> Option<u64> {
+    let target = report.objectives.rto_target_ms?;
+    let first = report
+        .steps
+        .iter()
+        .filter(|s| s.kind == "failover")
+        .filter_map(|s| millis_between(&report.started_at, &s.request.as_ref()?.sent_at))
+        .min()?;
+    Some(first + target)
+}
+
+fn tick_step(span: u64) -> u64 {
+    TICKS
+        .into_iter()
+        .find(|step| span / step <= 8)
+        .unwrap_or(span.div_ceil(8).max(1))
+}
+
+fn tick_label(ms: u64) -> String {
+    match ms {
+        0 => "0".to_owned(),
+        _ if ms % 3_600_000 == 0 => format!("{} h", ms / 3_600_000),
+        _ if ms % 60_000 == 0 => format!("{} min", ms / 60_000),
+        _ if ms % 1_000 == 0 => format!("{} s", ms / 1_000),
+        _ => format!("{:.1} s", ms as f64 / 1000.0),
+    }
+}
+
+/// The chart, or `None` when no step has started (nothing to draw).
+pub fn render(report: &Report) -> Option<Markup> {
+    let start = parse_time(&report.started_at)?;
+    if report.steps.iter().all(|s| s.started_at.is_none()) {
+        return None;
+    }
+    let end = end_of(report).max(1);
+    // The RTO line stretches the chart only a little: a deadline far beyond the run's end
+    // would squeeze every bar to the left, so it is named in the legend instead.
+    let (rto, rto_off_chart) = match rto_deadline(report) {
+        Some(deadline) if deadline <= end + end / 4 => (Some(deadline), None),
+        other => (None, other),
+    };
+    let span = end.max(rto.unwrap_or(0));
+    let scale = Scale { span };
+    let rows = report.steps.len() as f64;
+    let chart_bottom = AXIS_HEIGHT + rows * ROW;
+    let height = chart_bottom + LEGEND_HEIGHT + if rto_off_chart.is_some() { 18.0 } else { 0.0 };
+    let at = |text: &str| {
+        parse_time(text).and_then(|t| u64::try_from((t - start).num_milliseconds()).ok())
+    };
+    let step_ms = tick_step(span);
+    let ticks: Vec<u64> = (0..=span / step_ms).map(|i| i * step_ms).collect();
+    let cleanup_rows: Vec<usize> = report
+        .steps
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| is_cleanup(s))
+        .map(|(i, _)| i)
+        .collect();
+    Some(html! {
+        svg class="timeline" viewBox=(format!("0 0 {WIDTH} {}", n(height))) width=(WIDTH) height=(n(height))
+            role="img" aria-label="Timeline of the run's steps" {
+            defs {
+                pattern id="hatch-wait" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)" {
+                    rect width="6" height="6" fill="#cbd5e1" {}
+                    line x1="0" y1="0" x2="0" y2="6" stroke="#64748b" stroke-width="2" {}
+                }
+                pattern id="hatch-pause" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)" {
+                    rect width="6" height="6" fill="#fde68a" {}
+                    line x1="0" y1="0" x2="0" y2="6" stroke="#d97706" stroke-width="2" {}
+                }
+            }
+            @if let (Some(first), Some(last)) = (cleanup_rows.first(), cleanup_rows.last()) {
+                rect class="cleanup-band" x="0" y=(n(AXIS_HEIGHT + *first as f64 * ROW))
+                    width=(WIDTH) height=(n((last - first + 1) as f64 * ROW)) {}
+                text class="cleanup-label" x=(n(WIDTH - 6.0)) y=(n(AXIS_HEIGHT + *first as f64 * ROW + 11.0))
+                    text-anchor="end" { "clean-up" }
+            }
+            @for tick in &ticks {
+                line class="grid" x1=(n(scale.x(*tick))) x2=(n(scale.x(*tick))) y1=(n(AXIS_HEIGHT - 6.0)) y2=(n(chart_bottom)) {}
+                text class="tick" x=(n(scale.x(*tick))) y=(n(AXIS_HEIGHT - 10.0)) text-anchor="middle" { (tick_label(*tick)) }
+            }
+            @for (i, step) in report.steps.iter().enumerate() {
+                @let y = AXIS_HEIGHT + i as f64 * ROW;
+                @let bar_y = y + (ROW - BAR) / 2.0;
+                text class="label" x=(n(LABEL_WIDTH)) y=(n(y + ROW / 2.0 + 4.0)) text-anchor="end" {
+                    title { (format!("{}. {}", step.number, step.name)) }
+                    (label(step))
+                }
+                @match (step.started_at.as_deref().and_then(at), step.finished_at.as_deref().and_then(at)) {
+                    (Some(from), to) => {
+                        @let to = to.unwrap_or(span);
+                        @let x1 = scale.x(from);
+                        @let x2 = scale.x(to).max(x1 + 2.0);
+                        g class="step" {
+                            title { (tooltip(step)) }
+                            rect class=(bar_class(step)) x=(n(x1)) y=(n(bar_y)) width=(n(x2 - x1)) height=(n(BAR)) rx="3" {}
+                            @if let Some(approved) = step.approval.as_ref().and_then(|a| at(&a.at)) {
+                                @let x = scale.x(approved);
+                                path class="approved" d=(format!("M{} {} l5 5 l-5 5 l-5 -5 z", n(x), n(bar_y - 2.0))) {}
+                            }
+                            text class="took" x=(n(x2 + 5.0)) y=(n(y + ROW / 2.0 + 4.0)) {
+                                @if matches!(step.result, StepResult::Failed | StepResult::CheckFailed) { "✗ " }
+                                @else if step.result == StepResult::Interrupted { "! " }
+                                (describe::duration(to.saturating_sub(from)))
+                            }
+                        }
+                    }
+                    (None, _) => {
+                        text class="notrun" x=(n(CHART_LEFT + 4.0)) y=(n(y + ROW / 2.0 + 4.0)) {
+                            (describe::step_result(step.result))
+                        }
+                    }
+                }
+            }
+            @if let Some(deadline) = rto {
+                line class="rto" x1=(n(scale.x(deadline))) x2=(n(scale.x(deadline))) y1=(n(AXIS_HEIGHT - 6.0)) y2=(n(chart_bottom)) {
+                    title { "the run's RTO: the first failover request plus " (describe::duration(report.objectives.rto_target_ms.unwrap_or_default())) }
+                }
+                text class="rto-label" x=(n(scale.x(deadline) + 3.0)) y=(n(chart_bottom - 4.0)) { "RTO" }
+            }
+            g class="legend" transform=(format!("translate({} {})", n(CHART_LEFT), n(chart_bottom + 12.0))) {
+                @for (class, name, x) in legend() {
+                    rect class=(class) x=(n(x)) y="0" width="14" height="12" rx="2" {}
+                    text class="legend-text" x=(n(x + 18.0)) y="10" { (name) }
+                }
+                @if let Some(deadline) = rto_off_chart {
+                    text class="rto-label" x="0" y="30" {
+                        "The run's RTO ends at " (describe::duration(deadline))
+                        " from the start, beyond the chart →"
+                    }
+                }
+            }
+        }
+    })
+}
+
+/// The legend's entries with their x offsets (text widths estimated at 6.2 px a character).
+fn legend() -> Vec<(&'static str, &'static str, f64)> {
+    let entries = [
+        ("bar failover", "failover"),
+        ("bar wait", "wait"),
+        ("bar pause", "pause (◆ approved)"),
+        ("bar check", "check, expected state"),
+        ("bar undo", "undo"),
+        ("bar failed", "failed"),
+    ];
+    let mut x = 0.0;
+    entries
+        .into_iter()
+        .map(|(class, name)| {
+            let at = x;
+            x += 18.0 + name.chars().count() as f64 * 6.2 + 16.0;
+            (class, name, at)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{tick_label, tick_step};
+
+    #[test]
+    fn the_axis_has_at_most_nine_round_ticks() {
+        assert_eq!(tick_step(7_000), 1_000);
+        assert_eq!(tick_step(65_000), 10_000);
+        assert_eq!(tick_step(3 * 3_600_000), 1_800_000);
+        assert!(30 * 86_400_000 / tick_step(30 * 86_400_000) <= 8);
+        assert_eq!(tick_label(0), "0");
+        assert_eq!(tick_label(1_500), "1.5 s");
+        assert_eq!(tick_label(120_000), "2 min");
+    }
+}
