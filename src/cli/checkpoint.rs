@@ -22,9 +22,10 @@ const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 pub struct Checkpoint {
     report: Arc<Mutex<Report>>,
     dir: PathBuf,
-    /// Every format is written at every checkpoint: rendering even a long run's report
-    /// costs well under a millisecond, each file's sync a few, so the files on disk always
-    /// describe the same moment.
+    /// Every format is written at every checkpoint, so the files on disk always describe
+    /// the same moment. Measured (release build): a 3-step report costs 0.9 ms for JSON and
+    /// Markdown and 1.7 ms with JUnit and HTML too; a 300-step one 7 ms and 20 ms, each
+    /// write at most once a second.
     formats: Vec<Format>,
     redactor: Redactor,
     last_write: Arc<Mutex<Option<Instant>>>,

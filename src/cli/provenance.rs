@@ -300,6 +300,18 @@ mod tests {
     }
 
     #[test]
+    fn a_git_that_does_not_answer_in_time_is_given_up() {
+        let (dir, _, _) = repo();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_millis(200);
+        let slow = super::git(dir.path(), &["-c", "alias.slow=!sleep 5", "slow"], deadline);
+        assert_eq!(slow, None);
+        let quick = super::git(dir.path(), &["rev-parse", "--is-inside-work-tree"], {
+            std::time::Instant::now() + std::time::Duration::from_secs(30)
+        });
+        assert_eq!(quick.as_deref().map(str::trim), Some("true"));
+    }
+
+    #[test]
     fn outside_git_both_are_unknown() {
         let dir = tempfile::tempdir().unwrap();
         let runbook = dir.path().join("rb.yaml");

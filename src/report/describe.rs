@@ -17,12 +17,17 @@ pub fn millis_between(from: &str, to: &str) -> Option<u64> {
     u64::try_from((parse_time(to)? - parse_time(from)?).num_milliseconds()).ok()
 }
 
-/// `350 ms`, `2.0 s`, `1 min 05 s`.
+/// `350 ms`, `2.0 s`, `1 min 05 s`, `6 h 00 min`, `2 d 04 h`.
 pub fn duration(ms: u64) -> String {
+    const MINUTE: u64 = 60_000;
+    const HOUR: u64 = 60 * MINUTE;
+    const DAY: u64 = 24 * HOUR;
     match ms {
         0..1_000 => format!("{ms} ms"),
-        1_000..60_000 => format!("{:.1} s", ms as f64 / 1000.0),
-        _ => format!("{} min {:02} s", ms / 60_000, ms % 60_000 / 1000),
+        1_000..MINUTE => format!("{:.1} s", ms as f64 / 1000.0),
+        MINUTE..HOUR => format!("{} min {:02} s", ms / MINUTE, ms % MINUTE / 1000),
+        HOUR..DAY => format!("{} h {:02} min", ms / HOUR, ms % HOUR / MINUTE),
+        _ => format!("{} d {:02} h", ms / DAY, ms % DAY / HOUR),
     }
 }
 
@@ -213,5 +218,7 @@ mod tests {
         assert_eq!(duration(350), "350 ms");
         assert_eq!(duration(2_049), "2.0 s");
         assert_eq!(duration(65_000), "1 min 05 s");
+        assert_eq!(duration(6 * 3_600_000 + 59_999), "6 h 00 min");
+        assert_eq!(duration(52 * 3_600_000), "2 d 04 h");
     }
 }

@@ -406,3 +406,84 @@ fn variables(report: &Report) -> Markup {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::render;
+    use crate::exec::{Mode, RunResult};
+    use crate::report::fixture::{PLAN_A, PLAN_B, TWO_FAILOVERS, failover, finish, report};
+    use crate::report::{Report, VariableRecord};
+    use serde_json::Value;
+
+    const MARK: &str = "<i>&\"'";
+
+    /// Appends markup to every string of the report but its timestamps and fixed words.
+    fn mark(value: &mut Value, key: Option<&str>) {
+        match value {
+            Value::String(text) => {
+                let fixed = key.is_some_and(|k| {
+                    k.ends_with("_at") || matches!(k, "result" | "mode" | "report_version")
+                });
+                if !fixed {
+                    text.push_str(MARK);
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|v| mark(v, key)),
+            Value::Object(map) => map.iter_mut().for_each(|(k, v)| mark(v, Some(k))),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn every_text_from_the_runbook_the_server_or_the_user_is_escaped() {
+        let mut r = report(TWO_FAILOVERS, Mode::Drill);
+        failover(&mut r, 1, PLAN_A, 0, 10, true);
+        failover(&mut r, 3, PLAN_B, 15, 20, false);
+        r.steps[2].response.as_mut().unwrap().body = "{\"message\":\"no\"}".to_owned();
+        r.steps[2].notes.push("a note".to_owned());
+        r.variables.push(VariableRecord {
+            name: "site".to_owned(),
+            value: Value::String("b".to_owned()),
+            source: "--var".to_owned(),
+        });
+        r.runbook.description = Some("the description".to_owned());
+        finish(&mut r, RunResult::Failed, 30, Some("step 3 failed"));
+        let mut value = serde_json::to_value(&r).unwrap();
+        mark(&mut value, None);
+        let marked: Report = serde_json::from_value(value).unwrap();
+        let html = render(&marked);
+        assert!(!html.contains("<i>"), "unescaped markup in:\n{html}");
+        assert!(html.contains("<svg"), "the timeline is drawn");
+        let escaped = "&lt;i&gt;&amp;&quot;'";
+        for text in [
+            "fixture",
+            "the description",
+            "step 3 failed",
+            "a note",
+            "--var",
+            "dr-runner",
+            "https://vao.example.internal:9899",
+            PLAN_B,
+            "Halted",
+            "{\"message\":\"no\"}",
+        ] {
+            let escaped_text = text.replace('"', "&quot;");
+            assert!(
+                html.contains(&format!("{escaped_text}{escaped}")),
+                "{text} is not shown escaped"
+            );
+        }
+    }
+
+    #[test]
+    fn the_page_references_nothing_outside_itself() {
+        let mut r = report(TWO_FAILOVERS, Mode::Live);
+        failover(&mut r, 1, PLAN_A, 0, 10, true);
+        finish(&mut r, RunResult::Succeeded, 30, None);
+        let html = render(&r);
+        for needle in ["src=", "href=", "<script", "<link", "@import", "url(http"] {
+            assert!(!html.contains(needle), "{needle} in the page");
+        }
+        assert!(html.contains("Content-Security-Policy"));
+    }
+}

@@ -265,3 +265,92 @@ fn summary(report: &Report) -> String {
     );
     lines.join("\n")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::render;
+    use crate::exec::{Mode, RunResult};
+    use crate::report::Report;
+    use crate::report::fixture::{PLAN_A, TWO_FAILOVERS, failover, finish, report};
+    use quick_junit::TestCaseStatus;
+
+    fn parse(report: &Report) -> quick_junit::TestSuite {
+        let xml = render(report).unwrap();
+        let mut junit = quick_junit::Report::deserialize_from_str(&xml).unwrap();
+        assert_eq!(junit.test_suites.len(), 1, "one suite per run");
+        junit.test_suites.remove(0)
+    }
+
+    fn case<'a>(suite: &'a quick_junit::TestSuite, name: &str) -> &'a quick_junit::TestCase {
+        suite
+            .test_cases
+            .iter()
+            .find(|c| c.name.as_str() == name)
+            .unwrap_or_else(|| panic!("no test case {name:?}"))
+    }
+
+    #[test]
+    fn a_run_that_failed_before_any_step_is_not_a_green_suite() {
+        let mut r = report(TWO_FAILOVERS, Mode::Live);
+        finish(&mut r, RunResult::Failed, 1, Some("login failed: 401"));
+        let suite = parse(&r);
+        // Three steps not run, the objectives (none missed), and the run itself.
+        assert_eq!(
+            (suite.tests, suite.skipped, suite.failures, suite.errors),
+            (5, 3, 0, 1)
+        );
+        match &case(&suite, "run").status {
+            TestCaseStatus::NonSuccess { message, .. } => {
+                assert_eq!(message.as_deref(), Some("login failed: 401"))
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            suite.system_err.as_ref().map(|s| s.as_str()),
+            Some("login failed: 401")
+        );
+    }
+
+    #[test]
+    fn a_missed_objective_is_a_failed_test_case_even_when_the_run_succeeded() {
+        let mut r = report(TWO_FAILOVERS, Mode::Live);
+        failover(&mut r, 1, PLAN_A, 0, 90, true);
+        finish(&mut r, RunResult::Succeeded, 100, None);
+        let suite = parse(&r);
+        assert_eq!(suite.failures, 1);
+        assert!(suite.failures + suite.errors > 0);
+        match &case(&suite, "recovery objectives (RTO/RPO)").status {
+            TestCaseStatus::NonSuccess { message, .. } => {
+                let message = message.as_deref().unwrap();
+                assert!(
+                    message.contains("the run's recovery took 1m 30s"),
+                    "{message}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        // Its failure is shown, so no extra `run` test case.
+        assert!(suite.test_cases.iter().all(|c| c.name.as_str() != "run"));
+        assert_eq!(
+            case(&suite, &format!("1. Fail over plan {PLAN_A}"))
+                .classname
+                .as_deref(),
+            Some("drbook.failover")
+        );
+    }
+
+    #[test]
+    fn text_xml_cannot_hold_is_dropped_or_replaced_and_the_file_still_parses() {
+        let mut r = report(TWO_FAILOVERS, Mode::Live);
+        failover(&mut r, 1, PLAN_A, 0, 5, false);
+        r.steps[0].error = Some("bad \u{FFFF} answer \u{1b}[31mred\u{1b}[0m \0 <&>".to_owned());
+        finish(&mut r, RunResult::Failed, 6, None);
+        let suite = parse(&r);
+        match &case(&suite, &format!("1. Fail over plan {PLAN_A}")).status {
+            TestCaseStatus::NonSuccess { message, .. } => {
+                assert_eq!(message.as_deref(), Some("bad \u{FFFD} answer red  <&>"))
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -130,6 +130,17 @@ pub fn render(report: &Report) -> String {
         ),
     );
     row(
+        "Git commit",
+        match (&report.runbook.git_commit, report.runbook.git_dirty) {
+            (Some(commit), Some(true)) => {
+                format!("`{commit}` (dirty: the work tree differed from this commit)")
+            }
+            (Some(commit), Some(false)) => format!("`{commit}` (clean)"),
+            (Some(commit), None) => format!("`{commit}` (dirty: unknown)"),
+            (None, _) => "— (not in a git repository)".to_owned(),
+        },
+    );
+    row(
         "Rendered runbook SHA-256",
         format!("`{}`", report.runbook.rendered_sha256),
     );

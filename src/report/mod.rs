@@ -3,6 +3,8 @@
 //! (masked) model.
 
 mod describe;
+#[cfg(test)]
+mod fixture;
 pub mod html;
 pub mod junit;
 pub mod markdown;

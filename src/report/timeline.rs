@@ -120,9 +120,9 @@ fn tick_step(span: u64) -> u64 {
 fn tick_label(ms: u64) -> String {
     match ms {
         0 => "0".to_owned(),
-        _ if ms % 3_600_000 == 0 => format!("{} h", ms / 3_600_000),
-        _ if ms % 60_000 == 0 => format!("{} min", ms / 60_000),
-        _ if ms % 1_000 == 0 => format!("{} s", ms / 1_000),
+        _ if ms.is_multiple_of(3_600_000) => format!("{} h", ms / 3_600_000),
+        _ if ms.is_multiple_of(60_000) => format!("{} min", ms / 60_000),
+        _ if ms.is_multiple_of(1_000) => format!("{} s", ms / 1_000),
         _ => format!("{:.1} s", ms as f64 / 1000.0),
     }
 }

@@ -8,6 +8,7 @@ mod faults;
 mod interrupt;
 mod journal;
 mod policies;
+mod reports;
 mod resilience;
 mod robustness;
 mod run;
