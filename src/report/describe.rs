@@ -1,7 +1,8 @@
-//! Plain words for what a report holds, shared by the JUnit and HTML writers: result
-//! names, durations, how long a step waited and for what, the request and answer as text.
+//! Plain words for what a report holds, shared by the writers (JUnit and HTML; Markdown for
+//! the objectives): result names, durations, how long a step waited and for what, the
+//! request and answer as text.
 
-use super::model::{Report, StepRecord};
+use super::model::{RecoveryRecord, Report, StepRecord};
 use crate::exec::{RunResult, StepResult};
 use chrono::{DateTime, Utc};
 
@@ -61,6 +62,19 @@ pub fn cleanup(verdict: &str) -> &'static str {
         "interrupted" => "interrupted: plans may still be failed over",
         _ => "not reached",
     }
+}
+
+/// Each failover with its measured recovery, or `None` when the run has no objective to
+/// show (no failover and no run-level target).
+pub fn recoveries(report: &Report) -> Option<Vec<(&StepRecord, &RecoveryRecord)>> {
+    let o = &report.objectives;
+    let plans: Vec<_> = report
+        .steps
+        .iter()
+        .filter_map(|s| Some((s, s.recovery.as_ref()?)))
+        .collect();
+    let nothing = plans.is_empty() && o.rto_target_ms.is_none() && o.rpo_target_ms.is_none();
+    (!nothing).then_some(plans)
 }
 
 /// Whether a step belongs to a drill's clean-up.

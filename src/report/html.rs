@@ -162,14 +162,9 @@ fn summary(report: &Report) -> Markup {
 /// The recovery-objective table: the run, then each failover.
 fn objectives(report: &Report) -> Markup {
     let o = &report.objectives;
-    let plans: Vec<_> = report
-        .steps
-        .iter()
-        .filter_map(|s| Some((s, s.recovery.as_ref()?)))
-        .collect();
-    if plans.is_empty() && o.rto_target_ms.is_none() && o.rpo_target_ms.is_none() {
+    let Some(plans) = describe::recoveries(report) else {
         return html! {};
-    }
+    };
     html! {
         h2 id="objectives" { "Recovery objectives" }
         table class="grid objectives" {

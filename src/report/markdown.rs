@@ -55,14 +55,9 @@ fn target(ms: Option<u64>) -> String {
 /// The recovery-objective table: the run, then each failover.
 fn objectives(out: &mut String, report: &Report) {
     let o = &report.objectives;
-    let plans: Vec<_> = report
-        .steps
-        .iter()
-        .filter_map(|s| Some((s, s.recovery.as_ref()?)))
-        .collect();
-    if plans.is_empty() && o.rto_target_ms.is_none() && o.rpo_target_ms.is_none() {
+    let Some(plans) = super::describe::recoveries(report) else {
         return;
-    }
+    };
     let _ = writeln!(out, "## Recovery objectives\n");
     let _ = writeln!(
         out,

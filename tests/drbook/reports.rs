@@ -499,21 +499,20 @@ fn a_killed_run_leaves_every_format_and_resume_writes_them_again() {
     let t = live(&sim.base_url(), &steps);
     t.args(["--report-format", "json,md,junit,html"]);
     let mut child = t.spawn();
-    // The report is written when the wait begins.
+    // Every file is written when the wait begins, the HTML last: once it shows the wait
+    // (the timeline's label), the others do too.
     let waiting = eventually(Duration::from_secs(20), || {
-        files(&t.dir().join("reports"), ".json")
+        files(&t.dir().join("reports"), ".html")
             .first()
-            .is_some_and(|f| {
-                serde_json::from_str::<serde_json::Value>(&read(f))
-                    .is_ok_and(|r| r["steps"][1]["started_at"].is_string())
-            })
+            .is_some_and(|f| read(f).contains("2. Settle"))
     });
     let _ = child.kill();
     let _ = child.wait();
     assert!(waiting, "the run never reached its wait");
     let report = t.report();
     assert_eq!(report["steps"][0]["result"], "succeeded");
-    one(&t, ".md");
+    assert!(report["steps"][1]["started_at"].is_string());
+    assert!(read(&one(&t, ".md")).contains("| 2 | Settle | wait |"));
     let junit = one(&t, ".junit.xml");
     assert_valid_junit(&junit);
     assert!(read(&junit).contains(r#"name="2. Settle""#));
