@@ -47,6 +47,8 @@ pub struct Progress {
     cleanup: bool,
     /// Clean-up undos that succeeded (not counted with the runbook's steps).
     cleaned: usize,
+    /// A pre-flight (`drbook check`): steps would run, or not.
+    checked: bool,
 }
 
 impl Progress {
@@ -62,6 +64,7 @@ impl Progress {
             skipped: 0,
             cleanup: false,
             cleaned: 0,
+            checked: false,
         }
     }
 
@@ -124,9 +127,15 @@ impl Listener for Progress {
             }
             Event::Guard { verdict, plan, .. } => match verdict {
                 GuardVerdict::Passed => self.say(&format!(
-                    "      guard: plan is {}",
-                    plan.as_ref()
-                        .map_or_else(|| "ready".to_owned(), |p| p.status.summary())
+                    "      guard: plan {}",
+                    plan.as_ref().map_or_else(
+                        || "is ready".to_owned(),
+                        |p| if p.status.source == "predicted" {
+                            format!("will be {} (after the steps before)", p.status.state)
+                        } else {
+                            format!("is {}", p.status.summary())
+                        }
+                    )
                 )),
                 GuardVerdict::Skipped => self.say("      guard: skipped (--force)"),
                 GuardVerdict::Refused(_) => {}
@@ -236,10 +245,12 @@ impl Listener for Progress {
                     StepResult::Planned => return,
                     StepResult::CheckPassed => {
                         self.succeeded += 1;
+                        self.checked = true;
                         "      ✓ would run".to_owned()
                     }
                     StepResult::CheckFailed => {
                         self.failed += 1;
+                        self.checked = true;
                         format!("      ✗ would fail: {}", error.as_deref().unwrap_or(""))
                     }
                 };
@@ -249,6 +260,18 @@ impl Listener for Progress {
                 let took = since(self.started, *at);
                 let (ok, failed, skipped) = (self.succeeded, self.failed, self.skipped);
                 let line = match result {
+                    RunResult::Succeeded if self.checked => format!(
+                        "check passed: all {} steps would run now ({took}; nothing was changed)",
+                        self.total
+                    ),
+                    RunResult::Failed if self.checked => format!(
+                        "check FAILED: {failed} of {} steps would fail now, {ok} would run (nothing was changed){}",
+                        self.total,
+                        error
+                            .as_deref()
+                            .map(|e| format!("\n  {e}"))
+                            .unwrap_or_default()
+                    ),
                     RunResult::Succeeded if self.cleanup => format!(
                         "drill succeeded: {ok} of {} steps, then {} clean-up undo(s), in {took}",
                         self.total, self.cleaned

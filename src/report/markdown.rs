@@ -47,9 +47,7 @@ fn met(verdict: Option<bool>) -> &'static str {
 }
 
 fn target(ms: Option<u64>) -> String {
-    ms.map_or("—".to_owned(), |ms| {
-        crate::runbook::values::format_duration(std::time::Duration::from_millis(ms))
-    })
+    ms.map_or("—".to_owned(), crate::runbook::values::format_span_ms)
 }
 
 /// The recovery-objective table: the run, then each failover.

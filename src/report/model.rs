@@ -272,7 +272,7 @@ fn verdict(measured: Option<u64>, target: Option<u64>) -> Option<bool> {
 }
 
 fn show_ms(ms: u64) -> String {
-    crate::runbook::values::format_duration(std::time::Duration::from_millis(ms))
+    crate::runbook::values::format_span_ms(ms)
 }
 
 pub fn timestamp(at: DateTime<Utc>) -> String {
