@@ -199,6 +199,9 @@ pub fn render(report: &Report) -> String {
         if let Some(a) = &step.approval {
             detail = format!("approved by {} ({}) at {}", a.by, a.how, a.at);
         }
+        if let Some(group) = &step.group {
+            detail = format!("∥ {group}: {detail}");
+        }
         if step.phase.as_deref() == Some("cleanup") {
             detail = format!("clean-up: {detail}");
         }

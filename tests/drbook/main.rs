@@ -8,6 +8,7 @@ mod drill;
 mod faults;
 mod interrupt;
 mod journal;
+mod parallel;
 mod policies;
 mod resilience;
 mod robustness;
