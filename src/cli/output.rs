@@ -208,9 +208,15 @@ impl Listener for Progress {
             Event::CleanupFinished {
                 undone,
                 left_failed_over,
+                interrupted,
                 ..
             } => {
-                if left_failed_over.is_empty() {
+                if *interrupted && !left_failed_over.is_empty() {
+                    self.say(&format!(
+                        "drill clean-up INTERRUPTED: plan(s) {} may still be failed over; `drbook resume` finishes the clean-up",
+                        left_failed_over.join(", ")
+                    ));
+                } else if left_failed_over.is_empty() {
                     self.say(&format!(
                         "drill clean-up: clean ({} plan(s) undone and ready again)",
                         undone.len()

@@ -314,7 +314,15 @@ impl Checker<'_> {
                         ),
                     });
                 }
-                self.predict(f.plan_id, step.number, after(plan, "Failover"));
+                // The state a failover leaves, as the runbook names it.
+                let state = self
+                    .runbook
+                    .states
+                    .succeeded
+                    .as_ref()
+                    .and_then(|names| names.first())
+                    .map_or("Failover", String::as_str);
+                self.predict(f.plan_id, step.number, after(plan, state));
             }
             Action::UndoFailover(c) => {
                 self.predict(c.plan_id, step.number, after(plan, "Undo Failover"));

@@ -210,6 +210,9 @@ pub enum Event {
     CleanupFinished {
         undone: Vec<String>,
         left_failed_over: Vec<String>,
+        /// An interrupt stopped it.
+        #[serde(default)]
+        interrupted: bool,
         at: DateTime<Utc>,
     },
 }

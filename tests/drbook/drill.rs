@@ -564,3 +564,143 @@ fn a_drill_killed_mid_run_is_resumed_and_still_cleans_up() {
     assert_eq!(report["mode"], "drill");
     assert_eq!(report["drill"]["cleanup"], "clean");
 }
+
+#[test]
+fn a_resumed_drill_undoes_only_what_was_failed_over() {
+    // A readiness check is answered 2xx too: it makes no plan failed over.
+    let sim = sim(vec![
+        plan(PLAN_A, Duration::ZERO),
+        plan(PLAN_B, Duration::from_millis(50)),
+    ]);
+    let t = Drbook::new();
+    t.credentials();
+    let steps = format!(
+        "  - readiness_check: {{ plan_id: {PLAN_A} }}\n{}  - wait: 2s\n",
+        one_failover(PLAN_B)
+    );
+    let rb = t.file("rb.yaml", runbook(&steps));
+    t.args([
+        "drill",
+        rb.to_str().unwrap(),
+        "--server",
+        &sim.base_url(),
+        "--yes",
+    ]);
+    let child = t.spawn();
+    assert!(eventually(Duration::from_secs(10), || {
+        sim.plan_state(PLAN_B).as_deref() == Some("Failover") && sim.accepted_checks(PLAN_A) == 1
+    }));
+    std::thread::sleep(Duration::from_millis(300));
+    signal(&child, "-KILL");
+    let _ = child.wait_with_output();
+    let run_id = t.report()["run_id"].as_str().unwrap().to_owned();
+    let reports = t.dir().join("reports");
+    t.clone_env()
+        .args([
+            "resume",
+            &run_id,
+            "--report-dir",
+            reports.to_str().unwrap(),
+            "--yes",
+        ])
+        .run()
+        .assert_code(0)
+        .assert_stderr_contains("drill clean-up: clean (1 plan(s) undone and ready again)");
+    assert_eq!(
+        sim.undo_count(PLAN_A),
+        0,
+        "the checked plan was never failed over"
+    );
+    assert_eq!(sim.accepted_undos(PLAN_B), 1);
+    assert_eq!(sim.failover_count(PLAN_B), 1);
+}
+
+#[test]
+fn a_drill_cleans_up_a_failover_whose_answer_was_lost_even_when_the_plan_could_not_be_read() {
+    let mut lost = Fault::new(FaultEndpoint::Failover, FaultKind::DropAfterAction);
+    lost.plan = Some(PLAN_A.to_owned());
+    // The guard's read passes; the four reads after the lost answer fail.
+    let mut unreadable = Fault::new(FaultEndpoint::Plan, FaultKind::Status(503));
+    unreadable.plan = Some(PLAN_A.to_owned());
+    unreadable.after = 1;
+    unreadable.count = 4;
+    let sim = faulty_sim(
+        vec![plan(PLAN_A, Duration::from_millis(50))],
+        vec![lost, unreadable],
+    );
+    let (t, out) = command(&sim, "drill", &steps_of(&[PLAN_A]), &[]);
+    out.assert_code(1);
+    assert_eq!(sim.failover_count(PLAN_A), 1, "never sent twice");
+    // The clean-up read the plan, found it failed over, and undid it.
+    assert_eq!(sim.accepted_undos(PLAN_A), 1);
+    assert_eq!(sim.plan_state(PLAN_A).as_deref(), Some("UndoFailover"));
+    let report = t.report();
+    assert_eq!(report["drill"]["cleanup"], "clean");
+    assert_eq!(report["drill"]["undone"], serde_json::json!([PLAN_A]));
+}
+
+#[test]
+fn a_drill_interrupted_during_its_clean_up_is_finished_by_resume() {
+    let mut slow_undo = plan(PLAN_A, Duration::from_millis(50));
+    slow_undo.undo_duration = Some(Duration::from_millis(1500));
+    let sim = sim(vec![slow_undo]);
+    let t = Drbook::new();
+    t.credentials();
+    let rb = t.file("rb.yaml", runbook(&steps_of(&[PLAN_A])));
+    t.args([
+        "drill",
+        rb.to_str().unwrap(),
+        "--server",
+        &sim.base_url(),
+        "--yes",
+    ]);
+    let child = t.spawn();
+    assert!(eventually(Duration::from_secs(10), || sim
+        .accepted_undos(PLAN_A)
+        == 1));
+    signal(&child, "-INT");
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130));
+    let report = t.report();
+    assert_eq!(report["result"], "interrupted");
+    assert_eq!(report["drill"]["cleanup"], "interrupted");
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("`drbook resume` finishes the clean-up")
+    );
+
+    let run_id = report["run_id"].as_str().unwrap().to_owned();
+    let reports = t.dir().join("reports");
+    t.clone_env()
+        .args([
+            "resume",
+            &run_id,
+            "--report-dir",
+            reports.to_str().unwrap(),
+            "--yes",
+        ])
+        .run()
+        .assert_code(0);
+    assert_eq!(
+        sim.undo_count(PLAN_A),
+        1,
+        "the undo under way is waited for, not sent again"
+    );
+    assert_eq!(sim.plan_state(PLAN_A).as_deref(), Some("UndoFailover"));
+    let report = t.report();
+    assert_eq!(report["drill"]["cleanup"], "clean");
+    assert_eq!(report["result"], "succeeded");
+}
+
+#[test]
+fn an_approval_that_names_no_pause_step_is_refused_before_anything_is_sent() {
+    let sim = sim(vec![plan(PLAN_A, Duration::ZERO)]);
+    let steps = format!(
+        "  - name: gate\n    pause: {{ message: go? }}\n{}",
+        one_failover(PLAN_A)
+    );
+    let (_, out) = command(&sim, "run", &steps, &["--approve", "gaet"]);
+    out.assert_code(2)
+        .assert_stderr_contains("--approve \"gaet\" names no pause step")
+        .assert_stderr_contains("1 (\"gate\")");
+    assert!(sim.requests().is_empty());
+}

@@ -29,6 +29,8 @@ struct Member {
     error: Option<String>,
     /// Failovers it got accepted: what a rollback or a drill's clean-up undoes.
     accepted: Vec<(usize, uuid::Uuid)>,
+    /// Failovers it may have sent (a drill's clean-up reads them).
+    sent: Vec<(usize, uuid::Uuid)>,
 }
 
 impl Executor<'_> {
@@ -73,6 +75,7 @@ impl Executor<'_> {
                             result: StepResult::Skipped,
                             error: None,
                             accepted: Vec::new(),
+                            sent: Vec::new(),
                         };
                     }
                     let mut executor =
@@ -106,6 +109,7 @@ impl Executor<'_> {
                         result,
                         error,
                         accepted: executor.accepted,
+                        sent: executor.sent,
                     }
                 }
             });
@@ -118,6 +122,11 @@ impl Executor<'_> {
             for accepted in member.accepted {
                 if !self.accepted.iter().any(|(_, id)| *id == accepted.1) {
                     self.accepted.push(accepted);
+                }
+            }
+            for sent in member.sent {
+                if !self.sent.iter().any(|(_, id)| *id == sent.1) {
+                    self.sent.push(sent);
                 }
             }
             // A plan the group undid is failed over no more.
