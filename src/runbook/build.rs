@@ -704,7 +704,7 @@ impl Builder<'_> {
                 }
                 "wait" => actions.push(self.duration(value, &field, false).map(Action::Wait)),
                 "undo_failover" => actions.push(
-                    self.call(value, &field, CALL_KEYS, defaults)
+                    self.call(value, &field, CALL_KEYS, defaults, false)
                         .map(Action::UndoFailover),
                 ),
                 "readiness_check" => actions.push(self.readiness_check(value, &field, defaults)),
@@ -744,13 +744,15 @@ impl Builder<'_> {
     }
 
     /// The keys every plan step shares (`plan_id`, `timeout`, `retries`, `retry_delay`);
-    /// other keys in `allowed` are left to the caller.
+    /// other keys in `allowed` are left to the caller. `zero_timeout` allows `timeout: 0`
+    /// (an assertion that reads once).
     fn call(
         &mut self,
         node: &Node,
         path: &str,
         allowed: &[&str],
         defaults: &Defaults,
+        zero_timeout: bool,
     ) -> Option<PlanCall> {
         let entries = self.mapping(node, path, allowed, &["plan_id"])?;
         let mut plan_id = None;
@@ -766,7 +768,7 @@ impl Builder<'_> {
                     plan_id.is_some()
                 }
                 "timeout" => {
-                    timeout = self.duration(value, &field, !allowed.contains(&"state"));
+                    timeout = self.duration(value, &field, !zero_timeout);
                     timeout.is_some()
                 }
                 "retries" => {
@@ -801,7 +803,7 @@ impl Builder<'_> {
     }
 
     fn readiness_check(&mut self, node: &Node, path: &str, defaults: &Defaults) -> Option<Action> {
-        let call = self.call(node, path, READINESS_KEYS, defaults);
+        let call = self.call(node, path, READINESS_KEYS, defaults, false);
         let generate_report = match node.get("generate_report") {
             Some(value) => self.flag(value, &join(path, "generate_report"))?,
             None => false,
@@ -821,7 +823,7 @@ impl Builder<'_> {
             retry_delay: defaults.retry_delay,
             ..Defaults::default()
         };
-        let call = self.call(node, path, EXPECT_KEYS, &defaults);
+        let call = self.call(node, path, EXPECT_KEYS, &defaults, true);
         let field = join(path, "state");
         let states = match node.get("state") {
             Some(
