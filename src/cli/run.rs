@@ -427,11 +427,16 @@ pub async fn execute(
     };
     let result = match (&client, journal) {
         (Some(client), None) if purpose == Purpose::Check => {
+            let (stop, interrupt) = tokio::sync::watch::channel(false);
+            let signals = checkpoint.handle_signals(stop);
             let options = CheckOptions {
                 force: args.force,
                 approvals,
+                interrupt: Some(interrupt),
             };
-            preflight(prepared, client, options, &checkpoint, redactor.clone()).await
+            let result = preflight(prepared, client, options, &checkpoint, redactor.clone()).await;
+            signals.abort();
+            result
         }
         (Some(client), Some(journal)) => {
             let options = ExecOptions {
