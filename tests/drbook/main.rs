@@ -4,6 +4,7 @@
 mod agreement;
 mod auth;
 mod dates;
+mod examples;
 mod faults;
 mod interrupt;
 mod journal;
