@@ -33,7 +33,7 @@ say() {
 # drill's output.
 tell() {
     say "$1"
-    printf '%s\n\nhost: %s\nlog: %s\nreports: %s\n\n' "$1" "$(hostname)" "$log" "$DRBOOK_DATA/reports"
+    printf '%s\n\nhost: %s\nlog: %s\nreports: %s\n\n' "$1" "$(uname -n)" "$log" "$DRBOOK_DATA/reports"
     tail -n 40 "$log"
 }
 

@@ -26,23 +26,10 @@ const TAKES_RUNBOOKS: &[&str] = &["validate", "run", "check", "drill"];
 const LIVE: &[&str] = &["run", "drill", "resume"];
 const NOT_LIVE_FLAGS: &[&str] = &["--dry-run", "--simulate"];
 
-/// Name parts that mark a secret; the same list drbook masks variables by, plus `-` forms.
-const SECRET_WORDS: &[&str] = &[
-    "password",
-    "passwd",
-    "secret",
-    "token",
-    "apikey",
-    "api_key",
-    "api-key",
-    "credential",
-    "private_key",
-    "private-key",
-];
-
+/// Whether a name (a flag, a variable) says it holds a secret: drbook's own rule for masking
+/// variables, with `-` read as `_` so it applies to flags too.
 pub fn secret_like(name: &str) -> bool {
-    let name = name.to_ascii_lowercase();
-    SECRET_WORDS.iter().any(|w| name.contains(w))
+    drbook::template::is_secret_name(&name.replace('-', "_"))
 }
 
 /// The flags of one subcommand, read from its `--help`.

@@ -217,7 +217,8 @@ fn container_problems(
         for dir in flag_values(&words, flag) {
             let claim = volume_at(pod, container, &dir)
                 .and_then(|(v, _)| v["persistentVolumeClaim"]["claimName"].as_str());
-            if !claim.is_some_and(|c| find(objects, "PersistentVolumeClaim", c).is_some()) {
+            let kept = claim.is_some_and(|c| find(objects, "PersistentVolumeClaim", c).is_some());
+            if !kept {
                 problems.push(format!(
                     "{place}: {flag} {dir} is not on a PersistentVolumeClaim of the example: the evidence would go with the pod"
                 ));

@@ -17,6 +17,23 @@ struct Outcome {
     log: String,
 }
 
+impl Outcome {
+    /// The wrapper's exit code, and what its mail (stdout, which cron mails) says.
+    fn assert_mail(&self, code: i32, says: &[&str]) {
+        assert_eq!(self.code, code, "{}\n{}", self.stdout, self.log);
+        for words in says {
+            assert!(
+                self.stdout.contains(words),
+                "{words:?} not in:\n{}",
+                self.stdout
+            );
+        }
+        for text in [&self.stdout, &self.log, &self.syslog] {
+            assert!(!text.contains(PASSWORD), "the password leaked:\n{text}");
+        }
+    }
+}
+
 /// A machine for the wrapper: a runbooks checkout whose runbook points at `sim`, the
 /// credentials file, a data folder, and a `logger` that writes to a file.
 struct Machine {
@@ -132,21 +149,20 @@ fn wrapper_script() -> String {
         .collect()
 }
 
-fn assert_no_secret(outcome: &Outcome) {
-    for text in [&outcome.stdout, &outcome.log, &outcome.syslog] {
-        assert!(!text.contains(PASSWORD), "the password leaked:\n{text}");
-    }
+/// The two plans of `runbooks/nightly-drill.yaml`, ready and quick.
+fn two_ready_plans() -> Simulator {
+    sim(vec![
+        plan(PLAN_A, Duration::from_millis(100)),
+        plan(PLAN_B, Duration::from_millis(100)),
+    ])
 }
 
 #[test]
 fn a_drill_that_succeeds_is_quiet_and_leaves_its_reports() {
-    let sim = sim(vec![
-        plan(PLAN_A, Duration::from_millis(100)),
-        plan(PLAN_B, Duration::from_millis(100)),
-    ]);
+    let sim = two_ready_plans();
     let machine = Machine::new(&sim);
     let outcome = machine.run();
-    assert_eq!(outcome.code, 0, "{}\n{}", outcome.stdout, outcome.log);
+    outcome.assert_mail(0, &[]);
     assert_eq!(outcome.stdout, "", "cron would mail this");
     assert!(
         outcome.syslog.contains("drill succeeded"),
@@ -171,7 +187,6 @@ fn a_drill_that_succeeds_is_quiet_and_leaves_its_reports() {
             .iter()
             .any(|f| f.ends_with(".journal.jsonl"))
     );
-    assert_no_secret(&outcome);
 }
 
 #[test]
@@ -182,27 +197,16 @@ fn a_failed_drill_is_mailed_with_drbooks_exit_code() {
     ]);
     let machine = Machine::new(&sim);
     let outcome = machine.run();
-    assert_eq!(outcome.code, 1, "{}", outcome.stdout);
-    assert!(
-        outcome.stdout.contains("drill FAILED (exit 1)"),
-        "{}",
-        outcome.stdout
-    );
     // The mail says where the evidence is and shows the end of drbook's output.
-    assert!(outcome.stdout.contains("reports: "), "{}", outcome.stdout);
-    assert!(outcome.stdout.contains("report: "), "{}", outcome.stdout);
+    outcome.assert_mail(1, &["drill FAILED (exit 1)", "reports: ", "report: "]);
     assert!(outcome.syslog.contains("FAILED"), "{}", outcome.syslog);
     // The drill still cleaned up what it failed over.
     assert_eq!(sim.accepted_undos(PLAN_A), 1);
-    assert_no_secret(&outcome);
 }
 
 #[test]
 fn a_drill_that_finds_the_lock_taken_is_skipped_and_reported() {
-    let sim = sim(vec![
-        plan(PLAN_A, Duration::from_millis(100)),
-        plan(PLAN_B, Duration::from_millis(100)),
-    ]);
+    let sim = two_ready_plans();
     let machine = Machine::new(&sim);
     // Another drbook on this machine (an operator, a drill still running) holds a plan.
     let _held = drbook::cli::lock::acquire(
@@ -213,44 +217,23 @@ fn a_drill_that_finds_the_lock_taken_is_skipped_and_reported() {
     )
     .expect("take the lock");
     let outcome = machine.run();
-    assert_eq!(outcome.code, 3, "{}", outcome.stdout);
-    assert!(
-        outcome.stdout.contains("drill SKIPPED (exit 3)"),
-        "{}",
-        outcome.stdout
-    );
-    assert!(
-        outcome.stdout.contains("pid 4242"),
-        "names the holder: {}",
-        outcome.stdout
-    );
+    // It names the holder.
+    outcome.assert_mail(3, &["drill SKIPPED (exit 3)", "pid 4242"]);
     assert_eq!(sim.failover_count(PLAN_A) + sim.failover_count(PLAN_B), 0);
 }
 
 #[test]
 fn credentials_others_could_read_or_misspelt_stop_the_drill_before_drbook() {
-    let sim = sim(vec![
-        plan(PLAN_A, Duration::ZERO),
-        plan(PLAN_B, Duration::ZERO),
-    ]);
+    let sim = two_ready_plans();
     let machine = Machine::new(&sim);
     let credentials = std::fs::read_to_string(machine.path("drbook.env")).unwrap();
     machine.write("drbook.env", &credentials, 0o640);
     let outcome = machine.run();
-    assert_eq!(outcome.code, 2, "{}", outcome.stdout);
-    assert!(outcome.stdout.contains("mode 640"), "{}", outcome.stdout);
-    assert!(outcome.stdout.contains("NOT RUN"), "{}", outcome.stdout);
+    outcome.assert_mail(2, &["NOT RUN", "mode 640", "chmod 600"]);
 
     let misspelt = credentials.replace("VAO_PASSWORD=", "VAO_PASWORD=");
     machine.write("drbook.env", &misspelt, 0o600);
     let outcome = machine.run();
-    assert_eq!(outcome.code, 2, "{}", outcome.stdout);
-    assert!(outcome.stdout.contains("drbook.env:"), "{}", outcome.stdout);
-    assert!(
-        outcome.stdout.contains("expected VAO_USERNAME"),
-        "{}",
-        outcome.stdout
-    );
+    outcome.assert_mail(2, &["NOT RUN", "drbook.env:", "expected VAO_USERNAME"]);
     assert!(sim.requests().is_empty(), "drbook must not have run");
-    assert_no_secret(&outcome);
 }
