@@ -280,12 +280,24 @@ pub fn resume_from(runbook: &crate::runbook::Runbook, events: &[Event]) -> Resul
             _ => {}
         }
     }
-    // The step in flight: the last one started and not finished for good.
-    if let Some((step, at)) = started
-        .iter()
-        .rev()
-        .find(|(step, _)| !resume.done.contains(step) && *step <= runbook.steps.len())
-    {
+    // A plan undone since (an `undo_failover` step, a clean-up or rollback undo) is no
+    // longer failed over: nothing is left to undo for it.
+    let (mut undone, _) = undos(runbook, events);
+    for step in &runbook.steps {
+        if let crate::runbook::Action::UndoFailover(call) = &step.action
+            && resume.done.contains(&step.number)
+        {
+            undone.push(call.plan_id);
+        }
+    }
+    resume.accepted.retain(|(_, plan)| !undone.contains(plan));
+    // The steps in flight: started and not finished for good (several in a parallel group).
+    let mut seen = Vec::new();
+    for (step, at) in started.iter().rev() {
+        if resume.done.contains(step) || *step > runbook.steps.len() || seen.contains(step) {
+            continue;
+        }
+        seen.push(*step);
         let baseline = events.iter().rev().find_map(|e| match e {
             Event::Guard {
                 step: s,
@@ -295,7 +307,7 @@ pub fn resume_from(runbook: &crate::runbook::Runbook, events: &[Event]) -> Resul
             } if s == step => Some(plan.status.state.clone()),
             _ => None,
         });
-        resume.in_flight = Some(InFlight {
+        resume.in_flight.push(InFlight {
             step: *step,
             started_at: *at,
             sent: sent.contains(step),
@@ -345,11 +357,15 @@ fn undos(runbook: &crate::runbook::Runbook, events: &[Event]) -> (Vec<uuid::Uuid
     (undone, in_flight.unwrap_or(next))
 }
 
+/// A failover VAO accepted (an accepted undo or readiness check is no failover to undo).
 fn accept(runbook: &crate::runbook::Runbook, resume: &mut Resume, step: usize) {
     let Some(plan) = runbook
         .steps
         .get(step.wrapping_sub(1))
-        .and_then(|s| s.action.plan_id())
+        .and_then(|s| match &s.action {
+            crate::runbook::Action::Failover(f) => Some(f.plan_id),
+            _ => None,
+        })
     else {
         return;
     };

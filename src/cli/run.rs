@@ -295,11 +295,12 @@ pub async fn execute(
     // One run at a time per runbook and per plan, on this machine (a check changes nothing).
     let _locks = match mode {
         Mode::Live if purpose != Purpose::Check => {
-            let plans: Vec<uuid::Uuid> = runbook
-                .steps
-                .iter()
-                .filter_map(|s| s.action.changes_plan())
-                .collect();
+            let mut plans: Vec<uuid::Uuid> = Vec::new();
+            for plan in runbook.steps.iter().filter_map(|s| s.action.changes_plan()) {
+                if !plans.contains(&plan) {
+                    plans.push(plan);
+                }
+            }
             let holder = format!(
                 "pid {}, started {}, runbook {} ({})",
                 std::process::id(),

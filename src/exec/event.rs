@@ -214,6 +214,34 @@ pub enum Event {
     },
 }
 
+impl Event {
+    /// The step the event is about, if any.
+    pub fn step(&self) -> Option<usize> {
+        match self {
+            Event::StepStarted { step, .. }
+            | Event::Guard { step, .. }
+            | Event::Request { step, .. }
+            | Event::Answer { step, .. }
+            | Event::AttemptFailed { step, .. }
+            | Event::Reconciled { step, .. }
+            | Event::ReadsRetried { step, .. }
+            | Event::Note { step, .. }
+            | Event::Polled { step, .. }
+            | Event::PollFailed { step, .. }
+            | Event::Waiting { step, .. }
+            | Event::StepFinished { step, .. }
+            | Event::Paused { step, .. }
+            | Event::Approved { step, .. } => Some(*step),
+            Event::RunStarted { .. }
+            | Event::Authenticated { .. }
+            | Event::RunFinished { .. }
+            | Event::Resumed { .. }
+            | Event::PhaseStarted { .. }
+            | Event::CleanupFinished { .. } => None,
+        }
+    }
+}
+
 /// Receives events as they happen.
 pub trait Listener {
     fn on_event(&mut self, event: &Event);

@@ -5,6 +5,7 @@
 //! interrupt at once; a request already on the wire is allowed to finish, so its outcome
 //! is known and recorded.
 
+mod group;
 mod steps;
 
 use super::event::{Event, GuardVerdict, Listener, RunResult, StepResult};
@@ -64,7 +65,8 @@ pub struct Resume {
     pub failures: Vec<String>,
     /// Plans whose failover the earlier process had got accepted: (step, plan).
     pub accepted: Vec<(usize, uuid::Uuid)>,
-    pub in_flight: Option<InFlight>,
+    /// Steps that were under way (more than one in a parallel group).
+    pub in_flight: Vec<InFlight>,
     /// The earlier process was rolling back when it stopped: `(the failure that started it,
     /// plans already undone, the next undo step's number)`. The rollback goes on.
     pub rolling_back: Option<(String, Vec<uuid::Uuid>, usize)>,
@@ -105,6 +107,13 @@ enum Try {
 enum StepEnd {
     Done(StepResult, Option<String>),
     Interrupted(String),
+}
+
+/// How a step, or a parallel group, ended: the failures, and what an interrupt left.
+#[derive(Default)]
+struct UnitEnd {
+    failures: Vec<String>,
+    interrupted: Option<String>,
 }
 
 pub struct Executor<'a> {
@@ -243,9 +252,11 @@ impl<'a> Executor<'a> {
             return true;
         }
         let mut failures = resume.failures.clone();
-        for index in 0..steps {
+        let mut index = 0;
+        while index < steps {
             let step = &self.runbook.steps[index];
             if resume.done.contains(&step.number) {
+                index += 1;
                 continue;
             }
             if self.is_interrupted() {
@@ -253,63 +264,42 @@ impl<'a> Executor<'a> {
                 self.finish(RunResult::Interrupted, Some("interrupted".to_owned()));
                 return true;
             }
-            self.emit(Event::StepStarted {
-                step: step.number,
-                name: step.name.clone(),
-                kind: step.action.kind().to_owned(),
-                plan_id: step.action.plan_id().map(|id| id.to_string()),
-                at: Utc::now(),
-            });
-            let end = match resume.in_flight.as_ref().filter(|f| f.step == step.number) {
-                Some(in_flight) => self.resume_step(step, in_flight).await,
-                None => self.step(step).await,
-            };
-            match end {
-                StepEnd::Done(result, error) => {
-                    self.emit(Event::StepFinished {
-                        step: step.number,
-                        result,
-                        at: Utc::now(),
-                        error: error.clone(),
-                    });
-                    if result != StepResult::Failed {
-                        continue;
-                    }
-                    let message = format!(
-                        "step {} \"{}\" failed: {}",
-                        step.number,
-                        step.name,
-                        error.unwrap_or_default()
-                    );
-                    match step.on_failure {
-                        OnFailure::Continue => failures.push(message),
-                        OnFailure::Abort => {
-                            self.skip_from(index + 1, &resume, "not run: an earlier step failed");
-                            self.finish(RunResult::Failed, Some(message));
-                            return true;
-                        }
-                        OnFailure::Rollback => {
-                            self.skip_from(
-                                index + 1,
-                                &resume,
-                                "not run: an earlier step failed and the run rolled back",
-                            );
-                            let rollback = self.rollback().await;
-                            self.finish(RunResult::Failed, Some(format!("{message}; {rollback}")));
-                            return true;
-                        }
-                    }
+            let (end, policy, next) = match step.group {
+                Some(group) => {
+                    let group = self.runbook.groups[group].clone();
+                    (
+                        self.group(&group, &resume).await,
+                        group.on_failure,
+                        group.last,
+                    )
                 }
-                StepEnd::Interrupted(message) => {
-                    self.emit(Event::StepFinished {
-                        step: step.number,
-                        result: StepResult::Interrupted,
-                        at: Utc::now(),
-                        error: Some(message),
-                    });
-                    let running = self.leave_or_halt(step).await;
-                    self.skip_from(index + 1, &resume, "not run: drbook was interrupted");
-                    self.finish(RunResult::Interrupted, Some(running));
+                None => (self.unit(step, &resume).await, step.on_failure, index + 1),
+            };
+            index = next;
+            if let Some(running) = end.interrupted {
+                self.skip_from(index, &resume, "not run: drbook was interrupted");
+                self.finish(RunResult::Interrupted, Some(running));
+                return true;
+            }
+            if end.failures.is_empty() {
+                continue;
+            }
+            let message = end.failures.join("; ");
+            match policy {
+                OnFailure::Continue => failures.extend(end.failures),
+                OnFailure::Abort => {
+                    self.skip_from(index, &resume, "not run: an earlier step failed");
+                    self.finish(RunResult::Failed, Some(message));
+                    return true;
+                }
+                OnFailure::Rollback => {
+                    self.skip_from(
+                        index,
+                        &resume,
+                        "not run: an earlier step failed and the run rolled back",
+                    );
+                    let rollback = self.rollback().await;
+                    self.finish(RunResult::Failed, Some(format!("{message}; {rollback}")));
                     return true;
                 }
             }
@@ -326,6 +316,44 @@ impl<'a> Executor<'a> {
     fn finish(&mut self, result: RunResult, error: Option<String>) -> RunResult {
         self.outcome = Some((result, error));
         result
+    }
+
+    /// Runs one step (resuming it if an earlier process left it in flight), between its
+    /// start and finish events.
+    async fn unit(&mut self, step: &Step, resume: &Resume) -> UnitEnd {
+        self.emit(Event::StepStarted {
+            step: step.number,
+            name: step.name.clone(),
+            kind: step.action.kind().to_owned(),
+            plan_id: step.action.plan_id().map(|id| id.to_string()),
+            at: Utc::now(),
+        });
+        let end = match resume.in_flight.iter().find(|f| f.step == step.number) {
+            Some(in_flight) => self.resume_step(step, in_flight).await,
+            None => self.step(step).await,
+        };
+        let (result, error) = match end {
+            StepEnd::Done(result, error) => (result, error),
+            StepEnd::Interrupted(message) => (StepResult::Interrupted, Some(message)),
+        };
+        self.emit(Event::StepFinished {
+            step: step.number,
+            result,
+            at: Utc::now(),
+            error: error.clone(),
+        });
+        let mut unit = UnitEnd::default();
+        match result {
+            StepResult::Failed => unit.failures.push(format!(
+                "step {} \"{}\" failed: {}",
+                step.number,
+                step.name,
+                error.unwrap_or_default()
+            )),
+            StepResult::Interrupted => unit.interrupted = Some(self.leave_or_halt(step).await),
+            _ => {}
+        }
+        unit
     }
 
     /// After an interrupt: a plan still running is left alone and named, or halted with

@@ -154,6 +154,8 @@ pub struct StepRecord {
     pub states_seen: Vec<String>,
     /// In a drill: `failover` or `cleanup`.
     pub phase: Option<String>,
+    /// The parallel group the step ran in (its steps overlap in time).
+    pub group: Option<String>,
     /// A failover's recovery, measured against its objectives.
     pub recovery: Option<RecoveryRecord>,
     /// A pause step's approval.
@@ -235,6 +237,7 @@ impl StepRecord {
             final_state: None,
             states_seen: Vec::new(),
             phase: None,
+            group: None,
             recovery: None,
             approval: None,
             notes: Vec::new(),
@@ -272,7 +275,7 @@ fn verdict(measured: Option<u64>, target: Option<u64>) -> Option<bool> {
 }
 
 fn show_ms(ms: u64) -> String {
-    crate::runbook::values::format_duration(std::time::Duration::from_millis(ms))
+    crate::runbook::values::format_span_ms(ms)
 }
 
 pub fn timestamp(at: DateTime<Utc>) -> String {
@@ -317,6 +320,7 @@ impl Report {
                     step.action.plan_id().map(|id| id.to_string()),
                     wait_ms,
                 );
+                record.group = step.group.map(|g| runbook.groups[g].name.clone());
                 if let crate::runbook::Action::Failover(f) = &step.action {
                     record.recovery = Some(recovery_targets(
                         f,

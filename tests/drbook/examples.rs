@@ -259,6 +259,16 @@ fn each_check_of_a_command_line_fires() {
         ("drbook resume 20261126T225440Z-x-9533bf", "(v)"),
         ("drbook run runbooks/nightly-drill.yaml --dry-run", ""),
         ("drbook drill runbooks/nightly-drill.yaml -y", ""),
+        (
+            "drbook drill runbooks/drill.yaml --yes",
+            "(v) runbooks/drill.yaml has a pause step",
+        ),
+        (
+            "drbook check runbooks/drill.yaml",
+            "(v) runbooks/drill.yaml has a pause step",
+        ),
+        ("drbook drill runbooks/drill.yaml --yes --approve all", ""),
+        ("drbook run runbooks/drill.yaml --dry-run", ""),
     ];
     assert!(
         repo_root()

@@ -1,12 +1,14 @@
 //! Holds every drbook command line of the examples against the real binary: (i) the
 //! subcommand exists, (ii) each flag is in that subcommand's `--help`, (iii) each runbook it
 //! names exists in the repository and passes `drbook validate` with the variables it passes,
-//! (iv) no secret is an argument value, (v) an unattended live run says `--yes`.
+//! (iv) no secret is an argument value, (v) an unattended live run says `--yes`, and
+//! `--approve` when its runbook has a pause.
 
 use super::shell::Invocation;
 use super::{drbook_bin, repo_root};
+use drbook::runbook::Value as NodeValue;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
@@ -24,7 +26,6 @@ const TAKES_RUNBOOKS: &[&str] = &["validate", "run", "check", "drill"];
 
 /// Subcommands that change plans, and the flags that make them send nothing that does.
 const LIVE: &[&str] = &["run", "drill", "resume"];
-const NOT_LIVE_FLAGS: &[&str] = &["--dry-run", "--simulate"];
 
 /// Whether a name (a flag, a variable) says it holds a secret: drbook's own rule for masking
 /// variables, with `-` read as `_` so it applies to flags too.
@@ -251,13 +252,14 @@ fn expand(pattern: &str) -> Result<Vec<PathBuf>, String> {
 }
 
 /// Check iii: the runbooks exist and pass `drbook validate` with the invocation's variables.
-fn check_runbooks(parsed: &Parsed, problems: &mut Vec<String>) {
+/// Returns the runbook files.
+fn check_runbooks(parsed: &Parsed, problems: &mut Vec<String>) -> Vec<PathBuf> {
     if !TAKES_RUNBOOKS.contains(&parsed.command.as_str()) {
-        return;
+        return Vec::new();
     }
     if parsed.positionals.is_empty() {
         problems.push("(iii) names no runbook".to_owned());
-        return;
+        return Vec::new();
     }
     let mut files = Vec::new();
     for pattern in &parsed.positionals {
@@ -267,7 +269,7 @@ fn check_runbooks(parsed: &Parsed, problems: &mut Vec<String>) {
         }
     }
     if files.is_empty() {
-        return;
+        return files;
     }
     let mut args: Vec<String> = Vec::new();
     for flag in ["--var", "--now"] {
@@ -299,6 +301,7 @@ fn check_runbooks(parsed: &Parsed, problems: &mut Vec<String>) {
             String::from_utf8_lossy(&output.stderr)
         ));
     }
+    files
 }
 
 /// Check iv: a secret is never an argument: no secret-named flag (but a file or a path of
@@ -331,15 +334,35 @@ fn check_secrets(parsed: &Parsed, words: &[String], problems: &mut Vec<String>) 
     }
 }
 
-/// Check v: nobody answers the confirmation of an unattended live run.
-fn check_yes(parsed: &Parsed, problems: &mut Vec<String>) {
-    let live =
-        LIVE.contains(&parsed.command.as_str()) && !NOT_LIVE_FLAGS.iter().any(|f| parsed.has(f));
+/// Whether a runbook has a `pause` step, which nobody answers in an unattended run.
+fn has_pause(file: &Path) -> bool {
+    let text = std::fs::read_to_string(file).unwrap_or_default();
+    let Ok(root) = drbook::runbook::yaml::parse(&file.display().to_string(), &text) else {
+        return false;
+    };
+    match root.get("steps").map(|s| &s.value) {
+        Some(NodeValue::Seq(steps)) => steps.iter().any(|step| step.get("pause").is_some()),
+        _ => false,
+    }
+}
+
+/// Check v: nobody answers the confirmation of an unattended live run, nor its pauses.
+fn check_unattended(parsed: &Parsed, runbooks: &[PathBuf], problems: &mut Vec<String>) {
+    let sends = !parsed.has("--dry-run");
+    let live = LIVE.contains(&parsed.command.as_str()) && sends && !parsed.has("--simulate");
     if live && !parsed.has("--yes") {
         problems.push(format!(
             "(v) `drbook {}` without --yes waits for a confirmation nobody can type (it refuses without a terminal)",
             parsed.command
         ));
+    }
+    if sends && !parsed.has("--approve") {
+        for runbook in runbooks.iter().filter(|r| has_pause(r)) {
+            problems.push(format!(
+                "(v) {} has a pause step: without a terminal it fails unless --approve names it (or all)",
+                runbook.strip_prefix(repo_root()).unwrap_or(runbook).display()
+            ));
+        }
     }
 }
 
@@ -361,9 +384,11 @@ pub fn flag_values(words: &[String], flag: &str) -> Vec<String> {
 pub fn problems(invocation: &Invocation) -> Vec<String> {
     let mut problems = Vec::new();
     if let Some(parsed) = parse(&invocation.words, help(), &mut problems) {
-        check_runbooks(&parsed, &mut problems);
+        let runbooks = check_runbooks(&parsed, &mut problems);
         check_secrets(&parsed, &invocation.words, &mut problems);
-        check_yes(&parsed, &mut problems);
+        if parsed.command != "validate" {
+            check_unattended(&parsed, &runbooks, &mut problems);
+        }
     }
     problems
         .into_iter()
