@@ -5,6 +5,7 @@ mod agreement;
 mod auth;
 mod dates;
 mod drill;
+mod examples;
 mod faults;
 mod interrupt;
 mod journal;
