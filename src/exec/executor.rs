@@ -731,17 +731,7 @@ impl<'a> Executor<'a> {
         number: usize,
         failover: &Failover,
     ) -> Result<PlanInfo, VaoError> {
-        let (info, errors) = self
-            .client
-            .read_plan(&failover.plan_id, Self::policy(failover))
-            .await;
-        if !errors.is_empty() {
-            self.emit(Event::ReadsRetried {
-                step: number,
-                errors,
-            });
-        }
-        info
+        self.read_call(number, &failover.call()).await
     }
 
     /// The state guard: the plan must exist, be enabled, be a kind that fails over, and be

@@ -6,6 +6,7 @@
 //! structural checks, in [`check_semantics`].
 
 use super::diagnostic::Diagnostic;
+use super::model::display_segments as display;
 use super::model::{
     Action, DEFAULT_POLL_INTERVAL, DEFAULT_RETRIES, DEFAULT_RETRY_DELAY, DEFAULT_TIMEOUT,
     ExpectState, Failover, Group, Objectives, OnFailure, Pause, PlanCall, ReadinessCheck, Runbook,
@@ -855,25 +856,21 @@ impl Builder<'_> {
     }
 
     fn failover(&mut self, node: &Node, path: &str, defaults: &Defaults) -> Option<Failover> {
-        let entries = self.mapping(node, path, FAILOVER_KEYS, &["plan_id"])?;
-        let mut plan_id = None;
+        // The keys every plan step has (plan, timeout, retries), then a failover's own.
+        let call = self.call(node, path, FAILOVER_KEYS, defaults, false);
+        let Value::Map(entries) = &node.value else {
+            return None;
+        };
         let mut restore_point = defaults.restore_point;
         let mut execute_chained_plans = defaults.execute_chained_plans;
         let mut protect_storage_volumes = defaults.protect_storage_volumes;
         let mut wait_for_completion = defaults.wait_for_completion;
-        let mut timeout = defaults.timeout;
-        let mut retries = defaults.retries;
-        let mut retry_delay = defaults.retry_delay;
         let mut rto = defaults.rto;
         let mut rpo = defaults.rpo;
         let mut ok = true;
         for (key, value) in entries {
             let field = join(path, &key.name);
-            let parsed_ok = match key.name.as_str() {
-                "plan_id" => {
-                    plan_id = self.plan_id(value, &field);
-                    plan_id.is_some()
-                }
+            ok &= match key.name.as_str() {
                 "rto" => {
                     rto = self.duration(value, &field, true);
                     rto.is_some()
@@ -898,53 +895,25 @@ impl Builder<'_> {
                     wait_for_completion = self.flag(value, &field);
                     wait_for_completion.is_some()
                 }
-                "timeout" => {
-                    timeout = self.duration(value, &field, true);
-                    timeout.is_some()
-                }
-                "retries" => {
-                    retries = self.retries(value, &field);
-                    retries.is_some()
-                }
-                "retry_delay" => {
-                    retry_delay = self.duration(value, &field, true);
-                    retry_delay.is_some()
-                }
                 _ => true,
             };
-            ok &= parsed_ok;
         }
+        let call = call?;
         if !ok {
             return None;
         }
         Some(Failover {
-            plan_id: plan_id?,
+            plan_id: call.plan_id,
             restore_point: restore_point.unwrap_or(RestorePoint::Latest),
             execute_chained_plans: execute_chained_plans.unwrap_or(false),
             protect_storage_volumes: protect_storage_volumes.unwrap_or(false),
             wait_for_completion: wait_for_completion.unwrap_or(true),
-            timeout: timeout.unwrap_or(DEFAULT_TIMEOUT),
-            retries: retries.unwrap_or(DEFAULT_RETRIES),
-            retry_delay: retry_delay.unwrap_or(DEFAULT_RETRY_DELAY),
+            timeout: call.timeout,
+            retries: call.retries,
+            retry_delay: call.retry_delay,
             objectives: Objectives { rto, rpo },
         })
     }
-}
-
-/// A step path for messages from its segments: `steps[2].parallel.steps[0]`.
-fn display(segments: &[String]) -> String {
-    let mut path = String::new();
-    for segment in segments {
-        if segment.parse::<usize>().is_ok() {
-            path.push_str(&format!("[{segment}]"));
-        } else {
-            if !path.is_empty() {
-                path.push('.');
-            }
-            path.push_str(segment);
-        }
-    }
-    path
 }
 
 /// A key a step inside a parallel group may not have (shared with the schema check).

@@ -120,21 +120,26 @@ pub enum Action {
     Pause(Pause),
 }
 
+/// A document path for messages: `["steps", "2", "parallel"]` → `steps[2].parallel`.
+pub fn display_segments(segments: &[String]) -> String {
+    let mut path = String::new();
+    for segment in segments {
+        if segment.parse::<usize>().is_ok() {
+            path.push_str(&format!("[{segment}]"));
+        } else {
+            if !path.is_empty() {
+                path.push('.');
+            }
+            path.push_str(segment);
+        }
+    }
+    path
+}
+
 impl Step {
     /// Its path for messages: `steps[2]`, `steps[2].parallel.steps[0]`.
     pub fn path(&self) -> String {
-        let mut path = String::new();
-        for segment in &self.segments {
-            if segment.parse::<usize>().is_ok() {
-                path.push_str(&format!("[{segment}]"));
-            } else {
-                if !path.is_empty() {
-                    path.push('.');
-                }
-                path.push_str(segment);
-            }
-        }
-        path
+        display_segments(&self.segments)
     }
 
     /// The segments of one of its fields (`failover`, `plan_id` → …`.failover.plan_id`).
@@ -180,12 +185,7 @@ impl Action {
     /// The settings every call on a plan has (not for waits and pauses).
     pub fn call(&self) -> Option<PlanCall> {
         match self {
-            Action::Failover(f) => Some(PlanCall {
-                plan_id: f.plan_id,
-                timeout: f.timeout,
-                retries: f.retries,
-                retry_delay: f.retry_delay,
-            }),
+            Action::Failover(f) => Some(f.call()),
             Action::UndoFailover(c) => Some(*c),
             Action::ReadinessCheck(c) => Some(c.call),
             Action::ExpectState(e) => Some(e.call),
@@ -239,4 +239,16 @@ pub struct Failover {
     pub retry_delay: Duration,
     /// This plan's recovery objectives (the step's own, else `defaults`).
     pub objectives: Objectives,
+}
+
+impl Failover {
+    /// What it has in common with every step on a plan.
+    pub fn call(&self) -> PlanCall {
+        PlanCall {
+            plan_id: self.plan_id,
+            timeout: self.timeout,
+            retries: self.retries,
+            retry_delay: self.retry_delay,
+        }
+    }
 }

@@ -524,35 +524,13 @@ fn a_drill_killed_mid_run_is_resumed_and_still_cleans_up() {
         plan(PLAN_A, Duration::from_millis(50)),
         plan(PLAN_B, Duration::from_millis(1500)),
     ]);
-    let t = Drbook::new();
-    t.credentials();
-    let rb = t.file("rb.yaml", runbook(&steps_of(&[PLAN_A, PLAN_B])));
-    t.args([
-        "drill",
-        rb.to_str().unwrap(),
-        "--server",
-        &sim.base_url(),
-        "--yes",
-    ]);
-    let child = t.spawn();
+    let (t, child) = spawn_live(&sim, "drill", &steps_of(&[PLAN_A, PLAN_B]));
     assert!(eventually(Duration::from_secs(10), || sim
         .accepted_failovers(PLAN_B)
         == 1));
     signal(&child, "-KILL");
     let _ = child.wait_with_output();
-    let run_id = t.report()["run_id"].as_str().unwrap().to_owned();
-
-    let resumed = t.clone_env();
-    let reports = t.dir().join("reports");
-    resumed
-        .args([
-            "resume",
-            &run_id,
-            "--report-dir",
-            reports.to_str().unwrap(),
-            "--yes",
-        ])
-        .run()
+    resume_run(&t)
         .assert_code(0)
         .assert_stderr_contains("drill clean-up: clean (2 plan(s) undone and ready again)");
     assert_eq!(sim.failover_count(PLAN_B), 1, "never sent twice");
@@ -572,38 +550,18 @@ fn a_resumed_drill_undoes_only_what_was_failed_over() {
         plan(PLAN_A, Duration::ZERO),
         plan(PLAN_B, Duration::from_millis(50)),
     ]);
-    let t = Drbook::new();
-    t.credentials();
     let steps = format!(
         "  - readiness_check: {{ plan_id: {PLAN_A} }}\n{}  - wait: 2s\n",
         one_failover(PLAN_B)
     );
-    let rb = t.file("rb.yaml", runbook(&steps));
-    t.args([
-        "drill",
-        rb.to_str().unwrap(),
-        "--server",
-        &sim.base_url(),
-        "--yes",
-    ]);
-    let child = t.spawn();
+    let (t, child) = spawn_live(&sim, "drill", &steps);
     assert!(eventually(Duration::from_secs(10), || {
         sim.plan_state(PLAN_B).as_deref() == Some("Failover") && sim.accepted_checks(PLAN_A) == 1
     }));
     std::thread::sleep(Duration::from_millis(300));
     signal(&child, "-KILL");
     let _ = child.wait_with_output();
-    let run_id = t.report()["run_id"].as_str().unwrap().to_owned();
-    let reports = t.dir().join("reports");
-    t.clone_env()
-        .args([
-            "resume",
-            &run_id,
-            "--report-dir",
-            reports.to_str().unwrap(),
-            "--yes",
-        ])
-        .run()
+    resume_run(&t)
         .assert_code(0)
         .assert_stderr_contains("drill clean-up: clean (1 plan(s) undone and ready again)");
     assert_eq!(
@@ -644,17 +602,7 @@ fn a_drill_interrupted_during_its_clean_up_is_finished_by_resume() {
     let mut slow_undo = plan(PLAN_A, Duration::from_millis(50));
     slow_undo.undo_duration = Some(Duration::from_millis(1500));
     let sim = sim(vec![slow_undo]);
-    let t = Drbook::new();
-    t.credentials();
-    let rb = t.file("rb.yaml", runbook(&steps_of(&[PLAN_A])));
-    t.args([
-        "drill",
-        rb.to_str().unwrap(),
-        "--server",
-        &sim.base_url(),
-        "--yes",
-    ]);
-    let child = t.spawn();
+    let (t, child) = spawn_live(&sim, "drill", &steps_of(&[PLAN_A]));
     assert!(eventually(Duration::from_secs(10), || sim
         .accepted_undos(PLAN_A)
         == 1));
@@ -668,18 +616,7 @@ fn a_drill_interrupted_during_its_clean_up_is_finished_by_resume() {
         String::from_utf8_lossy(&output.stderr).contains("`drbook resume` finishes the clean-up")
     );
 
-    let run_id = report["run_id"].as_str().unwrap().to_owned();
-    let reports = t.dir().join("reports");
-    t.clone_env()
-        .args([
-            "resume",
-            &run_id,
-            "--report-dir",
-            reports.to_str().unwrap(),
-            "--yes",
-        ])
-        .run()
-        .assert_code(0);
+    resume_run(&t).assert_code(0);
     assert_eq!(
         sim.undo_count(PLAN_A),
         1,

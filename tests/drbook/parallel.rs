@@ -161,42 +161,21 @@ fn a_run_killed_inside_a_group_is_resumed_without_resending_any_failover() {
         plan(PLAN_B, slow),
         plan(PLAN_C, Duration::ZERO),
     ]);
-    let t = Drbook::new();
-    t.credentials();
-    let rb = t.file(
-        "rb.yaml",
-        runbook(&format!(
+    let (t, child) = spawn_live(
+        &sim,
+        "run",
+        &format!(
             "{}{}",
             group("abort", 2, &[PLAN_A, PLAN_B]),
             one_failover(PLAN_C)
-        )),
+        ),
     );
-    t.args([
-        "run",
-        rb.to_str().unwrap(),
-        "--server",
-        &sim.base_url(),
-        "--yes",
-    ]);
-    let child = t.spawn();
     assert!(eventually(Duration::from_secs(10), || {
         sim.accepted_failovers(PLAN_A) == 1 && sim.accepted_failovers(PLAN_B) == 1
     }));
     signal(&child, "-KILL");
     let _ = child.wait_with_output();
-    let run_id = t.report()["run_id"].as_str().unwrap().to_owned();
-    let resumed = t.clone_env();
-    let reports = t.dir().join("reports");
-    resumed
-        .args([
-            "resume",
-            &run_id,
-            "--report-dir",
-            reports.to_str().unwrap(),
-            "--yes",
-        ])
-        .run()
-        .assert_code(0);
+    resume_run(&t).assert_code(0);
     for id in [PLAN_A, PLAN_B, PLAN_C] {
         assert_eq!(sim.failover_count(id), 1, "plan {id} sent once");
     }
