@@ -180,6 +180,14 @@ pub fn dry_run(
                 plan_id: Some(plan_id.to_string()),
                 at: Utc::now(),
             });
+            note(
+                listener,
+                number,
+                format!(
+                    "GET {} (read first: an undo under way is waited for, a plan still ready needs none)",
+                    paths.plan_info_path(plan_id)
+                ),
+            );
             request(listener, number, paths.plan_path(plan_id, "Undo"), None);
             poll(
                 listener,
