@@ -36,9 +36,11 @@ fn seconds(d: Duration) -> String {
 /// Human progress, one line per thing that happened, on stderr.
 pub struct Progress {
     total: usize,
-    last_state: Option<String>,
     started: Option<chrono::DateTime<chrono::Utc>>,
-    step_started: Option<chrono::DateTime<chrono::Utc>>,
+    /// Steps under way (several in a parallel group): when each started, its last state.
+    running: std::collections::BTreeMap<usize, (chrono::DateTime<chrono::Utc>, Option<String>)>,
+    /// Steps have run at the same time since `running` was last empty.
+    concurrent: bool,
     redactor: Redactor,
     succeeded: usize,
     failed: usize,
@@ -47,27 +49,42 @@ pub struct Progress {
     cleanup: bool,
     /// Clean-up undos that succeeded (not counted with the runbook's steps).
     cleaned: usize,
+    /// A pre-flight (`drbook check`): steps would run, or not.
+    checked: bool,
 }
 
 impl Progress {
     pub fn new(redactor: Redactor) -> Progress {
         Progress {
             total: 0,
-            last_state: None,
             started: None,
-            step_started: None,
+            running: Default::default(),
+            concurrent: false,
             redactor,
             succeeded: 0,
             failed: 0,
             skipped: 0,
             cleanup: false,
             cleaned: 0,
+            checked: false,
         }
     }
 
     fn say(&self, line: &str) {
         let mut err = std::io::stderr().lock();
         let _ = writeln!(err, "{}", printable(&self.redactor.redact(line)));
+    }
+
+    /// A line about one step, indented under it; while steps of a parallel group run at
+    /// the same time, each line names its step.
+    fn detail(&mut self, step: usize, text: &str) {
+        // Named from the moment two steps run at once until none runs.
+        self.concurrent = (self.concurrent && !self.running.is_empty()) || self.running.len() > 1;
+        if self.concurrent {
+            self.say(&format!("  [{step}] {text}"));
+        } else {
+            self.say(&format!("      {text}"));
+        }
     }
 }
 
@@ -79,18 +96,18 @@ fn since(from: Option<chrono::DateTime<chrono::Utc>>, to: chrono::DateTime<chron
 
 impl Listener for Progress {
     fn on_event(&mut self, event: &Event) {
+        let step = event.step().unwrap_or_default();
         match event {
             Event::RunStarted { at, steps } => {
                 self.total = *steps;
                 self.started = Some(*at);
             }
             Event::Authenticated { how, .. } => self.say(how),
-            Event::StepStarted { step, name, at, .. } => {
-                self.last_state = None;
-                self.step_started = Some(*at);
+            Event::StepStarted { name, at, .. } => {
+                self.running.insert(step, (*at, None));
                 if self.cleanup {
                     self.say(&format!("[clean-up] {name}"));
-                } else if *step > self.total {
+                } else if step > self.total {
                     self.say(&format!("[rollback] {name}"));
                 } else {
                     self.say(&format!("[{step}/{}] {name}", self.total));
@@ -100,7 +117,7 @@ impl Listener for Progress {
                 method, path, body, ..
             } => {
                 let body = body.as_ref().map(|b| format!(" {b}")).unwrap_or_default();
-                self.say(&format!("      {method} {path}{body}"));
+                self.detail(step, &format!("{method} {path}{body}"));
             }
             Event::Answer {
                 status,
@@ -113,55 +130,73 @@ impl Listener for Progress {
                 } else {
                     ""
                 };
-                self.say(&format!("      → {status} in {}{again}", seconds(*elapsed)));
+                self.detail(step, &format!("→ {status} in {}{again}", seconds(*elapsed)));
             }
             Event::Polled { status, .. } => {
                 let summary = status.summary();
-                if self.last_state.as_ref() != Some(&summary) {
-                    self.say(&format!("      plan: {summary}"));
-                    self.last_state = Some(summary);
+                let last = self.running.get(&step).and_then(|(_, last)| last.as_ref());
+                if last != Some(&summary) {
+                    self.detail(step, &format!("plan: {summary}"));
+                    if let Some((_, last)) = self.running.get_mut(&step) {
+                        *last = Some(summary);
+                    }
                 }
             }
             Event::Guard { verdict, plan, .. } => match verdict {
-                GuardVerdict::Passed => self.say(&format!(
-                    "      guard: plan is {}",
-                    plan.as_ref()
-                        .map_or_else(|| "ready".to_owned(), |p| p.status.summary())
-                )),
-                GuardVerdict::Skipped => self.say("      guard: skipped (--force)"),
+                GuardVerdict::Passed => self.detail(
+                    step,
+                    &format!(
+                        "guard: plan {}",
+                        plan.as_ref().map_or_else(
+                            || "is ready".to_owned(),
+                            |p| if p.status.source == "predicted" {
+                                format!("will be {} (after the steps before)", p.status.state)
+                            } else {
+                                format!("is {}", p.status.summary())
+                            }
+                        )
+                    ),
+                ),
+                GuardVerdict::Skipped => self.detail(step, "guard: skipped (--force)"),
                 GuardVerdict::Refused(_) => {}
             },
             Event::AttemptFailed { attempt, error, .. } => {
-                self.say(&format!("      try {attempt} failed: {error}"))
+                self.detail(step, &format!("try {attempt} failed: {error}"))
             }
             Event::Reconciled {
                 status, accepted, ..
-            } => self.say(&format!(
-                "      read the plan: {} → {}",
-                status.summary(),
-                if *accepted {
-                    "the failover was accepted; waiting for it (not sending it again)"
-                } else {
-                    "not accepted; it may be sent again"
-                }
-            )),
-            Event::ReadsRetried { errors, .. } => self.say(&format!(
-                "      ({} read(s) failed and were tried again: {})",
-                errors.len(),
-                errors.last().map(String::as_str).unwrap_or_default()
-            )),
-            Event::Note { text, .. } => self.say(&format!("      note: {text}")),
+            } => self.detail(
+                step,
+                &format!(
+                    "read the plan: {} → {}",
+                    status.summary(),
+                    if *accepted {
+                        "the failover was accepted; waiting for it (not sending it again)"
+                    } else {
+                        "not accepted; it may be sent again"
+                    }
+                ),
+            ),
+            Event::ReadsRetried { errors, .. } => self.detail(
+                step,
+                &format!(
+                    "({} read(s) failed and were tried again: {})",
+                    errors.len(),
+                    errors.last().map(String::as_str).unwrap_or_default()
+                ),
+            ),
+            Event::Note { text, .. } => self.detail(step, &format!("note: {text}")),
             Event::Paused {
                 message, asking, ..
             } => {
-                self.say(&format!("      ⏸ {message}"));
+                self.detail(step, &format!("⏸ {message}"));
                 if *asking {
-                    self.say(
-                        "      type `approve` and Enter to go on; anything else stops the run:",
-                    );
+                    self.say("type `approve` and Enter to go on; anything else stops the run:");
                 }
             }
-            Event::Approved { by, how, .. } => self.say(&format!("      approved by {by} ({how})")),
+            Event::Approved { by, how, .. } => {
+                self.detail(step, &format!("approved by {by} ({how})"))
+            }
             Event::PhaseStarted { phase, .. } => {
                 self.cleanup = phase == "cleanup";
                 if self.cleanup {
@@ -173,9 +208,15 @@ impl Listener for Progress {
             Event::CleanupFinished {
                 undone,
                 left_failed_over,
+                interrupted,
                 ..
             } => {
-                if left_failed_over.is_empty() {
+                if *interrupted && !left_failed_over.is_empty() {
+                    self.say(&format!(
+                        "drill clean-up INTERRUPTED: plan(s) {} may still be failed over; `drbook resume` finishes the clean-up",
+                        left_failed_over.join(", ")
+                    ));
+                } else if left_failed_over.is_empty() {
                     self.say(&format!(
                         "drill clean-up: clean ({} plan(s) undone and ready again)",
                         undone.len()
@@ -192,63 +233,79 @@ impl Listener for Progress {
                 self.started = Some(*at);
                 self.say("resuming the run: finished steps are kept, the step in flight is checked with VAO");
             }
-            Event::PollFailed { error, .. } => self.say(&format!(
-                "      (reading the plan failed, retrying: {error})"
-            )),
+            Event::PollFailed { error, .. } => self.detail(
+                step,
+                &format!("(reading the plan failed, retrying: {error})"),
+            ),
             Event::Waiting { duration, note, .. } => match note {
-                Some(note) => self.say(&format!("      {note}")),
-                None => self.say(&format!("      waiting {}", format_duration(*duration))),
+                Some(note) => self.detail(step, note),
+                None => self.detail(step, &format!("waiting {}", format_duration(*duration))),
             },
             Event::StepFinished {
                 result, error, at, ..
             } => {
-                let took = since(self.step_started.take(), *at);
+                let took = since(self.running.get(&step).map(|(at, _)| *at), *at);
                 let line = match result {
                     StepResult::Succeeded if self.cleanup => {
                         self.cleaned += 1;
-                        format!("      ✓ succeeded in {took}")
+                        format!("✓ succeeded in {took}")
                     }
                     StepResult::Succeeded => {
                         self.succeeded += 1;
-                        format!("      ✓ succeeded in {took}")
+                        format!("✓ succeeded in {took}")
                     }
                     StepResult::SucceededWithWarnings => {
                         self.succeeded += 1;
                         format!(
-                            "      ✓ succeeded with warnings in {took}: {}",
+                            "✓ succeeded with warnings in {took}: {}",
                             error.as_deref().unwrap_or("")
                         )
                     }
                     StepResult::Failed => {
                         self.failed += 1;
-                        format!(
-                            "      ✗ failed after {took}: {}",
-                            error.as_deref().unwrap_or("")
-                        )
+                        format!("✗ failed after {took}: {}", error.as_deref().unwrap_or(""))
                     }
                     StepResult::Interrupted => {
-                        format!("      ⚠ interrupted: {}", error.as_deref().unwrap_or(""))
+                        format!("⚠ interrupted: {}", error.as_deref().unwrap_or(""))
                     }
                     StepResult::Skipped => {
                         self.skipped += 1;
+                        self.running.remove(&step);
+                        self.concurrent &= !self.running.is_empty();
                         return;
                     }
                     StepResult::Planned => return,
                     StepResult::CheckPassed => {
                         self.succeeded += 1;
-                        "      ✓ would run".to_owned()
+                        self.checked = true;
+                        "✓ would run".to_owned()
                     }
                     StepResult::CheckFailed => {
                         self.failed += 1;
-                        format!("      ✗ would fail: {}", error.as_deref().unwrap_or(""))
+                        self.checked = true;
+                        format!("✗ would fail: {}", error.as_deref().unwrap_or(""))
                     }
                 };
-                self.say(&line);
+                self.detail(step, &line);
+                self.running.remove(&step);
+                self.concurrent &= !self.running.is_empty();
             }
             Event::RunFinished { result, at, error } => {
                 let took = since(self.started, *at);
                 let (ok, failed, skipped) = (self.succeeded, self.failed, self.skipped);
                 let line = match result {
+                    RunResult::Succeeded if self.checked => format!(
+                        "check passed: all {} steps would run now ({took}; nothing was changed)",
+                        self.total
+                    ),
+                    RunResult::Failed if self.checked => format!(
+                        "check FAILED: {failed} of {} steps would fail now, {ok} would run (nothing was changed){}",
+                        self.total,
+                        error
+                            .as_deref()
+                            .map(|e| format!("\n  {e}"))
+                            .unwrap_or_default()
+                    ),
                     RunResult::Succeeded if self.cleanup => format!(
                         "drill succeeded: {ok} of {} steps, then {} clean-up undo(s), in {took}",
                         self.total, self.cleaned

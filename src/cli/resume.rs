@@ -81,11 +81,18 @@ fn plan_resume(args: &ResumeArgs) -> Result<Planned, String> {
             header.mode.as_str()
         ));
     }
+    // A drill is over when its clean-up left nothing failed over; until then `resume`
+    // finishes (or tries again) the clean-up.
+    let drill_pending = header.drill
+        && !events.iter().rev().any(|e| {
+            matches!(e, Event::CleanupFinished { left_failed_over, .. } if left_failed_over.is_empty())
+        });
     if let Some(Event::RunFinished { result, .. }) = events
         .iter()
         .rev()
         .find(|e| matches!(e, Event::RunFinished { .. } | Event::Resumed { .. }))
         && *result != RunResult::Interrupted
+        && !drill_pending
     {
         return Err(format!(
             "run {} already finished ({result:?}); there is nothing to resume",
@@ -160,7 +167,7 @@ fn plan_resume(args: &ResumeArgs) -> Result<Planned, String> {
             ));
         }
     }
-    let resume = resume_from(&prepared.runbook, &events)?;
+    let resume = resume_from(&prepared.runbook, &events, header.drill)?;
     let run = RunArgs {
         runbook: header.runbook.path.clone(),
         vars: args.vars.clone(),
@@ -214,7 +221,11 @@ fn or_default(value: &str, default: &str) -> String {
 
 /// What the journal says was done: finished steps, failovers VAO accepted, and the step in
 /// flight when the process stopped.
-pub fn resume_from(runbook: &crate::runbook::Runbook, events: &[Event]) -> Result<Resume, String> {
+pub fn resume_from(
+    runbook: &crate::runbook::Runbook,
+    events: &[Event],
+    drill: bool,
+) -> Result<Resume, String> {
     let mut resume = Resume {
         resumed: true,
         ..Resume::default()
@@ -226,7 +237,15 @@ pub fn resume_from(runbook: &crate::runbook::Runbook, events: &[Event]) -> Resul
     for event in events {
         match event {
             Event::StepStarted { step, at, .. } => started.push((*step, *at)),
-            Event::Request { step, .. } => sent.push(*step),
+            Event::Request { step, .. } => {
+                sent.push(*step);
+                if let Some(crate::runbook::Action::Failover(f)) =
+                    runbook.steps.get(step.wrapping_sub(1)).map(|s| &s.action)
+                    && !resume.sent.iter().any(|(_, id)| *id == f.plan_id)
+                {
+                    resume.sent.push((*step, f.plan_id));
+                }
+            }
             Event::Answer { step, status, .. } if (200..300).contains(status) => {
                 accept(runbook, &mut resume, *step)
             }
@@ -263,6 +282,18 @@ pub fn resume_from(runbook: &crate::runbook::Runbook, events: &[Event]) -> Resul
                 resume.rolling_back = Some((failure, undone, next));
                 return Ok(resume);
             }
+            Some((StepResult::Failed, error))
+                if drill && step.on_failure != OnFailure::Continue =>
+            {
+                // The drill's runbook part ended here; its clean-up is what is left.
+                resume.cleanup_only = Some(format!(
+                    "step {} \"{}\" failed: {}",
+                    step.number,
+                    step.name,
+                    error.clone().unwrap_or_default()
+                ));
+                break;
+            }
             Some((StepResult::Failed, error)) => {
                 if step.on_failure != OnFailure::Continue {
                     return Err(format!(
@@ -281,12 +312,25 @@ pub fn resume_from(runbook: &crate::runbook::Runbook, events: &[Event]) -> Resul
             _ => {}
         }
     }
-    // The step in flight: the last one started and not finished for good.
-    if let Some((step, at)) = started
-        .iter()
-        .rev()
-        .find(|(step, _)| !resume.done.contains(step) && *step <= runbook.steps.len())
-    {
+    // A plan undone since (an `undo_failover` step, a clean-up or rollback undo) is no
+    // longer failed over: nothing is left to undo for it.
+    let (mut undone, next_undo) = undos(runbook, events);
+    resume.next_undo = Some(next_undo);
+    for step in &runbook.steps {
+        if let crate::runbook::Action::UndoFailover(call) = &step.action
+            && resume.done.contains(&step.number)
+        {
+            undone.push(call.plan_id);
+        }
+    }
+    resume.accepted.retain(|(_, plan)| !undone.contains(plan));
+    // The steps in flight: started and not finished for good (several in a parallel group).
+    let mut seen = Vec::new();
+    for (step, at) in started.iter().rev() {
+        if resume.done.contains(step) || *step > runbook.steps.len() || seen.contains(step) {
+            continue;
+        }
+        seen.push(*step);
         let baseline = events.iter().rev().find_map(|e| match e {
             Event::Guard {
                 step: s,
@@ -296,7 +340,7 @@ pub fn resume_from(runbook: &crate::runbook::Runbook, events: &[Event]) -> Resul
             } if s == step => Some(plan.status.state.clone()),
             _ => None,
         });
-        resume.in_flight = Some(InFlight {
+        resume.in_flight.push(InFlight {
             step: *step,
             started_at: *at,
             sent: sent.contains(step),
@@ -346,11 +390,15 @@ fn undos(runbook: &crate::runbook::Runbook, events: &[Event]) -> (Vec<uuid::Uuid
     (undone, in_flight.unwrap_or(next))
 }
 
+/// A failover VAO accepted (an accepted undo or readiness check is no failover to undo).
 fn accept(runbook: &crate::runbook::Runbook, resume: &mut Resume, step: usize) {
     let Some(plan) = runbook
         .steps
         .get(step.wrapping_sub(1))
-        .and_then(|s| s.action.plan_id())
+        .and_then(|s| match &s.action {
+            crate::runbook::Action::Failover(f) => Some(f.plan_id),
+            _ => None,
+        })
     else {
         return;
     };

@@ -294,15 +294,17 @@ pub async fn execute(
     continuation: Option<Continuation>,
 ) -> Result<u8, Refusal> {
     let runbook = &prepared.runbook;
+    check_approvals(&args.approve, runbook)?;
     learn_secrets(redactor, None, prepared);
     // One run at a time per runbook and per plan, on this machine (a check changes nothing).
     let _locks = match mode {
         Mode::Live if purpose != Purpose::Check => {
-            let plans: Vec<uuid::Uuid> = runbook
-                .steps
-                .iter()
-                .filter_map(|s| s.action.changes_plan())
-                .collect();
+            let mut plans: Vec<uuid::Uuid> = Vec::new();
+            for plan in runbook.steps.iter().filter_map(|s| s.action.changes_plan()) {
+                if !plans.contains(&plan) {
+                    plans.push(plan);
+                }
+            }
             let holder = format!(
                 "pid {}, started {}, runbook {} ({})",
                 std::process::id(),
@@ -433,11 +435,16 @@ pub async fn execute(
     };
     let result = match (&client, journal) {
         (Some(client), None) if purpose == Purpose::Check => {
+            let (stop, interrupt) = tokio::sync::watch::channel(false);
+            let signals = checkpoint.handle_signals(stop);
             let options = CheckOptions {
                 force: args.force,
                 approvals,
+                interrupt: Some(interrupt),
             };
-            preflight(prepared, client, options, &checkpoint, redactor.clone()).await
+            let result = preflight(prepared, client, options, &checkpoint, redactor.clone()).await;
+            signals.abort();
+            result
         }
         (Some(client), Some(journal)) => {
             let options = ExecOptions {
@@ -535,6 +542,34 @@ fn journal_header(
 
 pub fn rendered_sha256(prepared: &Prepared) -> String {
     hex(&Sha256::digest(prepared.rendered.to_string().as_bytes()))
+}
+
+/// Every `--approve` must name a pause step (its number or exact name) or be `all`: a typo
+/// would otherwise leave a gate closed at 3 a.m., or silently approve nothing.
+fn check_approvals(given: &[String], runbook: &crate::runbook::Runbook) -> Result<(), Refusal> {
+    let pauses: Vec<&crate::runbook::Step> = runbook
+        .steps
+        .iter()
+        .filter(|s| matches!(s.action, crate::runbook::Action::Pause(_)))
+        .collect();
+    for value in given {
+        let names = |s: &&crate::runbook::Step| *value == s.name || *value == s.number.to_string();
+        if value != "all" && !pauses.iter().any(names) {
+            let known: Vec<String> = pauses
+                .iter()
+                .map(|s| format!("{} ({:?})", s.number, s.name))
+                .collect();
+            return Err(Refusal(format!(
+                "--approve {value:?} names no pause step of the runbook; its pause steps are: {}",
+                if known.is_empty() {
+                    "none".to_owned()
+                } else {
+                    known.join(", ")
+                }
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// With `--fail-on-rto-miss`, a run that missed a recovery objective fails. Every miss is

@@ -18,6 +18,8 @@ pub struct CheckOptions {
     /// `--force`: a run would skip the state guards, so states are reported, not judged.
     pub force: bool,
     pub approvals: Approvals,
+    /// Ctrl-C: no further step is checked.
+    pub interrupt: Option<super::Interrupt>,
 }
 
 /// A plan as the run would find it at a step: read from the server, then changed by the
@@ -102,6 +104,15 @@ impl Checker<'_> {
         }
         let mut failures = Vec::new();
         for step in &self.runbook.steps {
+            if self.options.interrupt.as_ref().is_some_and(|i| *i.borrow()) {
+                self.emit(Event::StepFinished {
+                    step: step.number,
+                    result: StepResult::Skipped,
+                    at: Utc::now(),
+                    error: Some("not checked: drbook was interrupted".to_owned()),
+                });
+                continue;
+            }
             self.emit(Event::StepStarted {
                 step: step.number,
                 name: step.name.clone(),
@@ -126,7 +137,9 @@ impl Checker<'_> {
                 error: verdict.err(),
             });
         }
-        if failures.is_empty() {
+        if self.options.interrupt.as_ref().is_some_and(|i| *i.borrow()) {
+            self.finish(RunResult::Interrupted, Some("interrupted".to_owned()))
+        } else if failures.is_empty() {
             self.finish(RunResult::Succeeded, None)
         } else {
             self.finish(RunResult::Failed, Some(failures.join("; ")))
@@ -314,7 +327,15 @@ impl Checker<'_> {
                         ),
                     });
                 }
-                self.predict(f.plan_id, step.number, after(plan, "Failover"));
+                // The state a failover leaves, as the runbook names it.
+                let state = self
+                    .runbook
+                    .states
+                    .succeeded
+                    .as_ref()
+                    .and_then(|names| names.first())
+                    .map_or("Failover", String::as_str);
+                self.predict(f.plan_id, step.number, after(plan, state));
             }
             Action::UndoFailover(c) => {
                 self.predict(c.plan_id, step.number, after(plan, "Undo Failover"));

@@ -27,6 +27,16 @@ pub fn dry_run(
             plan_id: step.action.plan_id().map(|id| id.to_string()),
             at: Utc::now(),
         });
+        if let Some(group) = step.group.map(|g| &runbook.groups[g]) {
+            note(
+                listener,
+                step.number,
+                format!(
+                    "in parallel group \"{}\": steps {}–{} run at the same time, at most {} at once",
+                    group.name, group.first, group.last, group.max_concurrency
+                ),
+            );
+        }
         match &step.action {
             Action::Wait(duration) => listener.on_event(&Event::Waiting {
                 step: step.number,
@@ -170,6 +180,14 @@ pub fn dry_run(
                 plan_id: Some(plan_id.to_string()),
                 at: Utc::now(),
             });
+            note(
+                listener,
+                number,
+                format!(
+                    "GET {} (read first: an undo under way is waited for, a plan still ready needs none)",
+                    paths.plan_info_path(plan_id)
+                ),
+            );
             request(listener, number, paths.plan_path(plan_id, "Undo"), None);
             poll(
                 listener,

@@ -210,8 +210,39 @@ pub enum Event {
     CleanupFinished {
         undone: Vec<String>,
         left_failed_over: Vec<String>,
+        /// An interrupt stopped it.
+        #[serde(default)]
+        interrupted: bool,
         at: DateTime<Utc>,
     },
+}
+
+impl Event {
+    /// The step the event is about, if any.
+    pub fn step(&self) -> Option<usize> {
+        match self {
+            Event::StepStarted { step, .. }
+            | Event::Guard { step, .. }
+            | Event::Request { step, .. }
+            | Event::Answer { step, .. }
+            | Event::AttemptFailed { step, .. }
+            | Event::Reconciled { step, .. }
+            | Event::ReadsRetried { step, .. }
+            | Event::Note { step, .. }
+            | Event::Polled { step, .. }
+            | Event::PollFailed { step, .. }
+            | Event::Waiting { step, .. }
+            | Event::StepFinished { step, .. }
+            | Event::Paused { step, .. }
+            | Event::Approved { step, .. } => Some(*step),
+            Event::RunStarted { .. }
+            | Event::Authenticated { .. }
+            | Event::RunFinished { .. }
+            | Event::Resumed { .. }
+            | Event::PhaseStarted { .. }
+            | Event::CleanupFinished { .. } => None,
+        }
+    }
 }
 
 /// Receives events as they happen.

@@ -5,10 +5,11 @@
 //! interrupt at once; a request already on the wire is allowed to finish, so its outcome
 //! is known and recorded.
 
+mod group;
 mod steps;
 
 use super::event::{Event, GuardVerdict, Listener, RunResult, StepResult};
-use crate::runbook::{Action, Failover, OnFailure, Runbook, Step};
+use crate::runbook::{Action, Failover, OnFailure, PlanCall, Runbook, Step};
 use crate::vao::{self, Phase, PlanInfo, PlanStatus, RetryPolicy, StateSets, VaoClient, VaoError};
 use chrono::Utc;
 use std::time::Duration;
@@ -64,10 +65,18 @@ pub struct Resume {
     pub failures: Vec<String>,
     /// Plans whose failover the earlier process had got accepted: (step, plan).
     pub accepted: Vec<(usize, uuid::Uuid)>,
-    pub in_flight: Option<InFlight>,
+    /// Steps that were under way (more than one in a parallel group).
+    pub in_flight: Vec<InFlight>,
     /// The earlier process was rolling back when it stopped: `(the failure that started it,
     /// plans already undone, the next undo step's number)`. The rollback goes on.
     pub rolling_back: Option<(String, Vec<uuid::Uuid>, usize)>,
+    /// Plans whose failover request the earlier process may have sent: (step, plan).
+    pub sent: Vec<(usize, uuid::Uuid)>,
+    /// The number of the next undo step, after the earlier process's undos.
+    pub next_undo: Option<usize>,
+    /// A drill whose runbook part ended in a failure: only its clean-up is left (the
+    /// failure, for the run's error).
+    pub cleanup_only: Option<String>,
 }
 
 /// The step an earlier process was in when it stopped.
@@ -107,6 +116,13 @@ enum StepEnd {
     Interrupted(String),
 }
 
+/// How a step, or a parallel group, ended: the failures, and what an interrupt left.
+#[derive(Default)]
+struct UnitEnd {
+    failures: Vec<String>,
+    interrupted: Option<String>,
+}
+
 pub struct Executor<'a> {
     runbook: &'a Runbook,
     client: &'a VaoClient,
@@ -120,6 +136,10 @@ pub struct Executor<'a> {
     baseline: Option<String>,
     /// How the steps ended, before a drill's clean-up.
     outcome: Option<(RunResult, Option<String>)>,
+    /// Plans whose failover request may have reached VAO (accepted or not), in order.
+    sent: Vec<(usize, uuid::Uuid)>,
+    /// The number of the next undo step (after those of an earlier process).
+    next_undo: Option<usize>,
 }
 
 /// Resolves when an interrupt is signalled (never, if the sender is gone without one).
@@ -147,6 +167,8 @@ impl<'a> Executor<'a> {
             accepted: Vec::new(),
             baseline: None,
             outcome: None,
+            sent: Vec::new(),
+            next_undo: None,
         }
     }
 
@@ -224,6 +246,8 @@ impl<'a> Executor<'a> {
             });
         }
         self.accepted = resume.accepted.clone();
+        self.sent = resume.sent.clone();
+        self.next_undo = resume.next_undo;
         match self.client.authenticate().await {
             Ok(how) => self.emit(Event::Authenticated {
                 at: Utc::now(),
@@ -242,10 +266,18 @@ impl<'a> Executor<'a> {
             self.finish(RunResult::Failed, Some(format!("{failure}; {rollback}")));
             return true;
         }
+        // A drill whose runbook part had ended (a failed step) was stopped before or during
+        // its clean-up: only the clean-up is left.
+        if let Some(failure) = resume.cleanup_only.clone() {
+            self.finish(RunResult::Failed, Some(failure));
+            return true;
+        }
         let mut failures = resume.failures.clone();
-        for index in 0..steps {
+        let mut index = 0;
+        while index < steps {
             let step = &self.runbook.steps[index];
             if resume.done.contains(&step.number) {
+                index += 1;
                 continue;
             }
             if self.is_interrupted() {
@@ -253,63 +285,42 @@ impl<'a> Executor<'a> {
                 self.finish(RunResult::Interrupted, Some("interrupted".to_owned()));
                 return true;
             }
-            self.emit(Event::StepStarted {
-                step: step.number,
-                name: step.name.clone(),
-                kind: step.action.kind().to_owned(),
-                plan_id: step.action.plan_id().map(|id| id.to_string()),
-                at: Utc::now(),
-            });
-            let end = match resume.in_flight.as_ref().filter(|f| f.step == step.number) {
-                Some(in_flight) => self.resume_step(step, in_flight).await,
-                None => self.step(step).await,
-            };
-            match end {
-                StepEnd::Done(result, error) => {
-                    self.emit(Event::StepFinished {
-                        step: step.number,
-                        result,
-                        at: Utc::now(),
-                        error: error.clone(),
-                    });
-                    if result != StepResult::Failed {
-                        continue;
-                    }
-                    let message = format!(
-                        "step {} \"{}\" failed: {}",
-                        step.number,
-                        step.name,
-                        error.unwrap_or_default()
-                    );
-                    match step.on_failure {
-                        OnFailure::Continue => failures.push(message),
-                        OnFailure::Abort => {
-                            self.skip_from(index + 1, &resume, "not run: an earlier step failed");
-                            self.finish(RunResult::Failed, Some(message));
-                            return true;
-                        }
-                        OnFailure::Rollback => {
-                            self.skip_from(
-                                index + 1,
-                                &resume,
-                                "not run: an earlier step failed and the run rolled back",
-                            );
-                            let rollback = self.rollback().await;
-                            self.finish(RunResult::Failed, Some(format!("{message}; {rollback}")));
-                            return true;
-                        }
-                    }
+            let (end, policy, next) = match step.group {
+                Some(group) => {
+                    let group = self.runbook.groups[group].clone();
+                    (
+                        self.group(&group, &resume).await,
+                        group.on_failure,
+                        group.last,
+                    )
                 }
-                StepEnd::Interrupted(message) => {
-                    self.emit(Event::StepFinished {
-                        step: step.number,
-                        result: StepResult::Interrupted,
-                        at: Utc::now(),
-                        error: Some(message),
-                    });
-                    let running = self.leave_or_halt(step).await;
-                    self.skip_from(index + 1, &resume, "not run: drbook was interrupted");
-                    self.finish(RunResult::Interrupted, Some(running));
+                None => (self.unit(step, &resume).await, step.on_failure, index + 1),
+            };
+            index = next;
+            if let Some(running) = end.interrupted {
+                self.skip_from(index, &resume, "not run: drbook was interrupted");
+                self.finish(RunResult::Interrupted, Some(running));
+                return true;
+            }
+            if end.failures.is_empty() {
+                continue;
+            }
+            let message = end.failures.join("; ");
+            match policy {
+                OnFailure::Continue => failures.extend(end.failures),
+                OnFailure::Abort => {
+                    self.skip_from(index, &resume, "not run: an earlier step failed");
+                    self.finish(RunResult::Failed, Some(message));
+                    return true;
+                }
+                OnFailure::Rollback => {
+                    self.skip_from(
+                        index,
+                        &resume,
+                        "not run: an earlier step failed and the run rolled back",
+                    );
+                    let rollback = self.rollback().await;
+                    self.finish(RunResult::Failed, Some(format!("{message}; {rollback}")));
                     return true;
                 }
             }
@@ -328,12 +339,53 @@ impl<'a> Executor<'a> {
         result
     }
 
+    /// Runs one step (resuming it if an earlier process left it in flight), between its
+    /// start and finish events.
+    async fn unit(&mut self, step: &Step, resume: &Resume) -> UnitEnd {
+        self.emit(Event::StepStarted {
+            step: step.number,
+            name: step.name.clone(),
+            kind: step.action.kind().to_owned(),
+            plan_id: step.action.plan_id().map(|id| id.to_string()),
+            at: Utc::now(),
+        });
+        let end = match resume.in_flight.iter().find(|f| f.step == step.number) {
+            Some(in_flight) => self.resume_step(step, in_flight).await,
+            None => self.step(step).await,
+        };
+        let (result, error) = match end {
+            StepEnd::Done(result, error) => (result, error),
+            StepEnd::Interrupted(message) => (StepResult::Interrupted, Some(message)),
+        };
+        self.emit(Event::StepFinished {
+            step: step.number,
+            result,
+            at: Utc::now(),
+            error: error.clone(),
+        });
+        let mut unit = UnitEnd::default();
+        match result {
+            StepResult::Failed => unit.failures.push(format!(
+                "step {} \"{}\" failed: {}",
+                step.number,
+                step.name,
+                error.unwrap_or_default()
+            )),
+            StepResult::Interrupted => unit.interrupted = Some(self.leave_or_halt(step).await),
+            _ => {}
+        }
+        unit
+    }
+
     /// After an interrupt: a plan still running is left alone and named, or halted with
     /// `--halt-on-interrupt`.
     async fn leave_or_halt(&mut self, step: &Step) -> String {
-        let Some(plan_id) = step.action.plan_id() else {
+        // Only a failover this step started can be left running (a read, a check or an
+        // undo is not halted).
+        let Action::Failover(Failover { plan_id, .. }) = &step.action else {
             return "interrupted".to_owned();
         };
+        let plan_id = *plan_id;
         if !self.accepted.iter().any(|(_, id)| *id == plan_id) {
             return "interrupted".to_owned();
         }
@@ -373,8 +425,9 @@ impl<'a> Executor<'a> {
     /// The rollback, its undo steps numbered from `first`. An undo the earlier process had
     /// sent is not sent again when the plan shows it under way or done.
     async fn rollback_from(&mut self, first: usize) -> String {
+        let plans: Vec<(usize, uuid::Uuid)> = self.accepted.iter().rev().copied().collect();
         let (undone, failed) = self
-            .undo_accepted(first, |original, plan| {
+            .undo_plans(plans, first, |original, plan| {
                 format!("Roll back step {original}: undo the failover of plan {plan}")
             })
             .await;
@@ -390,16 +443,15 @@ impl<'a> Executor<'a> {
         }
     }
 
-    /// Undoes, newest first, every failover this run had accepted, as steps numbered from
-    /// `first`; in a drill's clean-up each plan must also be seen ready again. Returns the
-    /// plans undone and those left failed over. An interrupt stops it: no further undo is
-    /// sent.
-    async fn undo_accepted(
+    /// Undoes `plans` in the order given, as steps numbered from `first`; in a drill's
+    /// clean-up each plan must also be seen ready again. Returns the plans undone and those
+    /// left failed over. An interrupt stops it: no further undo is sent.
+    async fn undo_plans(
         &mut self,
+        plans: Vec<(usize, uuid::Uuid)>,
         first: usize,
         name: impl Fn(usize, uuid::Uuid) -> String,
     ) -> (Vec<String>, Vec<String>) {
-        let plans: Vec<(usize, uuid::Uuid)> = self.accepted.iter().rev().copied().collect();
         let mut number = first - 1;
         let (mut undone, mut failed) = (Vec::new(), Vec::new());
         for (original, plan_id) in plans {
@@ -471,68 +523,75 @@ impl<'a> Executor<'a> {
         plan_id: uuid::Uuid,
         timeout: Duration,
     ) -> StepEnd {
-        let undo_sets = self.states.for_undo();
-        let (plan, _) = self.client.read_plan(&plan_id, RetryPolicy::NONE).await;
-        if let Ok(info) = plan {
-            let state = vao::state::fold(&info.status.state);
-            if state.starts_with("undofailover") {
-                let goal = Goal {
-                    plan_id,
-                    timeout,
-                    sets: undo_sets,
-                    action: "undo failover",
-                };
-                return self.await_completion(number, goal, Instant::now()).await;
+        let call = PlanCall {
+            plan_id,
+            timeout,
+            retries: self.runbook.retries,
+            retry_delay: self.runbook.retry_delay,
+        };
+        // Nothing is sent that cannot be checked first: an undo already under way (a
+        // resumed rollback, a lost answer) must not be sent again.
+        let info = match self.read_call(number, &call).await {
+            Ok(info) => info,
+            Err(error) => {
+                return StepEnd::Done(
+                    StepResult::Failed,
+                    Some(format!(
+                        "plan {plan_id} cannot be read before its undo ({error}); drbook sends no undo it cannot check first: undo it in VAO"
+                    )),
+                );
             }
-            // A failover not waited for (`wait_for_completion: false`) must end before VAO
-            // takes an undo.
-            if self.states.classify(&info.status) == Phase::Running {
-                let goal = Goal {
-                    plan_id,
-                    timeout,
-                    sets: self.states.clone(),
-                    action: "failover",
-                };
-                if let StepEnd::Interrupted(message) =
-                    self.await_completion(number, goal, Instant::now()).await
-                {
-                    return StepEnd::Interrupted(message);
-                }
-            }
-        }
-        let path = self.client.options().plan_path(&plan_id, "Undo");
-        self.emit(Event::Request {
-            step: number,
-            attempt: 1,
-            method: "POST".to_owned(),
-            path: path.clone(),
-            body: None,
-            at: Utc::now(),
-        });
-        if !self.journal_ok() {
-            return StepEnd::Done(
-                StepResult::Failed,
-                Some("the run's journal cannot be written: the undo was not sent".to_owned()),
-            );
-        }
-        let started = Instant::now();
-        match self.client.undo(&plan_id).await {
-            Ok(answer) => {
-                self.emit_answer(number, &answer);
-                if !(200..300).contains(&answer.status) {
-                    let error = vao::client::http_error("POST", &path, &answer);
-                    return StepEnd::Done(StepResult::Failed, Some(error.to_string()));
-                }
-            }
-            Err(error) => return StepEnd::Done(StepResult::Failed, Some(error.to_string())),
-        }
-        let goal = Goal {
+        };
+        let undoing =
+            |status: &PlanStatus| vao::state::fold(&status.state).starts_with("undofailover");
+        let undo_goal = Goal {
             plan_id,
             timeout,
             sets: self.states.for_undo(),
             action: "undo failover",
         };
-        self.await_completion(number, goal, started).await
+        if undoing(&info.status) {
+            return self
+                .await_completion(number, undo_goal, Instant::now())
+                .await;
+        }
+        // A failover whose answer was lost and that VAO never acted on leaves the plan
+        // ready: there is nothing to undo, and an undo would be refused.
+        if self.states.is_ready(&info.status) {
+            self.emit(Event::Note {
+                step: number,
+                text: format!(
+                    "plan {plan_id} is {}: it was not failed over, so there is nothing to undo",
+                    info.status.summary()
+                ),
+            });
+            return StepEnd::Done(StepResult::Succeeded, None);
+        }
+        // A failover not waited for (`wait_for_completion: false`) must end before VAO
+        // takes an undo.
+        if self.states.classify(&info.status) == Phase::Running {
+            let goal = Goal {
+                plan_id,
+                timeout,
+                sets: self.states.clone(),
+                action: "failover",
+            };
+            if let StepEnd::Interrupted(message) =
+                self.await_completion(number, goal, Instant::now()).await
+            {
+                return StepEnd::Interrupted(message);
+            }
+        }
+        let started = Instant::now();
+        let sent = self
+            .post_once(number, &call, "Undo", None, |this, status| {
+                undoing(status) || this.states.for_undo().classify(status) == Phase::Running
+            })
+            .await;
+        if let Err(error) = sent {
+            return StepEnd::Done(StepResult::Failed, Some(error));
+        }
+        self.await_completion(number, undo_goal, started).await
     }
 
     /// A step an earlier process left in flight.
@@ -672,17 +731,7 @@ impl<'a> Executor<'a> {
         number: usize,
         failover: &Failover,
     ) -> Result<PlanInfo, VaoError> {
-        let (info, errors) = self
-            .client
-            .read_plan(&failover.plan_id, Self::policy(failover))
-            .await;
-        if !errors.is_empty() {
-            self.emit(Event::ReadsRetried {
-                step: number,
-                errors,
-            });
-        }
-        info
+        self.read_call(number, &failover.call()).await
     }
 
     /// The state guard: the plan must exist, be enabled, be a kind that fails over, and be
@@ -780,6 +829,11 @@ impl<'a> Executor<'a> {
             error,
             at: Utc::now(),
         };
+        // From here the failover may reach VAO: a drill's clean-up must look at this plan
+        // whatever the answer turns out to be.
+        if !self.sent.iter().any(|(_, id)| *id == failover.plan_id) {
+            self.sent.push((number, failover.plan_id));
+        }
         match self.client.failover(&failover.plan_id, body).await {
             Ok(answer) => {
                 self.emit_answer(number, &answer);

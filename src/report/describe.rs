@@ -136,6 +136,9 @@ pub fn waited(step: &StepRecord) -> Option<String> {
 /// The request, each try, the answer and the states seen, as lines of text.
 pub fn exchange(step: &StepRecord, report: &Report) -> String {
     let mut lines = Vec::new();
+    if let Some(group) = &step.group {
+        lines.push(format!("in the parallel group {group}"));
+    }
     if let Some(guard) = &step.guard {
         let mut line = format!("state guard: {}", guard.verdict);
         if let Some(reason) = &guard.reason {

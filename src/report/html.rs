@@ -251,6 +251,7 @@ fn steps(report: &Report) -> Markup {
                         td {
                             (step.kind)
                             @if is_cleanup(step) { " " span class="tag" { "clean-up" } }
+                            @if let Some(group) = &step.group { " " span class="tag" { "∥ " (group) } }
                         }
                         td { @if let Some(plan) = &step.plan_id { code { (plan) } } @else { "—" } }
                         td { span class=(format!("badge {}", step_class(step.result))) { (describe::step_result(step.result)) } }

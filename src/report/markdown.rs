@@ -47,9 +47,7 @@ fn met(verdict: Option<bool>) -> &'static str {
 }
 
 fn target(ms: Option<u64>) -> String {
-    ms.map_or("—".to_owned(), |ms| {
-        crate::runbook::values::format_duration(std::time::Duration::from_millis(ms))
-    })
+    ms.map_or("—".to_owned(), crate::runbook::values::format_span_ms)
 }
 
 /// The recovery-objective table: the run, then each failover.
@@ -206,6 +204,9 @@ pub fn render(report: &Report) -> String {
             .unwrap_or_default();
         if let Some(a) = &step.approval {
             detail = format!("approved by {} ({}) at {}", a.by, a.how, a.at);
+        }
+        if let Some(group) = &step.group {
+            detail = format!("∥ {group}: {detail}");
         }
         if step.phase.as_deref() == Some("cleanup") {
             detail = format!("clean-up: {detail}");

@@ -160,6 +160,8 @@ pub struct StepRecord {
     pub states_seen: Vec<String>,
     /// In a drill: `failover` or `cleanup`.
     pub phase: Option<String>,
+    /// The parallel group the step ran in (its steps overlap in time).
+    pub group: Option<String>,
     /// A failover's recovery, measured against its objectives.
     pub recovery: Option<RecoveryRecord>,
     /// A pause step's approval.
@@ -241,6 +243,7 @@ impl StepRecord {
             final_state: None,
             states_seen: Vec::new(),
             phase: None,
+            group: None,
             recovery: None,
             approval: None,
             notes: Vec::new(),
@@ -277,7 +280,14 @@ fn verdict(measured: Option<u64>, target: Option<u64>) -> Option<bool> {
     Some(measured? <= target?)
 }
 
+/// An age for people (whole seconds past a minute).
 fn show_ms(ms: u64) -> String {
+    crate::runbook::values::format_span_ms(ms)
+}
+
+/// A recovery time to the millisecond: a miss by 500 ms must not read "took 15m, the RTO
+/// is 15m".
+fn exact_ms(ms: u64) -> String {
     crate::runbook::values::format_duration(std::time::Duration::from_millis(ms))
 }
 
@@ -325,6 +335,7 @@ impl Report {
                     step.action.plan_id().map(|id| id.to_string()),
                     wait_ms,
                 );
+                record.group = step.group.map(|g| runbook.groups[g].name.clone());
                 if let crate::runbook::Action::Failover(f) = &step.action {
                     record.recovery = Some(recovery_targets(
                         f,
@@ -432,41 +443,63 @@ impl Report {
         let mut missed = Vec::new();
         let mut first_request: Option<DateTime<Utc>> = None;
         let mut last_recovered: Option<DateTime<Utc>> = None;
-        let mut oldest: Option<u64> = None;
-        let mut all_recovered = true;
-        let mut unmeasured = false;
+        let (mut oldest, mut age_unknown) = (None::<u64>, false);
+        let (mut all_recovered, mut unmeasured) = (true, false);
         let parse = |t: &str| {
             DateTime::parse_from_rfc3339(t)
                 .ok()
                 .map(|t| t.with_timezone(&Utc))
         };
-        for step in self.steps.iter().filter(|s| s.kind == "failover") {
-            let Some(recovery) = &step.recovery else {
+        for step in self.steps.iter_mut().filter(|s| s.kind == "failover") {
+            let Some(recovery) = &mut step.recovery else {
                 continue;
             };
-            if let Some(sent) = step.request.as_ref().and_then(|r| parse(&r.sent_at)) {
-                first_request = Some(first_request.map_or(sent, |f| f.min(sent)));
-                match recovery.failed_over_at.as_deref().and_then(parse) {
-                    Some(done) => {
-                        last_recovered = Some(last_recovered.map_or(done, |l| l.max(done)))
+            let sent = step.request.as_ref().and_then(|r| parse(&r.sent_at));
+            let recovered = recovery.failed_over_at.as_deref().and_then(parse);
+            match step.result {
+                // Nothing was failed over: nothing to measure.
+                StepResult::Planned | StepResult::CheckPassed | StepResult::CheckFailed => {
+                    continue;
+                }
+                _ if recovered.is_some() => {
+                    last_recovered = last_recovered.max(recovered);
+                }
+                // Not waited for (`wait_for_completion: false`): its recovery time is unknown,
+                // and so is the run's.
+                result if result.is_success() => unmeasured = true,
+                // Failed, not run, interrupted: the plan was not recovered.
+                _ => {
+                    all_recovered = false;
+                    if sent.is_some() && recovery.rto_target_ms.is_some() {
+                        recovery.rto_met = Some(false);
                     }
-                    // Not waited for (`wait_for_completion: false`): its recovery time is
-                    // unknown, and so is the run's.
-                    None if step.result.is_success() => unmeasured = true,
-                    None => all_recovered = false,
                 }
             }
-            oldest = oldest.max(recovery.restore_point_age_ms);
+            if let Some(sent) = sent {
+                first_request = Some(first_request.map_or(sent, |f| f.min(sent)));
+                // The restore point counts once it was asked for.
+                match recovery.restore_point_age_ms {
+                    Some(age) => oldest = oldest.max(Some(age)),
+                    None => age_unknown = true,
+                }
+            }
             let plan = step.plan_id.as_deref().unwrap_or("?");
             if recovery.rto_met == Some(false) {
-                missed.push(format!(
-                    "step {} (plan {plan}): recovery took {}, the RTO is {}",
-                    step.number,
-                    show_ms(recovery.recovery_time_ms.unwrap_or_default()),
-                    show_ms(recovery.rto_target_ms.unwrap_or_default())
-                ));
+                missed.push(match recovery.recovery_time_ms {
+                    Some(took) => format!(
+                        "step {} (plan {plan}): recovery took {}, the RTO is {}",
+                        step.number,
+                        exact_ms(took),
+                        exact_ms(recovery.rto_target_ms.unwrap_or_default())
+                    ),
+                    None => format!(
+                        "step {} (plan {plan}): the plan was not recovered, the RTO is {}",
+                        step.number,
+                        exact_ms(recovery.rto_target_ms.unwrap_or_default())
+                    ),
+                });
             }
-            if recovery.rpo_met == Some(false) {
+            if sent.is_some() && recovery.rpo_met == Some(false) {
                 missed.push(format!(
                     "step {} (plan {plan}): the restore point {} was {} old at the run's start, the RPO is {}",
                     step.number,
@@ -484,24 +517,28 @@ impl Report {
             _ => None,
         };
         o.rto_met = verdict(o.recovery_time_ms, o.rto_target_ms);
-        // A run that did not recover every plan it started has missed its RTO.
+        // A run that did not recover every plan it was to fail over missed its RTO.
         if o.rto_target_ms.is_some() && first_request.is_some() && !all_recovered {
             o.rto_met = Some(false);
         }
         o.restore_point_age_ms = oldest;
-        o.rpo_met = verdict(oldest, o.rpo_target_ms);
+        // Met only when every restore point used is known to be young enough.
+        o.rpo_met = match verdict(oldest, o.rpo_target_ms) {
+            Some(true) if age_unknown => None,
+            verdict => verdict,
+        };
         if o.rto_met == Some(false) {
             missed.insert(
                 0,
                 match o.recovery_time_ms {
                     Some(took) => format!(
                         "the run's recovery took {}, the RTO is {}",
-                        show_ms(took),
-                        show_ms(o.rto_target_ms.unwrap_or_default())
+                        exact_ms(took),
+                        exact_ms(o.rto_target_ms.unwrap_or_default())
                     ),
                     None => format!(
                         "not every plan was recovered, so the run missed its RTO of {}",
-                        show_ms(o.rto_target_ms.unwrap_or_default())
+                        exact_ms(o.rto_target_ms.unwrap_or_default())
                     ),
                 },
             );
@@ -700,15 +737,21 @@ impl Listener for Report {
             Event::CleanupFinished {
                 undone,
                 left_failed_over,
+                interrupted,
                 ..
             } => {
                 if let Some(drill) = &mut self.drill {
-                    drill.undone = undone.clone();
+                    // A resumed clean-up adds to what the earlier process undid.
+                    for plan in undone {
+                        if !drill.undone.contains(plan) {
+                            drill.undone.push(plan.clone());
+                        }
+                    }
                     drill.left_failed_over = left_failed_over.clone();
-                    drill.cleanup = if left_failed_over.is_empty() {
-                        "clean"
-                    } else {
-                        "failed"
+                    drill.cleanup = match (left_failed_over.is_empty(), interrupted) {
+                        (true, _) => "clean",
+                        (false, true) => "interrupted",
+                        (false, false) => "failed",
                     }
                     .to_owned();
                 }

@@ -74,6 +74,9 @@ fn tooltip(step: &StepRecord) -> String {
     if let Some(plan) = &step.plan_id {
         lines.push(format!("plan {plan}"));
     }
+    if let Some(group) = &step.group {
+        lines.push(format!("in the parallel group {group}"));
+    }
     if let (Some(from), Some(to)) = (&step.started_at, &step.finished_at) {
         lines.push(format!("{from} → {to}"));
     }

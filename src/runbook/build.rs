@@ -6,9 +6,10 @@
 //! structural checks, in [`check_semantics`].
 
 use super::diagnostic::Diagnostic;
+use super::model::display_segments as display;
 use super::model::{
     Action, DEFAULT_POLL_INTERVAL, DEFAULT_RETRIES, DEFAULT_RETRY_DELAY, DEFAULT_TIMEOUT,
-    ExpectState, Failover, Objectives, OnFailure, Pause, PlanCall, ReadinessCheck, Runbook,
+    ExpectState, Failover, Group, Objectives, OnFailure, Pause, PlanCall, ReadinessCheck, Runbook,
     StateOverrides, Step,
 };
 use super::node::{Node, Pos, Value};
@@ -53,6 +54,7 @@ pub const ACTIONS: &[&str] = &[
     "readiness_check",
     "expect_state",
     "pause",
+    "parallel",
 ];
 const STEP_KEYS: &[&str] = &[
     "name",
@@ -63,7 +65,14 @@ const STEP_KEYS: &[&str] = &[
     "readiness_check",
     "expect_state",
     "pause",
+    "parallel",
 ];
+/// What a step inside a parallel group may not have: the group's policy applies, nothing
+/// can ask the operator while other steps run, and groups do not nest.
+pub const NOT_IN_GROUP: &[&str] = &["on_failure", "pause", "parallel"];
+const GROUP_KEYS: &[&str] = &["max_concurrency", "steps"];
+/// The most steps of one group that run at once.
+pub const MAX_CONCURRENCY: u64 = 64;
 const CALL_KEYS: &[&str] = &["plan_id", "timeout", "retries", "retry_delay"];
 const READINESS_KEYS: &[&str] = &[
     "plan_id",
@@ -108,6 +117,7 @@ pub fn build(file: &str, root: &Node) -> Result<Runbook, Vec<Diagnostic>> {
 /// Rules that span fields; run on a runbook that [`build`] accepted.
 pub fn check_semantics(file: &str, root: &Node, runbook: &Runbook) -> Vec<Diagnostic> {
     let mut diagnostics = twice_failed_over(file, root, runbook);
+    diagnostics.extend(shared_in_group(file, root, runbook));
     if runbook.server_time_zone.is_some() {
         return diagnostics;
     }
@@ -115,21 +125,16 @@ pub fn check_semantics(file: &str, root: &Node, runbook: &Runbook) -> Vec<Diagno
         if let Action::Failover(f) = &step.action
             && let RestorePoint::Offset(_) = f.restore_point
         {
-            let path = format!("steps[{}].failover.restore_point", step.number - 1);
+            let segments = step.field(&["failover", "restore_point"]);
             let pos = root
-                .at_path(&[
-                    "steps".into(),
-                    (step.number - 1).to_string(),
-                    "failover".into(),
-                    "restore_point".into(),
-                ])
+                .at_path(&segments)
                 .or_else(|| root.at_path(&["defaults".into(), "restore_point".into()]))
                 .map_or(step.pos, |n| n.pos);
             diagnostics.push(
                 Diagnostic::new(
                     file,
                     pos,
-                    path,
+                    display(&segments),
                     "this restore point has a UTC offset, but the VAO server's time zone is unknown",
                 )
                 .with_hint(
@@ -139,6 +144,13 @@ pub fn check_semantics(file: &str, root: &Node, runbook: &Runbook) -> Vec<Diagno
         }
     }
     diagnostics
+}
+
+/// Where a step's `plan_id` is, and its path, for messages.
+fn plan_id_at(root: &Node, step: &Step) -> (Pos, String) {
+    let segments = step.field(&[step.action.kind(), "plan_id"]);
+    let pos = root.at_path(&segments).map_or(step.pos, |n| n.pos);
+    (pos, display(&segments))
 }
 
 /// A plan can be failed over once per run: a second failover of the same plan is a mistake
@@ -156,24 +168,45 @@ fn twice_failed_over(file: &str, root: &Node, runbook: &Runbook) -> Vec<Diagnost
                 first_step.insert(f.plan_id, step.number);
             }
             Some(first) => {
-                let index = step.number - 1;
-                let pos = root
-                    .at_path(&[
-                        "steps".into(),
-                        index.to_string(),
-                        "failover".into(),
-                        "plan_id".into(),
-                    ])
-                    .map_or(step.pos, |n| n.pos);
+                let (pos, path) = plan_id_at(root, step);
                 diagnostics.push(Diagnostic::new(
                     file,
                     pos,
-                    format!("steps[{index}].failover.plan_id"),
+                    path,
                     format!(
                         "plan {} is already failed over by step {first}; a runbook fails over each plan once",
                         f.plan_id
                     ),
                 ));
+            }
+        }
+    }
+    diagnostics
+}
+
+/// The steps of a parallel group run at the same time, so two of them acting on one plan
+/// would race: VAO runs one action per plan at a time.
+fn shared_in_group(file: &str, root: &Node, runbook: &Runbook) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    for group in &runbook.groups {
+        let mut seen: std::collections::HashMap<uuid::Uuid, usize> = Default::default();
+        for step in &runbook.steps[group.first - 1..group.last] {
+            let Some(plan) = step.action.plan_id() else {
+                continue;
+            };
+            if let Some(first) = seen.insert(plan, step.number) {
+                let (pos, path) = plan_id_at(root, step);
+                diagnostics.push(
+                    Diagnostic::new(
+                        file,
+                        pos,
+                        path,
+                        format!(
+                            "plan {plan} is also used by step {first} of the same parallel group; steps that run at the same time must act on different plans"
+                        ),
+                    )
+                    .with_hint("put one of the two steps before or after the group"),
+                );
             }
         }
     }
@@ -400,9 +433,9 @@ impl Builder<'_> {
             }
         }
         defaults.on_failure = on_failure;
-        let steps = match steps_node {
+        let (steps, groups) = match steps_node {
             Some(node) => self.steps(node, &defaults),
-            None => Vec::new(),
+            None => (Vec::new(), Vec::new()),
         };
         Some(Runbook {
             version: version?,
@@ -418,6 +451,7 @@ impl Builder<'_> {
             states,
             objectives,
             steps,
+            groups,
         })
     }
 
@@ -519,23 +553,144 @@ impl Builder<'_> {
         names.into_iter().collect()
     }
 
-    fn steps(&mut self, node: &Node, defaults: &Defaults) -> Vec<Step> {
+    fn steps(&mut self, node: &Node, defaults: &Defaults) -> (Vec<Step>, Vec<Group>) {
         let Value::Seq(items) = &node.value else {
             self.expected(node, "steps", "a list of steps");
-            return Vec::new();
+            return (Vec::new(), Vec::new());
         };
         if items.is_empty() {
             self.error(node.pos, "steps", "a runbook needs at least one step");
         }
-        items
-            .iter()
-            .enumerate()
-            .filter_map(|(i, item)| self.step(item, i, defaults))
-            .collect()
+        let mut steps = Vec::new();
+        let mut groups = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let segments = vec!["steps".to_owned(), i.to_string()];
+            match item.get("parallel") {
+                Some(parallel) => {
+                    self.group(item, parallel, segments, defaults, &mut steps, &mut groups)
+                }
+                None => {
+                    let number = steps.len() + 1;
+                    if let Some(step) = self.step(item, segments, number, defaults, None) {
+                        steps.push(step);
+                    }
+                }
+            }
+        }
+        (steps, groups)
     }
 
-    fn step(&mut self, node: &Node, index: usize, defaults: &Defaults) -> Option<Step> {
-        let path = format!("steps[{index}]");
+    /// A `parallel:` step: its steps join the runbook's, numbered through, and the group
+    /// remembers which they are.
+    fn group(
+        &mut self,
+        node: &Node,
+        parallel: &Node,
+        segments: Vec<String>,
+        defaults: &Defaults,
+        steps: &mut Vec<Step>,
+        groups: &mut Vec<Group>,
+    ) {
+        let path = display(&segments);
+        let Some(entries) = self.mapping(node, &path, STEP_KEYS, &[]) else {
+            return;
+        };
+        let mut name = None;
+        let mut on_failure = defaults.on_failure;
+        for (key, value) in entries {
+            let field = join(&path, &key.name);
+            match key.name.as_str() {
+                "name" => name = self.string(value, &field, true),
+                "on_failure" => on_failure = self.on_failure(value, &field).unwrap_or(on_failure),
+                other if ACTIONS.contains(&other) && other != "parallel" => {
+                    let present = [other, "parallel"];
+                    self.error(node.pos, &path, two_actions_message(&present));
+                }
+                _ => {}
+            }
+        }
+        let field = join(&path, "parallel");
+        let Some(entries) = self.mapping(parallel, &field, GROUP_KEYS, &["steps"]) else {
+            return;
+        };
+        let mut max_concurrency = None;
+        let mut items: &[Node] = &[];
+        for (key, value) in entries {
+            let inner = join(&field, &key.name);
+            match key.name.as_str() {
+                "max_concurrency" => {
+                    max_concurrency = match &value.value {
+                        Value::Number(n)
+                            if n.as_f64().is_some_and(|f| {
+                                f.fract() == 0.0 && (1.0..=MAX_CONCURRENCY as f64).contains(&f)
+                            }) =>
+                        {
+                            n.as_f64().map(|f| f as usize)
+                        }
+                        _ => {
+                            self.expected(
+                                value,
+                                &inner,
+                                &format!("how many of the group's steps run at once (1 to {MAX_CONCURRENCY}), or a template"),
+                            );
+                            None
+                        }
+                    }
+                }
+                "steps" => match &value.value {
+                    Value::Seq(list) if !list.is_empty() => items = list,
+                    Value::Seq(_) => self.error(value.pos, &inner, "the list must not be empty"),
+                    _ => self.expected(value, &inner, "a list of steps"),
+                },
+                _ => {}
+            }
+        }
+        let index = groups.len();
+        let first = steps.len() + 1;
+        for (i, item) in items.iter().enumerate() {
+            let mut inner = segments.clone();
+            inner.extend(["parallel".to_owned(), "steps".to_owned(), i.to_string()]);
+            let inner_path = display(&inner);
+            if let Value::Map(entries) = &item.value {
+                for (key, _) in entries {
+                    if NOT_IN_GROUP.contains(&key.name.as_str()) {
+                        self.diagnostics.push(in_group_error(
+                            self.file,
+                            key.pos,
+                            &join(&inner_path, &key.name),
+                            &key.name,
+                        ));
+                    }
+                }
+            }
+            let number = steps.len() + 1;
+            if let Some(step) = self.step(item, inner, number, defaults, Some(index)) {
+                steps.push(step);
+            }
+        }
+        let count = items.len();
+        groups.push(Group {
+            name: name.unwrap_or_else(|| format!("Parallel group of {count} steps")),
+            max_concurrency: max_concurrency.unwrap_or(count).max(1),
+            on_failure,
+            first,
+            last: steps.len(),
+        });
+        // The group's own policy applies to its steps.
+        for step in &mut steps[first - 1..] {
+            step.on_failure = on_failure;
+        }
+    }
+
+    fn step(
+        &mut self,
+        node: &Node,
+        segments: Vec<String>,
+        number: usize,
+        defaults: &Defaults,
+        group: Option<usize>,
+    ) -> Option<Step> {
+        let path = display(&segments);
         let entries = self.mapping(node, &path, STEP_KEYS, &[])?;
         let mut name = None;
         let mut on_failure = defaults.on_failure;
@@ -550,12 +705,14 @@ impl Builder<'_> {
                 }
                 "wait" => actions.push(self.duration(value, &field, false).map(Action::Wait)),
                 "undo_failover" => actions.push(
-                    self.call(value, &field, CALL_KEYS, defaults)
+                    self.call(value, &field, CALL_KEYS, defaults, false)
                         .map(Action::UndoFailover),
                 ),
                 "readiness_check" => actions.push(self.readiness_check(value, &field, defaults)),
                 "expect_state" => actions.push(self.expect_state(value, &field, defaults)),
                 "pause" => actions.push(self.pause(value, &field)),
+                // Reported where it stands (`NOT_IN_GROUP`): a group inside a group.
+                "parallel" => return None,
                 _ => {}
             }
         }
@@ -577,22 +734,26 @@ impl Builder<'_> {
         };
         let name = name.unwrap_or_else(|| default_step_name(&action));
         Some(Step {
-            number: index + 1,
+            number,
             name,
             pos: node.pos,
+            segments,
+            group,
             action,
             on_failure,
         })
     }
 
     /// The keys every plan step shares (`plan_id`, `timeout`, `retries`, `retry_delay`);
-    /// other keys in `allowed` are left to the caller.
+    /// other keys in `allowed` are left to the caller. `zero_timeout` allows `timeout: 0`
+    /// (an assertion that reads once).
     fn call(
         &mut self,
         node: &Node,
         path: &str,
         allowed: &[&str],
         defaults: &Defaults,
+        zero_timeout: bool,
     ) -> Option<PlanCall> {
         let entries = self.mapping(node, path, allowed, &["plan_id"])?;
         let mut plan_id = None;
@@ -608,7 +769,7 @@ impl Builder<'_> {
                     plan_id.is_some()
                 }
                 "timeout" => {
-                    timeout = self.duration(value, &field, !allowed.contains(&"state"));
+                    timeout = self.duration(value, &field, !zero_timeout);
                     timeout.is_some()
                 }
                 "retries" => {
@@ -643,7 +804,7 @@ impl Builder<'_> {
     }
 
     fn readiness_check(&mut self, node: &Node, path: &str, defaults: &Defaults) -> Option<Action> {
-        let call = self.call(node, path, READINESS_KEYS, defaults);
+        let call = self.call(node, path, READINESS_KEYS, defaults, false);
         let generate_report = match node.get("generate_report") {
             Some(value) => self.flag(value, &join(path, "generate_report"))?,
             None => false,
@@ -663,7 +824,7 @@ impl Builder<'_> {
             retry_delay: defaults.retry_delay,
             ..Defaults::default()
         };
-        let call = self.call(node, path, EXPECT_KEYS, &defaults);
+        let call = self.call(node, path, EXPECT_KEYS, &defaults, true);
         let field = join(path, "state");
         let states = match node.get("state") {
             Some(
@@ -695,25 +856,21 @@ impl Builder<'_> {
     }
 
     fn failover(&mut self, node: &Node, path: &str, defaults: &Defaults) -> Option<Failover> {
-        let entries = self.mapping(node, path, FAILOVER_KEYS, &["plan_id"])?;
-        let mut plan_id = None;
+        // The keys every plan step has (plan, timeout, retries), then a failover's own.
+        let call = self.call(node, path, FAILOVER_KEYS, defaults, false);
+        let Value::Map(entries) = &node.value else {
+            return None;
+        };
         let mut restore_point = defaults.restore_point;
         let mut execute_chained_plans = defaults.execute_chained_plans;
         let mut protect_storage_volumes = defaults.protect_storage_volumes;
         let mut wait_for_completion = defaults.wait_for_completion;
-        let mut timeout = defaults.timeout;
-        let mut retries = defaults.retries;
-        let mut retry_delay = defaults.retry_delay;
         let mut rto = defaults.rto;
         let mut rpo = defaults.rpo;
         let mut ok = true;
         for (key, value) in entries {
             let field = join(path, &key.name);
-            let parsed_ok = match key.name.as_str() {
-                "plan_id" => {
-                    plan_id = self.plan_id(value, &field);
-                    plan_id.is_some()
-                }
+            ok &= match key.name.as_str() {
                 "rto" => {
                     rto = self.duration(value, &field, true);
                     rto.is_some()
@@ -738,37 +895,44 @@ impl Builder<'_> {
                     wait_for_completion = self.flag(value, &field);
                     wait_for_completion.is_some()
                 }
-                "timeout" => {
-                    timeout = self.duration(value, &field, true);
-                    timeout.is_some()
-                }
-                "retries" => {
-                    retries = self.retries(value, &field);
-                    retries.is_some()
-                }
-                "retry_delay" => {
-                    retry_delay = self.duration(value, &field, true);
-                    retry_delay.is_some()
-                }
                 _ => true,
             };
-            ok &= parsed_ok;
         }
+        let call = call?;
         if !ok {
             return None;
         }
         Some(Failover {
-            plan_id: plan_id?,
+            plan_id: call.plan_id,
             restore_point: restore_point.unwrap_or(RestorePoint::Latest),
             execute_chained_plans: execute_chained_plans.unwrap_or(false),
             protect_storage_volumes: protect_storage_volumes.unwrap_or(false),
             wait_for_completion: wait_for_completion.unwrap_or(true),
-            timeout: timeout.unwrap_or(DEFAULT_TIMEOUT),
-            retries: retries.unwrap_or(DEFAULT_RETRIES),
-            retry_delay: retry_delay.unwrap_or(DEFAULT_RETRY_DELAY),
+            timeout: call.timeout,
+            retries: call.retries,
+            retry_delay: call.retry_delay,
             objectives: Objectives { rto, rpo },
         })
     }
+}
+
+/// A key a step inside a parallel group may not have (shared with the schema check).
+pub fn in_group_error(file: &str, pos: Pos, path: &str, key: &str) -> Diagnostic {
+    let (message, hint) = match key {
+        "on_failure" => (
+            "`on_failure` applies to a parallel group as a whole, not to its steps",
+            "set `on_failure` on the `parallel` step",
+        ),
+        "pause" => (
+            "a `pause` cannot run inside a parallel group",
+            "put the pause before or after the group",
+        ),
+        _ => (
+            "parallel groups do not nest",
+            "put the inner steps in the outer group",
+        ),
+    };
+    Diagnostic::new(file, pos, path, message).with_hint(hint)
 }
 
 /// The message for a step without an action (shared with the schema check).

@@ -52,7 +52,23 @@ pub struct Runbook {
     pub states: StateOverrides,
     /// Run-level recovery objectives (`objectives:`).
     pub objectives: Objectives,
+    /// Every step, in order, the steps of parallel groups included (numbered through).
     pub steps: Vec<Step>,
+    /// Parallel groups: runs of consecutive steps that run at the same time.
+    pub groups: Vec<Group>,
+}
+
+/// A `parallel:` step: its steps run at the same time, at most `max_concurrency` at once;
+/// the group completes when every step in it has.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Group {
+    pub name: String,
+    pub max_concurrency: usize,
+    /// Applies to the group as a whole.
+    pub on_failure: OnFailure,
+    /// The numbers of its steps (consecutive).
+    pub first: usize,
+    pub last: usize,
 }
 
 /// Recovery targets. At run level, `rto` bounds the time from the first failover request
@@ -80,6 +96,11 @@ pub struct Step {
     pub name: String,
     /// Where the step starts in the runbook.
     pub pos: Pos,
+    /// Where the step is in the document: `["steps", "2"]`, or `["steps", "2",
+    /// "parallel", "steps", "0"]` inside a group.
+    pub segments: Vec<String>,
+    /// The index of its parallel group in `Runbook::groups`.
+    pub group: Option<usize>,
     pub action: Action,
     /// The step's own policy, or the runbook's.
     pub on_failure: OnFailure,
@@ -97,6 +118,36 @@ pub enum Action {
     ExpectState(ExpectState),
     /// A manual gate: the operator approves, or `--approve` does.
     Pause(Pause),
+}
+
+/// A document path for messages: `["steps", "2", "parallel"]` → `steps[2].parallel`.
+pub fn display_segments(segments: &[String]) -> String {
+    let mut path = String::new();
+    for segment in segments {
+        if segment.parse::<usize>().is_ok() {
+            path.push_str(&format!("[{segment}]"));
+        } else {
+            if !path.is_empty() {
+                path.push('.');
+            }
+            path.push_str(segment);
+        }
+    }
+    path
+}
+
+impl Step {
+    /// Its path for messages: `steps[2]`, `steps[2].parallel.steps[0]`.
+    pub fn path(&self) -> String {
+        display_segments(&self.segments)
+    }
+
+    /// The segments of one of its fields (`failover`, `plan_id` → …`.failover.plan_id`).
+    pub fn field(&self, keys: &[&str]) -> Vec<String> {
+        let mut segments = self.segments.clone();
+        segments.extend(keys.iter().map(|k| (*k).to_owned()));
+        segments
+    }
 }
 
 impl Action {
@@ -134,12 +185,7 @@ impl Action {
     /// The settings every call on a plan has (not for waits and pauses).
     pub fn call(&self) -> Option<PlanCall> {
         match self {
-            Action::Failover(f) => Some(PlanCall {
-                plan_id: f.plan_id,
-                timeout: f.timeout,
-                retries: f.retries,
-                retry_delay: f.retry_delay,
-            }),
+            Action::Failover(f) => Some(f.call()),
             Action::UndoFailover(c) => Some(*c),
             Action::ReadinessCheck(c) => Some(c.call),
             Action::ExpectState(e) => Some(e.call),
@@ -193,4 +239,16 @@ pub struct Failover {
     pub retry_delay: Duration,
     /// This plan's recovery objectives (the step's own, else `defaults`).
     pub objectives: Objectives,
+}
+
+impl Failover {
+    /// What it has in common with every step on a plan.
+    pub fn call(&self) -> PlanCall {
+        PlanCall {
+            plan_id: self.plan_id,
+            timeout: self.timeout,
+            retries: self.retries,
+            retry_delay: self.retry_delay,
+        }
+    }
 }

@@ -175,6 +175,17 @@ fn to_diagnostics(file: &str, root: &Node, error: &ValidationError) -> Vec<Diagn
                     let key_pos = node.and_then(|n| n.entry(key)).map_or(pos, |(k, _)| k.pos);
                     let mut key_path = segments.clone();
                     key_path.push(key.clone());
+                    if is_step(&segments)
+                        && segments.len() == 5
+                        && super::build::NOT_IN_GROUP.contains(&key.as_str())
+                    {
+                        return super::build::in_group_error(
+                            file,
+                            key_pos,
+                            &display_path(root, &key_path),
+                            key,
+                        );
+                    }
                     let mut d = Diagnostic::new(
                         file,
                         key_pos,
@@ -199,6 +210,14 @@ fn to_diagnostics(file: &str, root: &Node, error: &ValidationError) -> Vec<Diagn
                 .copied()
                 .filter(|key| node.and_then(|n| n.get(key)).is_some())
                 .collect();
+            // A pause or a group inside a group is reported as such (an unknown key there).
+            if segments.len() == 5
+                && present
+                    .iter()
+                    .any(|a| super::build::NOT_IN_GROUP.contains(a))
+            {
+                return Vec::new();
+            }
             at(if present.len() > 1 {
                 super::build::two_actions_message(&present)
             } else {
@@ -243,7 +262,8 @@ fn to_diagnostics(file: &str, root: &Node, error: &ValidationError) -> Vec<Diagn
 }
 
 fn is_step(segments: &[String]) -> bool {
-    segments.len() == 2 && segments[0] == "steps"
+    (segments.len() == 2 && segments[0] == "steps")
+        || (segments.len() == 5 && segments[0] == "steps" && segments[2] == "parallel")
 }
 
 fn schema_type_name(schema: Option<&serde_json::Value>) -> String {

@@ -252,9 +252,22 @@ pub fn format_duration(duration: Duration) -> String {
     humantime::format_duration(duration).to_string()
 }
 
+/// A measured span for people: whole seconds from a minute up (`18h 21m 21s`, not
+/// `18h 21m 21s 18ms`), milliseconds below.
+pub fn format_span_ms(ms: u64) -> String {
+    let ms = if ms >= 60_000 { ms - ms % 1000 } else { ms };
+    format_duration(Duration::from_millis(ms))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spans_drop_milliseconds_past_a_minute() {
+        assert_eq!(format_span_ms(66_061_018), "18h 21m 1s");
+        assert_eq!(format_span_ms(1_500), "1s 500ms");
+    }
 
     #[test]
     fn restore_points() {

@@ -450,21 +450,16 @@ impl VaoClient {
         self.send("POST", &path, Some(body)).await
     }
 
-    /// `POST .../Plans/{id}/Undo` (no body): undo a failover.
-    pub async fn undo(&self, plan_id: &uuid::Uuid) -> Result<Answer, VaoError> {
-        let path = self.options.plan_path(plan_id, "Undo");
-        self.send("POST", &path, None).await
-    }
-
-    /// `POST .../Plans/{id}/ReadinessCheck` with `{"generateReport": ...}`: start a
-    /// readiness check.
-    pub async fn readiness_check(
+    /// `POST .../Plans/{id}/{action}` with an optional JSON body (`Undo` has none;
+    /// `ReadinessCheck` takes `{"generateReport": ...}`).
+    pub async fn plan_action(
         &self,
         plan_id: &uuid::Uuid,
-        body: &serde_json::Value,
+        action: &str,
+        body: Option<&serde_json::Value>,
     ) -> Result<Answer, VaoError> {
-        let path = self.options.plan_path(plan_id, "ReadinessCheck");
-        self.send("POST", &path, Some(body)).await
+        let path = self.options.plan_path(plan_id, action);
+        self.send("POST", &path, body).await
     }
 
     /// `POST .../Plans/{id}/Halt` with `{"fullStop": false}`: stop a running plan (and not

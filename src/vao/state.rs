@@ -188,6 +188,13 @@ impl StateSets {
     }
 }
 
+/// Whether a result text (`resultName`, `currentCheckResult`) reports errors, and whether
+/// it reports warnings, read word by word like a plan's result.
+pub fn reports_problems(text: &str) -> (bool, bool) {
+    let result = ResultName::read(text);
+    (result.errors, result.warnings)
+}
+
 /// What a `resultName` reports, read word by word: "Complete, no errors, no warnings" and
 /// "Success (0 errors, 0 warnings)" mention errors without reporting any, and "Failover
 /// completed" is no failure.

@@ -79,6 +79,27 @@ mod generated {
             "poll_interval" => format!(
                 "version: 1\nname: g\ndefaults:\n  poll_interval: {v}\nsteps:\n  - wait: 1s\n"
             ),
+            "objectives.rto" => {
+                format!("version: 1\nname: g\nobjectives:\n  rto: {v}\nsteps:\n  - wait: 1s\n")
+            }
+            "expect_state.timeout" => format!(
+                "version: 1\nname: g\nsteps:\n  - expect_state:\n      plan_id: {plan}\n      state: Failover\n      timeout: {v}\n"
+            ),
+            "expect_state.state" => format!(
+                "version: 1\nname: g\nsteps:\n  - expect_state:\n      plan_id: {plan}\n      state: {v}\n"
+            ),
+            "readiness_check.generate_report" => format!(
+                "version: 1\nname: g\nsteps:\n  - readiness_check:\n      plan_id: {plan}\n      generate_report: {value}\n"
+            ),
+            "undo_failover.plan_id" => {
+                format!("version: 1\nname: g\nsteps:\n  - undo_failover:\n      plan_id: {v}\n")
+            }
+            "pause.message" => {
+                format!("version: 1\nname: g\nsteps:\n  - pause:\n      message: {v}\n")
+            }
+            "parallel.max_concurrency" => format!(
+                "version: 1\nname: g\nsteps:\n  - parallel:\n      max_concurrency: {value}\n      steps:\n        - wait: 1s\n"
+            ),
             other => format!(
                 "version: 1\nname: g\nsteps:\n  - failover:\n      plan_id: {}\n      {other}: {v}\n",
                 if other == "plan_id" { v.clone() } else { plan.to_owned() }
@@ -123,7 +144,7 @@ mod generated {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+        #![proptest_config(ProptestConfig { cases: 800, ..ProptestConfig::default() })]
 
         #[test]
         fn schema_and_builder_agree_on_generated_values(
@@ -136,6 +157,14 @@ mod generated {
                 near_url().prop_map(|v| ("server", v)),
                 near_zone().prop_map(|v| ("server_time_zone", v)),
                 "(true|false|yes|no|True|1)".prop_map(|v| ("execute_chained_plans", v)),
+                near_duration().prop_map(|v| ("rto", v)),
+                near_duration().prop_map(|v| ("objectives.rto", v)),
+                near_duration().prop_map(|v| ("expect_state.timeout", v)),
+                "[A-Za-z ]{0,12}".prop_map(|v| ("expect_state.state", v)),
+                "(true|false|yes|no|1|\"true\")".prop_map(|v| ("readiness_check.generate_report", v)),
+                near_uuid().prop_map(|v| ("undo_failover.plan_id", v)),
+                "[a-z ]{0,6}".prop_map(|v| ("pause.message", v)),
+                "(-1|0|1|2|64|65|1.0|1.5|\"2\"|x)".prop_map(|v| ("parallel.max_concurrency", v)),
             ]
         ) {
             // Templates are judged after rendering, where none is left.

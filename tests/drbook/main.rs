@@ -4,9 +4,12 @@
 mod agreement;
 mod auth;
 mod dates;
+mod drill;
+mod examples;
 mod faults;
 mod interrupt;
 mod journal;
+mod parallel;
 mod policies;
 mod reports;
 mod resilience;

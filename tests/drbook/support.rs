@@ -466,3 +466,36 @@ pub fn done_reply() -> Reply {
         vec![],
     )
 }
+
+/// Starts `command` (`run`, `drill`) of a runbook made of `steps` against `sim` in the
+/// background, with the test credentials and `--yes`.
+pub fn spawn_live(sim: &Simulator, command: &str, steps: &str) -> (Drbook, Child) {
+    let t = Drbook::new();
+    t.credentials();
+    let rb = t.file("rb.yaml", runbook(steps));
+    t.args([
+        command,
+        rb.to_str().unwrap(),
+        "--server",
+        &sim.base_url(),
+        "--yes",
+    ]);
+    let child = t.spawn();
+    (t, child)
+}
+
+/// `drbook resume` of the run `t` started (its report names the run), on the same machine:
+/// the same report folder and lock folder.
+pub fn resume_run(t: &Drbook) -> Outcome {
+    let run_id = t.report()["run_id"].as_str().unwrap().to_owned();
+    let reports = t.dir().join("reports");
+    t.clone_env()
+        .args([
+            "resume",
+            &run_id,
+            "--report-dir",
+            reports.to_str().unwrap(),
+            "--yes",
+        ])
+        .run()
+}

@@ -4,7 +4,7 @@
 
 use super::{Executor, StepEnd};
 use crate::exec::event::{Event, GuardVerdict, RunResult, StepResult};
-use crate::runbook::{ExpectState, Pause, PlanCall, ReadinessCheck, Step};
+use crate::runbook::{Action, ExpectState, Pause, PlanCall, ReadinessCheck, Step};
 use crate::vao::{self, Phase, PlanInfo, PlanStatus, RetryPolicy, VaoError};
 use chrono::Utc;
 use tokio::time::Instant;
@@ -19,26 +19,27 @@ enum CheckVerdict {
 }
 
 fn check_verdict(result: Option<&str>) -> CheckVerdict {
-    let text = result.unwrap_or_default().to_ascii_lowercase();
-    let words: Vec<&str> = text
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .collect();
-    let has = |list: &[&str]| words.iter().any(|w| list.contains(w));
-    if has(&["fail", "failed", "failure", "error", "errors", "halted"]) {
+    let text = result.unwrap_or_default();
+    let (errors, warnings) = vao::state::reports_problems(text);
+    let lower = text.to_ascii_lowercase();
+    let passed = lower.split(|c: char| !c.is_ascii_alphanumeric()).any(|w| {
+        [
+            "success",
+            "succeeded",
+            "successful",
+            "passed",
+            "ok",
+            "complete",
+            "completed",
+            "verified",
+        ]
+        .contains(&w)
+    });
+    if errors {
         CheckVerdict::Failed
-    } else if has(&["warning", "warnings"]) {
+    } else if warnings {
         CheckVerdict::Warnings
-    } else if has(&[
-        "success",
-        "succeeded",
-        "successful",
-        "passed",
-        "ok",
-        "complete",
-        "completed",
-        "verified",
-    ]) {
+    } else if passed {
         CheckVerdict::Passed
     } else {
         CheckVerdict::Unknown
@@ -54,7 +55,11 @@ impl Executor<'_> {
     }
 
     /// Reads the plan within the step's retry policy; retries become an event.
-    async fn read_call(&mut self, number: usize, call: &PlanCall) -> Result<PlanInfo, VaoError> {
+    pub(super) async fn read_call(
+        &mut self,
+        number: usize,
+        call: &PlanCall,
+    ) -> Result<PlanInfo, VaoError> {
         let (info, errors) = self
             .client
             .read_plan(&call.plan_id, Self::policy_of(call))
@@ -114,7 +119,7 @@ impl Executor<'_> {
 
     /// Sends a state-changing call once. `Ok(())` when the server accepted it, or when an
     /// unclear answer was followed by a read showing the plan at work (`started`).
-    async fn post_once(
+    pub(super) async fn post_once(
         &mut self,
         number: usize,
         call: &PlanCall,
@@ -137,13 +142,10 @@ impl Executor<'_> {
                 call.plan_id
             ));
         }
-        let sent = match action {
-            "Undo" => self.client.undo(&call.plan_id).await,
-            _ => {
-                let body = body.unwrap_or(serde_json::Value::Null);
-                self.client.readiness_check(&call.plan_id, &body).await
-            }
-        };
+        let sent = self
+            .client
+            .plan_action(&call.plan_id, action, body.as_ref())
+            .await;
         let unclear = match sent {
             Ok(answer) => {
                 self.emit_answer(number, &answer);
@@ -242,10 +244,17 @@ impl Executor<'_> {
                 }
             })
             .await;
-        let before = match guard {
-            Ok(plan) => plan.and_then(|p| p.status.check_result),
-            Err(reason) => return StepEnd::Done(StepResult::Failed, Some(reason)),
-        };
+        if let Err(reason) = guard {
+            return StepEnd::Done(StepResult::Failed, Some(reason));
+        }
+        // The result before this check, where VAO keeps it (runtime details; the plan
+        // itself has no `currentCheckResult`): a result that differs later is this check's.
+        let before = self
+            .client
+            .plan_status(&call.plan_id)
+            .await
+            .ok()
+            .and_then(|status| status.check_result);
         if self.is_interrupted() {
             return StepEnd::Interrupted(format!(
                 "interrupted before the readiness check of plan {} was sent",
@@ -466,9 +475,12 @@ impl Executor<'_> {
             "--approve"
         } else if approvals.interactive {
             let mut interrupt = self.interrupt.clone();
-            let answer = tokio::task::spawn_blocking(|| {
+            // A thread of its own, not the runtime's blocking pool: a read still blocked
+            // when the run is interrupted must not keep the process from exiting.
+            let (tell, answer) = tokio::sync::oneshot::channel();
+            std::thread::spawn(move || {
                 let mut line = String::new();
-                std::io::stdin().read_line(&mut line).map(|_| line)
+                let _ = tell.send(std::io::stdin().read_line(&mut line).map(|_| line));
             });
             let answer = tokio::select! {
                 answer = answer => answer,
@@ -558,31 +570,62 @@ impl Executor<'_> {
             phase: "cleanup".to_owned(),
             at: Utc::now(),
         });
-        let first = self.runbook.steps.len() + 1;
+        let first = self.next_undo.unwrap_or(self.runbook.steps.len() + 1);
+        // Every plan whose failover may have reached VAO, newest first: an accepted one,
+        // and one whose answer was lost (the undo step reads it before sending anything).
+        let mut plans: Vec<(usize, uuid::Uuid)> = self.accepted.clone();
+        for sent in &self.sent {
+            if !plans.iter().any(|(_, id)| *id == sent.1) {
+                plans.push(*sent);
+            }
+        }
+        plans.sort_by_key(|(step, _)| std::cmp::Reverse(*step));
+        for (step, plan) in &plans {
+            if let Some(Action::Failover(f)) = self.runbook.steps.get(step - 1).map(|s| &s.action)
+                && f.execute_chained_plans
+            {
+                self.emit(Event::Note {
+                    step: *step,
+                    text: format!(
+                        "execute_chained_plans: the plans chained after plan {plan} ran too; the drill does not undo them: check them in VAO"
+                    ),
+                });
+            }
+        }
         let (undone, left) = if result == RunResult::Interrupted {
-            let left = self.accepted.iter().map(|(_, p)| p.to_string()).collect();
+            let left = plans.iter().map(|(_, p)| p.to_string()).collect();
             (Vec::new(), left)
         } else {
-            self.undo_accepted(first, |original, plan| {
+            self.undo_plans(plans, first, |original, plan| {
                 format!("Clean up step {original}: undo the failover of plan {plan}")
             })
             .await
         };
+        let interrupted = self.is_interrupted();
         self.emit(Event::CleanupFinished {
             undone: undone.clone(),
             left_failed_over: left.clone(),
+            interrupted,
             at: Utc::now(),
         });
         if left.is_empty() {
             return (result, error);
         }
-        let loud = format!(
-            "THE DRILL COULD NOT CLEAN UP: plan(s) {} are STILL FAILED OVER; undo them in VAO",
-            left.join(", ")
-        );
-        let result = match result {
-            RunResult::Interrupted => RunResult::Interrupted,
-            _ => RunResult::Failed,
+        let loud = if interrupted {
+            format!(
+                "the drill was interrupted before its clean-up finished: plan(s) {} may still be failed over; `drbook resume` finishes the clean-up",
+                left.join(", ")
+            )
+        } else {
+            format!(
+                "THE DRILL COULD NOT CLEAN UP: plan(s) {} are STILL FAILED OVER; undo them in VAO",
+                left.join(", ")
+            )
+        };
+        let result = if interrupted {
+            RunResult::Interrupted
+        } else {
+            RunResult::Failed
         };
         let error = match error {
             Some(error) => format!("{error}; {loud}"),
@@ -608,5 +651,13 @@ mod tests {
         assert_eq!(check_verdict(Some("None")), CheckVerdict::Unknown);
         assert_eq!(check_verdict(None), CheckVerdict::Unknown);
         assert_eq!(check_verdict(Some("Broken")), CheckVerdict::Unknown);
+        assert_eq!(
+            check_verdict(Some("Complete, no errors, no warnings")),
+            CheckVerdict::Passed
+        );
+        assert_eq!(
+            check_verdict(Some("Passed with 2 warnings")),
+            CheckVerdict::Warnings
+        );
     }
 }

@@ -1,0 +1,155 @@
+//! Parallel groups: steps a runbook says are independent run at the same time, at most
+//! `max_concurrency` at once, each exactly as it would run alone.
+//!
+//! Each step gets an executor of its own (so each keeps its own guard baseline and its own
+//! list of accepted failovers) that shares the run's client, options, interrupt and
+//! listeners. Everything runs on the one task: the steps take turns at every await, so the
+//! listeners (journal first) see every event in the order it happened, and no lock is
+//! needed beyond a `RefCell` that is never held across an await.
+
+use super::{Executor, Resume, StepEnd, UnitEnd};
+use crate::exec::event::{Event, Listener, StepResult};
+use crate::runbook::{Action, Group, OnFailure, Step};
+use chrono::Utc;
+use std::cell::{Cell, RefCell};
+
+/// One of the run's listeners, shared by the steps of a group.
+struct Shared<'r, 'l, 'o>(&'r RefCell<&'l mut (dyn Listener + 'o)>);
+
+impl Listener for Shared<'_, '_, '_> {
+    fn on_event(&mut self, event: &Event) {
+        self.0.borrow_mut().on_event(event);
+    }
+}
+
+/// How one step of a group ended, and what it changed.
+struct Member {
+    step: usize,
+    result: StepResult,
+    error: Option<String>,
+    /// Failovers it got accepted: what a rollback or a drill's clean-up undoes.
+    accepted: Vec<(usize, uuid::Uuid)>,
+    /// Failovers it may have sent (a drill's clean-up reads them).
+    sent: Vec<(usize, uuid::Uuid)>,
+}
+
+impl Executor<'_> {
+    /// Runs the group's steps that are not done yet. With `abort` or `rollback`, a failure
+    /// starts no further step of the group; steps already running are waited for.
+    pub(super) async fn group(&mut self, group: &Group, resume: &Resume) -> UnitEnd {
+        let steps: Vec<&Step> = self.runbook.steps[group.first - 1..group.last]
+            .iter()
+            .filter(|s| !resume.done.contains(&s.number))
+            .collect();
+        let (runbook, client) = (self.runbook, self.client);
+        let options = self.options.clone();
+        let interrupt = self.interrupt.clone();
+        let stop_starting = Cell::new(false);
+        let permits = tokio::sync::Semaphore::new(group.max_concurrency);
+        let members: Vec<Member> = {
+            let listener = RefCell::new(&mut *self.listener);
+            let futures = steps.iter().map(|step| {
+                let step: &Step = step;
+                let (listener, permits, stop_starting) = (&listener, &permits, &stop_starting);
+                let (options, interrupt) = (options.clone(), interrupt.clone());
+                let in_flight = resume.in_flight.iter().find(|f| f.step == step.number);
+                async move {
+                    let _permit = permits.acquire().await.ok();
+                    let mut shared = Shared(listener);
+                    let why = if *interrupt.borrow() {
+                        Some("not run: drbook was interrupted")
+                    } else if stop_starting.get() {
+                        Some("not run: another step of its parallel group failed")
+                    } else {
+                        None
+                    };
+                    if let Some(why) = why {
+                        shared.on_event(&Event::StepFinished {
+                            step: step.number,
+                            result: StepResult::Skipped,
+                            at: Utc::now(),
+                            error: Some(why.to_owned()),
+                        });
+                        return Member {
+                            step: step.number,
+                            result: StepResult::Skipped,
+                            error: None,
+                            accepted: Vec::new(),
+                            sent: Vec::new(),
+                        };
+                    }
+                    let mut executor =
+                        Executor::new(runbook, client, options, interrupt, &mut shared);
+                    executor.emit(Event::StepStarted {
+                        step: step.number,
+                        name: step.name.clone(),
+                        kind: step.action.kind().to_owned(),
+                        plan_id: step.action.plan_id().map(|id| id.to_string()),
+                        at: Utc::now(),
+                    });
+                    let end = match in_flight {
+                        Some(in_flight) => executor.resume_step(step, in_flight).await,
+                        None => executor.step(step).await,
+                    };
+                    let (result, error) = match end {
+                        StepEnd::Done(result, error) => (result, error),
+                        StepEnd::Interrupted(message) => (StepResult::Interrupted, Some(message)),
+                    };
+                    executor.emit(Event::StepFinished {
+                        step: step.number,
+                        result,
+                        at: Utc::now(),
+                        error: error.clone(),
+                    });
+                    if result == StepResult::Failed && group.on_failure != OnFailure::Continue {
+                        stop_starting.set(true);
+                    }
+                    Member {
+                        step: step.number,
+                        result,
+                        error,
+                        accepted: executor.accepted,
+                        sent: executor.sent,
+                    }
+                }
+            });
+            futures_util::future::join_all(futures).await
+        };
+        let mut end = UnitEnd::default();
+        let mut running = Vec::new();
+        for member in members {
+            let step = &self.runbook.steps[member.step - 1];
+            for accepted in member.accepted {
+                if !self.accepted.iter().any(|(_, id)| *id == accepted.1) {
+                    self.accepted.push(accepted);
+                }
+            }
+            for sent in member.sent {
+                if !self.sent.iter().any(|(_, id)| *id == sent.1) {
+                    self.sent.push(sent);
+                }
+            }
+            // A plan the group undid is failed over no more.
+            if let Action::UndoFailover(call) = &step.action
+                && member.result.is_success()
+            {
+                self.accepted.retain(|(_, id)| *id != call.plan_id);
+            }
+            match member.result {
+                StepResult::Failed => end.failures.push(format!(
+                    "step {} \"{}\" (in parallel group \"{}\") failed: {}",
+                    step.number,
+                    step.name,
+                    group.name,
+                    member.error.unwrap_or_default()
+                )),
+                StepResult::Interrupted => running.push(self.leave_or_halt(step).await),
+                _ => {}
+            }
+        }
+        if !running.is_empty() {
+            end.interrupted = Some(running.join("; "));
+        }
+        end
+    }
+}
