@@ -77,6 +77,18 @@ pub fn recoveries(report: &Report) -> Option<Vec<(&StepRecord, &RecoveryRecord)>
     (!nothing).then_some(plans)
 }
 
+/// A step's one-line detail: its error, else the plan's last state; a pause's approval.
+pub fn detail(step: &StepRecord) -> String {
+    match &step.approval {
+        Some(a) => format!("approved by {} ({}) at {}", a.by, a.how, a.at),
+        None => step
+            .error
+            .clone()
+            .or_else(|| step.final_state.as_ref().map(|s| s.summary()))
+            .unwrap_or_default(),
+    }
+}
+
 /// Whether a step belongs to a drill's clean-up.
 pub fn is_cleanup(step: &StepRecord) -> bool {
     step.phase.as_deref() == Some("cleanup")

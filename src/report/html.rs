@@ -223,18 +223,6 @@ fn waits(report: &Report) -> Markup {
     }
 }
 
-fn detail(step: &StepRecord) -> String {
-    let mut detail = step
-        .error
-        .clone()
-        .or_else(|| step.final_state.as_ref().map(|s| s.summary()))
-        .unwrap_or_default();
-    if let Some(a) = &step.approval {
-        detail = format!("approved by {} ({}) at {}", a.by, a.how, a.at);
-    }
-    detail
-}
-
 fn steps(report: &Report) -> Markup {
     html! {
         h2 id="steps" { "Steps" }
@@ -257,7 +245,7 @@ fn steps(report: &Report) -> Markup {
                         td { span class=(format!("badge {}", step_class(step.result))) { (describe::step_result(step.result)) } }
                         td { (measured(step.duration_ms)) }
                         td {
-                            (detail(step))
+                            (describe::detail(step))
                             @for note in &step.notes { div class="note" { (note) } }
                         }
                     }

@@ -197,14 +197,7 @@ pub fn render(report: &Report) -> String {
     );
     let _ = writeln!(out, "|---|---|---|---|---|---|---|");
     for step in &report.steps {
-        let mut detail = step
-            .error
-            .clone()
-            .or_else(|| step.final_state.as_ref().map(|s| s.summary()))
-            .unwrap_or_default();
-        if let Some(a) = &step.approval {
-            detail = format!("approved by {} ({}) at {}", a.by, a.how, a.at);
-        }
+        let mut detail = super::describe::detail(step);
         if let Some(group) = &step.group {
             detail = format!("∥ {group}: {detail}");
         }

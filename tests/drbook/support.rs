@@ -197,7 +197,9 @@ impl Drbook {
                 let report: serde_json::Value = serde_json::from_str(&text).unwrap();
                 assert_valid_report(&report);
                 let markdown = path.with_extension("md");
-                assert!(markdown.exists(), "no Markdown beside {}", path.display());
+                // A run still going may be between writing its JSON and its Markdown.
+                let beside = eventually(Duration::from_secs(5), || markdown.exists());
+                assert!(beside, "no Markdown beside {}", path.display());
                 reports.push(report);
             }
         }
