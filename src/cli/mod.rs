@@ -95,8 +95,10 @@ pub fn main() -> u8 {
     match &cli.command {
         Command::Validate(args) => validate::validate(args),
         command => {
-            let runtime = match tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
+            // One thread: a run is one request at a time, and a single-threaded runtime
+            // hands each answer to the executor without a wake-up across threads (and
+            // returns the connection to the pool before the next request looks for one).
+            let runtime = match tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
             {

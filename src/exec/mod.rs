@@ -4,6 +4,7 @@ pub mod dry_run;
 pub mod event;
 pub mod executor;
 pub mod journal;
+pub mod poll;
 
 pub use dry_run::dry_run;
 pub use event::{Event, Fanout, GuardVerdict, Listener, Mode, RunResult, StepResult};
