@@ -94,6 +94,14 @@ fn main() {
         };
         std::process::exit(floor::main(&floor_args));
     }
+    if args.first().map(String::as_str) == Some("serve") {
+        // For profiling a client by hand: the benchmark server until Ctrl-C.
+        let server = server::Server::start(None);
+        println!("{}", server.url());
+        loop {
+            std::thread::park();
+        }
+    }
     let options = match options(&args) {
         Ok(options) => options,
         Err(message) => {

@@ -43,8 +43,8 @@ pub fn write(report: &Report, dir: &Path, redactor: &Redactor) -> std::io::Resul
     std::fs::create_dir_all(dir)?;
     let mut value = serde_json::to_value(report).map_err(std::io::Error::other)?;
     redactor.redact_json(&mut value, ENUM_KEYS);
-    let redacted: Report = serde_json::from_value(value.clone()).map_err(std::io::Error::other)?;
     let json = serde_json::to_string_pretty(&value).map_err(std::io::Error::other)?;
+    let redacted: Report = serde_json::from_value(value).map_err(std::io::Error::other)?;
     let written = Written {
         json: dir.join(format!("{}.json", report.run_id)),
         markdown: dir.join(format!("{}.md", report.run_id)),

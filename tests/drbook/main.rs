@@ -4,6 +4,7 @@
 mod agreement;
 mod auth;
 mod faults;
+mod generated;
 mod interrupt;
 mod journal;
 mod policies;
