@@ -5,7 +5,7 @@
 use super::measure::{self, fmt_duration, median, quiet};
 use super::server::Server;
 use super::table::{Table, Verdicts};
-use super::tools::{self, Programs, Scenario, Setup};
+use super::tools::{self, Programs, Setup};
 use std::io::Write;
 use std::path::Path;
 use std::process::Command;
@@ -21,23 +21,7 @@ pub fn bench(
 ) {
     println!("## The journal's syncs\n");
     let url = server.url();
-    let setup = |steps| Setup {
-        programs,
-        dir,
-        server: &url,
-        ca_cert: None,
-        scenario: Scenario {
-            tls: false,
-            steps,
-            wait: true,
-        },
-    };
-    let scratch = || {
-        for sub in ["reports", "state", "locks"] {
-            let _ = std::fs::remove_dir_all(dir.join(sub));
-            std::fs::create_dir_all(dir.join(sub)).expect("a scratch folder");
-        }
-    };
+    let setup = |steps| Setup::http_waiting(programs, dir, &url, steps);
     match tools::on_path("strace") {
         None => println!("- sync counts skipped: strace not found\n"),
         Some(strace) => {
@@ -49,7 +33,7 @@ pub fn bench(
                 "fsync",
             ]);
             for steps in [10, 100] {
-                scratch();
+                tools::fresh(dir);
                 let drbook = tools::drbook(&setup(steps), &dir.join("state"));
                 let log = dir.join(format!("strace-{steps}.txt"));
                 let mut command = Command::new(&strace);
@@ -110,7 +94,7 @@ pub fn bench(
             (dir.join("state"), &mut on_tmpfs),
             (disk_state.clone(), &mut on_disk),
         ] {
-            scratch();
+            tools::fresh(dir);
             let _ = std::fs::remove_dir_all(&disk_state);
             std::fs::create_dir_all(&disk_state).expect("a folder on disk");
             let mut command = tools::drbook(&setup(steps), &state);

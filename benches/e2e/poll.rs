@@ -5,7 +5,7 @@
 use super::measure::{self, fmt_duration, quiet};
 use super::server::Server;
 use super::table::{Table, Verdicts};
-use super::tools::{self, Programs, Scenario, Setup};
+use super::tools::{self, Programs, Setup};
 use std::path::Path;
 use std::time::Duration;
 
@@ -35,20 +35,8 @@ pub fn bench(
     ]);
     for &time in times {
         for interval in [None, Some(Duration::from_millis(500))] {
-            let setup = Setup {
-                programs,
-                dir,
-                server: &url,
-                ca_cert: None,
-                scenario: Scenario {
-                    tls: false,
-                    steps: 1,
-                    wait: true,
-                },
-            };
-            for sub in ["reports", "state", "locks"] {
-                std::fs::create_dir_all(dir.join(sub)).expect("a scratch folder");
-            }
+            let setup = Setup::http_waiting(programs, dir, &url, 1);
+            tools::fresh(dir);
             server.set_failover_time(time);
             server.reset();
             let mut command = tools::drbook(&setup, &dir.join("state"));

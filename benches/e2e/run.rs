@@ -126,7 +126,7 @@ fn scenario_bench(
             if rep >= reps_for(*tool, scenario, options) {
                 continue;
             }
-            fresh(dir);
+            tools::fresh(dir);
             let mut sample = Sample {
                 wall: Duration::ZERO,
                 max_rss_kib: 0,
@@ -200,15 +200,6 @@ fn scenario_bench(
         }
     }
     table.print();
-}
-
-/// Empties the run's report, journal and lock folders between samples.
-fn fresh(dir: &Path) {
-    for sub in ["reports", "state", "locks"] {
-        let path = dir.join(sub);
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).expect("a scratch folder");
-    }
 }
 
 fn judge(results: &Results, options: &Options, verdicts: &mut Verdicts) {

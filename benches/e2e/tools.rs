@@ -138,6 +138,37 @@ pub struct Setup<'a> {
     pub scenario: Scenario,
 }
 
+impl<'a> Setup<'a> {
+    /// A plain-HTTP scenario of `steps` steps that wait for completion.
+    pub fn http_waiting(
+        programs: &'a Programs,
+        dir: &'a Path,
+        server: &'a str,
+        steps: usize,
+    ) -> Setup<'a> {
+        Setup {
+            programs,
+            dir,
+            server,
+            ca_cert: None,
+            scenario: Scenario {
+                tls: false,
+                steps,
+                wait: true,
+            },
+        }
+    }
+}
+
+/// Empties a run's report, journal and lock folders (between samples).
+pub fn fresh(dir: &Path) {
+    for sub in ["reports", "state", "locks"] {
+        let path = dir.join(sub);
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).expect("a scratch folder");
+    }
+}
+
 const FAILOVER_BODY: &str =
     r#"{"executeChainedPlans":false,"restorePointDate":null,"protectStorageVolumes":true}"#;
 

@@ -178,11 +178,12 @@ pub fn error_message(body: &str) -> String {
     }
 }
 
-/// Makes ring rustls's crypto provider for this process, before the first client is built.
+/// Makes ring rustls's crypto provider for this process; call it before building any
+/// `reqwest::Client` (reqwest is built without a provider of its own).
 /// aws-lc-rs (reqwest's default) collects CPU-jitter entropy at the first handshake of every
 /// process, about 25 ms that a one-step run would pay in full (aws/aws-lc-rs#1140); ring seeds
 /// from the operating system (`getrandom`) and offers the same TLS 1.2/1.3 suites.
-fn install_crypto_provider() {
+pub fn install_crypto_provider() {
     // An error only means a provider is installed already, which is then the one used.
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
