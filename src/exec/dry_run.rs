@@ -145,7 +145,7 @@ pub fn dry_run(
                         step: step.number,
                         duration: failover.timeout,
                         note: Some(format!(
-                            "then GET {} every {} until the plan is stable (at most {})",
+                            "then GET {} every {} (less often once the plan has run long) until the plan is stable (at most {})",
                             paths.runtime_details_path(&failover.plan_id),
                             format_duration(poll_interval),
                             format_duration(failover.timeout)

@@ -1009,6 +1009,7 @@ impl<'a> Executor<'a> {
                         .unwrap_or_default()
                 ));
             }
+            let polled_at = Instant::now();
             match self.client.plan_status(&goal.plan_id).await {
                 Ok(status) => {
                     let phase = goal.sets.classify(&status);
@@ -1074,8 +1075,13 @@ impl<'a> Executor<'a> {
                     )),
                 );
             }
-            // An interrupt cuts the pause short; the loop's first check then reports it.
-            self.sleep(interval.min(deadline - now)).await;
+            // Reads start a pause apart (the read's own time is part of it), so completion
+            // is noticed within one pause. An interrupt cuts the pause short; the loop's
+            // first check then reports it.
+            let next = (polled_at
+                + super::poll::pause(interval, now.saturating_duration_since(started)))
+            .min(deadline);
+            self.sleep(next.saturating_duration_since(now)).await;
         }
     }
 }

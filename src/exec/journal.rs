@@ -85,6 +85,8 @@ pub struct Journal {
     /// Cleared when a line could not be written (or made durable): the executor then sends
     /// no further state-changing request.
     ok: Arc<AtomicBool>,
+    /// How many lines were made durable (`fdatasync`) since the journal was opened.
+    syncs: u64,
 }
 
 impl Journal {
@@ -105,6 +107,7 @@ impl Journal {
             path,
             redactor,
             ok: Arc::new(AtomicBool::new(true)),
+            syncs: 0,
         };
         let line = serde_json::to_string(header).map_err(std::io::Error::other)?;
         writeln!(journal.file, "{line}")?;
@@ -135,6 +138,7 @@ impl Journal {
             path: path.to_path_buf(),
             redactor,
             ok: Arc::new(AtomicBool::new(true)),
+            syncs: 0,
         })
     }
 
@@ -147,6 +151,11 @@ impl Journal {
         &self.path
     }
 
+    /// Lines made durable so far: one per state-changing request, and the run's end.
+    pub fn syncs(&self) -> u64 {
+        self.syncs
+    }
+
     fn append(&mut self, event: &Event, durable: bool) -> std::io::Result<()> {
         let mut value = serde_json::to_value(event).map_err(std::io::Error::other)?;
         self.redactor.redact_json(&mut value, ENUM_KEYS);
@@ -156,6 +165,7 @@ impl Journal {
         self.file.write_all(&line)?;
         if durable {
             self.file.sync_data()?;
+            self.syncs += 1;
         }
         Ok(())
     }
@@ -326,6 +336,69 @@ mod tests {
         assert_eq!(read.events.len(), 3);
         assert_eq!(read.events[0], events[0]);
         assert!(read.warnings.is_empty());
+    }
+
+    #[test]
+    fn only_intents_and_the_end_are_synced_never_reads() {
+        use crate::exec::GuardVerdict;
+        use crate::vao::{Phase, PlanStatus};
+        let dir = tempfile::tempdir().unwrap();
+        let mut journal = Journal::create(dir.path(), &header(), Redactor::default()).unwrap();
+        let status = PlanStatus {
+            state: "Failover".into(),
+            ..PlanStatus::default()
+        };
+        for step in 1..=3 {
+            for event in [
+                Event::Guard {
+                    step,
+                    plan: None,
+                    verdict: GuardVerdict::Passed,
+                    at: Utc::now(),
+                },
+                Event::Request {
+                    step,
+                    attempt: 1,
+                    method: "POST".into(),
+                    path: "/api/v3/Plans/x/Failover".into(),
+                    body: None,
+                    at: Utc::now(),
+                },
+                Event::Answer {
+                    step,
+                    status: 200,
+                    body: "{}".into(),
+                    elapsed: std::time::Duration::ZERO,
+                    attempts: 1,
+                },
+                Event::Polled {
+                    step,
+                    status: status.clone(),
+                    phase: Phase::Succeeded,
+                    at: Utc::now(),
+                },
+                Event::StepFinished {
+                    step,
+                    result: StepResult::Succeeded,
+                    at: Utc::now(),
+                    error: None,
+                },
+            ] {
+                journal.on_event(&event);
+            }
+            assert_eq!(
+                journal.syncs(),
+                step as u64,
+                "one sync per failover request"
+            );
+        }
+        journal.on_event(&Event::RunFinished {
+            result: RunResult::Succeeded,
+            at: Utc::now(),
+            error: None,
+        });
+        assert_eq!(journal.syncs(), 4);
+        assert_eq!(read(journal.path()).unwrap().events.len(), 16);
     }
 
     fn header_with(h: &JournalHeader) -> JournalHeader {

@@ -5,6 +5,7 @@ pub mod dry_run;
 pub mod event;
 pub mod executor;
 pub mod journal;
+pub mod poll;
 
 pub use check::{CheckOptions, check};
 pub use dry_run::dry_run;

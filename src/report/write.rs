@@ -133,7 +133,9 @@ pub fn write(
     std::fs::create_dir_all(dir)?;
     let mut value = serde_json::to_value(report).map_err(std::io::Error::other)?;
     redactor.redact_json(&mut value, ENUM_KEYS);
-    let redacted: Report = serde_json::from_value(value.clone()).map_err(std::io::Error::other)?;
+    // The JSON text first: the model is then read back from the masked value itself.
+    let json = serde_json::to_string_pretty(&value).map_err(std::io::Error::other)? + "\n";
+    let redacted: Report = serde_json::from_value(value).map_err(std::io::Error::other)?;
     let path = |format: Format| dir.join(format!("{}.{}", report.run_id, format.extension()));
     let mut written = Written {
         json: path(Format::Json),
@@ -141,9 +143,7 @@ pub fn write(
     };
     for format in formats(asked) {
         let text = match format {
-            Format::Json => {
-                serde_json::to_string_pretty(&value).map_err(std::io::Error::other)? + "\n"
-            }
+            Format::Json => json.clone(),
             Format::Md => redactor.redact(&markdown::render(&redacted)),
             Format::Junit => redactor.redact(&junit::render(&redacted)?),
             Format::Html => redactor.redact(&html::render(&redacted)),

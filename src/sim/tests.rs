@@ -20,6 +20,7 @@ fn local() -> SocketAddr {
 
 fn client() -> reqwest::Client {
     // No proxy: traffic must stay on 127.0.0.1.
+    crate::vao::client::install_crypto_provider();
     reqwest::Client::builder().no_proxy().build().unwrap()
 }
 

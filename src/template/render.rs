@@ -77,6 +77,45 @@ fn whole_template(text: &str) -> Option<&str> {
     (is_variable_name(inner) && !is_helper_name(inner)).then_some(inner)
 }
 
+/// Names handlebars reads as something other than a variable.
+const KEYWORDS: &[&str] = &["this", "else", "true", "false", "null", "undefined"];
+
+/// Renders a template made only of text and `{{name}}` expressions naming defined scalar
+/// variables, exactly as handlebars would (no escaping: strings as they are, numbers and
+/// booleans as JSON writes them), without compiling it; `None` for anything else (blocks,
+/// helpers, paths, comments, escapes, whitespace control, an undefined or null variable),
+/// which handlebars then renders, or reports. Most runbook templates are of this kind, and
+/// compiling each with handlebars made rendering the larger part of `drbook validate`.
+fn substitute(text: &str, vars: &Variables) -> Option<String> {
+    if text.contains("\\{{") {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let inside = &rest[start + 2..];
+        let end = inside.find("}}")?;
+        let name = inside[..end].trim();
+        if !is_variable_name(name) || KEYWORDS.contains(&name) || is_helper_name(name) {
+            return None;
+        }
+        match &vars.get(name)?.value {
+            serde_json::Value::String(s) => out.push_str(s),
+            serde_json::Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            serde_json::Value::Number(n) => out.push_str(&n.to_string()),
+            _ => return None,
+        }
+        rest = &inside[end + 2..];
+        // `{{x}}}` and the like: leave the odd braces to handlebars.
+        if rest.starts_with('}') {
+            return None;
+        }
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
 impl Renderer<'_> {
     fn node(&mut self, node: &Node, path: &mut Vec<String>) -> Node {
         let value = match &node.value {
@@ -121,6 +160,9 @@ impl Renderer<'_> {
                     Value::String(text.to_owned())
                 }
             };
+        }
+        if let Some(rendered) = substitute(text, self.vars) {
+            return Value::String(rendered);
         }
         match self.hb.render_template(text, &self.context) {
             Ok(rendered) => Value::String(rendered),
@@ -274,6 +316,81 @@ mod tests {
         );
         assert_eq!(errs[1].message, "undefined variable `nope`");
         assert_eq!(errs[1].path, "steps[1].name");
+    }
+
+    #[test]
+    fn plain_substitution_renders_what_handlebars_renders() {
+        let vars = vars(&[
+            ("site", json!("site-b <&> {{x}}")),
+            ("n", json!(12)),
+            ("f", json!(1.5)),
+            ("flag", json!(false)),
+            ("nothing", json!(null)),
+            ("list", json!([1, 2])),
+        ]);
+        let hb = registry(Clock::now());
+        let context = vars.to_context();
+        let cases = [
+            "plain text",
+            "a {{site}} b",
+            "{{ site }}{{n}}/{{f}}-{{flag}}",
+            "}} {{site}} {{",
+            "x {{site}}}",
+            "{{{site}}}",
+            "{{~site}}",
+            "\\{{site}}",
+            "{{nothing}} and {{list}}",
+            "{{this}}",
+            "{{#if flag}}yes{{else}}no{{/if}}",
+            "{{site.len}}",
+            "{{! a comment }}{{n}}",
+            "{{undefined_name}}",
+        ];
+        for text in cases {
+            let handlebars = hb.render_template(text, &context).ok();
+            if let Some(fast) = substitute(text, &vars) {
+                assert_eq!(Some(fast), handlebars, "{text:?}");
+            }
+        }
+        assert_eq!(
+            substitute("a {{site}} b", &vars).as_deref(),
+            Some("a site-b <&> {{x}} b")
+        );
+        assert_eq!(
+            substitute("{{n}}/{{f}}-{{flag}}", &vars).as_deref(),
+            Some("12/1.5-false")
+        );
+        for other in [
+            "{{undefined_name}}",
+            "{{nothing}}",
+            "{{#if flag}}y{{/if}}",
+            "{{this}}",
+        ] {
+            assert_eq!(substitute(other, &vars), None, "{other:?}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Whenever the shortcut renders, it renders what handlebars renders.
+        #[test]
+        fn plain_substitution_agrees_with_handlebars(
+            parts in proptest::collection::vec(proptest::sample::select(vec![
+                "{{", "}}", "{", "}", " ", "site", "n", "flag", "nothing", "nope", "#if", "/if",
+                "else", "this", "~", "\\", "!", ".", "x", "é",
+            ]), 0..12)
+        ) {
+            let text = parts.concat();
+            let vars = vars(&[
+                ("site", json!("b")),
+                ("n", json!(7)),
+                ("flag", json!(true)),
+                ("nothing", json!(null)),
+            ]);
+            if let Some(fast) = substitute(&text, &vars) {
+                let slow = registry(Clock::now()).render_template(&text, &vars.to_context()).ok();
+                proptest::prop_assert_eq!(Some(fast), slow, "{:?}", text);
+            }
+        }
     }
 
     #[test]

@@ -178,6 +178,16 @@ pub fn error_message(body: &str) -> String {
     }
 }
 
+/// Makes ring rustls's crypto provider for this process; call it before building any
+/// `reqwest::Client` (reqwest is built without a provider of its own).
+/// aws-lc-rs (reqwest's default) collects CPU-jitter entropy at the first handshake of every
+/// process, about 25 ms that a one-step run would pay in full (aws/aws-lc-rs#1140); ring seeds
+/// from the operating system (`getrandom`) and offers the same TLS 1.2/1.3 suites.
+pub fn install_crypto_provider() {
+    // An error only means a provider is installed already, which is then the one used.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// Whether a server URL names this machine (loopback).
 pub fn is_loopback(server: &str) -> bool {
     reqwest::Url::parse(server)
@@ -198,6 +208,7 @@ impl VaoClient {
         credentials: Credentials,
         redactor: Redactor,
     ) -> Result<VaoClient, VaoError> {
+        install_crypto_provider();
         let mut builder = reqwest::Client::builder()
             .user_agent(concat!("drbook/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(options.connect_timeout)

@@ -7,6 +7,7 @@ mod dates;
 mod drill;
 mod examples;
 mod faults;
+mod generated;
 mod interrupt;
 mod journal;
 mod parallel;
