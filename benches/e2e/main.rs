@@ -14,6 +14,7 @@ mod generate;
 mod floor;
 mod fsync;
 mod measure;
+mod parallel;
 mod poll;
 mod run;
 mod server;
@@ -25,7 +26,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 fn usage() -> &'static str {
-    "cargo bench --bench e2e -- [--quick] [--only validate,run,poll,fsync] [--reps N] [--sizes 1,100,1000] [--ansible-max N] [--poll-times 5,60] [--tools floor,drbook,curl,hurl,ansible]"
+    "cargo bench --bench e2e -- [--quick] [--only validate,run,poll,fsync,parallel] [--plan-time SECONDS] [--reps N] [--sizes 1,100,1000] [--ansible-max N] [--poll-times 5,60] [--tools floor,drbook,curl,hurl,ansible]"
 }
 
 struct Options {
@@ -36,6 +37,8 @@ struct Options {
     poll_times: Vec<Duration>,
     /// Only these tools (by their first word: floor, drbook, curl, hurl, ansible).
     tools: Option<Vec<String>>,
+    /// How long each plan of the parallel-recovery section takes.
+    plan_time: Duration,
 }
 
 fn list<T: std::str::FromStr>(text: &str) -> Vec<T> {
@@ -46,12 +49,13 @@ fn list<T: std::str::FromStr>(text: &str) -> Vec<T> {
 
 fn options(args: &[String]) -> Result<Options, String> {
     let mut options = Options {
-        sections: list("validate,run,poll,fsync"),
+        sections: list("validate,run,poll,fsync,parallel"),
         reps: 5,
         sizes: vec![1, 100, 1_000],
         ansible_max: 100,
         poll_times: vec![Duration::from_secs(5), Duration::from_secs(60)],
         tools: None,
+        plan_time: Duration::from_secs(5),
     };
     let mut args = args.iter();
     while let Some(arg) = args.next() {
@@ -62,6 +66,11 @@ fn options(args: &[String]) -> Result<Options, String> {
                 options.sizes = vec![1, 100];
                 options.ansible_max = 1;
                 options.poll_times = vec![Duration::from_secs(3)];
+                options.plan_time = Duration::from_secs(1);
+            }
+            "--plan-time" => {
+                options.plan_time =
+                    Duration::from_secs(value()?.parse().map_err(|_| "--plan-time: seconds")?)
             }
             "--only" => options.sections = list(&value()?),
             "--reps" => options.reps = value()?.parse().map_err(|_| "--reps: a number")?,
@@ -154,6 +163,9 @@ fn main() {
     if wants("fsync") {
         let disk = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
         fsync::bench(&programs, dir, &disk, &http, options.reps, &mut verdicts);
+    }
+    if wants("parallel") {
+        parallel::bench(&programs, dir, options.plan_time, &mut verdicts);
     }
     verdicts.print();
 }
