@@ -249,6 +249,15 @@ pub fn resume_from(
             Event::Answer { step, status, .. } if (200..300).contains(status) => {
                 accept(runbook, &mut resume, *step)
             }
+            // A refusal, or a read showing the try did nothing: nothing to undo for it.
+            Event::Answer { step, status, .. } if (400..500).contains(status) && *status != 408 => {
+                unsend(runbook, &mut resume, *step)
+            }
+            Event::Reconciled {
+                step,
+                accepted: false,
+                ..
+            } => unsend(runbook, &mut resume, *step),
             Event::Reconciled {
                 step,
                 accepted: true,
@@ -324,6 +333,7 @@ pub fn resume_from(
         }
     }
     resume.accepted.retain(|(_, plan)| !undone.contains(plan));
+    resume.sent.retain(|(_, plan)| !undone.contains(plan));
     // The steps in flight: started and not finished for good (several in a parallel group).
     let mut seen = Vec::new();
     for (step, at) in started.iter().rev() {
@@ -380,14 +390,17 @@ fn undos(runbook: &crate::runbook::Runbook, events: &[Event]) -> (Vec<uuid::Uuid
             _ => {}
         }
     }
-    // An undo in flight when the process died gets its own step again (its plan is read
-    // before anything is sent).
-    let in_flight = plan_of_step
-        .iter()
-        .filter(|(_, plan)| !undone.contains(plan))
-        .map(|(step, _)| *step)
-        .min();
-    (undone, in_flight.unwrap_or(next))
+    // An undo in flight when the process died gets a step of its own again, numbered after
+    // every earlier one (its plan is read before anything is sent).
+    (undone, next)
+}
+
+fn unsend(runbook: &crate::runbook::Runbook, resume: &mut Resume, step: usize) {
+    if let Some(crate::runbook::Action::Failover(f)) =
+        runbook.steps.get(step.wrapping_sub(1)).map(|s| &s.action)
+    {
+        resume.sent.retain(|(_, id)| *id != f.plan_id);
+    }
 }
 
 /// A failover VAO accepted (an accepted undo or readiness check is no failover to undo).

@@ -103,8 +103,10 @@ impl Checker<'_> {
             return self.finish(RunResult::Failed, Some(message));
         }
         let mut failures = Vec::new();
+        let mut unchecked = false;
         for step in &self.runbook.steps {
             if self.options.interrupt.as_ref().is_some_and(|i| *i.borrow()) {
+                unchecked = true;
                 self.emit(Event::StepFinished {
                     step: step.number,
                     result: StepResult::Skipped,
@@ -137,8 +139,9 @@ impl Checker<'_> {
                 error: verdict.err(),
             });
         }
-        if self.options.interrupt.as_ref().is_some_and(|i| *i.borrow()) {
-            self.finish(RunResult::Interrupted, Some("interrupted".to_owned()))
+        if unchecked {
+            failures.push("interrupted: the remaining steps were not checked".to_owned());
+            self.finish(RunResult::Interrupted, Some(failures.join("; ")))
         } else if failures.is_empty() {
             self.finish(RunResult::Succeeded, None)
         } else {

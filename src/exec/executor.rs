@@ -261,7 +261,9 @@ impl<'a> Executor<'a> {
             }
         }
         if let Some((failure, undone, next_number)) = resume.rolling_back.clone() {
-            self.accepted.retain(|(_, plan)| !undone.contains(plan));
+            for plan in undone {
+                self.forget(plan);
+            }
             let rollback = self.rollback_from(next_number).await;
             self.finish(RunResult::Failed, Some(format!("{failure}; {rollback}")));
             return true;
@@ -419,13 +421,34 @@ impl<'a> Executor<'a> {
     /// Undoes, newest first, every failover this run had accepted, waiting for each; the
     /// undos are steps of their own after the runbook's. Returns a summary.
     async fn rollback(&mut self) -> String {
-        self.rollback_from(self.runbook.steps.len() + 1).await
+        let first = self.next_undo.unwrap_or(self.runbook.steps.len() + 1);
+        self.rollback_from(first).await
+    }
+
+    /// Every plan this run may have failed over, newest first: each accepted failover, and
+    /// each one whose answer was lost (an undo reads the plan before sending anything: a
+    /// plan still ready needs none).
+    fn failed_over(&self) -> Vec<(usize, uuid::Uuid)> {
+        let mut plans: Vec<(usize, uuid::Uuid)> = self.accepted.clone();
+        for sent in &self.sent {
+            if !plans.iter().any(|(_, id)| *id == sent.1) {
+                plans.push(*sent);
+            }
+        }
+        plans.sort_by_key(|(step, _)| std::cmp::Reverse(*step));
+        plans
+    }
+
+    /// A plan undone is failed over no more: no rollback or clean-up undoes it again.
+    fn forget(&mut self, plan_id: uuid::Uuid) {
+        self.accepted.retain(|(_, id)| *id != plan_id);
+        self.sent.retain(|(_, id)| *id != plan_id);
     }
 
     /// The rollback, its undo steps numbered from `first`. An undo the earlier process had
     /// sent is not sent again when the plan shows it under way or done.
     async fn rollback_from(&mut self, first: usize) -> String {
-        let plans: Vec<(usize, uuid::Uuid)> = self.accepted.iter().rev().copied().collect();
+        let plans = self.failed_over();
         let (undone, failed) = self
             .undo_plans(plans, first, |original, plan| {
                 format!("Roll back step {original}: undo the failover of plan {plan}")
@@ -490,6 +513,8 @@ impl<'a> Executor<'a> {
                 error,
             });
         }
+        // A later rollback or clean-up numbers its undos after these.
+        self.next_undo = Some(number + 1);
         (undone, failed)
     }
 
@@ -512,7 +537,7 @@ impl<'a> Executor<'a> {
         if let StepEnd::Done(result, _) = &end
             && result.is_success()
         {
-            self.accepted.retain(|(_, id)| *id != plan_id);
+            self.forget(plan_id);
         }
         end
     }
@@ -822,6 +847,30 @@ impl<'a> Executor<'a> {
                 failover.plan_id
             ));
         }
+        // From here the failover may reach VAO: a drill's clean-up must look at this plan
+        // whatever the answer turns out to be.
+        if !self.sent.iter().any(|(_, id)| *id == failover.plan_id) {
+            self.sent.push((number, failover.plan_id));
+        }
+        let outcome = self
+            .send_failover(number, attempt, failover, body, path)
+            .await;
+        // A first try that certainly did not act leaves nothing to undo.
+        if attempt == 1 && matches!(outcome, Try::NotSent(_) | Try::Refused(_)) {
+            self.sent.retain(|(_, id)| *id != failover.plan_id);
+        }
+        outcome
+    }
+
+    /// One try on the wire, and what its answer says about whether VAO acted.
+    async fn send_failover(
+        &mut self,
+        number: usize,
+        attempt: u32,
+        failover: &Failover,
+        body: &serde_json::Value,
+        path: &str,
+    ) -> Try {
         let failed = |status: Option<u16>, error: String| Event::AttemptFailed {
             step: number,
             attempt,
@@ -829,11 +878,6 @@ impl<'a> Executor<'a> {
             error,
             at: Utc::now(),
         };
-        // From here the failover may reach VAO: a drill's clean-up must look at this plan
-        // whatever the answer turns out to be.
-        if !self.sent.iter().any(|(_, id)| *id == failover.plan_id) {
-            self.sent.push((number, failover.plan_id));
-        }
         match self.client.failover(&failover.plan_id, body).await {
             Ok(answer) => {
                 self.emit_answer(number, &answer);
@@ -894,6 +938,10 @@ impl<'a> Executor<'a> {
             accepted,
             at: Utc::now(),
         });
+        if !accepted {
+            // The plan shows the tries so far did nothing: nothing to undo for them.
+            self.sent.retain(|(_, id)| *id != failover.plan_id);
+        }
         Some(accepted)
     }
 

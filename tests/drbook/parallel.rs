@@ -205,3 +205,67 @@ fn a_drill_cleans_up_what_a_group_failed_over() {
     }
     assert_eq!(t.report()["drill"]["cleanup"], "clean");
 }
+
+#[test]
+fn an_interrupt_while_group_steps_wait_for_a_slot_interrupts_the_run() {
+    use drbook::sim::{Fault, FaultEndpoint, FaultKind};
+    // A's failover is slow to answer; the interrupt arrives while it is on the wire, so A
+    // still succeeds (its answer is awaited), and B, waiting for the one slot, never starts.
+    let mut slow = Fault::new(
+        FaultEndpoint::Failover,
+        FaultKind::Latency(Duration::from_millis(1500)),
+    );
+    slow.plan = Some(PLAN_A.to_owned());
+    let sim = faulty_sim(
+        vec![plan(PLAN_A, Duration::ZERO), plan(PLAN_B, Duration::ZERO)],
+        vec![slow],
+    );
+    let steps = format!(
+        "  - parallel:\n      max_concurrency: 1\n      steps:\n        - failover: {{ plan_id: {PLAN_A}, wait_for_completion: false }}\n        - failover: {{ plan_id: {PLAN_B}, wait_for_completion: false }}\n"
+    );
+    let (t, child) = spawn_live(&sim, "run", &steps);
+    assert!(eventually(Duration::from_secs(10), || t
+        .report_texts()
+        .contains("/Failover")));
+    std::thread::sleep(Duration::from_millis(200));
+    signal(&child, "-INT");
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130));
+    assert_eq!(sim.failover_count(PLAN_B), 0);
+    let report = t.report();
+    assert_eq!(report["result"], "interrupted");
+    assert_eq!(report["steps"][0]["result"], "succeeded");
+    assert_eq!(report["steps"][1]["result"], "skipped");
+}
+
+#[test]
+fn a_rollback_reads_and_undoes_a_failover_whose_answer_was_lost() {
+    use drbook::sim::{Fault, FaultEndpoint, FaultKind};
+    let mut lost = Fault::new(FaultEndpoint::Failover, FaultKind::DropAfterAction);
+    lost.plan = Some(PLAN_B.to_owned());
+    // The guard's read passes; the four reads after the lost answer fail.
+    let mut unreadable = Fault::new(FaultEndpoint::Plan, FaultKind::Status(503));
+    unreadable.plan = Some(PLAN_B.to_owned());
+    unreadable.after = 1;
+    unreadable.count = 4;
+    let sim = faulty_sim(
+        vec![
+            plan(PLAN_A, Duration::from_millis(50)),
+            plan(PLAN_B, Duration::from_millis(50)),
+        ],
+        vec![lost, unreadable],
+    );
+    let (t, out) = run_live(&sim, &group("rollback", 2, &[PLAN_A, PLAN_B]), &[]);
+    out.assert_code(1);
+    assert_eq!(sim.failover_count(PLAN_B), 1, "never sent twice");
+    for id in [PLAN_A, PLAN_B] {
+        assert_eq!(sim.accepted_undos(id), 1, "plan {id} undone once");
+        assert_eq!(sim.plan_state(id).as_deref(), Some("UndoFailover"));
+    }
+    assert!(
+        t.report()["error"]
+            .as_str()
+            .unwrap()
+            .contains("rolled back")
+    );
+}

@@ -213,11 +213,17 @@ impl Drbook {
         reports.remove(0)
     }
 
-    /// Everything drbook wrote into its report directory, as text.
+    /// Everything drbook wrote into its report directory, as text (while a run is going,
+    /// what is there now: the folder may not exist yet, and a file may be renamed away).
     pub fn report_texts(&self) -> String {
         let mut all = String::new();
-        for entry in std::fs::read_dir(self.dir.path().join("reports")).unwrap() {
-            all.push_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap());
+        let Ok(entries) = std::fs::read_dir(self.dir.path().join("reports")) else {
+            return all;
+        };
+        for entry in entries.flatten() {
+            if let Ok(text) = std::fs::read_to_string(entry.path()) {
+                all.push_str(&text);
+            }
         }
         all
     }

@@ -133,7 +133,7 @@ impl Executor<'_> {
             if let Action::UndoFailover(call) = &step.action
                 && member.result.is_success()
             {
-                self.accepted.retain(|(_, id)| *id != call.plan_id);
+                self.forget(call.plan_id);
             }
             match member.result {
                 StepResult::Failed => end.failures.push(format!(
@@ -149,6 +149,10 @@ impl Executor<'_> {
         }
         if !running.is_empty() {
             end.interrupted = Some(running.join("; "));
+        } else if self.is_interrupted() {
+            // Steps still waiting for a slot were not started: the run was interrupted even
+            // if every step that ran finished.
+            end.interrupted = Some("interrupted".to_owned());
         }
         end
     }

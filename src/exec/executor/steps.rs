@@ -279,7 +279,8 @@ impl Executor<'_> {
     }
 
     /// A readiness check an earlier process may have sent: waited for when the plan shows
-    /// it running; otherwise the step runs again (a check changes no plan).
+    /// it running. Otherwise it may have run and finished already, and is not sent again:
+    /// the step fails, saying so (run the check again by hand, or with a new run).
     pub(super) async fn resume_readiness_check(
         &mut self,
         number: usize,
@@ -290,7 +291,21 @@ impl Executor<'_> {
                 self.await_check(number, &check.call, None, Instant::now())
                     .await
             }
-            _ => self.readiness_check(number, check).await,
+            Ok(info) => StepEnd::Done(
+                StepResult::Failed,
+                Some(format!(
+                    "the earlier process may have sent this readiness check, and plan {} shows none running now ({}): whether it ran and what it found is unknown, and drbook does not send it again",
+                    check.call.plan_id,
+                    info.status.summary()
+                )),
+            ),
+            Err(error) => StepEnd::Done(
+                StepResult::Failed,
+                Some(format!(
+                    "plan {} cannot be read ({error}), so whether the earlier process's readiness check ran is unknown: drbook does not send it again",
+                    check.call.plan_id
+                )),
+            ),
         }
     }
 
@@ -571,15 +586,8 @@ impl Executor<'_> {
             at: Utc::now(),
         });
         let first = self.next_undo.unwrap_or(self.runbook.steps.len() + 1);
-        // Every plan whose failover may have reached VAO, newest first: an accepted one,
-        // and one whose answer was lost (the undo step reads it before sending anything).
-        let mut plans: Vec<(usize, uuid::Uuid)> = self.accepted.clone();
-        for sent in &self.sent {
-            if !plans.iter().any(|(_, id)| *id == sent.1) {
-                plans.push(*sent);
-            }
-        }
-        plans.sort_by_key(|(step, _)| std::cmp::Reverse(*step));
+        // Every plan whose failover may have reached VAO, newest first.
+        let plans = self.failed_over();
         for (step, plan) in &plans {
             if let Some(Action::Failover(f)) = self.runbook.steps.get(step - 1).map(|s| &s.action)
                 && f.execute_chained_plans
