@@ -274,10 +274,30 @@ pub fn resume_from(
             _ => {}
         }
     }
+    let unfinished = |number: usize| {
+        started.iter().any(|(s, _)| *s == number) && !finished.contains_key(&number)
+    };
     for step in &runbook.steps {
         match finished.get(&step.number) {
             Some((StepResult::Succeeded | StepResult::SucceededWithWarnings, _)) => {
                 resume.done.push(step.number)
+            }
+            // A step of a parallel group failed while others of the group were still under
+            // way: those are reconciled (nothing new starts), then the group's policy applies.
+            Some((StepResult::Failed, error))
+                if step.on_failure != OnFailure::Continue
+                    && step.group.is_some_and(|g| {
+                        let group = &runbook.groups[g];
+                        (group.first..=group.last).any(|n| n != step.number && unfinished(n))
+                    }) =>
+            {
+                resume.done.push(step.number);
+                resume.group_failure = Some(format!(
+                    "step {} \"{}\" failed: {}",
+                    step.number,
+                    step.name,
+                    error.clone().unwrap_or_default()
+                ));
             }
             Some((StepResult::Failed, error)) if step.on_failure == OnFailure::Rollback => {
                 // The process died while rolling back: the rollback goes on.

@@ -77,6 +77,9 @@ pub struct Resume {
     /// A drill whose runbook part ended in a failure: only its clean-up is left (the
     /// failure, for the run's error).
     pub cleanup_only: Option<String>,
+    /// A step of a parallel group failed (abort or rollback) while others of the group were
+    /// under way: only those are taken up, then the group's policy applies to the failure.
+    pub group_failure: Option<String>,
 }
 
 /// The step an earlier process was in when it stopped.

@@ -269,3 +269,35 @@ fn a_rollback_reads_and_undoes_a_failover_whose_answer_was_lost() {
             .contains("rolled back")
     );
 }
+
+#[test]
+fn a_run_killed_after_a_group_step_failed_is_resumed_for_the_steps_still_under_way() {
+    let sim = sim(vec![
+        plan_with(PLAN_A, Duration::ZERO, SimOutcome::Halt),
+        plan(PLAN_B, Duration::from_millis(1500)),
+        plan(PLAN_C, Duration::ZERO),
+        plan(PLAN_D, Duration::ZERO),
+    ]);
+    let steps = format!(
+        "{}{}",
+        group("abort", 2, &[PLAN_A, PLAN_B, PLAN_C]),
+        one_failover(PLAN_D)
+    );
+    let (t, child) = spawn_live(&sim, "run", &steps);
+    assert!(eventually(Duration::from_secs(10), || {
+        sim.accepted_failovers(PLAN_B) == 1 && t.report_texts().contains("\"result\": \"failed\"")
+    }));
+    signal(&child, "-KILL");
+    let _ = child.wait_with_output();
+    let out = resume_run(&t);
+    out.assert_code(1);
+    // B was waited for, not sent again; nothing new started.
+    assert_eq!(sim.failover_count(PLAN_B), 1);
+    assert_eq!(sim.plan_state(PLAN_B).as_deref(), Some("Failover"));
+    assert_eq!(sim.failover_count(PLAN_C), 0);
+    assert_eq!(sim.failover_count(PLAN_D), 0);
+    let report = t.report();
+    assert_eq!(report["result"], "failed");
+    assert_eq!(report["steps"][1]["result"], "succeeded");
+    assert!(report["error"].as_str().unwrap().contains("step 1"));
+}

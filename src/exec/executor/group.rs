@@ -37,9 +37,14 @@ impl Executor<'_> {
     /// Runs the group's steps that are not done yet. With `abort` or `rollback`, a failure
     /// starts no further step of the group; steps already running are waited for.
     pub(super) async fn group(&mut self, group: &Group, resume: &Resume) -> UnitEnd {
+        // After a failure an earlier process saw, only the steps it left under way go on.
         let steps: Vec<&Step> = self.runbook.steps[group.first - 1..group.last]
             .iter()
             .filter(|s| !resume.done.contains(&s.number))
+            .filter(|s| {
+                resume.group_failure.is_none()
+                    || resume.in_flight.iter().any(|f| f.step == s.number)
+            })
             .collect();
         let (runbook, client) = (self.runbook, self.client);
         let options = self.options.clone();
@@ -116,6 +121,7 @@ impl Executor<'_> {
             futures_util::future::join_all(futures).await
         };
         let mut end = UnitEnd::default();
+        end.failures.extend(resume.group_failure.clone());
         let mut running = Vec::new();
         for member in members {
             let step = &self.runbook.steps[member.step - 1];
