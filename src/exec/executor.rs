@@ -345,8 +345,8 @@ impl<'a> Executor<'a> {
     }
 
     /// Runs one step (resuming it if an earlier process left it in flight), between its
-    /// start and finish events.
-    async fn unit(&mut self, step: &Step, resume: &Resume) -> UnitEnd {
+    /// start and finish events; returns how it ended.
+    async fn run_one(&mut self, step: &Step, resume: &Resume) -> (StepResult, Option<String>) {
         self.emit(Event::StepStarted {
             step: step.number,
             name: step.name.clone(),
@@ -368,6 +368,12 @@ impl<'a> Executor<'a> {
             at: Utc::now(),
             error: error.clone(),
         });
+        (result, error)
+    }
+
+    /// A step on its own: run, then what its failure or interrupt means for the run.
+    async fn unit(&mut self, step: &Step, resume: &Resume) -> UnitEnd {
+        let (result, error) = self.run_one(step, resume).await;
         let mut unit = UnitEnd::default();
         match result {
             StepResult::Failed => unit.failures.push(format!(

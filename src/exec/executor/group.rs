@@ -7,7 +7,7 @@
 //! listeners (journal first) see every event in the order it happened, and no lock is
 //! needed beyond a `RefCell` that is never held across an await.
 
-use super::{Executor, Resume, StepEnd, UnitEnd};
+use super::{Executor, Resume, UnitEnd};
 use crate::exec::event::{Event, Listener, StepResult};
 use crate::runbook::{Action, Group, OnFailure, Step};
 use chrono::Utc;
@@ -57,7 +57,6 @@ impl Executor<'_> {
                 let step: &Step = step;
                 let (listener, permits, stop_starting) = (&listener, &permits, &stop_starting);
                 let (options, interrupt) = (options.clone(), interrupt.clone());
-                let in_flight = resume.in_flight.iter().find(|f| f.step == step.number);
                 async move {
                     let _permit = permits.acquire().await.ok();
                     let mut shared = Shared(listener);
@@ -85,27 +84,7 @@ impl Executor<'_> {
                     }
                     let mut executor =
                         Executor::new(runbook, client, options, interrupt, &mut shared);
-                    executor.emit(Event::StepStarted {
-                        step: step.number,
-                        name: step.name.clone(),
-                        kind: step.action.kind().to_owned(),
-                        plan_id: step.action.plan_id().map(|id| id.to_string()),
-                        at: Utc::now(),
-                    });
-                    let end = match in_flight {
-                        Some(in_flight) => executor.resume_step(step, in_flight).await,
-                        None => executor.step(step).await,
-                    };
-                    let (result, error) = match end {
-                        StepEnd::Done(result, error) => (result, error),
-                        StepEnd::Interrupted(message) => (StepResult::Interrupted, Some(message)),
-                    };
-                    executor.emit(Event::StepFinished {
-                        step: step.number,
-                        result,
-                        at: Utc::now(),
-                        error: error.clone(),
-                    });
+                    let (result, error) = executor.run_one(step, resume).await;
                     if result == StepResult::Failed && group.on_failure != OnFailure::Continue {
                         stop_starting.set(true);
                     }
