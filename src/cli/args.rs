@@ -10,7 +10,7 @@ use std::path::PathBuf;
     name = "drbook",
     version,
     about = "Run disaster-recovery failover runbooks against Veeam Availability Orchestrator",
-    after_help = "Exit codes: 0 success, 1 a step failed, 2 invalid runbook/variables/usage, 130 interrupted.\nCredentials: VAO_TOKEN, or VAO_USERNAME + VAO_PASSWORD, or --username with --password-file."
+    after_help = "Exit codes: 0 success, 1 a step failed (check: would fail; drill: could not clean up), 2 invalid runbook/variables/usage (nothing sent), 3 another drbook holds the lock (nothing sent), 130 interrupted.\nCredentials: VAO_TOKEN, or VAO_USERNAME + VAO_PASSWORD, or --username with --password-file."
 )]
 pub struct Cli {
     /// More log output on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides.
