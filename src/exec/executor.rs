@@ -1051,10 +1051,30 @@ impl<'a> Executor<'a> {
         }
     }
 
+    /// A read of the plan failed while waiting for it: a refused login, a broken setup or a
+    /// plan that is gone end the step; anything else is recorded and polling goes on (reads
+    /// are safe to repeat) until the timeout.
+    fn poll_failed(
+        &mut self,
+        number: usize,
+        plan_id: uuid::Uuid,
+        error: VaoError,
+    ) -> Option<StepEnd> {
+        if matches!(error, VaoError::Auth(_) | VaoError::Setup(_)) || error.status() == Some(404) {
+            return Some(StepEnd::Done(StepResult::Failed, Some(error.to_string())));
+        }
+        tracing::warn!("polling plan {plan_id}: {error}");
+        self.emit(Event::PollFailed {
+            step: number,
+            error: error.to_string(),
+            at: Utc::now(),
+        });
+        None
+    }
+
     /// Polls the plan until it reaches a stable state, the timeout passes, or an interrupt.
     async fn await_completion(&mut self, number: usize, goal: Goal, started: Instant) -> StepEnd {
         let deadline = started + goal.timeout;
-        let interval = self.options.poll_interval;
         let mut last: Option<vao::PlanStatus> = None;
         loop {
             if self.is_interrupted() {
@@ -1104,20 +1124,10 @@ impl<'a> Executor<'a> {
                         Phase::NotStarted | Phase::Running => {}
                     }
                 }
-                Err(error @ (VaoError::Auth(_) | VaoError::Setup(_))) => {
-                    return StepEnd::Done(StepResult::Failed, Some(error.to_string()));
-                }
-                Err(error) if error.status() == Some(404) => {
-                    return StepEnd::Done(StepResult::Failed, Some(error.to_string()));
-                }
                 Err(error) => {
-                    // Reads are safe to repeat: keep polling until the timeout.
-                    tracing::warn!("polling plan {}: {error}", goal.plan_id);
-                    self.emit(Event::PollFailed {
-                        step: number,
-                        error: error.to_string(),
-                        at: Utc::now(),
-                    });
+                    if let Some(end) = self.poll_failed(number, goal.plan_id, error) {
+                        return end;
+                    }
                 }
             }
             let now = Instant::now();
@@ -1132,13 +1142,19 @@ impl<'a> Executor<'a> {
                     )),
                 );
             }
-            // Reads start a pause apart (the read's own time is part of it), so completion
-            // is noticed within one pause. An interrupt cuts the pause short; the loop's
-            // first check then reports it.
-            let next = (polled_at
-                + super::poll::pause(interval, now.saturating_duration_since(started)))
-            .min(deadline);
-            self.sleep(next.saturating_duration_since(now)).await;
+            self.pause_polling(polled_at, started, deadline).await;
         }
+    }
+
+    /// The pause before the next read of a plan: reads start a pause apart (the read's own
+    /// time is part of it), so a change is noticed within one pause, and the pause grows
+    /// while the plan runs long (`poll::pause`). An interrupt cuts it short; the polling
+    /// loop's first check then reports it.
+    async fn pause_polling(&mut self, polled_at: Instant, started: Instant, deadline: Instant) {
+        let now = Instant::now();
+        let running_for = now.saturating_duration_since(started);
+        let next =
+            (polled_at + super::poll::pause(self.options.poll_interval, running_for)).min(deadline);
+        self.sleep(next.saturating_duration_since(now)).await;
     }
 }

@@ -327,6 +327,7 @@ impl Executor<'_> {
                     call.plan_id
                 ));
             }
+            let polled_at = Instant::now();
             match self.client.plan_status(&call.plan_id).await {
                 Ok(status) => {
                     let running = self.states.is_running(&status)
@@ -384,14 +385,11 @@ impl Executor<'_> {
                         Phase::NotStarted | Phase::Running => {}
                     }
                 }
-                Err(error @ (VaoError::Auth(_) | VaoError::Setup(_))) => {
-                    return StepEnd::Done(StepResult::Failed, Some(error.to_string()));
+                Err(error) => {
+                    if let Some(end) = self.poll_failed(number, call.plan_id, error) {
+                        return end;
+                    }
                 }
-                Err(error) => self.emit(Event::PollFailed {
-                    step: number,
-                    error: error.to_string(),
-                    at: Utc::now(),
-                }),
             }
             let now = Instant::now();
             if now >= deadline {
@@ -405,8 +403,7 @@ impl Executor<'_> {
                     )),
                 );
             }
-            let interval = self.options.poll_interval;
-            self.sleep(interval.min(deadline - now)).await;
+            self.pause_polling(polled_at, started, deadline).await;
         }
     }
 
@@ -414,7 +411,8 @@ impl Executor<'_> {
     /// the step's timeout passes; reads only.
     pub(super) async fn expect_state(&mut self, number: usize, expect: &ExpectState) -> StepEnd {
         let call = expect.call;
-        let deadline = Instant::now() + call.timeout;
+        let started = Instant::now();
+        let deadline = started + call.timeout;
         let wanted = expect.states.join(" or ");
         loop {
             if self.is_interrupted() {
@@ -423,6 +421,7 @@ impl Executor<'_> {
                     call.plan_id
                 ));
             }
+            let polled_at = Instant::now();
             let (status, errors) = self
                 .client
                 .plan_status_retrying(&call.plan_id, Self::policy_of(&call))
@@ -470,8 +469,7 @@ impl Executor<'_> {
                     )),
                 );
             }
-            let interval = self.options.poll_interval;
-            self.sleep(interval.min(deadline - now)).await;
+            self.pause_polling(polled_at, started, deadline).await;
         }
     }
 
