@@ -256,46 +256,11 @@ impl Checker<'_> {
             .by_step
             .map(|n| format!(" (as step {n} leaves it)"))
             .unwrap_or_default();
-        let enabled = || {
-            if info.enabled == Some(false) {
-                Err(format!("plan {id} is disabled"))
-            } else {
-                Ok(())
-            }
-        };
         match action {
-            Action::Failover(_) => {
-                enabled()?;
-                if !info.allows_failover() {
-                    return Err(format!(
-                        "plan {id} is a {} plan; failover applies to replica and storage plans",
-                        info.plan_type.as_deref().unwrap_or("different")
-                    ));
-                }
-                if !self.states.is_ready(&info.status) {
-                    return Err(format!(
-                        "plan {id} is {state}{because}; a failover needs a ready state ({})",
-                        self.states.ready_names()
-                    ));
-                }
-                Ok(())
-            }
-            Action::UndoFailover(_) => {
-                if self.states.allows_undo(info) {
-                    Ok(())
-                } else {
-                    Err(format!(
-                        "plan {id} is {state}{because}; an undo needs a replica plan in FAILOVER, FAILBACK or HALTED, or a storage plan in HALTED"
-                    ))
-                }
-            }
+            Action::Failover(_) => super::guard::failover(&self.states, info, id, &because),
+            Action::UndoFailover(_) => super::guard::undo(&self.states, info, id, &because),
             Action::ReadinessCheck(_) => {
-                enabled()?;
-                if self.states.is_running(&info.status) {
-                    Err(format!("plan {id} is busy ({state}){because}"))
-                } else {
-                    Ok(())
-                }
+                super::guard::readiness_check(&self.states, info, id, &because)
             }
             Action::ExpectState(expect) => {
                 if self.states.is_in(&info.status, &expect.states) {

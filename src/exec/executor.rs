@@ -798,24 +798,7 @@ impl<'a> Executor<'a> {
                 )),
             ),
             Ok(info) => {
-                let verdict = if info.enabled == Some(false) {
-                    Err(format!(
-                        "plan {id} is disabled; a failover needs an enabled plan"
-                    ))
-                } else if !info.allows_failover() {
-                    Err(format!(
-                        "plan {id} is a {} plan; failover applies to replica and storage plans",
-                        info.plan_type.as_deref().unwrap_or("different")
-                    ))
-                } else if !self.states.is_ready(&info.status) {
-                    Err(format!(
-                        "plan {id} is in state {}; a failover needs a ready state ({}) — use --force to send it anyway",
-                        info.status.summary(),
-                        self.states.ready_names()
-                    ))
-                } else {
-                    Ok(())
-                };
+                let verdict = super::guard::failover(&self.states, &info, id, "");
                 (Some(info), verdict)
             }
         };

@@ -4,6 +4,7 @@ pub mod check;
 pub mod dry_run;
 pub mod event;
 pub mod executor;
+pub mod guard;
 pub mod journal;
 pub mod poll;
 

@@ -193,16 +193,7 @@ impl Executor<'_> {
     pub(super) async fn undo_step(&mut self, number: usize, call: &PlanCall) -> StepEnd {
         let guard = self
             .guard_call(number, call, |this, info| {
-                if this.states.allows_undo(info) {
-                    Ok(())
-                } else {
-                    Err(format!(
-                        "plan {} is {} ({}); an undo needs a replica plan in FAILOVER, FAILBACK or HALTED, or a storage plan in HALTED — use --force to send it anyway",
-                        call.plan_id,
-                        info.status.summary(),
-                        info.plan_type.as_deref().unwrap_or("type unknown")
-                    ))
-                }
+                crate::exec::guard::undo(&this.states, info, call.plan_id, "")
             })
             .await;
         if let Err(reason) = guard {
@@ -228,20 +219,7 @@ impl Executor<'_> {
         let call = check.call;
         let guard = self
             .guard_call(number, &call, |this, info| {
-                if info.enabled == Some(false) {
-                    Err(format!(
-                        "plan {} is disabled; a readiness check needs an enabled plan",
-                        call.plan_id
-                    ))
-                } else if this.states.is_running(&info.status) {
-                    Err(format!(
-                        "plan {} is busy ({}); a readiness check needs an idle plan",
-                        call.plan_id,
-                        info.status.summary()
-                    ))
-                } else {
-                    Ok(())
-                }
+                crate::exec::guard::readiness_check(&this.states, info, call.plan_id, "")
             })
             .await;
         if let Err(reason) = guard {
