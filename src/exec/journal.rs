@@ -98,25 +98,38 @@ impl Journal {
     ) -> std::io::Result<Journal> {
         std::fs::create_dir_all(dir)?;
         let path = path_for(dir, &header.run_id);
-        let file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)?;
-        let mut journal = Journal {
+        // The journal appears whole, header included: a process killed while creating it
+        // leaves no journal (nothing was sent yet), never an empty one that `resume` would
+        // have to refuse.
+        let mut tmp = path.clone().into_os_string();
+        tmp.push(".tmp");
+        let tmp = std::path::PathBuf::from(tmp);
+        {
+            let mut file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+            let line = serde_json::to_string(header).map_err(std::io::Error::other)?;
+            writeln!(file, "{line}")?;
+            file.sync_all()?;
+        }
+        if path.exists() {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                format!("{} exists already", path.display()),
+            ));
+        }
+        std::fs::rename(&tmp, &path)?;
+        // The new file's name must survive a power loss too.
+        if let Ok(dir) = File::open(dir) {
+            let _ = dir.sync_all();
+        }
+        let file = OpenOptions::new().append(true).open(&path)?;
+        Ok(Journal {
             file,
             path,
             redactor,
             ok: Arc::new(AtomicBool::new(true)),
             syncs: 0,
-        };
-        let line = serde_json::to_string(header).map_err(std::io::Error::other)?;
-        writeln!(journal.file, "{line}")?;
-        journal.file.sync_all()?;
-        // The new file's name must survive a power loss too.
-        if let Ok(dir) = File::open(dir) {
-            let _ = dir.sync_all();
-        }
-        Ok(journal)
+        })
     }
 
     /// Opens an existing journal to append the events of a resumed run.
