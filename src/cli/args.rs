@@ -10,7 +10,7 @@ use std::path::PathBuf;
     name = "drbook",
     version,
     about = "Run disaster-recovery failover runbooks against Veeam Availability Orchestrator",
-    after_help = "Exit codes: 0 success, 1 a step failed (check: would fail; drill: could not clean up), 2 invalid runbook/variables/usage (nothing sent), 3 another drbook holds the lock (nothing sent), 130 interrupted.\nCredentials: VAO_TOKEN, or VAO_USERNAME + VAO_PASSWORD, or --username with --password-file."
+    after_help = super::exit::Exit::help()
 )]
 pub struct Cli {
     /// More log output on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides.
@@ -80,9 +80,8 @@ pub struct RunArgs {
     pub runbook: PathBuf,
     #[command(flatten)]
     pub vars: VarArgs,
-    /// VAO server base URL (overrides the runbook's `server`).
-    #[arg(long, value_name = "URL")]
-    pub server: Option<String>,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
     /// Validate, render and print the exact requests; send nothing.
     #[arg(long, conflicts_with = "simulate")]
     pub dry_run: bool,
@@ -95,40 +94,10 @@ pub struct RunArgs {
     /// Skip the state guard that reads each plan before its failover (the report says so).
     #[arg(long)]
     pub force: bool,
-    /// On Ctrl-C (or SIGTERM/SIGHUP), halt a plan that is still running (POST .../Halt);
-    /// by default running plans are left alone.
-    #[arg(long)]
-    pub halt_on_interrupt: bool,
-    /// Where run journals are written (default: the report directory).
-    #[arg(long, value_name = "DIR")]
-    pub state_dir: Option<PathBuf>,
-    /// Do not ask for confirmation before a live run (needed without a terminal).
-    #[arg(long, short = 'y')]
-    pub yes: bool,
-    /// Approve a pause step ahead: its number, its name, or `all` (repeatable). Without a
-    /// terminal, a pause that is not approved fails the run.
-    #[arg(long, value_name = "STEP")]
-    pub approve: Vec<String>,
-    /// A missed recovery objective (rto or rpo) fails the run (exit 1).
-    #[arg(long)]
-    pub fail_on_rto_miss: bool,
-    /// Where reports are written.
-    #[arg(long, value_name = "DIR", default_value = "reports")]
-    pub report_dir: PathBuf,
     #[command(flatten)]
-    pub report_formats: ReportFormats,
-    /// Accept any TLS certificate (lab servers with self-signed certificates).
-    #[arg(long)]
-    pub insecure: bool,
-    /// Trust this CA certificate (PEM) in addition to the system's.
-    #[arg(long, value_name = "FILE")]
-    pub ca_cert: Option<PathBuf>,
-    /// VAO account for the password grant (with --password-file, or VAO_PASSWORD).
-    #[arg(long, value_name = "DOMAIN\\USER")]
-    pub username: Option<String>,
-    /// File holding the password (first line); never pass a password as an argument.
-    #[arg(long, value_name = "FILE")]
-    pub password_file: Option<PathBuf>,
+    pub control: ControlArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
     /// How often to read a plan's state while waiting (overrides `defaults.poll_interval`).
     #[arg(long, value_name = "DURATION", value_parser = parse_positive_duration)]
     pub poll_interval: Option<std::time::Duration>,
@@ -158,36 +127,72 @@ pub struct ResumeArgs {
     /// started.
     #[arg(long)]
     pub force: bool,
-    /// Do not ask for confirmation (needed without a terminal).
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    #[command(flatten)]
+    pub control: ControlArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// Where the VAO server is and how to trust it and log in: the same for every command that
+/// talks to one (`resume` falls back to what the run used).
+#[derive(Debug, Args, Clone, Default)]
+pub struct ConnectArgs {
+    /// VAO server base URL (overrides the runbook's `server`; resume: default the run's own).
+    #[arg(long, value_name = "URL")]
+    pub server: Option<String>,
+    /// Accept any TLS certificate (lab servers with self-signed certificates).
+    #[arg(long)]
+    pub insecure: bool,
+    /// Trust this CA certificate (PEM) in addition to the system's.
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+    /// VAO account for the password grant (with --password-file, or VAO_PASSWORD).
+    #[arg(long, value_name = "DOMAIN\\USER")]
+    pub username: Option<String>,
+    /// File holding the password (first line); never pass a password as an argument.
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+}
+
+/// What the operator decides ahead for a run that changes plans.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ControlArgs {
+    /// Do not ask for confirmation before a live run (needed without a terminal).
     #[arg(long, short = 'y')]
     pub yes: bool,
-    /// Approve a pause step ahead: its number, its name, or `all` (repeatable).
+    /// Approve a pause step ahead: its number, its name, or `all` (repeatable). Without a
+    /// terminal, a pause that is not approved fails the run.
     #[arg(long, value_name = "STEP")]
     pub approve: Vec<String>,
     /// A missed recovery objective (rto or rpo) fails the run (exit 1).
     #[arg(long)]
     pub fail_on_rto_miss: bool,
-    /// Where the report is written.
+    /// On Ctrl-C (or SIGTERM/SIGHUP), halt a plan that is still running (POST .../Halt);
+    /// by default running plans are left alone.
+    #[arg(long)]
+    pub halt_on_interrupt: bool,
+}
+
+/// Where a run leaves its reports and journal.
+#[derive(Debug, Args, Clone)]
+pub struct OutputArgs {
+    /// Where reports are written.
     #[arg(long, value_name = "DIR", default_value = "reports")]
     pub report_dir: PathBuf,
     #[command(flatten)]
     pub report_formats: ReportFormats,
-    /// Where run journals are (default: the report directory).
+    /// Where run journals are written (default: the report directory).
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
-    /// VAO server (default: the one the run used).
-    #[arg(long, value_name = "URL")]
-    pub server: Option<String>,
-    #[arg(long)]
-    pub insecure: bool,
-    #[arg(long, value_name = "FILE")]
-    pub ca_cert: Option<PathBuf>,
-    #[arg(long, value_name = "DOMAIN\\USER")]
-    pub username: Option<String>,
-    #[arg(long, value_name = "FILE")]
-    pub password_file: Option<PathBuf>,
-    #[arg(long)]
-    pub halt_on_interrupt: bool,
+}
+
+impl OutputArgs {
+    /// The folder of the run journals.
+    pub fn journal_dir(&self) -> &std::path::Path {
+        self.state_dir.as_deref().unwrap_or(&self.report_dir)
+    }
 }
 
 #[derive(Debug, Args, Clone)]
@@ -236,4 +241,44 @@ fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
 fn parse_positive_duration(text: &str) -> Result<std::time::Duration, String> {
     crate::runbook::values::parse_positive_duration(text)
         .ok_or_else(|| format!("`{text}` is not a duration greater than zero such as 2s or 1m"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// Flags that `run` and `resume` share are declared once, so they are documented alike.
+    #[test]
+    fn shared_flags_read_the_same_in_every_command() {
+        let cli = Cli::command();
+        let help = |command: &str, id: &str| {
+            let command = cli.find_subcommand(command).expect("subcommand");
+            let arg = command.get_arguments().find(|a| a.get_id() == id);
+            arg.and_then(|a| a.get_help()).map(|h| h.to_string())
+        };
+        let run = cli.find_subcommand("run").expect("run");
+        let mut shared = 0;
+        for arg in run.get_arguments() {
+            let id = arg.get_id().as_str();
+            // `--force` means something else for resume (accept a changed runbook).
+            if id == "force" {
+                continue;
+            }
+            if let Some(in_resume) = help("resume", id) {
+                shared += 1;
+                assert_eq!(help("run", id), Some(in_resume), "--{id}");
+            }
+        }
+        assert!(shared >= 12, "only {shared} shared flags");
+        for command in ["run", "check", "drill", "resume"] {
+            for arg in cli.find_subcommand(command).unwrap().get_arguments() {
+                assert!(
+                    arg.get_help().is_some(),
+                    "{command} --{} has no help",
+                    arg.get_id()
+                );
+            }
+        }
+    }
 }

@@ -7,7 +7,7 @@
 //! the end. Each write holds the report's lock, so a write can never
 //! interleave with the signal handler's last one.
 
-use super::exit;
+use super::exit::Exit;
 use crate::exec::{Event, Listener, RunResult};
 use crate::report::{self, Format, Report, Written};
 use crate::vao::Redactor;
@@ -92,7 +92,7 @@ impl Checkpoint {
                     Ok(written) => say!("{}", written.listing()),
                     Err(e) => say!("error: could not write the report: {e}"),
                 }
-                std::process::exit(i32::from(exit::INTERRUPTED));
+                std::process::exit(i32::from(Exit::Interrupted.code()));
             }
         })
     }

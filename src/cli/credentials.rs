@@ -1,7 +1,8 @@
 //! Where credentials come from, and the operator's confirmation before a live run.
 
+use super::args::ConnectArgs;
+use super::exit::Error;
 use super::output::printable;
-use super::run::Refusal;
 use crate::prepare::Prepared;
 use crate::runbook::Action;
 use crate::vao::{Credentials, Secret};
@@ -9,7 +10,7 @@ use std::io::{BufRead, IsTerminal, Write};
 
 /// Credentials from `--username`/`--password-file`, `VAO_TOKEN`, or
 /// `VAO_USERNAME`/`VAO_PASSWORD`, in that order; `None` when none are given.
-pub fn credentials_from(args: &super::args::RunArgs) -> Result<Option<Credentials>, Refusal> {
+pub fn credentials_from(args: &ConnectArgs) -> Result<Option<Credentials>, Error> {
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     if let Some(file) = &args.password_file {
         let username = args
@@ -17,13 +18,13 @@ pub fn credentials_from(args: &super::args::RunArgs) -> Result<Option<Credential
             .clone()
             .or_else(|| env("VAO_USERNAME"))
             .ok_or_else(|| {
-                Refusal("--password-file needs --username (or VAO_USERNAME)".to_owned())
+                Error::refused("--password-file needs --username (or VAO_USERNAME)".to_owned())
             })?;
         let text = std::fs::read_to_string(file)
-            .map_err(|e| Refusal(format!("--password-file {}: {e}", file.display())))?;
+            .map_err(|e| Error::refused(format!("--password-file {}: {e}", file.display())))?;
         let password = text.lines().next().unwrap_or("").to_owned();
         if password.is_empty() {
-            return Err(Refusal(format!(
+            return Err(Error::refused(format!(
                 "--password-file {}: the file is empty",
                 file.display()
             )));
@@ -34,7 +35,7 @@ pub fn credentials_from(args: &super::args::RunArgs) -> Result<Option<Credential
         }));
     }
     if args.username.is_some() && env("VAO_PASSWORD").is_none() {
-        return Err(Refusal(
+        return Err(Error::refused(
             "--username needs --password-file (or VAO_PASSWORD); passwords are never taken as arguments".to_owned(),
         ));
     }
@@ -49,10 +50,10 @@ pub fn credentials_from(args: &super::args::RunArgs) -> Result<Option<Credential
             username,
             password: Secret::new(password),
         })),
-        (Some(_), None) => Err(Refusal(
+        (Some(_), None) => Err(Error::refused(
             "VAO_USERNAME is set but VAO_PASSWORD is not".to_owned(),
         )),
-        (None, Some(_)) => Err(Refusal(
+        (None, Some(_)) => Err(Error::refused(
             "VAO_PASSWORD is set but VAO_USERNAME is not".to_owned(),
         )),
         (None, None) => Ok(None),
@@ -60,12 +61,12 @@ pub fn credentials_from(args: &super::args::RunArgs) -> Result<Option<Credential
 }
 
 /// Asks the operator to type the runbook's name before a live run.
-pub fn confirm(prepared: &Prepared, server: &str, yes: bool) -> Result<(), Refusal> {
+pub fn confirm(prepared: &Prepared, server: &str, yes: bool) -> Result<(), Error> {
     if yes {
         return Ok(());
     }
     if !std::io::stdin().is_terminal() {
-        return Err(Refusal(
+        return Err(Error::refused(
             "refusing to run against a real server without confirmation: there is no terminal to ask on; pass --yes for unattended runs".to_owned(),
         ));
     }
@@ -85,10 +86,10 @@ pub fn confirm(prepared: &Prepared, server: &str, yes: bool) -> Result<(), Refus
     std::io::stdin()
         .lock()
         .read_line(&mut answer)
-        .map_err(|e| Refusal(format!("reading the confirmation: {e}")))?;
+        .map_err(|e| Error::refused(format!("reading the confirmation: {e}")))?;
     if answer.trim() == prepared.runbook.name {
         Ok(())
     } else {
-        Err(Refusal("not confirmed; nothing was sent".to_owned()))
+        Err(Error::refused("not confirmed; nothing was sent".to_owned()))
     }
 }

@@ -14,11 +14,25 @@ pub struct Locks {
     _files: Vec<File>,
 }
 
-/// The holder of a lock that another process has.
+/// Why a lock was not taken.
 #[derive(Debug)]
-pub struct Held {
-    pub what: String,
-    pub holder: String,
+pub enum LockError {
+    /// Another process has it: `holder` is what that process wrote into the file.
+    Held { what: String, holder: String },
+    /// The lock folder or file could not be created or opened: nobody holds it, but it
+    /// cannot be taken either.
+    Unavailable { what: String, message: String },
+}
+
+impl From<LockError> for super::exit::Error {
+    fn from(error: LockError) -> Self {
+        match error {
+            LockError::Held { what, holder } => super::exit::Error::Locked { what, holder },
+            LockError::Unavailable { what, message } => {
+                super::exit::Error::LockUnavailable { what, message }
+            }
+        }
+    }
 }
 
 /// Where lock files live: `DRBOOK_LOCK_DIR`, else `$XDG_RUNTIME_DIR/drbook-locks`, else a
@@ -36,8 +50,7 @@ pub fn lock_dir() -> PathBuf {
 
 #[cfg(unix)]
 fn user_id() -> u32 {
-    use std::os::unix::fs::MetadataExt;
-    std::fs::metadata("/proc/self").map_or(0, |m| m.uid())
+    rustix::process::getuid().as_raw()
 }
 
 #[cfg(not(unix))]
@@ -82,7 +95,7 @@ pub fn acquire(
     runbook: &Path,
     plans: &[uuid::Uuid],
     holder: &str,
-) -> Result<Locks, Held> {
+) -> Result<Locks, LockError> {
     let canonical = std::fs::canonicalize(runbook).unwrap_or_else(|_| runbook.to_path_buf());
     let mut wanted = vec![(
         dir.join(format!(
@@ -102,16 +115,16 @@ pub fn acquire(
         let file = match open(dir, &path) {
             Ok(file) => file,
             Err(e) => {
-                return Err(Held {
+                return Err(LockError::Unavailable {
                     what,
-                    holder: format!("(cannot open the lock file {}: {e})", path.display()),
+                    message: format!("the lock file {}: {e}", path.display()),
                 });
             }
         };
         if file.try_lock().is_err() {
             let mut holder = String::new();
             let _ = (&file).read_to_string(&mut holder);
-            return Err(Held {
+            return Err(LockError::Held {
                 what,
                 holder: holder.trim().to_owned(),
             });
@@ -154,14 +167,44 @@ mod tests {
         std::fs::write(&runbook, "x").unwrap();
         let plan = uuid::Uuid::new_v4();
         let first = acquire(&locks, &runbook, &[plan], "pid 1, started now, runbook rb").unwrap();
-        let held = acquire(&locks, &runbook, &[], "pid 2").err().unwrap();
-        assert!(held.what.starts_with("runbook "), "{held:?}");
-        assert_eq!(held.holder, "pid 1, started now, runbook rb");
+        let Err(LockError::Held { what, holder }) = acquire(&locks, &runbook, &[], "pid 2") else {
+            panic!("the runbook's lock is held");
+        };
+        assert!(what.starts_with("runbook "), "{what}");
+        assert_eq!(holder, "pid 1, started now, runbook rb");
         let other = dir.path().join("other.yaml");
         std::fs::write(&other, "y").unwrap();
-        let held = acquire(&locks, &other, &[plan], "pid 3").err().unwrap();
-        assert_eq!(held.what, format!("plan {plan}"));
+        let Err(LockError::Held { what, .. }) = acquire(&locks, &other, &[plan], "pid 3") else {
+            panic!("the plan's lock is held");
+        };
+        assert_eq!(what, format!("plan {plan}"));
         drop(first);
         assert!(acquire(&locks, &runbook, &[plan], "pid 4").is_ok());
+    }
+
+    #[test]
+    fn a_folder_that_cannot_be_made_is_not_a_held_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        // A file where the lock folder should be: creating the folder fails.
+        let blocker = dir.path().join("blocker");
+        std::fs::write(&blocker, "").unwrap();
+        let runbook = dir.path().join("rb.yaml");
+        std::fs::write(&runbook, "x").unwrap();
+        match acquire(&blocker.join("locks"), &runbook, &[], "pid 1") {
+            Err(LockError::Unavailable { what, message }) => {
+                assert!(what.starts_with("runbook "), "{what}");
+                assert!(message.contains("lock"), "{message}");
+            }
+            other => panic!("expected an unavailable lock, got {:?}", other.err()),
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_user_id_is_the_real_one() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let mine = std::fs::metadata(dir.path()).unwrap().uid();
+        assert_eq!(user_id(), mine);
     }
 }

@@ -34,10 +34,11 @@ use args::{Cli, Command, VarArgs};
 use clap::Parser;
 
 /// Reads the variables the user supplied: files, environment, flags.
-pub fn var_inputs(args: &VarArgs) -> Result<VarInputs, String> {
+pub fn var_inputs(args: &VarArgs) -> Result<VarInputs, exit::Error> {
     let mut files = Vec::new();
     for path in &args.vars_files {
-        let source = Source::read(path).map_err(|e| format!("error: --vars-file {e}"))?;
+        let source =
+            Source::read(path).map_err(|e| exit::Error::refused(format!("--vars-file {e}")))?;
         files.push((source.name, source.text));
     }
     Ok(VarInputs {
@@ -99,28 +100,26 @@ pub fn main() -> u8 {
     let cli = Cli::parse();
     let redactor = Redactor::default();
     init_logging(cli.verbose, &redactor);
+    exit::finish(command(&cli, &redactor))
+}
+
+fn command(cli: &Cli, redactor: &Redactor) -> exit::Outcome {
     match &cli.command {
         Command::Validate(args) => validate::validate(args),
         command => {
             // One thread: a run is one request at a time, and a single-threaded runtime
             // hands each answer to the executor without a wake-up across threads (and
             // returns the connection to the pool before the next request looks for one).
-            let runtime = match tokio::runtime::Builder::new_current_thread()
+            let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
-            {
-                Ok(runtime) => runtime,
-                Err(e) => {
-                    say!("error: cannot start the async runtime: {e}");
-                    return exit::FAILED;
-                }
-            };
+                .map_err(|e| exit::Error::Failed(format!("cannot start the async runtime: {e}")))?;
             runtime.block_on(async {
                 match command {
-                    Command::Run(args) => run::run(args, &redactor, run::Purpose::Run).await,
-                    Command::Check(args) => run::run(args, &redactor, run::Purpose::Check).await,
-                    Command::Drill(args) => run::run(args, &redactor, run::Purpose::Drill).await,
-                    Command::Resume(args) => resume::resume(args, &redactor).await,
+                    Command::Run(args) => run::run(args, redactor, run::Purpose::Run).await,
+                    Command::Check(args) => run::run(args, redactor, run::Purpose::Check).await,
+                    Command::Drill(args) => run::run(args, redactor, run::Purpose::Drill).await,
+                    Command::Resume(args) => resume::resume(args, redactor).await,
                     Command::Simulator(args) => simulator::simulator(args).await,
                     Command::Validate(args) => validate::validate(args),
                 }

@@ -6,7 +6,7 @@
 //! covers the whole run.
 
 use super::args::{ResumeArgs, RunArgs};
-use super::exit;
+use super::exit::{Error, Outcome};
 use super::run::{Continuation, Purpose, execute, rendered_sha256};
 use crate::exec::journal::{self, ReadJournal};
 use crate::exec::{Event, InFlight, Mode, Resume, RunResult, StepResult};
@@ -16,32 +16,18 @@ use crate::template::Clock;
 use crate::vao::Redactor;
 use std::path::PathBuf;
 
-pub async fn resume(args: &ResumeArgs, redactor: &Redactor) -> u8 {
-    match plan_resume(args) {
-        Ok((run, prepared, continuation)) => {
-            let purpose = continuation.purpose;
-            match execute(
-                &run,
-                &prepared,
-                Mode::Live,
-                purpose,
-                redactor,
-                Some(continuation),
-            )
-            .await
-            {
-                Ok(code) => code,
-                Err(refusal) => {
-                    say!("error: {}", refusal.0);
-                    exit::INVALID
-                }
-            }
-        }
-        Err(message) => {
-            say!("error: {message}");
-            exit::INVALID
-        }
-    }
+pub async fn resume(args: &ResumeArgs, redactor: &Redactor) -> Outcome {
+    let (run, prepared, continuation) = plan_resume(args)?;
+    let purpose = continuation.purpose;
+    execute(
+        &run,
+        &prepared,
+        Mode::Live,
+        purpose,
+        redactor,
+        Some(continuation),
+    )
+    .await
 }
 
 fn journal_path(args: &ResumeArgs) -> PathBuf {
@@ -49,37 +35,32 @@ fn journal_path(args: &ResumeArgs) -> PathBuf {
     if given.is_file() {
         return given;
     }
-    let dir = args
-        .state_dir
-        .clone()
-        .unwrap_or_else(|| args.report_dir.clone());
-    journal::path_for(&dir, &args.run)
+    journal::path_for(args.output.journal_dir(), &args.run)
 }
 
 type Planned = (RunArgs, crate::prepare::Prepared, Continuation);
 
-fn plan_resume(args: &ResumeArgs) -> Result<Planned, String> {
+fn plan_resume(args: &ResumeArgs) -> Result<Planned, Error> {
     if args.vars.now.is_some() {
-        return Err(
-            "resume renders the runbook at the run's own clock (from its journal); leave out --now"
-                .to_owned(),
-        );
+        return Err(Error::refused(
+            "resume renders the runbook at the run's own clock (from its journal); leave out --now",
+        ));
     }
     let path = journal_path(args);
     let ReadJournal {
         header,
         events,
         warnings,
-    } = journal::read(&path).map_err(|e| e.to_string())?;
+    } = journal::read(&path).map_err(|e| Error::refused(e.to_string()))?;
     for warning in &warnings {
         say!("warning: {warning}");
     }
     if header.mode != Mode::Live {
-        return Err(format!(
+        return Err(Error::refused(format!(
             "run {} was a {} run; only live runs can be resumed",
             header.run_id,
             header.mode.as_str()
-        ));
+        )));
     }
     // A drill is over when its clean-up left nothing failed over; until then `resume`
     // finishes (or tries again) the clean-up.
@@ -94,20 +75,20 @@ fn plan_resume(args: &ResumeArgs) -> Result<Planned, String> {
         && *result != RunResult::Interrupted
         && !drill_pending
     {
-        return Err(format!(
+        return Err(Error::refused(format!(
             "run {} already finished ({result:?}); there is nothing to resume",
             header.run_id
-        ));
+        )));
     }
 
-    let source = Source::read(&header.runbook.path).map_err(|e| e.to_string())?;
+    let source = Source::read(&header.runbook.path).map_err(|e| Error::refused(e.to_string()))?;
     if source.sha256 != header.runbook.sha256 && !args.force {
-        return Err(format!(
+        return Err(Error::refused(format!(
             "the runbook changed since the run started: {} had SHA-256 {}, now {}; resume with --force to run the remaining steps of the new file",
             header.runbook.path.display(),
             header.runbook.sha256,
             source.sha256
-        ));
+        )));
     }
     let mut inputs = super::var_inputs(&args.vars)?;
     // The run's clock, not today's: `{{ago "24h"}}` must render as it did, or the rendered
@@ -121,7 +102,7 @@ fn plan_resume(args: &ResumeArgs) -> Result<Planned, String> {
         .iter()
         .filter_map(|v| Some((v.name.clone(), v.value.clone()?, v.source.clone())))
         .collect();
-    let prepared = prepare(source, &inputs).map_err(|e| e.to_string())?;
+    let prepared = prepare(source, &inputs).map_err(|e| Error::refused(e.to_string()))?;
     if rendered_sha256(&prepared) != header.runbook.rendered_sha256 && !args.force {
         let secrets: Vec<&str> = header
             .variables
@@ -129,7 +110,7 @@ fn plan_resume(args: &ResumeArgs) -> Result<Planned, String> {
             .filter(|v| v.secret)
             .map(|v| v.name.as_str())
             .collect();
-        return Err(format!(
+        return Err(Error::refused(format!(
             "the rendered runbook differs from the one the run started with (SHA-256 {} then, {} now){}; resume with --force to accept the difference",
             header.runbook.rendered_sha256,
             rendered_sha256(&prepared),
@@ -141,7 +122,7 @@ fn plan_resume(args: &ResumeArgs) -> Result<Planned, String> {
                     secrets.join(", ")
                 )
             }
-        ));
+        )));
     }
 
     // Even with --force, the steps that already ran must be the same steps (same action,
@@ -157,36 +138,29 @@ fn plan_resume(args: &ResumeArgs) -> Result<Planned, String> {
             && (now.action.kind() != kind
                 || now.action.plan_id().map(|id| id.to_string()) != *plan_id)
         {
-            return Err(format!(
+            return Err(Error::refused(format!(
                 "step {step} ran as a {kind} of {} but the runbook now has a {} of {} there; resume cannot map the finished work onto the changed steps",
                 plan_id.as_deref().unwrap_or("nothing"),
                 now.action.kind(),
                 now.action
                     .plan_id()
                     .map_or("nothing".to_owned(), |id| id.to_string())
-            ));
+            )));
         }
     }
-    let resume = resume_from(&prepared.runbook, &events, header.drill)?;
+    let resume = resume_from(&prepared.runbook, &events, header.drill).map_err(Error::Refused)?;
+    let mut connect = args.connect.clone();
+    connect.server = connect.server.or(header.server.clone());
     let run = RunArgs {
         runbook: header.runbook.path.clone(),
         vars: args.vars.clone(),
-        server: args.server.clone().or(header.server.clone()),
+        connect,
         force: header.force,
-        halt_on_interrupt: args.halt_on_interrupt,
-        state_dir: args.state_dir.clone(),
         dry_run: false,
         simulate: false,
         sim_failover_time: None,
-        yes: args.yes,
-        approve: args.approve.clone(),
-        fail_on_rto_miss: args.fail_on_rto_miss,
-        report_dir: args.report_dir.clone(),
-        report_formats: args.report_formats.clone(),
-        insecure: args.insecure,
-        ca_cert: args.ca_cert.clone(),
-        username: args.username.clone(),
-        password_file: args.password_file.clone(),
+        control: args.control.clone(),
+        output: args.output.clone(),
         poll_interval: ms(header.connection.poll_interval_ms),
         api_prefix: or_default(&header.connection.api_prefix, "/api/v3"),
         token_path: or_default(&header.connection.token_path, "/token"),

@@ -4,7 +4,7 @@
 use super::args::RunArgs;
 use super::checkpoint::Checkpoint;
 use super::credentials::{confirm, credentials_from};
-use super::exit;
+use super::exit::{Error, Exit, Outcome};
 use super::lock;
 use super::output::{DryRunListing, Progress, printable};
 use super::provenance::{git_state, host, journal_variables, operator, slug, variable_records};
@@ -25,9 +25,6 @@ use std::io::{IsTerminal, Write};
 use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
-/// A problem that stops the run before anything is sent (exit 2).
-pub struct Refusal(pub String);
-
 /// Which command runs the runbook.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {
@@ -39,27 +36,14 @@ pub enum Purpose {
     Drill,
 }
 
-pub async fn run(args: &RunArgs, redactor: &Redactor, purpose: Purpose) -> u8 {
+pub async fn run(args: &RunArgs, redactor: &Redactor, purpose: Purpose) -> Outcome {
     if purpose == Purpose::Check && args.dry_run {
-        say!(
-            "error: check sends nothing that changes a plan already; --dry-run sends nothing at all: use one or the other"
-        );
-        return exit::INVALID;
+        return Err(Error::refused(
+            "check sends nothing that changes a plan already; --dry-run sends nothing at all: use one or the other",
+        ));
     }
-    let inputs = match super::var_inputs(&args.vars) {
-        Ok(inputs) => inputs,
-        Err(message) => {
-            say!("{message}");
-            return exit::INVALID;
-        }
-    };
-    let prepared = match prepare_file(&args.runbook, &inputs) {
-        Ok(prepared) => prepared,
-        Err(error) => {
-            say!("{}", printable(&error.to_string()));
-            return exit::INVALID;
-        }
-    };
+    let inputs = super::var_inputs(&args.vars)?;
+    let prepared = prepare_file(&args.runbook, &inputs)?;
     let mode = if args.dry_run {
         Mode::DryRun
     } else if args.simulate {
@@ -67,13 +51,7 @@ pub async fn run(args: &RunArgs, redactor: &Redactor, purpose: Purpose) -> u8 {
     } else {
         Mode::Live
     };
-    match execute(args, &prepared, mode, purpose, redactor, None).await {
-        Ok(code) => code,
-        Err(Refusal(message)) => {
-            say!("error: {}", printable(&message));
-            exit::INVALID
-        }
-    }
+    execute(args, &prepared, mode, purpose, redactor, None).await
 }
 
 pub fn plural(count: usize, noun: &str) -> String {
@@ -97,7 +75,7 @@ async fn target(
     prepared: &Prepared,
     mode: Mode,
     purpose: Purpose,
-) -> Result<Target, Refusal> {
+) -> Result<Target, Error> {
     let runbook = &prepared.runbook;
     match mode {
         Mode::Simulate => {
@@ -117,46 +95,50 @@ async fn target(
             };
             let simulator = Simulator::start(config, ([127, 0, 0, 1], 0).into())
                 .await
-                .map_err(|e| Refusal(format!("cannot start the simulator: {e}")))?;
+                .map_err(|e| Error::refused(format!("cannot start the simulator: {e}")))?;
             Ok(Target {
                 server: Some(simulator.base_url()),
                 credentials: Some(credentials),
                 _simulator: Some(simulator),
             })
         }
-        _ if args.sim_failover_time.is_some() => Err(Refusal(
-            "--sim-failover-time goes with --simulate".to_owned(),
-        )),
+        _ if args.sim_failover_time.is_some() => {
+            Err(Error::refused("--sim-failover-time goes with --simulate"))
+        }
         Mode::DryRun => {
-            let server = args.server.clone().or_else(|| runbook.server.clone());
+            let server = args
+                .connect
+                .server
+                .clone()
+                .or_else(|| runbook.server.clone());
             if let Some(server) = &server {
                 check_server(server)?;
             }
             Ok(Target {
                 server,
-                credentials: credentials_from(args)?,
+                credentials: credentials_from(&args.connect)?,
                 _simulator: None,
             })
         }
         Mode::Live | Mode::Check | Mode::Drill => {
-            let server = args.server.clone().or_else(|| runbook.server.clone()).ok_or_else(|| {
-                Refusal("no server: pass --server URL or set `server:` in the runbook (or use --simulate / --dry-run)".to_owned())
+            let server = args.connect.server.clone().or_else(|| runbook.server.clone()).ok_or_else(|| {
+                Error::refused("no server: pass --server URL or set `server:` in the runbook (or use --simulate / --dry-run)")
             })?;
             check_server(&server)?;
-            let credentials = credentials_from(args)?.ok_or_else(|| {
-                Refusal("no credentials: set VAO_TOKEN, or VAO_USERNAME and VAO_PASSWORD, or pass --username with --password-file".to_owned())
+            let credentials = credentials_from(&args.connect)?.ok_or_else(|| {
+                Error::refused("no credentials: set VAO_TOKEN, or VAO_USERNAME and VAO_PASSWORD, or pass --username with --password-file")
             })?;
             if server.starts_with("http://") && !crate::vao::client::is_loopback(&server) {
                 say!(
                     "warning: {server} is plain HTTP: credentials and tokens cross the network unencrypted"
                 );
             }
-            if args.insecure {
+            if args.connect.insecure {
                 say!("warning: --insecure: the server's TLS certificate is not checked");
             }
             // A check changes nothing: there is nothing to confirm.
             if purpose != Purpose::Check {
-                confirm(prepared, &server, args.yes)?;
+                confirm(prepared, &server, args.control.yes)?;
             }
             Ok(Target {
                 server: Some(server),
@@ -168,13 +150,13 @@ async fn target(
 }
 
 /// Refuses a server that is not a plain base URL, before it is printed anywhere.
-fn check_server(server: &str) -> Result<(), Refusal> {
+fn check_server(server: &str) -> Result<(), Error> {
     if crate::runbook::values::is_server_url(server) {
         Ok(())
     } else {
         // Not echoed: a URL with `user:password@` would print the password.
-        Err(Refusal(
-            "the server is not a URL such as https://vao.example.internal:9899 (with no user name or password in it)".to_owned(),
+        Err(Error::refused(
+            "the server is not a URL such as https://vao.example.internal:9899 (with no user name or password in it)",
         ))
     }
 }
@@ -183,11 +165,11 @@ fn client_options(
     args: &RunArgs,
     runbook: &crate::runbook::Runbook,
     server: Option<&str>,
-) -> Result<ClientOptions, Refusal> {
+) -> Result<ClientOptions, Error> {
     let mut options = ClientOptions::new(server.unwrap_or("{server}"));
     options.api_prefix = args.api_prefix.trim_end_matches('/').to_owned();
     options.token_path = args.token_path.clone();
-    options.insecure = args.insecure;
+    options.insecure = args.connect.insecure;
     // The command line wins over the runbook's defaults, which win over built-ins.
     options.request_timeout = args
         .request_timeout
@@ -201,9 +183,9 @@ fn client_options(
         retries: runbook.retries,
         delay: runbook.retry_delay,
     };
-    if let Some(path) = &args.ca_cert {
+    if let Some(path) = &args.connect.ca_cert {
         let pem = std::fs::read(path)
-            .map_err(|e| Refusal(format!("--ca-cert {}: {e}", path.display())))?;
+            .map_err(|e| Error::refused(format!("--ca-cert {}: {e}", path.display())))?;
         options.ca_cert_pem = Some(pem);
     }
     Ok(options)
@@ -292,9 +274,9 @@ pub async fn execute(
     purpose: Purpose,
     redactor: &Redactor,
     continuation: Option<Continuation>,
-) -> Result<u8, Refusal> {
+) -> Outcome {
     let runbook = &prepared.runbook;
-    check_approvals(&args.approve, runbook)?;
+    check_approvals(&args.control.approve, runbook)?;
     learn_secrets(redactor, None, prepared);
     // One run at a time per runbook and per plan, on this machine (a check changes nothing).
     let _locks = match mode {
@@ -312,27 +294,23 @@ pub async fn execute(
                 redactor.redact(&runbook.name),
                 prepared.source.name
             );
-            match lock::acquire(&lock::lock_dir(), &prepared.source.path, &plans, &holder) {
-                Ok(locks) => Some(locks),
-                Err(held) => {
-                    say!(
-                        "error: another drbook is running {}: {}; nothing was sent",
-                        held.what,
-                        held.holder
-                    );
-                    return Ok(exit::LOCKED);
-                }
-            }
+            Some(lock::acquire(
+                &lock::lock_dir(),
+                &prepared.source.path,
+                &plans,
+                &holder,
+            )?)
         }
         _ => None,
     };
     // Under the lock, a resumed run's journal must be as it was read: otherwise the run was
     // still going (or another resume took it over).
     if let Some(c) = &continuation {
-        let now = crate::exec::journal::read(&c.journal).map_err(|e| Refusal(e.to_string()))?;
+        let now =
+            crate::exec::journal::read(&c.journal).map_err(|e| Error::refused(e.to_string()))?;
         if now.events.len() != c.events.len() {
-            return Err(Refusal(
-                "the run's journal changed while resume was starting: is the run still going? Nothing was sent".to_owned(),
+            return Err(Error::refused(
+                "the run's journal changed while resume was starting: is the run still going? Nothing was sent",
             ));
         }
     }
@@ -345,9 +323,9 @@ pub async fn execute(
         (Mode::DryRun, _) => None,
         (_, Some(credentials)) => Some(
             VaoClient::new(options.clone(), credentials.clone(), redactor.clone())
-                .map_err(|e| Refusal(e.to_string()))?,
+                .map_err(|e| Error::refused(e.to_string()))?,
         ),
-        (_, None) => return Err(Refusal("no credentials".to_owned())),
+        (_, None) => return Err(Error::refused("no credentials")),
     };
     let (run_id, started_at) = match &continuation {
         Some(c) => (c.run_id.clone(), c.started_at),
@@ -367,15 +345,15 @@ pub async fn execute(
     }
     let checkpoint = Checkpoint::new(
         report,
-        args.report_dir.clone(),
-        args.report_formats.formats.clone(),
+        args.output.report_dir.clone(),
+        args.output.report_formats.formats.clone(),
         redactor.clone(),
     );
     // Before anything is sent: a run that cannot leave a report does not start.
     checkpoint.write().map_err(|e| {
-        Refusal(format!(
+        Error::refused(format!(
             "cannot write the report to {}: {e}; nothing was sent",
-            args.report_dir.display()
+            args.output.report_dir.display()
         ))
     })?;
     let journal = match (mode, &continuation) {
@@ -383,10 +361,7 @@ pub async fn execute(
         _ if purpose == Purpose::Check => None,
         (_, Some(c)) => Some(Journal::append_to(&c.journal, redactor.clone())),
         (_, None) => {
-            let dir = args
-                .state_dir
-                .clone()
-                .unwrap_or_else(|| args.report_dir.clone());
+            let dir = args.output.journal_dir();
             let mut header = journal_header(
                 prepared,
                 mode,
@@ -397,12 +372,12 @@ pub async fn execute(
                 &redactor,
             );
             header.drill = purpose == Purpose::Drill;
-            Some(Journal::create(&dir, &header, redactor.clone()))
+            Some(Journal::create(dir, &header, redactor.clone()))
         }
     }
     .transpose()
     .map_err(|e| {
-        Refusal(format!(
+        Error::refused(format!(
             "cannot write the run's journal: {e}; nothing was sent"
         ))
     })?;
@@ -429,7 +404,7 @@ pub async fn execute(
 
     let poll_interval = args.poll_interval.unwrap_or(runbook.poll_interval);
     let approvals = Approvals {
-        given: args.approve.clone(),
+        given: args.control.approve.clone(),
         interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
         operator: operator(),
     };
@@ -450,7 +425,7 @@ pub async fn execute(
             let options = ExecOptions {
                 poll_interval,
                 force: args.force,
-                halt_on_interrupt: args.halt_on_interrupt,
+                halt_on_interrupt: args.control.halt_on_interrupt,
                 journal_ok: Some(journal.health()),
                 approvals,
                 cleanup: purpose == Purpose::Drill,
@@ -477,27 +452,25 @@ pub async fn execute(
             &redactor,
         ),
     };
-    let (result, error) = objectives_verdict(&checkpoint, result, args.fail_on_rto_miss);
+    let (result, error) = objectives_verdict(&checkpoint, result, args.control.fail_on_rto_miss);
 
-    let code = match result {
-        RunResult::Succeeded | RunResult::DryRun => exit::SUCCESS,
-        RunResult::Failed => exit::FAILED,
-        RunResult::Interrupted => exit::INTERRUPTED,
-    };
+    let exit = Exit::from(result);
     match checkpoint.finish(result, error) {
         Ok(written) => {
             say!("{}", written.listing());
-            Ok(code)
+            Ok(exit)
         }
         Err(e) => {
+            // The run's own verdict stands unless it was a success: a run without its
+            // report did not succeed.
             say!(
                 "error: could not write the report to {}: {e}",
-                args.report_dir.display()
+                args.output.report_dir.display()
             );
-            Ok(if code == exit::SUCCESS {
-                exit::FAILED
+            Ok(if exit == Exit::Success {
+                Exit::Failed
             } else {
-                code
+                exit
             })
         }
     }
@@ -546,7 +519,7 @@ pub fn rendered_sha256(prepared: &Prepared) -> String {
 
 /// Every `--approve` must name a pause step (its number or exact name) or be `all`: a typo
 /// would otherwise leave a gate closed at 3 a.m., or silently approve nothing.
-fn check_approvals(given: &[String], runbook: &crate::runbook::Runbook) -> Result<(), Refusal> {
+fn check_approvals(given: &[String], runbook: &crate::runbook::Runbook) -> Result<(), Error> {
     let pauses: Vec<&crate::runbook::Step> = runbook
         .steps
         .iter()
@@ -559,7 +532,7 @@ fn check_approvals(given: &[String], runbook: &crate::runbook::Runbook) -> Resul
                 .iter()
                 .map(|s| format!("{} ({:?})", s.number, s.name))
                 .collect();
-            return Err(Refusal(format!(
+            return Err(Error::refused(format!(
                 "--approve {value:?} names no pause step of the runbook; its pause steps are: {}",
                 if known.is_empty() {
                     "none".to_owned()

@@ -1,27 +1,17 @@
 //! `drbook simulator`: the VAO-compatible simulator as a server.
 
 use super::args::SimulatorArgs;
-use super::exit;
+use super::exit::{Error, Exit, Outcome};
 use crate::sim::{SimConfig, serve};
 
-pub async fn simulator(args: &SimulatorArgs) -> u8 {
+pub async fn simulator(args: &SimulatorArgs) -> Outcome {
     let config = match &args.plans {
-        Some(path) => match SimConfig::from_yaml_file(path) {
-            Ok(config) => config,
-            Err(message) => {
-                say!("error: {message}");
-                return exit::INVALID;
-            }
-        },
+        Some(path) => SimConfig::from_yaml_file(path).map_err(Error::Refused)?,
         None => SimConfig::demo(),
     };
-    let listener = match tokio::net::TcpListener::bind(args.listen).await {
-        Ok(listener) => listener,
-        Err(e) => {
-            say!("error: cannot listen on {}: {e}", args.listen);
-            return exit::FAILED;
-        }
-    };
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| Error::Failed(format!("cannot listen on {}: {e}", args.listen)))?;
     let addr = listener.local_addr().map_or(args.listen, |a| a);
     out!("drbook simulator listening on http://{addr}");
     say!(
@@ -40,11 +30,8 @@ pub async fn simulator(args: &SimulatorArgs) -> u8 {
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    match serve(config, listener, shutdown).await {
-        Ok(()) => exit::SUCCESS,
-        Err(e) => {
-            say!("error: simulator stopped: {e}");
-            exit::FAILED
-        }
-    }
+    serve(config, listener, shutdown)
+        .await
+        .map_err(|e| Error::Failed(format!("simulator stopped: {e}")))?;
+    Ok(Exit::Success)
 }

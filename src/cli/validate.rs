@@ -1,19 +1,13 @@
 //! `drbook validate`: check runbooks offline.
 
 use super::args::{OutputFormat, ValidateArgs};
-use super::exit;
+use super::exit::{Exit, Outcome};
 use super::run::plural;
 use crate::prepare::{PrepareError, prepare_file};
 use std::io::Write;
 
-pub fn validate(args: &ValidateArgs) -> u8 {
-    let mut inputs = match super::var_inputs(&args.vars) {
-        Ok(inputs) => inputs,
-        Err(message) => {
-            say!("{message}");
-            return exit::INVALID;
-        }
-    };
+pub fn validate(args: &ValidateArgs) -> Outcome {
+    let mut inputs = super::var_inputs(&args.vars)?;
     // One clock for every file, as for one run.
     inputs.clock.get_or_insert_with(crate::template::Clock::now);
     let mut all_valid = true;
@@ -37,11 +31,12 @@ pub fn validate(args: &ValidateArgs) -> u8 {
             .unwrap_or_default()
         );
     }
-    if all_valid {
-        exit::SUCCESS
+    // Each file's problems are this command's output, printed above.
+    Ok(if all_valid {
+        Exit::Success
     } else {
-        exit::INVALID
-    }
+        Exit::Invalid
+    })
 }
 
 fn print_text(path: &std::path::Path, outcome: &Result<crate::prepare::Prepared, PrepareError>) {

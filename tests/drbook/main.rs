@@ -6,6 +6,7 @@ mod auth;
 mod dates;
 mod drill;
 mod examples;
+mod exit_codes;
 mod faults;
 mod generated;
 mod interrupt;
