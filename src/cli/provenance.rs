@@ -266,18 +266,20 @@ mod tests {
         // Reports written into the repository are untracked files: they must not count.
         std::fs::create_dir(dir.path().join("reports")).unwrap();
         std::fs::write(dir.path().join("reports/x.json"), "{}").unwrap();
-        let state = git_state(&runbook);
-        assert_eq!(state.commit.as_deref(), Some(head.as_str()));
-        assert_eq!(state.dirty, Some(false));
+        assert_state(&runbook, &head, false);
     }
 
     #[test]
     fn a_changed_tracked_file_anywhere_makes_it_dirty() {
         let (dir, runbook, head) = repo();
         std::fs::write(dir.path().join("README"), "changed\n").unwrap();
-        let state = git_state(&runbook);
-        assert_eq!(state.commit.as_deref(), Some(head.as_str()));
-        assert_eq!(state.dirty, Some(true));
+        assert_state(&runbook, &head, true);
+    }
+
+    fn assert_state(runbook: &std::path::Path, head: &str, dirty: bool) {
+        let state = git_state(runbook);
+        assert_eq!(state.commit.as_deref(), Some(head));
+        assert_eq!(state.dirty, Some(dirty));
     }
 
     #[test]

@@ -38,10 +38,6 @@ fn help_names_every_exit_code() {
         "4 the lock folder",
         "130 interrupted",
     ] {
-        assert!(
-            text.contains(code),
-            "{code:?} not in:\n{}",
-            out.stdout
-        );
+        assert!(text.contains(code), "{code:?} not in:\n{}", out.stdout);
     }
 }
