@@ -10,7 +10,7 @@
 //! A helper that cannot do what it is asked returns a [`HelperError`]; the renderer reports
 //! it like any other template problem, at the value's position.
 
-use crate::runbook::schema::did_you_mean;
+use crate::runbook::text::did_you_mean;
 use crate::runbook::values::{self, RestorePoint, ServerTimeZone};
 use chrono::format::{Item, StrftimeItems};
 use chrono::{
@@ -240,7 +240,7 @@ impl Call<'_> {
         }
         let allowed = self.kind.hash_keys();
         if let Some((key, _)) = self.hash.iter().find(|(key, _)| !allowed.contains(key)) {
-            let hint = crate::runbook::schema::unknown_key_hint(key, allowed);
+            let hint = crate::runbook::text::unknown_key_hint(key, allowed);
             return Err(self.error(format!("unknown parameter `{key}`"), Some(hint)));
         }
         Ok(())
