@@ -7,7 +7,7 @@
 //! point with an offset needs `server_time_zone`, a plan failed over twice) come after, in
 //! [`check_semantics`].
 
-use super::diagnostic::Diagnostic;
+use super::diagnostic::{Diagnostic, Problem};
 use super::document as doc;
 use super::model::display_segments as display;
 use super::model::{
@@ -95,6 +95,7 @@ pub fn check_semantics(file: &str, root: &Node, runbook: &Runbook) -> Vec<Diagno
                     display(&segments),
                     "this restore point has a UTC offset, but the VAO server's time zone is unknown",
                 )
+                .with_problem(Problem::OffsetWithoutTimeZone)
                 .with_hint(
                     "VAO reads restore points in the server's local time: set `server_time_zone: Europe/Berlin` (the server's zone) at the top of the runbook, or write the time without an offset",
                 ),

@@ -839,4 +839,73 @@ mod tests {
              run `DRBOOK_UPDATE_SCHEMAS=1 cargo test --lib committed_schema_is_generated` and commit the result"
         );
     }
+
+    /// Editors show a description for every key: each property has one, or refers to a
+    /// definition that has one.
+    #[test]
+    fn every_field_is_described() {
+        let schema = json_schema();
+        let described = |property: &serde_json::Value| {
+            property.get("description").is_some()
+                || property
+                    .get("$ref")
+                    .and_then(|r| r.as_str())
+                    .is_some_and(|r| {
+                        schema
+                            .pointer(r.trim_start_matches('#'))
+                            .is_some_and(|def| def.get("description").is_some())
+                    })
+        };
+        let mut objects = vec![("".to_owned(), &schema)];
+        objects.extend(
+            schema["$defs"]
+                .as_object()
+                .unwrap()
+                .iter()
+                .map(|(k, v)| (k.clone(), v)),
+        );
+        let mut checked = 0;
+        for (name, object) in objects {
+            for (key, property) in object
+                .get("properties")
+                .and_then(|p| p.as_object())
+                .into_iter()
+                .flatten()
+            {
+                assert!(described(property), "{name}.{key} has no description");
+                checked += 1;
+            }
+        }
+        assert!(checked > 50, "{checked}");
+    }
+
+    /// Wherever a value may be templated, the schema takes a template string too.
+    #[test]
+    fn templated_values_take_a_template() {
+        let schema = json_schema();
+        let template = serde_json::json!({ "$ref": "#/$defs/template" });
+        for def in [
+            "flag",
+            "plan_id",
+            "restore_point",
+            "duration",
+            "positive_duration",
+            "retries",
+        ] {
+            let any_of = schema["$defs"][def]["anyOf"].as_array().unwrap();
+            assert_eq!(any_of.last(), Some(&template), "{def}");
+        }
+        assert!(
+            schema["properties"]["server"]["anyOf"]
+                .as_array()
+                .unwrap()
+                .contains(&template)
+        );
+        let max = &schema["$defs"]["parallel"]["properties"]["max_concurrency"];
+        assert!(max["anyOf"].as_array().unwrap().contains(&template));
+        assert!(
+            jsonschema::meta::is_valid(&schema),
+            "not a valid draft 2020-12 schema"
+        );
+    }
 }

@@ -115,19 +115,18 @@ fn unknown_key(
 /// A problem the typed reader found, in the schema check's words.
 pub fn from_de_error(file: &str, root: &Node, error: &de::Error) -> Diagnostic {
     let segments = &error.segments;
-    if let ErrorKind::UnknownKey { key, expected } = &error.kind {
-        let parent = &segments[..segments.len().saturating_sub(1)];
-        return unknown_key(file, root, parent, key, expected);
-    }
     let (node, pos, path) = locate(root, segments);
     let message = match &error.kind {
+        ErrorKind::UnknownKey { key, expected } => {
+            let parent = &segments[..segments.len().saturating_sub(1)];
+            return unknown_key(file, root, parent, key, expected);
+        }
         ErrorKind::MissingKey(key) => format!("missing required key `{key}`"),
         ErrorKind::Expected(what) => match node {
             Some(node) => format!("expected {what}, got {}", show_value(node)),
             None => format!("expected {what}"),
         },
         ErrorKind::Other(message) => message.clone(),
-        ErrorKind::UnknownKey { .. } => unreachable!("handled above"),
     };
     Diagnostic::new(file, pos, path, message)
 }
@@ -242,6 +241,48 @@ fn schema_type_name(schema: Option<&serde_json::Value>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The typed reader's errors, on trees that skipped the schema check, read like the
+    /// schema check's: placed, with the path, the value and a did-you-mean hint.
+    #[test]
+    fn reader_errors_are_worded_like_the_schema_checks() {
+        let read = |text: &str| {
+            let root = crate::runbook::yaml::parse("t.yaml", text).unwrap();
+            crate::runbook::build::build("t.yaml", &root).unwrap_err()
+        };
+        let head = "version: 1\nname: n\nsteps:\n  - failover:\n";
+        let d = &read(&format!(
+            "{head}      plan_id: 6f1c2d9e-3b4a-4c5d-8e7f-0a1b2c3d4e5f\n      retires: 2\n"
+        ))[0];
+        assert_eq!((d.line, d.column), (6, 7));
+        assert_eq!(d.path, "steps[0].failover.retires");
+        assert_eq!(d.message, "unknown key `retires`");
+        assert_eq!(d.hint.as_deref(), Some("did you mean `retries`?"));
+
+        let d = &read(&format!("{head}      plan_id: db\n"))[0];
+        assert_eq!((d.line, d.column), (5, 16));
+        assert_eq!(d.path, "steps[0].failover.plan_id");
+        assert_eq!(
+            d.message,
+            "expected a plan UUID such as 6f1c2d9e-3b4a-4c5d-8e7f-0a1b2c3d4e5f, or a template, got \"db\""
+        );
+
+        let d = &read(&format!("{head}      timeout: 5m\n"))[0];
+        assert_eq!(d.path, "steps[0].failover");
+        assert_eq!(d.message, "missing required key `plan_id`");
+
+        let d = &read("version: 1\nname: n\nsteps:\n  - wait: null\n")[0];
+        assert_eq!(
+            d.message,
+            "expected a duration such as 30s, 5m or 1h30m, or a template, got null"
+        );
+
+        let d = &read(
+            "version: 1\nname: n\nsteps:\n  - parallel:\n      steps:\n        - pause: {message: m}\n",
+        )[0];
+        assert_eq!(d.path, "steps[0].parallel.steps[0].pause");
+        assert_eq!(d.message, "a `pause` cannot run inside a parallel group");
+    }
 
     #[test]
     fn pointers_become_segments() {

@@ -81,11 +81,14 @@ pub struct HelperError {
 /// More help for a restore point with an offset and no `server_time_zone`, when the value
 /// came from `now` or `ago` (which give UTC date-times): how to write the server's local
 /// time directly.
-pub fn offset_hint(message: &str, template: &str) -> Option<String> {
+/// (The caller decides that the problem is [`Problem::OffsetWithoutTimeZone`].)
+///
+/// [`Problem::OffsetWithoutTimeZone`]: crate::runbook::diagnostic::Problem::OffsetWithoutTimeZone
+pub fn offset_hint(template: &str) -> Option<String> {
     let calls_instant_helper = template
         .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
         .any(|word| word == "now" || word == "ago");
-    (message.contains("has a UTC offset") && calls_instant_helper).then(|| {
+    calls_instant_helper.then(|| {
         r#"`now` and `ago` give UTC; for the server's local time, format in its zone: {{format_date (ago "24h") "%Y-%m-%dT%H:%M:%S" tz="Europe/Berlin"}}"#.to_owned()
     })
 }
