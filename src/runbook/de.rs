@@ -216,6 +216,16 @@ impl<'de> de::Deserializer<'de> for NodeDeserializer<'_> {
     }
 }
 
+/// Reads a list item or a mapping value, placing its errors there.
+fn child<'de, T: DeserializeSeed<'de>>(
+    seed: T,
+    node: &Node,
+    path: Path,
+) -> Result<T::Value, Error> {
+    seed.deserialize(NodeDeserializer { node, path })
+        .map_err(|e| e.at(&path))
+}
+
 struct SeqAccess<'a, 'p> {
     items: std::iter::Enumerate<std::slice::Iter<'a, Node>>,
     path: &'p Path<'p>,
@@ -231,10 +241,7 @@ impl<'de> de::SeqAccess<'de> for SeqAccess<'_, '_> {
         let Some((index, node)) = self.items.next() else {
             return Ok(None);
         };
-        let path = Path::Index(self.path, index);
-        seed.deserialize(NodeDeserializer { node, path })
-            .map(Some)
-            .map_err(|e| e.at(&path))
+        child(seed, node, Path::Index(self.path, index)).map(Some)
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -270,9 +277,7 @@ impl<'de> de::MapAccess<'de> for MapAccess<'_, '_> {
             .value
             .take()
             .ok_or_else(|| <Error as de::Error>::custom("a value without a key"))?;
-        let path = Path::Key(self.path, key);
-        seed.deserialize(NodeDeserializer { node, path })
-            .map_err(|e| e.at(&path))
+        child(seed, node, Path::Key(self.path, key))
     }
 
     fn size_hint(&self) -> Option<usize> {

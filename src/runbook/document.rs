@@ -462,142 +462,96 @@ fn or_template(generator: &mut SchemaGenerator, description: &str, typed: &[Sche
     json_schema!({ "description": description, "anyOf": any_of })
 }
 
-/// The format version, 1.
-#[derive(Debug, Clone, Copy)]
-pub struct Version(pub u64);
+/// Defines a scalar type of the format: its definition's name, whether the schema inlines
+/// it, what it expects (the schema's description, and what an error says was expected), its
+/// schema (given the generator and that description) and how it parses a [`Scalar`].
+macro_rules! scalar {
+    (
+        $(#[$attr:meta])*
+        $name:ident($inner:ty), $def:literal, inline: $inline:literal,
+        expected: $expected:expr,
+        schema: |$generator:ident, $description:ident| $schema:expr,
+        parse: |$scalar:ident| $parse:expr $(,)?
+    ) => {
+        $(#[$attr])*
+        #[derive(Debug, Clone)]
+        pub struct $name(pub $inner);
 
-impl Version {
-    const EXPECTED: &str = "the runbook format version, 1";
+        impl $name {
+            pub const EXPECTED: &str = $expected;
+        }
+
+        schema!($name, $def, inline: $inline, |$generator| {
+            let $description = $name::EXPECTED;
+            $schema
+        });
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                parse_scalar(d, $name::EXPECTED, |$scalar| $parse.map($name))
+            }
+        }
+    };
 }
 
-schema!(Version, "version", inline: true, |_g| json_schema!({
-    "description": Version::EXPECTED,
-    "const": 1
-}));
-
-impl<'de> Deserialize<'de> for Version {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        parse_scalar(d, Version::EXPECTED, |s| s.whole(1..=1).map(Version))
-    }
+scalar! {
+    /// The format version, 1.
+    #[derive(Copy)]
+    Version(u64), "version", inline: true,
+    expected: "the runbook format version, 1",
+    schema: |_g, description| json_schema!({ "description": description, "const": 1 }),
+    parse: |s| s.whole(1..=1),
 }
 
-/// The VAO server's base URL.
-#[derive(Debug, Clone)]
-pub struct ServerUrl(pub String);
-
-impl ServerUrl {
-    const EXPECTED: &str =
-        "the VAO server's base URL (http:// or https://, no user name or password), or a template";
-}
-
-schema!(ServerUrl, "server_url", inline: true, |g| or_template(
-    g,
-    ServerUrl::EXPECTED,
-    &[json_schema!({
+scalar! {
+    /// The VAO server's base URL.
+    ServerUrl(String), "server_url", inline: true,
+    expected: "the VAO server's base URL (http:// or https://, no user name or password), or a template",
+    schema: |g, description| or_template(g, description, &[json_schema!({
         "type": "string",
         "format": "drbook-server-url",
         "pattern": "^https?://[^\\s/?#@]+(/[^\\s?#]*)?$"
-    })]
-));
-
-impl<'de> Deserialize<'de> for ServerUrl {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        parse_scalar(d, ServerUrl::EXPECTED, |s| {
-            s.as_str()
-                .filter(|s| values::is_server_url(s))
-                .map(|s| ServerUrl(s.to_owned()))
-        })
-    }
+    })]),
+    parse: |s| s.as_str().filter(|s| values::is_server_url(s)).map(str::to_owned),
 }
 
-/// The VAO server's time zone.
-#[derive(Debug, Clone, Copy)]
-pub struct TimeZone(pub ServerTimeZone);
-
-impl TimeZone {
-    const EXPECTED: &str = "the VAO server's time zone: an IANA name such as Europe/Berlin, or a UTC offset such as +01:00 or Z; restore points written with an offset are converted into the server-local time VAO reads";
+scalar! {
+    /// The VAO server's time zone.
+    #[derive(Copy)]
+    TimeZone(ServerTimeZone), "server_time_zone", inline: true,
+    expected: "the VAO server's time zone: an IANA name such as Europe/Berlin, or a UTC offset such as +01:00 or Z; restore points written with an offset are converted into the server-local time VAO reads",
+    schema: |_g, description| json_schema!({
+        "description": description,
+        "type": "string",
+        "format": "drbook-time-zone",
+        "pattern": "^(Z|UTC|[+-]\\d{2}:\\d{2}|[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*)$"
+    }),
+    parse: |s| s.as_str().and_then(values::parse_time_zone),
 }
 
-schema!(TimeZone, "server_time_zone", inline: true, |_g| json_schema!({
-    "description": TimeZone::EXPECTED,
-    "type": "string",
-    "format": "drbook-time-zone",
-    "pattern": "^(Z|UTC|[+-]\\d{2}:\\d{2}|[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*)$"
-}));
-
-impl<'de> Deserialize<'de> for TimeZone {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        parse_scalar(d, TimeZone::EXPECTED, |s| {
-            s.as_str().and_then(values::parse_time_zone).map(TimeZone)
-        })
-    }
+scalar! {
+    /// `true` or `false`.
+    #[derive(Copy)]
+    Flag(bool), "flag", inline: false,
+    expected: "true, false or a template",
+    schema: |g, description| or_template(g, description, &[json_schema!({ "type": "boolean" })]),
+    parse: |s| match s {
+        Scalar::Bool(b) => Some(*b),
+        _ => None,
+    },
 }
 
-/// Default values of template variables (read by `crate::template`; kept here for the schema).
-#[derive(Debug)]
-pub struct Vars;
-
-schema!(Vars, "vars", inline: true, |_g| json_schema!({
-    "description": "default values of template variables: names of letters, digits and underscores, values that are strings, booleans, numbers or null",
-    "type": "object",
-    "propertyNames": { "pattern": values::VARIABLE_NAME_PATTERN },
-    "additionalProperties": { "type": ["string", "boolean", "number", "null"] }
-}));
-
-impl<'de> Deserialize<'de> for Vars {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        IgnoredAny::deserialize(d).map(|_| Vars)
-    }
-}
-
-/// true, false or a template
-#[derive(Debug, Clone, Copy)]
-pub struct Flag(pub bool);
-
-impl Flag {
-    const EXPECTED: &str = "true, false or a template";
-}
-
-schema!(Flag, "flag", inline: false, |g| or_template(
-    g,
-    Flag::EXPECTED,
-    &[json_schema!({ "type": "boolean" })]
-));
-
-impl<'de> Deserialize<'de> for Flag {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        parse_scalar(d, Flag::EXPECTED, |s| match s {
-            Scalar::Bool(b) => Some(Flag(*b)),
-            _ => None,
-        })
-    }
-}
-
-/// A plan ID: a hyphenated UUID.
-#[derive(Debug, Clone, Copy)]
-pub struct PlanId(pub uuid::Uuid);
-
-impl PlanId {
-    const EXPECTED: &str =
-        "a plan UUID such as 6f1c2d9e-3b4a-4c5d-8e7f-0a1b2c3d4e5f, or a template";
-}
-
-schema!(PlanId, "plan_id", inline: false, |g| or_template(
-    g,
-    PlanId::EXPECTED,
-    &[json_schema!({
+scalar! {
+    /// A plan ID: a hyphenated UUID.
+    #[derive(Copy)]
+    PlanId(uuid::Uuid), "plan_id", inline: false,
+    expected: "a plan UUID such as 6f1c2d9e-3b4a-4c5d-8e7f-0a1b2c3d4e5f, or a template",
+    schema: |g, description| or_template(g, description, &[json_schema!({
         "type": "string",
         "format": "uuid",
         "pattern": "^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$"
-    })]
-));
-
-impl<'de> Deserialize<'de> for PlanId {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        parse_scalar(d, PlanId::EXPECTED, |s| {
-            s.as_str().and_then(values::parse_plan_id).map(PlanId)
-        })
-    }
+    })]),
+    parse: |s| s.as_str().and_then(values::parse_plan_id),
 }
 
 const RESTORE_POINT: &str = "latest, an ISO 8601 date-time such as 2026-11-25T22:00:00 (optionally with Z or an offset like +01:00), or a template";
@@ -623,111 +577,76 @@ impl<'de> Deserialize<'de> for RestorePoint {
     }
 }
 
-/// The shape of a duration, for editors (the format says the rest).
-const DURATION_PATTERN: &str = "^\\s*\\d+\\s*[A-Za-z]+(\\s*\\d+\\s*[A-Za-z]+)*\\s*$";
-
-/// A duration, zero allowed.
-#[derive(Debug, Clone, Copy)]
-pub struct AnyDuration(pub Duration);
-
-impl AnyDuration {
-    const EXPECTED: &str = "a duration such as 30s, 5m or 1h30m, or a template";
+/// A duration's schema: its shape for editors (the format says the rest), or a template.
+fn duration_schema(g: &mut SchemaGenerator, description: &str, format: &str) -> Schema {
+    let shape = "^\\s*\\d+\\s*[A-Za-z]+(\\s*\\d+\\s*[A-Za-z]+)*\\s*$";
+    or_template(
+        g,
+        description,
+        &[json_schema!({ "type": "string", "format": format, "pattern": shape })],
+    )
 }
 
-schema!(AnyDuration, "duration", inline: false, |g| or_template(
-    g,
-    AnyDuration::EXPECTED,
-    &[json_schema!({
-        "type": "string",
-        "format": "drbook-duration",
-        "pattern": DURATION_PATTERN
-    })]
-));
+scalar! {
+    /// A duration, zero allowed.
+    #[derive(Copy)]
+    AnyDuration(Duration), "duration", inline: false,
+    expected: "a duration such as 30s, 5m or 1h30m, or a template",
+    schema: |g, description| duration_schema(g, description, "drbook-duration"),
+    parse: |s| s.as_str().and_then(values::parse_duration),
+}
 
-impl<'de> Deserialize<'de> for AnyDuration {
+scalar! {
+    /// A duration greater than zero.
+    #[derive(Copy)]
+    PositiveDuration(Duration), "positive_duration", inline: false,
+    expected: "a duration greater than zero such as 30s, 5m or 2h, or a template",
+    schema: |g, description| duration_schema(g, description, "drbook-positive-duration"),
+    parse: |s| s.as_str().and_then(values::parse_positive_duration),
+}
+
+/// The most retries a runbook may ask for.
+pub const MAX_RETRIES: u64 = 20;
+
+scalar! {
+    /// How many times a failed call may be tried again.
+    #[derive(Copy)]
+    Retries(u32), "retries", inline: false,
+    expected: "how many times a failed call may be tried again (0 to 20), or a template",
+    schema: |g, description| or_template(g, description, &[json_schema!({
+        "type": "integer", "minimum": 0, "maximum": MAX_RETRIES
+    })]),
+    parse: |s| s.whole(0..=MAX_RETRIES).map(|n| n as u32),
+}
+
+/// The most steps of one group that run at once.
+pub const MAX_CONCURRENCY: u64 = 64;
+
+scalar! {
+    /// How many of a group's steps run at once.
+    #[derive(Copy)]
+    MaxConcurrency(usize), "max_concurrency", inline: true,
+    expected: "how many of the group's steps run at once (1 to 64; default: all of them), or a template",
+    schema: |g, description| or_template(g, description, &[json_schema!({
+        "type": "integer", "minimum": 1, "maximum": MAX_CONCURRENCY
+    })]),
+    parse: |s| s.whole(1..=MAX_CONCURRENCY).map(|n| n as usize),
+}
+
+/// Default values of template variables (read by `crate::template`; here for the schema).
+#[derive(Debug)]
+pub struct Vars;
+
+schema!(Vars, "vars", inline: true, |_g| json_schema!({
+    "description": "default values of template variables: names of letters, digits and underscores, values that are strings, booleans, numbers or null",
+    "type": "object",
+    "propertyNames": { "pattern": values::VARIABLE_NAME_PATTERN },
+    "additionalProperties": { "type": ["string", "boolean", "number", "null"] }
+}));
+
+impl<'de> Deserialize<'de> for Vars {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        parse_scalar(d, AnyDuration::EXPECTED, |s| {
-            s.as_str().and_then(values::parse_duration).map(AnyDuration)
-        })
-    }
-}
-
-/// A duration greater than zero.
-#[derive(Debug, Clone, Copy)]
-pub struct PositiveDuration(pub Duration);
-
-impl PositiveDuration {
-    const EXPECTED: &str = "a duration greater than zero such as 30s, 5m or 2h, or a template";
-}
-
-schema!(PositiveDuration, "positive_duration", inline: false, |g| or_template(
-    g,
-    PositiveDuration::EXPECTED,
-    &[json_schema!({
-        "type": "string",
-        "format": "drbook-positive-duration",
-        "pattern": DURATION_PATTERN
-    })]
-));
-
-impl<'de> Deserialize<'de> for PositiveDuration {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        parse_scalar(d, PositiveDuration::EXPECTED, |s| {
-            s.as_str()
-                .and_then(values::parse_positive_duration)
-                .map(PositiveDuration)
-        })
-    }
-}
-
-/// How many times a failed call may be tried again.
-#[derive(Debug, Clone, Copy)]
-pub struct Retries(pub u32);
-
-impl Retries {
-    /// The most retries a runbook may ask for.
-    pub const MAX: u64 = 20;
-    const EXPECTED: &str =
-        "how many times a failed call may be tried again (0 to 20), or a template";
-}
-
-schema!(Retries, "retries", inline: false, |g| or_template(
-    g,
-    Retries::EXPECTED,
-    &[json_schema!({ "type": "integer", "minimum": 0, "maximum": Retries::MAX })]
-));
-
-impl<'de> Deserialize<'de> for Retries {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        parse_scalar(d, Retries::EXPECTED, |s| {
-            s.whole(0..=Retries::MAX).map(|n| Retries(n as u32))
-        })
-    }
-}
-
-/// How many of a group's steps run at once.
-#[derive(Debug, Clone, Copy)]
-pub struct MaxConcurrency(pub usize);
-
-impl MaxConcurrency {
-    /// The most steps of one group that run at once.
-    pub const MAX: u64 = 64;
-    const EXPECTED: &str =
-        "how many of the group's steps run at once (1 to 64; default: all of them), or a template";
-}
-
-schema!(MaxConcurrency, "max_concurrency", inline: true, |g| or_template(
-    g,
-    MaxConcurrency::EXPECTED,
-    &[json_schema!({ "type": "integer", "minimum": 1, "maximum": MaxConcurrency::MAX })]
-));
-
-impl<'de> Deserialize<'de> for MaxConcurrency {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        parse_scalar(d, MaxConcurrency::EXPECTED, |s| {
-            s.whole(1..=MaxConcurrency::MAX)
-                .map(|n| MaxConcurrency(n as usize))
-        })
+        IgnoredAny::deserialize(d).map(|_| Vars)
     }
 }
 
