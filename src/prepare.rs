@@ -145,7 +145,8 @@ fn find_by_pos(node: &Node, line: usize, column: usize) -> Option<&str> {
 }
 
 /// The checks that run on a rendered tree: the schema again (a variable may have filled a
-/// field with something invalid), the typed builder, then the cross-field rules.
+/// field with something invalid), the typed document read from it and converted, then the
+/// cross-field rules.
 pub fn build_checked(file: &str, rendered: &Node) -> Result<Runbook, Vec<Diagnostic>> {
     let problems = runbook::schema::check(file, rendered);
     if !problems.is_empty() {

@@ -1,10 +1,10 @@
-//! A serde `Deserializer` over a [`Node`] tree, so the typed [`document`](super::document)
-//! is read from the same tree the schema check judged, and every error knows where it is.
+//! A serde `Deserializer` over a [`Node`] tree, so the typed `document` is read from the
+//! same tree the schema check judged, and every error knows where it is.
 //!
 //! Errors are typed ([`ErrorKind`]: an unknown key with the keys allowed there, a missing
 //! key, a value that is not what was expected) and carry the document path of the value
-//! they are about; [`schema::from_de_error`](super::schema::from_de_error) turns one into a
-//! [`Diagnostic`](super::Diagnostic) with the same wording as the schema check's.
+//! they are about; `schema::from_de_error` turns one into a `Diagnostic` with the same
+//! wording as the schema check's.
 
 use super::node::{Node, Value};
 use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};

@@ -10,7 +10,9 @@
 //! ```
 //!
 //! Every stage that finds a problem in a file (YAML parsing, the schema check, variable
-//! files, templates, the typed builder) reports it as a [`Diagnostic`].
+//! files, templates, the typed reader and the cross-field rules) reports it as a
+//! [`Diagnostic`]; problems in the document's structure are worded in one place,
+//! `schema`.
 
 use super::node::Pos;
 use serde::Serialize;

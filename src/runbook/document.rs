@@ -1,8 +1,8 @@
 //! The runbook format, written once: serde types for the document as the user writes it.
 //!
 //! These types are the single source of the format. `schemars` derives the JSON Schema from
-//! them ([`json_schema`], committed as `schemas/runbook.schema.json`, which editors use and
-//! [`schema::check`](super::schema::check) validates against), and serde reads a checked,
+//! them ([`json_schema()`], committed as `schemas/runbook.schema.json`, which editors use and
+//! `schema::check` validates against), and serde reads a checked,
 //! rendered tree into them ([`from_node`]). Rules live on the types: unknown keys are refused
 //! (`deny_unknown_fields`), lengths and ranges are `schemars` attributes or constants, and each
 //! scalar type parses with the function in [`values`] that its schema names as a `format`, so
@@ -14,7 +14,7 @@
 //!
 //! What the schema cannot say well (a restore point with an offset needs
 //! `server_time_zone`, a plan failed over twice) is checked on the typed runbook, in
-//! [`build::check_semantics`](super::build::check_semantics).
+//! `build::check_semantics`.
 
 use super::de::{self, NodeDeserializer};
 use super::diagnostic::Diagnostic;
@@ -344,7 +344,7 @@ fn present_means_a_value(schema: &mut serde_json::Value) {
     }
 }
 
-/// The committed schema's text: [`json_schema`], pretty-printed, with a final newline.
+/// The committed schema's text: [`json_schema()`], pretty-printed, with a final newline.
 pub fn json_schema_text() -> String {
     let mut text = serde_json::to_string_pretty(&json_schema()).expect("a schema serialises");
     text.push('\n');
