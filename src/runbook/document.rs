@@ -8,6 +8,9 @@
 //! scalar type parses with the function in [`values`] that its schema names as a `format`, so
 //! the schema and the reader cannot disagree on what a valid value is.
 //!
+//! After changing a type here, regenerate the committed schema (a test fails until then):
+//! `DRBOOK_UPDATE_SCHEMAS=1 cargo test --lib committed_schema_is_generated`.
+//!
 //! Every value that may be templated accepts "a typed value or a template string" in the
 //! schema (`anyOf` with the `template` definition): before rendering, the schema check takes
 //! `{{…}}`; after rendering, the reader takes only the typed value.
@@ -354,78 +357,21 @@ pub fn json_schema_text() -> String {
 // Scalar types. Each one's description is also what an error says it expected, and each
 // parses with the function of `values` that its schema's `format` names.
 
-/// A scalar as read, for the types below to parse.
-enum Scalar {
-    Str(String),
-    Bool(bool),
-    Number(serde_json::Number),
-    Other,
+/// A whole number in `range` (JSON Schema's `integer` takes 3.0 as well).
+fn whole(value: &serde_json::Value, range: std::ops::RangeInclusive<u64>) -> Option<u64> {
+    let f = value.as_f64()?;
+    (f.fract() == 0.0 && (*range.start() as f64..=*range.end() as f64).contains(&f))
+        .then_some(f as u64)
 }
 
-impl Scalar {
-    fn read<'de, D: Deserializer<'de>>(d: D) -> Result<Scalar, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = Scalar;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a value")
-            }
-            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Scalar, E> {
-                Ok(Scalar::Bool(v))
-            }
-            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Scalar, E> {
-                Ok(Scalar::Number(v.into()))
-            }
-            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Scalar, E> {
-                Ok(Scalar::Number(v.into()))
-            }
-            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Scalar, E> {
-                Ok(serde_json::Number::from_f64(v).map_or(Scalar::Other, Scalar::Number))
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Scalar, E> {
-                Ok(Scalar::Str(v.to_owned()))
-            }
-            fn visit_unit<E: serde::de::Error>(self) -> Result<Scalar, E> {
-                Ok(Scalar::Other)
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<Scalar, A::Error> {
-                while a.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Scalar::Other)
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<Scalar, A::Error> {
-                while a.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(Scalar::Other)
-            }
-        }
-        d.deserialize_any(V)
-    }
-
-    fn as_str(&self) -> Option<&str> {
-        match self {
-            Scalar::Str(s) => Some(s),
-            _ => None,
-        }
-    }
-
-    /// A whole number in `range` (JSON Schema's `integer` takes 3.0 as well).
-    fn whole(&self, range: std::ops::RangeInclusive<u64>) -> Option<u64> {
-        let Scalar::Number(n) = self else {
-            return None;
-        };
-        let f = n.as_f64()?;
-        (f.fract() == 0.0 && (*range.start() as f64..=*range.end() as f64).contains(&f))
-            .then_some(f as u64)
-    }
-}
-
-/// Reads a scalar and converts it; what it expected is named in the error.
+/// Reads a value and converts it; what it expected is named in the error.
 fn parse_scalar<'de, D: Deserializer<'de>, T>(
     d: D,
     expected: &'static str,
-    parse: impl FnOnce(&Scalar) -> Option<T>,
+    parse: impl FnOnce(&serde_json::Value) -> Option<T>,
 ) -> Result<T, D::Error> {
-    let scalar = Scalar::read(d)?;
-    parse(&scalar).ok_or_else(|| D::Error::invalid_value(Unexpected::Other("value"), &expected))
+    let value = serde_json::Value::deserialize(d)?;
+    parse(&value).ok_or_else(|| D::Error::invalid_value(Unexpected::Other("value"), &expected))
 }
 
 /// Implements `JsonSchema` for a type from its name, whether it is inlined, and a schema
@@ -464,7 +410,7 @@ fn or_template(generator: &mut SchemaGenerator, description: &str, typed: &[Sche
 
 /// Defines a scalar type of the format: its definition's name, whether the schema inlines
 /// it, what it expects (the schema's description, and what an error says was expected), its
-/// schema (given the generator and that description) and how it parses a [`Scalar`].
+/// schema (given the generator and that description) and how it parses the value.
 macro_rules! scalar {
     (
         $(#[$attr:meta])*
@@ -500,7 +446,7 @@ scalar! {
     Version(u64), "version", inline: true,
     expected: "the runbook format version, 1",
     schema: |_g, description| json_schema!({ "description": description, "const": 1 }),
-    parse: |s| s.whole(1..=1),
+    parse: |s| whole(s, 1..=1),
 }
 
 scalar! {
@@ -535,10 +481,7 @@ scalar! {
     Flag(bool), "flag", inline: false,
     expected: "true, false or a template",
     schema: |g, description| or_template(g, description, &[json_schema!({ "type": "boolean" })]),
-    parse: |s| match s {
-        Scalar::Bool(b) => Some(*b),
-        _ => None,
-    },
+    parse: |s| s.as_bool(),
 }
 
 scalar! {
@@ -616,7 +559,7 @@ scalar! {
     schema: |g, description| or_template(g, description, &[json_schema!({
         "type": "integer", "minimum": 0, "maximum": MAX_RETRIES
     })]),
-    parse: |s| s.whole(0..=MAX_RETRIES).map(|n| n as u32),
+    parse: |s| whole(s, 0..=MAX_RETRIES).map(|n| n as u32),
 }
 
 /// The most steps of one group that run at once.
@@ -630,7 +573,7 @@ scalar! {
     schema: |g, description| or_template(g, description, &[json_schema!({
         "type": "integer", "minimum": 1, "maximum": MAX_CONCURRENCY
     })]),
-    parse: |s| s.whole(1..=MAX_CONCURRENCY).map(|n| n as usize),
+    parse: |s| whole(s, 1..=MAX_CONCURRENCY).map(|n| n as usize),
 }
 
 /// Default values of template variables (read by `crate::template`; here for the schema).
