@@ -3,6 +3,7 @@
 //!
 //! This is what `drbook validate` runs, and the first half of `drbook run`.
 
+use crate::runbook::diagnostic::Problem;
 use crate::runbook::{self, Diagnostic, Node, Runbook, Source, SourceError};
 use crate::template::{self, Clock, VarInputs, Variables};
 
@@ -119,7 +120,9 @@ fn explain_templates(source_root: &Node, problems: Vec<Diagnostic>) -> Vec<Diagn
                     Some(hint) => format!("{origin}; {hint}"),
                     None => origin,
                 };
-                if let Some(dates) = template::dates::offset_hint(&d.message, template) {
+                if d.problem == Some(Problem::OffsetWithoutTimeZone)
+                    && let Some(dates) = template::dates::offset_hint(template)
+                {
                     hint = format!("{hint}; {dates}");
                 }
                 d.hint = Some(hint);
@@ -142,7 +145,8 @@ fn find_by_pos(node: &Node, line: usize, column: usize) -> Option<&str> {
 }
 
 /// The checks that run on a rendered tree: the schema again (a variable may have filled a
-/// field with something invalid), the typed builder, then the cross-field rules.
+/// field with something invalid), the typed document read from it and converted, then the
+/// cross-field rules.
 pub fn build_checked(file: &str, rendered: &Node) -> Result<Runbook, Vec<Diagnostic>> {
     let problems = runbook::schema::check(file, rendered);
     if !problems.is_empty() {

@@ -10,7 +10,9 @@
 //! ```
 //!
 //! Every stage that finds a problem in a file (YAML parsing, the schema check, variable
-//! files, templates, the typed builder) reports it as a [`Diagnostic`].
+//! files, templates, the typed reader and the cross-field rules) reports it as a
+//! [`Diagnostic`]; problems in the document's structure are worded in one place,
+//! `schema`.
 
 use super::node::Pos;
 use serde::Serialize;
@@ -31,6 +33,17 @@ pub struct Diagnostic {
     /// The offending source line, when the file was read.
     #[serde(skip)]
     pub source_line: Option<String>,
+    /// Which known problem this is, for a later stage that adds to the advice.
+    #[serde(skip)]
+    pub problem: Option<Problem>,
+}
+
+/// Problems that a stage other than the one that found them reacts to, named so it need not
+/// read the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Problem {
+    /// A restore point with a UTC offset, and no `server_time_zone` to convert it into.
+    OffsetWithoutTimeZone,
 }
 
 impl Diagnostic {
@@ -43,7 +56,13 @@ impl Diagnostic {
             message: message.into(),
             hint: None,
             source_line: None,
+            problem: None,
         }
+    }
+
+    pub fn with_problem(mut self, problem: Problem) -> Self {
+        self.problem = Some(problem);
+        self
     }
 
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {

@@ -1,5 +1,5 @@
-//! The typed runbook: what the executor runs. Built from a rendered [`Node`](super::Node)
-//! tree by [`build`](super::build), with every default applied.
+//! The typed runbook: what the executor runs. Built from the typed document (a rendered
+//! [`Node`](super::Node) tree read by `de`) by `build`, with every default applied.
 
 use super::node::Pos;
 use super::values::{RestorePoint, ServerTimeZone};

@@ -1,8 +1,8 @@
 //! A YAML document as a tree of [`Node`]s that remember where they came from.
 //!
 //! The runbook is parsed exactly once, into this tree. The schema check, the template
-//! renderer and the typed builder all read the same tree, so they never judge different
-//! data, and every one of them can point at a line and column.
+//! renderer and the typed reader (`de`) all read the same tree, so they never
+//! judge different data, and every one of them can point at a line and column.
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::{Spanned, Tagged};

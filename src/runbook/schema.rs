@@ -1,24 +1,27 @@
-//! The JSON Schema check of a runbook (`schemas/runbook.schema.json`, embedded at build time).
+//! The check of a runbook against its JSON Schema, and the one place where problems in the
+//! document's structure become [`Diagnostic`]s.
 //!
-//! The schema is the contract editors see, so the loader checks every file against the same
-//! document. Its errors speak in JSON pointers; this module turns each into a [`Diagnostic`]
-//! at the line and column of the offending key or value, in the user's vocabulary.
+//! The schema is generated from the typed document ([`document::json_schema`]; the committed
+//! `schemas/runbook.schema.json` is the same text, which a test holds it to), and is the
+//! contract editors see, so the loader checks every file against it. Its errors speak in
+//! JSON pointers; this module turns each into a [`Diagnostic`] at the line and column of the
+//! offending key or value, in the user's vocabulary, quoting the schema's descriptions.
+//! Errors of the typed reader ([`de::Error`], which only a tree the schema accepted reaches)
+//! are translated here too, with the same wording ([`from_de_error`]).
 
+use super::de::{self, ErrorKind};
 use super::diagnostic::Diagnostic;
+use super::document::{self, ACTIONS, NOT_IN_GROUP};
 use super::node::{Node, Pos, Value};
+use super::text::{display_path, show_value, unknown_key_hint};
 use super::values;
 use jsonschema::error::ValidationErrorKind;
 use jsonschema::{ValidationError, Validator};
 use std::sync::OnceLock;
 
-/// The runbook schema, as shipped in `schemas/`.
-pub const RUNBOOK_SCHEMA: &str = include_str!("../../schemas/runbook.schema.json");
-
 fn schema_document() -> &'static serde_json::Value {
     static DOCUMENT: OnceLock<serde_json::Value> = OnceLock::new();
-    DOCUMENT.get_or_init(|| {
-        serde_json::from_str(RUNBOOK_SCHEMA).expect("the embedded runbook schema is valid JSON")
-    })
+    DOCUMENT.get_or_init(document::json_schema)
 }
 
 fn validator() -> &'static Validator {
@@ -52,29 +55,6 @@ pub fn check(file: &str, root: &Node) -> Vec<Diagnostic> {
     diagnostics
 }
 
-/// `steps[2].failover.plan_id` from pointer segments: a segment is an index where the tree
-/// has a list there, a key otherwise (a key may be `1`).
-pub fn display_path(root: &Node, segments: &[String]) -> String {
-    let mut path = String::new();
-    let mut node = Some(root);
-    for segment in segments {
-        match node.map(|n| &n.value) {
-            Some(Value::Seq(items)) => {
-                path.push_str(&format!("[{segment}]"));
-                node = segment.parse::<usize>().ok().and_then(|i| items.get(i));
-            }
-            _ => {
-                if !path.is_empty() {
-                    path.push('.');
-                }
-                path.push_str(segment);
-                node = node.and_then(|n| n.get(segment));
-            }
-        }
-    }
-    path
-}
-
 fn pointer_segments(pointer: &str) -> Vec<String> {
     pointer
         .split('/')
@@ -95,60 +75,9 @@ fn describe(error: &ValidationError) -> Option<&'static str> {
     failing_subschema(error)?.get("description")?.as_str()
 }
 
-/// A short rendering of the value a user wrote. A URL with credentials in it is not shown:
-/// messages end up in CI logs.
-pub fn show_value(node: &Node) -> String {
-    match &node.value {
-        Value::String(s) if s.contains("://") && s.contains('@') => {
-            "a URL with a user name or password in it (not shown)".to_owned()
-        }
-        Value::String(s) => {
-            let shown: String = s.chars().take(60).collect();
-            let ellipsis = if s.chars().count() > 60 { "…" } else { "" };
-            format!("{:?}", format!("{shown}{ellipsis}"))
-        }
-        Value::Null => "null".to_owned(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => n.to_string(),
-        Value::Seq(_) => "a list".to_owned(),
-        Value::Map(_) => "a mapping".to_owned(),
-    }
-}
-
-/// The closest of `candidates` to `word`, if it is close enough to be a likely typo.
-pub fn did_you_mean<'a>(
-    word: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
-    // camelCase and kebab-case spellings of a snake_case key are the commonest slip (the VAO
-    // API itself is camelCase), so compare without case and separators.
-    let fold = |s: &str| -> String {
-        s.chars()
-            .filter(|c| c.is_alphanumeric())
-            .flat_map(char::to_lowercase)
-            .collect()
-    };
-    let word = fold(word);
-    candidates
-        .into_iter()
-        .map(|c| (strsim::jaro_winkler(&word, &fold(c)), c))
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| c)
-}
-
-/// The hint for an unknown key: the likely intended key, or the list of keys allowed there.
-pub fn unknown_key_hint(key: &str, allowed: &[&str]) -> String {
-    match did_you_mean(key, allowed.iter().copied()) {
-        Some(suggestion) => format!("did you mean `{suggestion}`?"),
-        None => format!("expected one of: {}", allowed.join(", ")),
-    }
-}
-
-fn to_diagnostics(file: &str, root: &Node, error: &ValidationError) -> Vec<Diagnostic> {
-    let segments = pointer_segments(error.instance_path().as_str());
-    let path = display_path(root, &segments);
-    let node = root.at_path(&segments);
+/// The node at `segments`, where a message about it points, and its path.
+fn locate<'n>(root: &'n Node, segments: &[String]) -> (Option<&'n Node>, Pos, String) {
+    let node = root.at_path(segments);
     // A mapping or list is located at its first entry; the key that holds it reads better.
     let holder_key = segments
         .split_last()
@@ -159,6 +88,52 @@ fn to_diagnostics(file: &str, root: &Node, error: &ValidationError) -> Vec<Diagn
         Some(n) => n.pos,
         None => Pos::default(),
     };
+    (node, pos, display_path(root, segments))
+}
+
+/// An unknown `key` in the mapping at `segments`, with a did-you-mean hint from `allowed`;
+/// a key that a step of a parallel group may not have says why.
+fn unknown_key(
+    file: &str,
+    root: &Node,
+    segments: &[String],
+    key: &str,
+    allowed: &[&str],
+) -> Diagnostic {
+    let (node, pos, _) = locate(root, segments);
+    let key_pos = node.and_then(|n| n.entry(key)).map_or(pos, |(k, _)| k.pos);
+    let mut key_path = segments.to_vec();
+    key_path.push(key.to_owned());
+    let path = display_path(root, &key_path);
+    if is_step(segments) && segments.len() == 5 && NOT_IN_GROUP.contains(&key) {
+        return document::in_group_error(file, key_pos, &path, key);
+    }
+    Diagnostic::new(file, key_pos, path, format!("unknown key `{key}`"))
+        .with_hint(unknown_key_hint(key, allowed))
+}
+
+/// A problem the typed reader found, in the schema check's words.
+pub fn from_de_error(file: &str, root: &Node, error: &de::Error) -> Diagnostic {
+    let segments = &error.segments;
+    let (node, pos, path) = locate(root, segments);
+    let message = match &error.kind {
+        ErrorKind::UnknownKey { key, expected } => {
+            let parent = &segments[..segments.len().saturating_sub(1)];
+            return unknown_key(file, root, parent, key, expected);
+        }
+        ErrorKind::MissingKey(key) => format!("missing required key `{key}`"),
+        ErrorKind::Expected(what) => match node {
+            Some(node) => format!("expected {what}, got {}", show_value(node)),
+            None => format!("expected {what}"),
+        },
+        ErrorKind::Other(message) => message.clone(),
+    };
+    Diagnostic::new(file, pos, path, message)
+}
+
+fn to_diagnostics(file: &str, root: &Node, error: &ValidationError) -> Vec<Diagnostic> {
+    let segments = pointer_segments(error.instance_path().as_str());
+    let (node, pos, path) = locate(root, &segments);
     let got = node.map(show_value).unwrap_or_default();
     let at = |message: String| vec![Diagnostic::new(file, pos, path.clone(), message)];
 
@@ -171,30 +146,7 @@ fn to_diagnostics(file: &str, root: &Node, error: &ValidationError) -> Vec<Diagn
                 .unwrap_or_default();
             unexpected
                 .iter()
-                .map(|key| {
-                    let key_pos = node.and_then(|n| n.entry(key)).map_or(pos, |(k, _)| k.pos);
-                    let mut key_path = segments.clone();
-                    key_path.push(key.clone());
-                    if is_step(&segments)
-                        && segments.len() == 5
-                        && super::build::NOT_IN_GROUP.contains(&key.as_str())
-                    {
-                        return super::build::in_group_error(
-                            file,
-                            key_pos,
-                            &display_path(root, &key_path),
-                            key,
-                        );
-                    }
-                    let mut d = Diagnostic::new(
-                        file,
-                        key_pos,
-                        display_path(root, &key_path),
-                        format!("unknown key `{key}`"),
-                    );
-                    d.hint = Some(unknown_key_hint(key, &allowed));
-                    d
-                })
+                .map(|key| unknown_key(file, root, &segments, key, &allowed))
                 .collect()
         }
         ValidationErrorKind::Required { property } => {
@@ -205,23 +157,19 @@ fn to_diagnostics(file: &str, root: &Node, error: &ValidationError) -> Vec<Diagn
         | ValidationErrorKind::OneOfMultipleValid { .. }
             if is_step(&segments) =>
         {
-            let present: Vec<&str> = super::build::ACTIONS
+            let present: Vec<&str> = ACTIONS
                 .iter()
                 .copied()
                 .filter(|key| node.and_then(|n| n.get(key)).is_some())
                 .collect();
             // A pause or a group inside a group is reported as such (an unknown key there).
-            if segments.len() == 5
-                && present
-                    .iter()
-                    .any(|a| super::build::NOT_IN_GROUP.contains(a))
-            {
+            if segments.len() == 5 && present.iter().any(|a| NOT_IN_GROUP.contains(a)) {
                 return Vec::new();
             }
             at(if present.len() > 1 {
-                super::build::two_actions_message(&present)
+                document::two_actions_message(&present)
             } else {
-                super::build::no_action_message()
+                document::no_action_message()
             })
         }
         ValidationErrorKind::Constant { expected_value } if segments == ["version"] => at(format!(
@@ -238,7 +186,7 @@ fn to_diagnostics(file: &str, root: &Node, error: &ValidationError) -> Vec<Diagn
             let bad_keys: Vec<Pos> = match node.map(|n| &n.value) {
                 Some(Value::Map(entries)) => entries
                     .iter()
-                    .filter(|(k, _)| !crate::template::is_variable_name(&k.name))
+                    .filter(|(k, _)| !values::is_variable_name(&k.name))
                     .map(|(k, _)| k.pos)
                     .collect(),
                 _ => vec![pos],
@@ -294,35 +242,54 @@ fn schema_type_name(schema: Option<&serde_json::Value>) -> String {
 mod tests {
     use super::*;
 
+    /// The typed reader's errors, on trees that skipped the schema check, read like the
+    /// schema check's: placed, with the path, the value and a did-you-mean hint.
     #[test]
-    fn paths_read_like_field_accessors() {
-        let root = crate::runbook::yaml::parse(
-            "t",
-            "steps: [a, b, {failover: {plan_id: x}}]\nvars: {1: one}\n",
-        )
-        .unwrap();
-        let segs = pointer_segments("/steps/2/failover/plan_id");
-        assert_eq!(display_path(&root, &segs), "steps[2].failover.plan_id");
-        assert_eq!(display_path(&root, &pointer_segments("/vars/1")), "vars.1");
-        assert_eq!(display_path(&root, &[]), "");
+    fn reader_errors_are_worded_like_the_schema_checks() {
+        let read = |text: &str| {
+            let root = crate::runbook::yaml::parse("t.yaml", text).unwrap();
+            crate::runbook::build::build("t.yaml", &root).unwrap_err()
+        };
+        let head = "version: 1\nname: n\nsteps:\n  - failover:\n";
+        let d = &read(&format!(
+            "{head}      plan_id: 6f1c2d9e-3b4a-4c5d-8e7f-0a1b2c3d4e5f\n      retires: 2\n"
+        ))[0];
+        assert_eq!((d.line, d.column), (6, 7));
+        assert_eq!(d.path, "steps[0].failover.retires");
+        assert_eq!(d.message, "unknown key `retires`");
+        assert_eq!(d.hint.as_deref(), Some("did you mean `retries`?"));
+
+        let d = &read(&format!("{head}      plan_id: db\n"))[0];
+        assert_eq!((d.line, d.column), (5, 16));
+        assert_eq!(d.path, "steps[0].failover.plan_id");
+        assert_eq!(
+            d.message,
+            "expected a plan UUID such as 6f1c2d9e-3b4a-4c5d-8e7f-0a1b2c3d4e5f, or a template, got \"db\""
+        );
+
+        let d = &read(&format!("{head}      timeout: 5m\n"))[0];
+        assert_eq!(d.path, "steps[0].failover");
+        assert_eq!(d.message, "missing required key `plan_id`");
+
+        let d = &read("version: 1\nname: n\nsteps:\n  - wait: null\n")[0];
+        assert_eq!(
+            d.message,
+            "expected a duration such as 30s, 5m or 1h30m, or a template, got null"
+        );
+
+        let d = &read(
+            "version: 1\nname: n\nsteps:\n  - parallel:\n      steps:\n        - pause: {message: m}\n",
+        )[0];
+        assert_eq!(d.path, "steps[0].parallel.steps[0].pause");
+        assert_eq!(d.message, "a `pause` cannot run inside a parallel group");
     }
 
     #[test]
-    fn suggestions_only_for_near_misses() {
-        let keys = [
-            "execute_chained_plans",
-            "protect_storage_volumes",
-            "plan_id",
-        ];
+    fn pointers_become_segments() {
         assert_eq!(
-            did_you_mean("protectStorageVolumes", keys),
-            Some("protect_storage_volumes")
+            pointer_segments("/steps/2/a~1b~0c"),
+            ["steps", "2", "a/b~c"]
         );
-        assert_eq!(
-            did_you_mean("execute-chained-plans", keys),
-            Some("execute_chained_plans")
-        );
-        assert_eq!(did_you_mean("plan_di", keys), Some("plan_id"));
-        assert_eq!(did_you_mean("zzz", keys), None);
+        assert!(pointer_segments("").is_empty());
     }
 }

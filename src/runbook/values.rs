@@ -1,8 +1,20 @@
 //! Parsers for the runbook's scalar types, shared by the schema check (as custom formats)
-//! and the typed builder, so the two can never disagree on what a valid value is.
+//! and the typed document's reader, so the two can never disagree on what a valid value is.
 
 use chrono::{DateTime, FixedOffset, NaiveDateTime};
 use std::time::Duration;
+
+/// A template variable name: letters, digits and underscores, not starting with a digit.
+pub fn is_variable_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// [`is_variable_name`] as a JSON Schema pattern.
+pub const VARIABLE_NAME_PATTERN: &str = "^[A-Za-z_][A-Za-z0-9_]*$";
 
 /// Whether a string holds a handlebars template.
 pub fn is_template(text: &str) -> bool {

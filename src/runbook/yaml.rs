@@ -62,35 +62,49 @@ pub fn parse(file: &str, text: &str) -> Result<Node, Box<Diagnostic>> {
                 line: l.line() as usize,
                 column: l.column() as usize,
             });
-            let message = error.render_with_options(serde_saphyr::render_options! {
-                snippets: serde_saphyr::SnippetMode::Off,
-            });
             Err(Box::new(
-                Diagnostic::new(file, pos, "", clean_message(&message)).with_source(text),
+                Diagnostic::new(file, pos, "", message(&error)).with_source(text),
             ))
         }
     }
 }
 
-/// serde-saphyr appends the location to its messages; ours prints it separately.
-fn clean_message(message: &str) -> String {
-    let first = message.lines().next().unwrap_or(message).trim();
-    if first.contains("multiple YAML documents") {
-        return "a runbook is one YAML document, but this file holds more than one (a second `---`)".to_owned();
+/// What went wrong, decided on serde-saphyr's error variants; the wording of the rest is
+/// serde-saphyr's own (its formatter leaves the location out: ours prints it separately).
+fn message(error: &serde_saphyr::Error) -> String {
+    use serde_saphyr::budget::BudgetBreach;
+    use serde_saphyr::{DefaultMessageFormatter, Error, MessageFormatter};
+    let mut error = error;
+    while let Error::WithSnippet { error: inner, .. } | Error::AliasError { error: inner, .. } =
+        error
+    {
+        error = inner;
     }
-    if first.contains("budget breached: Depth") {
-        return "the document is nested too deeply".to_owned();
+    match error {
+        Error::MultipleDocuments { .. } => {
+            "a runbook is one YAML document, but this file holds more than one (a second `---`)"
+                .to_owned()
+        }
+        Error::Budget {
+            breach: BudgetBreach::Depth { .. },
+            ..
+        } => "the document is nested too deeply".to_owned(),
+        Error::Budget { breach, .. } => {
+            format!("the document is too large or too complex ({breach:?})")
+        }
+        // serde-saphyr's text adds advice for its API's users ("set DuplicateKeyPolicy").
+        Error::DuplicateMappingKey { key: Some(key), .. } => {
+            format!("invalid YAML: duplicate mapping key: {key}")
+        }
+        Error::DuplicateMappingKey { key: None, .. } => {
+            "invalid YAML: duplicate mapping key".to_owned()
+        }
+        other => {
+            let text = DefaultMessageFormatter.format_message(other);
+            let first = text.lines().next().unwrap_or_default().trim();
+            format!("invalid YAML: {}", first.trim_end_matches(':'))
+        }
     }
-    if let Some(what) = first.split("budget breached: ").nth(1) {
-        return format!("the document is too large or too complex ({what})");
-    }
-    let cut = first
-        .rfind(" at line ")
-        .filter(|at| first[at + 1..].chars().any(|c| c.is_ascii_digit()))
-        .map_or(first, |at| &first[..at]);
-    // Drop advice addressed to serde-saphyr's API users ("set DuplicateKeyPolicy …").
-    let cut = cut.split(", set ").next().unwrap_or(cut);
-    format!("invalid YAML: {}", cut.trim_end_matches(':'))
 }
 
 #[cfg(test)]
@@ -151,6 +165,29 @@ mod tests {
             let err = parse("t.yaml", text).unwrap_err();
             assert!(err.message.contains("empty"), "{text:?}: {}", err.message);
         }
+    }
+
+    #[test]
+    fn what_went_wrong_is_decided_on_the_error_variant() {
+        let message = |text: &str| parse("t.yaml", text).unwrap_err().message;
+        assert_eq!(
+            message("a: 1\n---\nb: 2\n"),
+            "a runbook is one YAML document, but this file holds more than one (a second `---`)"
+        );
+        // Deep nesting needs more stack than a test thread has (before the limit stops it).
+        let deep = std::thread::Builder::new()
+            .stack_size(16 << 20)
+            .spawn(move || message(&format!("a: {}1{}\n", "[".repeat(70), "]".repeat(70))))
+            .unwrap()
+            .join()
+            .unwrap();
+        assert_eq!(deep, "the document is nested too deeply");
+        assert_eq!(
+            message("name: a\nname: b\n"),
+            "invalid YAML: duplicate mapping key: name"
+        );
+        let malformed = message("steps:\n  - wait: [5m\n");
+        assert!(!malformed.contains(" at line "), "{malformed}");
     }
 
     #[test]

@@ -10,7 +10,7 @@
 //! A helper that cannot do what it is asked returns a [`HelperError`]; the renderer reports
 //! it like any other template problem, at the value's position.
 
-use crate::runbook::schema::did_you_mean;
+use crate::runbook::text::did_you_mean;
 use crate::runbook::values::{self, RestorePoint, ServerTimeZone};
 use chrono::format::{Item, StrftimeItems};
 use chrono::{
@@ -81,11 +81,14 @@ pub struct HelperError {
 /// More help for a restore point with an offset and no `server_time_zone`, when the value
 /// came from `now` or `ago` (which give UTC date-times): how to write the server's local
 /// time directly.
-pub fn offset_hint(message: &str, template: &str) -> Option<String> {
+/// (The caller decides that the problem is [`Problem::OffsetWithoutTimeZone`].)
+///
+/// [`Problem::OffsetWithoutTimeZone`]: crate::runbook::diagnostic::Problem::OffsetWithoutTimeZone
+pub fn offset_hint(template: &str) -> Option<String> {
     let calls_instant_helper = template
         .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
         .any(|word| word == "now" || word == "ago");
-    (message.contains("has a UTC offset") && calls_instant_helper).then(|| {
+    calls_instant_helper.then(|| {
         r#"`now` and `ago` give UTC; for the server's local time, format in its zone: {{format_date (ago "24h") "%Y-%m-%dT%H:%M:%S" tz="Europe/Berlin"}}"#.to_owned()
     })
 }
@@ -240,7 +243,7 @@ impl Call<'_> {
         }
         let allowed = self.kind.hash_keys();
         if let Some((key, _)) = self.hash.iter().find(|(key, _)| !allowed.contains(key)) {
-            let hint = crate::runbook::schema::unknown_key_hint(key, allowed);
+            let hint = crate::runbook::text::unknown_key_hint(key, allowed);
             return Err(self.error(format!("unknown parameter `{key}`"), Some(hint)));
         }
         Ok(())

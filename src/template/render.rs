@@ -7,7 +7,7 @@
 
 use super::dates::{self, Clock, HelperError};
 use super::vars::{VarSource, Variables, is_variable_name};
-use crate::runbook::schema::display_path;
+use crate::runbook::text::display_path;
 use crate::runbook::{Diagnostic, Key, Node, Pos, Value};
 use handlebars::{Handlebars, RenderErrorReason};
 
@@ -224,7 +224,7 @@ impl Renderer<'_> {
     fn undefined(&mut self, node: &Node, path: &[String], name: &str) {
         let mut known: Vec<&str> = self.vars.iter().map(|(k, _)| k.as_str()).collect();
         known.sort_unstable();
-        let hint = match crate::runbook::schema::did_you_mean(name, known.iter().copied()) {
+        let hint = match crate::runbook::text::did_you_mean(name, known.iter().copied()) {
             Some(s) => format!(
                 "did you mean `{s}`? Variables come from `vars:`, --vars-file, --var {name}=... or DRBOOK_VAR_{name}"
             ),

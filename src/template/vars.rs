@@ -64,14 +64,7 @@ impl VarInputs {
     }
 }
 
-/// Whether `name` can be a variable: letters, digits, underscores, not starting with a digit.
-pub fn is_variable_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
+pub use crate::runbook::values::is_variable_name;
 
 /// Whether a variable's name says it holds a secret; such values are masked in reports.
 pub fn is_secret_name(name: &str) -> bool {

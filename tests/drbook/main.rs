@@ -1,7 +1,6 @@
 //! Integration tests: the real `drbook` binary, over real HTTP, against the VAO simulator on
 //! 127.0.0.1 (port 0). Nothing here talks to anything but loopback.
 
-mod agreement;
 mod auth;
 mod dates;
 mod drill;
