@@ -106,9 +106,15 @@ impl Drbook {
     }
 
     fn command(&self) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_drbook"));
+        let mut command = self.hermetic(env!("CARGO_BIN_EXE_drbook"));
+        command.args(self.args.borrow().iter());
         command
-            .args(self.args.borrow().iter())
+    }
+
+    /// `program` in the test's folder with the test's environment and nothing else.
+    fn hermetic(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut command = Command::new(program);
+        command
             .current_dir(self.dir.path())
             // Hermetic: nothing from the developer's environment (VAO_*, DRBOOK_VAR_*,
             // proxies) leaks into a test.
@@ -125,6 +131,44 @@ impl Drbook {
             )
             .stdin(Stdio::null());
         command
+    }
+
+    /// Starts drbook on a terminal (util-linux `script` gives it one), so that what the test
+    /// types reaches it as keystrokes. `None` where `script` is not installed (see [`tool`]).
+    pub fn on_a_terminal(&self) -> Option<Terminal> {
+        let script = tool("script")?;
+        let line: Vec<String> = std::iter::once(env!("CARGO_BIN_EXE_drbook").to_owned())
+            .chain(self.args.borrow().iter().cloned())
+            .map(|word| format!("'{}'", word.replace('\'', "'\\''")))
+            .collect();
+        let mut child = self
+            .hermetic(script)
+            .args(["-qec", &line.join(" "), "/dev/null"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn script");
+        let screen = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let mut stdout = child.stdout.take().unwrap();
+        let seen = screen.clone();
+        let reader = std::thread::spawn(move || {
+            use std::io::Read;
+            let mut chunk = [0; 4096];
+            while let Ok(n) = stdout.read(&mut chunk) {
+                if n == 0 {
+                    break;
+                }
+                seen.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&chunk[..n]));
+            }
+        });
+        Some(Terminal {
+            child,
+            screen,
+            reader,
+        })
     }
 
     pub fn run(&self) -> Outcome {
@@ -227,6 +271,62 @@ impl Drbook {
         }
         all
     }
+}
+
+/// drbook running on a terminal: what it shows, and a keyboard.
+pub struct Terminal {
+    child: Child,
+    screen: std::sync::Arc<std::sync::Mutex<String>>,
+    reader: std::thread::JoinHandle<()>,
+}
+
+impl Terminal {
+    /// Waits (at most 20 s) until the screen shows `text`, then types `line` and Enter.
+    pub fn answer(mut self, text: &str, line: &str) -> Terminal {
+        let shown = eventually(Duration::from_secs(20), || {
+            self.screen.lock().unwrap().contains(text)
+        });
+        assert!(
+            shown,
+            "{text:?} never appeared on the terminal:\n{}",
+            self.screen.lock().unwrap()
+        );
+        use std::io::Write;
+        let keyboard = self.child.stdin.as_mut().expect("the terminal's input");
+        writeln!(keyboard, "{line}").unwrap();
+        keyboard.flush().unwrap();
+        self
+    }
+
+    /// Waits for drbook to end; `stdout` is the whole screen.
+    pub fn finish(mut self) -> Outcome {
+        drop(self.child.stdin.take());
+        let output = self.child.wait_with_output().expect("wait for script");
+        self.reader.join().unwrap();
+        let screen = self.screen.lock().unwrap().clone();
+        Outcome {
+            code: output.status.code().unwrap_or(-1),
+            stdout: screen,
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+}
+
+/// An external program a test needs, found on `PATH`. On a developer's machine without it
+/// the test is skipped with a loud message; in CI (`CI=true`, where `.ci/run` installs it)
+/// its absence fails the test: a check that did not run never passes there.
+pub fn tool(name: &str) -> Option<PathBuf> {
+    let found = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .map(|dir| dir.join(name))
+        .find(|path| path.is_file());
+    if found.is_none() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "`{name}` is required in CI: .ci/run installs it"
+        );
+        eprintln!("\n*** SKIPPED: `{name}` is not installed; this check did not run ***\n");
+    }
+    found
 }
 
 pub fn assert_valid_report(report: &serde_json::Value) {
