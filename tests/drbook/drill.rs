@@ -524,7 +524,7 @@ fn a_resumed_drill_undoes_only_what_was_failed_over() {
     assert!(eventually(Duration::from_secs(10), || {
         sim.plan_state(PLAN_B).as_deref() == Some("Failover") && sim.accepted_checks(PLAN_A) == 1
     }));
-    std::thread::sleep(Duration::from_millis(300));
+    t.await_waiting(3);
     signal(&child, "-KILL");
     let _ = child.wait_with_output();
     resume_run(&t)

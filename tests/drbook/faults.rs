@@ -80,14 +80,15 @@ fn a_second_signal_during_a_hung_request_still_leaves_a_report() {
         _ => Reply::Hang,
     });
     let t = live(&server.url(), &one_failover(PLAN_A));
-    let child = t.spawn();
+    let running = t.start();
     assert!(eventually(Duration::from_secs(20), || server.hits().len() == 3));
-    signal(&child, "-INT");
-    std::thread::sleep(Duration::from_millis(300));
-    signal(&child, "-TERM");
-    let output = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    running
+        .signal("-INT")
+        .await_stderr("finishing the request in flight")
+        .signal("-TERM");
+    let output = running.finish();
+    let stderr = &output.stderr;
+    assert_eq!(output.code, 130, "{stderr}");
     assert!(stderr.contains("SIGTERM again"), "{stderr}");
     let report = t.report();
     assert_eq!(report["result"], "interrupted");
@@ -130,7 +131,7 @@ fn sigterm_stops_a_run_cleanly_like_ctrl_c() {
         sim.plan_state(PLAN_A).as_deref() == Some("Failover")
             && sim.requests().iter().any(|r| r.method == "GET")
     }));
-    std::thread::sleep(Duration::from_millis(300));
+    t.await_waiting(2);
     signal(&child, "-TERM");
     let output = child.wait_with_output().unwrap();
     assert_eq!(output.status.code(), Some(130));

@@ -31,7 +31,7 @@ fn sigint_stops_the_run_and_still_writes_the_report() {
         sim.plan_state(PLAN_A).as_deref() == Some("Failover")
             && sim.requests().iter().filter(|r| r.method == "GET").count() >= 1
     }));
-    std::thread::sleep(Duration::from_millis(300));
+    t.await_waiting(2);
     signal(&child, "-INT");
     let output = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);

@@ -150,7 +150,7 @@ fn resume_refuses_a_changed_runbook_and_foreign_files() {
     assert!(eventually(Duration::from_secs(10), || sim
         .accepted_failovers(PLAN_A)
         == 1));
-    std::thread::sleep(Duration::from_millis(200));
+    t.await_waiting(2);
     child.kill().unwrap();
     child.wait().unwrap();
     let journal = journal_of(&t);

@@ -180,7 +180,12 @@ fn a_vao_restart_mid_run_wipes_runtime_details_and_tokens_and_the_run_goes_on() 
     assert!(eventually(Duration::from_secs(10), || sim
         .accepted_failovers(PLAN_A)
         == 1));
-    std::thread::sleep(Duration::from_millis(300));
+    // Restarted while drbook polls A's runtime details (A takes 1.5 s).
+    assert!(eventually(Duration::from_secs(10), || {
+        sim.requests().iter().any(|r| {
+            r.method == "GET" && r.path == format!("/api/v3/RuntimeDetails/Plans/{PLAN_A}")
+        })
+    }));
     sim.restart();
     let output = child.wait_with_output().unwrap();
     assert_eq!(

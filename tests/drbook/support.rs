@@ -149,21 +149,7 @@ impl Drbook {
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn script");
-        let screen = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-        let mut stdout = child.stdout.take().unwrap();
-        let seen = screen.clone();
-        let reader = std::thread::spawn(move || {
-            use std::io::Read;
-            let mut chunk = [0; 4096];
-            while let Ok(n) = stdout.read(&mut chunk) {
-                if n == 0 {
-                    break;
-                }
-                seen.lock()
-                    .unwrap()
-                    .push_str(&String::from_utf8_lossy(&chunk[..n]));
-            }
-        });
+        let (screen, reader) = collect(child.stdout.take().unwrap());
         Some(Terminal {
             child,
             screen,
@@ -186,6 +172,45 @@ impl Drbook {
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn drbook")
+    }
+
+    /// Starts drbook in the background (see [`Running`]).
+    pub fn start(&self) -> Running {
+        let mut child = self.spawn();
+        let (stderr, reader) = collect(child.stderr.take().unwrap());
+        Running {
+            child,
+            stderr,
+            reader,
+        }
+    }
+
+    /// Waits (at most 20 s) until the run's journal (in `reports/`) has an event for which
+    /// `wanted` holds: the way to know where a run in the background has got to.
+    pub fn await_event(&self, wanted: impl Fn(&serde_json::Value) -> bool) {
+        let journal = || -> String {
+            let Ok(entries) = std::fs::read_dir(self.dir.path().join("reports")) else {
+                return String::new();
+            };
+            entries
+                .flatten()
+                .map(|e| e.path())
+                .find(|p| p.to_string_lossy().ends_with(".journal.jsonl"))
+                .and_then(|p| std::fs::read_to_string(p).ok())
+                .unwrap_or_default()
+        };
+        let found = eventually(Duration::from_secs(20), || {
+            journal()
+                .lines()
+                .filter_map(|l| serde_json::from_str(l).ok())
+                .any(|event| wanted(&event))
+        });
+        assert!(found, "the event never came; the journal:\n{}", journal());
+    }
+
+    /// Waits until step `step` (counted from 1) has begun waiting (a `wait:` step).
+    pub fn await_waiting(&self, step: u64) {
+        self.await_event(|e| e["event"] == "waiting" && e["step"] == step);
     }
 
     /// Runs drbook and samples its resident memory (kB, from /proc) every 20 ms until it
@@ -276,21 +301,79 @@ impl Drbook {
 /// drbook running on a terminal: what it shows, and a keyboard.
 pub struct Terminal {
     child: Child,
-    screen: std::sync::Arc<std::sync::Mutex<String>>,
+    screen: Collected,
     reader: std::thread::JoinHandle<()>,
+}
+
+/// What a pipe has said so far, gathered on a thread.
+type Collected = std::sync::Arc<std::sync::Mutex<String>>;
+
+fn collect(
+    mut pipe: impl std::io::Read + Send + 'static,
+) -> (Collected, std::thread::JoinHandle<()>) {
+    let text = Collected::default();
+    let seen = text.clone();
+    let reader = std::thread::spawn(move || {
+        let mut chunk = [0; 4096];
+        while let Ok(n) = pipe.read(&mut chunk) {
+            if n == 0 {
+                break;
+            }
+            seen.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&chunk[..n]));
+        }
+    });
+    (text, reader)
+}
+
+/// Waits (at most 20 s) until `text` holds `wanted`; panics with what it holds otherwise.
+fn await_text(text: &Collected, wanted: &str, what: &str) {
+    let seen = eventually(Duration::from_secs(20), || {
+        text.lock().unwrap().contains(wanted)
+    });
+    assert!(
+        seen,
+        "{wanted:?} never appeared on {what}:\n{}",
+        text.lock().unwrap()
+    );
+}
+
+/// drbook running in the background, its stderr read as it comes.
+pub struct Running {
+    child: Child,
+    stderr: Collected,
+    reader: std::thread::JoinHandle<()>,
+}
+
+impl Running {
+    pub fn signal(&self, name: &str) -> &Running {
+        signal(&self.child, name);
+        self
+    }
+
+    /// Waits (at most 20 s) until drbook has written `text` to stderr.
+    pub fn await_stderr(&self, text: &str) -> &Running {
+        await_text(&self.stderr, text, "stderr");
+        self
+    }
+
+    pub fn finish(self) -> Outcome {
+        let output = self.child.wait_with_output().expect("wait for drbook");
+        self.reader.join().unwrap();
+        let stderr = self.stderr.lock().unwrap().clone();
+        Outcome {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr,
+        }
+    }
 }
 
 impl Terminal {
     /// Waits (at most 20 s) until the screen shows `text`, then types `line` and Enter.
     pub fn answer(mut self, text: &str, line: &str) -> Terminal {
-        let shown = eventually(Duration::from_secs(20), || {
-            self.screen.lock().unwrap().contains(text)
-        });
-        assert!(
-            shown,
-            "{text:?} never appeared on the terminal:\n{}",
-            self.screen.lock().unwrap()
-        );
+        await_text(&self.screen, text, "the terminal");
         use std::io::Write;
         let keyboard = self.child.stdin.as_mut().expect("the terminal's input");
         writeln!(keyboard, "{line}").unwrap();
