@@ -189,17 +189,8 @@ fn a_drill_cleans_up_what_a_group_failed_over() {
         plan(PLAN_B, Duration::from_millis(50)),
     ]);
     let t = Drbook::new();
-    t.credentials();
-    let rb = t.file("rb.yaml", runbook(&group("abort", 2, &[PLAN_A, PLAN_B])));
-    t.args([
-        "drill",
-        rb.to_str().unwrap(),
-        "--server",
-        &sim.base_url(),
-        "--yes",
-    ])
-    .run()
-    .assert_code(0);
+    t.runbook(&group("abort", 2, &[PLAN_A, PLAN_B]));
+    t.live("drill", &sim.base_url()).run().assert_code(0);
     for id in [PLAN_A, PLAN_B] {
         assert_eq!(sim.accepted_undos(id), 1);
     }

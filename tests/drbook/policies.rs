@@ -149,18 +149,8 @@ fn an_interrupted_run_is_resumed_without_resending_its_failover() {
         plan(PLAN_B, Duration::ZERO),
     ]);
     let t = Drbook::new();
-    t.credentials();
-    let rb = t.file(
-        "rb.yaml",
-        runbook(&format!("{}{}", one_failover(PLAN_A), one_failover(PLAN_B))),
-    );
-    t.args([
-        "run",
-        rb.to_str().unwrap(),
-        "--server",
-        &sim.base_url(),
-        "--yes",
-    ]);
+    t.runbook(&format!("{}{}", one_failover(PLAN_A), one_failover(PLAN_B)));
+    t.live("run", &sim.base_url());
     let child = t.spawn();
     assert!(eventually(Duration::from_secs(10), || sim
         .accepted_failovers(PLAN_A)

@@ -164,18 +164,8 @@ fn a_vao_restart_mid_run_wipes_runtime_details_and_tokens_and_the_run_goes_on() 
         vec![],
     );
     let t = Drbook::new();
-    t.credentials();
-    let rb = t.file(
-        "rb.yaml",
-        runbook(&format!("{}{}", one_failover(PLAN_A), one_failover(PLAN_B))),
-    );
-    t.args([
-        "run",
-        rb.to_str().unwrap(),
-        "--server",
-        &sim.base_url(),
-        "--yes",
-    ]);
+    t.runbook(&format!("{}{}", one_failover(PLAN_A), one_failover(PLAN_B)));
+    t.live("run", &sim.base_url());
     let child = t.spawn();
     assert!(eventually(Duration::from_secs(10), || sim
         .accepted_failovers(PLAN_A)

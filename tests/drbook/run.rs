@@ -11,11 +11,8 @@ const Z: Duration = Duration::ZERO;
 fn failovers_are_sent_in_order_with_exact_bodies() {
     let sim = sim(vec![plan(PLAN_A, Z), plan(PLAN_B, Z), plan(PLAN_C, Z)]);
     let t = Drbook::new();
-    t.credentials();
-    let rb = t.file(
-        "rb.yaml",
-        runbook(&format!(
-            "  - name: storage
+    let rb = t.runbook(&format!(
+        "  - name: storage
     failover:
       plan_id: {PLAN_C}
       protect_storage_volumes: true
@@ -26,15 +23,8 @@ fn failovers_are_sent_in_order_with_exact_bodies() {
   - failover:
       plan_id: {PLAN_B}
 "
-        )),
-    );
-    t.args([
-        "run",
-        rb.to_str().unwrap(),
-        "--server",
-        &sim.base_url(),
-        "--yes",
-    ]);
+    ));
+    t.live("run", &sim.base_url());
     t.run().assert_code(0);
 
     assert_eq!(
@@ -108,20 +98,10 @@ fn failovers_are_sent_in_order_with_exact_bodies() {
 fn waits_are_real_waits() {
     let sim = sim(vec![plan(PLAN_A, Z), plan(PLAN_B, Z)]);
     let t = Drbook::new();
-    t.credentials();
-    let rb = t.file(
-        "rb.yaml",
-        runbook(&format!(
+    t.runbook(&format!(
             "  - failover: {{ plan_id: {PLAN_A} }}\n  - name: settle\n    wait: 1200ms\n  - failover: {{ plan_id: {PLAN_B} }}\n"
-        )),
-    );
-    t.args([
-        "run",
-        rb.to_str().unwrap(),
-        "--server",
-        &sim.base_url(),
-        "--yes",
-    ]);
+        ));
+    t.live("run", &sim.base_url());
     t.run().assert_code(0);
     let posts: Vec<_> = sim
         .requests()
@@ -473,17 +453,8 @@ fn an_unreachable_server_fails_with_a_report() {
         .unwrap()
         .port();
     let t = Drbook::new();
-    t.credentials();
-    let rb = t.file("rb.yaml", runbook(&one_failover(PLAN_A)));
-    let out = t
-        .args([
-            "run",
-            rb.to_str().unwrap(),
-            "--yes",
-            "--server",
-            &format!("http://127.0.0.1:{port}"),
-        ])
-        .run();
+    t.runbook(&one_failover(PLAN_A));
+    let out = t.live("run", &format!("http://127.0.0.1:{port}")).run();
     out.assert_code(1);
     assert!(out.stderr.contains("could not connect"), "{}", out.stderr);
     let report = t.report();

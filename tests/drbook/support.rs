@@ -100,6 +100,19 @@ impl Drbook {
         self
     }
 
+    /// Writes `rb.yaml`, a runbook made of `steps` (see [`runbook`]), and returns its path.
+    pub fn runbook(&self, steps: &str) -> PathBuf {
+        self.file("rb.yaml", runbook(steps))
+    }
+
+    /// `COMMAND rb.yaml --server URL --yes` with the test credentials: a live run, the
+    /// setup of most tests. More arguments may follow; `run()`, `spawn()` or `start()` it.
+    pub fn live(&self, command: &str, url: &str) -> &Drbook {
+        let rb = self.dir.path().join("rb.yaml");
+        self.credentials()
+            .args([command, rb.to_str().unwrap(), "--server", url, "--yes"])
+    }
+
     /// The password-grant credentials of [`sim`].
     pub fn credentials(&self) -> &Drbook {
         self.env("VAO_USERNAME", USER).env("VAO_PASSWORD", PASSWORD)
@@ -520,9 +533,8 @@ pub fn eventually(limit: Duration, mut condition: impl FnMut() -> bool) -> bool 
 /// `--yes`, ready to `run()` or `spawn()`.
 pub fn live(url: &str, steps: &str) -> Drbook {
     let t = Drbook::new();
-    t.credentials();
-    let rb = t.file("rb.yaml", runbook(steps));
-    t.args(["run", rb.to_str().unwrap(), "--server", url, "--yes"]);
+    t.runbook(steps);
+    t.live("run", url);
     t
 }
 
@@ -662,15 +674,8 @@ pub fn done_reply() -> Reply {
 /// background, with the test credentials and `--yes`.
 pub fn spawn_live(sim: &Simulator, command: &str, steps: &str) -> (Drbook, Child) {
     let t = Drbook::new();
-    t.credentials();
-    let rb = t.file("rb.yaml", runbook(steps));
-    t.args([
-        command,
-        rb.to_str().unwrap(),
-        "--server",
-        &sim.base_url(),
-        "--yes",
-    ]);
+    t.runbook(steps);
+    t.live(command, &sim.base_url());
     let child = t.spawn();
     (t, child)
 }
