@@ -265,52 +265,18 @@ fn a_pause_needs_approval_and_the_report_says_who_gave_it() {
 #[test]
 fn a_pause_is_approved_by_typing_approve_at_a_terminal() {
     // util-linux `script` gives drbook a terminal; what is written to its stdin is typed.
-    if std::process::Command::new("script")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        eprintln!("skipped: `script` (util-linux) is not installed");
-        return;
-    }
     let sim = sim(vec![plan(PLAN_A, Duration::ZERO)]);
-    let t = Drbook::new();
-    let rb = t.file(
-        "rb.yaml",
-        runbook(&format!(
-            "  - pause: {{ message: Ready? }}\n{}",
-            one_failover(PLAN_A)
-        )),
+    let t = live(
+        &sim.base_url(),
+        &format!("  - pause: {{ message: Ready? }}\n{}", one_failover(PLAN_A)),
     );
-    let inner = format!(
-        "{} run {} --server {} --yes",
-        env!("CARGO_BIN_EXE_drbook"),
-        rb.display(),
-        sim.base_url()
-    );
-    let mut child = std::process::Command::new("script")
-        .args(["-qec", &inner, "/dev/null"])
-        .current_dir(t.dir())
-        .env("VAO_USERNAME", USER)
-        .env("VAO_PASSWORD", PASSWORD)
-        .env("USER", "test-operator")
-        .env("DRBOOK_LOCK_DIR", t.dir().join("locks"))
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Typed once the question is on the screen: the reports folder exists by then.
-    assert!(eventually(Duration::from_secs(20), || t
-        .dir()
-        .join("reports")
-        .exists()));
-    std::thread::sleep(Duration::from_millis(300));
-    use std::io::Write;
-    child.stdin.take().unwrap().write_all(b"approve\n").unwrap();
-    let output = child.wait_with_output().unwrap();
-    let screen = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{screen}");
+    let Some(terminal) = t.on_a_terminal() else {
+        return;
+    };
+    // Typed once the question is on the screen.
+    let output = terminal.answer("type `approve`", "approve").finish();
+    let screen = &output.stdout;
+    assert_eq!(output.code, 0, "{screen}");
     assert!(screen.contains("type `approve`"), "{screen}");
     let report = t.report();
     assert_eq!(report["steps"][0]["approval"]["how"], "terminal");
@@ -558,7 +524,7 @@ fn a_resumed_drill_undoes_only_what_was_failed_over() {
     assert!(eventually(Duration::from_secs(10), || {
         sim.plan_state(PLAN_B).as_deref() == Some("Failover") && sim.accepted_checks(PLAN_A) == 1
     }));
-    std::thread::sleep(Duration::from_millis(300));
+    t.await_waiting(3);
     signal(&child, "-KILL");
     let _ = child.wait_with_output();
     resume_run(&t)

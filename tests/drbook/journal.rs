@@ -130,27 +130,17 @@ fn a_run_killed_at_random_points_is_resumed_and_every_plan_fails_over_exactly_on
 fn resume_refuses_a_changed_runbook_and_foreign_files() {
     let sim = sim_of(&[PLAN_A, PLAN_B], Duration::ZERO);
     let t = Drbook::new();
-    t.credentials();
-    let rb = t.file(
-        "rb.yaml",
-        runbook(&format!(
-            "{}  - wait: 1h\n{}",
-            one_failover(PLAN_A),
-            one_failover(PLAN_B)
-        )),
-    );
-    t.args([
-        "run",
-        rb.to_str().unwrap(),
-        "--server",
-        &sim.base_url(),
-        "--yes",
-    ]);
+    let rb = t.runbook(&format!(
+        "{}  - wait: 1h\n{}",
+        one_failover(PLAN_A),
+        one_failover(PLAN_B)
+    ));
+    t.live("run", &sim.base_url());
     let mut child = t.spawn();
     assert!(eventually(Duration::from_secs(10), || sim
         .accepted_failovers(PLAN_A)
         == 1));
-    std::thread::sleep(Duration::from_millis(200));
+    t.await_waiting(2);
     child.kill().unwrap();
     child.wait().unwrap();
     let journal = journal_of(&t);
@@ -207,15 +197,8 @@ fn resume_refuses_a_changed_runbook_and_foreign_files() {
 fn a_second_process_is_refused_while_the_first_holds_the_lock() {
     let sim = sim_of(&[PLAN_A], Duration::from_secs(30));
     let t = Drbook::new();
-    t.credentials();
-    let rb = t.file("rb.yaml", runbook(&one_failover(PLAN_A)));
-    t.args([
-        "run",
-        rb.to_str().unwrap(),
-        "--server",
-        &sim.base_url(),
-        "--yes",
-    ]);
+    t.runbook(&one_failover(PLAN_A));
+    t.live("run", &sim.base_url());
     let mut first = t.spawn();
     assert!(eventually(Duration::from_secs(10), || sim
         .accepted_failovers(PLAN_A)

@@ -189,17 +189,8 @@ fn a_drill_cleans_up_what_a_group_failed_over() {
         plan(PLAN_B, Duration::from_millis(50)),
     ]);
     let t = Drbook::new();
-    t.credentials();
-    let rb = t.file("rb.yaml", runbook(&group("abort", 2, &[PLAN_A, PLAN_B])));
-    t.args([
-        "drill",
-        rb.to_str().unwrap(),
-        "--server",
-        &sim.base_url(),
-        "--yes",
-    ])
-    .run()
-    .assert_code(0);
+    t.runbook(&group("abort", 2, &[PLAN_A, PLAN_B]));
+    t.live("drill", &sim.base_url()).run().assert_code(0);
     for id in [PLAN_A, PLAN_B] {
         assert_eq!(sim.accepted_undos(id), 1);
     }
@@ -224,10 +215,9 @@ fn an_interrupt_while_group_steps_wait_for_a_slot_interrupts_the_run() {
         "  - parallel:\n      max_concurrency: 1\n      steps:\n        - failover: {{ plan_id: {PLAN_A}, wait_for_completion: false }}\n        - failover: {{ plan_id: {PLAN_B}, wait_for_completion: false }}\n"
     );
     let (t, child) = spawn_live(&sim, "run", &steps);
-    assert!(eventually(Duration::from_secs(10), || t
-        .report_texts()
-        .contains("/Failover")));
-    std::thread::sleep(Duration::from_millis(200));
+    assert!(eventually(Duration::from_secs(10), || {
+        failovers(&sim).iter().any(|(id, _)| id == PLAN_A)
+    }));
     signal(&child, "-INT");
     let output = child.wait_with_output().unwrap();
     assert_eq!(output.status.code(), Some(130));

@@ -149,18 +149,8 @@ fn an_interrupted_run_is_resumed_without_resending_its_failover() {
         plan(PLAN_B, Duration::ZERO),
     ]);
     let t = Drbook::new();
-    t.credentials();
-    let rb = t.file(
-        "rb.yaml",
-        runbook(&format!("{}{}", one_failover(PLAN_A), one_failover(PLAN_B))),
-    );
-    t.args([
-        "run",
-        rb.to_str().unwrap(),
-        "--server",
-        &sim.base_url(),
-        "--yes",
-    ]);
+    t.runbook(&format!("{}{}", one_failover(PLAN_A), one_failover(PLAN_B)));
+    t.live("run", &sim.base_url());
     let child = t.spawn();
     assert!(eventually(Duration::from_secs(10), || sim
         .accepted_failovers(PLAN_A)
@@ -230,7 +220,11 @@ fn an_interrupt_during_the_state_guard_sends_nothing() {
     }));
     signal(&child, "-INT");
     assert_eq!(child.wait_with_output().unwrap().status.code(), Some(130));
-    std::thread::sleep(Duration::from_millis(2500));
+    // drbook has ended, so nothing more can come from it; the journal, written before each
+    // request, shows it never meant to send one either.
+    t.await_event(|e| e["event"] == "run_finished" && e["result"] == "interrupted");
+    let journal = t.report_texts();
+    assert!(!journal.contains("/Failover"), "{journal}");
     assert_eq!(
         sim.failover_count(PLAN_A),
         0,

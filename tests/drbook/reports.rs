@@ -12,23 +12,6 @@ use std::time::{Duration, Instant};
 const Z: Duration = Duration::ZERO;
 const XSD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/junit.xsd");
 
-/// An external program a test needs. On a developer's machine without it the test is
-/// skipped with a loud message; in CI (`CI=true`, where `.ci/run` installs it) its absence
-/// fails the test.
-fn tool(name: &str) -> Option<PathBuf> {
-    let found = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
-        .map(|dir| dir.join(name))
-        .find(|path| path.is_file());
-    if found.is_none() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "`{name}` is required in CI: .ci/run installs it"
-        );
-        eprintln!("\n*** SKIPPED: `{name}` is not installed; this check did not run ***\n");
-    }
-    found
-}
-
 /// The files in `dir` whose names end with `suffix`, sorted.
 fn files(dir: &Path, suffix: &str) -> Vec<PathBuf> {
     let mut found: Vec<PathBuf> = std::fs::read_dir(dir)

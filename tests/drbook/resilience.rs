@@ -164,23 +164,18 @@ fn a_vao_restart_mid_run_wipes_runtime_details_and_tokens_and_the_run_goes_on() 
         vec![],
     );
     let t = Drbook::new();
-    t.credentials();
-    let rb = t.file(
-        "rb.yaml",
-        runbook(&format!("{}{}", one_failover(PLAN_A), one_failover(PLAN_B))),
-    );
-    t.args([
-        "run",
-        rb.to_str().unwrap(),
-        "--server",
-        &sim.base_url(),
-        "--yes",
-    ]);
+    t.runbook(&format!("{}{}", one_failover(PLAN_A), one_failover(PLAN_B)));
+    t.live("run", &sim.base_url());
     let child = t.spawn();
     assert!(eventually(Duration::from_secs(10), || sim
         .accepted_failovers(PLAN_A)
         == 1));
-    std::thread::sleep(Duration::from_millis(300));
+    // Restarted while drbook polls A's runtime details (A takes 1.5 s).
+    assert!(eventually(Duration::from_secs(10), || {
+        sim.requests().iter().any(|r| {
+            r.method == "GET" && r.path == format!("/api/v3/RuntimeDetails/Plans/{PLAN_A}")
+        })
+    }));
     sim.restart();
     let output = child.wait_with_output().unwrap();
     assert_eq!(

@@ -11,11 +11,8 @@ const Z: Duration = Duration::ZERO;
 fn failovers_are_sent_in_order_with_exact_bodies() {
     let sim = sim(vec![plan(PLAN_A, Z), plan(PLAN_B, Z), plan(PLAN_C, Z)]);
     let t = Drbook::new();
-    t.credentials();
-    let rb = t.file(
-        "rb.yaml",
-        runbook(&format!(
-            "  - name: storage
+    let rb = t.runbook(&format!(
+        "  - name: storage
     failover:
       plan_id: {PLAN_C}
       protect_storage_volumes: true
@@ -26,15 +23,8 @@ fn failovers_are_sent_in_order_with_exact_bodies() {
   - failover:
       plan_id: {PLAN_B}
 "
-        )),
-    );
-    t.args([
-        "run",
-        rb.to_str().unwrap(),
-        "--server",
-        &sim.base_url(),
-        "--yes",
-    ]);
+    ));
+    t.live("run", &sim.base_url());
     t.run().assert_code(0);
 
     assert_eq!(
@@ -108,20 +98,10 @@ fn failovers_are_sent_in_order_with_exact_bodies() {
 fn waits_are_real_waits() {
     let sim = sim(vec![plan(PLAN_A, Z), plan(PLAN_B, Z)]);
     let t = Drbook::new();
-    t.credentials();
-    let rb = t.file(
-        "rb.yaml",
-        runbook(&format!(
+    t.runbook(&format!(
             "  - failover: {{ plan_id: {PLAN_A} }}\n  - name: settle\n    wait: 1200ms\n  - failover: {{ plan_id: {PLAN_B} }}\n"
-        )),
-    );
-    t.args([
-        "run",
-        rb.to_str().unwrap(),
-        "--server",
-        &sim.base_url(),
-        "--yes",
-    ]);
+        ));
+    t.live("run", &sim.base_url());
     t.run().assert_code(0);
     let posts: Vec<_> = sim
         .requests()
@@ -473,17 +453,8 @@ fn an_unreachable_server_fails_with_a_report() {
         .unwrap()
         .port();
     let t = Drbook::new();
-    t.credentials();
-    let rb = t.file("rb.yaml", runbook(&one_failover(PLAN_A)));
-    let out = t
-        .args([
-            "run",
-            rb.to_str().unwrap(),
-            "--yes",
-            "--server",
-            &format!("http://127.0.0.1:{port}"),
-        ])
-        .run();
+    t.runbook(&one_failover(PLAN_A));
+    let out = t.live("run", &format!("http://127.0.0.1:{port}")).run();
     out.assert_code(1);
     assert!(out.stderr.contains("could not connect"), "{}", out.stderr);
     let report = t.report();
@@ -491,59 +462,33 @@ fn an_unreachable_server_fails_with_a_report() {
     assert_eq!(report["steps"][0]["result"], "skipped");
 }
 
-/// Runs drbook under `script`, which gives it a terminal, typing `answer` at the prompt.
-fn run_on_a_terminal(t: &Drbook, args: &str, answer: &str) -> Option<std::process::Output> {
-    use std::io::Write;
-    let script = std::process::Command::new("script")
-        .arg("--version")
-        .output();
-    if script.is_err() {
-        eprintln!("skipped: `script` (util-linux) is not installed");
-        return None;
-    }
-    let command = format!("{} {args}", env!("CARGO_BIN_EXE_drbook"));
-    let mut child = std::process::Command::new("script")
-        .args(["-qec", &command, "/dev/null"])
-        .current_dir(t.dir())
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("VAO_USERNAME", USER)
-        .env("VAO_PASSWORD", PASSWORD)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    writeln!(child.stdin.take().unwrap(), "{answer}").unwrap();
-    Some(child.wait_with_output().unwrap())
-}
-
 #[test]
 fn on_a_terminal_the_operator_must_type_the_runbook_name() {
     let sim = sim(vec![plan(PLAN_A, Z)]);
     let t = Drbook::new();
+    t.credentials();
     let rb = t.file("rb.yaml", runbook(&one_failover(PLAN_A)));
-    let args = format!("run {} --server {}", rb.display(), sim.base_url());
+    t.args(["run", rb.to_str().unwrap(), "--server", &sim.base_url()]);
+    let prompt = "Type the runbook name to continue";
 
-    let Some(refused) = run_on_a_terminal(&t, &args, "y") else {
+    let Some(terminal) = t.on_a_terminal() else {
         return;
     };
-    let screen = String::from_utf8_lossy(&refused.stdout);
-    assert_eq!(refused.status.code(), Some(2), "{screen}");
-    assert!(
-        screen.contains("Type the runbook name to continue"),
-        "{screen}"
-    );
+    let refused = terminal.answer(prompt, "y").finish();
+    let screen = &refused.stdout;
+    assert_eq!(refused.code, 2, "{screen}");
+    assert!(screen.contains(prompt), "{screen}");
     assert!(
         screen.contains("not confirmed; nothing was sent"),
         "{screen}"
     );
     assert!(sim.requests().is_empty());
 
-    let Some(confirmed) = run_on_a_terminal(&t, &args, "test-runbook") else {
+    let Some(terminal) = t.on_a_terminal() else {
         return;
     };
-    let screen = String::from_utf8_lossy(&confirmed.stdout);
-    assert_eq!(confirmed.status.code(), Some(0), "{screen}");
+    let confirmed = terminal.answer(prompt, "test-runbook").finish();
+    let screen = &confirmed.stdout;
+    assert_eq!(confirmed.code, 0, "{screen}");
     assert_eq!(sim.failover_count(PLAN_A), 1);
 }

@@ -100,15 +100,34 @@ impl Drbook {
         self
     }
 
+    /// Writes `rb.yaml`, a runbook made of `steps` (see [`runbook`]), and returns its path.
+    pub fn runbook(&self, steps: &str) -> PathBuf {
+        self.file("rb.yaml", runbook(steps))
+    }
+
+    /// `COMMAND rb.yaml --server URL --yes` with the test credentials: a live run, the
+    /// setup of most tests. More arguments may follow; `run()`, `spawn()` or `start()` it.
+    pub fn live(&self, command: &str, url: &str) -> &Drbook {
+        let rb = self.dir.path().join("rb.yaml");
+        self.credentials()
+            .args([command, rb.to_str().unwrap(), "--server", url, "--yes"])
+    }
+
     /// The password-grant credentials of [`sim`].
     pub fn credentials(&self) -> &Drbook {
         self.env("VAO_USERNAME", USER).env("VAO_PASSWORD", PASSWORD)
     }
 
     fn command(&self) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_drbook"));
+        let mut command = self.hermetic(env!("CARGO_BIN_EXE_drbook"));
+        command.args(self.args.borrow().iter());
         command
-            .args(self.args.borrow().iter())
+    }
+
+    /// `program` in the test's folder with the test's environment and nothing else.
+    fn hermetic(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut command = Command::new(program);
+        command
             .current_dir(self.dir.path())
             // Hermetic: nothing from the developer's environment (VAO_*, DRBOOK_VAR_*,
             // proxies) leaks into a test.
@@ -127,6 +146,30 @@ impl Drbook {
         command
     }
 
+    /// Starts drbook on a terminal (util-linux `script` gives it one), so that what the test
+    /// types reaches it as keystrokes. `None` where `script` is not installed (see [`tool`]).
+    pub fn on_a_terminal(&self) -> Option<Terminal> {
+        let script = tool("script")?;
+        let line: Vec<String> = std::iter::once(env!("CARGO_BIN_EXE_drbook").to_owned())
+            .chain(self.args.borrow().iter().cloned())
+            .map(|word| format!("'{}'", word.replace('\'', "'\\''")))
+            .collect();
+        let mut child = self
+            .hermetic(script)
+            .args(["-qec", &line.join(" "), "/dev/null"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn script");
+        let (screen, reader) = collect(child.stdout.take().unwrap());
+        Some(Terminal {
+            child,
+            screen,
+            reader,
+        })
+    }
+
     pub fn run(&self) -> Outcome {
         let output = self.command().output().expect("run drbook");
         Outcome {
@@ -142,6 +185,45 @@ impl Drbook {
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn drbook")
+    }
+
+    /// Starts drbook in the background (see [`Running`]).
+    pub fn start(&self) -> Running {
+        let mut child = self.spawn();
+        let (stderr, reader) = collect(child.stderr.take().unwrap());
+        Running {
+            child,
+            stderr,
+            reader,
+        }
+    }
+
+    /// Waits (at most 20 s) until the run's journal (in `reports/`) has an event for which
+    /// `wanted` holds: the way to know where a run in the background has got to.
+    pub fn await_event(&self, wanted: impl Fn(&serde_json::Value) -> bool) {
+        let journal = || -> String {
+            let Ok(entries) = std::fs::read_dir(self.dir.path().join("reports")) else {
+                return String::new();
+            };
+            entries
+                .flatten()
+                .map(|e| e.path())
+                .find(|p| p.to_string_lossy().ends_with(".journal.jsonl"))
+                .and_then(|p| std::fs::read_to_string(p).ok())
+                .unwrap_or_default()
+        };
+        let found = eventually(Duration::from_secs(20), || {
+            journal()
+                .lines()
+                .filter_map(|l| serde_json::from_str(l).ok())
+                .any(|event| wanted(&event))
+        });
+        assert!(found, "the event never came; the journal:\n{}", journal());
+    }
+
+    /// Waits until step `step` (counted from 1) has begun waiting (a `wait:` step).
+    pub fn await_waiting(&self, step: u64) {
+        self.await_event(|e| e["event"] == "waiting" && e["step"] == step);
     }
 
     /// Runs drbook and samples its resident memory (kB, from /proc) every 20 ms until it
@@ -227,6 +309,120 @@ impl Drbook {
         }
         all
     }
+}
+
+/// drbook running on a terminal: what it shows, and a keyboard.
+pub struct Terminal {
+    child: Child,
+    screen: Collected,
+    reader: std::thread::JoinHandle<()>,
+}
+
+/// What a pipe has said so far, gathered on a thread.
+type Collected = std::sync::Arc<std::sync::Mutex<String>>;
+
+fn collect(
+    mut pipe: impl std::io::Read + Send + 'static,
+) -> (Collected, std::thread::JoinHandle<()>) {
+    let text = Collected::default();
+    let seen = text.clone();
+    let reader = std::thread::spawn(move || {
+        let mut chunk = [0; 4096];
+        while let Ok(n) = pipe.read(&mut chunk) {
+            if n == 0 {
+                break;
+            }
+            seen.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&chunk[..n]));
+        }
+    });
+    (text, reader)
+}
+
+/// Waits (at most 20 s) until `text` holds `wanted`; panics with what it holds otherwise.
+fn await_text(text: &Collected, wanted: &str, what: &str) {
+    let seen = eventually(Duration::from_secs(20), || {
+        text.lock().unwrap().contains(wanted)
+    });
+    assert!(
+        seen,
+        "{wanted:?} never appeared on {what}:\n{}",
+        text.lock().unwrap()
+    );
+}
+
+/// drbook running in the background, its stderr read as it comes.
+pub struct Running {
+    child: Child,
+    stderr: Collected,
+    reader: std::thread::JoinHandle<()>,
+}
+
+impl Running {
+    pub fn signal(&self, name: &str) -> &Running {
+        signal(&self.child, name);
+        self
+    }
+
+    /// Waits (at most 20 s) until drbook has written `text` to stderr.
+    pub fn await_stderr(&self, text: &str) -> &Running {
+        await_text(&self.stderr, text, "stderr");
+        self
+    }
+
+    pub fn finish(self) -> Outcome {
+        let output = self.child.wait_with_output().expect("wait for drbook");
+        self.reader.join().unwrap();
+        let stderr = self.stderr.lock().unwrap().clone();
+        Outcome {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr,
+        }
+    }
+}
+
+impl Terminal {
+    /// Waits (at most 20 s) until the screen shows `text`, then types `line` and Enter.
+    pub fn answer(mut self, text: &str, line: &str) -> Terminal {
+        await_text(&self.screen, text, "the terminal");
+        use std::io::Write;
+        let keyboard = self.child.stdin.as_mut().expect("the terminal's input");
+        writeln!(keyboard, "{line}").unwrap();
+        keyboard.flush().unwrap();
+        self
+    }
+
+    /// Waits for drbook to end; `stdout` is the whole screen.
+    pub fn finish(mut self) -> Outcome {
+        drop(self.child.stdin.take());
+        let output = self.child.wait_with_output().expect("wait for script");
+        self.reader.join().unwrap();
+        let screen = self.screen.lock().unwrap().clone();
+        Outcome {
+            code: output.status.code().unwrap_or(-1),
+            stdout: screen,
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+}
+
+/// An external program a test needs, found on `PATH`. On a developer's machine without it
+/// the test is skipped with a loud message; in CI (`CI=true`, where `.ci/run` installs it)
+/// its absence fails the test: a check that did not run never passes there.
+pub fn tool(name: &str) -> Option<PathBuf> {
+    let found = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .map(|dir| dir.join(name))
+        .find(|path| path.is_file());
+    if found.is_none() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "`{name}` is required in CI: .ci/run installs it"
+        );
+        eprintln!("\n*** SKIPPED: `{name}` is not installed; this check did not run ***\n");
+    }
+    found
 }
 
 pub fn assert_valid_report(report: &serde_json::Value) {
@@ -337,9 +533,8 @@ pub fn eventually(limit: Duration, mut condition: impl FnMut() -> bool) -> bool 
 /// `--yes`, ready to `run()` or `spawn()`.
 pub fn live(url: &str, steps: &str) -> Drbook {
     let t = Drbook::new();
-    t.credentials();
-    let rb = t.file("rb.yaml", runbook(steps));
-    t.args(["run", rb.to_str().unwrap(), "--server", url, "--yes"]);
+    t.runbook(steps);
+    t.live("run", url);
     t
 }
 
@@ -479,15 +674,8 @@ pub fn done_reply() -> Reply {
 /// background, with the test credentials and `--yes`.
 pub fn spawn_live(sim: &Simulator, command: &str, steps: &str) -> (Drbook, Child) {
     let t = Drbook::new();
-    t.credentials();
-    let rb = t.file("rb.yaml", runbook(steps));
-    t.args([
-        command,
-        rb.to_str().unwrap(),
-        "--server",
-        &sim.base_url(),
-        "--yes",
-    ]);
+    t.runbook(steps);
+    t.live(command, &sim.base_url());
     let child = t.spawn();
     (t, child)
 }

@@ -364,20 +364,6 @@ fn check_unattended(parsed: &Parsed, runbooks: &[PathBuf], problems: &mut Vec<St
     }
 }
 
-/// The values of `flag` in a command line (`--flag VALUE` or `--flag=VALUE`).
-pub fn flag_values(words: &[String], flag: &str) -> Vec<String> {
-    let mut values = Vec::new();
-    let mut words = words.iter();
-    while let Some(word) = words.next() {
-        if word == flag {
-            values.extend(words.next().cloned());
-        } else if let Some(value) = word.strip_prefix(flag).and_then(|v| v.strip_prefix('=')) {
-            values.push(value.to_owned());
-        }
-    }
-    values
-}
-
 /// Every problem of one invocation, each starting with where it is.
 pub fn problems(invocation: &Invocation) -> Vec<String> {
     let mut problems = Vec::new();
