@@ -5,8 +5,10 @@
 //! one state), and a runbook may replace each set. While a plan runs, VAO shows the
 //! process name as its state too, so `state` alone is ambiguous: a plan is *done* only when
 //! `state` equals `lastStableState` and is not an in-progress state.
+//!
+//! The sets are plain data: the executor puts a runbook's `states:` in place of the
+//! built-in ones with [`StateSets::names`], so this module needs no runbook type.
 
-use crate::runbook::StateOverrides;
 use serde::{Deserialize, Serialize};
 
 /// Folds a state name for comparison: lower case, letters and digits only.
@@ -117,19 +119,10 @@ impl StateSets {
             || ResultName::read(status.result_name.as_deref().unwrap_or_default()).running
     }
 
-    /// The built-in sets with a runbook's overrides applied.
-    pub fn with_overrides(overrides: &StateOverrides) -> StateSets {
-        let mut sets = StateSets::default();
-        let apply = |target: &mut Vec<String>, names: &Option<Vec<String>>| {
-            if let Some(names) = names {
-                *target = names.iter().map(|n| fold(n)).collect();
-            }
-        };
-        apply(&mut sets.ready, &overrides.ready);
-        apply(&mut sets.in_progress, &overrides.in_progress);
-        apply(&mut sets.succeeded, &overrides.succeeded);
-        apply(&mut sets.failed, &overrides.failed);
-        sets
+    /// Names for one of the sets, folded: what a runbook's `states:` puts in place of the
+    /// built-in names.
+    pub fn names(names: &[String]) -> Vec<String> {
+        names.iter().map(|n| fold(n)).collect()
     }
 
     /// Whether a plan is in a state that accepts a failover (and so has not started one).
@@ -526,22 +519,6 @@ mod tests {
         assert_eq!(
             sets.classify(&status("FAILOVER", "Failover", "Success", 100)),
             Phase::Succeeded
-        );
-    }
-
-    #[test]
-    fn overrides_replace_sets() {
-        let sets = StateSets::with_overrides(&StateOverrides {
-            succeeded: Some(vec!["Failed Over".into()]),
-            ..Default::default()
-        });
-        assert_eq!(
-            sets.classify(&status("failed-over", "FailedOver", "ok", 100)),
-            Phase::Succeeded
-        );
-        assert_eq!(
-            sets.classify(&status("Failover", "Failover", "ok", 100)),
-            Phase::Unexpected
         );
     }
 
