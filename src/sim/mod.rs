@@ -17,6 +17,7 @@
 
 mod config;
 mod conn;
+mod endpoints;
 mod fault;
 mod handle;
 mod request;

@@ -466,3 +466,219 @@ async fn drop_after_action_sends_not_one_byte() {
         Some("drop_after_action")
     );
 }
+
+/// The endpoint and plan that faults see for a request, as the router decides them:
+/// read from which fault answers it. One simulator has a fault per endpoint (status
+/// 500 + its index), the other one fault for any request about plan A (status 599).
+struct Targets {
+    http: reqwest::Client,
+    by_endpoint: Simulator,
+    by_plan: Simulator,
+}
+
+const ENDPOINTS: [FaultEndpoint; 8] = [
+    FaultEndpoint::Token,
+    FaultEndpoint::Plans,
+    FaultEndpoint::Plan,
+    FaultEndpoint::RuntimeDetails,
+    FaultEndpoint::Failover,
+    FaultEndpoint::Undo,
+    FaultEndpoint::Halt,
+    FaultEndpoint::ReadinessCheck,
+];
+
+impl Targets {
+    async fn start() -> Targets {
+        let every = |endpoint, status| Fault::new(endpoint, FaultKind::Status(status)).times(0);
+        let by_endpoint = (500..)
+            .zip(ENDPOINTS)
+            .map(|(status, endpoint)| every(endpoint, status))
+            .collect();
+        let by_plan = vec![every(FaultEndpoint::Any, 599).for_plan(A)];
+        Targets {
+            http: client(),
+            by_endpoint: Simulator::start(with_faults(&[A], Duration::ZERO, by_endpoint), local())
+                .await
+                .unwrap(),
+            by_plan: Simulator::start(with_faults(&[A], Duration::ZERO, by_plan), local())
+                .await
+                .unwrap(),
+        }
+    }
+
+    async fn status(&self, sim: &Simulator, method: reqwest::Method, path: &str) -> u16 {
+        let url = format!("{}{path}", sim.base_url());
+        let answer = self.http.request(method, url).send().await.unwrap();
+        answer.status().as_u16()
+    }
+
+    async fn target(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+    ) -> (Option<FaultEndpoint>, Option<String>) {
+        let status = self.status(&self.by_endpoint, method.clone(), path).await;
+        let endpoint = status
+            .checked_sub(500)
+            .and_then(|index| ENDPOINTS.get(usize::from(index)).copied());
+        let plan = (self.status(&self.by_plan, method, path).await == 599).then(|| A.to_string());
+        (endpoint, plan)
+    }
+}
+
+#[tokio::test]
+async fn fault_targets() {
+    use reqwest::Method;
+    let targets = &Targets::start().await;
+    let target = |method, path: String| async move { targets.target(method, &path).await };
+    let id = A;
+    let plan = Some(id.to_string());
+    assert_eq!(
+        target(Method::POST, "/token".into()).await,
+        (Some(FaultEndpoint::Token), None)
+    );
+    assert_eq!(target(Method::GET, "/token".into()).await, (None, None));
+    assert_eq!(
+        target(Method::GET, "/api/v3/Plans".into()).await,
+        (Some(FaultEndpoint::Plans), None)
+    );
+    assert_eq!(
+        target(Method::GET, format!("/api/v3/Plans/{id}")).await,
+        (Some(FaultEndpoint::Plan), plan.clone())
+    );
+    assert_eq!(
+        target(Method::GET, format!("/api/v3/RuntimeDetails/Plans/{id}")).await,
+        (Some(FaultEndpoint::RuntimeDetails), plan.clone())
+    );
+    for (action, endpoint) in [
+        ("Failover", FaultEndpoint::Failover),
+        ("Undo", FaultEndpoint::Undo),
+        ("Halt", FaultEndpoint::Halt),
+        ("ReadinessCheck", FaultEndpoint::ReadinessCheck),
+    ] {
+        assert_eq!(
+            target(Method::POST, format!("/api/v3/Plans/{id}/{action}")).await,
+            (Some(endpoint), plan.clone())
+        );
+    }
+    assert_eq!(
+        target(Method::GET, format!("/api/v3/Plans/{id}/Failover")).await,
+        (None, plan.clone())
+    );
+    assert_eq!(
+        target(Method::POST, format!("/api/v3/Plans/{id}/Continue")).await,
+        (None, plan)
+    );
+    assert_eq!(
+        target(Method::GET, "/api/v3/Plans/".into()).await,
+        (None, None)
+    );
+    assert_eq!(
+        target(Method::GET, "/api/v3x/Plans".into()).await,
+        (None, None)
+    );
+    assert_eq!(
+        target(Method::POST, "/simulator/restart".into()).await,
+        (None, None)
+    );
+}
+
+/// Unknown routes and wrong methods answer VAO's JSON 404, never axum's plain 404 or 405;
+/// inside the API only after the token is checked.
+#[tokio::test]
+async fn unrouted_requests_answer_like_vao() {
+    let config = plans(&[A], Duration::ZERO);
+    let (_sim, http, base) = start(config.clone()).await;
+    let token = token(&config, &http, &base).await;
+    let not_found = |path: &str, method: &str| json!({"message": format!("No HTTP resource was found that matches the request URI '{path}' with method {method}.")});
+    let failover_path = format!("/api/v3/Plans/{A}/Failover");
+    for (method, path, authorized, expected) in [
+        (
+            "GET",
+            failover_path.as_str(),
+            true,
+            (404, not_found(&failover_path, "GET")),
+        ),
+        (
+            "GET",
+            failover_path.as_str(),
+            false,
+            (
+                401,
+                json!({"message": "Authorization has been denied for this request."}),
+            ),
+        ),
+        (
+            "DELETE",
+            "/api/v3/Plans",
+            true,
+            (404, not_found("/api/v3/Plans", "DELETE")),
+        ),
+        (
+            "GET",
+            "/api/v3/Nothing",
+            true,
+            (404, not_found("/api/v3/Nothing", "GET")),
+        ),
+        (
+            "GET",
+            "/api/v3/Nothing",
+            false,
+            (
+                401,
+                json!({"message": "Authorization has been denied for this request."}),
+            ),
+        ),
+        (
+            "GET",
+            "/api/v3",
+            false,
+            (
+                401,
+                json!({"message": "Authorization has been denied for this request."}),
+            ),
+        ),
+        (
+            "GET",
+            "/api/v3/",
+            false,
+            (
+                401,
+                json!({"message": "Authorization has been denied for this request."}),
+            ),
+        ),
+        ("GET", "/token", false, (404, not_found("/token", "GET"))),
+        (
+            "GET",
+            "/simulator/restart",
+            false,
+            (404, not_found("/simulator/restart", "GET")),
+        ),
+        (
+            "GET",
+            "/api/v3x/Plans",
+            false,
+            (404, not_found("/api/v3x/Plans", "GET")),
+        ),
+        (
+            "POST",
+            "/elsewhere",
+            false,
+            (404, not_found("/elsewhere", "POST")),
+        ),
+    ] {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut request = http.request(method.clone(), format!("{base}{path}"));
+        if authorized {
+            request = request.bearer_auth(&token);
+        }
+        let answer = request.send().await.unwrap();
+        let status = answer.status().as_u16();
+        let body: Value = answer.json().await.unwrap_or(Value::Null);
+        assert_eq!(
+            (status, body),
+            expected,
+            "{method} {path} authorized: {authorized}"
+        );
+    }
+}
