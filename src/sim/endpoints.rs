@@ -244,7 +244,7 @@ pub(crate) async fn failover(
         }
     };
     tracing::debug!(plan = id, ?options, "failover requested");
-    acted(&id, "failover", state.start_failover(&id))
+    acted(&id, "failover", state.start(Action::Failover, &id))
 }
 
 /// `POST .../Plans/{id}/Undo` takes no body; whatever comes is ignored.
@@ -254,7 +254,7 @@ pub(crate) async fn undo(
     Path(id): Path<String>,
 ) -> Response {
     state.count_request(Action::Undo, &id);
-    acted(&id, "undo", state.start_undo(&id))
+    acted(&id, "undo", state.start(Action::Undo, &id))
 }
 
 /// `POST .../Plans/{id}/Halt` with `{"fullStop": ...}`.
@@ -288,7 +288,7 @@ pub(crate) async fn readiness_check(
         body: &body,
     };
     request.act(&state, "generateReport", "readiness check", || {
-        state.start_check(&id)
+        state.start(Action::Check, &id)
     })
 }
 

@@ -591,9 +591,13 @@ mod tests {
 
     #[test]
     fn loopback_detection() {
-        assert!(is_loopback("http://127.0.0.1:9899"));
-        assert!(is_loopback("http://localhost:1"));
-        assert!(is_loopback("http://[::1]:1"));
-        assert!(!is_loopback("https://vao.example.internal:9899"));
+        for (server, loopback) in [
+            ("http://127.0.0.1:9899", true),
+            ("http://localhost:1", true),
+            ("http://[::1]:1", true),
+            ("https://vao.example.internal:9899", false),
+        ] {
+            assert_eq!(is_loopback(server), loopback, "{server}");
+        }
     }
 }

@@ -9,12 +9,17 @@
 use chrono::NaiveDateTime;
 use serde::{Serialize, Serializer};
 
-/// A call on one plan: the last segment of its path and its JSON body.
-pub trait PlanRequest {
+/// A call on one plan: the last segment of its path and its JSON body, which is the
+/// request's serde form unless the call has none.
+pub trait PlanRequest: Serialize {
     /// `Failover` in `POST .../Plans/{planId}/Failover`.
     fn action(&self) -> &'static str;
+
     /// The JSON body, `None` for a call without one.
-    fn body(&self) -> Option<serde_json::Value>;
+    fn body(&self) -> Option<serde_json::Value> {
+        // A body of plain fields always serialises.
+        serde_json::to_value(self).ok()
+    }
 }
 
 /// The body of `POST .../Plans/{planId}/Failover`.
@@ -29,7 +34,7 @@ pub struct FailoverRequest {
 }
 
 /// `POST .../Plans/{planId}/Undo`, which takes no body.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct UndoRequest;
 
 /// The body of `POST .../Plans/{planId}/ReadinessCheck`.
@@ -57,18 +62,9 @@ fn vao_date<S: Serializer>(date: &Option<NaiveDateTime>, out: S) -> Result<S::Ok
     }
 }
 
-/// A body from its serde form; a body of plain fields always serialises.
-fn json_body(body: &impl Serialize) -> Option<serde_json::Value> {
-    serde_json::to_value(body).ok()
-}
-
 impl PlanRequest for FailoverRequest {
     fn action(&self) -> &'static str {
         "Failover"
-    }
-
-    fn body(&self) -> Option<serde_json::Value> {
-        json_body(self)
     }
 }
 
@@ -86,19 +82,11 @@ impl PlanRequest for ReadinessCheckRequest {
     fn action(&self) -> &'static str {
         "ReadinessCheck"
     }
-
-    fn body(&self) -> Option<serde_json::Value> {
-        json_body(self)
-    }
 }
 
 impl PlanRequest for HaltRequest {
     fn action(&self) -> &'static str {
         "Halt"
-    }
-
-    fn body(&self) -> Option<serde_json::Value> {
-        json_body(self)
     }
 }
 

@@ -398,56 +398,63 @@ mod tests {
         .unwrap()
     }
 
+    /// Asserts the phase of each (state, lastStableState, resultName, totalProgress).
+    fn assert_phases(sets: &StateSets, cases: &[(&str, &str, &str, i64, Phase)]) {
+        for &(state, stable, result, progress, phase) in cases {
+            assert_eq!(
+                sets.classify(&status(state, stable, result, progress)),
+                phase,
+                "{state} / {stable} / {result} / {progress}"
+            );
+        }
+    }
+
     #[test]
     fn the_project_convention_is_read_correctly() {
-        let sets = StateSets::default();
-        let c = |s: &PlanStatus| sets.classify(s);
-        assert_eq!(
-            c(&status("Verified", "Verified", "Ready", 0)),
-            Phase::NotStarted
-        );
-        assert_eq!(
-            c(&status("NotVerified", "NotVerified", "Ready", 0)),
-            Phase::NotStarted
-        );
-        assert_eq!(
-            c(&status("FailoverInProgress", "Verified", "Running", 40)),
-            Phase::Running
-        );
-        assert_eq!(
-            c(&status(
-                "Failover",
-                "Failover",
-                "Complete, no errors, no warnings",
-                100
-            )),
-            Phase::Succeeded
-        );
-        assert_eq!(
-            c(&status(
-                "Failover",
-                "Failover",
-                "Complete with warnings",
-                100
-            )),
-            Phase::SucceededWithWarnings
-        );
-        assert_eq!(
-            c(&status("Failover", "Failover", "Complete with errors", 100)),
-            Phase::Failed
-        );
-        assert_eq!(
-            c(&status("Halted", "Halted", "Halted with errors", 50)),
-            Phase::Failed
-        );
-        // After an undo the plan is ready to fail over again: a failover not picked up yet.
-        assert_eq!(
-            c(&status("UndoFailover", "UndoFailover", "Complete", 100)),
-            Phase::NotStarted
-        );
-        assert_eq!(
-            c(&status("Failback", "Failback", "Complete", 100)),
-            Phase::Unexpected
+        assert_phases(
+            &StateSets::default(),
+            &[
+                ("Verified", "Verified", "Ready", 0, Phase::NotStarted),
+                ("NotVerified", "NotVerified", "Ready", 0, Phase::NotStarted),
+                (
+                    "FailoverInProgress",
+                    "Verified",
+                    "Running",
+                    40,
+                    Phase::Running,
+                ),
+                (
+                    "Failover",
+                    "Failover",
+                    "Complete, no errors, no warnings",
+                    100,
+                    Phase::Succeeded,
+                ),
+                (
+                    "Failover",
+                    "Failover",
+                    "Complete with warnings",
+                    100,
+                    Phase::SucceededWithWarnings,
+                ),
+                (
+                    "Failover",
+                    "Failover",
+                    "Complete with errors",
+                    100,
+                    Phase::Failed,
+                ),
+                ("Halted", "Halted", "Halted with errors", 50, Phase::Failed),
+                // After an undo the plan is ready to fail over again: a failover not picked up yet.
+                (
+                    "UndoFailover",
+                    "UndoFailover",
+                    "Complete",
+                    100,
+                    Phase::NotStarted,
+                ),
+                ("Failback", "Failback", "Complete", 100, Phase::Unexpected),
+            ],
         );
     }
 
@@ -472,24 +479,19 @@ mod tests {
             ),
             ("Completed with errors, no warnings", Phase::Failed),
         ] {
-            assert_eq!(
-                sets.classify(&status("Failover", "Failover", result, 100)),
-                phase,
-                "{result}"
-            );
+            assert_phases(&sets, &[("Failover", "Failover", result, 100, phase)]);
         }
-        assert_eq!(
-            sets.classify(&status("Failover", "Failover", "In progress", 50)),
-            Phase::Running
+        assert_phases(
+            &sets,
+            &[("Failover", "Failover", "In progress", 50, Phase::Running)],
         );
     }
 
     #[test]
     fn a_halt_is_final_whatever_last_stable_state_says() {
-        let sets = StateSets::default();
-        assert_eq!(
-            sets.classify(&status("Halted", "Verified", "", 30)),
-            Phase::Failed
+        assert_phases(
+            &StateSets::default(),
+            &[("Halted", "Verified", "", 30, Phase::Failed)],
         );
     }
 
@@ -497,28 +499,33 @@ mod tests {
     fn vao_shows_the_process_name_while_it_runs() {
         // Active FAILOVER looks like the stable FAILOVER state; lastStableState tells them apart.
         let sets = StateSets::default();
-        assert_eq!(
-            sets.classify(&status("FAILOVER", "VERIFIED", "", 30)),
-            Phase::Running
+        assert_phases(
+            &sets,
+            &[
+                ("FAILOVER", "VERIFIED", "", 30, Phase::Running),
+                (
+                    "Undo Failover",
+                    "UNDO_FAILOVER",
+                    "Success",
+                    100,
+                    Phase::NotStarted,
+                ),
+                ("FAILOVER", "Failover", "Success", 100, Phase::Succeeded),
+            ],
         );
-        assert_eq!(
-            sets.classify(&status("Undo Failover", "UNDO_FAILOVER", "Success", 100)),
-            Phase::NotStarted
-        );
-        assert_eq!(
-            sets.for_undo()
-                .classify(&status("Undo Failover", "UNDO_FAILOVER", "Success", 100)),
-            Phase::Succeeded
-        );
-        // An undo not picked up yet: the plan still shows the failover.
-        assert_eq!(
-            sets.for_undo()
-                .classify(&status("Failover", "Failover", "Success", 100)),
-            Phase::NotStarted
-        );
-        assert_eq!(
-            sets.classify(&status("FAILOVER", "Failover", "Success", 100)),
-            Phase::Succeeded
+        assert_phases(
+            &sets.for_undo(),
+            &[
+                (
+                    "Undo Failover",
+                    "UNDO_FAILOVER",
+                    "Success",
+                    100,
+                    Phase::Succeeded,
+                ),
+                // An undo not picked up yet: the plan still shows the failover.
+                ("Failover", "Failover", "Success", 100, Phase::NotStarted),
+            ],
         );
     }
 
