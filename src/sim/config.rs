@@ -272,14 +272,28 @@ struct FaultStatus(u16);
 
 impl<'de> Deserialize<'de> for FaultStatus {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let code = u16::deserialize(d)?;
-        if (400..=599).contains(&code) {
-            Ok(FaultStatus(code))
-        } else {
-            Err(serde::de::Error::custom(format!(
-                "status {code} is not an error status (400-599)"
-            )))
-        }
+        within(d, 400..=599, |code| {
+            format!("status {code} is not an error status (400-599)")
+        })
+        .map(FaultStatus)
+    }
+}
+
+/// A value in `range`, or the error `outside` words.
+fn within<'de, D, T>(
+    d: D,
+    range: std::ops::RangeInclusive<T>,
+    outside: impl FnOnce(T) -> String,
+) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + PartialOrd,
+{
+    let value = T::deserialize(d)?;
+    if range.contains(&value) {
+        Ok(value)
+    } else {
+        Err(serde::de::Error::custom(outside(value)))
     }
 }
 
@@ -299,14 +313,10 @@ struct Probability(f64);
 
 impl<'de> Deserialize<'de> for Probability {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let p = f64::deserialize(d)?;
-        if (0.0..=1.0).contains(&p) {
-            Ok(Probability(p))
-        } else {
-            Err(serde::de::Error::custom(format!(
-                "probability {p} is not between 0 and 1"
-            )))
-        }
+        within(d, 0.0..=1.0, |p| {
+            format!("probability {p} is not between 0 and 1")
+        })
+        .map(Probability)
     }
 }
 

@@ -3,6 +3,7 @@
 //! the plan actions (`Failover`, `Undo`, `Halt`, `ReadinessCheck`).
 //!
 //! Handlers decode their input with axum's extractors ([`Form`], [`Query`], [`Path`]);
+//! API routes are behind [`require_token`].
 //! JSON bodies are checked here rather than by axum's `Json`, because VAO (ASP.NET) binds
 //! property names case-insensitively and refuses bad bodies with a JSON `message`, not a
 //! plain-text rejection. Every request has been recorded, and faults applied, before a
@@ -12,9 +13,9 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::rejection::FormRejection;
-use axum::extract::{Form, FromRequestParts, Path, Query, State};
-use axum::http::request::Parts;
+use axum::extract::{Form, FromRequest, FromRequestParts, Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -24,21 +25,17 @@ use super::state::{Action, Details, IssuedTokens, PlanView, Refusal, SimState, s
 /// Prefix of every API route (the v3 API).
 pub(crate) const API_PREFIX: &str = "/api/v3";
 
-/// A request with a valid bearer token; any other gets VAO's 401 before its handler runs.
-pub(crate) struct Authorized;
-
-impl FromRequestParts<Arc<SimState>> for Authorized {
-    type Rejection = Response;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &Arc<SimState>,
-    ) -> Result<Self, Self::Rejection> {
-        if authorized(state, &parts.headers) {
-            Ok(Authorized)
-        } else {
-            Err(unauthorized())
-        }
+/// Answers VAO's 401 unless the request carries a valid bearer token, as every API route
+/// does before anything else.
+pub(crate) async fn require_token(
+    State(state): State<Arc<SimState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if authorized(&state, request.headers()) {
+        next.run(request).await
+    } else {
+        unauthorized()
     }
 }
 
@@ -165,7 +162,6 @@ pub(crate) async fn restart(State(state): State<Arc<SimState>>) -> Response {
 
 /// `GET /api/v3/Plans`, with the optional `onlyEnabled` filter.
 pub(crate) async fn list_plans(
-    _: Authorized,
     State(state): State<Arc<SimState>>,
     Query(query): Query<Vec<(String, String)>>,
 ) -> Response {
@@ -195,11 +191,7 @@ pub(crate) async fn list_plans(
 }
 
 /// `GET /api/v3/Plans/{id}`.
-pub(crate) async fn plan(
-    _: Authorized,
-    State(state): State<Arc<SimState>>,
-    Path(id): Path<String>,
-) -> Response {
+pub(crate) async fn plan(State(state): State<Arc<SimState>>, Path(id): Path<String>) -> Response {
     match state.plan(&id) {
         Some(view) => (StatusCode::OK, axum::Json(PlanBody::from(&view))).into_response(),
         None => plan_not_found(&id),
@@ -208,7 +200,6 @@ pub(crate) async fn plan(
 
 /// `GET /api/v3/RuntimeDetails/Plans/{id}`: 404 for a plan whose details a restart wiped.
 pub(crate) async fn runtime_details(
-    _: Authorized,
     State(state): State<Arc<SimState>>,
     Path(id): Path<String>,
 ) -> Response {
@@ -225,18 +216,13 @@ pub(crate) async fn runtime_details(
 }
 
 /// `POST .../Plans/{id}/Failover`.
-pub(crate) async fn failover(
-    _: Authorized,
-    State(state): State<Arc<SimState>>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    state.count_request(Action::Failover, &id);
-    if state.plan(&id).is_none() {
-        return plan_not_found(&id);
+pub(crate) async fn failover(State(state): State<Arc<SimState>>, post: PlanPost) -> Response {
+    let id = post.id.as_str();
+    state.count_request(Action::Failover, id);
+    if state.plan(id).is_none() {
+        return plan_not_found(id);
     }
-    let options = match check_failover_request(&headers, &body) {
+    let options = match check_failover_request(&post.headers, &post.body) {
         Ok(options) => options,
         Err(problem) => {
             tracing::debug!(plan = id, %problem, "failover request rejected");
@@ -244,77 +230,71 @@ pub(crate) async fn failover(
         }
     };
     tracing::debug!(plan = id, ?options, "failover requested");
-    acted(&id, "failover", state.start(Action::Failover, &id))
+    acted(id, "failover", state.start(Action::Failover, id))
 }
 
 /// `POST .../Plans/{id}/Undo` takes no body; whatever comes is ignored.
-pub(crate) async fn undo(
-    _: Authorized,
-    State(state): State<Arc<SimState>>,
-    Path(id): Path<String>,
-) -> Response {
+pub(crate) async fn undo(State(state): State<Arc<SimState>>, Path(id): Path<String>) -> Response {
     state.count_request(Action::Undo, &id);
     acted(&id, "undo", state.start(Action::Undo, &id))
 }
 
 /// `POST .../Plans/{id}/Halt` with `{"fullStop": ...}`.
-pub(crate) async fn halt(
-    _: Authorized,
-    State(state): State<Arc<SimState>>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let request = FlagRequest {
-        id: &id,
-        headers: &headers,
-        body: &body,
-    };
-    request.act(&state, "fullStop", "halt", || state.halt(&id))
+pub(crate) async fn halt(State(state): State<Arc<SimState>>, post: PlanPost) -> Response {
+    post.flag_action(&state, "fullStop", "halt", || state.halt(&post.id))
 }
 
 /// `POST .../Plans/{id}/ReadinessCheck` with `{"generateReport": ...}`.
 pub(crate) async fn readiness_check(
-    _: Authorized,
     State(state): State<Arc<SimState>>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    post: PlanPost,
 ) -> Response {
-    state.count_request(Action::Check, &id);
-    let request = FlagRequest {
-        id: &id,
-        headers: &headers,
-        body: &body,
-    };
-    request.act(&state, "generateReport", "readiness check", || {
-        state.start(Action::Check, &id)
+    state.count_request(Action::Check, &post.id);
+    post.flag_action(&state, "generateReport", "readiness check", || {
+        state.start(Action::Check, &post.id)
     })
 }
 
-/// An action whose body is a JSON object with one optional boolean field, such as
-/// `{"fullStop": true}`.
-struct FlagRequest<'a> {
-    id: &'a str,
-    headers: &'a HeaderMap,
-    body: &'a [u8],
+/// A `POST` on one plan: its id, and its body with the headers that say what the body is.
+pub(crate) struct PlanPost {
+    id: String,
+    headers: HeaderMap,
+    body: Bytes,
 }
 
-impl FlagRequest<'_> {
-    /// 404 for an unknown plan, 400 for a malformed body, else what `act` answers. The flag
-    /// itself only shows in the log, since it changes nothing the simulator does.
-    fn act(
+impl FromRequest<Arc<SimState>> for PlanPost {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &Arc<SimState>) -> Result<Self, Response> {
+        let (mut parts, body) = request.into_parts();
+        let Path(id) = Path::<String>::from_request_parts(&mut parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let headers = std::mem::take(&mut parts.headers);
+        let body = Bytes::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(PlanPost { id, headers, body })
+    }
+}
+
+impl PlanPost {
+    /// An action whose body is a JSON object with one optional boolean `field`, such as
+    /// `{"fullStop": true}`: 404 for an unknown plan, 400 for a malformed body, else what
+    /// `act` answers. The flag itself only shows in the log, since it changes nothing the
+    /// simulator does.
+    fn flag_action(
         &self,
         state: &SimState,
         field: &str,
         action: &str,
         act: impl FnOnce() -> Result<(), Refusal>,
     ) -> Response {
-        let id = self.id;
+        let id = self.id.as_str();
         if state.plan(id).is_none() {
             return plan_not_found(id);
         }
-        let value = match optional_flag(self.headers, self.body, field) {
+        let value = match optional_flag(&self.headers, &self.body, field) {
             Ok(value) => value,
             Err(problem) => {
                 tracing::debug!(plan = id, action, %problem, "request rejected");
@@ -512,7 +492,6 @@ impl From<&PlanView> for RuntimeBody {
 mod tests {
     use super::*;
     use axum::body::Body;
-    use axum::extract::{FromRequest, Request};
 
     fn json_headers(content_type: &str) -> HeaderMap {
         let mut headers = HeaderMap::new();

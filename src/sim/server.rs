@@ -21,7 +21,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, any, get, post};
+use axum::routing::{any, get, post};
 use tokio::net::TcpListener;
 
 use super::config::SimConfig;
@@ -106,55 +106,45 @@ impl Exposure {
     }
 }
 
-/// The simulator's routes. A path that names a plan but no endpoint
-/// (`.../Plans/{id}/Continue`) still names the plan, for faults about that plan.
+/// The simulator's routes. Each endpoint's middleware runs in this order: [`intercept`]
+/// (record, faults), the token check for API routes, the handler. A path that names a plan
+/// but no endpoint (`.../Plans/{id}/Continue`) still names the plan, for faults about it.
 pub(crate) fn app(state: Arc<SimState>) -> Router {
+    use FaultEndpoint as F;
+    use endpoints as e;
     let exposed =
         |exposure: Exposure| middleware::from_fn_with_state((state.clone(), exposure), intercept);
-    let endpoint = |endpoint: FaultEndpoint, route: MethodRouter<Arc<SimState>>| {
-        route.route_layer(exposed(Exposure::Endpoint(endpoint)))
-    };
-    let unrouted = endpoints::unrouted.layer(exposed(Exposure::Unrouted));
+    let unrouted = e::unrouted.layer(exposed(Exposure::Unrouted));
     let api = |path: &str| format!("{API_PREFIX}{path}");
-    Router::new()
-        .route(
-            "/token",
-            endpoint(FaultEndpoint::Token, post(endpoints::token)),
-        )
-        .route(
-            &api("/Plans"),
-            endpoint(FaultEndpoint::Plans, get(endpoints::list_plans)),
-        )
-        .route(
-            &api("/Plans/{id}"),
-            endpoint(FaultEndpoint::Plan, get(endpoints::plan)),
-        )
-        .route(
-            &api("/RuntimeDetails/Plans/{id}"),
-            endpoint(
-                FaultEndpoint::RuntimeDetails,
-                get(endpoints::runtime_details),
-            ),
-        )
-        .route(
-            &api("/Plans/{id}/Failover"),
-            endpoint(FaultEndpoint::Failover, post(endpoints::failover)),
-        )
-        .route(
-            &api("/Plans/{id}/Undo"),
-            endpoint(FaultEndpoint::Undo, post(endpoints::undo)),
-        )
-        .route(
-            &api("/Plans/{id}/Halt"),
-            endpoint(FaultEndpoint::Halt, post(endpoints::halt)),
-        )
-        .route(
-            &api("/Plans/{id}/ReadinessCheck"),
-            endpoint(
-                FaultEndpoint::ReadinessCheck,
-                post(endpoints::readiness_check),
-            ),
-        )
+    let token = middleware::from_fn_with_state(state.clone(), e::require_token);
+    let api_routes = [
+        (api("/Plans"), F::Plans, get(e::list_plans)),
+        (api("/Plans/{id}"), F::Plan, get(e::plan)),
+        (
+            api("/RuntimeDetails/Plans/{id}"),
+            F::RuntimeDetails,
+            get(e::runtime_details),
+        ),
+        (api("/Plans/{id}/Failover"), F::Failover, post(e::failover)),
+        (api("/Plans/{id}/Undo"), F::Undo, post(e::undo)),
+        (api("/Plans/{id}/Halt"), F::Halt, post(e::halt)),
+        (
+            api("/Plans/{id}/ReadinessCheck"),
+            F::ReadinessCheck,
+            post(e::readiness_check),
+        ),
+    ]
+    .map(|(path, endpoint, route)| (path, endpoint, route.route_layer(token.clone())));
+    let served = [("/token".to_owned(), F::Token, post(e::token))];
+    served
+        .into_iter()
+        .chain(api_routes)
+        .fold(Router::new(), |router, (path, endpoint, route)| {
+            router.route(
+                &path,
+                route.route_layer(exposed(Exposure::Endpoint(endpoint))),
+            )
+        })
         .route(&api("/Plans/{id}/{*rest}"), any(unrouted.clone()))
         .route(
             &api("/RuntimeDetails/Plans/{id}/{*rest}"),
@@ -163,8 +153,8 @@ pub(crate) fn app(state: Arc<SimState>) -> Router {
         .method_not_allowed_fallback(unrouted.clone())
         .route(
             RESTART_PATH,
-            post(endpoints::restart)
-                .fallback(endpoints::unrouted)
+            post(e::restart)
+                .fallback(e::unrouted)
                 .layer(exposed(Exposure::Exempt)),
         )
         .fallback(unrouted)

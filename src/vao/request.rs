@@ -13,7 +13,11 @@ use serde::{Serialize, Serializer};
 /// request's serde form unless the call has none.
 pub trait PlanRequest: Serialize {
     /// `Failover` in `POST .../Plans/{planId}/Failover`.
-    fn action(&self) -> &'static str;
+    const ACTION: &'static str;
+
+    fn action(&self) -> &'static str {
+        Self::ACTION
+    }
 
     /// The JSON body, `None` for a call without one.
     fn body(&self) -> Option<serde_json::Value> {
@@ -63,15 +67,11 @@ fn vao_date<S: Serializer>(date: &Option<NaiveDateTime>, out: S) -> Result<S::Ok
 }
 
 impl PlanRequest for FailoverRequest {
-    fn action(&self) -> &'static str {
-        "Failover"
-    }
+    const ACTION: &'static str = "Failover";
 }
 
 impl PlanRequest for UndoRequest {
-    fn action(&self) -> &'static str {
-        "Undo"
-    }
+    const ACTION: &'static str = "Undo";
 
     fn body(&self) -> Option<serde_json::Value> {
         None
@@ -79,15 +79,11 @@ impl PlanRequest for UndoRequest {
 }
 
 impl PlanRequest for ReadinessCheckRequest {
-    fn action(&self) -> &'static str {
-        "ReadinessCheck"
-    }
+    const ACTION: &'static str = "ReadinessCheck";
 }
 
 impl PlanRequest for HaltRequest {
-    fn action(&self) -> &'static str {
-        "Halt"
-    }
+    const ACTION: &'static str = "Halt";
 }
 
 #[cfg(test)]

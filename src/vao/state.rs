@@ -387,6 +387,7 @@ impl PlanInfo {
 
 #[cfg(test)]
 mod tests {
+    use super::Phase::*;
     use super::*;
     use serde_json::json;
 
@@ -414,46 +415,28 @@ mod tests {
         assert_phases(
             &StateSets::default(),
             &[
-                ("Verified", "Verified", "Ready", 0, Phase::NotStarted),
-                ("NotVerified", "NotVerified", "Ready", 0, Phase::NotStarted),
-                (
-                    "FailoverInProgress",
-                    "Verified",
-                    "Running",
-                    40,
-                    Phase::Running,
-                ),
+                ("Verified", "Verified", "Ready", 0, NotStarted),
+                ("NotVerified", "NotVerified", "Ready", 0, NotStarted),
+                ("FailoverInProgress", "Verified", "Running", 40, Running),
                 (
                     "Failover",
                     "Failover",
                     "Complete, no errors, no warnings",
                     100,
-                    Phase::Succeeded,
+                    Succeeded,
                 ),
                 (
                     "Failover",
                     "Failover",
                     "Complete with warnings",
                     100,
-                    Phase::SucceededWithWarnings,
+                    SucceededWithWarnings,
                 ),
-                (
-                    "Failover",
-                    "Failover",
-                    "Complete with errors",
-                    100,
-                    Phase::Failed,
-                ),
-                ("Halted", "Halted", "Halted with errors", 50, Phase::Failed),
+                ("Failover", "Failover", "Complete with errors", 100, Failed),
+                ("Halted", "Halted", "Halted with errors", 50, Failed),
                 // After an undo the plan is ready to fail over again: a failover not picked up yet.
-                (
-                    "UndoFailover",
-                    "UndoFailover",
-                    "Complete",
-                    100,
-                    Phase::NotStarted,
-                ),
-                ("Failback", "Failback", "Complete", 100, Phase::Unexpected),
+                ("UndoFailover", "UndoFailover", "Complete", 100, NotStarted),
+                ("Failback", "Failback", "Complete", 100, Unexpected),
             ],
         );
     }
@@ -462,28 +445,25 @@ mod tests {
     fn result_names_are_read_word_by_word() {
         let sets = StateSets::default();
         for (result, phase) in [
-            ("Failover completed successfully", Phase::Succeeded),
-            ("Completed without errors", Phase::Succeeded),
-            ("Success (0 errors, 0 warnings)", Phase::Succeeded),
-            ("Complete, no errors, no warnings", Phase::Succeeded),
-            ("Completed with 2 errors", Phase::Failed),
-            ("Failed", Phase::Failed),
-            ("Success with 1 warning", Phase::SucceededWithWarnings),
-            ("CompletedWithErrors", Phase::Failed),
-            ("CompletedWithWarnings", Phase::SucceededWithWarnings),
-            ("Success (errors: 0, warnings: 0)", Phase::Succeeded),
-            ("no errors or warnings", Phase::Succeeded),
-            (
-                "Complete with no errors, 2 warnings",
-                Phase::SucceededWithWarnings,
-            ),
-            ("Completed with errors, no warnings", Phase::Failed),
+            ("Failover completed successfully", Succeeded),
+            ("Completed without errors", Succeeded),
+            ("Success (0 errors, 0 warnings)", Succeeded),
+            ("Complete, no errors, no warnings", Succeeded),
+            ("Completed with 2 errors", Failed),
+            ("Failed", Failed),
+            ("Success with 1 warning", SucceededWithWarnings),
+            ("CompletedWithErrors", Failed),
+            ("CompletedWithWarnings", SucceededWithWarnings),
+            ("Success (errors: 0, warnings: 0)", Succeeded),
+            ("no errors or warnings", Succeeded),
+            ("Complete with no errors, 2 warnings", SucceededWithWarnings),
+            ("Completed with errors, no warnings", Failed),
         ] {
             assert_phases(&sets, &[("Failover", "Failover", result, 100, phase)]);
         }
         assert_phases(
             &sets,
-            &[("Failover", "Failover", "In progress", 50, Phase::Running)],
+            &[("Failover", "Failover", "In progress", 50, Running)],
         );
     }
 
@@ -491,7 +471,7 @@ mod tests {
     fn a_halt_is_final_whatever_last_stable_state_says() {
         assert_phases(
             &StateSets::default(),
-            &[("Halted", "Verified", "", 30, Phase::Failed)],
+            &[("Halted", "Verified", "", 30, Failed)],
         );
     }
 
@@ -502,29 +482,17 @@ mod tests {
         assert_phases(
             &sets,
             &[
-                ("FAILOVER", "VERIFIED", "", 30, Phase::Running),
-                (
-                    "Undo Failover",
-                    "UNDO_FAILOVER",
-                    "Success",
-                    100,
-                    Phase::NotStarted,
-                ),
-                ("FAILOVER", "Failover", "Success", 100, Phase::Succeeded),
+                ("FAILOVER", "VERIFIED", "", 30, Running),
+                ("Undo Failover", "UNDO_FAILOVER", "Success", 100, NotStarted),
+                ("FAILOVER", "Failover", "Success", 100, Succeeded),
             ],
         );
         assert_phases(
             &sets.for_undo(),
             &[
-                (
-                    "Undo Failover",
-                    "UNDO_FAILOVER",
-                    "Success",
-                    100,
-                    Phase::Succeeded,
-                ),
+                ("Undo Failover", "UNDO_FAILOVER", "Success", 100, Succeeded),
                 // An undo not picked up yet: the plan still shows the failover.
-                ("Failover", "Failover", "Success", 100, Phase::NotStarted),
+                ("Failover", "Failover", "Success", 100, NotStarted),
             ],
         );
     }
