@@ -47,6 +47,14 @@ async fn login(
         .unwrap()
 }
 
+async fn refresh_grant(http: &reqwest::Client, base: &str, refresh: &str) -> reqwest::Response {
+    http.post(format!("{base}/token"))
+        .form(&[("grant_type", "refresh_token"), ("refresh_token", refresh)])
+        .send()
+        .await
+        .unwrap()
+}
+
 async fn token(sim_config: &SimConfig, http: &reqwest::Client, base: &str) -> String {
     let body: Value = login(http, base, &sim_config.username, &sim_config.password)
         .await
@@ -121,15 +129,27 @@ async fn undo(http: &reqwest::Client, base: &str, id: &str, token: &str) -> (Sta
     post(http, format!("{base}/api/v3/Plans/{id}/Undo"), token, None).await
 }
 
-/// Posts each body with its content type (none for `None`) and expects a
-/// 400 with a JSON `message` for every one.
+/// Posts bodies that are not a JSON object (or lack a JSON content type), then each of
+/// `bad_json` as `application/json`, and expects a 400 with a JSON `message` for every
+/// one. Returns how many requests it sent.
 async fn assert_bad_requests(
     http: &reqwest::Client,
     url: &str,
     token: &str,
-    requests: &[(Option<&str>, &'static str)],
-) {
-    for &(content_type, body) in requests {
+    bad_json: &[&'static str],
+) -> usize {
+    let json = Some("application/json");
+    let not_json = [
+        (json, "{"),
+        (json, ""),
+        (Some("text/plain"), "{}"),
+        (None, "{}"),
+    ];
+    let requests: Vec<_> = not_json
+        .into_iter()
+        .chain(bad_json.iter().map(|body| (json, *body)))
+        .collect();
+    for &(content_type, body) in &requests {
         let mut request = http.post(url).bearer_auth(token).body(body);
         if let Some(t) = content_type {
             request = request.header("content-type", t);
@@ -143,6 +163,24 @@ async fn assert_bad_requests(
         let reply: Value = r.json().await.unwrap();
         assert!(reply["message"].is_string(), "{reply}");
     }
+    requests.len()
+}
+
+/// The keys of a plan's state, in the order both plans and runtime details show them.
+const STATE_KEYS: [&str; 6] = [
+    "planType",
+    "state",
+    "stateName",
+    "resultName",
+    "lastStableState",
+    "lastStableStateName",
+];
+
+fn keys_of(value: &Value) -> impl Iterator<Item = &str> {
+    value
+        .as_object()
+        .into_iter()
+        .flat_map(|o| o.keys().map(String::as_str))
 }
 
 fn faults_of(sim: &Simulator) -> Vec<Option<String>> {
@@ -183,12 +221,7 @@ async fn password_grant_and_refresh() {
     let bad: Value = bad.json().await.unwrap();
     assert_eq!(bad["error"], "invalid_grant");
 
-    let refreshed = http
-        .post(format!("{base}/token"))
-        .form(&[("grant_type", "refresh_token"), ("refresh_token", &refresh)])
-        .send()
-        .await
-        .unwrap();
+    let refreshed = refresh_grant(&http, &base, &refresh).await;
     assert_eq!(refreshed.status(), StatusCode::OK);
     let new_token: Value = refreshed.json().await.unwrap();
     let (status, _) = get(
@@ -199,12 +232,7 @@ async fn password_grant_and_refresh() {
     .await;
     assert_eq!(status, StatusCode::OK);
 
-    let reused = http
-        .post(format!("{base}/token"))
-        .form(&[("grant_type", "refresh_token"), ("refresh_token", &refresh)])
-        .send()
-        .await
-        .unwrap();
+    let reused = refresh_grant(&http, &base, &refresh).await;
     assert_eq!(reused.status(), StatusCode::BAD_REQUEST);
     assert_eq!(
         reused.json::<Value>().await.unwrap()["error"],
@@ -291,45 +319,37 @@ async fn list_and_get_plans() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(plan["stateName"], "Not verified");
     assert_eq!(plan["enabled"], false);
-    for key in [
-        "id",
-        "name",
-        "planType",
-        "state",
-        "stateName",
-        "resultName",
-        "lastStableState",
-        "lastStableStateName",
+    let plan_keys = ["id", "name"].into_iter().chain(STATE_KEYS).chain([
         "previousExecutionState",
         "description",
         "enabled",
-    ] {
-        assert!(plan.get(key).is_some(), "missing {key} in {plan}");
-    }
-    let (status, details) = get(
-        &http,
-        format!("{base}/api/v3/RuntimeDetails/Plans/{A}"),
-        &token,
-    )
-    .await;
+    ]);
+    assert!(keys_of(&plan).eq(plan_keys), "{plan}");
+    let (status, runtime) = details(&http, &base, A, &token).await;
+    let runtime_keys = ["planId"].into_iter().chain(STATE_KEYS).chain([
+        "totalProgress",
+        "currentRunResult",
+        "currentTestResult",
+        "currentCheckResult",
+    ]);
+    assert!(keys_of(&runtime).eq(runtime_keys), "{runtime}");
+    assert_eq!(runtime["stateName"], "Verified");
+    assert_eq!(runtime["lastStableStateName"], "Verified");
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(details["planId"], A);
-    assert_eq!(details["state"], "Verified");
-    assert_eq!(details["lastStableState"], "Verified");
-    assert_eq!(details["totalProgress"], 0);
-    assert_eq!(details["resultName"], "Ready");
+    assert_eq!(runtime["planId"], A);
+    assert_eq!(runtime["state"], "Verified");
+    assert_eq!(runtime["lastStableState"], "Verified");
+    assert_eq!(runtime["totalProgress"], 0);
+    assert_eq!(runtime["resultName"], "Ready");
 
     let unknown = "00000000-0000-4000-8000-000000000000";
     let (status, body) = get(&http, format!("{base}/api/v3/Plans/{unknown}"), &token).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body["message"], format!("Plan {unknown} was not found."));
-    let (status, _) = get(
-        &http,
-        format!("{base}/api/v3/RuntimeDetails/Plans/{unknown}"),
-        &token,
-    )
-    .await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        details(&http, &base, unknown, &token).await.0,
+        StatusCode::NOT_FOUND
+    );
     let (status, body) = get(&http, format!("{base}/api/v3/Nothing"), &token).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(body["message"].is_string());
@@ -410,12 +430,7 @@ async fn failover_outcomes() {
             failover(&http, &base, id, &token, json!({})).await.0,
             StatusCode::OK
         );
-        let (_, d) = get(
-            &http,
-            format!("{base}/api/v3/RuntimeDetails/Plans/{id}"),
-            &token,
-        )
-        .await;
+        let (_, d) = details(&http, &base, id, &token).await;
         assert_eq!(
             (
                 &d["state"],
@@ -457,24 +472,20 @@ async fn failover_rejections() {
     );
 
     let url = format!("{base}/api/v3/Plans/{A}/Failover");
-    let json = Some("application/json");
-    assert_bad_requests(
+    let sent = assert_bad_requests(
         &http,
         &url,
         &token,
         &[
-            (json, "{"),
-            (json, ""),
-            (json, "[true]"),
-            (Some("text/plain"), "{}"),
-            (None, "{}"),
-            (json, r#"{"executeChainedPlans": "yes"}"#),
-            (json, r#"{"protectStorageVolumes": 1}"#),
-            (json, r#"{"restorePointDate": "yesterday"}"#),
-            (json, r#"{"restorePointDate": 5}"#),
+            "[true]",
+            r#"{"executeChainedPlans": "yes"}"#,
+            r#"{"protectStorageVolumes": 1}"#,
+            r#"{"restorePointDate": "yesterday"}"#,
+            r#"{"restorePointDate": 5}"#,
         ],
     )
     .await;
+    assert_eq!(sent, 9);
     assert_eq!(sim.plan_state(A).as_deref(), Some("Verified"));
     assert_eq!(sim.failover_count(A), 9);
 

@@ -529,58 +529,66 @@ impl Targets {
 #[tokio::test]
 async fn fault_targets() {
     use reqwest::Method;
-    let targets = &Targets::start().await;
-    let target = |method, path: String| async move { targets.target(method, &path).await };
-    let id = A;
-    let plan = Some(id.to_string());
-    assert_eq!(
-        target(Method::POST, "/token".into()).await,
-        (Some(FaultEndpoint::Token), None)
-    );
-    assert_eq!(target(Method::GET, "/token".into()).await, (None, None));
-    assert_eq!(
-        target(Method::GET, "/api/v3/Plans".into()).await,
-        (Some(FaultEndpoint::Plans), None)
-    );
-    assert_eq!(
-        target(Method::GET, format!("/api/v3/Plans/{id}")).await,
-        (Some(FaultEndpoint::Plan), plan.clone())
-    );
-    assert_eq!(
-        target(Method::GET, format!("/api/v3/RuntimeDetails/Plans/{id}")).await,
-        (Some(FaultEndpoint::RuntimeDetails), plan.clone())
-    );
+    let targets = Targets::start().await;
+    let plan = Some(A.to_string());
+    let mut cases = vec![
+        (
+            Method::POST,
+            "/token".to_string(),
+            Some(FaultEndpoint::Token),
+            None,
+        ),
+        (Method::GET, "/token".to_string(), None, None),
+        (
+            Method::GET,
+            "/api/v3/Plans".to_string(),
+            Some(FaultEndpoint::Plans),
+            None,
+        ),
+        (
+            Method::GET,
+            format!("/api/v3/Plans/{A}"),
+            Some(FaultEndpoint::Plan),
+            plan.clone(),
+        ),
+        (
+            Method::GET,
+            format!("/api/v3/RuntimeDetails/Plans/{A}"),
+            Some(FaultEndpoint::RuntimeDetails),
+            plan.clone(),
+        ),
+        (
+            Method::GET,
+            format!("/api/v3/Plans/{A}/Failover"),
+            None,
+            plan.clone(),
+        ),
+        (
+            Method::POST,
+            format!("/api/v3/Plans/{A}/Continue"),
+            None,
+            plan.clone(),
+        ),
+        (Method::GET, "/api/v3/Plans/".to_string(), None, None),
+        (Method::GET, "/api/v3x/Plans".to_string(), None, None),
+        (Method::POST, "/simulator/restart".to_string(), None, None),
+    ];
     for (action, endpoint) in [
         ("Failover", FaultEndpoint::Failover),
         ("Undo", FaultEndpoint::Undo),
         ("Halt", FaultEndpoint::Halt),
         ("ReadinessCheck", FaultEndpoint::ReadinessCheck),
     ] {
+        let path = format!("/api/v3/Plans/{A}/{action}");
+        cases.push((Method::POST, path, Some(endpoint), plan.clone()));
+    }
+    for (method, path, endpoint, plan) in cases {
         assert_eq!(
-            target(Method::POST, format!("/api/v3/Plans/{id}/{action}")).await,
-            (Some(endpoint), plan.clone())
+            targets.target(method.clone(), &path).await,
+            (endpoint, plan),
+            "{method} {path}"
         );
     }
-    assert_eq!(
-        target(Method::GET, format!("/api/v3/Plans/{id}/Failover")).await,
-        (None, plan.clone())
-    );
-    assert_eq!(
-        target(Method::POST, format!("/api/v3/Plans/{id}/Continue")).await,
-        (None, plan)
-    );
-    assert_eq!(
-        target(Method::GET, "/api/v3/Plans/".into()).await,
-        (None, None)
-    );
-    assert_eq!(
-        target(Method::GET, "/api/v3x/Plans".into()).await,
-        (None, None)
-    );
-    assert_eq!(
-        target(Method::POST, "/simulator/restart".into()).await,
-        (None, None)
-    );
 }
 
 /// Unknown routes and wrong methods answer VAO's JSON 404, never axum's plain 404 or 405;
@@ -590,94 +598,42 @@ async fn unrouted_requests_answer_like_vao() {
     let config = plans(&[A], Duration::ZERO);
     let (_sim, http, base) = start(config.clone()).await;
     let token = token(&config, &http, &base).await;
-    let not_found = |path: &str, method: &str| json!({"message": format!("No HTTP resource was found that matches the request URI '{path}' with method {method}.")});
     let failover_path = format!("/api/v3/Plans/{A}/Failover");
-    for (method, path, authorized, expected) in [
-        (
-            "GET",
-            failover_path.as_str(),
-            true,
-            (404, not_found(&failover_path, "GET")),
-        ),
-        (
-            "GET",
-            failover_path.as_str(),
-            false,
-            (
-                401,
-                json!({"message": "Authorization has been denied for this request."}),
-            ),
-        ),
-        (
-            "DELETE",
-            "/api/v3/Plans",
-            true,
-            (404, not_found("/api/v3/Plans", "DELETE")),
-        ),
-        (
-            "GET",
-            "/api/v3/Nothing",
-            true,
-            (404, not_found("/api/v3/Nothing", "GET")),
-        ),
-        (
-            "GET",
-            "/api/v3/Nothing",
-            false,
-            (
-                401,
-                json!({"message": "Authorization has been denied for this request."}),
-            ),
-        ),
-        (
-            "GET",
-            "/api/v3",
-            false,
-            (
-                401,
-                json!({"message": "Authorization has been denied for this request."}),
-            ),
-        ),
-        (
-            "GET",
-            "/api/v3/",
-            false,
-            (
-                401,
-                json!({"message": "Authorization has been denied for this request."}),
-            ),
-        ),
-        ("GET", "/token", false, (404, not_found("/token", "GET"))),
-        (
-            "GET",
-            "/simulator/restart",
-            false,
-            (404, not_found("/simulator/restart", "GET")),
-        ),
-        (
-            "GET",
-            "/api/v3x/Plans",
-            false,
-            (404, not_found("/api/v3x/Plans", "GET")),
-        ),
-        (
-            "POST",
-            "/elsewhere",
-            false,
-            (404, not_found("/elsewhere", "POST")),
-        ),
+    // Method, path, whether the token is sent, and the status: 401 with VAO's denial, or
+    // 404 with ASP.NET's "No HTTP resource" message.
+    for (method, path, authorized, status) in [
+        ("GET", failover_path.as_str(), true, 404),
+        ("GET", failover_path.as_str(), false, 401),
+        ("DELETE", "/api/v3/Plans", true, 404),
+        ("GET", "/api/v3/Nothing", true, 404),
+        ("GET", "/api/v3/Nothing", false, 401),
+        ("GET", "/api/v3", false, 401),
+        ("GET", "/api/v3/", false, 401),
+        ("GET", "/token", false, 404),
+        ("GET", "/simulator/restart", false, 404),
+        ("GET", "/api/v3x/Plans", false, 404),
+        ("POST", "/elsewhere", false, 404),
     ] {
-        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-        let mut request = http.request(method.clone(), format!("{base}{path}"));
+        let expected = if status == 401 {
+            "Authorization has been denied for this request.".to_string()
+        } else {
+            format!(
+                "No HTTP resource was found that matches the request URI '{path}' with method {method}."
+            )
+        };
+        let mut request = http.request(
+            reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+            format!("{base}{path}"),
+        );
         if authorized {
             request = request.bearer_auth(&token);
         }
         let answer = request.send().await.unwrap();
-        let status = answer.status().as_u16();
+        let answered = answer.status().as_u16();
         let body: Value = answer.json().await.unwrap_or(Value::Null);
         assert_eq!(
-            (status, body),
-            expected,
+            (answered, body),
+            (status, json!({ "message": expected })),
             "{method} {path} authorized: {authorized}"
         );
     }
