@@ -142,7 +142,10 @@ pub(crate) fn app(state: Arc<SimState>) -> Router {
         .fold(Router::new(), |router, (path, endpoint, route)| {
             router.route(
                 &path,
-                route.route_layer(exposed(Exposure::Endpoint(endpoint))),
+                route
+                    .route_layer(exposed(Exposure::Endpoint(endpoint)))
+                    // axum would answer HEAD with the GET handler; VAO's routes have none.
+                    .head(unrouted.clone()),
             )
         })
         .route(&api("/Plans/{id}/{*rest}"), any(unrouted.clone()))

@@ -1,7 +1,8 @@
 //! The simulator's mutable state: plans and the failover, undo or readiness
 //! check each one runs, issued tokens, injected faults, and the record of
 //! requests. A run's progress is computed from the elapsed time at each
-//! read, so no task runs per plan.
+//! read, so no task runs per plan. Which action a plan may start when is
+//! written once, in `Action::allowed`.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};

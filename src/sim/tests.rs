@@ -30,6 +30,13 @@ async fn start(config: SimConfig) -> (Simulator, reqwest::Client, String) {
     (sim, client(), base)
 }
 
+/// [`start`], then a token from the password grant.
+async fn start_logged_in(config: &SimConfig) -> (Simulator, reqwest::Client, String, String) {
+    let (sim, http, base) = start(config.clone()).await;
+    let token = token(config, &http, &base).await;
+    (sim, http, base, token)
+}
+
 async fn login(
     http: &reqwest::Client,
     base: &str,
@@ -295,8 +302,7 @@ async fn list_and_get_plans() {
     let mut config = plans(&[A, B], Duration::ZERO);
     config.plans[1].enabled = false;
     config.plans[1].state = "NotVerified".to_string();
-    let (_sim, http, base) = start(config.clone()).await;
-    let token = token(&config, &http, &base).await;
+    let (_sim, http, base, token) = start_logged_in(&config).await;
 
     let (status, all) = get(&http, format!("{base}/api/v3/Plans"), &token).await;
     assert_eq!(status, StatusCode::OK);
@@ -361,8 +367,7 @@ async fn list_and_get_plans() {
 #[tokio::test]
 async fn failover_runs_then_completes() {
     let config = plans(&[A], Duration::from_millis(300));
-    let (sim, http, base) = start(config.clone()).await;
-    let token = token(&config, &http, &base).await;
+    let (sim, http, base, token) = start_logged_in(&config).await;
 
     let r = http
         .post(format!("{base}/api/v3/Plans/{A}/Failover"))
@@ -420,8 +425,7 @@ async fn failover_outcomes() {
     let mut config = plans(&[A, B], Duration::ZERO);
     config.plans[0].outcome = SimOutcome::Errors;
     config.plans[1].outcome = SimOutcome::Halt;
-    let (_sim, http, base) = start(config.clone()).await;
-    let token = token(&config, &http, &base).await;
+    let (_sim, http, base, token) = start_logged_in(&config).await;
     for (id, state, progress, result) in [
         (A, "Failover", 100, "Complete with errors"),
         (B, "Halted", 50, "Halted with errors"),
@@ -455,8 +459,7 @@ async fn failover_outcomes() {
 async fn failover_rejections() {
     let mut config = plans(&[A, B], Duration::ZERO);
     config.plans[1].enabled = false;
-    let (sim, http, base) = start(config.clone()).await;
-    let token = token(&config, &http, &base).await;
+    let (sim, http, base, token) = start_logged_in(&config).await;
 
     let unknown = "00000000-0000-4000-8000-000000000000";
     assert_eq!(

@@ -61,8 +61,7 @@ async fn a_running_check_reports_checking_and_refuses_other_actions() {
         SimCheckOutcome::Pass,
     );
     config.plans[0].state = "NotVerified".to_string();
-    let (sim, http, base) = start(config.clone()).await;
-    let token = token(&config, &http, &base).await;
+    let (sim, http, base, token) = start_logged_in(&config).await;
 
     assert_eq!(
         check_fields(&http, &base, A, &token).await,
@@ -127,8 +126,7 @@ async fn check_outcomes() {
     checking(&mut config, 0, Duration::ZERO, SimCheckOutcome::Pass);
     config.plans[0].state = "NotVerified".to_string();
     checking(&mut config, 1, Duration::ZERO, SimCheckOutcome::Fail);
-    let (sim, http, base) = start(config.clone()).await;
-    let token = token(&config, &http, &base).await;
+    let (sim, http, base, token) = start_logged_in(&config).await;
 
     // Before any check: what the configured state implies.
     assert_eq!(check_fields(&http, &base, A, &token).await.3, "None");
@@ -175,8 +173,7 @@ async fn check_outcomes() {
 async fn check_rejections() {
     let mut config = plans(&[A, B], Duration::ZERO);
     config.plans[1].enabled = false;
-    let (sim, http, base) = start(config.clone()).await;
-    let token = token(&config, &http, &base).await;
+    let (sim, http, base, token) = start_logged_in(&config).await;
 
     let (status, body) = check(&http, &base, UNKNOWN, &token).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
@@ -237,8 +234,7 @@ async fn check_rejections() {
 async fn drill_fails_over_undoes_checks_and_fails_over_again() {
     let mut config = plans(&[A], Duration::ZERO);
     checking(&mut config, 0, Duration::ZERO, SimCheckOutcome::Pass);
-    let (sim, http, base) = start(config.clone()).await;
-    let token = token(&config, &http, &base).await;
+    let (sim, http, base, token) = start_logged_in(&config).await;
 
     assert_eq!(
         failover(&http, &base, A, &token, json!({})).await.0,
@@ -307,8 +303,7 @@ async fn readiness_check_faults() {
         );
         config
     };
-    let (sim, http, base) = start(config.clone()).await;
-    let token = token(&config, &http, &base).await;
+    let (sim, http, base, token) = start_logged_in(&config).await;
 
     // A status fault answers without reaching the plan.
     let (status, body) = check(&http, &base, A, &token).await;
