@@ -33,7 +33,7 @@ use super::state::SimState;
 
 /// `POST` here restarts the simulator ([`SimState::restart`]) without
 /// authorization; not a VAO route, and never hit by faults.
-pub(crate) const RESTART_PATH: &str = "/simulator/restart";
+const RESTART_PATH: &str = "/simulator/restart";
 /// Bodies larger than this are refused; no real request comes close.
 const MAX_BODY: usize = 1 << 20;
 /// How long in-flight requests may finish after shutdown is requested.
@@ -135,8 +135,8 @@ pub(crate) fn app(state: Arc<SimState>) -> Router {
         ),
     ]
     .map(|(path, endpoint, route)| (path, endpoint, route.route_layer(token.clone())));
-    let served = [("/token".to_owned(), F::Token, post(e::token))];
-    served
+    let token_route = [("/token".to_owned(), F::Token, post(e::token))];
+    token_route
         .into_iter()
         .chain(api_routes)
         .fold(Router::new(), |router, (path, endpoint, route)| {
