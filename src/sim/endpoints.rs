@@ -2,12 +2,11 @@
 //! `vao-api.md` describes: `POST /token`, listing and reading plans, runtime details, and
 //! the plan actions (`Failover`, `Undo`, `Halt`, `ReadinessCheck`).
 //!
-//! Handlers decode their input with axum's extractors ([`Form`], [`Query`], [`Path`]);
-//! API routes are behind [`require_token`].
+//! Handlers decode their input with axum's extractors ([`Form`], [`Query`], [`Path`]).
 //! JSON bodies are checked here rather than by axum's `Json`, because VAO (ASP.NET) binds
 //! property names case-insensitively and refuses bad bodies with a JSON `message`, not a
-//! plain-text rejection. Every request has been recorded, and faults applied, before a
-//! handler runs (see [`super::server`]).
+//! plain-text rejection. Before a handler runs, the request has been recorded and faults
+//! applied (see [`super::server`]), and an API route has passed [`require_token`].
 
 use std::sync::Arc;
 
@@ -83,7 +82,7 @@ pub(crate) async fn unrouted(
     not_found(&method, &uri)
 }
 
-pub(crate) fn not_found(method: &Method, uri: &Uri) -> Response {
+fn not_found(method: &Method, uri: &Uri) -> Response {
     message(
         StatusCode::NOT_FOUND,
         &format!(
