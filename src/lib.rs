@@ -4,13 +4,14 @@
 //! The code follows the pipeline: [`runbook`] (load and check) → [`template`] (render) →
 //! [`prepare`] (the two together) → [`exec`] (plan and execute, against [`vao`]) →
 //! [`report`]. [`cli`] wires it to the command line; [`sim`] is a VAO simulator for demos
-//! and tests.
+//! and tests. [`secret`] (secrets and the redactor that masks them) serves every layer.
 
 pub mod cli;
 pub mod exec;
 pub mod prepare;
 pub mod report;
 pub mod runbook;
+pub mod secret;
 pub mod sim;
 pub mod template;
 pub mod vao;

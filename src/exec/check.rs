@@ -50,7 +50,7 @@ pub async fn check(
     let mut checker = Checker {
         runbook,
         client,
-        states: StateSets::with_overrides(&runbook.states),
+        states: super::to_vao::state_sets(&runbook.states),
         options,
         listener,
         plans: HashMap::new(),

@@ -6,6 +6,7 @@ use crate::runbook::{Action, Runbook, values::format_duration};
 use crate::vao::{self, ClientOptions};
 use chrono::Utc;
 use std::time::Duration;
+use vao::PlanRequest as _;
 
 /// Emits the events of a run that sends nothing.
 pub fn dry_run(
@@ -82,7 +83,7 @@ pub fn dry_run(
                     listener,
                     step.number,
                     paths.plan_path(id, "ReadinessCheck"),
-                    Some(vao::request::readiness_check_body(check)),
+                    super::to_vao::readiness_check_request(check).body(),
                 );
                 poll(
                     listener,
@@ -137,7 +138,8 @@ pub fn dry_run(
                     attempt: 1,
                     method: "POST".to_owned(),
                     path: paths.plan_path(&failover.plan_id, "Failover"),
-                    body: Some(vao::failover_body(failover, runbook.server_time_zone)),
+                    body: super::to_vao::failover_request(failover, runbook.server_time_zone)
+                        .body(),
                     at: Utc::now(),
                 });
                 if failover.wait_for_completion {

@@ -15,6 +15,10 @@ use chrono::Utc;
 use std::time::Duration;
 use tokio::sync::watch;
 use tokio::time::Instant;
+use vao::PlanRequest as _;
+
+/// Halting on an interrupt stops this plan, not the plans chained after it.
+const HALT: vao::HaltRequest = vao::HaltRequest { full_stop: false };
 
 /// Signals an interrupt (Ctrl-C) to a running executor.
 pub type Interrupt = watch::Receiver<bool>;
@@ -161,7 +165,7 @@ impl<'a> Executor<'a> {
         listener: &'a mut dyn Listener,
     ) -> Executor<'a> {
         Executor {
-            states: StateSets::with_overrides(&runbook.states),
+            states: super::to_vao::state_sets(&runbook.states),
             runbook,
             client,
             options,
@@ -411,10 +415,10 @@ impl<'a> Executor<'a> {
             attempt: 1,
             method: "POST".to_owned(),
             path: path.clone(),
-            body: Some(serde_json::json!({ "fullStop": false })),
+            body: HALT.body(),
             at: Utc::now(),
         });
-        match self.client.halt(&plan_id).await {
+        match self.client.plan_action(&plan_id, &HALT).await {
             Ok(answer) if (200..300).contains(&answer.status) => {
                 self.emit_answer(step.number, &answer);
                 format!("interrupted; plan {plan_id} was halted (--halt-on-interrupt)")
@@ -618,7 +622,7 @@ impl<'a> Executor<'a> {
         }
         let started = Instant::now();
         let sent = self
-            .post_once(number, &call, "Undo", None, |this, status| {
+            .post_once(number, &call, &vao::UndoRequest, |this, status| {
                 undoing(status) || this.states.for_undo().classify(status) == Phase::Running
             })
             .await;
@@ -820,7 +824,7 @@ impl<'a> Executor<'a> {
         number: usize,
         attempt: u32,
         failover: &Failover,
-        body: &serde_json::Value,
+        body: &vao::FailoverRequest,
         path: &str,
     ) -> Try {
         self.emit(Event::Request {
@@ -828,7 +832,7 @@ impl<'a> Executor<'a> {
             attempt,
             method: "POST".to_owned(),
             path: path.to_owned(),
-            body: Some(body.clone()),
+            body: body.body(),
             at: Utc::now(),
         });
         // The intent must be durable before the request leaves; if the journal could not
@@ -860,7 +864,7 @@ impl<'a> Executor<'a> {
         number: usize,
         attempt: u32,
         failover: &Failover,
-        body: &serde_json::Value,
+        body: &vao::FailoverRequest,
         path: &str,
     ) -> Try {
         let failed = |status: Option<u16>, error: String| Event::AttemptFailed {
@@ -870,7 +874,7 @@ impl<'a> Executor<'a> {
             error,
             at: Utc::now(),
         };
-        match self.client.failover(&failover.plan_id, body).await {
+        match self.client.plan_action(&failover.plan_id, body).await {
             Ok(answer) => {
                 self.emit_answer(number, &answer);
                 let error = vao::client::http_error("POST", path, &answer).to_string();
@@ -944,7 +948,7 @@ impl<'a> Executor<'a> {
         if let Err(reason) = self.guard(number, failover).await {
             return StepEnd::Done(StepResult::Failed, Some(reason));
         }
-        let body = vao::failover_body(failover, self.runbook.server_time_zone);
+        let body = super::to_vao::failover_request(failover, self.runbook.server_time_zone);
         let path = self
             .client
             .options()

@@ -7,6 +7,7 @@ pub mod executor;
 pub mod guard;
 pub mod journal;
 pub mod poll;
+pub mod to_vao;
 
 pub use check::{CheckOptions, check};
 pub use dry_run::dry_run;

@@ -272,14 +272,28 @@ struct FaultStatus(u16);
 
 impl<'de> Deserialize<'de> for FaultStatus {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let code = u16::deserialize(d)?;
-        if (400..=599).contains(&code) {
-            Ok(FaultStatus(code))
-        } else {
-            Err(serde::de::Error::custom(format!(
-                "status {code} is not an error status (400-599)"
-            )))
-        }
+        within(d, 400..=599, |code| {
+            format!("status {code} is not an error status (400-599)")
+        })
+        .map(FaultStatus)
+    }
+}
+
+/// A value in `range`, or the error `outside` words.
+fn within<'de, D, T>(
+    d: D,
+    range: std::ops::RangeInclusive<T>,
+    outside: impl FnOnce(T) -> String,
+) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + PartialOrd,
+{
+    let value = T::deserialize(d)?;
+    if range.contains(&value) {
+        Ok(value)
+    } else {
+        Err(serde::de::Error::custom(outside(value)))
     }
 }
 
@@ -299,14 +313,10 @@ struct Probability(f64);
 
 impl<'de> Deserialize<'de> for Probability {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let p = f64::deserialize(d)?;
-        if (0.0..=1.0).contains(&p) {
-            Ok(Probability(p))
-        } else {
-            Err(serde::de::Error::custom(format!(
-                "probability {p} is not between 0 and 1"
-            )))
-        }
+        within(d, 0.0..=1.0, |p| {
+            format!("probability {p} is not between 0 and 1")
+        })
+        .map(Probability)
     }
 }
 
@@ -626,44 +636,65 @@ faults:
             ))
             .unwrap_err()
         };
-        let err = fault("    kind: explode\n");
-        assert!(err.starts_with("5:11: unknown variant `explode`"), "{err}");
-        assert!(err.contains("drop_after_action"), "{err}");
-        let err = fault("    kind: status\n");
-        assert!(err.starts_with("5:11: kind status needs `status`"), "{err}");
-        let err = fault("    kind: latency\n");
-        assert!(err.starts_with("5:11: kind latency needs `delay`"), "{err}");
-        let err = fault("    kind: retry_after\n");
-        assert!(
-            err.starts_with("5:11: kind retry_after needs `retry_after`"),
-            "{err}"
-        );
-        let err = fault("    kind: status\n    status: 200\n");
-        assert!(err.starts_with("6:13: "), "{err}");
-        assert!(err.contains("400-599"), "{err}");
-        let err = fault("    kind: latency\n    delay: 1500ms\n    status: 503\n");
-        assert!(
-            err.starts_with("7:13: `status` goes with kind status"),
-            "{err}"
-        );
-        let err = fault("    kind: unauthorized\n    delay: soon\n");
-        assert!(err.starts_with("6:12: invalid duration"), "{err}");
-        let err = fault("    kind: unauthorized\n    delay: 1s\n");
-        assert!(
-            err.starts_with("6:12: `delay` goes with kind latency"),
-            "{err}"
-        );
-        let err = fault("    kind: status\n    status: 503\n    retry_after: 2\n");
-        assert!(err.starts_with("7:18: `retry_after` goes with"), "{err}");
-        let err = fault("    kind: unauthorized\n    probability: 1.5\n");
-        assert!(err.starts_with("6:18: "), "{err}");
-        assert!(err.contains("between 0 and 1"), "{err}");
-        let err = fault("    kind: unauthorized\n    plan: 00000000-0000-4000-8000-000000000000\n");
-        assert!(err.starts_with("6:11: plan \"00000000"), "{err}");
-        let err = fault("    kind: unauthorized\n    colour: red\n");
-        assert!(err.starts_with("6:5: unknown field `colour`"), "{err}");
-        let err = fault("    kind: unauthorized\n    count: -1\n");
-        assert!(err.starts_with("6:"), "{err}");
+        // Each body: the start of its message, and a word it must contain ("" for none).
+        for (body, start, also) in [
+            (
+                "    kind: explode\n",
+                "5:11: unknown variant `explode`",
+                "drop_after_action",
+            ),
+            ("    kind: status\n", "5:11: kind status needs `status`", ""),
+            (
+                "    kind: latency\n",
+                "5:11: kind latency needs `delay`",
+                "",
+            ),
+            (
+                "    kind: retry_after\n",
+                "5:11: kind retry_after needs `retry_after`",
+                "",
+            ),
+            ("    kind: status\n    status: 200\n", "6:13: ", "400-599"),
+            (
+                "    kind: latency\n    delay: 1500ms\n    status: 503\n",
+                "7:13: `status` goes with kind status",
+                "",
+            ),
+            (
+                "    kind: unauthorized\n    delay: soon\n",
+                "6:12: invalid duration",
+                "",
+            ),
+            (
+                "    kind: unauthorized\n    delay: 1s\n",
+                "6:12: `delay` goes with kind latency",
+                "",
+            ),
+            (
+                "    kind: status\n    status: 503\n    retry_after: 2\n",
+                "7:18: `retry_after` goes with",
+                "",
+            ),
+            (
+                "    kind: unauthorized\n    probability: 1.5\n",
+                "6:18: ",
+                "between 0 and 1",
+            ),
+            (
+                "    kind: unauthorized\n    plan: 00000000-0000-4000-8000-000000000000\n",
+                "6:11: plan \"00000000",
+                "",
+            ),
+            (
+                "    kind: unauthorized\n    colour: red\n",
+                "6:5: unknown field `colour`",
+                "",
+            ),
+            ("    kind: unauthorized\n    count: -1\n", "6:", ""),
+        ] {
+            let err = fault(body);
+            assert!(err.starts_with(start) && err.contains(also), "{err}");
+        }
         let err = SimConfig::from_yaml_str(&format!(
             "plans:\n  - id: {ID_A}\nfaults:\n  - endpoint: token\n    plan: {ID_A}\n    kind: unauthorized\n"
         ))

@@ -14,9 +14,17 @@
 //! [`Simulator`]; `drbook simulator` runs it through [`serve`]. Plan states
 //! follow the convention table at the end of `vao-api.md`, since VAO does not
 //! document its state strings. This module uses no other part of the crate.
+//!
+//! The layers, outside in: `server` (axum's `Router`, and the one middleware
+//! that records each request and applies faults), `endpoints` (one handler per
+//! VAO endpoint, decoding with axum's extractors), `state` (plans, runs,
+//! tokens, counters). `fault` decides which fault hits a request, `config`
+//! reads a plans file, `conn` lets a fault cut a connection, `handle` is the
+//! [`Simulator`] that tests hold.
 
 mod config;
 mod conn;
+mod endpoints;
 mod fault;
 mod handle;
 mod request;

@@ -1,7 +1,8 @@
 //! The simulator's mutable state: plans and the failover, undo or readiness
 //! check each one runs, issued tokens, injected faults, and the record of
 //! requests. A run's progress is computed from the elapsed time at each
-//! read, so no task runs per plan.
+//! read, so no task runs per plan. Which action a plan may start when is
+//! written once, in `Action::allowed`.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
@@ -55,6 +56,42 @@ pub(crate) enum Action {
     Check,
 }
 
+impl Action {
+    /// Whether a plan that looks like `view` may start this action. Nothing starts while
+    /// something runs (`busy`). A failover needs an enabled plan in a ready state, or in
+    /// `UndoFailover` (once undone, a plan can fail over again); an undo, a plan in
+    /// Failover, Failback or Halted; a readiness check, an enabled plan in any stable state.
+    fn allowed(self, view: &PlanView, busy: bool) -> Result<(), Refusal> {
+        let state = normalise(&view.state);
+        let (needs_enabled, in_state, expected) = match self {
+            Action::Failover => (
+                Some("failover"),
+                is_ready(&view.state) || state == normalise(STATE_UNDO),
+                "failover requires state Verified, NotVerified or UndoFailover",
+            ),
+            Action::Undo => (
+                None,
+                matches!(state.as_str(), "failover" | "failback" | "halted"),
+                "undo requires state Failover or Halted",
+            ),
+            Action::Check => (
+                Some("a readiness check"),
+                true,
+                "a readiness check requires a plan that runs nothing",
+            ),
+        };
+        if let Some(action) = needs_enabled
+            && !view.enabled
+        {
+            return Err(disabled(view, action));
+        }
+        if busy || !in_state {
+            return Err(refusal(view, expected));
+        }
+        Ok(())
+    }
+}
+
 struct PlanRuntime {
     plan: SimPlan,
     /// Where the plan stands when nothing runs.
@@ -65,9 +102,8 @@ struct PlanRuntime {
     /// Set by a restart: runtime details are missing until the next
     /// accepted action.
     details_wiped: bool,
-    accepted_failovers: usize,
-    accepted_undos: usize,
-    accepted_checks: usize,
+    /// How many times each action started.
+    accepted: HashMap<Action, usize>,
 }
 
 #[derive(Clone)]
@@ -248,75 +284,22 @@ impl SimState {
 
     /// How many times the plan started `action`.
     pub(crate) fn accepted(&self, action: Action, id: &str) -> usize {
-        self.lock().find(id).map_or(0, |p| match action {
-            Action::Failover => p.accepted_failovers,
-            Action::Undo => p.accepted_undos,
-            Action::Check => p.accepted_checks,
-        })
+        self.lock()
+            .find(id)
+            .and_then(|p| p.accepted.get(&action).copied())
+            .unwrap_or(0)
     }
 
-    /// Starts a failover when the plan is enabled and in a ready state, or
-    /// in `UndoFailover`: once undone, a plan can fail over again.
-    pub(crate) fn start_failover(&self, id: &str) -> Result<(), Refusal> {
-        self.start_failover_at(id, Instant::now())
+    /// Starts `action` if the plan allows it now ([`Action::allowed`]).
+    pub(crate) fn start(&self, action: Action, id: &str) -> Result<(), Refusal> {
+        self.start_at(action, id, Instant::now())
     }
 
-    fn start_failover_at(&self, id: &str, now: Instant) -> Result<(), Refusal> {
+    fn start_at(&self, action: Action, id: &str, now: Instant) -> Result<(), Refusal> {
         let mut inner = self.lock();
         let (plan, view) = inner.settled(id, now)?;
-        if !view.enabled {
-            return Err(disabled(&view, "failover"));
-        }
-        let after_undo = normalise(&view.state) == normalise(STATE_UNDO);
-        if plan.run.is_some() || !(is_ready(&view.state) || after_undo) {
-            return Err(refusal(
-                &view,
-                "failover requires state Verified, NotVerified or UndoFailover",
-            ));
-        }
-        plan.start(Action::Failover, now);
-        Ok(())
-    }
-
-    /// Starts an undo when the plan is in Failover, Failback or Halted and
-    /// nothing runs.
-    pub(crate) fn start_undo(&self, id: &str) -> Result<(), Refusal> {
-        self.start_undo_at(id, Instant::now())
-    }
-
-    fn start_undo_at(&self, id: &str, now: Instant) -> Result<(), Refusal> {
-        let mut inner = self.lock();
-        let (plan, view) = inner.settled(id, now)?;
-        let undoable = matches!(
-            normalise(&view.state).as_str(),
-            "failover" | "failback" | "halted"
-        );
-        if plan.run.is_some() || !undoable {
-            return Err(refusal(&view, "undo requires state Failover or Halted"));
-        }
-        plan.start(Action::Undo, now);
-        Ok(())
-    }
-
-    /// Starts a readiness check when the plan is enabled and nothing runs,
-    /// whatever stable state it is in.
-    pub(crate) fn start_check(&self, id: &str) -> Result<(), Refusal> {
-        self.start_check_at(id, Instant::now())
-    }
-
-    fn start_check_at(&self, id: &str, now: Instant) -> Result<(), Refusal> {
-        let mut inner = self.lock();
-        let (plan, view) = inner.settled(id, now)?;
-        if !view.enabled {
-            return Err(disabled(&view, "a readiness check"));
-        }
-        if plan.run.is_some() {
-            return Err(refusal(
-                &view,
-                "a readiness check requires a plan that runs nothing",
-            ));
-        }
-        plan.start(Action::Check, now);
+        action.allowed(&view, plan.run.is_some())?;
+        plan.start(action, now);
         Ok(())
     }
 
@@ -434,28 +417,19 @@ impl PlanRuntime {
             stable,
             run: None,
             details_wiped: false,
-            accepted_failovers: 0,
-            accepted_undos: 0,
-            accepted_checks: 0,
+            accepted: HashMap::new(),
         }
     }
 
     /// Starts `action` from the current stable state; the caller checked it
     /// is allowed and settled any finished run.
     fn start(&mut self, action: Action, now: Instant) {
+        let accepted = self.accepted.entry(action).or_insert(0);
+        *accepted = accepted.saturating_add(1);
         let duration = match action {
-            Action::Failover => {
-                self.accepted_failovers = self.accepted_failovers.saturating_add(1);
-                self.plan.failover_duration
-            }
-            Action::Undo => {
-                self.accepted_undos = self.accepted_undos.saturating_add(1);
-                self.plan.undo_duration()
-            }
-            Action::Check => {
-                self.accepted_checks = self.accepted_checks.saturating_add(1);
-                self.plan.check_duration
-            }
+            Action::Failover => self.plan.failover_duration,
+            Action::Undo => self.plan.undo_duration(),
+            Action::Check => self.plan.check_duration,
         };
         self.run = Some(Run {
             action,
@@ -665,7 +639,9 @@ mod tests {
             ),
             ("Verified", 0, "Ready")
         );
-        state.start_failover_at(&ID.to_uppercase(), t0).unwrap();
+        state
+            .start_at(Action::Failover, &ID.to_uppercase(), t0)
+            .unwrap();
         let start = view_at(&state, t0);
         assert_eq!(start.state, STATE_IN_PROGRESS);
         assert_eq!(start.last_stable_state, "Verified");
@@ -710,7 +686,7 @@ mod tests {
             (SimOutcome::Halt, ("Halted", 50, "Halted with errors")),
         ] {
             let state = state_with(outcome, Duration::ZERO);
-            state.start_failover_at(ID, t0).unwrap();
+            state.start_at(Action::Failover, ID, t0).unwrap();
             let v = view_at(&state, t0);
             assert_eq!(
                 (v.state.as_str(), v.total_progress, v.result_name.as_str()),
@@ -719,7 +695,7 @@ mod tests {
             assert_eq!(v.last_stable_state, v.state);
         }
         let halting = state_with(SimOutcome::Halt, Duration::from_secs(10));
-        halting.start_failover_at(ID, t0).unwrap();
+        halting.start_at(Action::Failover, ID, t0).unwrap();
         let v = view_at(&halting, t0 + Duration::from_millis(9_999));
         assert_eq!(
             (v.state.as_str(), v.total_progress),
@@ -732,11 +708,11 @@ mod tests {
         let state = state_with(SimOutcome::Success, Duration::from_secs(10));
         let t0 = Instant::now();
         assert_eq!(
-            state.start_failover_at("00000000-0000-0000-0000-000000000000", t0),
+            state.start_at(Action::Failover, "00000000-0000-0000-0000-000000000000", t0),
             Err(Refusal::UnknownPlan)
         );
-        state.start_failover_at(ID, t0).unwrap();
-        match state.start_failover_at(ID, t0) {
+        state.start_at(Action::Failover, ID, t0).unwrap();
+        match state.start_at(Action::Failover, ID, t0) {
             Err(Refusal::NotAllowed(msg)) => {
                 assert!(msg.contains("FailoverInProgress"), "{msg}");
                 assert!(msg.contains(ID), "{msg}");
@@ -746,7 +722,7 @@ mod tests {
         let mut config = SimConfig::with_plans([ID.to_string()], Duration::ZERO);
         config.plans[0].enabled = false;
         let disabled = SimState::new(config);
-        match disabled.start_failover_at(ID, t0) {
+        match disabled.start_at(Action::Failover, ID, t0) {
             Err(Refusal::NotAllowed(msg)) => assert!(msg.contains("disabled"), "{msg}"),
             other => panic!("{other:?}"),
         }
@@ -791,14 +767,14 @@ mod tests {
             Err(Refusal::NotAllowed(msg)) => assert!(msg.contains(needle), "{msg}"),
             other => panic!("{other:?}"),
         };
-        refused(state.start_undo_at(ID, t0), "state Verified");
-        state.start_failover_at(ID, t0).unwrap();
+        refused(state.start_at(Action::Undo, ID, t0), "state Verified");
+        state.start_at(Action::Failover, ID, t0).unwrap();
         refused(
-            state.start_undo_at(ID, t0 + Duration::from_secs(1)),
+            state.start_at(Action::Undo, ID, t0 + Duration::from_secs(1)),
             "FailoverInProgress",
         );
         let t1 = t0 + Duration::from_secs(10);
-        state.start_undo_at(ID, t1).unwrap();
+        state.start_at(Action::Undo, ID, t1).unwrap();
         let running = view_at(&state, t1 + Duration::from_secs(2));
         assert_eq!(
             (
@@ -821,8 +797,8 @@ mod tests {
             (STATE_UNDO, STATE_UNDO, 100, RESULT_SUCCESS, "Failover")
         );
         let t2 = t1 + Duration::from_secs(5);
-        refused(state.start_undo_at(ID, t2), "UndoFailover");
-        state.start_failover_at(ID, t2).unwrap();
+        refused(state.start_at(Action::Undo, ID, t2), "UndoFailover");
+        state.start_at(Action::Failover, ID, t2).unwrap();
         let again = view_at(&state, t2 + Duration::from_secs(1));
         assert_eq!(
             (again.state.as_str(), again.last_stable_state.as_str()),
@@ -865,7 +841,7 @@ mod tests {
         let not_verified = check_state(SimCheckOutcome::Pass, "Not Verified");
         assert_eq!(view_at(&not_verified, t0).current_check_result, "None");
         // A failover does not change it; only a check does.
-        verified.start_failover_at(ID, t0).unwrap();
+        verified.start_at(Action::Failover, ID, t0).unwrap();
         let after = view_at(&verified, t0 + Duration::from_secs(10));
         assert_eq!(
             (after.state.as_str(), after.current_check_result.as_str()),
@@ -877,7 +853,9 @@ mod tests {
     fn passing_check_runs_then_leaves_the_plan_verified() {
         let state = check_state(SimCheckOutcome::Pass, "NotVerified");
         let t0 = Instant::now();
-        state.start_check_at(&ID.to_uppercase(), t0).unwrap();
+        state
+            .start_at(Action::Check, &ID.to_uppercase(), t0)
+            .unwrap();
         let start = view_at(&state, t0);
         assert_eq!(
             check_fields(&start),
@@ -907,16 +885,16 @@ mod tests {
     fn failing_check_leaves_the_plan_not_verified_and_failover_still_allowed() {
         let state = check_state(SimCheckOutcome::Fail, "Verified");
         let t0 = Instant::now();
-        state.start_check_at(ID, t0).unwrap();
+        state.start_at(Action::Check, ID, t0).unwrap();
         let t1 = t0 + Duration::from_secs(4);
         assert_eq!(
             check_fields(&view_at(&state, t1)),
             ("NotVerified", "NotVerified", 0, "Ready", "Failed")
         );
         // Checks may repeat; their result stays through a later failover.
-        state.start_check_at(ID, t1).unwrap();
+        state.start_at(Action::Check, ID, t1).unwrap();
         let t2 = t1 + Duration::from_secs(4);
-        state.start_failover_at(ID, t2).unwrap();
+        state.start_at(Action::Failover, ID, t2).unwrap();
         let running = view_at(&state, t2 + Duration::from_secs(1));
         assert_eq!(
             (
@@ -933,12 +911,12 @@ mod tests {
     fn check_after_undo_makes_the_plan_ready_again() {
         let state = check_state(SimCheckOutcome::Pass, "Verified");
         let t0 = Instant::now();
-        state.start_failover_at(ID, t0).unwrap();
+        state.start_at(Action::Failover, ID, t0).unwrap();
         let t1 = t0 + Duration::from_secs(10);
-        state.start_undo_at(ID, t1).unwrap();
+        state.start_at(Action::Undo, ID, t1).unwrap();
         let t2 = t1 + Duration::from_secs(10);
         assert_eq!(view_at(&state, t2).state, STATE_UNDO);
-        state.start_check_at(ID, t2).unwrap();
+        state.start_at(Action::Check, ID, t2).unwrap();
         assert_eq!(
             check_fields(&view_at(&state, t2 + Duration::from_secs(1))),
             (STATE_CHECKING, STATE_UNDO, 25, "Running", "Running")
@@ -948,7 +926,7 @@ mod tests {
             check_fields(&view_at(&state, t3)),
             ("Verified", "Verified", 0, "Ready", "Success")
         );
-        state.start_failover_at(ID, t3).unwrap();
+        state.start_at(Action::Failover, ID, t3).unwrap();
         assert_eq!(view_at(&state, t3).state, STATE_IN_PROGRESS);
     }
 
@@ -964,16 +942,16 @@ mod tests {
         let state = check_state(SimCheckOutcome::Pass, "Verified");
         let t0 = Instant::now();
         assert_eq!(
-            state.start_check_at("00000000-0000-0000-0000-000000000000", t0),
+            state.start_at(Action::Check, "00000000-0000-0000-0000-000000000000", t0),
             Err(Refusal::UnknownPlan)
         );
-        state.start_failover_at(ID, t0).unwrap();
-        refused(state.start_check_at(ID, t0), "FailoverInProgress");
+        state.start_at(Action::Failover, ID, t0).unwrap();
+        refused(state.start_at(Action::Check, ID, t0), "FailoverInProgress");
         let t1 = t0 + Duration::from_secs(10);
-        state.start_check_at(ID, t1).unwrap();
-        refused(state.start_check_at(ID, t1), "Checking");
-        refused(state.start_failover_at(ID, t1), "Checking");
-        refused(state.start_undo_at(ID, t1), "Checking");
+        state.start_at(Action::Check, ID, t1).unwrap();
+        refused(state.start_at(Action::Check, ID, t1), "Checking");
+        refused(state.start_at(Action::Failover, ID, t1), "Checking");
+        refused(state.start_at(Action::Undo, ID, t1), "Checking");
         // A check cannot be halted, and stays running.
         refused(state.halt_at(ID, t1), "Checking");
         assert_eq!(view_at(&state, t1).state, STATE_CHECKING);
@@ -982,7 +960,7 @@ mod tests {
         let mut config = SimConfig::with_plans([ID.to_string()], Duration::ZERO);
         config.plans[0].enabled = false;
         let disabled = SimState::new(config);
-        refused(disabled.start_check_at(ID, t0), "disabled");
+        refused(disabled.start_at(Action::Check, ID, t0), "disabled");
         assert_eq!(disabled.accepted(Action::Check, ID), 0);
     }
 
@@ -990,9 +968,9 @@ mod tests {
     fn undo_duration_defaults_to_failover_duration() {
         let state = state_with(SimOutcome::Success, Duration::from_secs(10));
         let t0 = Instant::now();
-        state.start_failover_at(ID, t0).unwrap();
+        state.start_at(Action::Failover, ID, t0).unwrap();
         let t1 = t0 + Duration::from_secs(10);
-        state.start_undo_at(ID, t1).unwrap();
+        state.start_at(Action::Undo, ID, t1).unwrap();
         assert_eq!(
             view_at(&state, t1 + Duration::from_secs(5)).total_progress,
             50
@@ -1008,7 +986,7 @@ mod tests {
             state.halt_at("00000000-0000-0000-0000-000000000000", t0),
             Err(Refusal::UnknownPlan)
         );
-        state.start_failover_at(ID, t0).unwrap();
+        state.start_at(Action::Failover, ID, t0).unwrap();
         state.halt_at(ID, t0 + Duration::from_secs(3)).unwrap();
         let halted = view_at(&state, t0 + Duration::from_secs(30));
         assert_eq!(
@@ -1026,7 +1004,7 @@ mod tests {
         ));
         // A halted plan may be undone, and the undo may be halted too.
         let t1 = t0 + Duration::from_secs(40);
-        state.start_undo_at(ID, t1).unwrap();
+        state.start_at(Action::Undo, ID, t1).unwrap();
         assert_eq!(view_at(&state, t1).last_stable_state, "Halted");
         state.halt_at(ID, t1 + Duration::from_secs(1)).unwrap();
         assert_eq!(view_at(&state, t1 + Duration::from_secs(2)).state, "Halted");
@@ -1038,17 +1016,17 @@ mod tests {
         let password = config.password.clone();
         let state = SimState::new(config);
         let t = state.password_grant("drbook", &password).unwrap();
-        state.start_failover(ID).unwrap();
+        state.start(Action::Failover, ID).unwrap();
         state.restart();
         assert!(!state.access_token_valid(&t.access_token));
         assert!(state.refresh_grant(&t.refresh_token).is_none());
         assert_eq!(state.runtime_details(ID), Details::Missing);
         assert_eq!(state.runtime_details("nope"), Details::UnknownPlan);
         assert_eq!(state.plan(ID).map(|v| v.state).as_deref(), Some("Failover"));
-        state.start_undo(ID).unwrap();
+        state.start(Action::Undo, ID).unwrap();
         assert!(matches!(state.runtime_details(ID), Details::Found(v) if v.state == STATE_UNDO));
         state.restart();
-        state.start_check(ID).unwrap();
+        state.start(Action::Check, ID).unwrap();
         assert!(
             matches!(state.runtime_details(ID), Details::Found(v) if v.state == STATE_CHECKING)
         );

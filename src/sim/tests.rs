@@ -30,6 +30,13 @@ async fn start(config: SimConfig) -> (Simulator, reqwest::Client, String) {
     (sim, client(), base)
 }
 
+/// [`start`], then a token from the password grant.
+async fn start_logged_in(config: &SimConfig) -> (Simulator, reqwest::Client, String, String) {
+    let (sim, http, base) = start(config.clone()).await;
+    let token = token(config, &http, &base).await;
+    (sim, http, base, token)
+}
+
 async fn login(
     http: &reqwest::Client,
     base: &str,
@@ -42,6 +49,14 @@ async fn login(
             ("username", user),
             ("password", password),
         ])
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn refresh_grant(http: &reqwest::Client, base: &str, refresh: &str) -> reqwest::Response {
+    http.post(format!("{base}/token"))
+        .form(&[("grant_type", "refresh_token"), ("refresh_token", refresh)])
         .send()
         .await
         .unwrap()
@@ -121,15 +136,27 @@ async fn undo(http: &reqwest::Client, base: &str, id: &str, token: &str) -> (Sta
     post(http, format!("{base}/api/v3/Plans/{id}/Undo"), token, None).await
 }
 
-/// Posts each body with its content type (none for `None`) and expects a
-/// 400 with a JSON `message` for every one.
+/// Posts bodies that are not a JSON object (or lack a JSON content type), then each of
+/// `bad_json` as `application/json`, and expects a 400 with a JSON `message` for every
+/// one. Returns how many requests it sent.
 async fn assert_bad_requests(
     http: &reqwest::Client,
     url: &str,
     token: &str,
-    requests: &[(Option<&str>, &'static str)],
-) {
-    for &(content_type, body) in requests {
+    bad_json: &[&'static str],
+) -> usize {
+    let json = Some("application/json");
+    let not_json = [
+        (json, "{"),
+        (json, ""),
+        (Some("text/plain"), "{}"),
+        (None, "{}"),
+    ];
+    let requests: Vec<_> = not_json
+        .into_iter()
+        .chain(bad_json.iter().map(|body| (json, *body)))
+        .collect();
+    for &(content_type, body) in &requests {
         let mut request = http.post(url).bearer_auth(token).body(body);
         if let Some(t) = content_type {
             request = request.header("content-type", t);
@@ -143,6 +170,24 @@ async fn assert_bad_requests(
         let reply: Value = r.json().await.unwrap();
         assert!(reply["message"].is_string(), "{reply}");
     }
+    requests.len()
+}
+
+/// The keys of a plan's state, in the order both plans and runtime details show them.
+const STATE_KEYS: [&str; 6] = [
+    "planType",
+    "state",
+    "stateName",
+    "resultName",
+    "lastStableState",
+    "lastStableStateName",
+];
+
+fn keys_of(value: &Value) -> impl Iterator<Item = &str> {
+    value
+        .as_object()
+        .into_iter()
+        .flat_map(|o| o.keys().map(String::as_str))
 }
 
 fn faults_of(sim: &Simulator) -> Vec<Option<String>> {
@@ -183,12 +228,7 @@ async fn password_grant_and_refresh() {
     let bad: Value = bad.json().await.unwrap();
     assert_eq!(bad["error"], "invalid_grant");
 
-    let refreshed = http
-        .post(format!("{base}/token"))
-        .form(&[("grant_type", "refresh_token"), ("refresh_token", &refresh)])
-        .send()
-        .await
-        .unwrap();
+    let refreshed = refresh_grant(&http, &base, &refresh).await;
     assert_eq!(refreshed.status(), StatusCode::OK);
     let new_token: Value = refreshed.json().await.unwrap();
     let (status, _) = get(
@@ -199,12 +239,7 @@ async fn password_grant_and_refresh() {
     .await;
     assert_eq!(status, StatusCode::OK);
 
-    let reused = http
-        .post(format!("{base}/token"))
-        .form(&[("grant_type", "refresh_token"), ("refresh_token", &refresh)])
-        .send()
-        .await
-        .unwrap();
+    let reused = refresh_grant(&http, &base, &refresh).await;
     assert_eq!(reused.status(), StatusCode::BAD_REQUEST);
     assert_eq!(
         reused.json::<Value>().await.unwrap()["error"],
@@ -267,8 +302,7 @@ async fn list_and_get_plans() {
     let mut config = plans(&[A, B], Duration::ZERO);
     config.plans[1].enabled = false;
     config.plans[1].state = "NotVerified".to_string();
-    let (_sim, http, base) = start(config.clone()).await;
-    let token = token(&config, &http, &base).await;
+    let (_sim, http, base, token) = start_logged_in(&config).await;
 
     let (status, all) = get(&http, format!("{base}/api/v3/Plans"), &token).await;
     assert_eq!(status, StatusCode::OK);
@@ -291,45 +325,37 @@ async fn list_and_get_plans() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(plan["stateName"], "Not verified");
     assert_eq!(plan["enabled"], false);
-    for key in [
-        "id",
-        "name",
-        "planType",
-        "state",
-        "stateName",
-        "resultName",
-        "lastStableState",
-        "lastStableStateName",
+    let plan_keys = ["id", "name"].into_iter().chain(STATE_KEYS).chain([
         "previousExecutionState",
         "description",
         "enabled",
-    ] {
-        assert!(plan.get(key).is_some(), "missing {key} in {plan}");
-    }
-    let (status, details) = get(
-        &http,
-        format!("{base}/api/v3/RuntimeDetails/Plans/{A}"),
-        &token,
-    )
-    .await;
+    ]);
+    assert!(keys_of(&plan).eq(plan_keys), "{plan}");
+    let (status, runtime) = details(&http, &base, A, &token).await;
+    let runtime_keys = ["planId"].into_iter().chain(STATE_KEYS).chain([
+        "totalProgress",
+        "currentRunResult",
+        "currentTestResult",
+        "currentCheckResult",
+    ]);
+    assert!(keys_of(&runtime).eq(runtime_keys), "{runtime}");
+    assert_eq!(runtime["stateName"], "Verified");
+    assert_eq!(runtime["lastStableStateName"], "Verified");
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(details["planId"], A);
-    assert_eq!(details["state"], "Verified");
-    assert_eq!(details["lastStableState"], "Verified");
-    assert_eq!(details["totalProgress"], 0);
-    assert_eq!(details["resultName"], "Ready");
+    assert_eq!(runtime["planId"], A);
+    assert_eq!(runtime["state"], "Verified");
+    assert_eq!(runtime["lastStableState"], "Verified");
+    assert_eq!(runtime["totalProgress"], 0);
+    assert_eq!(runtime["resultName"], "Ready");
 
     let unknown = "00000000-0000-4000-8000-000000000000";
     let (status, body) = get(&http, format!("{base}/api/v3/Plans/{unknown}"), &token).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body["message"], format!("Plan {unknown} was not found."));
-    let (status, _) = get(
-        &http,
-        format!("{base}/api/v3/RuntimeDetails/Plans/{unknown}"),
-        &token,
-    )
-    .await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        details(&http, &base, unknown, &token).await.0,
+        StatusCode::NOT_FOUND
+    );
     let (status, body) = get(&http, format!("{base}/api/v3/Nothing"), &token).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(body["message"].is_string());
@@ -341,8 +367,7 @@ async fn list_and_get_plans() {
 #[tokio::test]
 async fn failover_runs_then_completes() {
     let config = plans(&[A], Duration::from_millis(300));
-    let (sim, http, base) = start(config.clone()).await;
-    let token = token(&config, &http, &base).await;
+    let (sim, http, base, token) = start_logged_in(&config).await;
 
     let r = http
         .post(format!("{base}/api/v3/Plans/{A}/Failover"))
@@ -400,8 +425,7 @@ async fn failover_outcomes() {
     let mut config = plans(&[A, B], Duration::ZERO);
     config.plans[0].outcome = SimOutcome::Errors;
     config.plans[1].outcome = SimOutcome::Halt;
-    let (_sim, http, base) = start(config.clone()).await;
-    let token = token(&config, &http, &base).await;
+    let (_sim, http, base, token) = start_logged_in(&config).await;
     for (id, state, progress, result) in [
         (A, "Failover", 100, "Complete with errors"),
         (B, "Halted", 50, "Halted with errors"),
@@ -410,12 +434,7 @@ async fn failover_outcomes() {
             failover(&http, &base, id, &token, json!({})).await.0,
             StatusCode::OK
         );
-        let (_, d) = get(
-            &http,
-            format!("{base}/api/v3/RuntimeDetails/Plans/{id}"),
-            &token,
-        )
-        .await;
+        let (_, d) = details(&http, &base, id, &token).await;
         assert_eq!(
             (
                 &d["state"],
@@ -440,8 +459,7 @@ async fn failover_outcomes() {
 async fn failover_rejections() {
     let mut config = plans(&[A, B], Duration::ZERO);
     config.plans[1].enabled = false;
-    let (sim, http, base) = start(config.clone()).await;
-    let token = token(&config, &http, &base).await;
+    let (sim, http, base, token) = start_logged_in(&config).await;
 
     let unknown = "00000000-0000-4000-8000-000000000000";
     assert_eq!(
@@ -457,24 +475,20 @@ async fn failover_rejections() {
     );
 
     let url = format!("{base}/api/v3/Plans/{A}/Failover");
-    let json = Some("application/json");
-    assert_bad_requests(
+    let sent = assert_bad_requests(
         &http,
         &url,
         &token,
         &[
-            (json, "{"),
-            (json, ""),
-            (json, "[true]"),
-            (Some("text/plain"), "{}"),
-            (None, "{}"),
-            (json, r#"{"executeChainedPlans": "yes"}"#),
-            (json, r#"{"protectStorageVolumes": 1}"#),
-            (json, r#"{"restorePointDate": "yesterday"}"#),
-            (json, r#"{"restorePointDate": 5}"#),
+            "[true]",
+            r#"{"executeChainedPlans": "yes"}"#,
+            r#"{"protectStorageVolumes": 1}"#,
+            r#"{"restorePointDate": "yesterday"}"#,
+            r#"{"restorePointDate": 5}"#,
         ],
     )
     .await;
+    assert_eq!(sent, 9);
     assert_eq!(sim.plan_state(A).as_deref(), Some("Verified"));
     assert_eq!(sim.failover_count(A), 9);
 

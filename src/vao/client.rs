@@ -1,12 +1,15 @@
-//! The VAO v3 REST client: authentication, failover, plan state.
+//! The VAO v3 REST client: authentication, calls on plans ([`PlanRequest`]s), plan state.
 //!
 //! One `reqwest::Client` (keep-alive) for the whole run. Access tokens are refreshed
 //! shortly before they expire and once on a 401, which the server sends before acting, so
 //! repeating the request after a 401 cannot run anything twice.
 
+use super::credentials::Credentials;
+use super::error::VaoError;
+use super::request::PlanRequest;
 use super::retry::{self, RetryPolicy};
-use super::secret::{Credentials, Redactor, Secret};
 use super::state::{PlanInfo, PlanStatus};
+use crate::secret::{Redactor, Secret};
 use serde::Deserialize;
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
@@ -58,41 +61,6 @@ impl ClientOptions {
 
     pub fn plan_info_path(&self, plan_id: &uuid::Uuid) -> String {
         format!("{}/Plans/{plan_id}", self.api_prefix)
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum VaoError {
-    #[error("{method} {path} answered {status}: {message}")]
-    Http {
-        method: &'static str,
-        path: String,
-        status: u16,
-        message: String,
-    },
-    #[error("{method} {path} failed: {message}")]
-    Transport {
-        method: &'static str,
-        path: String,
-        message: String,
-        /// False when no connection was made, so the request certainly was not sent.
-        connected: bool,
-    },
-    #[error("authentication failed: {0}")]
-    Auth(String),
-    #[error("{path}: unexpected answer: {message}")]
-    Decode { path: String, message: String },
-    #[error("invalid client setting: {0}")]
-    Setup(String),
-}
-
-impl VaoError {
-    /// The HTTP status, when the server answered.
-    pub fn status(&self) -> Option<u16> {
-        match self {
-            VaoError::Http { status, .. } => Some(*status),
-            _ => None,
-        }
     }
 }
 
@@ -450,39 +418,15 @@ impl VaoClient {
         }
     }
 
-    /// `POST .../Plans/{id}/Failover`. Returns the answer whatever its status; the caller
-    /// decides what a non-2xx means.
-    pub async fn failover(
-        &self,
-        plan_id: &uuid::Uuid,
-        body: &serde_json::Value,
-    ) -> Result<Answer, VaoError> {
-        let path = self.options.plan_path(plan_id, "Failover");
-        self.send("POST", &path, Some(body)).await
-    }
-
-    /// `POST .../Plans/{id}/{action}` with an optional JSON body (`Undo` has none;
-    /// `ReadinessCheck` takes `{"generateReport": ...}`).
+    /// `POST .../Plans/{id}/{action}` with the request's body. Returns the answer whatever
+    /// its status; the caller decides what a non-2xx means.
     pub async fn plan_action(
         &self,
         plan_id: &uuid::Uuid,
-        action: &str,
-        body: Option<&serde_json::Value>,
+        request: &impl PlanRequest,
     ) -> Result<Answer, VaoError> {
-        let path = self.options.plan_path(plan_id, action);
-        self.send("POST", &path, body).await
-    }
-
-    /// `POST .../Plans/{id}/Halt` with `{"fullStop": false}`: stop a running plan (and not
-    /// the plans chained after it).
-    pub async fn halt(&self, plan_id: &uuid::Uuid) -> Result<Answer, VaoError> {
-        let path = self.options.plan_path(plan_id, "Halt");
-        self.send(
-            "POST",
-            &path,
-            Some(&serde_json::json!({ "fullStop": false })),
-        )
-        .await
+        let path = self.options.plan_path(plan_id, request.action());
+        self.send("POST", &path, request.body().as_ref()).await
     }
 
     /// A GET, tried again within `policy` when it fails in a way that allows it. Returns the
@@ -501,7 +445,7 @@ impl VaoClient {
                     (http_error("GET", path, &answer), after)
                 }
                 Ok(answer) => return (Ok(answer), failures),
-                Err(error) if retry::is_retryable(&error) => (error, None),
+                Err(error) if error.is_retryable() => (error, None),
                 Err(error) => return (Err(error), failures),
             };
             if retry >= policy.retries {
@@ -647,9 +591,13 @@ mod tests {
 
     #[test]
     fn loopback_detection() {
-        assert!(is_loopback("http://127.0.0.1:9899"));
-        assert!(is_loopback("http://localhost:1"));
-        assert!(is_loopback("http://[::1]:1"));
-        assert!(!is_loopback("https://vao.example.internal:9899"));
+        for (server, loopback) in [
+            ("http://127.0.0.1:9899", true),
+            ("http://localhost:1", true),
+            ("http://[::1]:1", true),
+            ("https://vao.example.internal:9899", false),
+        ] {
+            assert_eq!(is_loopback(server), loopback, "{server}");
+        }
     }
 }

@@ -2,15 +2,25 @@
 //!
 //! See `shared/vao-api.md` for the facts this relies on; where the documentation is silent
 //! (state strings, error bodies) the client is tolerant and the runbook can configure it.
+//!
+//! One file per concept, with dependencies pointing one way: [`client`] sends the
+//! [`request`] types and reads [`state`]s, raising [`error::VaoError`]s that [`retry`]'s rules
+//! judge. Nothing here knows the runbook model: the executor translates its steps into
+//! these types.
 
 pub mod client;
+pub mod credentials;
+pub mod error;
 pub mod request;
 pub mod retry;
-pub mod secret;
 pub mod state;
 
-pub use client::{Answer, ClientOptions, VaoClient, VaoError};
-pub use request::failover_body;
+pub use client::{Answer, ClientOptions, VaoClient};
+pub use credentials::Credentials;
+pub use error::VaoError;
+pub use request::{FailoverRequest, HaltRequest, PlanRequest, ReadinessCheckRequest, UndoRequest};
 pub use retry::RetryPolicy;
-pub use secret::{Credentials, Redactor, Secret};
 pub use state::{Phase, PlanInfo, PlanStatus, StateSets};
+
+// Kept while the other layers move to `crate::secret`.
+pub use crate::secret::{Redactor, Secret};

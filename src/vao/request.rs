@@ -1,96 +1,137 @@
-//! Request bodies, exactly as VAO's parameter tables name them.
+//! The calls drbook makes on a plan (`POST /api/v3/Plans/{planId}/{action}`), as types whose
+//! bodies are exactly what VAO's parameter tables name.
+//!
+//! The client sends nothing else: every state-changing call is built from one of these.
+//! They know nothing of runbooks; the executor fills them in from its steps
+//! (`exec::to_vao`), so that the client can change without the model and the other way
+//! round.
 
-use crate::runbook::values::ServerTimeZone;
-use crate::runbook::{Failover, RestorePoint};
-use serde_json::json;
+use chrono::NaiveDateTime;
+use serde::{Serialize, Serializer};
+
+/// A call on one plan: the last segment of its path and its JSON body, which is the
+/// request's serde form unless the call has none.
+pub trait PlanRequest: Serialize {
+    /// `Failover` in `POST .../Plans/{planId}/Failover`.
+    const ACTION: &'static str;
+
+    fn action(&self) -> &'static str {
+        Self::ACTION
+    }
+
+    /// The JSON body, `None` for a call without one.
+    fn body(&self) -> Option<serde_json::Value> {
+        // A body of plain fields always serialises.
+        serde_json::to_value(self).ok()
+    }
+}
+
+/// The body of `POST .../Plans/{planId}/Failover`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FailoverRequest {
+    pub execute_chained_plans: bool,
+    /// The restore point in the server's local time; `None` (sent as `null`) for the latest.
+    #[serde(serialize_with = "vao_date")]
+    pub restore_point_date: Option<NaiveDateTime>,
+    pub protect_storage_volumes: bool,
+}
+
+/// `POST .../Plans/{planId}/Undo`, which takes no body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct UndoRequest;
+
+/// The body of `POST .../Plans/{planId}/ReadinessCheck`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReadinessCheckRequest {
+    pub generate_report: bool,
+}
+
+/// The body of `POST .../Plans/{planId}/Halt`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HaltRequest {
+    /// Also stop the plans chained after this one.
+    pub full_stop: bool,
+}
 
 /// VAO's restore point form: `YYYY-MM-DDTHH:MM:SS`, server-local time.
 const VAO_DATE_FORMAT: &str = "%Y-%m-%dT%H:%M:%S";
 
-/// The `restorePointDate` value: `null` for the latest point, else the server-local time.
-/// A time written with an offset is converted to `server_time_zone` (the builder has made
-/// sure it is known).
-pub fn restore_point_date(
-    point: &RestorePoint,
-    server_time_zone: Option<ServerTimeZone>,
-) -> serde_json::Value {
-    match point {
-        RestorePoint::Latest => serde_json::Value::Null,
-        RestorePoint::Local(naive) => json!(naive.format(VAO_DATE_FORMAT).to_string()),
-        RestorePoint::Offset(at) => {
-            let local = match server_time_zone {
-                Some(zone) => zone.local(at),
-                None => at.naive_local(),
-            };
-            json!(local.format(VAO_DATE_FORMAT).to_string())
-        }
+fn vao_date<S: Serializer>(date: &Option<NaiveDateTime>, out: S) -> Result<S::Ok, S::Error> {
+    match date {
+        Some(date) => out.collect_str(&date.format(VAO_DATE_FORMAT)),
+        None => out.serialize_none(),
     }
 }
 
-/// The body of `POST /api/v3/Plans/{planId}/Failover`.
-pub fn failover_body(
-    failover: &Failover,
-    server_time_zone: Option<ServerTimeZone>,
-) -> serde_json::Value {
-    json!({
-        "executeChainedPlans": failover.execute_chained_plans,
-        "restorePointDate": restore_point_date(&failover.restore_point, server_time_zone),
-        "protectStorageVolumes": failover.protect_storage_volumes,
-    })
+impl PlanRequest for FailoverRequest {
+    const ACTION: &'static str = "Failover";
 }
 
-/// The body of `POST .../ReadinessCheck`.
-pub fn readiness_check_body(check: &crate::runbook::ReadinessCheck) -> serde_json::Value {
-    json!({ "generateReport": check.generate_report })
+impl PlanRequest for UndoRequest {
+    const ACTION: &'static str = "Undo";
+
+    fn body(&self) -> Option<serde_json::Value> {
+        None
+    }
+}
+
+impl PlanRequest for ReadinessCheckRequest {
+    const ACTION: &'static str = "ReadinessCheck";
+}
+
+impl PlanRequest for HaltRequest {
+    const ACTION: &'static str = "Halt";
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runbook::values::{parse_restore_point, parse_time_zone};
 
-    #[test]
-    fn restore_points_are_sent_in_server_local_time() {
-        let p = |s| parse_restore_point(s).unwrap();
-        assert_eq!(
-            restore_point_date(&p("latest"), None),
-            serde_json::Value::Null
-        );
-        assert_eq!(
-            restore_point_date(&p("2026-11-25T22:00:30.5"), None),
-            json!("2026-11-25T22:00:30")
-        );
-        let cet = parse_time_zone("+01:00");
-        assert_eq!(
-            restore_point_date(&p("2026-11-25T22:00:00Z"), cet),
-            json!("2026-11-25T23:00:00")
-        );
-        assert_eq!(
-            restore_point_date(&p("2026-11-25T22:00:00-05:00"), cet),
-            json!("2026-11-26T04:00:00")
-        );
-        assert_eq!(
-            restore_point_date(&p("2026-11-25T22:00:00"), cet),
-            json!("2026-11-25T22:00:00")
-        );
+    fn text(request: &impl PlanRequest) -> String {
+        request
+            .body()
+            .map_or_else(|| "(none)".to_owned(), |body| body.to_string())
     }
 
     #[test]
     fn body_keys_follow_the_parameter_table() {
-        let f = Failover {
-            plan_id: uuid::Uuid::nil(),
-            restore_point: RestorePoint::Latest,
+        let latest = FailoverRequest {
             execute_chained_plans: true,
+            restore_point_date: None,
             protect_storage_volumes: false,
-            wait_for_completion: true,
-            timeout: std::time::Duration::from_secs(1),
-            retries: 0,
-            retry_delay: std::time::Duration::from_secs(1),
-            objectives: Default::default(),
+        };
+        assert_eq!(latest.action(), "Failover");
+        assert_eq!(
+            text(&latest),
+            r#"{"executeChainedPlans":true,"restorePointDate":null,"protectStorageVolumes":false}"#
+        );
+        let at = FailoverRequest {
+            restore_point_date: chrono::NaiveDate::from_ymd_opt(2026, 11, 25)
+                .and_then(|d| d.and_hms_milli_opt(22, 0, 30, 500)),
+            ..latest
         };
         assert_eq!(
-            serde_json::to_string(&failover_body(&f, None)).unwrap(),
-            r#"{"executeChainedPlans":true,"restorePointDate":null,"protectStorageVolumes":false}"#
+            text(&at),
+            r#"{"executeChainedPlans":true,"restorePointDate":"2026-11-25T22:00:30","protectStorageVolumes":false}"#
+        );
+        let check = ReadinessCheckRequest {
+            generate_report: true,
+        };
+        assert_eq!(
+            (check.action(), text(&check).as_str()),
+            ("ReadinessCheck", r#"{"generateReport":true}"#)
+        );
+        let halt = HaltRequest { full_stop: false };
+        assert_eq!(
+            (halt.action(), text(&halt).as_str()),
+            ("Halt", r#"{"fullStop":false}"#)
+        );
+        assert_eq!(
+            (UndoRequest.action(), text(&UndoRequest).as_str()),
+            ("Undo", "(none)")
         );
     }
 }

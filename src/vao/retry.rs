@@ -1,11 +1,10 @@
-//! Retrying: exponential backoff with jitter, `Retry-After` honoured, and which failures
-//! allow a retry at all.
+//! Retrying: exponential backoff with jitter, `Retry-After` honoured, and which statuses
+//! allow a retry at all ([`super::VaoError::is_retryable`] judges whole errors).
 //!
 //! Reads (GET, token requests) are safe to repeat and are retried freely within a policy. A
 //! failover is not: the executor retries it only after reading the plan shows that the
 //! earlier attempt was not accepted.
 
-use super::client::VaoError;
 use std::time::Duration;
 
 /// The longest pause between two tries, whatever the doubling or the server says.
@@ -43,17 +42,8 @@ fn jitter() -> f64 {
     (uuid::Uuid::new_v4().as_u128() % 1_000_000) as f64 / 1_000_000.0
 }
 
-/// Whether a failed read may be tried again: the server was unreachable, too busy, or
+/// Whether an answer's status asks for another try of a read: the server is too busy or
 /// failed (5xx, 429, 408). Any other answer would be the same the next time.
-pub fn is_retryable(error: &VaoError) -> bool {
-    match error {
-        VaoError::Transport { .. } => true,
-        VaoError::Http { status, .. } => *status >= 500 || *status == 429 || *status == 408,
-        VaoError::Auth(_) | VaoError::Decode { .. } | VaoError::Setup(_) => false,
-    }
-}
-
-/// Whether an answer's status asks for another try of a read.
 pub fn is_retryable_status(status: u16) -> bool {
     status >= 500 || status == 429 || status == 408
 }

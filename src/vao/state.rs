@@ -5,8 +5,10 @@
 //! one state), and a runbook may replace each set. While a plan runs, VAO shows the
 //! process name as its state too, so `state` alone is ambiguous: a plan is *done* only when
 //! `state` equals `lastStableState` and is not an in-progress state.
+//!
+//! The sets are plain data: the executor puts a runbook's `states:` in place of the
+//! built-in ones with [`StateSets::names`], so this module needs no runbook type.
 
-use crate::runbook::StateOverrides;
 use serde::{Deserialize, Serialize};
 
 /// Folds a state name for comparison: lower case, letters and digits only.
@@ -117,19 +119,10 @@ impl StateSets {
             || ResultName::read(status.result_name.as_deref().unwrap_or_default()).running
     }
 
-    /// The built-in sets with a runbook's overrides applied.
-    pub fn with_overrides(overrides: &StateOverrides) -> StateSets {
-        let mut sets = StateSets::default();
-        let apply = |target: &mut Vec<String>, names: &Option<Vec<String>>| {
-            if let Some(names) = names {
-                *target = names.iter().map(|n| fold(n)).collect();
-            }
-        };
-        apply(&mut sets.ready, &overrides.ready);
-        apply(&mut sets.in_progress, &overrides.in_progress);
-        apply(&mut sets.succeeded, &overrides.succeeded);
-        apply(&mut sets.failed, &overrides.failed);
-        sets
+    /// Names for one of the sets, folded: what a runbook's `states:` puts in place of the
+    /// built-in names.
+    pub fn names(names: &[String]) -> Vec<String> {
+        names.iter().map(|n| fold(n)).collect()
     }
 
     /// Whether a plan is in a state that accepts a failover (and so has not started one).
@@ -394,6 +387,7 @@ impl PlanInfo {
 
 #[cfg(test)]
 mod tests {
+    use super::Phase::*;
     use super::*;
     use serde_json::json;
 
@@ -405,56 +399,45 @@ mod tests {
         .unwrap()
     }
 
+    /// Asserts the phase of each (state, lastStableState, resultName, totalProgress).
+    fn assert_phases(sets: &StateSets, cases: &[(&str, &str, &str, i64, Phase)]) {
+        for &(state, stable, result, progress, phase) in cases {
+            assert_eq!(
+                sets.classify(&status(state, stable, result, progress)),
+                phase,
+                "{state} / {stable} / {result} / {progress}"
+            );
+        }
+    }
+
     #[test]
     fn the_project_convention_is_read_correctly() {
-        let sets = StateSets::default();
-        let c = |s: &PlanStatus| sets.classify(s);
-        assert_eq!(
-            c(&status("Verified", "Verified", "Ready", 0)),
-            Phase::NotStarted
-        );
-        assert_eq!(
-            c(&status("NotVerified", "NotVerified", "Ready", 0)),
-            Phase::NotStarted
-        );
-        assert_eq!(
-            c(&status("FailoverInProgress", "Verified", "Running", 40)),
-            Phase::Running
-        );
-        assert_eq!(
-            c(&status(
-                "Failover",
-                "Failover",
-                "Complete, no errors, no warnings",
-                100
-            )),
-            Phase::Succeeded
-        );
-        assert_eq!(
-            c(&status(
-                "Failover",
-                "Failover",
-                "Complete with warnings",
-                100
-            )),
-            Phase::SucceededWithWarnings
-        );
-        assert_eq!(
-            c(&status("Failover", "Failover", "Complete with errors", 100)),
-            Phase::Failed
-        );
-        assert_eq!(
-            c(&status("Halted", "Halted", "Halted with errors", 50)),
-            Phase::Failed
-        );
-        // After an undo the plan is ready to fail over again: a failover not picked up yet.
-        assert_eq!(
-            c(&status("UndoFailover", "UndoFailover", "Complete", 100)),
-            Phase::NotStarted
-        );
-        assert_eq!(
-            c(&status("Failback", "Failback", "Complete", 100)),
-            Phase::Unexpected
+        assert_phases(
+            &StateSets::default(),
+            &[
+                ("Verified", "Verified", "Ready", 0, NotStarted),
+                ("NotVerified", "NotVerified", "Ready", 0, NotStarted),
+                ("FailoverInProgress", "Verified", "Running", 40, Running),
+                (
+                    "Failover",
+                    "Failover",
+                    "Complete, no errors, no warnings",
+                    100,
+                    Succeeded,
+                ),
+                (
+                    "Failover",
+                    "Failover",
+                    "Complete with warnings",
+                    100,
+                    SucceededWithWarnings,
+                ),
+                ("Failover", "Failover", "Complete with errors", 100, Failed),
+                ("Halted", "Halted", "Halted with errors", 50, Failed),
+                // After an undo the plan is ready to fail over again: a failover not picked up yet.
+                ("UndoFailover", "UndoFailover", "Complete", 100, NotStarted),
+                ("Failback", "Failback", "Complete", 100, Unexpected),
+            ],
         );
     }
 
@@ -462,41 +445,33 @@ mod tests {
     fn result_names_are_read_word_by_word() {
         let sets = StateSets::default();
         for (result, phase) in [
-            ("Failover completed successfully", Phase::Succeeded),
-            ("Completed without errors", Phase::Succeeded),
-            ("Success (0 errors, 0 warnings)", Phase::Succeeded),
-            ("Complete, no errors, no warnings", Phase::Succeeded),
-            ("Completed with 2 errors", Phase::Failed),
-            ("Failed", Phase::Failed),
-            ("Success with 1 warning", Phase::SucceededWithWarnings),
-            ("CompletedWithErrors", Phase::Failed),
-            ("CompletedWithWarnings", Phase::SucceededWithWarnings),
-            ("Success (errors: 0, warnings: 0)", Phase::Succeeded),
-            ("no errors or warnings", Phase::Succeeded),
-            (
-                "Complete with no errors, 2 warnings",
-                Phase::SucceededWithWarnings,
-            ),
-            ("Completed with errors, no warnings", Phase::Failed),
+            ("Failover completed successfully", Succeeded),
+            ("Completed without errors", Succeeded),
+            ("Success (0 errors, 0 warnings)", Succeeded),
+            ("Complete, no errors, no warnings", Succeeded),
+            ("Completed with 2 errors", Failed),
+            ("Failed", Failed),
+            ("Success with 1 warning", SucceededWithWarnings),
+            ("CompletedWithErrors", Failed),
+            ("CompletedWithWarnings", SucceededWithWarnings),
+            ("Success (errors: 0, warnings: 0)", Succeeded),
+            ("no errors or warnings", Succeeded),
+            ("Complete with no errors, 2 warnings", SucceededWithWarnings),
+            ("Completed with errors, no warnings", Failed),
         ] {
-            assert_eq!(
-                sets.classify(&status("Failover", "Failover", result, 100)),
-                phase,
-                "{result}"
-            );
+            assert_phases(&sets, &[("Failover", "Failover", result, 100, phase)]);
         }
-        assert_eq!(
-            sets.classify(&status("Failover", "Failover", "In progress", 50)),
-            Phase::Running
+        assert_phases(
+            &sets,
+            &[("Failover", "Failover", "In progress", 50, Running)],
         );
     }
 
     #[test]
     fn a_halt_is_final_whatever_last_stable_state_says() {
-        let sets = StateSets::default();
-        assert_eq!(
-            sets.classify(&status("Halted", "Verified", "", 30)),
-            Phase::Failed
+        assert_phases(
+            &StateSets::default(),
+            &[("Halted", "Verified", "", 30, Failed)],
         );
     }
 
@@ -504,44 +479,21 @@ mod tests {
     fn vao_shows_the_process_name_while_it_runs() {
         // Active FAILOVER looks like the stable FAILOVER state; lastStableState tells them apart.
         let sets = StateSets::default();
-        assert_eq!(
-            sets.classify(&status("FAILOVER", "VERIFIED", "", 30)),
-            Phase::Running
+        assert_phases(
+            &sets,
+            &[
+                ("FAILOVER", "VERIFIED", "", 30, Running),
+                ("Undo Failover", "UNDO_FAILOVER", "Success", 100, NotStarted),
+                ("FAILOVER", "Failover", "Success", 100, Succeeded),
+            ],
         );
-        assert_eq!(
-            sets.classify(&status("Undo Failover", "UNDO_FAILOVER", "Success", 100)),
-            Phase::NotStarted
-        );
-        assert_eq!(
-            sets.for_undo()
-                .classify(&status("Undo Failover", "UNDO_FAILOVER", "Success", 100)),
-            Phase::Succeeded
-        );
-        // An undo not picked up yet: the plan still shows the failover.
-        assert_eq!(
-            sets.for_undo()
-                .classify(&status("Failover", "Failover", "Success", 100)),
-            Phase::NotStarted
-        );
-        assert_eq!(
-            sets.classify(&status("FAILOVER", "Failover", "Success", 100)),
-            Phase::Succeeded
-        );
-    }
-
-    #[test]
-    fn overrides_replace_sets() {
-        let sets = StateSets::with_overrides(&StateOverrides {
-            succeeded: Some(vec!["Failed Over".into()]),
-            ..Default::default()
-        });
-        assert_eq!(
-            sets.classify(&status("failed-over", "FailedOver", "ok", 100)),
-            Phase::Succeeded
-        );
-        assert_eq!(
-            sets.classify(&status("Failover", "Failover", "ok", 100)),
-            Phase::Unexpected
+        assert_phases(
+            &sets.for_undo(),
+            &[
+                ("Undo Failover", "UNDO_FAILOVER", "Success", 100, Succeeded),
+                // An undo not picked up yet: the plan still shows the failover.
+                ("Failover", "Failover", "Success", 100, NotStarted),
+            ],
         );
     }
 

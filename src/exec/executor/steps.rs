@@ -123,10 +123,10 @@ impl Executor<'_> {
         &mut self,
         number: usize,
         call: &PlanCall,
-        action: &str,
-        body: Option<serde_json::Value>,
+        request: &impl vao::PlanRequest,
         started: impl Fn(&Self, &PlanStatus) -> bool,
     ) -> Result<(), String> {
+        let (action, body) = (request.action(), request.body());
         let path = self.client.options().plan_path(&call.plan_id, action);
         self.emit(Event::Request {
             step: number,
@@ -142,10 +142,7 @@ impl Executor<'_> {
                 call.plan_id
             ));
         }
-        let sent = self
-            .client
-            .plan_action(&call.plan_id, action, body.as_ref())
-            .await;
+        let sent = self.client.plan_action(&call.plan_id, request).await;
         let unclear = match sent {
             Ok(answer) => {
                 self.emit_answer(number, &answer);
@@ -240,15 +237,11 @@ impl Executor<'_> {
             ));
         }
         let started = Instant::now();
-        let body = vao::request::readiness_check_body(check);
+        let body = crate::exec::to_vao::readiness_check_request(check);
         if let Err(error) = self
-            .post_once(
-                number,
-                &call,
-                "ReadinessCheck",
-                Some(body),
-                |this, status| this.states.is_running(status),
-            )
+            .post_once(number, &call, &body, |this, status| {
+                this.states.is_running(status)
+            })
             .await
         {
             return StepEnd::Done(StepResult::Failed, Some(error));

@@ -41,6 +41,11 @@ fn fields(state: &str, last: &str, result: &str, check: &str) -> (String, String
     )
 }
 
+/// `POST .../ReadinessCheck` with an empty body.
+async fn check(http: &reqwest::Client, base: &str, id: &str, token: &str) -> (StatusCode, Value) {
+    plan_action(http, base, id, CHECK, token, json!({})).await
+}
+
 fn checking(config: &mut SimConfig, index: usize, time: Duration, outcome: SimCheckOutcome) {
     config.plans[index].check_duration = time;
     config.plans[index].check_outcome = outcome;
@@ -56,8 +61,7 @@ async fn a_running_check_reports_checking_and_refuses_other_actions() {
         SimCheckOutcome::Pass,
     );
     config.plans[0].state = "NotVerified".to_string();
-    let (sim, http, base) = start(config.clone()).await;
-    let token = token(&config, &http, &base).await;
+    let (sim, http, base, token) = start_logged_in(&config).await;
 
     assert_eq!(
         check_fields(&http, &base, A, &token).await,
@@ -92,7 +96,7 @@ async fn a_running_check_reports_checking_and_refuses_other_actions() {
     );
 
     // Busy: every action is refused with a message naming the state.
-    let (status, body) = plan_action(&http, &base, A, CHECK, &token, json!({})).await;
+    let (status, body) = check(&http, &base, A, &token).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(message_of(&body).contains("Checking"), "{body}");
     let (status, body) = failover(&http, &base, A, &token, json!({})).await;
@@ -122,20 +126,14 @@ async fn check_outcomes() {
     checking(&mut config, 0, Duration::ZERO, SimCheckOutcome::Pass);
     config.plans[0].state = "NotVerified".to_string();
     checking(&mut config, 1, Duration::ZERO, SimCheckOutcome::Fail);
-    let (sim, http, base) = start(config.clone()).await;
-    let token = token(&config, &http, &base).await;
+    let (sim, http, base, token) = start_logged_in(&config).await;
 
     // Before any check: what the configured state implies.
     assert_eq!(check_fields(&http, &base, A, &token).await.3, "None");
     assert_eq!(check_fields(&http, &base, B, &token).await.3, "Success");
 
     for id in [A, B] {
-        assert_eq!(
-            plan_action(&http, &base, id, CHECK, &token, json!({}))
-                .await
-                .0,
-            StatusCode::OK
-        );
+        assert_eq!(check(&http, &base, id, &token).await.0, StatusCode::OK);
     }
     assert_eq!(
         check_fields(&http, &base, A, &token).await,
@@ -163,12 +161,7 @@ async fn check_outcomes() {
         check_fields(&http, &base, B, &token).await,
         fields("Failover", "Failover", RESULT, "Failed")
     );
-    assert_eq!(
-        plan_action(&http, &base, B, CHECK, &token, json!({}))
-            .await
-            .0,
-        StatusCode::OK
-    );
+    assert_eq!(check(&http, &base, B, &token).await.0, StatusCode::OK);
     assert_eq!(
         check_fields(&http, &base, B, &token).await,
         fields("NotVerified", "NotVerified", "Ready", "Failed")
@@ -180,38 +173,33 @@ async fn check_outcomes() {
 async fn check_rejections() {
     let mut config = plans(&[A, B], Duration::ZERO);
     config.plans[1].enabled = false;
-    let (sim, http, base) = start(config.clone()).await;
-    let token = token(&config, &http, &base).await;
+    let (sim, http, base, token) = start_logged_in(&config).await;
 
-    let (status, body) = plan_action(&http, &base, UNKNOWN, CHECK, &token, json!({})).await;
+    let (status, body) = check(&http, &base, UNKNOWN, &token).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(message_of(&body), format!("Plan {UNKNOWN} was not found."));
     assert_eq!(sim.check_count(UNKNOWN), 1);
 
-    let (status, body) = plan_action(&http, &base, B, CHECK, &token, json!({})).await;
+    let (status, body) = check(&http, &base, B, &token).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(message_of(&body).contains("disabled"), "{body}");
     assert_eq!((sim.check_count(B), sim.accepted_checks(B)), (1, 0));
 
     let url = format!("{base}/api/v3/Plans/{A}/ReadinessCheck");
-    let json = Some("application/json");
-    assert_bad_requests(
+    let sent = assert_bad_requests(
         &http,
         &url,
         &token,
         &[
-            (json, "{"),
-            (json, ""),
-            (json, "[]"),
-            (json, "true"),
-            (Some("text/plain"), "{}"),
-            (None, "{}"),
-            (json, r#"{"generateReport": "yes"}"#),
-            (json, r#"{"GenerateReport": null}"#),
-            (json, r#"{"generateReport": 1}"#),
+            "[]",
+            "true",
+            r#"{"generateReport": "yes"}"#,
+            r#"{"GenerateReport": null}"#,
+            r#"{"generateReport": 1}"#,
         ],
     )
     .await;
+    assert_eq!(sent, 9);
     assert_eq!(sim.plan_state(A).as_deref(), Some("Verified"));
     assert_eq!((sim.check_count(A), sim.accepted_checks(A)), (9, 0));
 
@@ -246,8 +234,7 @@ async fn check_rejections() {
 async fn drill_fails_over_undoes_checks_and_fails_over_again() {
     let mut config = plans(&[A], Duration::ZERO);
     checking(&mut config, 0, Duration::ZERO, SimCheckOutcome::Pass);
-    let (sim, http, base) = start(config.clone()).await;
-    let token = token(&config, &http, &base).await;
+    let (sim, http, base, token) = start_logged_in(&config).await;
 
     assert_eq!(
         failover(&http, &base, A, &token, json!({})).await.0,
@@ -316,21 +303,15 @@ async fn readiness_check_faults() {
         );
         config
     };
-    let (sim, http, base) = start(config.clone()).await;
-    let token = token(&config, &http, &base).await;
+    let (sim, http, base, token) = start_logged_in(&config).await;
 
     // A status fault answers without reaching the plan.
-    let (status, body) = plan_action(&http, &base, A, CHECK, &token, json!({})).await;
+    let (status, body) = check(&http, &base, A, &token).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(message_of(&body).contains("Injected fault"), "{body}");
     assert_eq!((sim.check_count(A), sim.accepted_checks(A)), (0, 0));
     assert_eq!(sim.plan_state(A).as_deref(), Some("Verified"));
-    assert_eq!(
-        plan_action(&http, &base, A, CHECK, &token, json!({}))
-            .await
-            .0,
-        StatusCode::OK
-    );
+    assert_eq!(check(&http, &base, A, &token).await.0, StatusCode::OK);
 
     // drop_after_action: the check starts, the answer is lost.
     let lost = http

@@ -18,8 +18,7 @@ async fn latency_delays_and_still_acts_when_the_client_gives_up() {
             Fault::new(FaultEndpoint::Failover, FaultKind::Latency(delay)),
         ],
     );
-    let (sim, http, base) = start(config.clone()).await;
-    let token = token(&config, &http, &base).await;
+    let (sim, http, base, token) = start_logged_in(&config).await;
 
     let t0 = Instant::now();
     let (status, _) = get(&http, format!("{base}/api/v3/Plans"), &token).await;
@@ -59,8 +58,7 @@ async fn status_burst_then_success_without_acting() {
         Duration::from_secs(5),
         vec![Fault::new(FaultEndpoint::Failover, FaultKind::Status(503)).times(2)],
     );
-    let (sim, http, base) = start(config.clone()).await;
-    let token = token(&config, &http, &base).await;
+    let (sim, http, base, token) = start_logged_in(&config).await;
     for _ in 0..2 {
         let (status, body) = failover(&http, &base, A, &token, json!({})).await;
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
@@ -89,8 +87,7 @@ async fn retry_after_answers_429_with_the_header() {
             FaultKind::RetryAfter(1),
         )],
     );
-    let (sim, http, base) = start(config.clone()).await;
-    let token = token(&config, &http, &base).await;
+    let (sim, http, base, token) = start_logged_in(&config).await;
     let r = http
         .get(format!("{base}/api/v3/RuntimeDetails/Plans/{A}"))
         .bearer_auth(&token)
@@ -114,8 +111,7 @@ async fn drop_after_action_acts_then_loses_the_answer() {
         Duration::from_secs(5),
         vec![Fault::new(FaultEndpoint::Failover, FaultKind::DropAfterAction).for_plan(A)],
     );
-    let (sim, http, base) = start(config.clone()).await;
-    let token = token(&config, &http, &base).await;
+    let (sim, http, base, token) = start_logged_in(&config).await;
 
     let t0 = Instant::now();
     let lost = http
@@ -158,8 +154,7 @@ async fn unauthorized_once_then_normal() {
         Duration::ZERO,
         vec![Fault::new(FaultEndpoint::Plan, FaultKind::Unauthorized)],
     );
-    let (sim, http, base) = start(config.clone()).await;
-    let token = token(&config, &http, &base).await;
+    let (sim, http, base, token) = start_logged_in(&config).await;
     let url = format!("{base}/api/v3/Plans/{A}");
     let r = http.get(&url).bearer_auth(&token).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
@@ -188,8 +183,7 @@ async fn probability_is_reproducible_from_the_seed() {
             ],
         );
         config.seed = seed;
-        let (_sim, http, base) = start(config.clone()).await;
-        let token = token(&config, &http, &base).await;
+        let (_sim, http, base, token) = start_logged_in(&config).await;
         let mut seen = Vec::new();
         for _ in 0..24 {
             let (status, _) = get(&http, format!("{base}/api/v3/Plans"), &token).await;
@@ -216,8 +210,7 @@ async fn after_count_and_plan_filters() {
             Fault::new(FaultEndpoint::Any, FaultKind::Status(404)).for_plan(A),
         ],
     );
-    let (sim, http, base) = start(config.clone()).await;
-    let token = token(&config, &http, &base).await;
+    let (sim, http, base, token) = start_logged_in(&config).await;
     let mut seen = Vec::new();
     for _ in 0..4 {
         seen.push(
@@ -251,8 +244,7 @@ async fn after_count_and_plan_filters() {
 #[tokio::test]
 async fn undo_states_and_sequence() {
     let config = plans(&[A], Duration::from_millis(150));
-    let (sim, http, base) = start(config.clone()).await;
-    let token = token(&config, &http, &base).await;
+    let (sim, http, base, token) = start_logged_in(&config).await;
 
     let (status, body) = undo(&http, &base, A, &token).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
@@ -311,8 +303,7 @@ async fn undo_states_and_sequence() {
 #[tokio::test]
 async fn halt_during_a_running_failover() {
     let config = plans(&[A, B], Duration::from_secs(5));
-    let (_sim, http, base) = start(config.clone()).await;
-    let token = token(&config, &http, &base).await;
+    let (_sim, http, base, token) = start_logged_in(&config).await;
 
     let (status, body) =
         plan_action(&http, &base, A, "Halt", &token, json!({"fullStop": false})).await;
@@ -465,4 +456,205 @@ async fn drop_after_action_sends_not_one_byte() {
         sim.requests()[0].fault.as_deref(),
         Some("drop_after_action")
     );
+}
+
+/// The endpoint and plan that faults see for a request, as the router decides them:
+/// read from which fault answers it. One simulator has a fault per endpoint (status
+/// 500 + its index), the other one fault for any request about plan A (status 599).
+struct Targets {
+    http: reqwest::Client,
+    by_endpoint: Simulator,
+    by_plan: Simulator,
+}
+
+const ENDPOINTS: [FaultEndpoint; 8] = [
+    FaultEndpoint::Token,
+    FaultEndpoint::Plans,
+    FaultEndpoint::Plan,
+    FaultEndpoint::RuntimeDetails,
+    FaultEndpoint::Failover,
+    FaultEndpoint::Undo,
+    FaultEndpoint::Halt,
+    FaultEndpoint::ReadinessCheck,
+];
+
+impl Targets {
+    async fn start() -> Targets {
+        let every = |endpoint, status| Fault::new(endpoint, FaultKind::Status(status)).times(0);
+        let by_endpoint = (500..)
+            .zip(ENDPOINTS)
+            .map(|(status, endpoint)| every(endpoint, status))
+            .collect();
+        let by_plan = vec![every(FaultEndpoint::Any, 599).for_plan(A)];
+        Targets {
+            http: client(),
+            by_endpoint: Simulator::start(with_faults(&[A], Duration::ZERO, by_endpoint), local())
+                .await
+                .unwrap(),
+            by_plan: Simulator::start(with_faults(&[A], Duration::ZERO, by_plan), local())
+                .await
+                .unwrap(),
+        }
+    }
+
+    async fn status(&self, sim: &Simulator, method: reqwest::Method, path: &str) -> u16 {
+        let url = format!("{}{path}", sim.base_url());
+        let answer = self.http.request(method, url).send().await.unwrap();
+        answer.status().as_u16()
+    }
+
+    async fn target(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+    ) -> (Option<FaultEndpoint>, Option<String>) {
+        let status = self.status(&self.by_endpoint, method.clone(), path).await;
+        let endpoint = status
+            .checked_sub(500)
+            .and_then(|index| ENDPOINTS.get(usize::from(index)).copied());
+        let plan = (self.status(&self.by_plan, method, path).await == 599).then(|| A.to_string());
+        (endpoint, plan)
+    }
+}
+
+#[tokio::test]
+async fn fault_targets() {
+    use reqwest::Method;
+    let targets = Targets::start().await;
+    let plan = Some(A.to_string());
+    let mut cases = vec![
+        (
+            Method::POST,
+            "/token".to_string(),
+            Some(FaultEndpoint::Token),
+            None,
+        ),
+        (Method::GET, "/token".to_string(), None, None),
+        (
+            Method::GET,
+            "/api/v3/Plans".to_string(),
+            Some(FaultEndpoint::Plans),
+            None,
+        ),
+        (
+            Method::GET,
+            format!("/api/v3/Plans/{A}"),
+            Some(FaultEndpoint::Plan),
+            plan.clone(),
+        ),
+        (
+            Method::GET,
+            format!("/api/v3/RuntimeDetails/Plans/{A}"),
+            Some(FaultEndpoint::RuntimeDetails),
+            plan.clone(),
+        ),
+        (
+            Method::GET,
+            format!("/api/v3/Plans/{A}/Failover"),
+            None,
+            plan.clone(),
+        ),
+        (
+            Method::POST,
+            format!("/api/v3/Plans/{A}/Continue"),
+            None,
+            plan.clone(),
+        ),
+        (Method::GET, "/api/v3/Plans/".to_string(), None, None),
+        (Method::GET, "/api/v3x/Plans".to_string(), None, None),
+        (Method::POST, "/simulator/restart".to_string(), None, None),
+    ];
+    for (action, endpoint) in [
+        ("Failover", FaultEndpoint::Failover),
+        ("Undo", FaultEndpoint::Undo),
+        ("Halt", FaultEndpoint::Halt),
+        ("ReadinessCheck", FaultEndpoint::ReadinessCheck),
+    ] {
+        let path = format!("/api/v3/Plans/{A}/{action}");
+        cases.push((Method::POST, path, Some(endpoint), plan.clone()));
+    }
+    for (method, path, endpoint, plan) in cases {
+        assert_eq!(
+            targets.target(method.clone(), &path).await,
+            (endpoint, plan),
+            "{method} {path}"
+        );
+    }
+}
+
+/// Unknown routes and wrong methods answer VAO's JSON 404, never axum's plain 404 or 405;
+/// inside the API only after the token is checked.
+#[tokio::test]
+async fn unrouted_requests_answer_like_vao() {
+    let config = plans(&[A], Duration::ZERO);
+    let (_sim, http, base, token) = start_logged_in(&config).await;
+    let failover_path = format!("/api/v3/Plans/{A}/Failover");
+    // Method, path, whether the token is sent, and the status: 401 with VAO's denial, or
+    // 404 with ASP.NET's "No HTTP resource" message.
+    for (method, path, authorized, status) in [
+        ("GET", failover_path.as_str(), true, 404),
+        ("GET", failover_path.as_str(), false, 401),
+        ("DELETE", "/api/v3/Plans", true, 404),
+        ("GET", "/api/v3/Nothing", true, 404),
+        ("GET", "/api/v3/Nothing", false, 401),
+        ("GET", "/api/v3", false, 401),
+        ("GET", "/api/v3/", false, 401),
+        ("GET", "/token", false, 404),
+        ("GET", "/simulator/restart", false, 404),
+        ("GET", "/api/v3x/Plans", false, 404),
+        ("POST", "/elsewhere", false, 404),
+        ("HEAD", "/api/v3/Plans", true, 404),
+        ("HEAD", "/api/v3/Plans", false, 401),
+    ] {
+        let expected = if status == 401 {
+            "Authorization has been denied for this request.".to_string()
+        } else {
+            format!(
+                "No HTTP resource was found that matches the request URI '{path}' with method {method}."
+            )
+        };
+        let mut request = http.request(
+            reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+            format!("{base}{path}"),
+        );
+        if authorized {
+            request = request.bearer_auth(&token);
+        }
+        let answer = request.send().await.unwrap();
+        let answered = answer.status().as_u16();
+        let body: Value = answer.json().await.unwrap_or(Value::Null);
+        // An answer to HEAD has no body.
+        let expected = (method != "HEAD").then(|| json!({ "message": expected }));
+        assert_eq!(
+            (answered, body),
+            (status, expected.unwrap_or(Value::Null)),
+            "{method} {path} authorized: {authorized}"
+        );
+    }
+}
+
+/// A body over the limit is recorded empty and answered 413 before any handler runs:
+/// the plan is not even counted.
+#[tokio::test]
+async fn an_oversized_body_is_refused_before_the_handler() {
+    let config = plans(&[A], Duration::ZERO);
+    let (sim, http, base, token) = start_logged_in(&config).await;
+    let huge = format!(r#"{{"padding": "{}"}}"#, "x".repeat(1 << 20));
+    let (status, body) = plan_action(
+        &http,
+        &base,
+        A,
+        "Failover",
+        &token,
+        serde_json::from_str(&huge).unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        message_of(&body),
+        "The request body is too large or could not be read."
+    );
+    assert_eq!(sim.failover_count(A), 0);
+    let last = sim.requests().pop().unwrap();
+    assert_eq!((last.method.as_str(), last.body.as_str()), ("POST", ""));
 }

@@ -1,4 +1,9 @@
-//! Secrets (passwords, tokens) that cannot be printed by accident.
+//! Secrets (passwords, tokens) that cannot be printed by accident, and the [`Redactor`]
+//! that masks them in anything drbook writes.
+//!
+//! Crate-level rather than inside `vao`: the client learns tokens, but the journal, the
+//! reports and the log writer mask them too, and none of them should depend on the VAO
+//! client for that.
 
 use std::fmt;
 use std::sync::{Arc, RwLock};
@@ -27,34 +32,6 @@ impl fmt::Debug for Secret {
 impl fmt::Display for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("***")
-    }
-}
-
-/// How drbook authenticates to VAO.
-#[derive(Debug, Clone)]
-pub enum Credentials {
-    /// A bearer token obtained elsewhere (`VAO_TOKEN`); it cannot be refreshed.
-    Token(Secret),
-    /// The password grant on `POST /token` (`VAO_USERNAME` + `VAO_PASSWORD`, or
-    /// `--username` + `--password-file`).
-    Password { username: String, password: Secret },
-}
-
-impl Credentials {
-    /// The secret values, for scrubbing them from anything drbook writes.
-    pub fn secrets(&self) -> Vec<String> {
-        match self {
-            Credentials::Token(t) => vec![t.expose().to_owned()],
-            Credentials::Password { password, .. } => vec![password.expose().to_owned()],
-        }
-    }
-
-    /// A description safe to print (`password grant for DOMAIN\\user`).
-    pub fn describe(&self) -> String {
-        match self {
-            Credentials::Token(_) => "bearer token from VAO_TOKEN".to_owned(),
-            Credentials::Password { username, .. } => format!("password grant for {username}"),
-        }
     }
 }
 
@@ -135,11 +112,6 @@ mod tests {
     fn secrets_never_print() {
         let s = Secret::new("hunter22");
         assert_eq!(format!("{s} {s:?}"), "*** Secret(***)");
-        let c = Credentials::Password {
-            username: "CORP\\dr".into(),
-            password: s,
-        };
-        assert!(!format!("{c:?}").contains("hunter22"));
     }
 
     #[test]
