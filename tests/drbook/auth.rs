@@ -31,41 +31,21 @@ fn password_grant_from_the_environment() {
 #[test]
 fn password_file_and_username_flag() {
     let sim = sim(vec![plan(PLAN_A, Z)]);
-    let t = Drbook::new();
+    let t = live(&sim.base_url(), &one_failover(PLAN_A));
     let password = t.file("vao-password", format!("{PASSWORD}\n"));
-    let rb = t.file("rb.yaml", runbook(&one_failover(PLAN_A)));
-    t.args([
-        "run",
-        rb.to_str().unwrap(),
-        "--server",
-        &sim.base_url(),
-        "--yes",
-        "--username",
-        USER,
-        "--password-file",
-        password.to_str().unwrap(),
-    ])
-    .run()
-    .assert_code(0);
+    t.without_credentials()
+        .args(["--username", USER])
+        .args(["--password-file", password.to_str().unwrap()])
+        .run()
+        .assert_code(0);
     assert_eq!(sim.failover_count(PLAN_A), 1);
 }
 
 #[test]
 fn a_wrong_password_fails_before_any_failover() {
     let sim = sim(vec![plan(PLAN_A, Z)]);
-    let t = Drbook::new();
-    t.env("VAO_USERNAME", USER)
-        .env("VAO_PASSWORD", "not-the-password");
-    let rb = t.file("rb.yaml", runbook(&one_failover(PLAN_A)));
-    let out = t
-        .args([
-            "run",
-            rb.to_str().unwrap(),
-            "--server",
-            &sim.base_url(),
-            "--yes",
-        ])
-        .run();
+    let t = live(&sim.base_url(), &one_failover(PLAN_A));
+    let out = t.env("VAO_PASSWORD", "not-the-password").run();
     out.assert_code(1);
     assert!(
         out.stderr.contains("authentication failed"),
@@ -111,18 +91,8 @@ fn token_from(sim: &drbook::sim::Simulator) -> String {
 fn vao_token_is_used_as_the_bearer_token() {
     let sim = sim(vec![plan(PLAN_A, Z)]);
     let token = token_from(&sim);
-    let t = Drbook::new();
-    t.env("VAO_TOKEN", &token);
-    let rb = t.file("rb.yaml", runbook(&one_failover(PLAN_A)));
-    let out = t
-        .args([
-            "run",
-            rb.to_str().unwrap(),
-            "--server",
-            &sim.base_url(),
-            "--yes",
-        ])
-        .run();
+    let t = live(&sim.base_url(), &one_failover(PLAN_A));
+    let out = t.without_credentials().env("VAO_TOKEN", &token).run();
     out.assert_code(0);
     let requests = sim.requests();
     assert_eq!(
@@ -144,17 +114,10 @@ fn vao_token_is_used_as_the_bearer_token() {
 #[test]
 fn a_refused_vao_token_fails_with_a_clear_message() {
     let sim = sim(vec![plan(PLAN_A, Z)]);
-    let t = Drbook::new();
-    t.env("VAO_TOKEN", "expired-or-forged-token");
-    let rb = t.file("rb.yaml", runbook(&one_failover(PLAN_A)));
+    let t = live(&sim.base_url(), &one_failover(PLAN_A));
     let out = t
-        .args([
-            "run",
-            rb.to_str().unwrap(),
-            "--server",
-            &sim.base_url(),
-            "--yes",
-        ])
+        .without_credentials()
+        .env("VAO_TOKEN", "expired-or-forged-token")
         .run();
     out.assert_code(1);
     assert!(out.stderr.contains("401"), "{}", out.stderr);

@@ -32,13 +32,9 @@ fn dated_runbook() -> String {
 /// A live run of [`dated_runbook`] against `sim` at the clock `now`, with a `wait` between
 /// the failovers; ready to `run()` or `spawn()`.
 fn dated_live_run(sim: &drbook::sim::Simulator, wait: &str, now: &str) -> Drbook {
-    let t = live(&sim.base_url(), "");
-    // The same file name: the dated runbook replaces the one `live` wrote.
-    t.file(
-        "rb.yaml",
-        dated_runbook().replace("wait: 100ms", &format!("wait: {wait}")),
-    );
-    t.args(["--now", now]);
+    let t = Drbook::new();
+    t.runbook_text(dated_runbook().replace("wait: 100ms", &format!("wait: {wait}")));
+    t.live("run", &sim.base_url()).args(["--now", now]);
     t
 }
 
@@ -188,16 +184,9 @@ fn an_interrupted_run_is_resumed_at_its_own_clock() {
 
     // The resumed process renders `{{ago "24h"}}` at the run's clock (not today's), so the
     // rendered runbook's hash matches and the remaining failover gets the same restore point.
-    let resumed = Drbook::new();
-    resumed.credentials();
-    let out = resumed
-        .args([
-            "resume",
-            &run_id,
-            "--report-dir",
-            t.dir().join("reports").to_str().unwrap(),
-            "--yes",
-        ])
+    let out = t
+        .resume(&run_id)
+        .args(["--report-dir", &t.reports_dir()])
         .run();
     out.assert_code(0);
     assert_eq!(failovers(&sim), expected_failovers());

@@ -36,13 +36,11 @@ fn command(
     extra: &[&str],
 ) -> (Drbook, Outcome) {
     let t = Drbook::new();
-    t.credentials();
-    let rb = t.file("rb.yaml", runbook(steps));
-    t.args([command, rb.to_str().unwrap(), "--server", &sim.base_url()]);
-    if command != "check" {
-        t.args(["--yes"]);
-    }
-    t.args(extra.iter().copied());
+    t.runbook(steps);
+    // `check` changes nothing, so it has nothing to confirm.
+    t.live(command, &sim.base_url())
+        .yes(command != "check")
+        .args(extra.iter().copied());
     let out = t.run();
     (t, out)
 }
@@ -418,16 +416,8 @@ fn run_objectives(rto: &str, extra: &[&str]) -> (Drbook, Outcome) {
         plan(PLAN_B, Duration::from_millis(150)),
     ]);
     let t = Drbook::new();
-    t.credentials();
-    let rb = t.file("rb.yaml", objectives_runbook(rto));
-    t.args([
-        "run",
-        rb.to_str().unwrap(),
-        "--server",
-        &sim.base_url(),
-        "--yes",
-    ]);
-    t.args(extra.iter().copied());
+    t.runbook_text(objectives_runbook(rto));
+    t.live("run", &sim.base_url()).args(extra.iter().copied());
     let out = t.run();
     (t, out)
 }

@@ -112,9 +112,10 @@ fn a_second_signal_during_a_hung_request_still_leaves_a_report() {
 #[test]
 fn sigterm_stops_a_run_cleanly_like_ctrl_c() {
     let sim = sim(vec![plan(PLAN_A, Duration::ZERO)]);
-    let t = Drbook::new();
-    t.runbook(&format!("{}  - wait: 1h\n", one_failover(PLAN_A)));
-    t.live("run", &sim.base_url());
+    let t = live(
+        &sim.base_url(),
+        &format!("{}  - wait: 1h\n", one_failover(PLAN_A)),
+    );
     let started = Instant::now();
     let child = t.spawn();
     assert!(eventually(Duration::from_secs(20), || {
@@ -134,21 +135,9 @@ fn sigterm_stops_a_run_cleanly_like_ctrl_c() {
 #[test]
 fn an_unwritable_report_directory_stops_the_run_before_anything_is_sent() {
     let sim = sim(vec![plan(PLAN_A, Duration::ZERO)]);
-    let t = Drbook::new();
-    t.credentials();
+    let t = live(&sim.base_url(), &one_failover(PLAN_A));
     t.file("not-a-dir", "a file where the report directory should be");
-    let rb = t.file("rb.yaml", runbook(&one_failover(PLAN_A)));
-    let out = t
-        .args([
-            "run",
-            rb.to_str().unwrap(),
-            "--server",
-            &sim.base_url(),
-            "--yes",
-            "--report-dir",
-            "not-a-dir/reports",
-        ])
-        .run();
+    let out = t.args(["--report-dir", "not-a-dir/reports"]).run();
     out.assert_code(2);
     assert!(
         out.stderr.contains("cannot write the report"),
@@ -204,11 +193,12 @@ fn a_bad_ca_certificate_refuses_the_run_before_a_report_or_a_request() {
 #[test]
 fn a_killed_run_leaves_a_report_of_what_it_had_sent() {
     let sim = sim(vec![plan(PLAN_A, Duration::ZERO)]);
-    let t = Drbook::new();
-    t.runbook(&format!(
-        "  - failover:\n      plan_id: {PLAN_A}\n      wait_for_completion: false\n  - wait: 1h\n"
-    ));
-    t.live("run", &sim.base_url());
+    let t = live(
+        &sim.base_url(),
+        &format!(
+            "  - failover:\n      plan_id: {PLAN_A}\n      wait_for_completion: false\n  - wait: 1h\n"
+        ),
+    );
     let mut child = t.spawn();
     // Once the long wait has begun, SIGKILL: no chance to clean up.
     assert!(eventually(Duration::from_secs(20), || {
@@ -273,19 +263,8 @@ fn a_token_echoed_by_the_server_is_masked_in_logs_progress_and_reports() {
         ),
         _ => done_reply(),
     });
-    let t = Drbook::new();
-    t.credentials();
-    let rb = t.file("rb.yaml", runbook(&one_failover(PLAN_A)));
-    let out = t
-        .args([
-            "-vv",
-            "run",
-            rb.to_str().unwrap(),
-            "--server",
-            &server.url(),
-            "--yes",
-        ])
-        .run();
+    let t = live(&server.url(), &one_failover(PLAN_A));
+    let out = t.global_args(["-vv"]).run();
     out.assert_code(0);
     assert!(
         out.stderr.contains("bad header"),
@@ -303,18 +282,8 @@ fn a_password_that_is_an_ordinary_word_does_not_break_the_report() {
     config.username = USER.to_owned();
     config.password = "succeeded".to_owned();
     let sim = drbook::sim::Simulator::spawn_in_thread(config).unwrap();
-    let t = Drbook::new();
-    t.env("VAO_USERNAME", USER).env("VAO_PASSWORD", "succeeded");
-    let rb = t.file("rb.yaml", runbook(&one_failover(PLAN_A)));
-    t.args([
-        "run",
-        rb.to_str().unwrap(),
-        "--server",
-        &sim.base_url(),
-        "--yes",
-    ])
-    .run()
-    .assert_code(0);
+    let t = live(&sim.base_url(), &one_failover(PLAN_A));
+    t.env("VAO_PASSWORD", "succeeded").run().assert_code(0);
     assert_eq!(t.report()["result"], "succeeded");
 }
 
@@ -365,9 +334,8 @@ fn secrets_in_names_and_rendered_values_stay_out_of_messages_and_file_names() {
 
 #[test]
 fn a_server_url_with_credentials_is_refused_before_it_is_printed() {
-    let t = Drbook::new();
-    t.runbook(&one_failover(PLAN_A));
-    let out = t.live("run", "http://admin:hunter2@127.0.0.1:9").run();
+    let t = live("http://admin:hunter2@127.0.0.1:9", &one_failover(PLAN_A));
+    let out = t.run();
     out.assert_code(2);
     assert!(!out.stderr.contains("hunter2"), "{}", out.stderr);
     assert!(t.reports().is_empty());

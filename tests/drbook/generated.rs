@@ -44,16 +44,11 @@ fn run_against(
     steps: usize,
 ) -> bench_server::Counts {
     let t = Drbook::new();
-    t.env("VAO_USERNAME", bench_server::USERNAME)
+    t.runbook_text(generate::runbook(&Spec::new(steps)));
+    t.live("run", &server.url())
+        .without_credentials()
+        .env("VAO_USERNAME", bench_server::USERNAME)
         .env("VAO_PASSWORD", bench_server::PASSWORD);
-    let rb = t.file("rb.yaml", generate::runbook(&Spec::new(steps)));
-    t.args([
-        "run",
-        rb.to_str().unwrap(),
-        "--yes",
-        "--server",
-        &server.url(),
-    ]);
     if let Some(pem) = ca_cert {
         let ca = t.file("ca.pem", pem);
         t.args(["--ca-cert", ca.to_str().unwrap()]);

@@ -9,11 +9,12 @@ fn sigint_stops_the_run_and_still_writes_the_report() {
         plan(PLAN_A, Duration::ZERO),
         plan(PLAN_B, Duration::ZERO),
     ]);
-    let t = Drbook::new();
-    t.runbook(&format!(
+    let t = live(
+        &sim.base_url(),
+        &format!(
             "  - failover: {{ plan_id: {PLAN_A} }}\n  - name: long settle\n    wait: 1h\n  - failover: {{ plan_id: {PLAN_B} }}\n"
-        ));
-    t.live("run", &sim.base_url());
+        ),
+    );
     let started = Instant::now();
     let child = t.spawn();
     // Once the first plan is done and the wait has begun, interrupt.

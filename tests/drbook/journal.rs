@@ -58,22 +58,13 @@ fn a_run_killed_at_random_points_is_resumed_and_every_plan_fails_over_exactly_on
         }
         rounds += 1;
         let sim = sim_of(&[PLAN_A, PLAN_B, PLAN_C], Duration::from_millis(300));
-        let t = Drbook::new();
-        t.credentials();
         let steps = format!(
             "{}  - wait: 200ms\n{}{}",
             one_failover(PLAN_A),
             one_failover(PLAN_B),
             one_failover(PLAN_C)
         );
-        let rb = t.file("rb.yaml", runbook(&steps));
-        t.args([
-            "run",
-            rb.to_str().unwrap(),
-            "--server",
-            &sim.base_url(),
-            "--yes",
-        ]);
+        let t = live(&sim.base_url(), &steps);
         let mut child = t.spawn();
         std::thread::sleep(Duration::from_millis(delay));
         let _ = child.kill();
@@ -89,16 +80,9 @@ fn a_run_killed_at_random_points_is_resumed_and_every_plan_fails_over_exactly_on
             );
             continue;
         };
-        let resumed = Drbook::new();
-        resumed.credentials();
-        let out = resumed
-            .args([
-                "resume",
-                journal.to_str().unwrap(),
-                "--report-dir",
-                t.dir().join("reports").to_str().unwrap(),
-                "--yes",
-            ])
+        let out = t
+            .resume(journal.to_str().unwrap())
+            .args(["--report-dir", &t.reports_dir()])
             .run();
         let finished = out.code == 0;
         let already = out.stderr.contains("already finished");
@@ -129,13 +113,15 @@ fn a_run_killed_at_random_points_is_resumed_and_every_plan_fails_over_exactly_on
 #[test]
 fn resume_refuses_a_changed_runbook_and_foreign_files() {
     let sim = sim_of(&[PLAN_A, PLAN_B], Duration::ZERO);
-    let t = Drbook::new();
-    let rb = t.runbook(&format!(
-        "{}  - wait: 1h\n{}",
-        one_failover(PLAN_A),
-        one_failover(PLAN_B)
-    ));
-    t.live("run", &sim.base_url());
+    let t = live(
+        &sim.base_url(),
+        &format!(
+            "{}  - wait: 1h\n{}",
+            one_failover(PLAN_A),
+            one_failover(PLAN_B)
+        ),
+    );
+    let rb = t.dir().join("rb.yaml");
     let mut child = t.spawn();
     assert!(eventually(Duration::from_secs(10), || sim
         .accepted_failovers(PLAN_A)
@@ -151,11 +137,7 @@ fn resume_refuses_a_changed_runbook_and_foreign_files() {
             .replace("wait: 1h", "wait: 10ms"),
     )
     .unwrap();
-    let resumed = Drbook::new();
-    resumed.credentials();
-    let out = resumed
-        .args(["resume", journal.to_str().unwrap(), "--yes"])
-        .run();
+    let out = t.resume(journal.to_str().unwrap()).run();
     out.assert_code(2);
     assert!(
         out.stderr
@@ -165,25 +147,18 @@ fn resume_refuses_a_changed_runbook_and_foreign_files() {
     );
     assert_eq!(sim.accepted_failovers(PLAN_B), 0);
 
-    let forced = Drbook::new();
-    forced.credentials();
-    let out = forced
-        .args([
-            "resume",
-            journal.to_str().unwrap(),
-            "--yes",
-            "--force",
-            "--report-dir",
-            t.dir().join("reports").to_str().unwrap(),
-        ])
+    let out = t
+        .resume(journal.to_str().unwrap())
+        .args(["--force", "--report-dir", &t.reports_dir()])
         .run();
     out.assert_code(0);
     assert_eq!(sim.accepted_failovers(PLAN_A), 1);
     assert_eq!(sim.accepted_failovers(PLAN_B), 1);
 
     let foreign = t.file("notes.txt", "hello\n");
-    let out = Drbook::new()
-        .args(["resume", foreign.to_str().unwrap(), "--yes"])
+    let out = t
+        .resume(foreign.to_str().unwrap())
+        .without_credentials()
         .run();
     out.assert_code(2);
     assert!(
@@ -196,9 +171,7 @@ fn resume_refuses_a_changed_runbook_and_foreign_files() {
 #[test]
 fn a_second_process_is_refused_while_the_first_holds_the_lock() {
     let sim = sim_of(&[PLAN_A], Duration::from_secs(30));
-    let t = Drbook::new();
-    t.runbook(&one_failover(PLAN_A));
-    t.live("run", &sim.base_url());
+    let t = live(&sim.base_url(), &one_failover(PLAN_A));
     let mut first = t.spawn();
     assert!(eventually(Duration::from_secs(10), || sim
         .accepted_failovers(PLAN_A)
@@ -280,10 +253,7 @@ fn resume_is_refused_while_the_run_is_still_going() {
         == 1));
     let journal = journal_of(&t);
     // The same machine, so the same lock folder as the run.
-    let out = t
-        .clone_env()
-        .args(["resume", journal.to_str().unwrap(), "--yes"])
-        .run();
+    let out = t.resume(journal.to_str().unwrap()).run();
     let _ = first.kill();
     let _ = first.wait();
     out.assert_code(3);

@@ -77,17 +77,8 @@ fn a_runbook_wide_rollback_whose_undo_fails_names_the_plans_left_failed_over() {
     let steps = format!("{}{}", one_failover(PLAN_A), one_failover(PLAN_B));
     let text = runbook(&steps).replace("steps:\n", "on_failure: rollback\nsteps:\n");
     let t = Drbook::new();
-    t.credentials();
-    let rb = t.file("rb.yaml", text);
-    let out = t
-        .args([
-            "run",
-            rb.to_str().unwrap(),
-            "--server",
-            &sim.base_url(),
-            "--yes",
-        ])
-        .run();
+    t.runbook_text(text);
+    let out = t.live("run", &sim.base_url()).run();
     out.assert_code(1);
     assert_eq!(sim.accepted_undos(PLAN_B), 1);
     assert_eq!(sim.accepted_undos(PLAN_A), 0);
@@ -148,9 +139,10 @@ fn an_interrupted_run_is_resumed_without_resending_its_failover() {
         plan(PLAN_A, Duration::from_millis(1500)),
         plan(PLAN_B, Duration::ZERO),
     ]);
-    let t = Drbook::new();
-    t.runbook(&format!("{}{}", one_failover(PLAN_A), one_failover(PLAN_B)));
-    t.live("run", &sim.base_url());
+    let t = live(
+        &sim.base_url(),
+        &format!("{}{}", one_failover(PLAN_A), one_failover(PLAN_B)),
+    );
     let child = t.spawn();
     assert!(eventually(Duration::from_secs(10), || sim
         .accepted_failovers(PLAN_A)
@@ -159,18 +151,7 @@ fn an_interrupted_run_is_resumed_without_resending_its_failover() {
     assert_eq!(child.wait_with_output().unwrap().status.code(), Some(130));
     let run_id = t.report()["run_id"].as_str().unwrap().to_owned();
 
-    let resumed = Drbook::new();
-    resumed.credentials();
-    let reports = t.dir().join("reports");
-    let out = resumed
-        .args([
-            "resume",
-            &run_id,
-            "--report-dir",
-            reports.to_str().unwrap(),
-            "--yes",
-        ])
-        .run();
+    let out = resume_run(&t);
     out.assert_code(0);
     assert!(
         out.stderr
@@ -186,17 +167,7 @@ fn an_interrupted_run_is_resumed_without_resending_its_failover() {
     assert_eq!(report["summary"]["succeeded"], 2);
 
     // Finished runs are not resumed again.
-    let again = Drbook::new();
-    again.credentials();
-    let out = again
-        .args([
-            "resume",
-            &run_id,
-            "--report-dir",
-            reports.to_str().unwrap(),
-            "--yes",
-        ])
-        .run();
+    let out = resume_run(&t);
     out.assert_code(2);
     assert!(out.stderr.contains("already finished"), "{}", out.stderr);
 }
@@ -237,20 +208,11 @@ fn a_run_killed_during_its_rollback_is_resumed_and_the_rollback_finishes() {
     let mut slow_undo = plan(PLAN_A, Duration::ZERO);
     slow_undo.undo_duration = Some(Duration::from_millis(1500));
     let sim = sim(vec![slow_undo, halting(PLAN_B)]);
-    let t = Drbook::new();
-    t.credentials();
     let steps = format!(
         "{}  - failover: {{ plan_id: {PLAN_B} }}\n    on_failure: rollback\n",
         one_failover(PLAN_A)
     );
-    let rb = t.file("rb.yaml", runbook(&steps));
-    t.args([
-        "run",
-        rb.to_str().unwrap(),
-        "--server",
-        &sim.base_url(),
-        "--yes",
-    ]);
+    let t = live(&sim.base_url(), &steps);
     let mut child = t.spawn();
     // Kill it while the undo of A (the second undo: B first, newest first) runs.
     assert!(eventually(Duration::from_secs(15), || sim
@@ -258,19 +220,7 @@ fn a_run_killed_during_its_rollback_is_resumed_and_the_rollback_finishes() {
         == 1));
     child.kill().unwrap();
     child.wait().unwrap();
-    let run_id = t.report()["run_id"].as_str().unwrap().to_owned();
-    let resumed = Drbook::new();
-    resumed.credentials();
-    let reports = t.dir().join("reports");
-    let out = resumed
-        .args([
-            "resume",
-            &run_id,
-            "--report-dir",
-            reports.to_str().unwrap(),
-            "--yes",
-        ])
-        .run();
+    let out = resume_run(&t);
     out.assert_code(1);
     assert_eq!(
         sim.accepted_undos(PLAN_A),

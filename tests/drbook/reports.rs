@@ -281,8 +281,7 @@ fn the_junit_schema_rejects_what_ci_systems_would_not_read() {
 /// approved pause, then a state check of A; RTO and RPO set.
 fn drill(sim: &drbook::sim::Simulator, name_of_a: &str, formats: &str) -> (Drbook, Outcome) {
     let t = Drbook::new();
-    t.credentials();
-    let rb = t.file(
+    t.runbook_file(
         "drill.yaml",
         format!(
             "version: 1
@@ -311,17 +310,8 @@ steps:
 "
         ),
     );
-    t.args([
-        "drill",
-        rb.to_str().unwrap(),
-        "--server",
-        &sim.base_url(),
-        "--yes",
-        "--approve",
-        "all",
-        "--report-format",
-        formats,
-    ]);
+    t.live("drill", &sim.base_url())
+        .args(["--approve", "all", "--report-format", formats]);
     let out = t.run();
     (t, out)
 }
@@ -452,15 +442,13 @@ fn markup_from_the_runbook_or_the_server_is_shown_as_text() {
 fn secrets_are_masked_in_html_and_junit_before_any_escaping() {
     let sim = sim(vec![plan(PLAN_A, Z)]);
     let t = Drbook::new();
-    t.credentials();
-    let rb = t.file(
-        "rb.yaml",
+    t.runbook_text(
         format!(
             "version: 1\nname: secrets\nvars:\n  api_token: \"a<&>'SECRETVALUE\\\"b\"\ndefaults:\n  poll_interval: 50ms\nsteps:\n  - name: 'uses {{{{api_token}}}}'\n    failover: {{ plan_id: {PLAN_A} }}\n"
         ),
     );
-    t.args(["run", rb.to_str().unwrap(), "--server", &sim.base_url()])
-        .args(["--yes", "--report-format", "json,md,junit,html"])
+    t.live("run", &sim.base_url())
+        .args(["--report-format", "json,md,junit,html"])
         .run()
         .assert_code(0);
     let everything = t.report_texts();
@@ -504,11 +492,8 @@ fn a_killed_run_leaves_every_format_and_resume_writes_them_again() {
     assert!(html.contains("2. Settle"));
 
     let journal = files(&t.dir().join("reports"), ".journal.jsonl").remove(0);
-    let resumed = Drbook::new();
-    resumed.credentials();
-    resumed
-        .args(["resume", journal.to_str().unwrap(), "--yes"])
-        .args(["--report-dir", t.dir().join("reports").to_str().unwrap()])
+    t.resume(journal.to_str().unwrap())
+        .args(["--report-dir", &t.reports_dir()])
         .args(["--report-format", "junit,html"])
         .run()
         .assert_code(0);

@@ -163,9 +163,10 @@ fn a_vao_restart_mid_run_wipes_runtime_details_and_tokens_and_the_run_goes_on() 
         vec![plan(PLAN_A, Duration::from_millis(1500)), fast_plan(PLAN_B)],
         vec![],
     );
-    let t = Drbook::new();
-    t.runbook(&format!("{}{}", one_failover(PLAN_A), one_failover(PLAN_B)));
-    t.live("run", &sim.base_url());
+    let t = live(
+        &sim.base_url(),
+        &format!("{}{}", one_failover(PLAN_A), one_failover(PLAN_B)),
+    );
     let child = t.spawn();
     assert!(eventually(Duration::from_secs(10), || sim
         .accepted_failovers(PLAN_A)

@@ -97,11 +97,12 @@ fn failovers_are_sent_in_order_with_exact_bodies() {
 #[test]
 fn waits_are_real_waits() {
     let sim = sim(vec![plan(PLAN_A, Z), plan(PLAN_B, Z)]);
-    let t = Drbook::new();
-    t.runbook(&format!(
+    let t = live(
+        &sim.base_url(),
+        &format!(
             "  - failover: {{ plan_id: {PLAN_A} }}\n  - name: settle\n    wait: 1200ms\n  - failover: {{ plan_id: {PLAN_B} }}\n"
-        ));
-    t.live("run", &sim.base_url());
+        ),
+    );
     t.run().assert_code(0);
     let posts: Vec<_> = sim
         .requests()
@@ -125,23 +126,13 @@ fn waits_are_real_waits() {
 #[test]
 fn dry_run_sends_nothing_and_shows_every_request() {
     let sim = sim(vec![plan(PLAN_A, Z)]);
-    let t = Drbook::new();
-    t.credentials();
-    let rb = t.file(
-        "rb.yaml",
-        runbook(&format!(
+    let t = live(
+        &sim.base_url(),
+        &format!(
             "  - failover:\n      plan_id: {PLAN_A}\n      protect_storage_volumes: true\n  - wait: 10m\n"
-        )),
+        ),
     );
-    let out = t
-        .args([
-            "run",
-            rb.to_str().unwrap(),
-            "--server",
-            &sim.base_url(),
-            "--dry-run",
-        ])
-        .run();
+    let out = t.yes(false).args(["--dry-run"]).run();
     out.assert_code(0);
     assert!(
         sim.requests().is_empty(),
@@ -408,12 +399,8 @@ fn simulate_runs_the_quickstart_with_the_built_in_simulator() {
 #[test]
 fn a_live_run_without_a_terminal_needs_yes() {
     let sim = sim(vec![plan(PLAN_A, Z)]);
-    let t = Drbook::new();
-    t.credentials();
-    let rb = t.file("rb.yaml", runbook(&one_failover(PLAN_A)));
-    let out = t
-        .args(["run", rb.to_str().unwrap(), "--server", &sim.base_url()])
-        .run();
+    let t = live(&sim.base_url(), &one_failover(PLAN_A));
+    let out = t.yes(false).run();
     out.assert_code(2);
     assert!(out.stderr.contains("--yes"), "{}", out.stderr);
     assert!(sim.requests().is_empty());
@@ -428,17 +415,8 @@ fn a_live_run_needs_a_server_and_credentials() {
     assert!(out.stderr.contains("no server"), "{}", out.stderr);
 
     let sim = sim(vec![plan(PLAN_A, Z)]);
-    let t = Drbook::new();
-    let rb = t.file("rb.yaml", runbook(&one_failover(PLAN_A)));
-    let out = t
-        .args([
-            "run",
-            rb.to_str().unwrap(),
-            "--yes",
-            "--server",
-            &sim.base_url(),
-        ])
-        .run();
+    let t = live(&sim.base_url(), &one_failover(PLAN_A));
+    let out = t.without_credentials().run();
     out.assert_code(2);
     assert!(out.stderr.contains("no credentials"), "{}", out.stderr);
     assert!(sim.requests().is_empty());
@@ -452,9 +430,8 @@ fn an_unreachable_server_fails_with_a_report() {
         .local_addr()
         .unwrap()
         .port();
-    let t = Drbook::new();
-    t.runbook(&one_failover(PLAN_A));
-    let out = t.live("run", &format!("http://127.0.0.1:{port}")).run();
+    let t = live(&format!("http://127.0.0.1:{port}"), &one_failover(PLAN_A));
+    let out = t.run();
     out.assert_code(1);
     assert!(out.stderr.contains("could not connect"), "{}", out.stderr);
     let report = t.report();
@@ -465,10 +442,9 @@ fn an_unreachable_server_fails_with_a_report() {
 #[test]
 fn on_a_terminal_the_operator_must_type_the_runbook_name() {
     let sim = sim(vec![plan(PLAN_A, Z)]);
-    let t = Drbook::new();
-    t.credentials();
-    let rb = t.file("rb.yaml", runbook(&one_failover(PLAN_A)));
-    t.args(["run", rb.to_str().unwrap(), "--server", &sim.base_url()]);
+    let t = live(&sim.base_url(), &one_failover(PLAN_A));
+    // Asked on the terminal instead of `--yes`.
+    t.yes(false);
     let prompt = "Type the runbook name to continue";
 
     let Some(terminal) = t.on_a_terminal() else {

@@ -12,29 +12,19 @@ fn no_secret_reaches_output_logs_or_reports() {
     ]);
     let t = Drbook::new();
     let password = t.file("pw", PASSWORD);
-    let rb = t.file(
-        "rb.yaml",
+    t.runbook_text(
         format!(
             "version: 1\nname: secrets\nvars:\n  api_token: tok-SECRET-vars-value\n  note: plain\ndefaults:\n  poll_interval: 50ms\nsteps:\n  - name: 'uses {{{{note}}}}, {{{{api_token}}}} and {{{{vault_secret}}}}'\n    failover: {{ plan_id: {PLAN_A} }}\n  - failover: {{ plan_id: {PLAN_B} }}\n"
         ),
     );
     let out = t
-        .args([
-            "-vvv",
-            "run",
-            rb.to_str().unwrap(),
-            "--server",
-            &sim.base_url(),
-            "--yes",
-            "--username",
-            USER,
-            "--password-file",
-            password.to_str().unwrap(),
-            "--var",
-            "db_password=hunter2-from-cli",
-            "--var",
-            r#"vault_secret=pa"ss\wo|rd"#,
-        ])
+        .global_args(["-vvv"])
+        .live("run", &sim.base_url())
+        .without_credentials()
+        .args(["--username", USER])
+        .args(["--password-file", password.to_str().unwrap()])
+        .args(["--var", "db_password=hunter2-from-cli"])
+        .args(["--var", r#"vault_secret=pa"ss\wo|rd"#])
         .run();
     out.assert_code(1);
     let tokens: Vec<String> = sim

@@ -30,11 +30,12 @@ fn the_simulator_command_serves_a_runbook() {
         .to_owned();
     assert!(url.starts_with("http://127.0.0.1:"));
 
-    let rb = t.file("rb.yaml", runbook(&one_failover(PLAN_A)));
+    t.runbook(&one_failover(PLAN_A));
     let out = t
+        .live("run", &url)
+        .without_credentials()
         .env("VAO_USERNAME", "ops")
         .env("VAO_PASSWORD", "ops-password")
-        .args(["run", rb.to_str().unwrap(), "--server", &url, "--yes"])
         .run();
     let _ = server.kill();
     let _ = server.wait();

@@ -16,8 +16,24 @@ pub const PLAN_C: &str = "9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a";
 
 pub struct Drbook {
     dir: tempfile::TempDir,
+    /// Arguments before the subcommand (`-vv`).
+    global: RefCell<Vec<String>>,
+    /// The subcommand and its target, put together when drbook starts (see [`Drbook::live`]).
+    invocation: RefCell<Option<Invocation>>,
     args: RefCell<Vec<String>>,
     env: RefCell<Vec<(String, String)>>,
+    /// The runbook [`Drbook::live`] runs: `rb.yaml` unless [`Drbook::runbook_file`] said.
+    runbook: RefCell<String>,
+}
+
+/// `COMMAND TARGET [--server URL] [--yes]` with or without the test credentials: the words a
+/// live run (or its resumption) starts with, before the test's own [`Drbook::args`].
+struct Invocation {
+    command: String,
+    target: String,
+    server: Option<String>,
+    yes: bool,
+    credentials: bool,
 }
 
 pub struct Outcome {
@@ -51,16 +67,17 @@ impl Drbook {
     pub fn new() -> Drbook {
         Drbook {
             dir: tempfile::tempdir().expect("temp dir"),
+            global: RefCell::default(),
+            invocation: RefCell::default(),
             args: RefCell::default(),
             env: RefCell::default(),
+            runbook: RefCell::new("rb.yaml".to_owned()),
         }
     }
 
-    /// A new test in its own folder that shares this one's lock folder (the same machine)
-    /// and credentials.
-    pub fn clone_env(&self) -> Drbook {
+    /// A new test in its own folder that shares this one's lock folder (the same machine).
+    fn on_the_same_machine(&self) -> Drbook {
         let other = Drbook::new();
-        other.credentials();
         other.env(
             "DRBOOK_LOCK_DIR",
             self.dir.path().join("locks").to_str().unwrap(),
@@ -102,25 +119,121 @@ impl Drbook {
 
     /// Writes `rb.yaml`, a runbook made of `steps` (see [`runbook`]), and returns its path.
     pub fn runbook(&self, steps: &str) -> PathBuf {
-        self.file("rb.yaml", runbook(steps))
+        self.runbook_text(runbook(steps))
+    }
+
+    /// Writes `rb.yaml` with exactly `text` (a runbook [`runbook`] cannot make).
+    pub fn runbook_text(&self, text: impl AsRef<[u8]>) -> PathBuf {
+        self.runbook_file("rb.yaml", text)
+    }
+
+    /// Writes the runbook `name` with exactly `text`; [`Drbook::live`] runs it.
+    pub fn runbook_file(&self, name: &str, text: impl AsRef<[u8]>) -> PathBuf {
+        name.clone_into(&mut self.runbook.borrow_mut());
+        self.file(name, text)
     }
 
     /// `COMMAND rb.yaml --server URL --yes` with the test credentials: a live run, the
-    /// setup of most tests. More arguments may follow; `run()`, `spawn()` or `start()` it.
+    /// setup of most tests. [`Drbook::yes`], [`Drbook::without_credentials`] and
+    /// [`Drbook::global_args`] change it; [`Drbook::args`] follow it. Then `run()`,
+    /// `spawn()` or `start()` it.
     pub fn live(&self, command: &str, url: &str) -> &Drbook {
-        let rb = self.dir.path().join("rb.yaml");
-        self.credentials()
-            .args([command, rb.to_str().unwrap(), "--server", url, "--yes"])
+        let runbook = self.dir.path().join(self.runbook.borrow().as_str());
+        self.invoke(command, runbook.to_str().unwrap(), Some(url))
     }
 
-    /// The password-grant credentials of [`sim`].
-    pub fn credentials(&self) -> &Drbook {
-        self.env("VAO_USERNAME", USER).env("VAO_PASSWORD", PASSWORD)
+    /// A new test on the same machine (this one's lock folder) that resumes `what` (a
+    /// journal or a run id): `resume WHAT --yes` with the test credentials.
+    pub fn resume(&self, what: &str) -> Drbook {
+        let other = self.on_the_same_machine();
+        other.invoke("resume", what, None);
+        other
+    }
+
+    fn invoke(&self, command: &str, target: &str, server: Option<&str>) -> &Drbook {
+        *self.invocation.borrow_mut() = Some(Invocation {
+            command: command.to_owned(),
+            target: target.to_owned(),
+            server: server.map(str::to_owned),
+            yes: true,
+            credentials: true,
+        });
+        self
+    }
+
+    /// Whether the live run says `--yes` (it does unless told otherwise).
+    pub fn yes(&self, yes: bool) -> &Drbook {
+        self.invocation_mut(|i| i.yes = yes)
+    }
+
+    /// The live run without the test credentials: the test gives its own, or none.
+    pub fn without_credentials(&self) -> &Drbook {
+        self.invocation_mut(|i| i.credentials = false)
+    }
+
+    fn invocation_mut(&self, change: impl FnOnce(&mut Invocation)) -> &Drbook {
+        change(
+            self.invocation
+                .borrow_mut()
+                .as_mut()
+                .expect("live() or resume() first"),
+        );
+        self
+    }
+
+    /// Arguments before the subcommand, such as `-vv`.
+    pub fn global_args<I, S>(&self, args: I) -> &Drbook
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.global
+            .borrow_mut()
+            .extend(args.into_iter().map(Into::into));
+        self
+    }
+
+    /// The test's `reports/` folder, where drbook writes unless told otherwise.
+    pub fn reports_dir(&self) -> String {
+        self.dir.path().join("reports").to_str().unwrap().to_owned()
+    }
+
+    /// drbook's arguments: the global ones, the invocation, the test's own.
+    fn argv(&self) -> Vec<String> {
+        let mut argv = self.global.borrow().clone();
+        if let Some(i) = self.invocation.borrow().as_ref() {
+            argv.extend([i.command.clone(), i.target.clone()]);
+            if let Some(url) = &i.server {
+                argv.extend(["--server".to_owned(), url.clone()]);
+            }
+            if i.yes {
+                argv.push("--yes".to_owned());
+            }
+        }
+        argv.extend(self.args.borrow().iter().cloned());
+        argv
+    }
+
+    /// The password-grant credentials of [`sim`] where the invocation wants them; the
+    /// test's own environment, set after them, wins.
+    fn invocation_env(&self) -> Vec<(String, String)> {
+        let wanted = self
+            .invocation
+            .borrow()
+            .as_ref()
+            .is_some_and(|i| i.credentials);
+        let mut env = Vec::new();
+        if wanted {
+            env.push(("VAO_USERNAME".to_owned(), USER.to_owned()));
+            env.push(("VAO_PASSWORD".to_owned(), PASSWORD.to_owned()));
+        }
+        env.extend(self.env.borrow().iter().cloned());
+        env
     }
 
     fn command(&self) -> Command {
         let mut command = self.hermetic(env!("CARGO_BIN_EXE_drbook"));
-        command.args(self.args.borrow().iter());
+        command.args(self.argv());
         command
     }
 
@@ -136,12 +249,7 @@ impl Drbook {
             .env("USER", "test-operator")
             // Each test its own lock folder: tests run in parallel with the same plan IDs.
             .env("DRBOOK_LOCK_DIR", self.dir.path().join("locks"))
-            .envs(
-                self.env
-                    .borrow()
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.clone())),
-            )
+            .envs(self.invocation_env())
             .stdin(Stdio::null());
         command
     }
@@ -151,7 +259,7 @@ impl Drbook {
     pub fn on_a_terminal(&self) -> Option<Terminal> {
         let script = tool("script")?;
         let line: Vec<String> = std::iter::once(env!("CARGO_BIN_EXE_drbook").to_owned())
-            .chain(self.args.borrow().iter().cloned())
+            .chain(self.argv())
             .map(|word| format!("'{}'", word.replace('\'', "'\\''")))
             .collect();
         let mut child = self
@@ -684,14 +792,31 @@ pub fn spawn_live(sim: &Simulator, command: &str, steps: &str) -> (Drbook, Child
 /// the same report folder and lock folder.
 pub fn resume_run(t: &Drbook) -> Outcome {
     let run_id = t.report()["run_id"].as_str().unwrap().to_owned();
-    let reports = t.dir().join("reports");
-    t.clone_env()
-        .args([
-            "resume",
-            &run_id,
-            "--report-dir",
-            reports.to_str().unwrap(),
-            "--yes",
-        ])
+    t.resume(&run_id)
+        .args(["--report-dir", &t.reports_dir()])
         .run()
+}
+
+#[test]
+fn the_builder_puts_each_argument_where_drbook_wants_it() {
+    let t = Drbook::new();
+    let rb = t.runbook_file("drill.yaml", "");
+    t.args(["--force"])
+        .global_args(["-vv"])
+        .live("check", "http://vao:9899")
+        .yes(false);
+    let rb = rb.to_str().unwrap();
+    let argv = ["-vv", "check", rb, "--server", "http://vao:9899", "--force"];
+    assert_eq!(t.argv(), argv);
+    assert_eq!(t.invocation_env()[0], ("VAO_USERNAME".into(), USER.into()));
+
+    let resumed = t.resume("run-1");
+    resumed.without_credentials().env("VAO_TOKEN", "t");
+    assert_eq!(resumed.argv(), ["resume", "run-1", "--yes"]);
+    let locks = t.dir().join("locks").to_str().unwrap().to_owned();
+    let env = [
+        ("DRBOOK_LOCK_DIR".into(), locks),
+        ("VAO_TOKEN".into(), "t".into()),
+    ];
+    assert_eq!(resumed.invocation_env(), env);
 }

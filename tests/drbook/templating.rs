@@ -11,12 +11,9 @@ fn variables_come_from_every_source_in_order_of_precedence() {
         plan(PLAN_B, Duration::ZERO),
     ]);
     let t = Drbook::new();
-    t.credentials();
     // Runbook defaults, overridden by the environment, a file and the command line.
-    let rb = t.file(
-        "rb.yaml",
-        format!(
-            "version: 1
+    t.runbook_text(format!(
+        "version: 1
 name: 'drill {{{{site}}}}'
 vars:
   site: site-a
@@ -35,8 +32,7 @@ steps:
       plan_id: '{{{{second_plan}}}}'
       protect_storage_volumes: '{{{{protect}}}}'
 "
-        ),
-    );
+    ));
     let vars = t.file(
         "vars.yaml",
         format!("first_plan: {PLAN_A}\nprotect: true\nsite: from-file\n"),
@@ -44,19 +40,9 @@ steps:
     let out = t
         .env("DRBOOK_VAR_restore_point", "2026-11-20T03:00:00")
         .env("DRBOOK_VAR_site", "from-env")
-        .args([
-            "run",
-            rb.to_str().unwrap(),
-            "--server",
-            &sim.base_url(),
-            "--yes",
-            "--vars-file",
-            vars.to_str().unwrap(),
-            "--var",
-            "chained=true",
-            "--var",
-            "site=from-cli",
-        ])
+        .live("run", &sim.base_url())
+        .args(["--vars-file", vars.to_str().unwrap()])
+        .args(["--var", "chained=true", "--var", "site=from-cli"])
         .run();
     out.assert_code(0);
     assert_eq!(
