@@ -7,7 +7,9 @@
 
 mod group;
 mod steps;
+mod wait;
 
+use self::wait::Completion;
 use super::event::{Event, GuardVerdict, Listener, RunResult, StepResult};
 use crate::runbook::{Action, Failover, OnFailure, PlanCall, Runbook, Step};
 use crate::vao::{self, Phase, PlanInfo, PlanStatus, RetryPolicy, StateSets, VaoClient, VaoError};
@@ -91,14 +93,6 @@ pub struct InFlight {
     pub sent: bool,
     /// With `--force`, the plan's state before the failover (from the journalled guard).
     pub baseline: Option<String>,
-}
-
-/// What to wait for after a state-changing call.
-struct Goal {
-    plan_id: uuid::Uuid,
-    timeout: Duration,
-    sets: StateSets,
-    action: &'static str,
 }
 
 /// How one try of a failover ended.
@@ -578,7 +572,7 @@ impl<'a> Executor<'a> {
         };
         let undoing =
             |status: &PlanStatus| vao::state::fold(&status.state).starts_with("undofailover");
-        let undo_goal = Goal {
+        let mut undo_goal = Completion {
             plan_id,
             timeout,
             sets: self.states.for_undo(),
@@ -586,7 +580,7 @@ impl<'a> Executor<'a> {
         };
         if undoing(&info.status) {
             return self
-                .await_completion(number, undo_goal, Instant::now())
+                .await_plan(number, &mut undo_goal, Instant::now())
                 .await;
         }
         // A failover whose answer was lost and that VAO never acted on leaves the plan
@@ -604,14 +598,14 @@ impl<'a> Executor<'a> {
         // A failover not waited for (`wait_for_completion: false`) must end before VAO
         // takes an undo.
         if self.states.classify(&info.status) == Phase::Running {
-            let goal = Goal {
+            let mut goal = Completion {
                 plan_id,
                 timeout,
                 sets: self.states.clone(),
                 action: "failover",
             };
             if let StepEnd::Interrupted(message) =
-                self.await_completion(number, goal, Instant::now()).await
+                self.await_plan(number, &mut goal, Instant::now()).await
             {
                 return StepEnd::Interrupted(message);
             }
@@ -625,7 +619,7 @@ impl<'a> Executor<'a> {
         if let Err(error) = sent {
             return StepEnd::Done(StepResult::Failed, Some(error));
         }
-        self.await_completion(number, undo_goal, started).await
+        self.await_plan(number, &mut undo_goal, started).await
     }
 
     /// A step an earlier process left in flight.
@@ -690,8 +684,8 @@ impl<'a> Executor<'a> {
                 let started = Instant::now()
                     .checked_sub(elapsed)
                     .unwrap_or_else(Instant::now);
-                let goal = self.failover_goal(failover);
-                self.await_completion(number, goal, started).await
+                let mut goal = self.failover_goal(failover);
+                self.await_plan(number, &mut goal, started).await
             }
             // Still ready: the earlier process's request never took effect.
             Some(false) => self.failover(number, failover).await,
@@ -1021,123 +1015,16 @@ impl<'a> Executor<'a> {
         if !failover.wait_for_completion {
             return StepEnd::Done(StepResult::Succeeded, None);
         }
-        let goal = self.failover_goal(failover);
-        self.await_completion(number, goal, started).await
+        let mut goal = self.failover_goal(failover);
+        self.await_plan(number, &mut goal, started).await
     }
 
-    fn failover_goal(&self, failover: &Failover) -> Goal {
-        Goal {
+    fn failover_goal(&self, failover: &Failover) -> Completion {
+        Completion {
             plan_id: failover.plan_id,
             timeout: failover.timeout,
             sets: self.states.clone(),
             action: "failover",
         }
-    }
-
-    /// A read of the plan failed while waiting for it: a refused login, a broken setup or a
-    /// plan that is gone end the step; anything else is recorded and polling goes on (reads
-    /// are safe to repeat) until the timeout.
-    fn poll_failed(
-        &mut self,
-        number: usize,
-        plan_id: uuid::Uuid,
-        error: VaoError,
-    ) -> Option<StepEnd> {
-        if matches!(error, VaoError::Auth(_) | VaoError::Setup(_)) || error.status() == Some(404) {
-            return Some(StepEnd::Done(StepResult::Failed, Some(error.to_string())));
-        }
-        tracing::warn!("polling plan {plan_id}: {error}");
-        self.emit(Event::PollFailed {
-            step: number,
-            error: error.to_string(),
-            at: Utc::now(),
-        });
-        None
-    }
-
-    /// Polls the plan until it reaches a stable state, the timeout passes, or an interrupt.
-    async fn await_completion(&mut self, number: usize, goal: Goal, started: Instant) -> StepEnd {
-        let deadline = started + goal.timeout;
-        let mut last: Option<vao::PlanStatus> = None;
-        loop {
-            if self.is_interrupted() {
-                return StepEnd::Interrupted(format!(
-                    "interrupted while waiting for plan {}; VAO keeps running it{}",
-                    goal.plan_id,
-                    last.as_ref()
-                        .map(|s| format!(" (last state: {})", s.summary()))
-                        .unwrap_or_default()
-                ));
-            }
-            let polled_at = Instant::now();
-            match self.client.plan_status(&goal.plan_id).await {
-                Ok(status) => {
-                    let phase = goal.sets.classify(&status);
-                    self.emit(Event::Polled {
-                        step: number,
-                        status: status.clone(),
-                        phase,
-                        at: Utc::now(),
-                    });
-                    let summary = status.summary();
-                    last = Some(status);
-                    match phase {
-                        Phase::Succeeded => return StepEnd::Done(StepResult::Succeeded, None),
-                        Phase::SucceededWithWarnings => {
-                            return StepEnd::Done(
-                                StepResult::SucceededWithWarnings,
-                                Some(format!("finished with warnings: {summary}")),
-                            );
-                        }
-                        Phase::Failed => {
-                            return StepEnd::Done(
-                                StepResult::Failed,
-                                Some(format!("plan {} failed: {summary}", goal.plan_id)),
-                            );
-                        }
-                        Phase::Unexpected => {
-                            return StepEnd::Done(
-                                StepResult::Failed,
-                                Some(format!(
-                                    "plan {} ended in an unexpected state: {summary}; expected the {} state (the runbook's `states:` can name it)",
-                                    goal.plan_id, goal.action
-                                )),
-                            );
-                        }
-                        Phase::NotStarted | Phase::Running => {}
-                    }
-                }
-                Err(error) => {
-                    if let Some(end) = self.poll_failed(number, goal.plan_id, error) {
-                        return end;
-                    }
-                }
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                return StepEnd::Done(
-                    StepResult::Failed,
-                    Some(format!(
-                        "plan {} did not finish within {} (last state: {}); VAO keeps running it",
-                        goal.plan_id,
-                        crate::runbook::values::format_duration(goal.timeout),
-                        last.map_or_else(|| "unknown".to_owned(), |s| s.summary())
-                    )),
-                );
-            }
-            self.pause_polling(polled_at, started, deadline).await;
-        }
-    }
-
-    /// The pause before the next read of a plan: reads start a pause apart (the read's own
-    /// time is part of it), so a change is noticed within one pause, and the pause grows
-    /// while the plan runs long (`poll::pause`). An interrupt cuts it short; the polling
-    /// loop's first check then reports it.
-    async fn pause_polling(&mut self, polled_at: Instant, started: Instant, deadline: Instant) {
-        let now = Instant::now();
-        let running_for = now.saturating_duration_since(started);
-        let next =
-            (polled_at + super::poll::pause(self.options.poll_interval, running_for)).min(deadline);
-        self.sleep(next.saturating_duration_since(now)).await;
     }
 }

@@ -2,11 +2,13 @@
 //! clean-up. Each state-changing call is sent at most once, after a guard read, with its
 //! intent journalled first, like a failover.
 
+use super::wait::{Awaited, Verdict, last_state};
 use super::{Executor, StepEnd};
 use crate::exec::event::{Event, GuardVerdict, RunResult, StepResult};
 use crate::runbook::{Action, ExpectState, Pause, PlanCall, ReadinessCheck, Step};
-use crate::vao::{self, Phase, PlanInfo, PlanStatus, RetryPolicy, VaoError};
+use crate::vao::{self, Phase, PlanInfo, PlanStatus, RetryPolicy, StateSets, VaoError};
 use chrono::Utc;
+use std::time::Duration;
 use tokio::time::Instant;
 
 /// How a readiness check's result reads (`currentCheckResult`, word by word).
@@ -46,14 +48,137 @@ fn check_verdict(result: Option<&str>) -> CheckVerdict {
     }
 }
 
-impl Executor<'_> {
-    fn policy_of(call: &PlanCall) -> RetryPolicy {
-        RetryPolicy {
-            retries: call.retries,
-            delay: call.retry_delay,
+/// A readiness check: the plan is seen running the check, then done with it (or its
+/// result differs from the one before the check).
+struct CheckRun {
+    call: PlanCall,
+    before: Option<String>,
+    seen_running: bool,
+}
+
+impl Awaited for CheckRun {
+    fn plan_id(&self) -> uuid::Uuid {
+        self.call.plan_id
+    }
+
+    fn timeout(&self) -> Duration {
+        self.call.timeout
+    }
+
+    fn judge(&mut self, states: &StateSets, status: &PlanStatus) -> (Phase, Verdict) {
+        let running = states.is_running(status)
+            || status
+                .last_stable_state
+                .as_deref()
+                .is_some_and(|s| vao::state::fold(s) != vao::state::fold(&status.state));
+        self.seen_running |= running;
+        let finished = !running && (self.seen_running || status.check_result != self.before);
+        let result = status.check_result.as_deref().unwrap_or("none");
+        let id = self.call.plan_id;
+        match (finished, check_verdict(status.check_result.as_deref())) {
+            (false, _) if running => (Phase::Running, Verdict::KeepWaiting),
+            (false, _) => (Phase::NotStarted, Verdict::KeepWaiting),
+            (true, CheckVerdict::Passed) => (Phase::Succeeded, Verdict::Done(None)),
+            (true, CheckVerdict::Warnings) => (
+                Phase::SucceededWithWarnings,
+                Verdict::Done(Some(format!(
+                    "the readiness check reported warnings: {result}"
+                ))),
+            ),
+            (true, CheckVerdict::Failed) => (
+                Phase::Failed,
+                Verdict::Failed(format!("the readiness check of plan {id} failed: {result}")),
+            ),
+            (true, CheckVerdict::Unknown) => (
+                Phase::Unexpected,
+                Verdict::Failed(format!(
+                    "the readiness check of plan {id} ended with a result drbook cannot read: {result:?}"
+                )),
+            ),
         }
     }
 
+    fn interrupted(&self, _: Option<&PlanStatus>) -> String {
+        format!(
+            "interrupted while waiting for the readiness check of plan {}",
+            self.call.plan_id
+        )
+    }
+
+    fn timed_out(&self, last: Option<&PlanStatus>) -> String {
+        format!(
+            "the readiness check of plan {} did not finish within {} (last state: {})",
+            self.call.plan_id,
+            crate::runbook::values::format_duration(self.call.timeout),
+            last_state(last)
+        )
+    }
+}
+
+/// `expect_state`: the plan is (stably) in one of the named states. Reads are retried
+/// within the step's policy, and a read that still fails ends the step.
+struct StateIs<'s> {
+    call: PlanCall,
+    states: &'s [String],
+    /// The states, for a message ("Ready or Failover").
+    wanted: String,
+}
+
+impl Awaited for StateIs<'_> {
+    fn plan_id(&self) -> uuid::Uuid {
+        self.call.plan_id
+    }
+
+    fn timeout(&self) -> Duration {
+        self.call.timeout
+    }
+
+    fn retries(&self) -> Option<RetryPolicy> {
+        Some(call_policy(&self.call))
+    }
+
+    fn judge(&mut self, states: &StateSets, status: &PlanStatus) -> (Phase, Verdict) {
+        if states.is_in(status, self.states) {
+            (Phase::Succeeded, Verdict::Done(None))
+        } else {
+            (Phase::NotStarted, Verdict::KeepWaiting)
+        }
+    }
+
+    fn interrupted(&self, _: Option<&PlanStatus>) -> String {
+        format!(
+            "interrupted while waiting for plan {} to be {}",
+            self.call.plan_id, self.wanted
+        )
+    }
+
+    fn timed_out(&self, last: Option<&PlanStatus>) -> String {
+        let waited = if self.call.timeout.is_zero() {
+            String::new()
+        } else {
+            format!(
+                " after waiting {}",
+                crate::runbook::values::format_duration(self.call.timeout)
+            )
+        };
+        format!(
+            "plan {} is {}, expected {}{waited}",
+            self.call.plan_id,
+            last_state(last),
+            self.wanted
+        )
+    }
+}
+
+/// The retry policy of a step's reads.
+fn call_policy(call: &PlanCall) -> RetryPolicy {
+    RetryPolicy {
+        retries: call.retries,
+        delay: call.retry_delay,
+    }
+}
+
+impl Executor<'_> {
     /// Reads the plan within the step's retry policy; retries become an event.
     pub(super) async fn read_call(
         &mut self,
@@ -62,7 +187,7 @@ impl Executor<'_> {
     ) -> Result<PlanInfo, VaoError> {
         let (info, errors) = self
             .client
-            .read_plan(&call.plan_id, Self::policy_of(call))
+            .read_plan(&call.plan_id, call_policy(call))
             .await;
         if !errors.is_empty() {
             self.emit(Event::ReadsRetried {
@@ -295,160 +420,23 @@ impl Executor<'_> {
         before: Option<String>,
         started: Instant,
     ) -> StepEnd {
-        let deadline = started + call.timeout;
-        let mut seen_running = false;
-        let mut last: Option<PlanStatus> = None;
-        loop {
-            if self.is_interrupted() {
-                return StepEnd::Interrupted(format!(
-                    "interrupted while waiting for the readiness check of plan {}",
-                    call.plan_id
-                ));
-            }
-            let polled_at = Instant::now();
-            match self.client.plan_status(&call.plan_id).await {
-                Ok(status) => {
-                    let running = self.states.is_running(&status)
-                        || status.last_stable_state.as_deref().is_some_and(|s| {
-                            vao::state::fold(s) != vao::state::fold(&status.state)
-                        });
-                    seen_running |= running;
-                    let finished = !running && (seen_running || status.check_result != before);
-                    let verdict = check_verdict(status.check_result.as_deref());
-                    let phase = match (finished, &verdict) {
-                        (false, _) if running => Phase::Running,
-                        (false, _) => Phase::NotStarted,
-                        (true, CheckVerdict::Passed) => Phase::Succeeded,
-                        (true, CheckVerdict::Warnings) => Phase::SucceededWithWarnings,
-                        (true, CheckVerdict::Failed) => Phase::Failed,
-                        (true, CheckVerdict::Unknown) => Phase::Unexpected,
-                    };
-                    self.emit(Event::Polled {
-                        step: number,
-                        status: status.clone(),
-                        phase,
-                        at: Utc::now(),
-                    });
-                    let result = status
-                        .check_result
-                        .clone()
-                        .unwrap_or_else(|| "none".to_owned());
-                    last = Some(status);
-                    match phase {
-                        Phase::Succeeded => return StepEnd::Done(StepResult::Succeeded, None),
-                        Phase::SucceededWithWarnings => {
-                            return StepEnd::Done(
-                                StepResult::SucceededWithWarnings,
-                                Some(format!("the readiness check reported warnings: {result}")),
-                            );
-                        }
-                        Phase::Failed => {
-                            return StepEnd::Done(
-                                StepResult::Failed,
-                                Some(format!(
-                                    "the readiness check of plan {} failed: {result}",
-                                    call.plan_id
-                                )),
-                            );
-                        }
-                        Phase::Unexpected => {
-                            return StepEnd::Done(
-                                StepResult::Failed,
-                                Some(format!(
-                                    "the readiness check of plan {} ended with a result drbook cannot read: {result:?}",
-                                    call.plan_id
-                                )),
-                            );
-                        }
-                        Phase::NotStarted | Phase::Running => {}
-                    }
-                }
-                Err(error) => {
-                    if let Some(end) = self.poll_failed(number, call.plan_id, error) {
-                        return end;
-                    }
-                }
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                return StepEnd::Done(
-                    StepResult::Failed,
-                    Some(format!(
-                        "the readiness check of plan {} did not finish within {} (last state: {})",
-                        call.plan_id,
-                        crate::runbook::values::format_duration(call.timeout),
-                        last.map_or_else(|| "unknown".to_owned(), |s| s.summary())
-                    )),
-                );
-            }
-            self.pause_polling(polled_at, started, deadline).await;
-        }
+        let mut awaited = CheckRun {
+            call: *call,
+            before,
+            seen_running: false,
+        };
+        self.await_plan(number, &mut awaited, started).await
     }
 
     /// `expect_state`: reads the plan until it is (stably) in one of the named states, or
     /// the step's timeout passes; reads only.
     pub(super) async fn expect_state(&mut self, number: usize, expect: &ExpectState) -> StepEnd {
-        let call = expect.call;
-        let started = Instant::now();
-        let deadline = started + call.timeout;
-        let wanted = expect.states.join(" or ");
-        loop {
-            if self.is_interrupted() {
-                return StepEnd::Interrupted(format!(
-                    "interrupted while waiting for plan {} to be {wanted}",
-                    call.plan_id
-                ));
-            }
-            let polled_at = Instant::now();
-            let (status, errors) = self
-                .client
-                .plan_status_retrying(&call.plan_id, Self::policy_of(&call))
-                .await;
-            if !errors.is_empty() {
-                self.emit(Event::ReadsRetried {
-                    step: number,
-                    errors,
-                });
-            }
-            let status = match status {
-                Ok(status) => status,
-                Err(error) => return StepEnd::Done(StepResult::Failed, Some(error.to_string())),
-            };
-            let matched = self.states.is_in(&status, &expect.states);
-            self.emit(Event::Polled {
-                step: number,
-                status: status.clone(),
-                phase: if matched {
-                    Phase::Succeeded
-                } else {
-                    Phase::NotStarted
-                },
-                at: Utc::now(),
-            });
-            if matched {
-                return StepEnd::Done(StepResult::Succeeded, None);
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                let waited = if call.timeout.is_zero() {
-                    String::new()
-                } else {
-                    format!(
-                        " after waiting {}",
-                        crate::runbook::values::format_duration(call.timeout)
-                    )
-                };
-                return StepEnd::Done(
-                    StepResult::Failed,
-                    Some(format!(
-                        "plan {} is {}, expected {wanted}{waited}",
-                        call.plan_id,
-                        status.summary()
-                    )),
-                );
-            }
-            self.pause_polling(polled_at, started, deadline).await;
-        }
+        let mut awaited = StateIs {
+            call: expect.call,
+            states: &expect.states,
+            wanted: expect.states.join(" or "),
+        };
+        self.await_plan(number, &mut awaited, Instant::now()).await
     }
 
     /// `pause`: goes on when `--approve` names the step (or `all`), or when the operator
