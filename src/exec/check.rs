@@ -5,7 +5,7 @@
 //! failover step, a later `undo_failover` of the same plan is judged against the state the
 //! failover leaves (FAILOVER), not against the state the server shows today.
 
-use super::event::{Event, GuardVerdict, Listener, RunResult, StepResult};
+use super::event::{Event, GuardVerdict, Listener, RunResult, StepKind, StepResult};
 use super::executor::Approvals;
 use crate::runbook::{Action, Runbook, Step};
 use crate::vao::{PlanInfo, PlanStatus, RetryPolicy, StateSets, VaoClient, VaoError};
@@ -118,8 +118,8 @@ impl Checker<'_> {
             self.emit(Event::StepStarted {
                 step: step.number,
                 name: step.name.clone(),
-                kind: step.action.kind().to_owned(),
-                plan_id: step.action.plan_id().map(|id| id.to_string()),
+                kind: StepKind::of(&step.action),
+                plan_id: step.action.plan_id(),
                 at: Utc::now(),
             });
             let verdict = self.step(step).await;

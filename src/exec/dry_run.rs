@@ -1,7 +1,7 @@
 //! The dry run: every request a real run would send, in order, with the waits; nothing is
 //! sent and no connection is opened.
 
-use super::event::{Event, Listener, RunResult, StepResult};
+use super::event::{Event, Listener, RunResult, StepKind, StepResult};
 use crate::runbook::{Action, Runbook, values::format_duration};
 use crate::vao::{self, ClientOptions};
 use chrono::Utc;
@@ -23,8 +23,8 @@ pub fn dry_run(
         listener.on_event(&Event::StepStarted {
             step: step.number,
             name: step.name.clone(),
-            kind: step.action.kind().to_owned(),
-            plan_id: step.action.plan_id().map(|id| id.to_string()),
+            kind: StepKind::of(&step.action),
+            plan_id: step.action.plan_id(),
             at: Utc::now(),
         });
         if let Some(group) = step.group.map(|g| &runbook.groups[g]) {
@@ -176,8 +176,8 @@ pub fn dry_run(
             listener.on_event(&Event::StepStarted {
                 step: number,
                 name: format!("Clean up: undo the failover of plan {plan_id}"),
-                kind: "undo".to_owned(),
-                plan_id: Some(plan_id.to_string()),
+                kind: StepKind::Undo,
+                plan_id: Some(*plan_id),
                 at: Utc::now(),
             });
             note(

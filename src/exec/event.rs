@@ -1,10 +1,12 @@
 //! What the executor reports as it goes. Listeners (the progress printer, the report
 //! builder) turn events into output; the executor itself prints nothing.
 
+use crate::runbook::Action;
 use crate::vao::{Phase, PlanInfo, PlanStatus};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
+use uuid::Uuid;
 
 /// How a run talks to the world.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,6 +34,62 @@ impl Mode {
             Mode::Drill => "drill",
         }
     }
+}
+
+/// What a step does: one kind per runbook step kind, and the undos of a rollback or a
+/// drill's clean-up, which are steps the runbook does not list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepKind {
+    Failover,
+    Wait,
+    UndoFailover,
+    ReadinessCheck,
+    ExpectState,
+    Pause,
+    /// An undo of a rollback or of a drill's clean-up.
+    Undo,
+}
+
+impl StepKind {
+    /// The kind of a runbook step.
+    pub fn of(action: &Action) -> StepKind {
+        match action {
+            Action::Failover(_) => StepKind::Failover,
+            Action::Wait(_) => StepKind::Wait,
+            Action::UndoFailover(_) => StepKind::UndoFailover,
+            Action::ReadinessCheck(_) => StepKind::ReadinessCheck,
+            Action::ExpectState(_) => StepKind::ExpectState,
+            Action::Pause(_) => StepKind::Pause,
+        }
+    }
+
+    /// The name the runbook, the journal and the report use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepKind::Failover => "failover",
+            StepKind::Wait => "wait",
+            StepKind::UndoFailover => "undo_failover",
+            StepKind::ReadinessCheck => "readiness_check",
+            StepKind::ExpectState => "expect_state",
+            StepKind::Pause => "pause",
+            StepKind::Undo => "undo",
+        }
+    }
+}
+
+impl std::fmt::Display for StepKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A drill's phases: the runbook's steps, then the undos of its clean-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DrillPhase {
+    Failover,
+    Cleanup,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -96,9 +154,9 @@ pub enum Event {
     StepStarted {
         step: usize,
         name: String,
-        kind: String,
-        /// The plan a failover or undo step acts on.
-        plan_id: Option<String>,
+        kind: StepKind,
+        /// The plan the step acts on.
+        plan_id: Option<Uuid>,
         at: DateTime<Utc>,
     },
     /// What the state guard read before a failover, and its verdict.
@@ -200,16 +258,16 @@ pub enum Event {
         how: String,
         at: DateTime<Utc>,
     },
-    /// A drill's phase begins: `failover` (the runbook's steps) or `cleanup` (the undos).
+    /// A drill's phase begins.
     PhaseStarted {
-        phase: String,
+        phase: DrillPhase,
         at: DateTime<Utc>,
     },
     /// A drill's clean-up ended: the plans undone and verified ready, and those left
     /// failed over.
     CleanupFinished {
-        undone: Vec<String>,
-        left_failed_over: Vec<String>,
+        undone: Vec<Uuid>,
+        left_failed_over: Vec<Uuid>,
         /// An interrupt stopped it.
         #[serde(default)]
         interrupted: bool,

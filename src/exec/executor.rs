@@ -10,7 +10,9 @@ mod steps;
 mod wait;
 
 use self::wait::Completion;
-use super::event::{Event, GuardVerdict, Listener, RunResult, StepResult};
+use super::event::{DrillPhase, Event, GuardVerdict, Listener, RunResult, StepKind, StepResult};
+use super::ledger::{Entry, PlanLedger};
+use super::resume::{InFlight, Resume};
 use crate::runbook::{Action, Failover, OnFailure, PlanCall, Runbook, Step};
 use crate::vao::{self, Phase, PlanInfo, PlanStatus, RetryPolicy, StateSets, VaoClient, VaoError};
 use chrono::Utc;
@@ -57,44 +59,6 @@ impl Approvals {
     }
 }
 
-/// What an earlier process of the same run had done, from its journal.
-#[derive(Debug, Clone, Default)]
-pub struct Resume {
-    pub resumed: bool,
-    /// Steps that finished (succeeded, or failed under `on_failure: continue`).
-    pub done: Vec<usize>,
-    /// Failures recorded under `on_failure: continue`.
-    pub failures: Vec<String>,
-    /// Plans whose failover the earlier process had got accepted: (step, plan).
-    pub accepted: Vec<(usize, uuid::Uuid)>,
-    /// Steps that were under way (more than one in a parallel group).
-    pub in_flight: Vec<InFlight>,
-    /// The earlier process was rolling back when it stopped: `(the failure that started it,
-    /// plans already undone, the next undo step's number)`. The rollback goes on.
-    pub rolling_back: Option<(String, Vec<uuid::Uuid>, usize)>,
-    /// Plans whose failover request the earlier process may have sent: (step, plan).
-    pub sent: Vec<(usize, uuid::Uuid)>,
-    /// The number of the next undo step, after the earlier process's undos.
-    pub next_undo: Option<usize>,
-    /// A drill whose runbook part ended in a failure: only its clean-up is left (the
-    /// failure, for the run's error).
-    pub cleanup_only: Option<String>,
-    /// A step of a parallel group failed (abort or rollback) while others of the group were
-    /// under way: only those are taken up, then the group's policy applies to the failure.
-    pub group_failure: Option<String>,
-}
-
-/// The step an earlier process was in when it stopped.
-#[derive(Debug, Clone)]
-pub struct InFlight {
-    pub step: usize,
-    pub started_at: chrono::DateTime<Utc>,
-    /// Whether its state-changing request may have left (its intent was journalled).
-    pub sent: bool,
-    /// With `--force`, the plan's state before the failover (from the journalled guard).
-    pub baseline: Option<String>,
-}
-
 /// How one try of a failover ended.
 enum Try {
     /// 2xx: accepted.
@@ -127,14 +91,13 @@ pub struct Executor<'a> {
     options: ExecOptions,
     interrupt: Interrupt,
     listener: &'a mut dyn Listener,
-    /// Plans this run failed over (accepted by VAO), in order: what a rollback undoes.
-    accepted: Vec<(usize, uuid::Uuid)>,
+    /// The failovers this run made (accepted by VAO, or sent with an unknown outcome): what
+    /// a rollback or a drill's clean-up undoes.
+    ledger: PlanLedger,
     /// With `--force`, the state the current step's plan had before its failover.
     baseline: Option<String>,
     /// How the steps ended, before a drill's clean-up.
     outcome: Option<(RunResult, Option<String>)>,
-    /// Plans whose failover request may have reached VAO (accepted or not), in order.
-    sent: Vec<(usize, uuid::Uuid)>,
     /// The number of the next undo step (after those of an earlier process).
     next_undo: Option<usize>,
 }
@@ -161,10 +124,9 @@ impl<'a> Executor<'a> {
             options,
             interrupt,
             listener,
-            accepted: Vec::new(),
+            ledger: PlanLedger::default(),
             baseline: None,
             outcome: None,
-            sent: Vec::new(),
             next_undo: None,
         }
     }
@@ -213,7 +175,7 @@ impl<'a> Executor<'a> {
     pub async fn run_resumed(mut self, resume: Resume) -> RunResult {
         if self.options.cleanup {
             self.emit(Event::PhaseStarted {
-                phase: "failover".to_owned(),
+                phase: DrillPhase::Failover,
                 at: Utc::now(),
             });
         }
@@ -242,8 +204,7 @@ impl<'a> Executor<'a> {
                 steps,
             });
         }
-        self.accepted = resume.accepted.clone();
-        self.sent = resume.sent.clone();
+        self.ledger = resume.ledger.clone();
         self.next_undo = resume.next_undo;
         match self.client.authenticate().await {
             Ok(how) => self.emit(Event::Authenticated {
@@ -257,11 +218,8 @@ impl<'a> Executor<'a> {
                 return false;
             }
         }
-        if let Some((failure, undone, next_number)) = resume.rolling_back.clone() {
-            for plan in undone {
-                self.forget(plan);
-            }
-            let rollback = self.rollback_from(next_number).await;
+        if let Some(failure) = resume.rolling_back.clone() {
+            let rollback = self.rollback().await;
             self.finish(RunResult::Failed, Some(format!("{failure}; {rollback}")));
             return true;
         }
@@ -344,8 +302,8 @@ impl<'a> Executor<'a> {
         self.emit(Event::StepStarted {
             step: step.number,
             name: step.name.clone(),
-            kind: step.action.kind().to_owned(),
-            plan_id: step.action.plan_id().map(|id| id.to_string()),
+            kind: StepKind::of(&step.action),
+            plan_id: step.action.plan_id(),
             at: Utc::now(),
         });
         let end = match resume.in_flight.iter().find(|f| f.step == step.number) {
@@ -391,7 +349,7 @@ impl<'a> Executor<'a> {
             return "interrupted".to_owned();
         };
         let plan_id = *plan_id;
-        if !self.accepted.iter().any(|(_, id)| *id == plan_id) {
+        if !self.ledger.is_accepted(plan_id) {
             return "interrupted".to_owned();
         }
         if !self.options.halt_on_interrupt {
@@ -421,37 +379,14 @@ impl<'a> Executor<'a> {
         }
     }
 
-    /// Undoes, newest first, every failover this run had accepted, waiting for each; the
-    /// undos are steps of their own after the runbook's. Returns a summary.
+    /// Undoes, newest first, every failover this run may have made (each accepted one, and
+    /// each one whose answer was lost: an undo reads the plan before sending anything, and
+    /// a plan still ready needs none), waiting for each; the undos are steps of their own
+    /// after the runbook's, and one the earlier process had sent is not sent again when the
+    /// plan shows it under way or done. Returns a summary.
     async fn rollback(&mut self) -> String {
         let first = self.next_undo.unwrap_or(self.runbook.steps.len() + 1);
-        self.rollback_from(first).await
-    }
-
-    /// Every plan this run may have failed over, newest first: each accepted failover, and
-    /// each one whose answer was lost (an undo reads the plan before sending anything: a
-    /// plan still ready needs none).
-    fn failed_over(&self) -> Vec<(usize, uuid::Uuid)> {
-        let mut plans: Vec<(usize, uuid::Uuid)> = self.accepted.clone();
-        for sent in &self.sent {
-            if !plans.iter().any(|(_, id)| *id == sent.1) {
-                plans.push(*sent);
-            }
-        }
-        plans.sort_by_key(|(step, _)| std::cmp::Reverse(*step));
-        plans
-    }
-
-    /// A plan undone is failed over no more: no rollback or clean-up undoes it again.
-    fn forget(&mut self, plan_id: uuid::Uuid) {
-        self.accepted.retain(|(_, id)| *id != plan_id);
-        self.sent.retain(|(_, id)| *id != plan_id);
-    }
-
-    /// The rollback, its undo steps numbered from `first`. An undo the earlier process had
-    /// sent is not sent again when the plan shows it under way or done.
-    async fn rollback_from(&mut self, first: usize) -> String {
-        let plans = self.failed_over();
+        let plans = self.ledger.failed_over();
         let (undone, failed) = self
             .undo_plans(plans, first, |original, plan| {
                 format!("Roll back step {original}: undo the failover of plan {plan}")
@@ -464,7 +399,7 @@ impl<'a> Executor<'a> {
         } else {
             format!(
                 "the rollback FAILED for plan(s) {}: they are still failed over",
-                failed.join(", ")
+                super::ledger::list(&failed)
             )
         }
     }
@@ -474,23 +409,27 @@ impl<'a> Executor<'a> {
     /// left failed over. An interrupt stops it: no further undo is sent.
     async fn undo_plans(
         &mut self,
-        plans: Vec<(usize, uuid::Uuid)>,
+        plans: Vec<Entry>,
         first: usize,
         name: impl Fn(usize, uuid::Uuid) -> String,
-    ) -> (Vec<String>, Vec<String>) {
+    ) -> (Vec<uuid::Uuid>, Vec<uuid::Uuid>) {
         let mut number = first - 1;
         let (mut undone, mut failed) = (Vec::new(), Vec::new());
-        for (original, plan_id) in plans {
+        for Entry {
+            step: original,
+            plan: plan_id,
+        } in plans
+        {
             if self.is_interrupted() {
-                failed.push(plan_id.to_string());
+                failed.push(plan_id);
                 continue;
             }
             number += 1;
             self.emit(Event::StepStarted {
                 step: number,
                 name: name(original, plan_id),
-                kind: "undo".to_owned(),
-                plan_id: Some(plan_id.to_string()),
+                kind: StepKind::Undo,
+                plan_id: Some(plan_id),
                 at: Utc::now(),
             });
             let timeout = self.timeout_of(plan_id);
@@ -505,9 +444,9 @@ impl<'a> Executor<'a> {
                 (result, error) = (StepResult::Failed, Some(why));
             }
             if result.is_success() {
-                undone.push(plan_id.to_string());
+                undone.push(plan_id);
             } else {
-                failed.push(plan_id.to_string());
+                failed.push(plan_id);
             }
             self.emit(Event::StepFinished {
                 step: number,
@@ -540,7 +479,7 @@ impl<'a> Executor<'a> {
         if let StepEnd::Done(result, _) = &end
             && result.is_success()
         {
-            self.forget(plan_id);
+            self.ledger.forget(plan_id);
         }
         end
     }
@@ -675,9 +614,7 @@ impl<'a> Executor<'a> {
     ) -> StepEnd {
         match accepted {
             Some(true) => {
-                if !self.accepted.iter().any(|(_, id)| *id == failover.plan_id) {
-                    self.accepted.push((number, failover.plan_id));
-                }
+                self.ledger.accept(number, failover.plan_id);
                 if !failover.wait_for_completion {
                     return StepEnd::Done(StepResult::Succeeded, None);
                 }
@@ -835,15 +772,13 @@ impl<'a> Executor<'a> {
         }
         // From here the failover may reach VAO: a drill's clean-up must look at this plan
         // whatever the answer turns out to be.
-        if !self.sent.iter().any(|(_, id)| *id == failover.plan_id) {
-            self.sent.push((number, failover.plan_id));
-        }
+        self.ledger.send(number, failover.plan_id);
         let outcome = self
             .send_failover(number, attempt, failover, body, path)
             .await;
         // A first try that certainly did not act leaves nothing to undo.
         if attempt == 1 && matches!(outcome, Try::NotSent(_) | Try::Refused(_)) {
-            self.sent.retain(|(_, id)| *id != failover.plan_id);
+            self.ledger.unsend(failover.plan_id);
         }
         outcome
     }
@@ -926,7 +861,7 @@ impl<'a> Executor<'a> {
         });
         if !accepted {
             // The plan shows the tries so far did nothing: nothing to undo for them.
-            self.sent.retain(|(_, id)| *id != failover.plan_id);
+            self.ledger.unsend(failover.plan_id);
         }
         Some(accepted)
     }
@@ -1011,7 +946,7 @@ impl<'a> Executor<'a> {
             }
             attempt += 1;
         }
-        self.accepted.push((number, failover.plan_id));
+        self.ledger.accept(number, failover.plan_id);
         if !failover.wait_for_completion {
             return StepEnd::Done(StepResult::Succeeded, None);
         }

@@ -20,8 +20,20 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// The version of the journal format (`drbook_journal` in the header).
 pub const JOURNAL_VERSION: u32 = 1;
 
-/// Event fields that hold fixed vocabulary: never masked (see `report::write`).
-const ENUM_KEYS: &[&str] = &["event", "result", "phase", "method", "kind", "source"];
+/// Event fields that hold fixed vocabulary or typed values (instants, plan ids): never
+/// masked, or the journal could not be read back (see `report::write`).
+const ENUM_KEYS: &[&str] = &[
+    "event",
+    "result",
+    "phase",
+    "method",
+    "kind",
+    "source",
+    "plan_id",
+    "undone",
+    "left_failed_over",
+    "at",
+];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JournalHeader {

@@ -4,7 +4,8 @@
 
 use super::wait::{Awaited, Verdict, last_state};
 use super::{Executor, StepEnd};
-use crate::exec::event::{Event, GuardVerdict, RunResult, StepResult};
+use crate::exec::event::{DrillPhase, Event, GuardVerdict, RunResult, StepResult};
+use crate::exec::ledger::Entry;
 use crate::runbook::{Action, ExpectState, Pause, PlanCall, ReadinessCheck, Step};
 use crate::vao::{self, Phase, PlanInfo, PlanStatus, RetryPolicy, StateSets, VaoError};
 use chrono::Utc;
@@ -546,13 +547,13 @@ impl Executor<'_> {
         error: Option<String>,
     ) -> (RunResult, Option<String>) {
         self.emit(Event::PhaseStarted {
-            phase: "cleanup".to_owned(),
+            phase: DrillPhase::Cleanup,
             at: Utc::now(),
         });
         let first = self.next_undo.unwrap_or(self.runbook.steps.len() + 1);
         // Every plan whose failover may have reached VAO, newest first.
-        let plans = self.failed_over();
-        for (step, plan) in &plans {
+        let plans = self.ledger.failed_over();
+        for Entry { step, plan } in &plans {
             if let Some(Action::Failover(f)) = self.runbook.steps.get(step - 1).map(|s| &s.action)
                 && f.execute_chained_plans
             {
@@ -565,7 +566,7 @@ impl Executor<'_> {
             }
         }
         let (undone, left) = if result == RunResult::Interrupted {
-            let left = plans.iter().map(|(_, p)| p.to_string()).collect();
+            let left = plans.iter().map(|e| e.plan).collect();
             (Vec::new(), left)
         } else {
             self.undo_plans(plans, first, |original, plan| {
@@ -586,12 +587,12 @@ impl Executor<'_> {
         let loud = if interrupted {
             format!(
                 "the drill was interrupted before its clean-up finished: plan(s) {} may still be failed over; `drbook resume` finishes the clean-up",
-                left.join(", ")
+                crate::exec::ledger::list(&left)
             )
         } else {
             format!(
                 "THE DRILL COULD NOT CLEAN UP: plan(s) {} are STILL FAILED OVER; undo them in VAO",
-                left.join(", ")
+                crate::exec::ledger::list(&left)
             )
         };
         let result = if interrupted {
