@@ -7,6 +7,8 @@
 
 mod group;
 mod steps;
+#[cfg(test)]
+mod tests;
 mod wait;
 
 use self::wait::Completion;
@@ -816,10 +818,14 @@ impl<'a> Executor<'a> {
                     _ => Try::Refused(error),
                 }
             }
-            Err(error @ VaoError::Transport { connected, .. }) => {
-                let message = error.to_string();
-                let timed_out = message.contains("timed out");
-                self.emit(failed(None, message));
+            Err(
+                error @ VaoError::Transport {
+                    connected,
+                    timed_out,
+                    ..
+                },
+            ) => {
+                self.emit(failed(None, error.to_string()));
                 if !connected {
                     Try::NotSent(None)
                 } else if timed_out {

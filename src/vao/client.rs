@@ -77,6 +77,8 @@ pub enum VaoError {
         message: String,
         /// False when no connection was made, so the request certainly was not sent.
         connected: bool,
+        /// No answer came within the request timeout: a slow server may still act on it.
+        timed_out: bool,
     },
     #[error("authentication failed: {0}")]
     Auth(String),
@@ -420,6 +422,7 @@ impl VaoClient {
                 path: path.to_owned(),
                 message: format!("reading the answer: {}", transport_message(&e)),
                 connected: true,
+                timed_out: e.is_timeout(),
             })?;
             tracing::debug!(method, path, status, "answer");
             if status == 401 && !renewed {
@@ -601,6 +604,7 @@ fn transport_error(method: &'static str, path: &str, error: &reqwest::Error) -> 
         path: path.to_owned(),
         message: transport_message(error),
         connected: !error.is_connect(),
+        timed_out: error.is_timeout(),
     }
 }
 
