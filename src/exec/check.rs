@@ -7,6 +7,7 @@
 
 use super::event::{Event, GuardVerdict, Listener, RunResult, StepKind, StepResult};
 use super::executor::Approvals;
+use super::guard;
 use crate::runbook::{Action, Runbook, Step};
 use crate::vao::{PlanInfo, PlanStatus, RetryPolicy, StateSets, VaoClient, VaoError};
 use chrono::Utc;
@@ -257,11 +258,13 @@ impl Checker<'_> {
             .map(|n| format!(" (as step {n} leaves it)"))
             .unwrap_or_default();
         match action {
-            Action::Failover(_) => super::guard::failover(&self.states, info, id, &because),
-            Action::UndoFailover(_) => super::guard::undo(&self.states, info, id, &because),
-            Action::ReadinessCheck(_) => {
-                super::guard::readiness_check(&self.states, info, id, &because)
+            Action::Failover(_) => guard::failover(&self.states, info, id, &because)
+                .map_err(|refusal| refusal.to_string()),
+            Action::UndoFailover(_) => {
+                guard::undo(&self.states, info, id, &because).map_err(|refusal| refusal.to_string())
             }
+            Action::ReadinessCheck(_) => guard::readiness_check(&self.states, info, id, &because)
+                .map_err(|refusal| refusal.to_string()),
             Action::ExpectState(expect) => {
                 if self.states.is_in(&info.status, &expect.states) {
                     Ok(())

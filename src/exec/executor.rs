@@ -11,6 +11,7 @@ mod steps;
 mod tests;
 mod wait;
 
+use self::steps::GuardError;
 use self::wait::Completion;
 use super::event::{DrillPhase, Event, GuardVerdict, Listener, RunResult, StepKind, StepResult};
 use super::ledger::{Entry, PlanLedger};
@@ -443,7 +444,7 @@ impl<'a> Executor<'a> {
                 && self.options.cleanup
                 && let Err(why) = self.verify_ready(number, plan_id).await
             {
-                (result, error) = (StepResult::Failed, Some(why));
+                (result, error) = (StepResult::Failed, Some(why.to_string()));
             }
             if result.is_success() {
                 undone.push(plan_id);
@@ -558,7 +559,7 @@ impl<'a> Executor<'a> {
             })
             .await;
         if let Err(error) = sent {
-            return StepEnd::Done(StepResult::Failed, Some(error));
+            return StepEnd::Done(StepResult::Failed, Some(error.to_string()));
         }
         self.await_plan(number, &mut undo_goal, started).await
     }
@@ -703,47 +704,26 @@ impl<'a> Executor<'a> {
 
     /// The state guard: the plan must exist, be enabled, be a kind that fails over, and be
     /// in a state that allows a failover.
-    async fn guard(&mut self, number: usize, failover: &Failover) -> Result<(), String> {
+    async fn guard(&mut self, number: usize, failover: &Failover) -> Result<(), GuardError> {
         if self.options.force {
             // Not checked, but read all the same (when it can be): the state before the
             // failover is what tells a later read whether a try was accepted.
             let plan = self.read_plan(number, failover).await.ok();
             self.baseline = plan.as_ref().map(|p| p.status.state.clone());
-            self.emit(Event::Guard {
-                step: number,
-                plan,
-                verdict: GuardVerdict::Skipped,
-                at: Utc::now(),
-            });
+            self.emit_guard(number, plan, GuardVerdict::Skipped);
             return Ok(());
         }
         self.baseline = None;
         let id = failover.plan_id;
-        let (plan, verdict) = match self.read_plan(number, failover).await {
-            Err(error) if error.status() == Some(404) => (
-                None,
-                Err(format!("plan {id} does not exist on the server ({error})")),
-            ),
-            Err(error) => (
-                None,
-                Err(format!(
-                    "could not read plan {id} before the failover: {error}"
-                )),
-            ),
-            Ok(info) => {
-                let verdict = super::guard::failover(&self.states, &info, id, "");
-                (Some(info), verdict)
-            }
-        };
-        self.emit(Event::Guard {
-            step: number,
-            plan,
-            verdict: match &verdict {
-                Ok(()) => GuardVerdict::Passed,
-                Err(reason) => GuardVerdict::Refused(reason.clone()),
-            },
-            at: Utc::now(),
-        });
+        let (plan, verdict) = self
+            .guard_read(
+                number,
+                &failover.call(),
+                " before the failover",
+                |states, info| super::guard::failover(states, info, id, ""),
+            )
+            .await;
+        self.emit_guard(number, plan, GuardVerdict::of(&verdict));
         verdict
     }
 
@@ -877,7 +857,7 @@ impl<'a> Executor<'a> {
     /// state (so the earlier try was not accepted).
     async fn failover(&mut self, number: usize, failover: &Failover) -> StepEnd {
         if let Err(reason) = self.guard(number, failover).await {
-            return StepEnd::Done(StepResult::Failed, Some(reason));
+            return StepEnd::Done(StepResult::Failed, Some(reason.to_string()));
         }
         let body = vao::failover_body(failover, self.runbook.server_time_zone);
         let path = self

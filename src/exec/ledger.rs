@@ -96,6 +96,18 @@ mod tests {
         Uuid::from_u128(n)
     }
 
+    /// A ledger after these sends (`s`) and acceptances (`a`), in order: (what, step, plan).
+    fn ledger(entries: &[(char, usize, u128)]) -> PlanLedger {
+        let mut ledger = PlanLedger::default();
+        for &(what, step, n) in entries {
+            match what {
+                's' => ledger.send(step, plan(n)),
+                _ => ledger.accept(step, plan(n)),
+            }
+        }
+        ledger
+    }
+
     fn plans(ledger: &PlanLedger) -> Vec<(usize, Uuid)> {
         ledger
             .failed_over()
@@ -106,13 +118,14 @@ mod tests {
 
     #[test]
     fn each_plan_is_listed_once_newest_step_first() {
-        let mut ledger = PlanLedger::default();
-        ledger.send(1, plan(1));
-        ledger.accept(1, plan(1));
-        ledger.send(3, plan(3));
-        ledger.accept(2, plan(2));
-        ledger.accept(4, plan(1));
-        ledger.send(5, plan(2));
+        let ledger = ledger(&[
+            ('s', 1, 1),
+            ('a', 1, 1),
+            ('s', 3, 3),
+            ('a', 2, 2),
+            ('a', 4, 1),
+            ('s', 5, 2),
+        ]);
         assert_eq!(plans(&ledger), [(3, plan(3)), (2, plan(2)), (1, plan(1))]);
         assert!(ledger.is_accepted(plan(1)));
         assert!(!ledger.is_accepted(plan(3)));
@@ -120,10 +133,7 @@ mod tests {
 
     #[test]
     fn unsending_keeps_an_accepted_failover_and_forgetting_drops_both() {
-        let mut ledger = PlanLedger::default();
-        ledger.send(1, plan(1));
-        ledger.accept(1, plan(1));
-        ledger.send(2, plan(2));
+        let mut ledger = ledger(&[('s', 1, 1), ('a', 1, 1), ('s', 2, 2)]);
         ledger.unsend(plan(1));
         ledger.unsend(plan(2));
         assert_eq!(plans(&ledger), [(1, plan(1))]);
@@ -135,13 +145,8 @@ mod tests {
 
     #[test]
     fn merging_adds_only_plans_not_yet_listed() {
-        let mut run = PlanLedger::default();
-        run.accept(1, plan(1));
-        let mut member = PlanLedger::default();
-        member.accept(2, plan(2));
-        member.send(3, plan(3));
-        member.accept(4, plan(1));
-        run.merge(member);
+        let mut run = ledger(&[('a', 1, 1)]);
+        run.merge(ledger(&[('a', 2, 2), ('s', 3, 3), ('a', 4, 1)]));
         assert_eq!(plans(&run), [(3, plan(3)), (2, plan(2)), (1, plan(1))]);
         assert!(run.is_accepted(plan(2)));
         assert!(!run.is_accepted(plan(3)));

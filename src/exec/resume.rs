@@ -361,6 +361,20 @@ mod tests {
         )
     }
 
+    /// A failover step of `plan`: started, sent, answered with `status`, ended in `result`.
+    fn failover(step: usize, plan: &str, status: u16, result: &str) -> [String; 4] {
+        [
+            started(step, "failover", plan),
+            request(step),
+            answer(step, status),
+            finished(step, result),
+        ]
+    }
+
+    fn journal(parts: &[&[String]]) -> Vec<Event> {
+        events(&parts.concat())
+    }
+
     fn plans(resume: &Resume) -> Vec<(usize, uuid::Uuid)> {
         resume
             .ledger
@@ -375,13 +389,9 @@ mod tests {
         let rb = runbook(&format!(
             "  - failover: {{ plan_id: {A} }}\n  - failover: {{ plan_id: {B} }}\n"
         ));
-        let journal = events(&[
-            started(1, "failover", A),
-            request(1),
-            answer(1, 200),
-            finished(1, "succeeded"),
-            started(2, "failover", B),
-            request(2),
+        let journal = journal(&[
+            &failover(1, A, 200, "succeeded"),
+            &[started(2, "failover", B), request(2)],
         ]);
         let resume = resume_from(&rb, &journal, false).unwrap();
         assert!(resume.resumed);
@@ -407,17 +417,10 @@ mod tests {
         let rb = runbook(&format!(
             "  - on_failure: continue\n    failover: {{ plan_id: {A} }}\n  - failover: {{ plan_id: {B} }}\n  - undo_failover: {{ plan_id: {B} }}\n  - wait: 1h\n"
         ));
-        let journal = events(&[
-            started(1, "failover", A),
-            request(1),
-            answer(1, 409),
-            finished(1, "failed"),
-            started(2, "failover", B),
-            request(2),
-            answer(2, 202),
-            finished(2, "succeeded"),
-            started(3, "undo_failover", B),
-            finished(3, "succeeded"),
+        let journal = journal(&[
+            &failover(1, A, 409, "failed"),
+            &failover(2, B, 202, "succeeded"),
+            &[started(3, "undo_failover", B), finished(3, "succeeded")],
         ]);
         let resume = resume_from(&rb, &journal, false).unwrap();
         assert_eq!(resume.done, [1, 2, 3]);
@@ -434,18 +437,14 @@ mod tests {
         let rb = runbook(&format!(
             "  - failover: {{ plan_id: {A} }}\n  - failover: {{ plan_id: {B} }}\n    on_failure: rollback\n"
         ));
-        let journal = events(&[
-            started(1, "failover", A),
-            request(1),
-            answer(1, 200),
-            finished(1, "succeeded"),
-            started(2, "failover", B),
-            request(2),
-            answer(2, 200),
-            finished(2, "failed"),
-            started(3, "undo", B),
-            finished(3, "succeeded"),
-            started(4, "undo", A),
+        let journal = journal(&[
+            &failover(1, A, 200, "succeeded"),
+            &failover(2, B, 200, "failed"),
+            &[
+                started(3, "undo", B),
+                finished(3, "succeeded"),
+                started(4, "undo", A),
+            ],
         ]);
         let resume = resume_from(&rb, &journal, false).unwrap();
         assert_eq!(
@@ -461,13 +460,8 @@ mod tests {
         let rb = runbook(&format!(
             "  - failover: {{ plan_id: {A} }}\n  - failover: {{ plan_id: {B} }}\n"
         ));
-        let journal = events(&[
-            started(1, "failover", A),
-            request(1),
-            answer(1, 200),
-            finished(1, "failed"),
-            r#"{"event":"phase_started","phase":"cleanup","at":"2026-11-28T02:00:09Z"}"#.to_owned(),
-        ]);
+        let phase = r#"{"event":"phase_started","phase":"cleanup","at":"2026-11-28T02:00:09Z"}"#;
+        let journal = journal(&[&failover(1, A, 200, "failed"), &[phase.to_owned()]]);
         let resume = resume_from(&rb, &journal, true).unwrap();
         assert_eq!(
             resume.cleanup_only,

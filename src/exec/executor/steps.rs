@@ -5,6 +5,7 @@
 use super::wait::{Awaited, Verdict, last_state};
 use super::{Executor, StepEnd};
 use crate::exec::event::{DrillPhase, Event, GuardVerdict, RunResult, StepResult};
+use crate::exec::guard::{self, Refusal};
 use crate::exec::ledger::Entry;
 use crate::runbook::{Action, ExpectState, Pause, PlanCall, ReadinessCheck, Step};
 use crate::vao::{self, Phase, PlanInfo, PlanStatus, RetryPolicy, StateSets, VaoError};
@@ -47,6 +48,71 @@ fn check_verdict(result: Option<&str>) -> CheckVerdict {
     } else {
         CheckVerdict::Unknown
     }
+}
+
+/// Why a guarded step sends nothing: its plan cannot be read, or its guard refuses it.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum GuardError {
+    #[error("plan {plan} does not exist on the server ({error})")]
+    Missing { plan: uuid::Uuid, error: VaoError },
+    #[error("could not read plan {plan}{before}: {error}")]
+    Unreadable {
+        plan: uuid::Uuid,
+        before: &'static str,
+        error: VaoError,
+    },
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+}
+
+impl GuardVerdict {
+    /// The event's verdict on a guard's outcome.
+    pub(super) fn of(verdict: &Result<(), GuardError>) -> GuardVerdict {
+        match verdict {
+            Ok(()) => GuardVerdict::Passed,
+            Err(reason) => GuardVerdict::Refused(reason.to_string()),
+        }
+    }
+}
+
+/// Why a state-changing call sent once is not known to be accepted.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum CallError {
+    #[error("the run's journal cannot be written: the {action} of plan {plan} was not sent")]
+    NotDurable {
+        action: &'static str,
+        plan: uuid::Uuid,
+    },
+    /// The server refused it, or it certainly did not reach the server.
+    #[error(transparent)]
+    Refused(VaoError),
+    #[error("{unclear}; the plan shows no {action} under way, and drbook does not send it again")]
+    NoTrace {
+        unclear: VaoError,
+        action: &'static str,
+    },
+    #[error(
+        "{unclear}; plan {plan} cannot be read ({error}), so whether the {action} was accepted is unknown: drbook does not send it again"
+    )]
+    Unknown {
+        unclear: VaoError,
+        plan: uuid::Uuid,
+        action: &'static str,
+        error: VaoError,
+    },
+}
+
+/// Why a plan a drill's clean-up undid is not seen ready for a failover again.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum NotReadyAgain {
+    #[error("plan {plan} was undone, but reading it again failed: {error}")]
+    Unreadable { plan: uuid::Uuid, error: VaoError },
+    #[error("plan {plan} was undone but is {state}, not ready for a failover ({ready})")]
+    NotReady {
+        plan: uuid::Uuid,
+        state: String,
+        ready: String,
+    },
 }
 
 /// A readiness check: the plan is seen running the check, then done with it (or its
@@ -199,47 +265,67 @@ impl Executor<'_> {
         info
     }
 
+    /// Reads the plan for a state guard and judges it: the plan must exist and `allows`
+    /// accept it. `before` words a read that failed (" before the failover").
+    pub(super) async fn guard_read(
+        &mut self,
+        number: usize,
+        call: &PlanCall,
+        before: &'static str,
+        allows: impl Fn(&StateSets, &PlanInfo) -> Result<(), Refusal>,
+    ) -> (Option<PlanInfo>, Result<(), GuardError>) {
+        let plan = call.plan_id;
+        match self.read_call(number, call).await {
+            Err(error) if error.status() == Some(404) => {
+                (None, Err(GuardError::Missing { plan, error }))
+            }
+            Err(error) => (
+                None,
+                Err(GuardError::Unreadable {
+                    plan,
+                    before,
+                    error,
+                }),
+            ),
+            Ok(info) => {
+                let verdict = allows(&self.states, &info).map_err(GuardError::from);
+                (Some(info), verdict)
+            }
+        }
+    }
+
+    /// The guard's event: what it read, and its verdict.
+    pub(super) fn emit_guard(
+        &mut self,
+        number: usize,
+        plan: Option<PlanInfo>,
+        verdict: GuardVerdict,
+    ) {
+        self.emit(Event::Guard {
+            step: number,
+            plan,
+            verdict,
+            at: Utc::now(),
+        });
+    }
+
     /// The state guard of an undo or a readiness check: the plan must exist, and `allows`
     /// must accept it (unless `--force`). Emits the guard's event.
     async fn guard_call(
         &mut self,
         number: usize,
         call: &PlanCall,
-        allows: impl Fn(&Self, &PlanInfo) -> Result<(), String>,
-    ) -> Result<Option<PlanInfo>, String> {
-        let id = call.plan_id;
-        let (plan, verdict) = match self.read_call(number, call).await {
-            Err(error) if error.status() == Some(404) => (
-                None,
-                Err(format!("plan {id} does not exist on the server ({error})")),
-            ),
-            Err(error) => (None, Err(format!("could not read plan {id}: {error}"))),
-            Ok(info) => {
-                let verdict = allows(self, &info);
-                (Some(info), verdict)
-            }
-        };
+        allows: impl Fn(&StateSets, &PlanInfo) -> Result<(), Refusal>,
+    ) -> Result<Option<PlanInfo>, GuardError> {
+        let (plan, verdict) = self.guard_read(number, call, "", allows).await;
         let verdict = match verdict {
             Err(_) if self.options.force && plan.is_some() => {
-                self.emit(Event::Guard {
-                    step: number,
-                    plan: plan.clone(),
-                    verdict: GuardVerdict::Skipped,
-                    at: Utc::now(),
-                });
+                self.emit_guard(number, plan.clone(), GuardVerdict::Skipped);
                 return Ok(plan);
             }
             verdict => verdict,
         };
-        self.emit(Event::Guard {
-            step: number,
-            plan: plan.clone(),
-            verdict: match &verdict {
-                Ok(()) => GuardVerdict::Passed,
-                Err(reason) => GuardVerdict::Refused(reason.clone()),
-            },
-            at: Utc::now(),
-        });
+        self.emit_guard(number, plan.clone(), GuardVerdict::of(&verdict));
         verdict.map(|()| plan)
     }
 
@@ -249,10 +335,10 @@ impl Executor<'_> {
         &mut self,
         number: usize,
         call: &PlanCall,
-        action: &str,
+        action: &'static str,
         body: Option<serde_json::Value>,
         started: impl Fn(&Self, &PlanStatus) -> bool,
-    ) -> Result<(), String> {
+    ) -> Result<(), CallError> {
         let path = self.client.options().plan_path(&call.plan_id, action);
         self.emit(Event::Request {
             step: number,
@@ -262,11 +348,9 @@ impl Executor<'_> {
             body: body.clone(),
             at: Utc::now(),
         });
+        let plan = call.plan_id;
         if !self.journal_ok() {
-            return Err(format!(
-                "the run's journal cannot be written: the {action} of plan {} was not sent",
-                call.plan_id
-            ));
+            return Err(CallError::NotDurable { action, plan });
         }
         let sent = self
             .client
@@ -275,20 +359,19 @@ impl Executor<'_> {
         let unclear = match sent {
             Ok(answer) => {
                 self.emit_answer(number, &answer);
+                let error = vao::client::http_error("POST", &path, &answer);
                 match answer.status {
                     200..=299 => return Ok(()),
-                    status if status >= 500 || status == 408 => {
-                        vao::client::http_error("POST", &path, &answer).to_string()
-                    }
-                    _ => return Err(vao::client::http_error("POST", &path, &answer).to_string()),
+                    status if status >= 500 || status == 408 => error,
+                    _ => return Err(CallError::Refused(error)),
                 }
             }
             Err(
                 error @ VaoError::Transport {
                     connected: true, ..
                 },
-            ) => error.to_string(),
-            Err(error) => return Err(error.to_string()),
+            ) => error,
+            Err(error) => return Err(CallError::Refused(error)),
         };
         // The server may have acted on a call whose answer was lost: the plan tells.
         match self.read_call(number, call).await {
@@ -303,14 +386,14 @@ impl Executor<'_> {
                 if accepted {
                     return Ok(());
                 }
-                Err(format!(
-                    "{unclear}; the plan shows no {action} under way, and drbook does not send it again"
-                ))
+                Err(CallError::NoTrace { unclear, action })
             }
-            Err(error) => Err(format!(
-                "{unclear}; plan {} cannot be read ({error}), so whether the {action} was accepted is unknown: drbook does not send it again",
-                call.plan_id
-            )),
+            Err(error) => Err(CallError::Unknown {
+                unclear,
+                plan,
+                action,
+                error,
+            }),
         }
     }
 
@@ -318,12 +401,12 @@ impl Executor<'_> {
     /// storage: HALTED), then `POST .../Undo` once and wait for UNDO FAILOVER.
     pub(super) async fn undo_step(&mut self, number: usize, call: &PlanCall) -> StepEnd {
         let guard = self
-            .guard_call(number, call, |this, info| {
-                crate::exec::guard::undo(&this.states, info, call.plan_id, "")
+            .guard_call(number, call, |states, info| {
+                guard::undo(states, info, call.plan_id, "")
             })
             .await;
         if let Err(reason) = guard {
-            return StepEnd::Done(StepResult::Failed, Some(reason));
+            return StepEnd::Done(StepResult::Failed, Some(reason.to_string()));
         }
         if self.is_interrupted() {
             return StepEnd::Interrupted(format!(
@@ -344,12 +427,12 @@ impl Executor<'_> {
     ) -> StepEnd {
         let call = check.call;
         let guard = self
-            .guard_call(number, &call, |this, info| {
-                crate::exec::guard::readiness_check(&this.states, info, call.plan_id, "")
+            .guard_call(number, &call, |states, info| {
+                guard::readiness_check(states, info, call.plan_id, "")
             })
             .await;
         if let Err(reason) = guard {
-            return StepEnd::Done(StepResult::Failed, Some(reason));
+            return StepEnd::Done(StepResult::Failed, Some(reason.to_string()));
         }
         // The result before this check, where VAO keeps it (runtime details; the plan
         // itself has no `currentCheckResult`): a result that differs later is this check's.
@@ -377,7 +460,7 @@ impl Executor<'_> {
             )
             .await
         {
-            return StepEnd::Done(StepResult::Failed, Some(error));
+            return StepEnd::Done(StepResult::Failed, Some(error.to_string()));
         }
         self.await_check(number, &call, before, started).await
     }
@@ -509,17 +592,20 @@ impl Executor<'_> {
         &mut self,
         number: usize,
         plan_id: uuid::Uuid,
-    ) -> Result<(), String> {
+    ) -> Result<(), NotReadyAgain> {
         let call = PlanCall {
             plan_id,
             timeout: crate::runbook::model::DEFAULT_TIMEOUT,
             retries: self.runbook.retries,
             retry_delay: self.runbook.retry_delay,
         };
-        let info = self
-            .read_call(number, &call)
-            .await
-            .map_err(|e| format!("plan {plan_id} was undone, but reading it again failed: {e}"))?;
+        let info =
+            self.read_call(number, &call)
+                .await
+                .map_err(|error| NotReadyAgain::Unreadable {
+                    plan: plan_id,
+                    error,
+                })?;
         if self.states.is_ready(&info.status) {
             self.emit(Event::Note {
                 step: number,
@@ -530,11 +616,11 @@ impl Executor<'_> {
             });
             Ok(())
         } else {
-            Err(format!(
-                "plan {plan_id} was undone but is {}, not ready for a failover ({})",
-                info.status.summary(),
-                self.states.ready_names()
-            ))
+            Err(NotReadyAgain::NotReady {
+                plan: plan_id,
+                state: info.status.summary(),
+                ready: self.states.ready_names(),
+            })
         }
     }
 
