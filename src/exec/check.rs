@@ -5,7 +5,7 @@
 //! failover step, a later `undo_failover` of the same plan is judged against the state the
 //! failover leaves (FAILOVER), not against the state the server shows today.
 
-use super::event::{Event, GuardVerdict, Listener, RunResult, StepKind, StepResult};
+use super::event::{Event, GuardVerdict, Listener, RunResult, StepResult};
 use super::executor::Approvals;
 use super::guard;
 use crate::runbook::{Action, Runbook, Step};
@@ -94,12 +94,11 @@ impl Checker<'_> {
         }) {
             let message = error.to_string();
             for step in &self.runbook.steps {
-                self.emit(Event::StepFinished {
-                    step: step.number,
-                    result: StepResult::Skipped,
-                    at: Utc::now(),
-                    error: Some("not checked: authentication failed".to_owned()),
-                });
+                self.emit(Event::step_finished(
+                    step.number,
+                    StepResult::Skipped,
+                    Some("not checked: authentication failed".to_owned()),
+                ));
             }
             return self.finish(RunResult::Failed, Some(message));
         }
@@ -108,21 +107,14 @@ impl Checker<'_> {
         for step in &self.runbook.steps {
             if self.options.interrupt.as_ref().is_some_and(|i| *i.borrow()) {
                 unchecked = true;
-                self.emit(Event::StepFinished {
-                    step: step.number,
-                    result: StepResult::Skipped,
-                    at: Utc::now(),
-                    error: Some("not checked: drbook was interrupted".to_owned()),
-                });
+                self.emit(Event::step_finished(
+                    step.number,
+                    StepResult::Skipped,
+                    Some("not checked: drbook was interrupted".to_owned()),
+                ));
                 continue;
             }
-            self.emit(Event::StepStarted {
-                step: step.number,
-                name: step.name.clone(),
-                kind: StepKind::of(&step.action),
-                plan_id: step.action.plan_id(),
-                at: Utc::now(),
-            });
+            self.emit(Event::step_started(step));
             let verdict = self.step(step).await;
             if let Err(reason) = &verdict {
                 failures.push(format!(
@@ -151,11 +143,7 @@ impl Checker<'_> {
     }
 
     fn finish(&mut self, result: RunResult, error: Option<String>) -> RunResult {
-        self.emit(Event::RunFinished {
-            result,
-            at: Utc::now(),
-            error,
-        });
+        self.emit(Event::run_finished(result, error));
         result
     }
 

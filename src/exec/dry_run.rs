@@ -20,13 +20,7 @@ pub fn dry_run(
         steps: runbook.steps.len(),
     });
     for step in &runbook.steps {
-        listener.on_event(&Event::StepStarted {
-            step: step.number,
-            name: step.name.clone(),
-            kind: StepKind::of(&step.action),
-            plan_id: step.action.plan_id(),
-            at: Utc::now(),
-        });
+        listener.on_event(&Event::step_started(step));
         if let Some(group) = step.group.map(|g| &runbook.groups[g]) {
             note(
                 listener,
@@ -154,12 +148,11 @@ pub fn dry_run(
                 }
             }
         }
-        listener.on_event(&Event::StepFinished {
-            step: step.number,
-            result: StepResult::Planned,
-            at: Utc::now(),
-            error: None,
-        });
+        listener.on_event(&Event::step_finished(
+            step.number,
+            StepResult::Planned,
+            None,
+        ));
     }
     if cleanup {
         let failed_over: Vec<_> = runbook
@@ -198,19 +191,10 @@ pub fn dry_run(
                 crate::runbook::model::DEFAULT_TIMEOUT,
                 "UNDO FAILOVER, then the plan must be ready again",
             );
-            listener.on_event(&Event::StepFinished {
-                step: number,
-                result: StepResult::Planned,
-                at: Utc::now(),
-                error: None,
-            });
+            listener.on_event(&Event::step_finished(number, StepResult::Planned, None));
         }
     }
-    listener.on_event(&Event::RunFinished {
-        result: RunResult::DryRun,
-        at: Utc::now(),
-        error: None,
-    });
+    listener.on_event(&Event::run_finished(RunResult::DryRun, None));
     RunResult::DryRun
 }
 

@@ -1,7 +1,7 @@
 //! What the executor reports as it goes. Listeners (the progress printer, the report
 //! builder) turn events into output; the executor itself prints nothing.
 
-use crate::runbook::Action;
+use crate::runbook::{Action, Step};
 use crate::vao::{Phase, PlanInfo, PlanStatus};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -75,12 +75,6 @@ impl StepKind {
             StepKind::Pause => "pause",
             StepKind::Undo => "undo",
         }
-    }
-}
-
-impl std::fmt::Display for StepKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -276,6 +270,36 @@ pub enum Event {
 }
 
 impl Event {
+    /// A runbook step starts now.
+    pub fn step_started(step: &Step) -> Event {
+        Event::StepStarted {
+            step: step.number,
+            name: step.name.clone(),
+            kind: StepKind::of(&step.action),
+            plan_id: step.action.plan_id(),
+            at: Utc::now(),
+        }
+    }
+
+    /// A step ends now.
+    pub fn step_finished(step: usize, result: StepResult, error: Option<String>) -> Event {
+        Event::StepFinished {
+            step,
+            result,
+            at: Utc::now(),
+            error,
+        }
+    }
+
+    /// The run ends now.
+    pub fn run_finished(result: RunResult, error: Option<String>) -> Event {
+        Event::RunFinished {
+            result,
+            at: Utc::now(),
+            error,
+        }
+    }
+
     /// The step the event is about, if any.
     pub fn step(&self) -> Option<usize> {
         match self {

@@ -62,6 +62,16 @@ impl Approvals {
     }
 }
 
+/// One try of a failover request: the step, the try's number, and what is sent where.
+#[derive(Clone, Copy)]
+struct Attempt<'f> {
+    number: usize,
+    attempt: u32,
+    failover: &'f Failover,
+    body: &'f serde_json::Value,
+    path: &'f str,
+}
+
 /// How one try of a failover ended.
 enum Try {
     /// 2xx: accepted.
@@ -136,6 +146,11 @@ impl<'a> Executor<'a> {
 
     fn emit(&mut self, event: Event) {
         self.listener.on_event(&event);
+    }
+
+    /// A line for the report and the progress: what the step found.
+    fn note(&mut self, step: usize, text: String) {
+        self.emit(Event::Note { step, text });
     }
 
     fn emit_answer(&mut self, step: usize, answer: &vao::Answer) {
@@ -302,13 +317,7 @@ impl<'a> Executor<'a> {
     /// Runs one step (resuming it if an earlier process left it in flight), between its
     /// start and finish events; returns how it ended.
     async fn run_one(&mut self, step: &Step, resume: &Resume) -> (StepResult, Option<String>) {
-        self.emit(Event::StepStarted {
-            step: step.number,
-            name: step.name.clone(),
-            kind: StepKind::of(&step.action),
-            plan_id: step.action.plan_id(),
-            at: Utc::now(),
-        });
+        self.emit(Event::step_started(step));
         let end = match resume.in_flight.iter().find(|f| f.step == step.number) {
             Some(in_flight) => self.resume_step(step, in_flight).await,
             None => self.step(step).await,
@@ -317,12 +326,7 @@ impl<'a> Executor<'a> {
             StepEnd::Done(result, error) => (result, error),
             StepEnd::Interrupted(message) => (StepResult::Interrupted, Some(message)),
         };
-        self.emit(Event::StepFinished {
-            step: step.number,
-            result,
-            at: Utc::now(),
-            error: error.clone(),
-        });
+        self.emit(Event::step_finished(step.number, result, error.clone()));
         (result, error)
     }
 
@@ -451,12 +455,7 @@ impl<'a> Executor<'a> {
             } else {
                 failed.push(plan_id);
             }
-            self.emit(Event::StepFinished {
-                step: number,
-                result,
-                at: Utc::now(),
-                error,
-            });
+            self.emit(Event::step_finished(number, result, error));
         }
         // A later rollback or clean-up numbers its undos after these.
         self.next_undo = Some(number + 1);
@@ -528,13 +527,13 @@ impl<'a> Executor<'a> {
         // A failover whose answer was lost and that VAO never acted on leaves the plan
         // ready: there is nothing to undo, and an undo would be refused.
         if self.states.is_ready(&info.status) {
-            self.emit(Event::Note {
-                step: number,
-                text: format!(
+            self.note(
+                number,
+                format!(
                     "plan {plan_id} is {}: it was not failed over, so there is nothing to undo",
                     info.status.summary()
                 ),
-            });
+            );
             return StepEnd::Done(StepResult::Succeeded, None);
         }
         // A failover not waited for (`wait_for_completion: false`) must end before VAO
@@ -640,11 +639,7 @@ impl<'a> Executor<'a> {
     }
 
     fn end(&mut self, result: RunResult, error: Option<String>) -> RunResult {
-        self.emit(Event::RunFinished {
-            result,
-            at: Utc::now(),
-            error,
-        });
+        self.emit(Event::run_finished(result, error));
         result
     }
 
@@ -655,12 +650,11 @@ impl<'a> Executor<'a> {
             .filter(|n| !resume.done.contains(n))
             .collect();
         for number in numbers {
-            self.emit(Event::StepFinished {
-                step: number,
-                result: StepResult::Skipped,
-                at: Utc::now(),
-                error: Some(why.to_owned()),
-            });
+            self.emit(Event::step_finished(
+                number,
+                StepResult::Skipped,
+                Some(why.to_owned()),
+            ));
         }
     }
 
@@ -728,14 +722,14 @@ impl<'a> Executor<'a> {
     }
 
     /// Sends the failover once and says how that try ended.
-    async fn try_failover(
-        &mut self,
-        number: usize,
-        attempt: u32,
-        failover: &Failover,
-        body: &serde_json::Value,
-        path: &str,
-    ) -> Try {
+    async fn try_failover(&mut self, this: &Attempt<'_>) -> Try {
+        let Attempt {
+            number,
+            attempt,
+            failover,
+            body,
+            path,
+        } = *this;
         self.emit(Event::Request {
             step: number,
             attempt,
@@ -755,9 +749,7 @@ impl<'a> Executor<'a> {
         // From here the failover may reach VAO: a drill's clean-up must look at this plan
         // whatever the answer turns out to be.
         self.ledger.send(number, failover.plan_id);
-        let outcome = self
-            .send_failover(number, attempt, failover, body, path)
-            .await;
+        let outcome = self.send_failover(this).await;
         // A first try that certainly did not act leaves nothing to undo.
         if attempt == 1 && matches!(outcome, Try::NotSent(_) | Try::Refused(_)) {
             self.ledger.unsend(failover.plan_id);
@@ -766,14 +758,8 @@ impl<'a> Executor<'a> {
     }
 
     /// One try on the wire, and what its answer says about whether VAO acted.
-    async fn send_failover(
-        &mut self,
-        number: usize,
-        attempt: u32,
-        failover: &Failover,
-        body: &serde_json::Value,
-        path: &str,
-    ) -> Try {
+    async fn send_failover(&mut self, this: &Attempt<'_>) -> Try {
+        let (number, attempt) = (this.number, this.attempt);
         let failed = |status: Option<u16>, error: String| Event::AttemptFailed {
             step: number,
             attempt,
@@ -781,10 +767,14 @@ impl<'a> Executor<'a> {
             error,
             at: Utc::now(),
         };
-        match self.client.failover(&failover.plan_id, body).await {
+        match self
+            .client
+            .failover(&this.failover.plan_id, this.body)
+            .await
+        {
             Ok(answer) => {
                 self.emit_answer(number, &answer);
-                let error = vao::client::http_error("POST", path, &answer).to_string();
+                let error = vao::client::http_error("POST", this.path, &answer).to_string();
                 match answer.status {
                     200..=299 => Try::Accepted,
                     429 => {
@@ -876,7 +866,13 @@ impl<'a> Executor<'a> {
                 ));
             }
             let outcome = self
-                .try_failover(number, attempt, failover, &body, &path)
+                .try_failover(&Attempt {
+                    number,
+                    attempt,
+                    failover,
+                    body: &body,
+                    path: &path,
+                })
                 .await;
             let retry_after = match outcome {
                 Try::Accepted => break,

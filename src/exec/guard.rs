@@ -39,8 +39,11 @@ pub enum Refusal {
     },
 }
 
+/// A guard's verdict: the action is allowed, or refused and why.
+pub type Verdict = Result<(), Refusal>;
+
 /// An action needs an enabled plan.
-fn enabled(info: &PlanInfo, plan: Uuid, action: &'static str) -> Result<(), Refusal> {
+fn enabled(info: &PlanInfo, plan: Uuid, action: &'static str) -> Verdict {
     if info.enabled == Some(false) {
         Err(Refusal::Disabled { plan, action })
     } else {
@@ -49,12 +52,7 @@ fn enabled(info: &PlanInfo, plan: Uuid, action: &'static str) -> Result<(), Refu
 }
 
 /// A failover: an enabled replica or storage plan in a ready state.
-pub fn failover(
-    states: &StateSets,
-    info: &PlanInfo,
-    plan: Uuid,
-    because: &str,
-) -> Result<(), Refusal> {
+pub fn failover(states: &StateSets, info: &PlanInfo, plan: Uuid, because: &str) -> Verdict {
     enabled(info, plan, "failover")?;
     if !info.allows_failover() {
         Err(Refusal::NoFailover {
@@ -74,7 +72,7 @@ pub fn failover(
 }
 
 /// An undo: a replica plan in FAILOVER, FAILBACK or HALTED; a storage plan in HALTED.
-pub fn undo(states: &StateSets, info: &PlanInfo, plan: Uuid, because: &str) -> Result<(), Refusal> {
+pub fn undo(states: &StateSets, info: &PlanInfo, plan: Uuid, because: &str) -> Verdict {
     if states.allows_undo(info) {
         Ok(())
     } else {
@@ -92,12 +90,7 @@ pub fn undo(states: &StateSets, info: &PlanInfo, plan: Uuid, because: &str) -> R
 }
 
 /// A readiness check: an enabled plan on which nothing runs.
-pub fn readiness_check(
-    states: &StateSets,
-    info: &PlanInfo,
-    plan: Uuid,
-    because: &str,
-) -> Result<(), Refusal> {
+pub fn readiness_check(states: &StateSets, info: &PlanInfo, plan: Uuid, because: &str) -> Verdict {
     enabled(info, plan, "readiness check")?;
     if states.is_running(&info.status) {
         Err(Refusal::Busy {
@@ -127,46 +120,62 @@ mod tests {
         }
     }
 
+    type Guard = fn(&StateSets, &PlanInfo, Uuid, &str) -> Verdict;
+
     #[test]
     fn each_guard_says_why_it_refuses() {
         let states = StateSets::default();
         let id = Uuid::nil();
-        assert_eq!(
-            failover(&states, &plan("Ready", "Replica", true), id, ""),
-            Ok(())
-        );
-        assert_eq!(
-            failover(&states, &plan("Ready", "Replica", false), id, "")
-                .unwrap_err()
-                .to_string(),
-            format!("plan {id} is disabled; a failover needs an enabled plan")
-        );
-        assert!(matches!(
-            failover(&states, &plan("Failover", "Replica", true), id, " (as step 1 leaves it)"),
-            Err(Refusal::NotReady { because, .. }) if because == " (as step 1 leaves it)"
-        ));
-        assert_eq!(
-            undo(&states, &plan("Failover", "Replica", true), id, ""),
-            Ok(())
-        );
-        assert!(matches!(
-            undo(&states, &plan("Ready", "Storage", true), id, ""),
-            Err(Refusal::NotUndoable { .. })
-        ));
-        assert_eq!(
-            readiness_check(&states, &plan("Ready", "Replica", false), id, "")
-                .unwrap_err()
-                .to_string(),
-            format!("plan {id} is disabled; a readiness check needs an enabled plan")
-        );
-        assert!(matches!(
-            readiness_check(
-                &states,
-                &plan("Failover in progress", "Replica", true),
-                id,
-                ""
+        let because = " (as step 1 leaves it)";
+        let cases: [(Guard, &str, &str, bool, Option<&str>); 7] = [
+            (failover, "Ready", "Replica", true, None),
+            (
+                failover,
+                "Ready",
+                "Replica",
+                false,
+                Some("is disabled; a failover needs an enabled plan"),
             ),
-            Err(Refusal::Busy { .. })
-        ));
+            (
+                failover,
+                "Failover",
+                "Replica",
+                true,
+                Some("is in state Failover (as step 1 leaves it); a failover needs a ready state"),
+            ),
+            (undo, "Failover", "Replica", true, None),
+            (
+                undo,
+                "Ready",
+                "Storage",
+                true,
+                Some("is Ready (as step 1 leaves it) (Storage); an undo needs a replica plan"),
+            ),
+            (
+                readiness_check,
+                "Ready",
+                "Replica",
+                false,
+                Some("is disabled; a readiness check needs an enabled plan"),
+            ),
+            (
+                readiness_check,
+                "Failover in progress",
+                "Replica",
+                true,
+                Some("is busy (Failover in progress) (as step 1 leaves it); a readiness check"),
+            ),
+        ];
+        for (guard, state, plan_type, enabled, refusal) in cases {
+            let verdict = guard(&states, &plan(state, plan_type, enabled), id, because);
+            match (verdict, refusal) {
+                (Ok(()), None) => {}
+                (Err(why), Some(want)) => {
+                    let why = why.to_string();
+                    assert!(why.starts_with(&format!("plan {id} {want}")), "{why}");
+                }
+                (verdict, want) => panic!("{state} {plan_type}: {verdict:?}, wanted {want:?}"),
+            }
+        }
     }
 }

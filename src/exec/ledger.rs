@@ -81,11 +81,8 @@ impl PlanLedger {
 
 /// Plans, for a message: `a, b`.
 pub fn list(plans: &[Uuid]) -> String {
-    plans
-        .iter()
-        .map(Uuid::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
+    let names: Vec<String> = plans.iter().map(Uuid::to_string).collect();
+    names.join(", ")
 }
 
 #[cfg(test)]

@@ -54,8 +54,10 @@ pub struct InFlight {
 pub enum ResumeError {
     /// The runbook changed under `--force` so that a step that ran is another step now.
     #[error(
-        "step {step} ran as a {kind} of {} but the runbook now has a {now_kind} of {} there; resume cannot map the finished work onto the changed steps",
+        "step {step} ran as a {} of {} but the runbook now has a {} of {} there; resume cannot map the finished work onto the changed steps",
+        .kind.as_str(),
         nothing_or(.plan),
+        .now_kind.as_str(),
         nothing_or(.now_plan)
     )]
     StepChanged {
@@ -371,8 +373,9 @@ mod tests {
         ]
     }
 
-    fn journal(parts: &[&[String]]) -> Vec<Event> {
-        events(&parts.concat())
+    /// Folds the journal lines `parts` for a runbook of `steps`.
+    fn fold(steps: &str, parts: &[&[String]], drill: bool) -> Result<Resume, ResumeError> {
+        resume_from(&runbook(steps), &events(&parts.concat()), drill)
     }
 
     fn plans(resume: &Resume) -> Vec<(usize, uuid::Uuid)> {
@@ -386,14 +389,12 @@ mod tests {
 
     #[test]
     fn finished_steps_are_kept_and_the_step_in_flight_is_named() {
-        let rb = runbook(&format!(
-            "  - failover: {{ plan_id: {A} }}\n  - failover: {{ plan_id: {B} }}\n"
-        ));
-        let journal = journal(&[
+        let steps = format!("  - failover: {{ plan_id: {A} }}\n  - failover: {{ plan_id: {B} }}\n");
+        let journal: &[&[String]] = &[
             &failover(1, A, 200, "succeeded"),
             &[started(2, "failover", B), request(2)],
-        ]);
-        let resume = resume_from(&rb, &journal, false).unwrap();
+        ];
+        let resume = fold(&steps, journal, false).unwrap();
         assert!(resume.resumed);
         assert_eq!(resume.done, [1]);
         assert!(resume.ledger.is_accepted(id(A)));
@@ -414,15 +415,20 @@ mod tests {
 
     #[test]
     fn a_refused_failover_leaves_nothing_to_undo_and_an_undone_plan_is_forgotten() {
-        let rb = runbook(&format!(
+        let steps = format!(
             "  - on_failure: continue\n    failover: {{ plan_id: {A} }}\n  - failover: {{ plan_id: {B} }}\n  - undo_failover: {{ plan_id: {B} }}\n  - wait: 1h\n"
-        ));
-        let journal = journal(&[
-            &failover(1, A, 409, "failed"),
-            &failover(2, B, 202, "succeeded"),
-            &[started(3, "undo_failover", B), finished(3, "succeeded")],
-        ]);
-        let resume = resume_from(&rb, &journal, false).unwrap();
+        );
+        let undo = [started(3, "undo_failover", B), finished(3, "succeeded")];
+        let resume = fold(
+            &steps,
+            &[
+                &failover(1, A, 409, "failed"),
+                &failover(2, B, 202, "succeeded"),
+                &undo,
+            ],
+            false,
+        )
+        .unwrap();
         assert_eq!(resume.done, [1, 2, 3]);
         assert_eq!(
             resume.failures,
@@ -434,19 +440,24 @@ mod tests {
 
     #[test]
     fn a_rollback_under_way_goes_on_after_the_undos_it_made() {
-        let rb = runbook(&format!(
+        let steps = format!(
             "  - failover: {{ plan_id: {A} }}\n  - failover: {{ plan_id: {B} }}\n    on_failure: rollback\n"
-        ));
-        let journal = journal(&[
-            &failover(1, A, 200, "succeeded"),
-            &failover(2, B, 200, "failed"),
+        );
+        let undos = [
+            started(3, "undo", B),
+            finished(3, "succeeded"),
+            started(4, "undo", A),
+        ];
+        let resume = fold(
+            &steps,
             &[
-                started(3, "undo", B),
-                finished(3, "succeeded"),
-                started(4, "undo", A),
+                &failover(1, A, 200, "succeeded"),
+                &failover(2, B, 200, "failed"),
+                &undos,
             ],
-        ]);
-        let resume = resume_from(&rb, &journal, false).unwrap();
+            false,
+        )
+        .unwrap();
         assert_eq!(
             resume.rolling_back,
             Some(format!(r#"step 2 "Fail over plan {B}" failed: why"#))
@@ -457,27 +468,25 @@ mod tests {
 
     #[test]
     fn a_drill_that_failed_has_only_its_clean_up_left() {
-        let rb = runbook(&format!(
-            "  - failover: {{ plan_id: {A} }}\n  - failover: {{ plan_id: {B} }}\n"
-        ));
+        let steps = format!("  - failover: {{ plan_id: {A} }}\n  - failover: {{ plan_id: {B} }}\n");
         let phase = r#"{"event":"phase_started","phase":"cleanup","at":"2026-11-28T02:00:09Z"}"#;
-        let journal = journal(&[&failover(1, A, 200, "failed"), &[phase.to_owned()]]);
-        let resume = resume_from(&rb, &journal, true).unwrap();
+        let journal: &[&[String]] = &[&failover(1, A, 200, "failed"), &[phase.to_owned()]];
+        let resume = fold(&steps, journal, true).unwrap();
         assert_eq!(
             resume.cleanup_only,
             Some(format!(r#"step 1 "Fail over plan {A}" failed: why"#))
         );
         assert_eq!(plans(&resume), [(1, id(A))]);
         assert_eq!(
-            resume_from(&rb, &journal, false).unwrap_err().to_string(),
+            fold(&steps, journal, false).unwrap_err().to_string(),
             "step 1 failed and the run ended there (on_failure: Abort); there is nothing to resume"
         );
     }
 
     #[test]
     fn a_step_that_ran_must_still_be_the_same_step() {
-        let rb = runbook(&format!("  - failover: {{ plan_id: {B} }}\n  - wait: 1h\n"));
-        let error = resume_from(&rb, &events(&[started(1, "failover", A)]), false).unwrap_err();
+        let steps = format!("  - failover: {{ plan_id: {B} }}\n  - wait: 1h\n");
+        let error = fold(&steps, &[&[started(1, "failover", A)]], false).unwrap_err();
         assert_eq!(
             error.to_string(),
             format!(
@@ -485,7 +494,7 @@ mod tests {
             )
         );
         let wait = r#"{"event":"step_started","step":1,"name":"w","kind":"wait","plan_id":null,"at":"2026-11-28T02:00:00Z"}"#;
-        let error = resume_from(&rb, &events(&[wait.to_owned()]), false).unwrap_err();
+        let error = fold(&steps, &[&[wait.to_owned()]], false).unwrap_err();
         assert_eq!(
             error.to_string(),
             format!(

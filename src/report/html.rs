@@ -238,7 +238,7 @@ fn steps(report: &Report) -> Markup {
                         td { (step.number) }
                         td { (step.name) }
                         td {
-                            (step.kind)
+                            (step.kind.as_str())
                             @if is_cleanup(step) { " " span class="tag" { "clean-up" } }
                             @if let Some(group) = &step.group { " " span class="tag" { "∥ " (group) } }
                         }

@@ -147,9 +147,9 @@ fn step_case(report: &Report, step: &StepRecord) -> TestCase {
     }
     let mut case = TestCase::new(xml(&format!("{}. {}", step.number, step.name)), status);
     case.set_classname(if is_cleanup(step) {
-        format!("drbook.cleanup.{}", step.kind)
+        format!("drbook.cleanup.{}", step.kind.as_str())
     } else {
-        format!("drbook.{}", step.kind)
+        format!("drbook.{}", step.kind.as_str())
     });
     if let Some(ms) = step.duration_ms {
         case.set_time(Duration::from_millis(ms));

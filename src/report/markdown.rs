@@ -215,7 +215,7 @@ pub fn render(report: &Report) -> String {
             "| {} | {} | {} | {} | {} | {} | {} |",
             step.number,
             cell(&step.name),
-            step.kind,
+            step.kind.as_str(),
             step.plan_id.map_or("—".to_owned(), |p| format!("`{p}`")),
             step_result(step.result),
             duration(step.duration_ms),

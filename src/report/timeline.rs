@@ -70,7 +70,11 @@ fn label(step: &StepRecord) -> String {
 fn tooltip(step: &StepRecord) -> String {
     let mut lines = vec![
         format!("{}. {}", step.number, step.name),
-        format!("{}: {}", step.kind, describe::step_result(step.result)),
+        format!(
+            "{}: {}",
+            step.kind.as_str(),
+            describe::step_result(step.result)
+        ),
     ];
     if let Some(plan) = &step.plan_id {
         lines.push(format!("plan {plan}"));

@@ -11,7 +11,6 @@ use super::{Executor, Resume, UnitEnd};
 use crate::exec::event::{Event, Listener, StepResult};
 use crate::exec::ledger::PlanLedger;
 use crate::runbook::{Action, Group, OnFailure, Step};
-use chrono::Utc;
 use std::cell::{Cell, RefCell};
 
 /// One of the run's listeners, shared by the steps of a group.
@@ -68,12 +67,11 @@ impl Executor<'_> {
                         None
                     };
                     if let Some(why) = why {
-                        shared.on_event(&Event::StepFinished {
-                            step: step.number,
-                            result: StepResult::Skipped,
-                            at: Utc::now(),
-                            error: Some(why.to_owned()),
-                        });
+                        shared.on_event(&Event::step_finished(
+                            step.number,
+                            StepResult::Skipped,
+                            Some(why.to_owned()),
+                        ));
                         return Member {
                             step: step.number,
                             result: StepResult::Skipped,

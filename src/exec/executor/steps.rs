@@ -607,13 +607,13 @@ impl Executor<'_> {
                     error,
                 })?;
         if self.states.is_ready(&info.status) {
-            self.emit(Event::Note {
-                step: number,
-                text: format!(
+            self.note(
+                number,
+                format!(
                     "plan {plan_id} is ready for a failover again ({})",
                     info.status.summary()
                 ),
-            });
+            );
             Ok(())
         } else {
             Err(NotReadyAgain::NotReady {
@@ -643,12 +643,10 @@ impl Executor<'_> {
             if let Some(Action::Failover(f)) = self.runbook.steps.get(step - 1).map(|s| &s.action)
                 && f.execute_chained_plans
             {
-                self.emit(Event::Note {
-                    step: *step,
-                    text: format!(
-                        "execute_chained_plans: the plans chained after plan {plan} ran too; the drill does not undo them: check them in VAO"
-                    ),
-                });
+                let text = format!(
+                    "execute_chained_plans: the plans chained after plan {plan} ran too; the drill does not undo them: check them in VAO"
+                );
+                self.note(*step, text);
             }
         }
         let (undone, left) = if result == RunResult::Interrupted {
