@@ -215,23 +215,21 @@ impl Checker<'_> {
                     Err(reason) => Err(reason.clone()),
                 };
                 let plan = known.as_ref().ok().map(|p| p.info.clone());
+                // `--force`: a run would skip the guard of a plan it can read.
+                let skipped = self.options.force && plan.is_some();
                 self.emit(Event::Guard {
                     step: number,
                     plan: plan.clone(),
-                    verdict: match (&verdict, self.options.force && plan.is_some()) {
-                        (Ok(()), _) => GuardVerdict::Passed,
-                        (Err(_), true) => GuardVerdict::Skipped,
-                        (Err(reason), false) => GuardVerdict::Refused(reason.clone()),
+                    verdict: match &verdict {
+                        Err(_) if skipped => GuardVerdict::Skipped,
+                        verdict => GuardVerdict::of(verdict),
                     },
                     at: Utc::now(),
                 });
                 if let (Some(plan), Ok(())) = (&plan, &verdict) {
                     self.note_effects(step, action, plan);
                 }
-                match verdict {
-                    Err(reason) if !(self.options.force && plan.is_some()) => Err(reason),
-                    _ => Ok(()),
-                }
+                if skipped { Ok(()) } else { verdict }
             }
         }
     }

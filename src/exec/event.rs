@@ -1,5 +1,9 @@
 //! What the executor reports as it goes. Listeners (the progress printer, the report
-//! builder) turn events into output; the executor itself prints nothing.
+//! builder, the journal) turn events into output; the executor itself prints nothing.
+//!
+//! Events carry types: a [`StepKind`], `Uuid` plan ids, a [`DrillPhase`], chrono instants.
+//! They are also the journal's lines, so their serialised names never change (a journal
+//! written by an earlier drbook must still be resumable).
 
 use crate::runbook::{Action, Step};
 use crate::vao::{Phase, PlanInfo, PlanStatus};
@@ -121,6 +125,16 @@ pub enum GuardVerdict {
     /// `--force`: not checked.
     Skipped,
     Refused(String),
+}
+
+impl GuardVerdict {
+    /// The verdict of a guard that was applied: passed, or refused for its reason.
+    pub fn of(verdict: &Result<(), impl std::fmt::Display>) -> GuardVerdict {
+        match verdict {
+            Ok(()) => GuardVerdict::Passed,
+            Err(reason) => GuardVerdict::Refused(reason.to_string()),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,6 +4,13 @@
 //! repeated, because VAO may have started the plan anyway. Waits and polls give way to an
 //! interrupt at once; a request already on the wire is allowed to finish, so its outcome
 //! is known and recorded.
+//!
+//! This file holds the run (steps in order, failure policies, rollback) and the failover
+//! with its guard, tries and reconciliation; `steps.rs` the other step kinds and a drill's
+//! clean-up; `group.rs` parallel groups; `wait.rs` the one polling loop that every step
+//! waiting on a plan uses. Which failovers the run made is kept in a
+//! [`PlanLedger`]; a resumed run starts from the
+//! [`Resume`] its journal folds into.
 
 mod group;
 mod steps;

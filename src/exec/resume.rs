@@ -443,21 +443,12 @@ mod tests {
         let steps = format!(
             "  - failover: {{ plan_id: {A} }}\n  - failover: {{ plan_id: {B} }}\n    on_failure: rollback\n"
         );
-        let undos = [
-            started(3, "undo", B),
-            finished(3, "succeeded"),
-            started(4, "undo", A),
-        ];
-        let resume = fold(
-            &steps,
-            &[
-                &failover(1, A, 200, "succeeded"),
-                &failover(2, B, 200, "failed"),
-                &undos,
-            ],
-            false,
-        )
-        .unwrap();
+        let mut journal = failover(1, A, 200, "succeeded").to_vec();
+        journal.extend(failover(2, B, 200, "failed"));
+        // The first undo is done; the second was under way.
+        journal.extend([started(3, "undo", B), finished(3, "succeeded")]);
+        journal.push(started(4, "undo", A));
+        let resume = fold(&steps, &[&journal], false).unwrap();
         assert_eq!(
             resume.rolling_back,
             Some(format!(r#"step 2 "Fail over plan {B}" failed: why"#))

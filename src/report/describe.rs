@@ -239,10 +239,14 @@ mod tests {
 
     #[test]
     fn durations_read_naturally() {
-        assert_eq!(duration(350), "350 ms");
-        assert_eq!(duration(2_049), "2.0 s");
-        assert_eq!(duration(65_000), "1 min 05 s");
-        assert_eq!(duration(6 * 3_600_000 + 59_999), "6 h 00 min");
-        assert_eq!(duration(52 * 3_600_000), "2 d 04 h");
+        for (ms, text) in [
+            (350, "350 ms"),
+            (2_049, "2.0 s"),
+            (65_000, "1 min 05 s"),
+            (6 * 3_600_000 + 59_999, "6 h 00 min"),
+            (52 * 3_600_000, "2 d 04 h"),
+        ] {
+            assert_eq!(duration(ms), text);
+        }
     }
 }

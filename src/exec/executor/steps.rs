@@ -1,6 +1,8 @@
 //! The drill step kinds (undo, readiness check, state assertion, pause) and a drill's
 //! clean-up. Each state-changing call is sent at most once, after a guard read, with its
-//! intent journalled first, like a failover.
+//! intent journalled first, like a failover. The guard read and judgement here serve the
+//! failover too; why a guard, a call or a clean-up's check says no is a typed error
+//! ([`GuardError`], [`CallError`], [`NotReadyAgain`]) that becomes the step's message.
 
 use super::wait::{Awaited, Verdict, last_state};
 use super::{Executor, StepEnd};
@@ -63,16 +65,6 @@ pub(super) enum GuardError {
     },
     #[error(transparent)]
     Refused(#[from] Refusal),
-}
-
-impl GuardVerdict {
-    /// The event's verdict on a guard's outcome.
-    pub(super) fn of(verdict: &Result<(), GuardError>) -> GuardVerdict {
-        match verdict {
-            Ok(()) => GuardVerdict::Passed,
-            Err(reason) => GuardVerdict::Refused(reason.to_string()),
-        }
-    }
 }
 
 /// Why a state-changing call sent once is not known to be accepted.
