@@ -173,11 +173,7 @@ impl Checker<'_> {
                 by_step: None,
             }),
             Err(error @ VaoError::Auth(_)) => Err(error.to_string()),
-            Err(error) if error.status() == Some(404) => Err(format!(
-                "plan {} does not exist on the server ({error})",
-                call.plan_id
-            )),
-            Err(error) => Err(format!("could not read plan {}: {error}", call.plan_id)),
+            Err(error) => Err(guard::GuardError::unread(call.plan_id, "", error).to_string()),
         };
         self.plans.insert(call.plan_id, known.clone());
         known

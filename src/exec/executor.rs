@@ -18,9 +18,9 @@ mod steps;
 mod tests;
 mod wait;
 
-use self::steps::GuardError;
 use self::wait::Completion;
 use super::event::{DrillPhase, Event, GuardVerdict, Listener, RunResult, StepKind, StepResult};
+use super::guard::GuardError;
 use super::ledger::{Entry, PlanLedger};
 use super::resume::{InFlight, Resume};
 use crate::runbook::{Action, Failover, OnFailure, PlanCall, Runbook, Step};

@@ -1,8 +1,10 @@
 //! The state guards: whether a plan, as read (or, for `drbook check`, as the runbook's
 //! earlier steps leave it), allows an action. The executor refuses a step on these verdicts
 //! before anything is sent; `check` reports them. One set of rules, so the two never differ.
+//! A [`Refusal`] says why a guard says no; a [`GuardError`] also covers the read that failed
+//! before a guard could judge, worded the same for a run and for `check`.
 
-use crate::vao::{PlanInfo, StateSets};
+use crate::vao::{PlanInfo, StateSets, VaoError};
 use uuid::Uuid;
 
 /// Why a guard refuses a step. `because` says where the state comes from when it is not
@@ -37,6 +39,37 @@ pub enum Refusal {
         state: String,
         because: String,
     },
+}
+
+/// Why a guarded step sends nothing: its plan cannot be read, or its guard refuses it.
+#[derive(Debug, thiserror::Error)]
+pub enum GuardError {
+    #[error("plan {plan} does not exist on the server ({error})")]
+    Missing { plan: Uuid, error: VaoError },
+    /// `before` says what the read was for (" before the failover"), or is empty.
+    #[error("could not read plan {plan}{before}: {error}")]
+    Unreadable {
+        plan: Uuid,
+        before: &'static str,
+        error: VaoError,
+    },
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+}
+
+impl GuardError {
+    /// The plan could not be read for its guard: it is gone (404), or unreadable.
+    pub fn unread(plan: Uuid, before: &'static str, error: VaoError) -> GuardError {
+        if error.status() == Some(404) {
+            GuardError::Missing { plan, error }
+        } else {
+            GuardError::Unreadable {
+                plan,
+                before,
+                error,
+            }
+        }
+    }
 }
 
 /// A guard's verdict: the action is allowed, or refused and why.

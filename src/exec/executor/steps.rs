@@ -7,7 +7,7 @@
 use super::wait::{Awaited, Verdict, last_state};
 use super::{Executor, StepEnd};
 use crate::exec::event::{DrillPhase, Event, GuardVerdict, RunResult, StepResult};
-use crate::exec::guard::{self, Refusal};
+use crate::exec::guard::{self, GuardError, Refusal};
 use crate::exec::ledger::Entry;
 use crate::runbook::{Action, ExpectState, Pause, PlanCall, ReadinessCheck, Step};
 use crate::vao::{self, Phase, PlanInfo, PlanStatus, RetryPolicy, StateSets, VaoError};
@@ -50,21 +50,6 @@ fn check_verdict(result: Option<&str>) -> CheckVerdict {
     } else {
         CheckVerdict::Unknown
     }
-}
-
-/// Why a guarded step sends nothing: its plan cannot be read, or its guard refuses it.
-#[derive(Debug, thiserror::Error)]
-pub(super) enum GuardError {
-    #[error("plan {plan} does not exist on the server ({error})")]
-    Missing { plan: uuid::Uuid, error: VaoError },
-    #[error("could not read plan {plan}{before}: {error}")]
-    Unreadable {
-        plan: uuid::Uuid,
-        before: &'static str,
-        error: VaoError,
-    },
-    #[error(transparent)]
-    Refused(#[from] Refusal),
 }
 
 /// Why a state-changing call sent once is not known to be accepted.
@@ -266,19 +251,8 @@ impl Executor<'_> {
         before: &'static str,
         allows: impl Fn(&StateSets, &PlanInfo) -> Result<(), Refusal>,
     ) -> (Option<PlanInfo>, Result<(), GuardError>) {
-        let plan = call.plan_id;
         match self.read_call(number, call).await {
-            Err(error) if error.status() == Some(404) => {
-                (None, Err(GuardError::Missing { plan, error }))
-            }
-            Err(error) => (
-                None,
-                Err(GuardError::Unreadable {
-                    plan,
-                    before,
-                    error,
-                }),
-            ),
+            Err(error) => (None, Err(GuardError::unread(call.plan_id, before, error))),
             Ok(info) => {
                 let verdict = allows(&self.states, &info).map_err(GuardError::from);
                 (Some(info), verdict)
