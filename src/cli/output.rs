@@ -1,6 +1,6 @@
 //! What people see: progress on stderr during a run, and the dry-run listing on stdout.
 
-use crate::exec::{Event, GuardVerdict, Listener, RunResult, StepResult};
+use crate::exec::{DrillPhase, Event, GuardVerdict, Listener, RunResult, StepResult};
 use crate::runbook::values::format_duration;
 use crate::vao::{Redactor, client};
 use std::io::Write;
@@ -198,7 +198,7 @@ impl Listener for Progress {
                 self.detail(step, &format!("approved by {by} ({how})"))
             }
             Event::PhaseStarted { phase, .. } => {
-                self.cleanup = phase == "cleanup";
+                self.cleanup = *phase == DrillPhase::Cleanup;
                 if self.cleanup {
                     self.say(
                         "drill clean-up: undoing every failover this drill made, newest first",
@@ -214,7 +214,7 @@ impl Listener for Progress {
                 if *interrupted && !left_failed_over.is_empty() {
                     self.say(&format!(
                         "drill clean-up INTERRUPTED: plan(s) {} may still be failed over; `drbook resume` finishes the clean-up",
-                        left_failed_over.join(", ")
+                        crate::exec::ledger::list(left_failed_over)
                     ));
                 } else if left_failed_over.is_empty() {
                     self.say(&format!(
@@ -224,7 +224,7 @@ impl Listener for Progress {
                 } else {
                     self.say(&format!(
                         "DRILL CLEAN-UP FAILED: plan(s) {} are STILL FAILED OVER; undo them in VAO",
-                        left_failed_over.join(", ")
+                        crate::exec::ledger::list(left_failed_over)
                     ));
                 }
             }

@@ -3,15 +3,18 @@
 //! The same runbook and variables are loaded again (and checked against the hashes the
 //! journal recorded), every finished step is kept, the step that was in flight is
 //! reconciled with the server's real plan state, and the remaining steps run. One report
-//! covers the whole run.
+//! covers the whole run. What the journal says was done is folded by `exec::resume`; this
+//! file finds the journal, checks it against the runbook and the flags, and starts the run.
 
 use super::args::{ResumeArgs, RunArgs};
 use super::exit::{Error, Outcome};
 use super::run::{Continuation, Purpose, execute, rendered_sha256};
 use crate::exec::journal::{self, ReadJournal};
-use crate::exec::{Event, InFlight, Mode, Resume, RunResult, StepResult};
+/// The journal's fold, where tests have always reached it (it lives in `exec::resume`).
+pub use crate::exec::resume_from;
+use crate::exec::{Event, Mode, RunResult};
 use crate::prepare::prepare;
-use crate::runbook::{OnFailure, Source};
+use crate::runbook::Source;
 use crate::template::Clock;
 use crate::vao::Redactor;
 use std::path::PathBuf;
@@ -125,30 +128,8 @@ fn plan_resume(args: &ResumeArgs) -> Result<Planned, Error> {
         )));
     }
 
-    // Even with --force, the steps that already ran must be the same steps (same action,
-    // same plan): finished work is matched by step number.
-    for event in &events {
-        if let Event::StepStarted {
-            step,
-            kind,
-            plan_id,
-            ..
-        } = event
-            && let Some(now) = prepared.runbook.steps.get(step.wrapping_sub(1))
-            && (now.action.kind() != kind
-                || now.action.plan_id().map(|id| id.to_string()) != *plan_id)
-        {
-            return Err(Error::refused(format!(
-                "step {step} ran as a {kind} of {} but the runbook now has a {} of {} there; resume cannot map the finished work onto the changed steps",
-                plan_id.as_deref().unwrap_or("nothing"),
-                now.action.kind(),
-                now.action
-                    .plan_id()
-                    .map_or("nothing".to_owned(), |id| id.to_string())
-            )));
-        }
-    }
-    let resume = resume_from(&prepared.runbook, &events, header.drill).map_err(Error::Refused)?;
+    let resume = resume_from(&prepared.runbook, &events, header.drill)
+        .map_err(|e| Error::refused(e.to_string()))?;
     let mut connect = args.connect.clone();
     connect.server = connect.server.or(header.server.clone());
     let run = RunArgs {
@@ -191,225 +172,4 @@ fn ms(value: Option<u64>) -> Option<std::time::Duration> {
 
 fn or_default(value: &str, default: &str) -> String {
     if value.is_empty() { default } else { value }.to_owned()
-}
-
-/// What the journal says was done: finished steps, failovers VAO accepted, and the step in
-/// flight when the process stopped.
-pub fn resume_from(
-    runbook: &crate::runbook::Runbook,
-    events: &[Event],
-    drill: bool,
-) -> Result<Resume, String> {
-    let mut resume = Resume {
-        resumed: true,
-        ..Resume::default()
-    };
-    let mut started: Vec<(usize, chrono::DateTime<chrono::Utc>)> = Vec::new();
-    let mut sent: Vec<usize> = Vec::new();
-    let mut finished: std::collections::HashMap<usize, (StepResult, Option<String>)> =
-        Default::default();
-    for event in events {
-        match event {
-            Event::StepStarted { step, at, .. } => started.push((*step, *at)),
-            Event::Request { step, .. } => {
-                sent.push(*step);
-                if let Some(crate::runbook::Action::Failover(f)) =
-                    runbook.steps.get(step.wrapping_sub(1)).map(|s| &s.action)
-                    && !resume.sent.iter().any(|(_, id)| *id == f.plan_id)
-                {
-                    resume.sent.push((*step, f.plan_id));
-                }
-            }
-            Event::Answer { step, status, .. } if (200..300).contains(status) => {
-                accept(runbook, &mut resume, *step)
-            }
-            // A refusal, or a read showing the try did nothing: nothing to undo for it.
-            Event::Answer { step, status, .. } if (400..500).contains(status) && *status != 408 => {
-                unsend(runbook, &mut resume, *step)
-            }
-            Event::Reconciled {
-                step,
-                accepted: false,
-                ..
-            } => unsend(runbook, &mut resume, *step),
-            Event::Reconciled {
-                step,
-                accepted: true,
-                ..
-            } => accept(runbook, &mut resume, *step),
-            Event::StepFinished {
-                step,
-                result,
-                error,
-                ..
-            } => {
-                finished.insert(*step, (*result, error.clone()));
-            }
-            _ => {}
-        }
-    }
-    let unfinished = |number: usize| {
-        started.iter().any(|(s, _)| *s == number) && !finished.contains_key(&number)
-    };
-    for step in &runbook.steps {
-        match finished.get(&step.number) {
-            Some((StepResult::Succeeded | StepResult::SucceededWithWarnings, _)) => {
-                resume.done.push(step.number)
-            }
-            // A step of a parallel group failed while others of the group were still under
-            // way: those are reconciled (nothing new starts), then the group's policy applies.
-            Some((StepResult::Failed, error))
-                if step.on_failure != OnFailure::Continue
-                    && step.group.is_some_and(|g| {
-                        let group = &runbook.groups[g];
-                        (group.first..=group.last).any(|n| n != step.number && unfinished(n))
-                    }) =>
-            {
-                resume.done.push(step.number);
-                resume.group_failure = Some(format!(
-                    "step {} \"{}\" failed: {}",
-                    step.number,
-                    step.name,
-                    error.clone().unwrap_or_default()
-                ));
-            }
-            Some((StepResult::Failed, error)) if step.on_failure == OnFailure::Rollback => {
-                // The process died while rolling back: the rollback goes on.
-                let failure = format!(
-                    "step {} \"{}\" failed: {}",
-                    step.number,
-                    step.name,
-                    error.clone().unwrap_or_default()
-                );
-                let (undone, next) = undos(runbook, events);
-                resume.rolling_back = Some((failure, undone, next));
-                return Ok(resume);
-            }
-            Some((StepResult::Failed, error))
-                if drill && step.on_failure != OnFailure::Continue =>
-            {
-                // The drill's runbook part ended here; its clean-up is what is left.
-                resume.cleanup_only = Some(format!(
-                    "step {} \"{}\" failed: {}",
-                    step.number,
-                    step.name,
-                    error.clone().unwrap_or_default()
-                ));
-                break;
-            }
-            Some((StepResult::Failed, error)) => {
-                if step.on_failure != OnFailure::Continue {
-                    return Err(format!(
-                        "step {} failed and the run ended there (on_failure: {:?}); there is nothing to resume",
-                        step.number, step.on_failure
-                    ));
-                }
-                resume.done.push(step.number);
-                resume.failures.push(format!(
-                    "step {} \"{}\" failed: {}",
-                    step.number,
-                    step.name,
-                    error.clone().unwrap_or_default()
-                ));
-            }
-            _ => {}
-        }
-    }
-    // A plan undone since (an `undo_failover` step, a clean-up or rollback undo) is no
-    // longer failed over: nothing is left to undo for it.
-    let (mut undone, next_undo) = undos(runbook, events);
-    resume.next_undo = Some(next_undo);
-    for step in &runbook.steps {
-        if let crate::runbook::Action::UndoFailover(call) = &step.action
-            && resume.done.contains(&step.number)
-        {
-            undone.push(call.plan_id);
-        }
-    }
-    resume.accepted.retain(|(_, plan)| !undone.contains(plan));
-    resume.sent.retain(|(_, plan)| !undone.contains(plan));
-    // The steps in flight: started and not finished for good (several in a parallel group).
-    let mut seen = Vec::new();
-    for (step, at) in started.iter().rev() {
-        if resume.done.contains(step) || *step > runbook.steps.len() || seen.contains(step) {
-            continue;
-        }
-        seen.push(*step);
-        let baseline = events.iter().rev().find_map(|e| match e {
-            Event::Guard {
-                step: s,
-                plan: Some(plan),
-                verdict: crate::exec::GuardVerdict::Skipped,
-                ..
-            } if s == step => Some(plan.status.state.clone()),
-            _ => None,
-        });
-        resume.in_flight.push(InFlight {
-            step: *step,
-            started_at: *at,
-            sent: sent.contains(step),
-            baseline,
-        });
-    }
-    Ok(resume)
-}
-
-/// The plans a rollback already undid, and the number of its next undo step.
-fn undos(runbook: &crate::runbook::Runbook, events: &[Event]) -> (Vec<uuid::Uuid>, usize) {
-    let mut plan_of_step: std::collections::HashMap<usize, uuid::Uuid> = Default::default();
-    let mut undone = Vec::new();
-    let mut next = runbook.steps.len() + 1;
-    for event in events {
-        match event {
-            Event::StepStarted {
-                step,
-                kind,
-                plan_id: Some(plan),
-                ..
-            } if kind == "undo" => {
-                if let Ok(plan) = plan.parse() {
-                    plan_of_step.insert(*step, plan);
-                }
-                next = next.max(step + 1);
-            }
-            Event::StepFinished {
-                step,
-                result: StepResult::Succeeded | StepResult::SucceededWithWarnings,
-                ..
-            } => {
-                if let Some(plan) = plan_of_step.get(step) {
-                    undone.push(*plan);
-                }
-            }
-            _ => {}
-        }
-    }
-    // An undo in flight when the process died gets a step of its own again, numbered after
-    // every earlier one (its plan is read before anything is sent).
-    (undone, next)
-}
-
-fn unsend(runbook: &crate::runbook::Runbook, resume: &mut Resume, step: usize) {
-    if let Some(crate::runbook::Action::Failover(f)) =
-        runbook.steps.get(step.wrapping_sub(1)).map(|s| &s.action)
-    {
-        resume.sent.retain(|(_, id)| *id != f.plan_id);
-    }
-}
-
-/// A failover VAO accepted (an accepted undo or readiness check is no failover to undo).
-fn accept(runbook: &crate::runbook::Runbook, resume: &mut Resume, step: usize) {
-    let Some(plan) = runbook
-        .steps
-        .get(step.wrapping_sub(1))
-        .and_then(|s| match &s.action {
-            crate::runbook::Action::Failover(f) => Some(f.plan_id),
-            _ => None,
-        })
-    else {
-        return;
-    };
-    if !resume.accepted.iter().any(|(_, id)| *id == plan) {
-        resume.accepted.push((step, plan));
-    }
 }

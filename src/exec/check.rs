@@ -7,6 +7,7 @@
 
 use super::event::{Event, GuardVerdict, Listener, RunResult, StepResult};
 use super::executor::Approvals;
+use super::guard;
 use crate::runbook::{Action, Runbook, Step};
 use crate::vao::{PlanInfo, PlanStatus, RetryPolicy, StateSets, VaoClient, VaoError};
 use chrono::Utc;
@@ -93,12 +94,11 @@ impl Checker<'_> {
         }) {
             let message = error.to_string();
             for step in &self.runbook.steps {
-                self.emit(Event::StepFinished {
-                    step: step.number,
-                    result: StepResult::Skipped,
-                    at: Utc::now(),
-                    error: Some("not checked: authentication failed".to_owned()),
-                });
+                self.emit(Event::step_finished(
+                    step.number,
+                    StepResult::Skipped,
+                    Some("not checked: authentication failed".to_owned()),
+                ));
             }
             return self.finish(RunResult::Failed, Some(message));
         }
@@ -107,21 +107,14 @@ impl Checker<'_> {
         for step in &self.runbook.steps {
             if self.options.interrupt.as_ref().is_some_and(|i| *i.borrow()) {
                 unchecked = true;
-                self.emit(Event::StepFinished {
-                    step: step.number,
-                    result: StepResult::Skipped,
-                    at: Utc::now(),
-                    error: Some("not checked: drbook was interrupted".to_owned()),
-                });
+                self.emit(Event::step_finished(
+                    step.number,
+                    StepResult::Skipped,
+                    Some("not checked: drbook was interrupted".to_owned()),
+                ));
                 continue;
             }
-            self.emit(Event::StepStarted {
-                step: step.number,
-                name: step.name.clone(),
-                kind: step.action.kind().to_owned(),
-                plan_id: step.action.plan_id().map(|id| id.to_string()),
-                at: Utc::now(),
-            });
+            self.emit(Event::step_started(step));
             let verdict = self.step(step).await;
             if let Err(reason) = &verdict {
                 failures.push(format!(
@@ -150,11 +143,7 @@ impl Checker<'_> {
     }
 
     fn finish(&mut self, result: RunResult, error: Option<String>) -> RunResult {
-        self.emit(Event::RunFinished {
-            result,
-            at: Utc::now(),
-            error,
-        });
+        self.emit(Event::run_finished(result, error));
         result
     }
 
@@ -184,11 +173,7 @@ impl Checker<'_> {
                 by_step: None,
             }),
             Err(error @ VaoError::Auth(_)) => Err(error.to_string()),
-            Err(error) if error.status() == Some(404) => Err(format!(
-                "plan {} does not exist on the server ({error})",
-                call.plan_id
-            )),
-            Err(error) => Err(format!("could not read plan {}: {error}", call.plan_id)),
+            Err(error) => Err(guard::GuardError::unread(call.plan_id, "", error).to_string()),
         };
         self.plans.insert(call.plan_id, known.clone());
         known
@@ -226,23 +211,21 @@ impl Checker<'_> {
                     Err(reason) => Err(reason.clone()),
                 };
                 let plan = known.as_ref().ok().map(|p| p.info.clone());
+                // `--force`: a run would skip the guard of a plan it can read.
+                let skipped = self.options.force && plan.is_some();
                 self.emit(Event::Guard {
                     step: number,
                     plan: plan.clone(),
-                    verdict: match (&verdict, self.options.force && plan.is_some()) {
-                        (Ok(()), _) => GuardVerdict::Passed,
-                        (Err(_), true) => GuardVerdict::Skipped,
-                        (Err(reason), false) => GuardVerdict::Refused(reason.clone()),
+                    verdict: match &verdict {
+                        Err(_) if skipped => GuardVerdict::Skipped,
+                        verdict => GuardVerdict::of(verdict),
                     },
                     at: Utc::now(),
                 });
                 if let (Some(plan), Ok(())) = (&plan, &verdict) {
                     self.note_effects(step, action, plan);
                 }
-                match verdict {
-                    Err(reason) if !(self.options.force && plan.is_some()) => Err(reason),
-                    _ => Ok(()),
-                }
+                if skipped { Ok(()) } else { verdict }
             }
         }
     }
@@ -257,11 +240,13 @@ impl Checker<'_> {
             .map(|n| format!(" (as step {n} leaves it)"))
             .unwrap_or_default();
         match action {
-            Action::Failover(_) => super::guard::failover(&self.states, info, id, &because),
-            Action::UndoFailover(_) => super::guard::undo(&self.states, info, id, &because),
-            Action::ReadinessCheck(_) => {
-                super::guard::readiness_check(&self.states, info, id, &because)
+            Action::Failover(_) => guard::failover(&self.states, info, id, &because)
+                .map_err(|refusal| refusal.to_string()),
+            Action::UndoFailover(_) => {
+                guard::undo(&self.states, info, id, &because).map_err(|refusal| refusal.to_string())
             }
+            Action::ReadinessCheck(_) => guard::readiness_check(&self.states, info, id, &because)
+                .map_err(|refusal| refusal.to_string()),
             Action::ExpectState(expect) => {
                 if self.states.is_in(&info.status, &expect.states) {
                     Ok(())

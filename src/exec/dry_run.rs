@@ -1,7 +1,7 @@
 //! The dry run: every request a real run would send, in order, with the waits; nothing is
 //! sent and no connection is opened.
 
-use super::event::{Event, Listener, RunResult, StepResult};
+use super::event::{Event, Listener, RunResult, StepKind, StepResult};
 use crate::runbook::{Action, Runbook, values::format_duration};
 use crate::vao::{self, ClientOptions};
 use chrono::Utc;
@@ -21,13 +21,7 @@ pub fn dry_run(
         steps: runbook.steps.len(),
     });
     for step in &runbook.steps {
-        listener.on_event(&Event::StepStarted {
-            step: step.number,
-            name: step.name.clone(),
-            kind: step.action.kind().to_owned(),
-            plan_id: step.action.plan_id().map(|id| id.to_string()),
-            at: Utc::now(),
-        });
+        listener.on_event(&Event::step_started(step));
         if let Some(group) = step.group.map(|g| &runbook.groups[g]) {
             note(
                 listener,
@@ -156,12 +150,11 @@ pub fn dry_run(
                 }
             }
         }
-        listener.on_event(&Event::StepFinished {
-            step: step.number,
-            result: StepResult::Planned,
-            at: Utc::now(),
-            error: None,
-        });
+        listener.on_event(&Event::step_finished(
+            step.number,
+            StepResult::Planned,
+            None,
+        ));
     }
     if cleanup {
         let failed_over: Vec<_> = runbook
@@ -178,8 +171,8 @@ pub fn dry_run(
             listener.on_event(&Event::StepStarted {
                 step: number,
                 name: format!("Clean up: undo the failover of plan {plan_id}"),
-                kind: "undo".to_owned(),
-                plan_id: Some(plan_id.to_string()),
+                kind: StepKind::Undo,
+                plan_id: Some(*plan_id),
                 at: Utc::now(),
             });
             note(
@@ -200,19 +193,10 @@ pub fn dry_run(
                 crate::runbook::model::DEFAULT_TIMEOUT,
                 "UNDO FAILOVER, then the plan must be ready again",
             );
-            listener.on_event(&Event::StepFinished {
-                step: number,
-                result: StepResult::Planned,
-                at: Utc::now(),
-                error: None,
-            });
+            listener.on_event(&Event::step_finished(number, StepResult::Planned, None));
         }
     }
-    listener.on_event(&Event::RunFinished {
-        result: RunResult::DryRun,
-        at: Utc::now(),
-        error: None,
-    });
+    listener.on_event(&Event::run_finished(RunResult::DryRun, None));
     RunResult::DryRun
 }
 

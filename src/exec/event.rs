@@ -1,10 +1,16 @@
 //! What the executor reports as it goes. Listeners (the progress printer, the report
-//! builder) turn events into output; the executor itself prints nothing.
+//! builder, the journal) turn events into output; the executor itself prints nothing.
+//!
+//! Events carry types: a [`StepKind`], `Uuid` plan ids, a [`DrillPhase`], chrono instants.
+//! They are also the journal's lines, so their serialised names never change (a journal
+//! written by an earlier drbook must still be resumable).
 
+use crate::runbook::{Action, Step};
 use crate::vao::{Phase, PlanInfo, PlanStatus};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
+use uuid::Uuid;
 
 /// How a run talks to the world.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,6 +38,56 @@ impl Mode {
             Mode::Drill => "drill",
         }
     }
+}
+
+/// What a step does: one kind per runbook step kind, and the undos of a rollback or a
+/// drill's clean-up, which are steps the runbook does not list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepKind {
+    Failover,
+    Wait,
+    UndoFailover,
+    ReadinessCheck,
+    ExpectState,
+    Pause,
+    /// An undo of a rollback or of a drill's clean-up.
+    Undo,
+}
+
+impl StepKind {
+    /// The kind of a runbook step.
+    pub fn of(action: &Action) -> StepKind {
+        match action {
+            Action::Failover(_) => StepKind::Failover,
+            Action::Wait(_) => StepKind::Wait,
+            Action::UndoFailover(_) => StepKind::UndoFailover,
+            Action::ReadinessCheck(_) => StepKind::ReadinessCheck,
+            Action::ExpectState(_) => StepKind::ExpectState,
+            Action::Pause(_) => StepKind::Pause,
+        }
+    }
+
+    /// The name the runbook, the journal and the report use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepKind::Failover => "failover",
+            StepKind::Wait => "wait",
+            StepKind::UndoFailover => "undo_failover",
+            StepKind::ReadinessCheck => "readiness_check",
+            StepKind::ExpectState => "expect_state",
+            StepKind::Pause => "pause",
+            StepKind::Undo => "undo",
+        }
+    }
+}
+
+/// A drill's phases: the runbook's steps, then the undos of its clean-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DrillPhase {
+    Failover,
+    Cleanup,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,6 +127,16 @@ pub enum GuardVerdict {
     Refused(String),
 }
 
+impl GuardVerdict {
+    /// The verdict of a guard that was applied: passed, or refused for its reason.
+    pub fn of(verdict: &Result<(), impl std::fmt::Display>) -> GuardVerdict {
+        match verdict {
+            Ok(()) => GuardVerdict::Passed,
+            Err(reason) => GuardVerdict::Refused(reason.to_string()),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RunResult {
@@ -96,9 +162,9 @@ pub enum Event {
     StepStarted {
         step: usize,
         name: String,
-        kind: String,
-        /// The plan a failover or undo step acts on.
-        plan_id: Option<String>,
+        kind: StepKind,
+        /// The plan the step acts on.
+        plan_id: Option<Uuid>,
         at: DateTime<Utc>,
     },
     /// What the state guard read before a failover, and its verdict.
@@ -200,16 +266,16 @@ pub enum Event {
         how: String,
         at: DateTime<Utc>,
     },
-    /// A drill's phase begins: `failover` (the runbook's steps) or `cleanup` (the undos).
+    /// A drill's phase begins.
     PhaseStarted {
-        phase: String,
+        phase: DrillPhase,
         at: DateTime<Utc>,
     },
     /// A drill's clean-up ended: the plans undone and verified ready, and those left
     /// failed over.
     CleanupFinished {
-        undone: Vec<String>,
-        left_failed_over: Vec<String>,
+        undone: Vec<Uuid>,
+        left_failed_over: Vec<Uuid>,
         /// An interrupt stopped it.
         #[serde(default)]
         interrupted: bool,
@@ -218,6 +284,36 @@ pub enum Event {
 }
 
 impl Event {
+    /// A runbook step starts now.
+    pub fn step_started(step: &Step) -> Event {
+        Event::StepStarted {
+            step: step.number,
+            name: step.name.clone(),
+            kind: StepKind::of(&step.action),
+            plan_id: step.action.plan_id(),
+            at: Utc::now(),
+        }
+    }
+
+    /// A step ends now.
+    pub fn step_finished(step: usize, result: StepResult, error: Option<String>) -> Event {
+        Event::StepFinished {
+            step,
+            result,
+            at: Utc::now(),
+            error,
+        }
+    }
+
+    /// The run ends now.
+    pub fn run_finished(result: RunResult, error: Option<String>) -> Event {
+        Event::RunFinished {
+            result,
+            at: Utc::now(),
+            error,
+        }
+    }
+
     /// The step the event is about, if any.
     pub fn step(&self) -> Option<usize> {
         match self {

@@ -4,11 +4,25 @@
 //! repeated, because VAO may have started the plan anyway. Waits and polls give way to an
 //! interrupt at once; a request already on the wire is allowed to finish, so its outcome
 //! is known and recorded.
+//!
+//! This file holds the run (steps in order, failure policies, rollback) and the failover
+//! with its guard, tries and reconciliation; `steps.rs` the other step kinds and a drill's
+//! clean-up; `group.rs` parallel groups; `wait.rs` the one polling loop that every step
+//! waiting on a plan uses. Which failovers the run made is kept in a
+//! [`PlanLedger`]; a resumed run starts from the
+//! [`Resume`] its journal folds into.
 
 mod group;
 mod steps;
+#[cfg(test)]
+mod tests;
+mod wait;
 
-use super::event::{Event, GuardVerdict, Listener, RunResult, StepResult};
+use self::wait::Completion;
+use super::event::{DrillPhase, Event, GuardVerdict, Listener, RunResult, StepKind, StepResult};
+use super::guard::GuardError;
+use super::ledger::{Entry, PlanLedger};
+use super::resume::{InFlight, Resume};
 use crate::runbook::{Action, Failover, OnFailure, PlanCall, Runbook, Step};
 use crate::vao::{self, Phase, PlanInfo, PlanStatus, RetryPolicy, StateSets, VaoClient, VaoError};
 use chrono::Utc;
@@ -59,50 +73,14 @@ impl Approvals {
     }
 }
 
-/// What an earlier process of the same run had done, from its journal.
-#[derive(Debug, Clone, Default)]
-pub struct Resume {
-    pub resumed: bool,
-    /// Steps that finished (succeeded, or failed under `on_failure: continue`).
-    pub done: Vec<usize>,
-    /// Failures recorded under `on_failure: continue`.
-    pub failures: Vec<String>,
-    /// Plans whose failover the earlier process had got accepted: (step, plan).
-    pub accepted: Vec<(usize, uuid::Uuid)>,
-    /// Steps that were under way (more than one in a parallel group).
-    pub in_flight: Vec<InFlight>,
-    /// The earlier process was rolling back when it stopped: `(the failure that started it,
-    /// plans already undone, the next undo step's number)`. The rollback goes on.
-    pub rolling_back: Option<(String, Vec<uuid::Uuid>, usize)>,
-    /// Plans whose failover request the earlier process may have sent: (step, plan).
-    pub sent: Vec<(usize, uuid::Uuid)>,
-    /// The number of the next undo step, after the earlier process's undos.
-    pub next_undo: Option<usize>,
-    /// A drill whose runbook part ended in a failure: only its clean-up is left (the
-    /// failure, for the run's error).
-    pub cleanup_only: Option<String>,
-    /// A step of a parallel group failed (abort or rollback) while others of the group were
-    /// under way: only those are taken up, then the group's policy applies to the failure.
-    pub group_failure: Option<String>,
-}
-
-/// The step an earlier process was in when it stopped.
-#[derive(Debug, Clone)]
-pub struct InFlight {
-    pub step: usize,
-    pub started_at: chrono::DateTime<Utc>,
-    /// Whether its state-changing request may have left (its intent was journalled).
-    pub sent: bool,
-    /// With `--force`, the plan's state before the failover (from the journalled guard).
-    pub baseline: Option<String>,
-}
-
-/// What to wait for after a state-changing call.
-struct Goal {
-    plan_id: uuid::Uuid,
-    timeout: Duration,
-    sets: StateSets,
-    action: &'static str,
+/// One try of a failover request: the step, the try's number, and what is sent where.
+#[derive(Clone, Copy)]
+struct Attempt<'f> {
+    number: usize,
+    attempt: u32,
+    failover: &'f Failover,
+    body: &'f vao::FailoverRequest,
+    path: &'f str,
 }
 
 /// How one try of a failover ended.
@@ -137,14 +115,13 @@ pub struct Executor<'a> {
     options: ExecOptions,
     interrupt: Interrupt,
     listener: &'a mut dyn Listener,
-    /// Plans this run failed over (accepted by VAO), in order: what a rollback undoes.
-    accepted: Vec<(usize, uuid::Uuid)>,
+    /// The failovers this run made (accepted by VAO, or sent with an unknown outcome): what
+    /// a rollback or a drill's clean-up undoes.
+    ledger: PlanLedger,
     /// With `--force`, the state the current step's plan had before its failover.
     baseline: Option<String>,
     /// How the steps ended, before a drill's clean-up.
     outcome: Option<(RunResult, Option<String>)>,
-    /// Plans whose failover request may have reached VAO (accepted or not), in order.
-    sent: Vec<(usize, uuid::Uuid)>,
     /// The number of the next undo step (after those of an earlier process).
     next_undo: Option<usize>,
 }
@@ -171,16 +148,20 @@ impl<'a> Executor<'a> {
             options,
             interrupt,
             listener,
-            accepted: Vec::new(),
+            ledger: PlanLedger::default(),
             baseline: None,
             outcome: None,
-            sent: Vec::new(),
             next_undo: None,
         }
     }
 
     fn emit(&mut self, event: Event) {
         self.listener.on_event(&event);
+    }
+
+    /// A line for the report and the progress: what the step found.
+    fn note(&mut self, step: usize, text: String) {
+        self.emit(Event::Note { step, text });
     }
 
     fn emit_answer(&mut self, step: usize, answer: &vao::Answer) {
@@ -223,7 +204,7 @@ impl<'a> Executor<'a> {
     pub async fn run_resumed(mut self, resume: Resume) -> RunResult {
         if self.options.cleanup {
             self.emit(Event::PhaseStarted {
-                phase: "failover".to_owned(),
+                phase: DrillPhase::Failover,
                 at: Utc::now(),
             });
         }
@@ -252,8 +233,7 @@ impl<'a> Executor<'a> {
                 steps,
             });
         }
-        self.accepted = resume.accepted.clone();
-        self.sent = resume.sent.clone();
+        self.ledger = resume.ledger.clone();
         self.next_undo = resume.next_undo;
         match self.client.authenticate().await {
             Ok(how) => self.emit(Event::Authenticated {
@@ -267,11 +247,8 @@ impl<'a> Executor<'a> {
                 return false;
             }
         }
-        if let Some((failure, undone, next_number)) = resume.rolling_back.clone() {
-            for plan in undone {
-                self.forget(plan);
-            }
-            let rollback = self.rollback_from(next_number).await;
+        if let Some(failure) = resume.rolling_back.clone() {
+            let rollback = self.rollback().await;
             self.finish(RunResult::Failed, Some(format!("{failure}; {rollback}")));
             return true;
         }
@@ -351,13 +328,7 @@ impl<'a> Executor<'a> {
     /// Runs one step (resuming it if an earlier process left it in flight), between its
     /// start and finish events; returns how it ended.
     async fn run_one(&mut self, step: &Step, resume: &Resume) -> (StepResult, Option<String>) {
-        self.emit(Event::StepStarted {
-            step: step.number,
-            name: step.name.clone(),
-            kind: step.action.kind().to_owned(),
-            plan_id: step.action.plan_id().map(|id| id.to_string()),
-            at: Utc::now(),
-        });
+        self.emit(Event::step_started(step));
         let end = match resume.in_flight.iter().find(|f| f.step == step.number) {
             Some(in_flight) => self.resume_step(step, in_flight).await,
             None => self.step(step).await,
@@ -366,12 +337,7 @@ impl<'a> Executor<'a> {
             StepEnd::Done(result, error) => (result, error),
             StepEnd::Interrupted(message) => (StepResult::Interrupted, Some(message)),
         };
-        self.emit(Event::StepFinished {
-            step: step.number,
-            result,
-            at: Utc::now(),
-            error: error.clone(),
-        });
+        self.emit(Event::step_finished(step.number, result, error.clone()));
         (result, error)
     }
 
@@ -401,7 +367,7 @@ impl<'a> Executor<'a> {
             return "interrupted".to_owned();
         };
         let plan_id = *plan_id;
-        if !self.accepted.iter().any(|(_, id)| *id == plan_id) {
+        if !self.ledger.is_accepted(plan_id) {
             return "interrupted".to_owned();
         }
         if !self.options.halt_on_interrupt {
@@ -431,37 +397,14 @@ impl<'a> Executor<'a> {
         }
     }
 
-    /// Undoes, newest first, every failover this run had accepted, waiting for each; the
-    /// undos are steps of their own after the runbook's. Returns a summary.
+    /// Undoes, newest first, every failover this run may have made (each accepted one, and
+    /// each one whose answer was lost: an undo reads the plan before sending anything, and
+    /// a plan still ready needs none), waiting for each; the undos are steps of their own
+    /// after the runbook's, and one the earlier process had sent is not sent again when the
+    /// plan shows it under way or done. Returns a summary.
     async fn rollback(&mut self) -> String {
         let first = self.next_undo.unwrap_or(self.runbook.steps.len() + 1);
-        self.rollback_from(first).await
-    }
-
-    /// Every plan this run may have failed over, newest first: each accepted failover, and
-    /// each one whose answer was lost (an undo reads the plan before sending anything: a
-    /// plan still ready needs none).
-    fn failed_over(&self) -> Vec<(usize, uuid::Uuid)> {
-        let mut plans: Vec<(usize, uuid::Uuid)> = self.accepted.clone();
-        for sent in &self.sent {
-            if !plans.iter().any(|(_, id)| *id == sent.1) {
-                plans.push(*sent);
-            }
-        }
-        plans.sort_by_key(|(step, _)| std::cmp::Reverse(*step));
-        plans
-    }
-
-    /// A plan undone is failed over no more: no rollback or clean-up undoes it again.
-    fn forget(&mut self, plan_id: uuid::Uuid) {
-        self.accepted.retain(|(_, id)| *id != plan_id);
-        self.sent.retain(|(_, id)| *id != plan_id);
-    }
-
-    /// The rollback, its undo steps numbered from `first`. An undo the earlier process had
-    /// sent is not sent again when the plan shows it under way or done.
-    async fn rollback_from(&mut self, first: usize) -> String {
-        let plans = self.failed_over();
+        let plans = self.ledger.failed_over();
         let (undone, failed) = self
             .undo_plans(plans, first, |original, plan| {
                 format!("Roll back step {original}: undo the failover of plan {plan}")
@@ -474,7 +417,7 @@ impl<'a> Executor<'a> {
         } else {
             format!(
                 "the rollback FAILED for plan(s) {}: they are still failed over",
-                failed.join(", ")
+                super::ledger::list(&failed)
             )
         }
     }
@@ -484,23 +427,27 @@ impl<'a> Executor<'a> {
     /// left failed over. An interrupt stops it: no further undo is sent.
     async fn undo_plans(
         &mut self,
-        plans: Vec<(usize, uuid::Uuid)>,
+        plans: Vec<Entry>,
         first: usize,
         name: impl Fn(usize, uuid::Uuid) -> String,
-    ) -> (Vec<String>, Vec<String>) {
+    ) -> (Vec<uuid::Uuid>, Vec<uuid::Uuid>) {
         let mut number = first - 1;
         let (mut undone, mut failed) = (Vec::new(), Vec::new());
-        for (original, plan_id) in plans {
+        for Entry {
+            step: original,
+            plan: plan_id,
+        } in plans
+        {
             if self.is_interrupted() {
-                failed.push(plan_id.to_string());
+                failed.push(plan_id);
                 continue;
             }
             number += 1;
             self.emit(Event::StepStarted {
                 step: number,
                 name: name(original, plan_id),
-                kind: "undo".to_owned(),
-                plan_id: Some(plan_id.to_string()),
+                kind: StepKind::Undo,
+                plan_id: Some(plan_id),
                 at: Utc::now(),
             });
             let timeout = self.timeout_of(plan_id);
@@ -512,19 +459,14 @@ impl<'a> Executor<'a> {
                 && self.options.cleanup
                 && let Err(why) = self.verify_ready(number, plan_id).await
             {
-                (result, error) = (StepResult::Failed, Some(why));
+                (result, error) = (StepResult::Failed, Some(why.to_string()));
             }
             if result.is_success() {
-                undone.push(plan_id.to_string());
+                undone.push(plan_id);
             } else {
-                failed.push(plan_id.to_string());
+                failed.push(plan_id);
             }
-            self.emit(Event::StepFinished {
-                step: number,
-                result,
-                at: Utc::now(),
-                error,
-            });
+            self.emit(Event::step_finished(number, result, error));
         }
         // A later rollback or clean-up numbers its undos after these.
         self.next_undo = Some(number + 1);
@@ -550,7 +492,7 @@ impl<'a> Executor<'a> {
         if let StepEnd::Done(result, _) = &end
             && result.is_success()
         {
-            self.forget(plan_id);
+            self.ledger.forget(plan_id);
         }
         end
     }
@@ -582,7 +524,7 @@ impl<'a> Executor<'a> {
         };
         let undoing =
             |status: &PlanStatus| vao::state::fold(&status.state).starts_with("undofailover");
-        let undo_goal = Goal {
+        let mut undo_goal = Completion {
             plan_id,
             timeout,
             sets: self.states.for_undo(),
@@ -590,32 +532,32 @@ impl<'a> Executor<'a> {
         };
         if undoing(&info.status) {
             return self
-                .await_completion(number, undo_goal, Instant::now())
+                .await_plan(number, &mut undo_goal, Instant::now())
                 .await;
         }
         // A failover whose answer was lost and that VAO never acted on leaves the plan
         // ready: there is nothing to undo, and an undo would be refused.
         if self.states.is_ready(&info.status) {
-            self.emit(Event::Note {
-                step: number,
-                text: format!(
+            self.note(
+                number,
+                format!(
                     "plan {plan_id} is {}: it was not failed over, so there is nothing to undo",
                     info.status.summary()
                 ),
-            });
+            );
             return StepEnd::Done(StepResult::Succeeded, None);
         }
         // A failover not waited for (`wait_for_completion: false`) must end before VAO
         // takes an undo.
         if self.states.classify(&info.status) == Phase::Running {
-            let goal = Goal {
+            let mut goal = Completion {
                 plan_id,
                 timeout,
                 sets: self.states.clone(),
                 action: "failover",
             };
             if let StepEnd::Interrupted(message) =
-                self.await_completion(number, goal, Instant::now()).await
+                self.await_plan(number, &mut goal, Instant::now()).await
             {
                 return StepEnd::Interrupted(message);
             }
@@ -627,9 +569,9 @@ impl<'a> Executor<'a> {
             })
             .await;
         if let Err(error) = sent {
-            return StepEnd::Done(StepResult::Failed, Some(error));
+            return StepEnd::Done(StepResult::Failed, Some(error.to_string()));
         }
-        self.await_completion(number, undo_goal, started).await
+        self.await_plan(number, &mut undo_goal, started).await
     }
 
     /// A step an earlier process left in flight.
@@ -685,17 +627,15 @@ impl<'a> Executor<'a> {
     ) -> StepEnd {
         match accepted {
             Some(true) => {
-                if !self.accepted.iter().any(|(_, id)| *id == failover.plan_id) {
-                    self.accepted.push((number, failover.plan_id));
-                }
+                self.ledger.accept(number, failover.plan_id);
                 if !failover.wait_for_completion {
                     return StepEnd::Done(StepResult::Succeeded, None);
                 }
                 let started = Instant::now()
                     .checked_sub(elapsed)
                     .unwrap_or_else(Instant::now);
-                let goal = self.failover_goal(failover);
-                self.await_completion(number, goal, started).await
+                let mut goal = self.failover_goal(failover);
+                self.await_plan(number, &mut goal, started).await
             }
             // Still ready: the earlier process's request never took effect.
             Some(false) => self.failover(number, failover).await,
@@ -710,11 +650,7 @@ impl<'a> Executor<'a> {
     }
 
     fn end(&mut self, result: RunResult, error: Option<String>) -> RunResult {
-        self.emit(Event::RunFinished {
-            result,
-            at: Utc::now(),
-            error,
-        });
+        self.emit(Event::run_finished(result, error));
         result
     }
 
@@ -725,12 +661,11 @@ impl<'a> Executor<'a> {
             .filter(|n| !resume.done.contains(n))
             .collect();
         for number in numbers {
-            self.emit(Event::StepFinished {
-                step: number,
-                result: StepResult::Skipped,
-                at: Utc::now(),
-                error: Some(why.to_owned()),
-            });
+            self.emit(Event::step_finished(
+                number,
+                StepResult::Skipped,
+                Some(why.to_owned()),
+            ));
         }
     }
 
@@ -774,59 +709,38 @@ impl<'a> Executor<'a> {
 
     /// The state guard: the plan must exist, be enabled, be a kind that fails over, and be
     /// in a state that allows a failover.
-    async fn guard(&mut self, number: usize, failover: &Failover) -> Result<(), String> {
+    async fn guard(&mut self, number: usize, failover: &Failover) -> Result<(), GuardError> {
         if self.options.force {
             // Not checked, but read all the same (when it can be): the state before the
             // failover is what tells a later read whether a try was accepted.
             let plan = self.read_plan(number, failover).await.ok();
             self.baseline = plan.as_ref().map(|p| p.status.state.clone());
-            self.emit(Event::Guard {
-                step: number,
-                plan,
-                verdict: GuardVerdict::Skipped,
-                at: Utc::now(),
-            });
+            self.emit_guard(number, plan, GuardVerdict::Skipped);
             return Ok(());
         }
         self.baseline = None;
         let id = failover.plan_id;
-        let (plan, verdict) = match self.read_plan(number, failover).await {
-            Err(error) if error.status() == Some(404) => (
-                None,
-                Err(format!("plan {id} does not exist on the server ({error})")),
-            ),
-            Err(error) => (
-                None,
-                Err(format!(
-                    "could not read plan {id} before the failover: {error}"
-                )),
-            ),
-            Ok(info) => {
-                let verdict = super::guard::failover(&self.states, &info, id, "");
-                (Some(info), verdict)
-            }
-        };
-        self.emit(Event::Guard {
-            step: number,
-            plan,
-            verdict: match &verdict {
-                Ok(()) => GuardVerdict::Passed,
-                Err(reason) => GuardVerdict::Refused(reason.clone()),
-            },
-            at: Utc::now(),
-        });
+        let (plan, verdict) = self
+            .guard_read(
+                number,
+                &failover.call(),
+                " before the failover",
+                |states, info| super::guard::failover(states, info, id, ""),
+            )
+            .await;
+        self.emit_guard(number, plan, GuardVerdict::of(&verdict));
         verdict
     }
 
     /// Sends the failover once and says how that try ended.
-    async fn try_failover(
-        &mut self,
-        number: usize,
-        attempt: u32,
-        failover: &Failover,
-        body: &vao::FailoverRequest,
-        path: &str,
-    ) -> Try {
+    async fn try_failover(&mut self, this: &Attempt<'_>) -> Try {
+        let Attempt {
+            number,
+            attempt,
+            failover,
+            body,
+            path,
+        } = *this;
         self.emit(Event::Request {
             step: number,
             attempt,
@@ -845,28 +759,18 @@ impl<'a> Executor<'a> {
         }
         // From here the failover may reach VAO: a drill's clean-up must look at this plan
         // whatever the answer turns out to be.
-        if !self.sent.iter().any(|(_, id)| *id == failover.plan_id) {
-            self.sent.push((number, failover.plan_id));
-        }
-        let outcome = self
-            .send_failover(number, attempt, failover, body, path)
-            .await;
+        self.ledger.send(number, failover.plan_id);
+        let outcome = self.send_failover(this).await;
         // A first try that certainly did not act leaves nothing to undo.
         if attempt == 1 && matches!(outcome, Try::NotSent(_) | Try::Refused(_)) {
-            self.sent.retain(|(_, id)| *id != failover.plan_id);
+            self.ledger.unsend(failover.plan_id);
         }
         outcome
     }
 
     /// One try on the wire, and what its answer says about whether VAO acted.
-    async fn send_failover(
-        &mut self,
-        number: usize,
-        attempt: u32,
-        failover: &Failover,
-        body: &vao::FailoverRequest,
-        path: &str,
-    ) -> Try {
+    async fn send_failover(&mut self, this: &Attempt<'_>) -> Try {
+        let (number, attempt) = (this.number, this.attempt);
         let failed = |status: Option<u16>, error: String| Event::AttemptFailed {
             step: number,
             attempt,
@@ -874,10 +778,14 @@ impl<'a> Executor<'a> {
             error,
             at: Utc::now(),
         };
-        match self.client.plan_action(&failover.plan_id, body).await {
+        match self
+            .client
+            .plan_action(&this.failover.plan_id, this.body)
+            .await
+        {
             Ok(answer) => {
                 self.emit_answer(number, &answer);
-                let error = vao::client::http_error("POST", path, &answer).to_string();
+                let error = vao::client::http_error("POST", this.path, &answer).to_string();
                 match answer.status {
                     200..=299 => Try::Accepted,
                     429 => {
@@ -891,10 +799,14 @@ impl<'a> Executor<'a> {
                     _ => Try::Refused(error),
                 }
             }
-            Err(error @ VaoError::Transport { connected, .. }) => {
-                let message = error.to_string();
-                let timed_out = message.contains("timed out");
-                self.emit(failed(None, message));
+            Err(
+                error @ VaoError::Transport {
+                    connected,
+                    timed_out,
+                    ..
+                },
+            ) => {
+                self.emit(failed(None, error.to_string()));
                 if !connected {
                     Try::NotSent(None)
                 } else if timed_out {
@@ -936,7 +848,7 @@ impl<'a> Executor<'a> {
         });
         if !accepted {
             // The plan shows the tries so far did nothing: nothing to undo for them.
-            self.sent.retain(|(_, id)| *id != failover.plan_id);
+            self.ledger.unsend(failover.plan_id);
         }
         Some(accepted)
     }
@@ -946,7 +858,7 @@ impl<'a> Executor<'a> {
     /// state (so the earlier try was not accepted).
     async fn failover(&mut self, number: usize, failover: &Failover) -> StepEnd {
         if let Err(reason) = self.guard(number, failover).await {
-            return StepEnd::Done(StepResult::Failed, Some(reason));
+            return StepEnd::Done(StepResult::Failed, Some(reason.to_string()));
         }
         let body = super::to_vao::failover_request(failover, self.runbook.server_time_zone);
         let path = self
@@ -965,7 +877,13 @@ impl<'a> Executor<'a> {
                 ));
             }
             let outcome = self
-                .try_failover(number, attempt, failover, &body, &path)
+                .try_failover(&Attempt {
+                    number,
+                    attempt,
+                    failover,
+                    body: &body,
+                    path: &path,
+                })
                 .await;
             let retry_after = match outcome {
                 Try::Accepted => break,
@@ -1021,127 +939,20 @@ impl<'a> Executor<'a> {
             }
             attempt += 1;
         }
-        self.accepted.push((number, failover.plan_id));
+        self.ledger.accept(number, failover.plan_id);
         if !failover.wait_for_completion {
             return StepEnd::Done(StepResult::Succeeded, None);
         }
-        let goal = self.failover_goal(failover);
-        self.await_completion(number, goal, started).await
+        let mut goal = self.failover_goal(failover);
+        self.await_plan(number, &mut goal, started).await
     }
 
-    fn failover_goal(&self, failover: &Failover) -> Goal {
-        Goal {
+    fn failover_goal(&self, failover: &Failover) -> Completion {
+        Completion {
             plan_id: failover.plan_id,
             timeout: failover.timeout,
             sets: self.states.clone(),
             action: "failover",
         }
-    }
-
-    /// A read of the plan failed while waiting for it: a refused login, a broken setup or a
-    /// plan that is gone end the step; anything else is recorded and polling goes on (reads
-    /// are safe to repeat) until the timeout.
-    fn poll_failed(
-        &mut self,
-        number: usize,
-        plan_id: uuid::Uuid,
-        error: VaoError,
-    ) -> Option<StepEnd> {
-        if matches!(error, VaoError::Auth(_) | VaoError::Setup(_)) || error.status() == Some(404) {
-            return Some(StepEnd::Done(StepResult::Failed, Some(error.to_string())));
-        }
-        tracing::warn!("polling plan {plan_id}: {error}");
-        self.emit(Event::PollFailed {
-            step: number,
-            error: error.to_string(),
-            at: Utc::now(),
-        });
-        None
-    }
-
-    /// Polls the plan until it reaches a stable state, the timeout passes, or an interrupt.
-    async fn await_completion(&mut self, number: usize, goal: Goal, started: Instant) -> StepEnd {
-        let deadline = started + goal.timeout;
-        let mut last: Option<vao::PlanStatus> = None;
-        loop {
-            if self.is_interrupted() {
-                return StepEnd::Interrupted(format!(
-                    "interrupted while waiting for plan {}; VAO keeps running it{}",
-                    goal.plan_id,
-                    last.as_ref()
-                        .map(|s| format!(" (last state: {})", s.summary()))
-                        .unwrap_or_default()
-                ));
-            }
-            let polled_at = Instant::now();
-            match self.client.plan_status(&goal.plan_id).await {
-                Ok(status) => {
-                    let phase = goal.sets.classify(&status);
-                    self.emit(Event::Polled {
-                        step: number,
-                        status: status.clone(),
-                        phase,
-                        at: Utc::now(),
-                    });
-                    let summary = status.summary();
-                    last = Some(status);
-                    match phase {
-                        Phase::Succeeded => return StepEnd::Done(StepResult::Succeeded, None),
-                        Phase::SucceededWithWarnings => {
-                            return StepEnd::Done(
-                                StepResult::SucceededWithWarnings,
-                                Some(format!("finished with warnings: {summary}")),
-                            );
-                        }
-                        Phase::Failed => {
-                            return StepEnd::Done(
-                                StepResult::Failed,
-                                Some(format!("plan {} failed: {summary}", goal.plan_id)),
-                            );
-                        }
-                        Phase::Unexpected => {
-                            return StepEnd::Done(
-                                StepResult::Failed,
-                                Some(format!(
-                                    "plan {} ended in an unexpected state: {summary}; expected the {} state (the runbook's `states:` can name it)",
-                                    goal.plan_id, goal.action
-                                )),
-                            );
-                        }
-                        Phase::NotStarted | Phase::Running => {}
-                    }
-                }
-                Err(error) => {
-                    if let Some(end) = self.poll_failed(number, goal.plan_id, error) {
-                        return end;
-                    }
-                }
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                return StepEnd::Done(
-                    StepResult::Failed,
-                    Some(format!(
-                        "plan {} did not finish within {} (last state: {}); VAO keeps running it",
-                        goal.plan_id,
-                        crate::runbook::values::format_duration(goal.timeout),
-                        last.map_or_else(|| "unknown".to_owned(), |s| s.summary())
-                    )),
-                );
-            }
-            self.pause_polling(polled_at, started, deadline).await;
-        }
-    }
-
-    /// The pause before the next read of a plan: reads start a pause apart (the read's own
-    /// time is part of it), so a change is noticed within one pause, and the pause grows
-    /// while the plan runs long (`poll::pause`). An interrupt cuts it short; the polling
-    /// loop's first check then reports it.
-    async fn pause_polling(&mut self, polled_at: Instant, started: Instant, deadline: Instant) {
-        let now = Instant::now();
-        let running_for = now.saturating_duration_since(started);
-        let next =
-            (polled_at + super::poll::pause(self.options.poll_interval, running_for)).min(deadline);
-        self.sleep(next.saturating_duration_since(now)).await;
     }
 }

@@ -20,8 +20,20 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// The version of the journal format (`drbook_journal` in the header).
 pub const JOURNAL_VERSION: u32 = 1;
 
-/// Event fields that hold fixed vocabulary: never masked (see `report::write`).
-const ENUM_KEYS: &[&str] = &["event", "result", "phase", "method", "kind", "source"];
+/// Event fields that hold fixed vocabulary or typed values (instants, plan ids): never
+/// masked, or the journal could not be read back (see `report::write`).
+const ENUM_KEYS: &[&str] = &[
+    "event",
+    "result",
+    "phase",
+    "method",
+    "kind",
+    "source",
+    "plan_id",
+    "undone",
+    "left_failed_over",
+    "at",
+];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JournalHeader {
@@ -327,17 +339,12 @@ mod tests {
                 body: Some(serde_json::json!({"executeChainedPlans": false})),
                 at: Utc::now(),
             },
-            Event::StepFinished {
-                step: 1,
-                result: StepResult::Failed,
-                at: Utc::now(),
-                error: Some("server said: Bearer s3cret-token".into()),
-            },
-            Event::RunFinished {
-                result: RunResult::Failed,
-                at: Utc::now(),
-                error: None,
-            },
+            Event::step_finished(
+                1,
+                StepResult::Failed,
+                Some("server said: Bearer s3cret-token".into()),
+            ),
+            Event::run_finished(RunResult::Failed, None),
         ];
         for e in &events {
             journal.on_event(e);
@@ -390,12 +397,7 @@ mod tests {
                     phase: Phase::Succeeded,
                     at: Utc::now(),
                 },
-                Event::StepFinished {
-                    step,
-                    result: StepResult::Succeeded,
-                    at: Utc::now(),
-                    error: None,
-                },
+                Event::step_finished(step, StepResult::Succeeded, None),
             ] {
                 journal.on_event(&event);
             }
@@ -405,11 +407,7 @@ mod tests {
                 "one sync per failover request"
             );
         }
-        journal.on_event(&Event::RunFinished {
-            result: RunResult::Succeeded,
-            at: Utc::now(),
-            error: None,
-        });
+        journal.on_event(&Event::run_finished(RunResult::Succeeded, None));
         assert_eq!(journal.syncs(), 4);
         assert_eq!(read(journal.path()).unwrap().events.len(), 16);
     }

@@ -1,4 +1,13 @@
 //! Executing a runbook: strictly ordered steps, real waits, events for the listeners.
+//!
+//! - `executor` runs the steps (`executor/steps.rs` the drill step kinds, `group.rs`
+//!   parallel groups, `wait.rs` the one polling loop every waiting step uses);
+//! - `event` is what it reports, typed (step kinds, plan ids, phases, instants), and
+//!   doubles as the journal's lines (`journal`);
+//! - `ledger` keeps which failovers a run made, for a rollback or a drill's clean-up;
+//! - `resume` folds a journal back into what an earlier process had done;
+//! - `guard` holds the state guards that a run and `check` both apply;
+//! - `check` and `dry_run` walk the runbook without changing anything.
 
 pub mod check;
 pub mod dry_run;
@@ -6,11 +15,17 @@ pub mod event;
 pub mod executor;
 pub mod guard;
 pub mod journal;
+pub mod ledger;
 pub mod poll;
+pub mod resume;
 pub mod to_vao;
 
 pub use check::{CheckOptions, check};
 pub use dry_run::dry_run;
-pub use event::{Event, Fanout, GuardVerdict, Listener, Mode, RunResult, StepResult};
-pub use executor::{Approvals, ExecOptions, Executor, InFlight, Interrupt, Resume};
+pub use event::{
+    DrillPhase, Event, Fanout, GuardVerdict, Listener, Mode, RunResult, StepKind, StepResult,
+};
+pub use executor::{Approvals, ExecOptions, Executor, Interrupt};
 pub use journal::{Journal, JournalHeader};
+pub use ledger::PlanLedger;
+pub use resume::{InFlight, Resume, ResumeError, resume_from};

@@ -2,21 +2,8 @@
 //! the objectives): result names, durations, how long a step waited and for what, the
 //! request and answer as text.
 
-use super::model::{RecoveryRecord, Report, StepRecord};
-use crate::exec::{RunResult, StepResult};
-use chrono::{DateTime, Utc};
-
-pub fn parse_time(text: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(text)
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
-}
-
-/// Milliseconds from one report timestamp to another (`None` if either is unreadable or
-/// the second comes first).
-pub fn millis_between(from: &str, to: &str) -> Option<u64> {
-    u64::try_from((parse_time(to)? - parse_time(from)?).num_milliseconds()).ok()
-}
+use super::model::{Cleanup, RecoveryRecord, Report, StepRecord};
+use crate::exec::{DrillPhase, RunResult, StepKind, StepResult};
 
 /// `350 ms`, `2.0 s`, `1 min 05 s`, `6 h 00 min`, `2 d 04 h`.
 pub fn duration(ms: u64) -> String {
@@ -55,13 +42,24 @@ pub fn run_result(result: RunResult) -> &'static str {
 }
 
 /// A drill's clean-up verdict in a sentence.
-pub fn cleanup(verdict: &str) -> &'static str {
+pub fn cleanup(verdict: Cleanup) -> &'static str {
     match verdict {
-        "clean" => "clean: every plan the drill failed over was undone and is ready again",
-        "failed" => "FAILED: plans are still failed over",
-        "interrupted" => "interrupted: plans may still be failed over",
-        _ => "not reached",
+        Cleanup::Clean => "clean: every plan the drill failed over was undone and is ready again",
+        Cleanup::Failed => "FAILED: plans are still failed over",
+        Cleanup::Interrupted => "interrupted: plans may still be failed over",
+        Cleanup::Pending => "not reached",
     }
+}
+
+/// A step's plan, or `?`.
+pub fn plan(step: &StepRecord) -> String {
+    step.plan_id
+        .map_or_else(|| "?".to_owned(), |id| id.to_string())
+}
+
+/// Plans, for a line of text: `a, b`.
+pub fn plans(plans: &[uuid::Uuid]) -> String {
+    crate::exec::ledger::list(plans)
 }
 
 /// Each failover with its measured recovery, or `None` when the run has no objective to
@@ -91,26 +89,26 @@ pub fn detail(step: &StepRecord) -> String {
 
 /// Whether a step belongs to a drill's clean-up.
 pub fn is_cleanup(step: &StepRecord) -> bool {
-    step.phase.as_deref() == Some("cleanup")
+    step.phase == Some(DrillPhase::Cleanup)
 }
 
 /// What a step waited for, how long, and (for a pause) who let it go on. `None` for a step
 /// that did not wait.
 pub fn waited(step: &StepRecord) -> Option<String> {
-    let plan = step.plan_id.as_deref().unwrap_or("?");
-    let started = step.started_at.as_deref()?;
-    let finished = step.finished_at.as_deref();
-    let took = finished.and_then(|f| millis_between(started, f));
-    match step.kind.as_str() {
-        "wait" => Some(format!(
+    let plan = plan(step);
+    let started = step.started_at?;
+    let finished = step.finished_at;
+    let took = finished.and_then(|f| started.millis_until(f));
+    match step.kind {
+        StepKind::Wait => Some(format!(
             "waited {} of {} (a wait in the runbook)",
             took.map_or("—".to_owned(), duration),
             step.wait_ms.map_or("—".to_owned(), duration)
         )),
-        "pause" => Some(match &step.approval {
+        StepKind::Pause => Some(match &step.approval {
             Some(a) => format!(
                 "waited {} for approval; approved by {} ({}) at {}",
-                millis_between(started, &a.at).map_or("—".to_owned(), duration),
+                started.millis_until(a.at).map_or("—".to_owned(), duration),
                 a.by,
                 a.how,
                 a.at
@@ -122,17 +120,14 @@ pub fn waited(step: &StepRecord) -> Option<String> {
         }),
         _ if step.polls > 0 => {
             // From the request (when there was one) to the end: the time VAO worked.
-            let from = step
-                .request
-                .as_ref()
-                .map_or(started, |r| r.sent_at.as_str());
-            let waited = finished.and_then(|f| millis_between(from, f));
-            let what = match step.kind.as_str() {
-                "failover" => " to fail over",
-                "undo" | "undo_failover" => " to undo its failover",
-                "readiness_check" => " to finish its readiness check",
-                "expect_state" => " to reach the expected state",
-                _ => "",
+            let from = step.request.as_ref().map_or(started, |r| r.sent_at);
+            let waited = finished.and_then(|f| from.millis_until(f));
+            let what = match step.kind {
+                StepKind::Failover => " to fail over",
+                StepKind::Undo | StepKind::UndoFailover => " to undo its failover",
+                StepKind::ReadinessCheck => " to finish its readiness check",
+                StepKind::ExpectState => " to reach the expected state",
+                StepKind::Wait | StepKind::Pause => "",
             };
             Some(format!(
                 "waited {} for plan {plan}{what} ({} poll{})",
@@ -244,10 +239,14 @@ mod tests {
 
     #[test]
     fn durations_read_naturally() {
-        assert_eq!(duration(350), "350 ms");
-        assert_eq!(duration(2_049), "2.0 s");
-        assert_eq!(duration(65_000), "1 min 05 s");
-        assert_eq!(duration(6 * 3_600_000 + 59_999), "6 h 00 min");
-        assert_eq!(duration(52 * 3_600_000), "2 d 04 h");
+        for (ms, text) in [
+            (350, "350 ms"),
+            (2_049, "2.0 s"),
+            (65_000, "1 min 05 s"),
+            (6 * 3_600_000 + 59_999, "6 h 00 min"),
+            (52 * 3_600_000, "2 d 04 h"),
+        ] {
+            assert_eq!(duration(ms), text);
+        }
     }
 }

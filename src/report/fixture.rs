@@ -2,7 +2,7 @@
 //! from text, then the executor's events.
 
 use super::model::{Report, RunInfo};
-use crate::exec::{Event, Listener, Mode, RunResult, StepResult};
+use crate::exec::{Event, Listener, Mode, RunResult, StepKind, StepResult};
 use crate::prepare::prepare;
 use crate::runbook::Source;
 use crate::template::VarInputs;
@@ -62,8 +62,8 @@ pub fn failover(report: &mut Report, step: usize, plan: &str, from: i64, to: i64
         Event::StepStarted {
             step,
             name: format!("Fail over {plan}"),
-            kind: "failover".to_owned(),
-            plan_id: Some(plan.to_owned()),
+            kind: StepKind::Failover,
+            plan_id: plan.parse().ok(),
             at: at(from),
         },
         Event::Request {

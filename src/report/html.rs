@@ -7,8 +7,9 @@
 //! Security Policy forbids scripts and every fetch as a second line of defence.
 
 use super::describe::{self, is_cleanup};
-use super::model::{Report, StepRecord};
+use super::model::{Cleanup, Report, StepRecord};
 use super::timeline;
+use super::timestamp::whole_seconds;
 use crate::exec::{RunResult, StepResult};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
@@ -55,8 +56,8 @@ fn step_class(result: StepResult) -> &'static str {
     }
 }
 
-fn or_dash(value: Option<&str>) -> &str {
-    value.unwrap_or("—")
+fn or_dash(value: Option<impl ToString>) -> String {
+    value.map_or_else(|| "—".to_owned(), |v| v.to_string())
 }
 
 /// Renders the report as one HTML page.
@@ -118,13 +119,13 @@ fn banner(report: &Report) -> Markup {
             }
         }
         @if let Some(drill) = &report.drill {
-            @let class = match drill.cleanup.as_str() {
-                "clean" => "ok",
-                "failed" => "bad",
-                _ => "warn",
+            @let class = match drill.cleanup {
+                Cleanup::Clean => "ok",
+                Cleanup::Failed => "bad",
+                Cleanup::Interrupted | Cleanup::Pending => "warn",
             };
             div class=(format!("cleanup {class}")) id="cleanup" {
-                strong { "Drill clean-up " (describe::cleanup(&drill.cleanup)) }
+                strong { "Drill clean-up " (describe::cleanup(drill.cleanup)) }
                 @if !drill.left_failed_over.is_empty() {
                     p { "Left failed over: "
                         @for (i, plan) in drill.left_failed_over.iter().enumerate() {
@@ -152,7 +153,7 @@ fn summary(report: &Report) -> Markup {
             tr { th { "Mode" } td { (report.mode.as_str()) } }
             tr { th { "Server" } td { (or_dash(report.server.as_deref())) } }
             tr { th { "Started" } td { (report.started_at) } }
-            tr { th { "Finished" } td { (or_dash(report.finished_at.as_deref())) } }
+            tr { th { "Finished" } td { (or_dash(report.finished_at)) } }
             tr { th { "Duration" } td { (measured(report.duration_ms)) } }
             tr { th { "Operator" } td { (report.operator) " on " (or_dash(report.host.as_deref())) } }
         }
@@ -185,7 +186,7 @@ fn objectives(report: &Report) -> Markup {
                 }
                 @for (step, r) in &plans {
                     tr {
-                        td { (step.number) ". " code { (or_dash(step.plan_id.as_deref())) } }
+                        td { (step.number) ". " code { (or_dash(step.plan_id)) } }
                         td { (measured(r.recovery_time_ms)) }
                         td { (target(r.rto_target_ms)) }
                         td { (verdict(r.rto_met)) }
@@ -237,7 +238,7 @@ fn steps(report: &Report) -> Markup {
                         td { (step.number) }
                         td { (step.name) }
                         td {
-                            (step.kind)
+                            (step.kind.as_str())
                             @if is_cleanup(step) { " " span class="tag" { "clean-up" } }
                             @if let Some(group) = &step.group { " " span class="tag" { "∥ " (group) } }
                         }
@@ -360,7 +361,7 @@ fn provenance(report: &Report) -> Markup {
                 }
             } }
             tr { th { "Rendered runbook SHA-256" } td { code { (runbook.rendered_sha256) } } }
-            tr { th { "Template clock" } td { code { (report.template_clock) } } }
+            tr { th { "Template clock" } td { code { (whole_seconds::text(report.template_clock)) } } }
             tr { th { "Operator" } td { (report.operator) } }
             tr { th { "Host" } td { (or_dash(report.host.as_deref())) } }
             tr { th { "Server" } td { (or_dash(report.server.as_deref())) } }
@@ -401,12 +402,28 @@ mod tests {
 
     const MARK: &str = "<i>&\"'";
 
-    /// Appends markup to every string of the report but its timestamps and fixed words.
+    /// Appends markup to every string of the report but its typed values: timestamps,
+    /// plan ids and fixed words.
     fn mark(value: &mut Value, key: Option<&str>) {
         match value {
             Value::String(text) => {
                 let fixed = key.is_some_and(|k| {
-                    k.ends_with("_at") || matches!(k, "result" | "mode" | "report_version")
+                    k.ends_with("_at")
+                        || matches!(
+                            k,
+                            "result"
+                                | "mode"
+                                | "report_version"
+                                | "template_clock"
+                                | "at"
+                                | "kind"
+                                | "plan_id"
+                                | "phase"
+                                | "verdict"
+                                | "cleanup"
+                                | "undone"
+                                | "left_failed_over"
+                        )
                 });
                 if !fixed {
                     text.push_str(MARK);

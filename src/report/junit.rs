@@ -8,7 +8,8 @@
 //! writer cargo-nextest uses) writes the XML and its escaping.
 
 use super::describe::{self, is_cleanup};
-use super::model::{Report, StepRecord};
+use super::model::{Cleanup, Report, StepRecord};
+use super::timestamp::whole_seconds;
 use crate::exec::{RunResult, StepResult};
 use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite};
 use std::time::Duration;
@@ -16,9 +17,7 @@ use std::time::Duration;
 /// Renders the report as JUnit XML.
 pub fn render(report: &Report) -> std::io::Result<String> {
     let mut suite = TestSuite::new(xml(&report.runbook.name));
-    if let Some(at) = describe::parse_time(&report.started_at) {
-        suite.set_timestamp(at.fixed_offset());
-    }
+    suite.set_timestamp(report.started_at.utc().fixed_offset());
     if let Some(ms) = report.duration_ms {
         suite.set_time(Duration::from_millis(ms));
     }
@@ -50,9 +49,7 @@ pub fn render(report: &Report) -> std::io::Result<String> {
         suite.set_system_err(xml(error));
     }
     let mut junit = quick_junit::Report::new("drbook");
-    if let Some(at) = describe::parse_time(&report.started_at) {
-        junit.set_timestamp(at.fixed_offset());
-    }
+    junit.set_timestamp(report.started_at.utc().fixed_offset());
     if let Some(ms) = report.duration_ms {
         junit.set_time(Duration::from_millis(ms));
     }
@@ -77,9 +74,15 @@ fn properties(report: &Report) -> Vec<Property> {
             "run.result",
             Some(describe::run_result(report.result).to_owned()),
         ),
-        ("run.started_at", Some(report.started_at.clone())),
-        ("run.finished_at", report.finished_at.clone()),
-        ("run.template_clock", Some(report.template_clock.clone())),
+        ("run.started_at", Some(report.started_at.to_string())),
+        (
+            "run.finished_at",
+            report.finished_at.map(|at| at.to_string()),
+        ),
+        (
+            "run.template_clock",
+            Some(whole_seconds::text(report.template_clock)),
+        ),
         ("runbook.path", Some(runbook.path.clone())),
         ("runbook.sha256", Some(runbook.sha256.clone())),
         (
@@ -96,7 +99,7 @@ fn properties(report: &Report) -> Vec<Property> {
         ("host", report.host.clone()),
         (
             "drill.cleanup",
-            report.drill.as_ref().map(|d| d.cleanup.clone()),
+            report.drill.as_ref().map(|d| d.cleanup.as_str().to_owned()),
         ),
     ]
     .into_iter()
@@ -144,9 +147,9 @@ fn step_case(report: &Report, step: &StepRecord) -> TestCase {
     }
     let mut case = TestCase::new(xml(&format!("{}. {}", step.number, step.name)), status);
     case.set_classname(if is_cleanup(step) {
-        format!("drbook.cleanup.{}", step.kind)
+        format!("drbook.cleanup.{}", step.kind.as_str())
     } else {
-        format!("drbook.{}", step.kind)
+        format!("drbook.{}", step.kind.as_str())
     });
     if let Some(ms) = step.duration_ms {
         case.set_time(Duration::from_millis(ms));
@@ -204,19 +207,19 @@ fn objectives_case(report: &Report) -> Option<TestCase> {
 /// A drill's clean-up as one test: failed when a plan was left failed over.
 fn cleanup_case(report: &Report) -> Option<TestCase> {
     let drill = report.drill.as_ref()?;
-    let status = match drill.cleanup.as_str() {
-        "clean" => TestCaseStatus::success(),
-        "pending" => {
+    let status = match drill.cleanup {
+        Cleanup::Clean => TestCaseStatus::success(),
+        Cleanup::Pending => {
             let mut status = TestCaseStatus::skipped();
             status.set_message("the clean-up was not reached");
             status
         }
-        verdict => {
+        verdict @ (Cleanup::Failed | Cleanup::Interrupted) => {
             let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
-            status.set_type(xml(verdict)).set_message(xml(&format!(
+            status.set_type(verdict.as_str()).set_message(xml(&format!(
                 "drill clean-up {}; left failed over: {}",
                 describe::cleanup(verdict),
-                drill.left_failed_over.join(", ")
+                describe::plans(&drill.left_failed_over)
             )));
             status
         }
@@ -231,11 +234,11 @@ fn cleanup_case(report: &Report) -> Option<TestCase> {
     Some(case)
 }
 
-fn list(plans: &[String]) -> String {
+fn list(plans: &[uuid::Uuid]) -> String {
     if plans.is_empty() {
         "none".to_owned()
     } else {
-        plans.join(", ")
+        describe::plans(plans)
     }
 }
 

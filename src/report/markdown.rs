@@ -1,6 +1,7 @@
 //! The Markdown summary: the report for people (auditors, reviewers, the on-call engineer).
 
-use super::model::Report;
+use super::model::{Cleanup, Report};
+use super::timestamp::whole_seconds;
 use crate::exec::{RunResult, StepResult};
 use std::fmt::Write;
 
@@ -78,7 +79,7 @@ fn objectives(out: &mut String, report: &Report) {
             out,
             "| {}. `{}` | {} | {} | {} | {} | {} | {} | {} |",
             step.number,
-            step.plan_id.as_deref().unwrap_or("—"),
+            step.plan_id.map_or("—".to_owned(), |id| id.to_string()),
             duration(r.recovery_time_ms),
             target(r.rto_target_ms),
             met(r.rto_met),
@@ -145,11 +146,16 @@ pub fn render(report: &Report) -> String {
     if let Some(host) = &report.host {
         row("Host", host.clone());
     }
-    row("Started", report.started_at.clone());
-    row("Template clock", format!("`{}`", report.template_clock));
+    row("Started", report.started_at.to_string());
+    row(
+        "Template clock",
+        format!("`{}`", whole_seconds::text(report.template_clock)),
+    );
     row(
         "Finished",
-        report.finished_at.clone().unwrap_or_else(|| "—".to_owned()),
+        report
+            .finished_at
+            .map_or_else(|| "—".to_owned(), |at| at.to_string()),
     );
     row("Duration", duration(report.duration_ms));
     row("drbook", report.drbook_version.clone());
@@ -162,14 +168,14 @@ pub fn render(report: &Report) -> String {
 
     if let Some(drill) = &report.drill {
         let _ = writeln!(out, "## Drill clean-up\n");
-        let verdict = match drill.cleanup.as_str() {
-            "clean" => "✅ clean: every plan the drill failed over was undone and is ready again",
-            "failed" => "❌ FAILED: plans are still failed over",
-            "interrupted" => "⚠️ interrupted: plans may still be failed over",
-            _ => "⚠️ not reached",
+        let verdict = match drill.cleanup {
+            Cleanup::Clean => "✅",
+            Cleanup::Failed => "❌",
+            Cleanup::Interrupted | Cleanup::Pending => "⚠️",
         };
+        let verdict = format!("{verdict} {}", super::describe::cleanup(drill.cleanup));
         let _ = writeln!(out, "{verdict}\n");
-        let list = |plans: &[String]| {
+        let list = |plans: &[uuid::Uuid]| {
             plans
                 .iter()
                 .map(|p| format!("`{p}`"))
@@ -201,7 +207,7 @@ pub fn render(report: &Report) -> String {
         if let Some(group) = &step.group {
             detail = format!("∥ {group}: {detail}");
         }
-        if step.phase.as_deref() == Some("cleanup") {
+        if super::describe::is_cleanup(step) {
             detail = format!("clean-up: {detail}");
         }
         let _ = writeln!(
@@ -209,10 +215,8 @@ pub fn render(report: &Report) -> String {
             "| {} | {} | {} | {} | {} | {} | {} |",
             step.number,
             cell(&step.name),
-            step.kind,
-            step.plan_id
-                .as_deref()
-                .map_or("—".to_owned(), |p| format!("`{p}`")),
+            step.kind.as_str(),
+            step.plan_id.map_or("—".to_owned(), |p| format!("`{p}`")),
             step_result(step.result),
             duration(step.duration_ms),
             cell(&detail)

@@ -1,6 +1,7 @@
-//! Reports: a model built from the executor's events, written as JSON (for machines,
-//! `schemas/report.schema.json`), and as Markdown, JUnit XML and HTML rendered from the same
-//! (masked) model.
+//! Reports: a model built from the executor's events (`model`, its instants in
+//! `timestamp`), written as JSON (for machines, `schemas/report.schema.json`), and as
+//! Markdown, JUnit XML and HTML rendered from the same (masked) model (`describe` holds the
+//! words they share, `timeline` the HTML chart).
 
 mod describe;
 #[cfg(test)]
@@ -10,6 +11,7 @@ pub mod junit;
 pub mod markdown;
 pub mod model;
 mod timeline;
+pub mod timestamp;
 pub mod write;
 
 pub use model::{Report, RunInfo, VariableRecord};

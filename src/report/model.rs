@@ -1,13 +1,19 @@
 //! The report: what happened in a run, built from the executor's events.
 //!
-//! Its JSON form is fixed by `schemas/report.schema.json`; the Markdown summary is written
-//! from the same model.
+//! Its JSON form is fixed by `schemas/report.schema.json`; the Markdown, JUnit and HTML
+//! writers render the same model. It holds the events' types (step kinds, plan ids,
+//! phases, verdicts) and instants as [`Timestamp`]s, which serialise as the report always
+//! wrote them.
 
-use crate::exec::{Event, GuardVerdict, Listener, Mode, RunResult, StepResult};
+use super::timestamp::{Timestamp, whole_seconds};
+use crate::exec::{
+    DrillPhase, Event, GuardVerdict, Listener, Mode, RunResult, StepKind, StepResult,
+};
 use crate::runbook::Runbook;
 use crate::vao::{Phase, PlanInfo, PlanStatus};
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 /// The version of the report format (`report_version` in the JSON).
 pub const REPORT_VERSION: u32 = 1;
@@ -23,10 +29,11 @@ pub struct Report {
     pub operator: String,
     pub host: Option<String>,
     pub variables: Vec<VariableRecord>,
-    pub started_at: String,
+    pub started_at: Timestamp,
     /// The instant `now`, `today` and `ago` rendered at (`--now` reproduces the run).
-    pub template_clock: String,
-    pub finished_at: Option<String>,
+    #[serde(with = "whole_seconds")]
+    pub template_clock: DateTime<Utc>,
+    pub finished_at: Option<Timestamp>,
     pub duration_ms: Option<u64>,
     pub result: RunResult,
     pub error: Option<String>,
@@ -39,7 +46,7 @@ pub struct Report {
     pub steps: Vec<StepRecord>,
     /// The drill phase steps now starting belong to (not serialised).
     #[serde(skip)]
-    phase: Option<String>,
+    phase: Option<DrillPhase>,
 }
 
 /// Recovery objectives at run level: targets, measurements and verdicts. A verdict is
@@ -61,12 +68,35 @@ pub struct ObjectivesRecord {
 /// How a drill's clean-up went.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct DrillRecord {
-    /// `clean`, `failed`, `interrupted` or `pending` (not reached yet).
-    pub cleanup: String,
+    pub cleanup: Cleanup,
     /// Plans undone and seen back in a ready state.
-    pub undone: Vec<String>,
+    pub undone: Vec<Uuid>,
     /// Plans the drill failed over and could not bring back.
-    pub left_failed_over: Vec<String>,
+    pub left_failed_over: Vec<Uuid>,
+}
+
+/// A drill's clean-up verdict.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cleanup {
+    /// Not reached yet.
+    #[default]
+    Pending,
+    /// Every plan the drill failed over was undone and is ready again.
+    Clean,
+    Failed,
+    Interrupted,
+}
+
+impl Cleanup {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cleanup::Pending => "pending",
+            Cleanup::Clean => "clean",
+            Cleanup::Failed => "failed",
+            Cleanup::Interrupted => "interrupted",
+        }
+    }
 }
 
 /// One failover's recovery: measured against its targets.
@@ -75,7 +105,7 @@ pub struct RecoveryRecord {
     pub rto_target_ms: Option<u64>,
     /// From the failover request to the plan seen failed over.
     pub recovery_time_ms: Option<u64>,
-    pub failed_over_at: Option<String>,
+    pub failed_over_at: Option<Timestamp>,
     pub rto_met: Option<bool>,
     pub rpo_target_ms: Option<u64>,
     /// `latest`, or the restore point asked for (as written in the runbook).
@@ -92,7 +122,7 @@ pub struct ApprovalRecord {
     pub by: String,
     /// `terminal` (typed by the operator) or `--approve`.
     pub how: String,
-    pub at: String,
+    pub at: Timestamp,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -134,10 +164,10 @@ pub struct Summary {
 pub struct StepRecord {
     pub number: usize,
     pub name: String,
-    pub kind: String,
-    pub plan_id: Option<String>,
-    pub started_at: Option<String>,
-    pub finished_at: Option<String>,
+    pub kind: StepKind,
+    pub plan_id: Option<Uuid>,
+    pub started_at: Option<Timestamp>,
+    pub finished_at: Option<Timestamp>,
     pub duration_ms: Option<u64>,
     pub result: StepResult,
     pub error: Option<String>,
@@ -158,8 +188,8 @@ pub struct StepRecord {
     pub final_state: Option<PlanStatus>,
     /// Each distinct state seen while waiting, in order.
     pub states_seen: Vec<String>,
-    /// In a drill: `failover` or `cleanup`.
-    pub phase: Option<String>,
+    /// In a drill, the phase the step ran in.
+    pub phase: Option<DrillPhase>,
     /// The parallel group the step ran in (its steps overlap in time).
     pub group: Option<String>,
     /// A failover's recovery, measured against its objectives.
@@ -172,23 +202,42 @@ pub struct StepRecord {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GuardRecord {
-    /// `passed`, `skipped` (`--force`) or `refused`.
-    pub verdict: String,
+    pub verdict: GuardOutcome,
     pub reason: Option<String>,
     pub plan: Option<PlanInfo>,
+}
+
+/// The state guard's verdict, as the report names it (the reason is beside it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GuardOutcome {
+    Passed,
+    /// `--force`: not checked.
+    Skipped,
+    Refused,
+}
+
+impl std::fmt::Display for GuardOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            GuardOutcome::Passed => "passed",
+            GuardOutcome::Skipped => "skipped",
+            GuardOutcome::Refused => "refused",
+        })
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AttemptRecord {
     pub attempt: u32,
-    pub sent_at: String,
+    pub sent_at: Timestamp,
     pub status: Option<u16>,
     pub error: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ReconcileRecord {
-    pub at: String,
+    pub at: Timestamp,
     pub state: String,
     /// Whether the plan showed that an earlier try had been accepted.
     pub accepted: bool,
@@ -199,7 +248,7 @@ pub struct RequestRecord {
     pub method: String,
     pub path: String,
     pub body: Option<serde_json::Value>,
-    pub sent_at: String,
+    pub sent_at: Timestamp,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -217,14 +266,14 @@ impl StepRecord {
     pub fn new(
         number: usize,
         name: &str,
-        kind: &str,
-        plan_id: Option<String>,
+        kind: StepKind,
+        plan_id: Option<Uuid>,
         wait_ms: Option<u64>,
     ) -> StepRecord {
         StepRecord {
             number,
             name: name.to_owned(),
-            kind: kind.to_owned(),
+            kind,
             plan_id,
             started_at: None,
             finished_at: None,
@@ -291,15 +340,6 @@ fn exact_ms(ms: u64) -> String {
     crate::runbook::values::format_duration(std::time::Duration::from_millis(ms))
 }
 
-pub fn timestamp(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Millis, true)
-}
-
-fn millis(from: &str, to: DateTime<Utc>) -> Option<u64> {
-    let from = DateTime::parse_from_rfc3339(from).ok()?;
-    u64::try_from((to - from.with_timezone(&Utc)).num_milliseconds()).ok()
-}
-
 /// Everything about a run that is known before it starts.
 pub struct RunInfo {
     pub run_id: String,
@@ -331,8 +371,8 @@ impl Report {
                 let mut record = StepRecord::new(
                     step.number,
                     &step.name,
-                    step.action.kind(),
-                    step.action.plan_id().map(|id| id.to_string()),
+                    StepKind::of(&step.action),
+                    step.action.plan_id(),
                     wait_ms,
                 );
                 record.group = step.group.map(|g| runbook.groups[g].name.clone());
@@ -364,10 +404,8 @@ impl Report {
             operator: info.operator,
             host: info.host,
             variables: info.variables,
-            started_at: timestamp(info.started_at),
-            template_clock: info
-                .template_clock
-                .to_rfc3339_opts(SecondsFormat::Secs, true),
+            started_at: info.started_at.into(),
+            template_clock: info.template_clock,
             finished_at: None,
             duration_ms: None,
             // Until the run says otherwise, it is one that did not finish.
@@ -379,10 +417,7 @@ impl Report {
                 rpo_target_ms: runbook.objectives.rpo.map(ms),
                 ..ObjectivesRecord::default()
             },
-            drill: (info.mode == Mode::Drill).then(|| DrillRecord {
-                cleanup: "pending".to_owned(),
-                ..DrillRecord::default()
-            }),
+            drill: (info.mode == Mode::Drill).then(DrillRecord::default),
             steps,
             phase: None,
         }
@@ -401,10 +436,10 @@ impl Report {
         }
         let now = Utc::now();
         for step in &mut self.steps {
-            if step.started_at.is_some() && step.finished_at.is_none() {
+            if let (Some(started), None) = (step.started_at, step.finished_at) {
                 step.result = StepResult::Interrupted;
-                step.finished_at = Some(timestamp(now));
-                step.duration_ms = step.started_at.as_deref().and_then(|s| millis(s, now));
+                step.finished_at = Some(now.into());
+                step.duration_ms = started.millis_until(now);
                 step.error = Some(
                     "the run ended while this step was in flight: check the plan in VAO".to_owned(),
                 );
@@ -441,21 +476,20 @@ impl Report {
     /// oldest restore point, against the run's targets; every miss named.
     fn measure_objectives(&mut self) {
         let mut missed = Vec::new();
-        let mut first_request: Option<DateTime<Utc>> = None;
-        let mut last_recovered: Option<DateTime<Utc>> = None;
+        let mut first_request: Option<Timestamp> = None;
+        let mut last_recovered: Option<Timestamp> = None;
         let (mut oldest, mut age_unknown) = (None::<u64>, false);
         let (mut all_recovered, mut unmeasured) = (true, false);
-        let parse = |t: &str| {
-            DateTime::parse_from_rfc3339(t)
-                .ok()
-                .map(|t| t.with_timezone(&Utc))
-        };
-        for step in self.steps.iter_mut().filter(|s| s.kind == "failover") {
+        for step in self
+            .steps
+            .iter_mut()
+            .filter(|s| s.kind == StepKind::Failover)
+        {
             let Some(recovery) = &mut step.recovery else {
                 continue;
             };
-            let sent = step.request.as_ref().and_then(|r| parse(&r.sent_at));
-            let recovered = recovery.failed_over_at.as_deref().and_then(parse);
+            let sent = step.request.as_ref().map(|r| r.sent_at);
+            let recovered = recovery.failed_over_at;
             match step.result {
                 // Nothing was failed over: nothing to measure.
                 StepResult::Planned | StepResult::CheckPassed | StepResult::CheckFailed => {
@@ -483,7 +517,9 @@ impl Report {
                     None => age_unknown = true,
                 }
             }
-            let plan = step.plan_id.as_deref().unwrap_or("?");
+            let plan = step
+                .plan_id
+                .map_or_else(|| "?".to_owned(), |id| id.to_string());
             if recovery.rto_met == Some(false) {
                 missed.push(match recovery.recovery_time_ms {
                     Some(took) => format!(
@@ -511,9 +547,7 @@ impl Report {
         }
         let o = &mut self.objectives;
         o.recovery_time_ms = match (first_request, last_recovered) {
-            (Some(first), Some(last)) if all_recovered && !unmeasured => {
-                u64::try_from((last - first).num_milliseconds()).ok()
-            }
+            (Some(first), Some(last)) if all_recovered && !unmeasured => first.millis_until(last),
             _ => None,
         };
         o.rto_met = verdict(o.recovery_time_ms, o.rto_target_ms);
@@ -577,11 +611,11 @@ impl Listener for Report {
                 while self.steps.len() < *step {
                     let number = self.steps.len() + 1;
                     self.steps
-                        .push(StepRecord::new(number, name, kind, plan_id.clone(), None));
+                        .push(StepRecord::new(number, name, *kind, *plan_id, None));
                 }
-                let phase = self.phase.clone();
+                let phase = self.phase;
                 if let Some(s) = self.step(*step) {
-                    s.started_at = Some(timestamp(*at));
+                    s.started_at = Some((*at).into());
                     s.phase = phase;
                 }
             }
@@ -599,12 +633,12 @@ impl Listener for Report {
                             method: method.clone(),
                             path: path.clone(),
                             body: body.clone(),
-                            sent_at: timestamp(*at),
+                            sent_at: (*at).into(),
                         });
                     }
                     s.attempts.push(AttemptRecord {
                         attempt: *attempt,
-                        sent_at: timestamp(*at),
+                        sent_at: (*at).into(),
                         status: None,
                         error: None,
                     });
@@ -618,12 +652,14 @@ impl Listener for Report {
             } => {
                 if let Some(s) = self.step(*step) {
                     let (verdict, reason) = match verdict {
-                        GuardVerdict::Passed => ("passed", None),
-                        GuardVerdict::Skipped => ("skipped", Some("--force".to_owned())),
-                        GuardVerdict::Refused(why) => ("refused", Some(why.clone())),
+                        GuardVerdict::Passed => (GuardOutcome::Passed, None),
+                        GuardVerdict::Skipped => {
+                            (GuardOutcome::Skipped, Some("--force".to_owned()))
+                        }
+                        GuardVerdict::Refused(why) => (GuardOutcome::Refused, Some(why.clone())),
                     };
                     s.guard = Some(GuardRecord {
-                        verdict: verdict.to_owned(),
+                        verdict,
                         reason,
                         plan: plan.clone(),
                     });
@@ -651,7 +687,7 @@ impl Listener for Report {
             } => {
                 if let Some(s) = self.step(*step) {
                     s.reconciliations.push(ReconcileRecord {
-                        at: timestamp(*at),
+                        at: (*at).into(),
                         state: status.summary(),
                         accepted: *accepted,
                     });
@@ -705,8 +741,8 @@ impl Listener for Report {
                     if matches!(phase, Phase::Succeeded | Phase::SucceededWithWarnings)
                         && let (Some(recovery), Some(request)) = (&mut s.recovery, &s.request)
                     {
-                        recovery.failed_over_at = Some(timestamp(*at));
-                        recovery.recovery_time_ms = millis(&request.sent_at, *at);
+                        recovery.failed_over_at = Some((*at).into());
+                        recovery.recovery_time_ms = request.sent_at.millis_until(*at);
                         recovery.rto_met =
                             verdict(recovery.recovery_time_ms, recovery.rto_target_ms);
                     }
@@ -729,11 +765,11 @@ impl Listener for Report {
                     s.approval = Some(ApprovalRecord {
                         by: by.clone(),
                         how: how.clone(),
-                        at: timestamp(*at),
+                        at: (*at).into(),
                     });
                 }
             }
-            Event::PhaseStarted { phase, .. } => self.phase = Some(phase.clone()),
+            Event::PhaseStarted { phase, .. } => self.phase = Some(*phase),
             Event::CleanupFinished {
                 undone,
                 left_failed_over,
@@ -744,16 +780,15 @@ impl Listener for Report {
                     // A resumed clean-up adds to what the earlier process undid.
                     for plan in undone {
                         if !drill.undone.contains(plan) {
-                            drill.undone.push(plan.clone());
+                            drill.undone.push(*plan);
                         }
                     }
                     drill.left_failed_over = left_failed_over.clone();
                     drill.cleanup = match (left_failed_over.is_empty(), interrupted) {
-                        (true, _) => "clean",
-                        (false, true) => "interrupted",
-                        (false, false) => "failed",
-                    }
-                    .to_owned();
+                        (true, _) => Cleanup::Clean,
+                        (false, true) => Cleanup::Interrupted,
+                        (false, false) => Cleanup::Failed,
+                    };
                 }
             }
             Event::StepFinished {
@@ -765,9 +800,9 @@ impl Listener for Report {
                 if let Some(s) = self.step(*step) {
                     s.result = *result;
                     s.error = error.clone();
-                    if let Some(started) = &s.started_at {
-                        s.finished_at = Some(timestamp(*at));
-                        s.duration_ms = millis(started, *at);
+                    if let Some(started) = s.started_at {
+                        s.finished_at = Some((*at).into());
+                        s.duration_ms = started.millis_until(*at);
                     }
                 }
             }
@@ -776,8 +811,8 @@ impl Listener for Report {
             Event::RunFinished { result, at, error } => {
                 self.result = *result;
                 self.error = error.clone();
-                self.finished_at = Some(timestamp(*at));
-                self.duration_ms = millis(&self.started_at, *at);
+                self.finished_at = Some((*at).into());
+                self.duration_ms = self.started_at.millis_until(*at);
                 self.summarise();
             }
         }

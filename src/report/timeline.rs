@@ -3,9 +3,10 @@
 //! drill's clean-up sits on a band of its own, failed steps are red, and every bar carries
 //! a tooltip (`<title>`, no script) saying what the step waited for and for how long.
 
-use super::describe::{self, is_cleanup, millis_between, parse_time};
+use super::describe::{self, is_cleanup};
 use super::model::{Report, StepRecord};
-use crate::exec::StepResult;
+use super::timestamp::Timestamp;
+use crate::exec::{StepKind, StepResult};
 use maud::{Markup, html};
 
 const WIDTH: f64 = 1000.0;
@@ -46,12 +47,12 @@ fn bar_class(step: &StepRecord) -> &'static str {
     match step.result {
         StepResult::Failed | StepResult::CheckFailed => "bar failed",
         StepResult::Interrupted => "bar interrupted",
-        _ => match step.kind.as_str() {
-            "failover" => "bar failover",
-            "wait" => "bar wait",
-            "pause" => "bar pause",
-            "undo" | "undo_failover" => "bar undo",
-            _ => "bar check",
+        _ => match step.kind {
+            StepKind::Failover => "bar failover",
+            StepKind::Wait => "bar wait",
+            StepKind::Pause => "bar pause",
+            StepKind::Undo | StepKind::UndoFailover => "bar undo",
+            StepKind::ReadinessCheck | StepKind::ExpectState => "bar check",
         },
     }
 }
@@ -69,7 +70,11 @@ fn label(step: &StepRecord) -> String {
 fn tooltip(step: &StepRecord) -> String {
     let mut lines = vec![
         format!("{}. {}", step.number, step.name),
-        format!("{}: {}", step.kind, describe::step_result(step.result)),
+        format!(
+            "{}: {}",
+            step.kind.as_str(),
+            describe::step_result(step.result)
+        ),
     ];
     if let Some(plan) = &step.plan_id {
         lines.push(format!("plan {plan}"));
@@ -87,15 +92,14 @@ fn tooltip(step: &StepRecord) -> String {
 
 /// Where the chart ends: the run's end, else the last moment any step reached.
 fn end_of(report: &Report) -> u64 {
-    let start = &report.started_at;
+    let start = report.started_at;
     let mut end = report
         .finished_at
-        .as_deref()
-        .and_then(|f| millis_between(start, f))
+        .and_then(|f| start.millis_until(f))
         .unwrap_or(0);
     for step in &report.steps {
-        for at in [&step.started_at, &step.finished_at].into_iter().flatten() {
-            end = end.max(millis_between(start, at).unwrap_or(0));
+        for at in [step.started_at, step.finished_at].into_iter().flatten() {
+            end = end.max(start.millis_until(at).unwrap_or(0));
         }
     }
     end
@@ -107,8 +111,8 @@ fn rto_deadline(report: &Report) -> Option<u64> {
     let first = report
         .steps
         .iter()
-        .filter(|s| s.kind == "failover")
-        .filter_map(|s| millis_between(&report.started_at, &s.request.as_ref()?.sent_at))
+        .filter(|s| s.kind == StepKind::Failover)
+        .filter_map(|s| report.started_at.millis_until(s.request.as_ref()?.sent_at))
         .min()?;
     Some(first + target)
 }
@@ -132,7 +136,7 @@ fn tick_label(ms: u64) -> String {
 
 /// The chart, or `None` when no step has started (nothing to draw).
 pub fn render(report: &Report) -> Option<Markup> {
-    let start = parse_time(&report.started_at)?;
+    let start = report.started_at;
     if report.steps.iter().all(|s| s.started_at.is_none()) {
         return None;
     }
@@ -148,9 +152,7 @@ pub fn render(report: &Report) -> Option<Markup> {
     let rows = report.steps.len() as f64;
     let chart_bottom = AXIS_HEIGHT + rows * ROW;
     let height = chart_bottom + LEGEND_HEIGHT + if rto_off_chart.is_some() { 18.0 } else { 0.0 };
-    let at = |text: &str| {
-        parse_time(text).and_then(|t| u64::try_from((t - start).num_milliseconds()).ok())
-    };
+    let at = |t: Timestamp| start.millis_until(t);
     let step_ms = tick_step(span);
     let ticks: Vec<u64> = (0..=span / step_ms).map(|i| i * step_ms).collect();
     let cleanup_rows: Vec<usize> = report
@@ -190,7 +192,7 @@ pub fn render(report: &Report) -> Option<Markup> {
                     title { (format!("{}. {}", step.number, step.name)) }
                     (label(step))
                 }
-                @match (step.started_at.as_deref().and_then(at), step.finished_at.as_deref().and_then(at)) {
+                @match (step.started_at.and_then(at), step.finished_at.and_then(at)) {
                     (Some(from), to) => {
                         @let to = to.unwrap_or(span);
                         @let x1 = scale.x(from);
@@ -198,7 +200,7 @@ pub fn render(report: &Report) -> Option<Markup> {
                         g class="step" {
                             title { (tooltip(step)) }
                             rect class=(bar_class(step)) x=(n(x1)) y=(n(bar_y)) width=(n(x2 - x1)) height=(n(BAR)) rx="3" {}
-                            @if let Some(approved) = step.approval.as_ref().and_then(|a| at(&a.at)) {
+                            @if let Some(approved) = step.approval.as_ref().and_then(|a| at(a.at)) {
                                 @let x = scale.x(approved);
                                 path class="approved" d=(format!("M{} {} l5 5 l-5 5 l-5 -5 z", n(x), n(bar_y - 2.0))) {}
                             }

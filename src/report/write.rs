@@ -109,8 +109,9 @@ fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
-/// Report fields that hold fixed vocabulary, never user text: masking them could only break
-/// the report (a password that happens to be `succeeded`).
+/// Report fields that hold fixed vocabulary or typed values (instants, plan ids), never
+/// user text: masking them could only break the report (a password that happens to be
+/// `succeeded`, or a piece of a date).
 const ENUM_KEYS: &[&str] = &[
     "result",
     "mode",
@@ -118,6 +119,18 @@ const ENUM_KEYS: &[&str] = &[
     "method",
     "source",
     "report_version",
+    "phase",
+    "verdict",
+    "cleanup",
+    "plan_id",
+    "undone",
+    "left_failed_over",
+    "started_at",
+    "finished_at",
+    "sent_at",
+    "failed_over_at",
+    "at",
+    "template_clock",
 ];
 
 /// Writes `<dir>/<run_id>.json` and, for each other format asked for,
@@ -158,6 +171,28 @@ pub fn write(
 #[cfg(test)]
 mod tests {
     use super::{Format, formats};
+    use crate::exec::{Mode, RunResult};
+    use crate::report::fixture::{self, PLAN_A, TWO_FAILOVERS};
+    use crate::vao::Redactor;
+
+    #[test]
+    fn a_secret_that_matches_a_piece_of_a_date_or_a_plan_id_leaves_them_whole() {
+        let mut report = fixture::report(TWO_FAILOVERS, Mode::Drill);
+        fixture::failover(&mut report, 1, PLAN_A, 0, 10, true);
+        fixture::finish(&mut report, RunResult::Succeeded, 30, None);
+        let redactor = Redactor::new(["2026-11-28".to_owned(), PLAN_A[..8].to_owned()]);
+        let dir = tempfile::tempdir().unwrap();
+        let written = super::write(&report, dir.path(), &redactor, &[Format::Html]).unwrap();
+        let json = std::fs::read_to_string(&written.json).unwrap();
+        assert!(
+            json.contains("\"started_at\": \"2026-11-28T02:00:00.000Z\""),
+            "{json}"
+        );
+        assert!(
+            json.contains(&format!("\"plan_id\": \"{PLAN_A}\"")),
+            "{json}"
+        );
+    }
 
     #[test]
     fn json_is_always_written_first_and_each_format_once() {

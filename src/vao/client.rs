@@ -388,6 +388,7 @@ impl VaoClient {
                 path: path.to_owned(),
                 message: format!("reading the answer: {}", transport_message(&e)),
                 connected: true,
+                timed_out: e.is_timeout(),
             })?;
             tracing::debug!(method, path, status, "answer");
             if status == 401 && !renewed {
@@ -545,6 +546,7 @@ fn transport_error(method: &'static str, path: &str, error: &reqwest::Error) -> 
         path: path.to_owned(),
         message: transport_message(error),
         connected: !error.is_connect(),
+        timed_out: error.is_timeout(),
     }
 }
 

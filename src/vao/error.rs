@@ -21,6 +21,8 @@ pub enum VaoError {
         message: String,
         /// False when no connection was made, so the request certainly was not sent.
         connected: bool,
+        /// No answer came within the request timeout: a slow server may still act on it.
+        timed_out: bool,
     },
     #[error("authentication failed: {0}")]
     Auth(String),
@@ -73,6 +75,7 @@ mod tests {
             path: "/p".to_owned(),
             message: "could not connect".to_owned(),
             connected: false,
+            timed_out: false,
         };
         assert!(transport.is_retryable());
         assert!(!VaoError::Auth("no".to_owned()).is_retryable());

@@ -2,15 +2,15 @@
 //! `max_concurrency` at once, each exactly as it would run alone.
 //!
 //! Each step gets an executor of its own (so each keeps its own guard baseline and its own
-//! list of accepted failovers) that shares the run's client, options, interrupt and
+//! ledger of failovers, merged into the run's when the group ends) that shares the run's client, options, interrupt and
 //! listeners. Everything runs on the one task: the steps take turns at every await, so the
 //! listeners (journal first) see every event in the order it happened, and no lock is
 //! needed beyond a `RefCell` that is never held across an await.
 
 use super::{Executor, Resume, UnitEnd};
 use crate::exec::event::{Event, Listener, StepResult};
+use crate::exec::ledger::PlanLedger;
 use crate::runbook::{Action, Group, OnFailure, Step};
-use chrono::Utc;
 use std::cell::{Cell, RefCell};
 
 /// One of the run's listeners, shared by the steps of a group.
@@ -27,10 +27,9 @@ struct Member {
     step: usize,
     result: StepResult,
     error: Option<String>,
-    /// Failovers it got accepted: what a rollback or a drill's clean-up undoes.
-    accepted: Vec<(usize, uuid::Uuid)>,
-    /// Failovers it may have sent (a drill's clean-up reads them).
-    sent: Vec<(usize, uuid::Uuid)>,
+    /// Failovers it got accepted or may have sent: what a rollback or a drill's clean-up
+    /// undoes.
+    ledger: PlanLedger,
 }
 
 impl Executor<'_> {
@@ -68,18 +67,16 @@ impl Executor<'_> {
                         None
                     };
                     if let Some(why) = why {
-                        shared.on_event(&Event::StepFinished {
-                            step: step.number,
-                            result: StepResult::Skipped,
-                            at: Utc::now(),
-                            error: Some(why.to_owned()),
-                        });
+                        shared.on_event(&Event::step_finished(
+                            step.number,
+                            StepResult::Skipped,
+                            Some(why.to_owned()),
+                        ));
                         return Member {
                             step: step.number,
                             result: StepResult::Skipped,
                             error: None,
-                            accepted: Vec::new(),
-                            sent: Vec::new(),
+                            ledger: PlanLedger::default(),
                         };
                     }
                     let mut executor =
@@ -92,8 +89,7 @@ impl Executor<'_> {
                         step: step.number,
                         result,
                         error,
-                        accepted: executor.accepted,
-                        sent: executor.sent,
+                        ledger: executor.ledger,
                     }
                 }
             });
@@ -104,21 +100,12 @@ impl Executor<'_> {
         let mut running = Vec::new();
         for member in members {
             let step = &self.runbook.steps[member.step - 1];
-            for accepted in member.accepted {
-                if !self.accepted.iter().any(|(_, id)| *id == accepted.1) {
-                    self.accepted.push(accepted);
-                }
-            }
-            for sent in member.sent {
-                if !self.sent.iter().any(|(_, id)| *id == sent.1) {
-                    self.sent.push(sent);
-                }
-            }
+            self.ledger.merge(member.ledger);
             // A plan the group undid is failed over no more.
             if let Action::UndoFailover(call) = &step.action
                 && member.result.is_success()
             {
-                self.forget(call.plan_id);
+                self.ledger.forget(call.plan_id);
             }
             match member.result {
                 StepResult::Failed => end.failures.push(format!(

@@ -1,12 +1,18 @@
 //! The drill step kinds (undo, readiness check, state assertion, pause) and a drill's
 //! clean-up. Each state-changing call is sent at most once, after a guard read, with its
-//! intent journalled first, like a failover.
+//! intent journalled first, like a failover. The guard read and judgement here serve the
+//! failover too; why a guard, a call or a clean-up's check says no is a typed error
+//! ([`GuardError`], [`CallError`], [`NotReadyAgain`]) that becomes the step's message.
 
+use super::wait::{Awaited, Verdict, last_state};
 use super::{Executor, StepEnd};
-use crate::exec::event::{Event, GuardVerdict, RunResult, StepResult};
+use crate::exec::event::{DrillPhase, Event, GuardVerdict, RunResult, StepResult};
+use crate::exec::guard::{self, GuardError, Refusal};
+use crate::exec::ledger::Entry;
 use crate::runbook::{Action, ExpectState, Pause, PlanCall, ReadinessCheck, Step};
-use crate::vao::{self, Phase, PlanInfo, PlanStatus, RetryPolicy, VaoError};
+use crate::vao::{self, Phase, PlanInfo, PlanStatus, RetryPolicy, StateSets, VaoError};
 use chrono::Utc;
+use std::time::Duration;
 use tokio::time::Instant;
 
 /// How a readiness check's result reads (`currentCheckResult`, word by word).
@@ -46,14 +52,177 @@ fn check_verdict(result: Option<&str>) -> CheckVerdict {
     }
 }
 
-impl Executor<'_> {
-    fn policy_of(call: &PlanCall) -> RetryPolicy {
-        RetryPolicy {
-            retries: call.retries,
-            delay: call.retry_delay,
+/// Why a state-changing call sent once is not known to be accepted.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum CallError {
+    #[error("the run's journal cannot be written: the {action} of plan {plan} was not sent")]
+    NotDurable {
+        action: &'static str,
+        plan: uuid::Uuid,
+    },
+    /// The server refused it, or it certainly did not reach the server.
+    #[error(transparent)]
+    Refused(VaoError),
+    #[error("{unclear}; the plan shows no {action} under way, and drbook does not send it again")]
+    NoTrace {
+        unclear: VaoError,
+        action: &'static str,
+    },
+    #[error(
+        "{unclear}; plan {plan} cannot be read ({error}), so whether the {action} was accepted is unknown: drbook does not send it again"
+    )]
+    Unknown {
+        unclear: VaoError,
+        plan: uuid::Uuid,
+        action: &'static str,
+        error: VaoError,
+    },
+}
+
+/// Why a plan a drill's clean-up undid is not seen ready for a failover again.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum NotReadyAgain {
+    #[error("plan {plan} was undone, but reading it again failed: {error}")]
+    Unreadable { plan: uuid::Uuid, error: VaoError },
+    #[error("plan {plan} was undone but is {state}, not ready for a failover ({ready})")]
+    NotReady {
+        plan: uuid::Uuid,
+        state: String,
+        ready: String,
+    },
+}
+
+/// A readiness check: the plan is seen running the check, then done with it (or its
+/// result differs from the one before the check).
+struct CheckRun {
+    call: PlanCall,
+    before: Option<String>,
+    seen_running: bool,
+}
+
+impl Awaited for CheckRun {
+    fn plan_id(&self) -> uuid::Uuid {
+        self.call.plan_id
+    }
+
+    fn timeout(&self) -> Duration {
+        self.call.timeout
+    }
+
+    fn judge(&mut self, states: &StateSets, status: &PlanStatus) -> (Phase, Verdict) {
+        let running = states.is_running(status)
+            || status
+                .last_stable_state
+                .as_deref()
+                .is_some_and(|s| vao::state::fold(s) != vao::state::fold(&status.state));
+        self.seen_running |= running;
+        let finished = !running && (self.seen_running || status.check_result != self.before);
+        let result = status.check_result.as_deref().unwrap_or("none");
+        let id = self.call.plan_id;
+        match (finished, check_verdict(status.check_result.as_deref())) {
+            (false, _) if running => (Phase::Running, Verdict::KeepWaiting),
+            (false, _) => (Phase::NotStarted, Verdict::KeepWaiting),
+            (true, CheckVerdict::Passed) => (Phase::Succeeded, Verdict::Done(None)),
+            (true, CheckVerdict::Warnings) => (
+                Phase::SucceededWithWarnings,
+                Verdict::Done(Some(format!(
+                    "the readiness check reported warnings: {result}"
+                ))),
+            ),
+            (true, CheckVerdict::Failed) => (
+                Phase::Failed,
+                Verdict::Failed(format!("the readiness check of plan {id} failed: {result}")),
+            ),
+            (true, CheckVerdict::Unknown) => (
+                Phase::Unexpected,
+                Verdict::Failed(format!(
+                    "the readiness check of plan {id} ended with a result drbook cannot read: {result:?}"
+                )),
+            ),
         }
     }
 
+    fn interrupted(&self, _: Option<&PlanStatus>) -> String {
+        format!(
+            "interrupted while waiting for the readiness check of plan {}",
+            self.call.plan_id
+        )
+    }
+
+    fn timed_out(&self, last: Option<&PlanStatus>) -> String {
+        format!(
+            "the readiness check of plan {} did not finish within {} (last state: {})",
+            self.call.plan_id,
+            crate::runbook::values::format_duration(self.call.timeout),
+            last_state(last)
+        )
+    }
+}
+
+/// `expect_state`: the plan is (stably) in one of the named states. Reads are retried
+/// within the step's policy, and a read that still fails ends the step.
+struct StateIs<'s> {
+    call: PlanCall,
+    states: &'s [String],
+    /// The states, for a message ("Ready or Failover").
+    wanted: String,
+}
+
+impl Awaited for StateIs<'_> {
+    fn plan_id(&self) -> uuid::Uuid {
+        self.call.plan_id
+    }
+
+    fn timeout(&self) -> Duration {
+        self.call.timeout
+    }
+
+    fn retries(&self) -> Option<RetryPolicy> {
+        Some(call_policy(&self.call))
+    }
+
+    fn judge(&mut self, states: &StateSets, status: &PlanStatus) -> (Phase, Verdict) {
+        if states.is_in(status, self.states) {
+            (Phase::Succeeded, Verdict::Done(None))
+        } else {
+            (Phase::NotStarted, Verdict::KeepWaiting)
+        }
+    }
+
+    fn interrupted(&self, _: Option<&PlanStatus>) -> String {
+        format!(
+            "interrupted while waiting for plan {} to be {}",
+            self.call.plan_id, self.wanted
+        )
+    }
+
+    fn timed_out(&self, last: Option<&PlanStatus>) -> String {
+        let waited = if self.call.timeout.is_zero() {
+            String::new()
+        } else {
+            format!(
+                " after waiting {}",
+                crate::runbook::values::format_duration(self.call.timeout)
+            )
+        };
+        format!(
+            "plan {} is {}, expected {}{waited}",
+            self.call.plan_id,
+            last_state(last),
+            self.wanted
+        )
+    }
+}
+
+/// The retry policy of a step's reads.
+fn call_policy(call: &PlanCall) -> RetryPolicy {
+    RetryPolicy {
+        retries: call.retries,
+        delay: call.retry_delay,
+    }
+}
+
+impl Executor<'_> {
     /// Reads the plan within the step's retry policy; retries become an event.
     pub(super) async fn read_call(
         &mut self,
@@ -62,7 +231,7 @@ impl Executor<'_> {
     ) -> Result<PlanInfo, VaoError> {
         let (info, errors) = self
             .client
-            .read_plan(&call.plan_id, Self::policy_of(call))
+            .read_plan(&call.plan_id, call_policy(call))
             .await;
         if !errors.is_empty() {
             self.emit(Event::ReadsRetried {
@@ -73,47 +242,56 @@ impl Executor<'_> {
         info
     }
 
+    /// Reads the plan for a state guard and judges it: the plan must exist and `allows`
+    /// accept it. `before` words a read that failed (" before the failover").
+    pub(super) async fn guard_read(
+        &mut self,
+        number: usize,
+        call: &PlanCall,
+        before: &'static str,
+        allows: impl Fn(&StateSets, &PlanInfo) -> Result<(), Refusal>,
+    ) -> (Option<PlanInfo>, Result<(), GuardError>) {
+        match self.read_call(number, call).await {
+            Err(error) => (None, Err(GuardError::unread(call.plan_id, before, error))),
+            Ok(info) => {
+                let verdict = allows(&self.states, &info).map_err(GuardError::from);
+                (Some(info), verdict)
+            }
+        }
+    }
+
+    /// The guard's event: what it read, and its verdict.
+    pub(super) fn emit_guard(
+        &mut self,
+        number: usize,
+        plan: Option<PlanInfo>,
+        verdict: GuardVerdict,
+    ) {
+        self.emit(Event::Guard {
+            step: number,
+            plan,
+            verdict,
+            at: Utc::now(),
+        });
+    }
+
     /// The state guard of an undo or a readiness check: the plan must exist, and `allows`
     /// must accept it (unless `--force`). Emits the guard's event.
     async fn guard_call(
         &mut self,
         number: usize,
         call: &PlanCall,
-        allows: impl Fn(&Self, &PlanInfo) -> Result<(), String>,
-    ) -> Result<Option<PlanInfo>, String> {
-        let id = call.plan_id;
-        let (plan, verdict) = match self.read_call(number, call).await {
-            Err(error) if error.status() == Some(404) => (
-                None,
-                Err(format!("plan {id} does not exist on the server ({error})")),
-            ),
-            Err(error) => (None, Err(format!("could not read plan {id}: {error}"))),
-            Ok(info) => {
-                let verdict = allows(self, &info);
-                (Some(info), verdict)
-            }
-        };
+        allows: impl Fn(&StateSets, &PlanInfo) -> Result<(), Refusal>,
+    ) -> Result<Option<PlanInfo>, GuardError> {
+        let (plan, verdict) = self.guard_read(number, call, "", allows).await;
         let verdict = match verdict {
             Err(_) if self.options.force && plan.is_some() => {
-                self.emit(Event::Guard {
-                    step: number,
-                    plan: plan.clone(),
-                    verdict: GuardVerdict::Skipped,
-                    at: Utc::now(),
-                });
+                self.emit_guard(number, plan.clone(), GuardVerdict::Skipped);
                 return Ok(plan);
             }
             verdict => verdict,
         };
-        self.emit(Event::Guard {
-            step: number,
-            plan: plan.clone(),
-            verdict: match &verdict {
-                Ok(()) => GuardVerdict::Passed,
-                Err(reason) => GuardVerdict::Refused(reason.clone()),
-            },
-            at: Utc::now(),
-        });
+        self.emit_guard(number, plan.clone(), GuardVerdict::of(&verdict));
         verdict.map(|()| plan)
     }
 
@@ -125,7 +303,7 @@ impl Executor<'_> {
         call: &PlanCall,
         request: &impl vao::PlanRequest,
         started: impl Fn(&Self, &PlanStatus) -> bool,
-    ) -> Result<(), String> {
+    ) -> Result<(), CallError> {
         let (action, body) = (request.action(), request.body());
         let path = self.client.options().plan_path(&call.plan_id, action);
         self.emit(Event::Request {
@@ -136,30 +314,27 @@ impl Executor<'_> {
             body: body.clone(),
             at: Utc::now(),
         });
+        let plan = call.plan_id;
         if !self.journal_ok() {
-            return Err(format!(
-                "the run's journal cannot be written: the {action} of plan {} was not sent",
-                call.plan_id
-            ));
+            return Err(CallError::NotDurable { action, plan });
         }
         let sent = self.client.plan_action(&call.plan_id, request).await;
         let unclear = match sent {
             Ok(answer) => {
                 self.emit_answer(number, &answer);
+                let error = vao::client::http_error("POST", &path, &answer);
                 match answer.status {
                     200..=299 => return Ok(()),
-                    status if status >= 500 || status == 408 => {
-                        vao::client::http_error("POST", &path, &answer).to_string()
-                    }
-                    _ => return Err(vao::client::http_error("POST", &path, &answer).to_string()),
+                    status if status >= 500 || status == 408 => error,
+                    _ => return Err(CallError::Refused(error)),
                 }
             }
             Err(
                 error @ VaoError::Transport {
                     connected: true, ..
                 },
-            ) => error.to_string(),
-            Err(error) => return Err(error.to_string()),
+            ) => error,
+            Err(error) => return Err(CallError::Refused(error)),
         };
         // The server may have acted on a call whose answer was lost: the plan tells.
         match self.read_call(number, call).await {
@@ -174,14 +349,14 @@ impl Executor<'_> {
                 if accepted {
                     return Ok(());
                 }
-                Err(format!(
-                    "{unclear}; the plan shows no {action} under way, and drbook does not send it again"
-                ))
+                Err(CallError::NoTrace { unclear, action })
             }
-            Err(error) => Err(format!(
-                "{unclear}; plan {} cannot be read ({error}), so whether the {action} was accepted is unknown: drbook does not send it again",
-                call.plan_id
-            )),
+            Err(error) => Err(CallError::Unknown {
+                unclear,
+                plan,
+                action,
+                error,
+            }),
         }
     }
 
@@ -189,12 +364,12 @@ impl Executor<'_> {
     /// storage: HALTED), then `POST .../Undo` once and wait for UNDO FAILOVER.
     pub(super) async fn undo_step(&mut self, number: usize, call: &PlanCall) -> StepEnd {
         let guard = self
-            .guard_call(number, call, |this, info| {
-                crate::exec::guard::undo(&this.states, info, call.plan_id, "")
+            .guard_call(number, call, |states, info| {
+                guard::undo(states, info, call.plan_id, "")
             })
             .await;
         if let Err(reason) = guard {
-            return StepEnd::Done(StepResult::Failed, Some(reason));
+            return StepEnd::Done(StepResult::Failed, Some(reason.to_string()));
         }
         if self.is_interrupted() {
             return StepEnd::Interrupted(format!(
@@ -215,12 +390,12 @@ impl Executor<'_> {
     ) -> StepEnd {
         let call = check.call;
         let guard = self
-            .guard_call(number, &call, |this, info| {
-                crate::exec::guard::readiness_check(&this.states, info, call.plan_id, "")
+            .guard_call(number, &call, |states, info| {
+                guard::readiness_check(states, info, call.plan_id, "")
             })
             .await;
         if let Err(reason) = guard {
-            return StepEnd::Done(StepResult::Failed, Some(reason));
+            return StepEnd::Done(StepResult::Failed, Some(reason.to_string()));
         }
         // The result before this check, where VAO keeps it (runtime details; the plan
         // itself has no `currentCheckResult`): a result that differs later is this check's.
@@ -244,7 +419,7 @@ impl Executor<'_> {
             })
             .await
         {
-            return StepEnd::Done(StepResult::Failed, Some(error));
+            return StepEnd::Done(StepResult::Failed, Some(error.to_string()));
         }
         self.await_check(number, &call, before, started).await
     }
@@ -288,160 +463,23 @@ impl Executor<'_> {
         before: Option<String>,
         started: Instant,
     ) -> StepEnd {
-        let deadline = started + call.timeout;
-        let mut seen_running = false;
-        let mut last: Option<PlanStatus> = None;
-        loop {
-            if self.is_interrupted() {
-                return StepEnd::Interrupted(format!(
-                    "interrupted while waiting for the readiness check of plan {}",
-                    call.plan_id
-                ));
-            }
-            let polled_at = Instant::now();
-            match self.client.plan_status(&call.plan_id).await {
-                Ok(status) => {
-                    let running = self.states.is_running(&status)
-                        || status.last_stable_state.as_deref().is_some_and(|s| {
-                            vao::state::fold(s) != vao::state::fold(&status.state)
-                        });
-                    seen_running |= running;
-                    let finished = !running && (seen_running || status.check_result != before);
-                    let verdict = check_verdict(status.check_result.as_deref());
-                    let phase = match (finished, &verdict) {
-                        (false, _) if running => Phase::Running,
-                        (false, _) => Phase::NotStarted,
-                        (true, CheckVerdict::Passed) => Phase::Succeeded,
-                        (true, CheckVerdict::Warnings) => Phase::SucceededWithWarnings,
-                        (true, CheckVerdict::Failed) => Phase::Failed,
-                        (true, CheckVerdict::Unknown) => Phase::Unexpected,
-                    };
-                    self.emit(Event::Polled {
-                        step: number,
-                        status: status.clone(),
-                        phase,
-                        at: Utc::now(),
-                    });
-                    let result = status
-                        .check_result
-                        .clone()
-                        .unwrap_or_else(|| "none".to_owned());
-                    last = Some(status);
-                    match phase {
-                        Phase::Succeeded => return StepEnd::Done(StepResult::Succeeded, None),
-                        Phase::SucceededWithWarnings => {
-                            return StepEnd::Done(
-                                StepResult::SucceededWithWarnings,
-                                Some(format!("the readiness check reported warnings: {result}")),
-                            );
-                        }
-                        Phase::Failed => {
-                            return StepEnd::Done(
-                                StepResult::Failed,
-                                Some(format!(
-                                    "the readiness check of plan {} failed: {result}",
-                                    call.plan_id
-                                )),
-                            );
-                        }
-                        Phase::Unexpected => {
-                            return StepEnd::Done(
-                                StepResult::Failed,
-                                Some(format!(
-                                    "the readiness check of plan {} ended with a result drbook cannot read: {result:?}",
-                                    call.plan_id
-                                )),
-                            );
-                        }
-                        Phase::NotStarted | Phase::Running => {}
-                    }
-                }
-                Err(error) => {
-                    if let Some(end) = self.poll_failed(number, call.plan_id, error) {
-                        return end;
-                    }
-                }
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                return StepEnd::Done(
-                    StepResult::Failed,
-                    Some(format!(
-                        "the readiness check of plan {} did not finish within {} (last state: {})",
-                        call.plan_id,
-                        crate::runbook::values::format_duration(call.timeout),
-                        last.map_or_else(|| "unknown".to_owned(), |s| s.summary())
-                    )),
-                );
-            }
-            self.pause_polling(polled_at, started, deadline).await;
-        }
+        let mut awaited = CheckRun {
+            call: *call,
+            before,
+            seen_running: false,
+        };
+        self.await_plan(number, &mut awaited, started).await
     }
 
     /// `expect_state`: reads the plan until it is (stably) in one of the named states, or
     /// the step's timeout passes; reads only.
     pub(super) async fn expect_state(&mut self, number: usize, expect: &ExpectState) -> StepEnd {
-        let call = expect.call;
-        let started = Instant::now();
-        let deadline = started + call.timeout;
-        let wanted = expect.states.join(" or ");
-        loop {
-            if self.is_interrupted() {
-                return StepEnd::Interrupted(format!(
-                    "interrupted while waiting for plan {} to be {wanted}",
-                    call.plan_id
-                ));
-            }
-            let polled_at = Instant::now();
-            let (status, errors) = self
-                .client
-                .plan_status_retrying(&call.plan_id, Self::policy_of(&call))
-                .await;
-            if !errors.is_empty() {
-                self.emit(Event::ReadsRetried {
-                    step: number,
-                    errors,
-                });
-            }
-            let status = match status {
-                Ok(status) => status,
-                Err(error) => return StepEnd::Done(StepResult::Failed, Some(error.to_string())),
-            };
-            let matched = self.states.is_in(&status, &expect.states);
-            self.emit(Event::Polled {
-                step: number,
-                status: status.clone(),
-                phase: if matched {
-                    Phase::Succeeded
-                } else {
-                    Phase::NotStarted
-                },
-                at: Utc::now(),
-            });
-            if matched {
-                return StepEnd::Done(StepResult::Succeeded, None);
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                let waited = if call.timeout.is_zero() {
-                    String::new()
-                } else {
-                    format!(
-                        " after waiting {}",
-                        crate::runbook::values::format_duration(call.timeout)
-                    )
-                };
-                return StepEnd::Done(
-                    StepResult::Failed,
-                    Some(format!(
-                        "plan {} is {}, expected {wanted}{waited}",
-                        call.plan_id,
-                        status.summary()
-                    )),
-                );
-            }
-            self.pause_polling(polled_at, started, deadline).await;
-        }
+        let mut awaited = StateIs {
+            call: expect.call,
+            states: &expect.states,
+            wanted: expect.states.join(" or "),
+        };
+        self.await_plan(number, &mut awaited, Instant::now()).await
     }
 
     /// `pause`: goes on when `--approve` names the step (or `all`), or when the operator
@@ -513,32 +551,35 @@ impl Executor<'_> {
         &mut self,
         number: usize,
         plan_id: uuid::Uuid,
-    ) -> Result<(), String> {
+    ) -> Result<(), NotReadyAgain> {
         let call = PlanCall {
             plan_id,
             timeout: crate::runbook::model::DEFAULT_TIMEOUT,
             retries: self.runbook.retries,
             retry_delay: self.runbook.retry_delay,
         };
-        let info = self
-            .read_call(number, &call)
-            .await
-            .map_err(|e| format!("plan {plan_id} was undone, but reading it again failed: {e}"))?;
+        let info =
+            self.read_call(number, &call)
+                .await
+                .map_err(|error| NotReadyAgain::Unreadable {
+                    plan: plan_id,
+                    error,
+                })?;
         if self.states.is_ready(&info.status) {
-            self.emit(Event::Note {
-                step: number,
-                text: format!(
+            self.note(
+                number,
+                format!(
                     "plan {plan_id} is ready for a failover again ({})",
                     info.status.summary()
                 ),
-            });
+            );
             Ok(())
         } else {
-            Err(format!(
-                "plan {plan_id} was undone but is {}, not ready for a failover ({})",
-                info.status.summary(),
-                self.states.ready_names()
-            ))
+            Err(NotReadyAgain::NotReady {
+                plan: plan_id,
+                state: info.status.summary(),
+                ready: self.states.ready_names(),
+            })
         }
     }
 
@@ -551,26 +592,24 @@ impl Executor<'_> {
         error: Option<String>,
     ) -> (RunResult, Option<String>) {
         self.emit(Event::PhaseStarted {
-            phase: "cleanup".to_owned(),
+            phase: DrillPhase::Cleanup,
             at: Utc::now(),
         });
         let first = self.next_undo.unwrap_or(self.runbook.steps.len() + 1);
         // Every plan whose failover may have reached VAO, newest first.
-        let plans = self.failed_over();
-        for (step, plan) in &plans {
+        let plans = self.ledger.failed_over();
+        for Entry { step, plan } in &plans {
             if let Some(Action::Failover(f)) = self.runbook.steps.get(step - 1).map(|s| &s.action)
                 && f.execute_chained_plans
             {
-                self.emit(Event::Note {
-                    step: *step,
-                    text: format!(
-                        "execute_chained_plans: the plans chained after plan {plan} ran too; the drill does not undo them: check them in VAO"
-                    ),
-                });
+                let text = format!(
+                    "execute_chained_plans: the plans chained after plan {plan} ran too; the drill does not undo them: check them in VAO"
+                );
+                self.note(*step, text);
             }
         }
         let (undone, left) = if result == RunResult::Interrupted {
-            let left = plans.iter().map(|(_, p)| p.to_string()).collect();
+            let left = plans.iter().map(|e| e.plan).collect();
             (Vec::new(), left)
         } else {
             self.undo_plans(plans, first, |original, plan| {
@@ -591,12 +630,12 @@ impl Executor<'_> {
         let loud = if interrupted {
             format!(
                 "the drill was interrupted before its clean-up finished: plan(s) {} may still be failed over; `drbook resume` finishes the clean-up",
-                left.join(", ")
+                crate::exec::ledger::list(&left)
             )
         } else {
             format!(
                 "THE DRILL COULD NOT CLEAN UP: plan(s) {} are STILL FAILED OVER; undo them in VAO",
-                left.join(", ")
+                crate::exec::ledger::list(&left)
             )
         };
         let result = if interrupted {
