@@ -90,7 +90,7 @@ pub fn prepare(source: Source, inputs: &VarInputs) -> Result<Prepared, PrepareEr
 /// A problem in a rendered value quotes it ("got …"): the value of a secret-named variable
 /// is masked there, as everywhere else.
 fn mask_secrets(variables: &Variables, problems: Vec<Diagnostic>) -> Vec<Diagnostic> {
-    let redactor = crate::vao::Redactor::new(
+    let redactor = crate::secret::Redactor::new(
         variables
             .iter()
             .filter(|(name, _)| template::is_secret_name(name))

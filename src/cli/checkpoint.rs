@@ -10,7 +10,7 @@
 use super::exit::Exit;
 use crate::exec::{Event, Listener, RunResult};
 use crate::report::{self, Format, Report, Written};
-use crate::vao::Redactor;
+use crate::secret::Redactor;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};

@@ -5,7 +5,8 @@ use super::exit::Error;
 use super::output::printable;
 use crate::prepare::Prepared;
 use crate::runbook::Action;
-use crate::vao::{Credentials, Secret};
+use crate::secret::Secret;
+use crate::vao::Credentials;
 use std::io::{BufRead, IsTerminal, Write};
 
 /// Credentials from `--username`/`--password-file`, `VAO_TOKEN`, or

@@ -28,8 +28,8 @@ pub mod simulator;
 pub mod validate;
 
 use crate::runbook::Source;
+use crate::secret::Redactor;
 use crate::template::VarInputs;
-use crate::vao::Redactor;
 use args::{Cli, Command, VarArgs};
 use clap::Parser;
 

@@ -2,7 +2,8 @@
 
 use crate::exec::{DrillPhase, Event, GuardVerdict, Listener, RunResult, StepResult};
 use crate::runbook::values::format_duration;
-use crate::vao::{Redactor, client};
+use crate::secret::Redactor;
+use crate::vao::client;
 use std::io::Write;
 use std::time::Duration;
 

@@ -10,13 +10,11 @@ use super::args::{ResumeArgs, RunArgs};
 use super::exit::{Error, Outcome};
 use super::run::{Continuation, Purpose, execute, rendered_sha256};
 use crate::exec::journal::{self, ReadJournal};
-/// The journal's fold, where tests have always reached it (it lives in `exec::resume`).
-pub use crate::exec::resume_from;
-use crate::exec::{Event, Mode, RunResult};
+use crate::exec::{Event, Mode, RunResult, resume_from};
 use crate::prepare::prepare;
 use crate::runbook::Source;
+use crate::secret::Redactor;
 use crate::template::Clock;
-use crate::vao::Redactor;
 use std::path::PathBuf;
 
 pub async fn resume(args: &ResumeArgs, redactor: &Redactor) -> Outcome {

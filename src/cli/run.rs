@@ -16,9 +16,10 @@ use crate::exec::{
 use crate::prepare::{Prepared, prepare_file};
 use crate::report::{Report, RunInfo};
 use crate::runbook::source::hex;
+use crate::secret::{Redactor, Secret};
 use crate::sim::{SimConfig, Simulator};
 use crate::template::is_secret_name;
-use crate::vao::{ClientOptions, Credentials, Redactor, Secret, VaoClient};
+use crate::vao::{ClientOptions, Credentials, VaoClient};
 use futures_util::FutureExt;
 use sha2::{Digest, Sha256};
 use std::io::{IsTerminal, Write};

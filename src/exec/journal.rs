@@ -8,7 +8,7 @@
 //! Secrets are masked before a line is written.
 
 use super::event::{Event, Listener, Mode};
-use crate::vao::Redactor;
+use crate::secret::Redactor;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fs::{File, OpenOptions};

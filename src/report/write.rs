@@ -5,7 +5,7 @@
 
 use super::model::Report;
 use super::{html, junit, markdown};
-use crate::vao::Redactor;
+use crate::secret::Redactor;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -173,7 +173,7 @@ mod tests {
     use super::{Format, formats};
     use crate::exec::{Mode, RunResult};
     use crate::report::fixture::{self, PLAN_A, TWO_FAILOVERS};
-    use crate::vao::Redactor;
+    use crate::secret::Redactor;
 
     #[test]
     fn a_secret_that_matches_a_piece_of_a_date_or_a_plan_id_leaves_them_whole() {

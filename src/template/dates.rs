@@ -49,14 +49,10 @@ impl Clock {
 
     /// Parses `--now`: an RFC 3339 date-time with an offset, such as
     /// `2026-11-28T02:00:00Z`. A fraction of a second is dropped.
-    pub fn parse(text: &str) -> Result<Clock, String> {
+    pub fn parse(text: &str) -> Result<Clock, NotAClock> {
         DateTime::parse_from_rfc3339(text)
             .map(|at| Clock::at(at.with_timezone(&Utc)))
-            .map_err(|_| {
-                format!(
-                    "`{text}` is not an RFC 3339 date-time with an offset, such as 2026-11-28T02:00:00Z"
-                )
-            })
+            .map_err(|_| NotAClock(text.to_owned()))
     }
 
     pub fn instant(self) -> DateTime<Utc> {
@@ -69,6 +65,11 @@ impl std::fmt::Display for Clock {
         f.write_str(&self.0.to_rfc3339_opts(SecondsFormat::Secs, true))
     }
 }
+
+/// A `--now` value that is not a date-time with an offset.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not an RFC 3339 date-time with an offset, such as 2026-11-28T02:00:00Z")]
+pub struct NotAClock(pub String);
 
 /// A helper call that cannot be evaluated: a template problem with a message and a hint.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -510,7 +511,12 @@ mod tests {
         assert_eq!(c.to_string(), "2026-11-28T02:00:00Z");
         assert_eq!(c, clock());
         assert!(Clock::parse("2026-11-28T02:00:00").is_err(), "no offset");
-        assert!(Clock::parse("yesterday").unwrap_err().contains("RFC 3339"));
+        assert!(
+            Clock::parse("yesterday")
+                .unwrap_err()
+                .to_string()
+                .contains("RFC 3339")
+        );
         assert_eq!(Clock::now().instant().timestamp_subsec_nanos(), 0);
     }
 

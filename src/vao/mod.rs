@@ -21,6 +21,3 @@ pub use error::VaoError;
 pub use request::{FailoverRequest, HaltRequest, PlanRequest, ReadinessCheckRequest, UndoRequest};
 pub use retry::RetryPolicy;
 pub use state::{Phase, PlanInfo, PlanStatus, StateSets};
-
-// Kept while the other layers move to `crate::secret`.
-pub use crate::secret::{Redactor, Secret};

@@ -237,7 +237,7 @@ mod hostile {
             let path = dir.path().join("j.jsonl");
             std::fs::write(&path, &mutated).unwrap();
             if let Ok(read) = drbook::exec::journal::read(&path) {
-                let _ = drbook::cli::resume::resume_from(runbook, &read.events, false);
+                let _ = drbook::exec::resume_from(runbook, &read.events, false);
             }
         }
     }

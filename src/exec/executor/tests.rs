@@ -4,9 +4,10 @@
 use super::*;
 use crate::prepare::prepare;
 use crate::runbook::Source;
+use crate::secret::{Redactor, Secret};
 use crate::sim::{Fault, FaultEndpoint, FaultKind, SimConfig, Simulator};
 use crate::template::VarInputs;
-use crate::vao::{ClientOptions, Credentials, Redactor, Secret};
+use crate::vao::{ClientOptions, Credentials};
 
 const A: &str = "6f1c2d9e-3b4a-4c5d-8e7f-0a1b2c3d4e5f";
 
