@@ -182,3 +182,45 @@ fn usage_errors_exit_2() {
         .run()
         .assert_code(2);
 }
+
+/// The generated schema is what editors use: an independent validator must take every
+/// example runbook and refuse the structurally broken fixtures, as drbook does.
+#[test]
+fn an_independent_validator_agrees_with_the_generated_schema() {
+    let Some(check_jsonschema) = tool("check-jsonschema") else {
+        return;
+    };
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let schema = root.join("schemas/runbook.schema.json");
+    let check = |files: &[std::path::PathBuf]| {
+        std::process::Command::new(&check_jsonschema)
+            .arg("--schemafile")
+            .arg(&schema)
+            .args(files)
+            .output()
+            .unwrap()
+    };
+    let runbooks = files_in("runbooks");
+    assert!(runbooks.len() >= 3, "{runbooks:?}");
+    let out = check(&runbooks);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for fixture in [
+        "both-actions.yaml",
+        "camel-case-key.yaml",
+        "bad-uuid.yaml",
+        "bad-version.yaml",
+    ] {
+        let path = root.join("tests/fixtures/invalid").join(fixture);
+        let out = check(std::slice::from_ref(&path));
+        assert!(!out.status.success(), "{fixture} passed the schema");
+        // drbook refuses it too.
+        let t = Drbook::new();
+        t.args(["validate", path.to_str().unwrap()]);
+        t.run().assert_code(2);
+    }
+}
