@@ -71,7 +71,9 @@ pub fn recoveries(report: &Report) -> Option<Vec<(&StepRecord, &RecoveryRecord)>
         .iter()
         .filter_map(|s| Some((s, s.recovery.as_ref()?)))
         .collect();
-    let nothing = plans.is_empty() && o.rto_target_ms.is_none() && o.rpo_target_ms.is_none();
+    let nothing = plans.is_empty()
+        && o.measured.rto_target_ms.is_none()
+        && o.measured.rpo_target_ms.is_none();
     (!nothing).then_some(plans)
 }
 

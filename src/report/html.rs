@@ -7,7 +7,7 @@
 //! Security Policy forbids scripts and every fetch as a second line of defence.
 
 use super::describe::{self, is_cleanup};
-use super::model::{Cleanup, Report, StepRecord};
+use super::model::{Cleanup, Measured, Report, StepRecord};
 use super::timeline;
 use super::timestamp::whole_seconds;
 use crate::exec::{RunResult, StepResult};
@@ -160,6 +160,19 @@ fn summary(report: &Report) -> Markup {
     }
 }
 
+/// The cells of one row of the objectives table, the run's or a failover's.
+fn measured_cells(m: &Measured, restore_point: Option<&str>) -> Markup {
+    html! {
+        td { (measured(m.recovery_time_ms)) }
+        td { (target(m.rto_target_ms)) }
+        td { (verdict(m.rto_met)) }
+        td { @if let Some(point) = restore_point { (point) } }
+        td { (measured(m.restore_point_age_ms)) }
+        td { (target(m.rpo_target_ms)) }
+        td { (verdict(m.rpo_met)) }
+    }
+}
+
 /// The recovery-objective table: the run, then each failover.
 fn objectives(report: &Report) -> Markup {
     let o = &report.objectives;
@@ -176,24 +189,12 @@ fn objectives(report: &Report) -> Markup {
             tbody {
                 tr class="run-row" {
                     td { strong { "run" } }
-                    td { (measured(o.recovery_time_ms)) }
-                    td { (target(o.rto_target_ms)) }
-                    td { (verdict(o.rto_met)) }
-                    td {}
-                    td { (measured(o.restore_point_age_ms)) }
-                    td { (target(o.rpo_target_ms)) }
-                    td { (verdict(o.rpo_met)) }
+                    (measured_cells(&o.measured, None))
                 }
                 @for (step, r) in &plans {
                     tr {
                         td { (step.number) ". " code { (or_dash(step.plan_id)) } }
-                        td { (measured(r.recovery_time_ms)) }
-                        td { (target(r.rto_target_ms)) }
-                        td { (verdict(r.rto_met)) }
-                        td { (r.restore_point) }
-                        td { (measured(r.restore_point_age_ms)) }
-                        td { (target(r.rpo_target_ms)) }
-                        td { (verdict(r.rpo_met)) }
+                        (measured_cells(&r.measured, Some(&r.restore_point)))
                     }
                 }
             }

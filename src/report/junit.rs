@@ -8,7 +8,7 @@
 //! writer cargo-nextest uses) writes the XML and its escaping.
 
 use super::describe::{self, is_cleanup};
-use super::model::{Cleanup, Report, StepRecord};
+use super::model::{Cleanup, Measured, Report, StepRecord};
 use super::timestamp::whole_seconds;
 use crate::exec::{RunResult, StepResult};
 use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite};
@@ -167,25 +167,28 @@ fn step_case(report: &Report, step: &StepRecord) -> TestCase {
 /// decides the exit code; the evidence says missed either way.)
 fn objectives_case(report: &Report) -> Option<TestCase> {
     let o = &report.objectives;
-    let any_target = o.rto_target_ms.is_some()
-        || o.rpo_target_ms.is_some()
-        || report.steps.iter().any(|s| {
-            s.recovery
-                .as_ref()
-                .is_some_and(|r| r.rto_target_ms.is_some() || r.rpo_target_ms.is_some())
-        });
+    let has_target = |m: &Measured| m.rto_target_ms.is_some() || m.rpo_target_ms.is_some();
+    let any_target = has_target(&o.measured)
+        || report
+            .steps
+            .iter()
+            .any(|s| s.recovery.as_ref().is_some_and(|r| has_target(&r.measured)));
     if !any_target {
         return None;
     }
     let measured = format!(
         "recovery time {} (RTO {}), oldest restore point {} old (RPO {})",
-        o.recovery_time_ms
+        o.measured
+            .recovery_time_ms
             .map_or("unknown".to_owned(), describe::duration),
-        o.rto_target_ms
+        o.measured
+            .rto_target_ms
             .map_or("none".to_owned(), describe::duration),
-        o.restore_point_age_ms
+        o.measured
+            .restore_point_age_ms
             .map_or("unknown".to_owned(), describe::duration),
-        o.rpo_target_ms
+        o.measured
+            .rpo_target_ms
             .map_or("none".to_owned(), describe::duration),
     );
     let status = if o.missed.is_empty() {

@@ -1,6 +1,6 @@
 //! The Markdown summary: the report for people (auditors, reviewers, the on-call engineer).
 
-use super::model::{Cleanup, Report};
+use super::model::{Cleanup, Measured, Report};
 use super::timestamp::whole_seconds;
 use crate::exec::{RunResult, StepResult};
 use std::fmt::Write;
@@ -52,6 +52,21 @@ fn target(ms: Option<u64>) -> String {
 }
 
 /// The recovery-objective table: the run, then each failover.
+/// The cells of one row of the objectives table, the run's or a failover's.
+fn measured_cells(m: &Measured, restore_point: Option<&str>) -> String {
+    format!(
+        "{} | {} | {} |{}| {} | {} | {}",
+        duration(m.recovery_time_ms),
+        target(m.rto_target_ms),
+        met(m.rto_met),
+        restore_point.map_or(" ".to_owned(), |point| format!(" {} ", cell(point))),
+        m.restore_point_age_ms
+            .map_or("unknown".to_owned(), |ms| target(Some(ms))),
+        target(m.rpo_target_ms),
+        met(m.rpo_met)
+    )
+}
+
 fn objectives(out: &mut String, report: &Report) {
     let o = &report.objectives;
     let Some(plans) = super::describe::recoveries(report) else {
@@ -63,31 +78,14 @@ fn objectives(out: &mut String, report: &Report) {
         "| Scope | Recovery time | RTO | RTO result | Restore point | Age at start | RPO | RPO result |"
     );
     let _ = writeln!(out, "|---|---|---|---|---|---|---|---|");
-    let _ = writeln!(
-        out,
-        "| **run** | {} | {} | {} | | {} | {} | {} |",
-        duration(o.recovery_time_ms),
-        target(o.rto_target_ms),
-        met(o.rto_met),
-        o.restore_point_age_ms
-            .map_or("unknown".to_owned(), |ms| target(Some(ms))),
-        target(o.rpo_target_ms),
-        met(o.rpo_met)
-    );
+    let _ = writeln!(out, "| **run** | {} |", measured_cells(&o.measured, None));
     for (step, r) in plans {
         let _ = writeln!(
             out,
-            "| {}. `{}` | {} | {} | {} | {} | {} | {} | {} |",
+            "| {}. `{}` | {} |",
             step.number,
             step.plan_id.map_or("—".to_owned(), |id| id.to_string()),
-            duration(r.recovery_time_ms),
-            target(r.rto_target_ms),
-            met(r.rto_met),
-            cell(&r.restore_point),
-            r.restore_point_age_ms
-                .map_or("unknown".to_owned(), |ms| target(Some(ms))),
-            target(r.rpo_target_ms),
-            met(r.rpo_met)
+            measured_cells(&r.measured, Some(&r.restore_point))
         );
     }
     let _ = writeln!(out);

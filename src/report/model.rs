@@ -49,18 +49,29 @@ pub struct Report {
     phase: Option<DrillPhase>,
 }
 
-/// Recovery objectives at run level: targets, measurements and verdicts. A verdict is
-/// `null` when there is no target or nothing could be measured.
+/// Recovery measured against its objectives: the targets, what was measured, and the
+/// verdicts, for the run (`objectives`) or for one failover (`recovery`). A verdict is `null`
+/// when there is no target or nothing could be measured.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct ObjectivesRecord {
+pub struct Measured {
     pub rto_target_ms: Option<u64>,
-    /// From the first failover request to the last plan seen failed over.
+    /// The run: from the first failover request to the last plan seen failed over. A
+    /// failover: from its request to its plan seen failed over.
     pub recovery_time_ms: Option<u64>,
     pub rto_met: Option<bool>,
     pub rpo_target_ms: Option<u64>,
-    /// The oldest restore point used, as its age at the run's start.
+    /// The run's start minus the restore point (for the run, the oldest used); null when
+    /// unknown (`latest`: VAO v3 does not report which point it used; a server-local time
+    /// without `server_time_zone`).
     pub restore_point_age_ms: Option<u64>,
     pub rpo_met: Option<bool>,
+}
+
+/// Recovery objectives at run level.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ObjectivesRecord {
+    #[serde(flatten)]
+    pub measured: Measured,
     /// Every objective missed, run level and per plan, in words.
     pub missed: Vec<String>,
 }
@@ -102,18 +113,11 @@ impl Cleanup {
 /// One failover's recovery: measured against its targets.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct RecoveryRecord {
-    pub rto_target_ms: Option<u64>,
-    /// From the failover request to the plan seen failed over.
-    pub recovery_time_ms: Option<u64>,
+    #[serde(flatten)]
+    pub measured: Measured,
     pub failed_over_at: Option<Timestamp>,
-    pub rto_met: Option<bool>,
-    pub rpo_target_ms: Option<u64>,
     /// `latest`, or the restore point asked for (as written in the runbook).
     pub restore_point: String,
-    /// The run's start minus the restore point; null when unknown (`latest`: VAO v3 does
-    /// not report which point it used; a server-local time without `server_time_zone`).
-    pub restore_point_age_ms: Option<u64>,
-    pub rpo_met: Option<bool>,
 }
 
 /// Who let a pause step go on, and when.
@@ -315,12 +319,24 @@ fn recovery_targets(
         .instant(zone)
         .and_then(|point| u64::try_from((run_start - point).num_milliseconds()).ok());
     RecoveryRecord {
-        rto_target_ms: failover.objectives.rto.map(ms),
-        rpo_target_ms: failover.objectives.rpo.map(ms),
+        measured: Measured {
+            restore_point_age_ms: age,
+            rpo_met: verdict(age, failover.objectives.rpo.map(ms)),
+            ..Measured::targets(&failover.objectives)
+        },
         restore_point: failover.restore_point.to_string(),
-        restore_point_age_ms: age,
-        rpo_met: verdict(age, failover.objectives.rpo.map(ms)),
-        ..RecoveryRecord::default()
+        failed_over_at: None,
+    }
+}
+
+impl Measured {
+    /// The targets of `objectives`, nothing measured yet.
+    fn targets(objectives: &crate::runbook::Objectives) -> Measured {
+        Measured {
+            rto_target_ms: objectives.rto.map(ms),
+            rpo_target_ms: objectives.rpo.map(ms),
+            ..Measured::default()
+        }
     }
 }
 
@@ -413,9 +429,8 @@ impl Report {
             error: None,
             summary: Summary::default(),
             objectives: ObjectivesRecord {
-                rto_target_ms: runbook.objectives.rto.map(ms),
-                rpo_target_ms: runbook.objectives.rpo.map(ms),
-                ..ObjectivesRecord::default()
+                measured: Measured::targets(&runbook.objectives),
+                missed: Vec::new(),
             },
             drill: (info.mode == Mode::Drill).then(DrillRecord::default),
             steps,
@@ -504,15 +519,15 @@ impl Report {
                 // Failed, not run, interrupted: the plan was not recovered.
                 _ => {
                     all_recovered = false;
-                    if sent.is_some() && recovery.rto_target_ms.is_some() {
-                        recovery.rto_met = Some(false);
+                    if sent.is_some() && recovery.measured.rto_target_ms.is_some() {
+                        recovery.measured.rto_met = Some(false);
                     }
                 }
             }
             if let Some(sent) = sent {
                 first_request = Some(first_request.map_or(sent, |f| f.min(sent)));
                 // The restore point counts once it was asked for.
-                match recovery.restore_point_age_ms {
+                match recovery.measured.restore_point_age_ms {
                     Some(age) => oldest = oldest.max(Some(age)),
                     None => age_unknown = true,
                 }
@@ -520,32 +535,32 @@ impl Report {
             let plan = step
                 .plan_id
                 .map_or_else(|| "?".to_owned(), |id| id.to_string());
-            if recovery.rto_met == Some(false) {
-                missed.push(match recovery.recovery_time_ms {
+            if recovery.measured.rto_met == Some(false) {
+                missed.push(match recovery.measured.recovery_time_ms {
                     Some(took) => format!(
                         "step {} (plan {plan}): recovery took {}, the RTO is {}",
                         step.number,
                         exact_ms(took),
-                        exact_ms(recovery.rto_target_ms.unwrap_or_default())
+                        exact_ms(recovery.measured.rto_target_ms.unwrap_or_default())
                     ),
                     None => format!(
                         "step {} (plan {plan}): the plan was not recovered, the RTO is {}",
                         step.number,
-                        exact_ms(recovery.rto_target_ms.unwrap_or_default())
+                        exact_ms(recovery.measured.rto_target_ms.unwrap_or_default())
                     ),
                 });
             }
-            if sent.is_some() && recovery.rpo_met == Some(false) {
+            if sent.is_some() && recovery.measured.rpo_met == Some(false) {
                 missed.push(format!(
                     "step {} (plan {plan}): the restore point {} was {} old at the run's start, the RPO is {}",
                     step.number,
                     recovery.restore_point,
-                    show_ms(recovery.restore_point_age_ms.unwrap_or_default()),
-                    show_ms(recovery.rpo_target_ms.unwrap_or_default())
+                    show_ms(recovery.measured.restore_point_age_ms.unwrap_or_default()),
+                    show_ms(recovery.measured.rpo_target_ms.unwrap_or_default())
                 ));
             }
         }
-        let o = &mut self.objectives;
+        let o = &mut self.objectives.measured;
         o.recovery_time_ms = match (first_request, last_recovered) {
             (Some(first), Some(last)) if all_recovered && !unmeasured => first.millis_until(last),
             _ => None,
@@ -587,7 +602,7 @@ impl Report {
                 ),
             );
         }
-        o.missed = missed;
+        self.objectives.missed = missed;
     }
 
     /// Whether any recovery objective was missed.
@@ -742,9 +757,9 @@ impl Listener for Report {
                         && let (Some(recovery), Some(request)) = (&mut s.recovery, &s.request)
                     {
                         recovery.failed_over_at = Some((*at).into());
-                        recovery.recovery_time_ms = request.sent_at.millis_until(*at);
-                        recovery.rto_met =
-                            verdict(recovery.recovery_time_ms, recovery.rto_target_ms);
+                        let m = &mut recovery.measured;
+                        m.recovery_time_ms = request.sent_at.millis_until(*at);
+                        m.rto_met = verdict(m.recovery_time_ms, m.rto_target_ms);
                     }
                     s.polls += 1;
                     let summary = status.summary();

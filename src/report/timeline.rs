@@ -107,7 +107,7 @@ fn end_of(report: &Report) -> u64 {
 
 /// The run's RTO as a moment: the first failover request plus the target.
 fn rto_deadline(report: &Report) -> Option<u64> {
-    let target = report.objectives.rto_target_ms?;
+    let target = report.objectives.measured.rto_target_ms?;
     let first = report
         .steps
         .iter()
@@ -220,7 +220,7 @@ pub fn render(report: &Report) -> Option<Markup> {
             }
             @if let Some(deadline) = rto {
                 line class="rto" x1=(n(scale.x(deadline))) x2=(n(scale.x(deadline))) y1=(n(AXIS_HEIGHT - 6.0)) y2=(n(chart_bottom)) {
-                    title { "the run's RTO: the first failover request plus " (describe::duration(report.objectives.rto_target_ms.unwrap_or_default())) }
+                    title { "the run's RTO: the first failover request plus " (describe::duration(report.objectives.measured.rto_target_ms.unwrap_or_default())) }
                 }
                 text class="rto-label" x=(n(scale.x(deadline) + 3.0)) y=(n(chart_bottom - 4.0)) { "RTO" }
             }
