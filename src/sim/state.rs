@@ -606,6 +606,16 @@ mod tests {
         state.lock().find(ID).map(|p| p.view(now)).unwrap()
     }
 
+    /// state, lastStableState, totalProgress, resultName.
+    fn run_fields(v: &PlanView) -> (&str, &str, u8, &str) {
+        (
+            v.state.as_str(),
+            v.last_stable_state.as_str(),
+            v.total_progress,
+            v.result_name.as_str(),
+        )
+    }
+
     /// `state` once `action` started on the plan, and the instant it started.
     fn started(state: SimState, action: Action) -> (SimState, Instant) {
         let t0 = Instant::now();
@@ -672,21 +682,15 @@ mod tests {
         assert_eq!(late.total_progress, 99);
         let done = view_at(&state, t0 + Duration::from_secs(10));
         assert_eq!(
-            (
-                done.state.as_str(),
-                done.last_stable_state.as_str(),
-                done.total_progress,
-                done.result_name.as_str(),
-                done.current_run_result
-            ),
+            run_fields(&done),
             (
                 "Failover",
                 "Failover",
                 100,
-                "Complete, no errors, no warnings",
-                true
+                "Complete, no errors, no warnings"
             )
         );
+        assert!(done.current_run_result);
         assert_eq!(done.previous_execution_state, "Verified");
     }
 
@@ -787,25 +791,15 @@ mod tests {
         state.start_at(Action::Undo, ID, t1).unwrap();
         let running = view_at(&state, t1 + Duration::from_secs(2));
         assert_eq!(
-            (
-                running.state.as_str(),
-                running.last_stable_state.as_str(),
-                running.total_progress,
-                running.result_name.as_str()
-            ),
+            run_fields(&running),
             (STATE_UNDO_IN_PROGRESS, "Failover", 50, "Running")
         );
         let done = view_at(&state, t1 + Duration::from_secs(4));
         assert_eq!(
-            (
-                done.state.as_str(),
-                done.last_stable_state.as_str(),
-                done.total_progress,
-                done.result_name.as_str(),
-                done.previous_execution_state.as_str()
-            ),
-            (STATE_UNDO, STATE_UNDO, 100, RESULT_SUCCESS, "Failover")
+            run_fields(&done),
+            (STATE_UNDO, STATE_UNDO, 100, RESULT_SUCCESS)
         );
+        assert_eq!(done.previous_execution_state, "Failover");
         let t2 = t1 + Duration::from_secs(5);
         refused(state.start_at(Action::Undo, ID, t2), "UndoFailover");
         state.start_at(Action::Failover, ID, t2).unwrap();
@@ -834,11 +828,12 @@ mod tests {
 
     /// state, lastStableState, totalProgress, resultName, currentCheckResult.
     fn check_fields(v: &PlanView) -> (&str, &str, u8, &str, &str) {
+        let (state, stable, progress, result) = run_fields(v);
         (
-            v.state.as_str(),
-            v.last_stable_state.as_str(),
-            v.total_progress,
-            v.result_name.as_str(),
+            state,
+            stable,
+            progress,
+            result,
             v.current_check_result.as_str(),
         )
     }
@@ -997,12 +992,7 @@ mod tests {
         state.halt_at(ID, t0 + Duration::from_secs(3)).unwrap();
         let halted = view_at(&state, t0 + Duration::from_secs(30));
         assert_eq!(
-            (
-                halted.state.as_str(),
-                halted.last_stable_state.as_str(),
-                halted.total_progress,
-                halted.result_name.as_str()
-            ),
+            run_fields(&halted),
             ("Halted", "Halted", 30, "Halted by user")
         );
         assert!(matches!(
