@@ -116,6 +116,18 @@ async fn a_running_check_reports_checking_and_refuses_other_actions() {
     assert_eq!(sim.plan_state(A).as_deref(), Some("Checking"));
     assert_eq!((sim.check_count(A), sim.accepted_checks(A)), (2, 1));
     assert_eq!((sim.failover_count(A), sim.accepted_failovers(A)), (1, 0));
+    // The per-action shorthands read the same counters as the generic ones.
+    for (action, counts) in [
+        (Action::Check, (2, 1)),
+        (Action::Failover, (1, 0)),
+        (Action::Undo, (1, 0)),
+    ] {
+        assert_eq!(
+            (sim.requests_for(action, A), sim.accepted(action, A)),
+            counts
+        );
+    }
+    assert_eq!((sim.undo_count(A), sim.accepted_undos(A)), (1, 0));
 }
 
 #[tokio::test]
