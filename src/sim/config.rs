@@ -267,35 +267,34 @@ enum FaultKindName {
     Unauthorized,
 }
 
-/// An HTTP status a `status` fault may answer: 400–599.
-struct FaultStatus(u16);
+/// Declares a number read from the plans file that must lie in a range: a
+/// newtype whose deserializer refuses any other value with the message given.
+macro_rules! bounded {
+    ($(#[$doc:meta])* $name:ident($number:ty) in $range:expr, $value:ident => $message:literal) => {
+        $(#[$doc])*
+        struct $name($number);
 
-impl<'de> Deserialize<'de> for FaultStatus {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        within(d, 400..=599, |code| {
-            format!("status {code} is not an error status (400-599)")
-        })
-        .map(FaultStatus)
-    }
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let $value = <$number>::deserialize(d)?;
+                if ($range).contains(&$value) {
+                    Ok($name($value))
+                } else {
+                    Err(serde::de::Error::custom(format!($message)))
+                }
+            }
+        }
+    };
 }
 
-/// A value in `range`, or the error `outside` words.
-fn within<'de, D, T>(
-    d: D,
-    range: std::ops::RangeInclusive<T>,
-    outside: impl FnOnce(T) -> String,
-) -> Result<T, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de> + PartialOrd,
-{
-    let value = T::deserialize(d)?;
-    if range.contains(&value) {
-        Ok(value)
-    } else {
-        Err(serde::de::Error::custom(outside(value)))
-    }
-}
+bounded!(
+    /// An HTTP status a `status` fault may answer: 400–599.
+    FaultStatus(u16) in 400..=599, code => "status {code} is not an error status (400-599)"
+);
+bounded!(
+    /// A probability: 0.0–1.0.
+    Probability(f64) in 0.0..=1.0, p => "probability {p} is not between 0 and 1"
+);
 
 struct HumanDuration(Duration);
 
@@ -305,18 +304,6 @@ impl<'de> Deserialize<'de> for HumanDuration {
         humantime::parse_duration(text.trim())
             .map(HumanDuration)
             .map_err(|e| serde::de::Error::custom(format!("invalid duration {text:?}: {e}")))
-    }
-}
-
-/// A probability: 0.0–1.0.
-struct Probability(f64);
-
-impl<'de> Deserialize<'de> for Probability {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        within(d, 0.0..=1.0, |p| {
-            format!("probability {p} is not between 0 and 1")
-        })
-        .map(Probability)
     }
 }
 

@@ -82,39 +82,17 @@ impl Simulator {
         self.state.requests()
     }
 
-    /// How many authorized `POST .../Failover` requests reached this plan,
+    /// How many authorized requests to start `action` reached this plan,
     /// accepted or not. Requests answered by a `status`, `retry_after` or
     /// `unauthorized` fault did not reach it; `latency` and
     /// `drop_after_action` ones did.
-    pub fn failover_count(&self, plan_id: &str) -> usize {
-        self.state.request_count(Action::Failover, plan_id)
+    pub fn requests_for(&self, action: Action, plan_id: &str) -> usize {
+        self.state.request_count(action, plan_id)
     }
 
-    /// How many times this plan actually started a failover.
-    pub fn accepted_failovers(&self, plan_id: &str) -> usize {
-        self.state.accepted(Action::Failover, plan_id)
-    }
-
-    /// How many authorized `POST .../Undo` requests reached this plan,
-    /// accepted or not (counted like [`Simulator::failover_count`]).
-    pub fn undo_count(&self, plan_id: &str) -> usize {
-        self.state.request_count(Action::Undo, plan_id)
-    }
-
-    /// How many times this plan actually started an undo.
-    pub fn accepted_undos(&self, plan_id: &str) -> usize {
-        self.state.accepted(Action::Undo, plan_id)
-    }
-
-    /// How many authorized `POST .../ReadinessCheck` requests reached this
-    /// plan, accepted or not (counted like [`Simulator::failover_count`]).
-    pub fn check_count(&self, plan_id: &str) -> usize {
-        self.state.request_count(Action::Check, plan_id)
-    }
-
-    /// How many times this plan actually started a readiness check.
-    pub fn accepted_checks(&self, plan_id: &str) -> usize {
-        self.state.accepted(Action::Check, plan_id)
+    /// How many times this plan actually started `action`.
+    pub fn accepted(&self, action: Action, plan_id: &str) -> usize {
+        self.state.accepted(action, plan_id)
     }
 
     /// Acts like a reboot of the VAO server: runtime details answer 404 for
@@ -146,6 +124,33 @@ impl Drop for Simulator {
             let _ = thread.join();
         }
     }
+}
+
+/// The per-action shorthands for [`Simulator::requests_for`] and
+/// [`Simulator::accepted`] that tests read: `failover_count`,
+/// `accepted_failovers`, and so on.
+macro_rules! action_counters {
+    ($($action:ident: $requests:ident, $accepted:ident, $path:literal, $what:literal;)*) => {
+        impl Simulator {
+            $(
+                #[doc = concat!("How many authorized `POST .../", $path, "` requests reached this plan, accepted or not ([`Simulator::requests_for`]).")]
+                pub fn $requests(&self, plan_id: &str) -> usize {
+                    self.requests_for(Action::$action, plan_id)
+                }
+
+                #[doc = concat!("How many times this plan actually started ", $what, ".")]
+                pub fn $accepted(&self, plan_id: &str) -> usize {
+                    self.accepted(Action::$action, plan_id)
+                }
+            )*
+        }
+    };
+}
+
+action_counters! {
+    Failover: failover_count, accepted_failovers, "Failover", "a failover";
+    Undo: undo_count, accepted_undos, "Undo", "an undo";
+    Check: check_count, accepted_checks, "ReadinessCheck", "a readiness check";
 }
 
 async fn serve_until(state: Arc<SimState>, listener: TcpListener, stopped: oneshot::Receiver<()>) {

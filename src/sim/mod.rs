@@ -42,3 +42,4 @@ pub use fault::{Fault, FaultEndpoint, FaultKind};
 pub use handle::Simulator;
 pub use request::RecordedRequest;
 pub use server::serve;
+pub use state::Action;

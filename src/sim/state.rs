@@ -49,7 +49,7 @@ struct Inner {
 
 /// A state-changing action that runs for a while.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) enum Action {
+pub enum Action {
     Failover,
     Undo,
     /// A readiness check.
@@ -606,6 +606,35 @@ mod tests {
         state.lock().find(ID).map(|p| p.view(now)).unwrap()
     }
 
+    /// state, lastStableState, totalProgress, resultName.
+    fn run_fields(v: &PlanView) -> (&str, &str, u8, &str) {
+        (
+            v.state.as_str(),
+            v.last_stable_state.as_str(),
+            v.total_progress,
+            v.result_name.as_str(),
+        )
+    }
+
+    /// `state` once `action` started on the plan, and the instant it started.
+    fn started(state: SimState, action: Action) -> (SimState, Instant) {
+        let t0 = Instant::now();
+        state.start_at(action, ID, t0).unwrap();
+        (state, t0)
+    }
+
+    /// Expects [`Refusal::NotAllowed`] with a message that contains each of `needles`.
+    fn assert_not_allowed(r: Result<(), Refusal>, needles: &[&str]) {
+        match r {
+            Err(Refusal::NotAllowed(msg)) => {
+                for needle in needles {
+                    assert!(msg.contains(needle), "{msg}");
+                }
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
     #[test]
     fn human_state_names() {
         assert_eq!(state_name("FailoverInProgress"), "Failover in progress");
@@ -653,21 +682,15 @@ mod tests {
         assert_eq!(late.total_progress, 99);
         let done = view_at(&state, t0 + Duration::from_secs(10));
         assert_eq!(
-            (
-                done.state.as_str(),
-                done.last_stable_state.as_str(),
-                done.total_progress,
-                done.result_name.as_str(),
-                done.current_run_result
-            ),
+            run_fields(&done),
             (
                 "Failover",
                 "Failover",
                 100,
-                "Complete, no errors, no warnings",
-                true
+                "Complete, no errors, no warnings"
             )
         );
+        assert!(done.current_run_result);
         assert_eq!(done.previous_execution_state, "Verified");
     }
 
@@ -712,20 +735,14 @@ mod tests {
             Err(Refusal::UnknownPlan)
         );
         state.start_at(Action::Failover, ID, t0).unwrap();
-        match state.start_at(Action::Failover, ID, t0) {
-            Err(Refusal::NotAllowed(msg)) => {
-                assert!(msg.contains("FailoverInProgress"), "{msg}");
-                assert!(msg.contains(ID), "{msg}");
-            }
-            other => panic!("{other:?}"),
-        }
+        assert_not_allowed(
+            state.start_at(Action::Failover, ID, t0),
+            &["FailoverInProgress", ID],
+        );
         let mut config = SimConfig::with_plans([ID.to_string()], Duration::ZERO);
         config.plans[0].enabled = false;
         let disabled = SimState::new(config);
-        match disabled.start_at(Action::Failover, ID, t0) {
-            Err(Refusal::NotAllowed(msg)) => assert!(msg.contains("disabled"), "{msg}"),
-            other => panic!("{other:?}"),
-        }
+        assert_not_allowed(disabled.start_at(Action::Failover, ID, t0), &["disabled"]);
     }
 
     #[test]
@@ -763,10 +780,7 @@ mod tests {
         config.plans[0].undo_duration = Some(Duration::from_secs(4));
         let state = SimState::new(config);
         let t0 = Instant::now();
-        let refused = |r: Result<(), Refusal>, needle: &str| match r {
-            Err(Refusal::NotAllowed(msg)) => assert!(msg.contains(needle), "{msg}"),
-            other => panic!("{other:?}"),
-        };
+        let refused = |r, needle| assert_not_allowed(r, &[needle]);
         refused(state.start_at(Action::Undo, ID, t0), "state Verified");
         state.start_at(Action::Failover, ID, t0).unwrap();
         refused(
@@ -777,25 +791,15 @@ mod tests {
         state.start_at(Action::Undo, ID, t1).unwrap();
         let running = view_at(&state, t1 + Duration::from_secs(2));
         assert_eq!(
-            (
-                running.state.as_str(),
-                running.last_stable_state.as_str(),
-                running.total_progress,
-                running.result_name.as_str()
-            ),
+            run_fields(&running),
             (STATE_UNDO_IN_PROGRESS, "Failover", 50, "Running")
         );
         let done = view_at(&state, t1 + Duration::from_secs(4));
         assert_eq!(
-            (
-                done.state.as_str(),
-                done.last_stable_state.as_str(),
-                done.total_progress,
-                done.result_name.as_str(),
-                done.previous_execution_state.as_str()
-            ),
-            (STATE_UNDO, STATE_UNDO, 100, RESULT_SUCCESS, "Failover")
+            run_fields(&done),
+            (STATE_UNDO, STATE_UNDO, 100, RESULT_SUCCESS)
         );
+        assert_eq!(done.previous_execution_state, "Failover");
         let t2 = t1 + Duration::from_secs(5);
         refused(state.start_at(Action::Undo, ID, t2), "UndoFailover");
         state.start_at(Action::Failover, ID, t2).unwrap();
@@ -824,11 +828,12 @@ mod tests {
 
     /// state, lastStableState, totalProgress, resultName, currentCheckResult.
     fn check_fields(v: &PlanView) -> (&str, &str, u8, &str, &str) {
+        let (state, stable, progress, result) = run_fields(v);
         (
-            v.state.as_str(),
-            v.last_stable_state.as_str(),
-            v.total_progress,
-            v.result_name.as_str(),
+            state,
+            stable,
+            progress,
+            result,
             v.current_check_result.as_str(),
         )
     }
@@ -883,9 +888,10 @@ mod tests {
 
     #[test]
     fn failing_check_leaves_the_plan_not_verified_and_failover_still_allowed() {
-        let state = check_state(SimCheckOutcome::Fail, "Verified");
-        let t0 = Instant::now();
-        state.start_at(Action::Check, ID, t0).unwrap();
+        let (state, t0) = started(
+            check_state(SimCheckOutcome::Fail, "Verified"),
+            Action::Check,
+        );
         let t1 = t0 + Duration::from_secs(4);
         assert_eq!(
             check_fields(&view_at(&state, t1)),
@@ -909,9 +915,10 @@ mod tests {
 
     #[test]
     fn check_after_undo_makes_the_plan_ready_again() {
-        let state = check_state(SimCheckOutcome::Pass, "Verified");
-        let t0 = Instant::now();
-        state.start_at(Action::Failover, ID, t0).unwrap();
+        let (state, t0) = started(
+            check_state(SimCheckOutcome::Pass, "Verified"),
+            Action::Failover,
+        );
         let t1 = t0 + Duration::from_secs(10);
         state.start_at(Action::Undo, ID, t1).unwrap();
         let t2 = t1 + Duration::from_secs(10);
@@ -932,13 +939,7 @@ mod tests {
 
     #[test]
     fn check_refusals() {
-        let refused = |r: Result<(), Refusal>, needle: &str| match r {
-            Err(Refusal::NotAllowed(msg)) => {
-                assert!(msg.contains(needle), "{msg}");
-                assert!(msg.contains(ID), "{msg}");
-            }
-            other => panic!("{other:?}"),
-        };
+        let refused = |r, needle| assert_not_allowed(r, &[needle, ID]);
         let state = check_state(SimCheckOutcome::Pass, "Verified");
         let t0 = Instant::now();
         assert_eq!(
@@ -966,9 +967,10 @@ mod tests {
 
     #[test]
     fn undo_duration_defaults_to_failover_duration() {
-        let state = state_with(SimOutcome::Success, Duration::from_secs(10));
-        let t0 = Instant::now();
-        state.start_at(Action::Failover, ID, t0).unwrap();
+        let (state, t0) = started(
+            state_with(SimOutcome::Success, Duration::from_secs(10)),
+            Action::Failover,
+        );
         let t1 = t0 + Duration::from_secs(10);
         state.start_at(Action::Undo, ID, t1).unwrap();
         assert_eq!(
@@ -990,12 +992,7 @@ mod tests {
         state.halt_at(ID, t0 + Duration::from_secs(3)).unwrap();
         let halted = view_at(&state, t0 + Duration::from_secs(30));
         assert_eq!(
-            (
-                halted.state.as_str(),
-                halted.last_stable_state.as_str(),
-                halted.total_progress,
-                halted.result_name.as_str()
-            ),
+            run_fields(&halted),
             ("Halted", "Halted", 30, "Halted by user")
         );
         assert!(matches!(

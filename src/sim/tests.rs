@@ -71,10 +71,17 @@ async fn token(sim_config: &SimConfig, http: &reqwest::Client, base: &str) -> St
     body["access_token"].as_str().unwrap().to_string()
 }
 
-async fn get(http: &reqwest::Client, url: String, token: &str) -> (StatusCode, Value) {
-    let r = http.get(url).bearer_auth(token).send().await.unwrap();
+/// Sends `request`; the answer's status and its body as JSON (`null` when empty or not
+/// JSON).
+async fn answer(request: reqwest::RequestBuilder) -> (StatusCode, Value) {
+    let r = request.send().await.unwrap();
     let status = r.status();
-    (status, r.json().await.unwrap_or(Value::Null))
+    let text = r.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+async fn get(http: &reqwest::Client, url: String, token: &str) -> (StatusCode, Value) {
+    answer(http.get(url).bearer_auth(token)).await
 }
 
 async fn failover(
@@ -117,10 +124,7 @@ async fn post(
     if let Some(body) = body {
         request = request.json(&body);
     }
-    let r = request.send().await.unwrap();
-    let status = r.status();
-    let text = r.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    answer(request).await
 }
 
 async fn details(http: &reqwest::Client, base: &str, id: &str, token: &str) -> (StatusCode, Value) {
@@ -198,6 +202,12 @@ fn message_of(body: &Value) -> &str {
     body["message"].as_str().unwrap_or_default()
 }
 
+/// Expects a 400 whose JSON `message` contains `needle`.
+fn assert_refused((status, body): (StatusCode, Value), needle: &str) {
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(message_of(&body).contains(needle), "{body}");
+}
+
 fn plans(ids: &[&str], duration: Duration) -> SimConfig {
     SimConfig::with_plans(ids.iter().map(|s| s.to_string()), duration)
 }
@@ -206,6 +216,11 @@ fn with_faults(ids: &[&str], duration: Duration, faults: Vec<Fault>) -> SimConfi
     let mut config = plans(ids, duration);
     config.faults = faults;
     config
+}
+
+/// Plan [`A`], acting at once, and this one fault.
+fn one_fault(fault: Fault) -> SimConfig {
+    with_faults(&[A], Duration::ZERO, vec![fault])
 }
 
 #[tokio::test]
@@ -272,13 +287,8 @@ async fn api_requires_a_valid_token() {
     let (sim, http, base) = start(config.clone()).await;
     let denied = json!({"message": "Authorization has been denied for this request."});
 
-    let missing = http
-        .get(format!("{base}/api/v3/Plans"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(missing.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(missing.json::<Value>().await.unwrap(), denied);
+    let missing = answer(http.get(format!("{base}/api/v3/Plans"))).await;
+    assert_eq!(missing, (StatusCode::UNAUTHORIZED, denied.clone()));
 
     let (status, body) = get(&http, format!("{base}/api/v3/Plans"), "made-up").await;
     assert_eq!((status, body), (StatusCode::UNAUTHORIZED, denied.clone()));
@@ -389,14 +399,9 @@ async fn failover_runs_then_completes() {
     assert!((1..=99).contains(&progress), "{progress}");
 
     // A second failover while the first runs is refused and names the state.
-    let (status, body) = failover(&http, &base, A, &token, json!({})).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(
-        body["message"]
-            .as_str()
-            .unwrap()
-            .contains("FailoverInProgress"),
-        "{body}"
+    assert_refused(
+        failover(&http, &base, A, &token, json!({})).await,
+        "FailoverInProgress",
     );
     assert_eq!(sim.failover_count(A), 2);
 
@@ -411,11 +416,9 @@ async fn failover_runs_then_completes() {
         Some("Failover")
     );
 
-    let (status, body) = failover(&http, &base, A, &token, json!({})).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(
-        body["message"].as_str().unwrap().contains("Failover"),
-        "{body}"
+    assert_refused(
+        failover(&http, &base, A, &token, json!({})).await,
+        "Failover",
     );
     assert_eq!(sim.failover_count(A), 3);
 }
@@ -467,11 +470,9 @@ async fn failover_rejections() {
         StatusCode::NOT_FOUND
     );
 
-    let (status, body) = failover(&http, &base, B, &token, json!({})).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(
-        body["message"].as_str().unwrap().contains("disabled"),
-        "{body}"
+    assert_refused(
+        failover(&http, &base, B, &token, json!({})).await,
+        "disabled",
     );
 
     let url = format!("{base}/api/v3/Plans/{A}/Failover");
@@ -520,14 +521,9 @@ fn spawn_in_thread_serves_and_stops() {
         .enable_all()
         .build()
         .unwrap();
-    let status = runtime.block_on(async {
-        client()
-            .get(format!("{}/api/v3/Plans", sim.base_url()))
-            .send()
-            .await
-            .unwrap()
-            .status()
-    });
+    let (status, _) = runtime.block_on(answer(
+        client().get(format!("{}/api/v3/Plans", sim.base_url())),
+    ));
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(sim.requests().len(), 1);
     sim.shutdown();

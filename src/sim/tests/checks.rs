@@ -96,28 +96,38 @@ async fn a_running_check_reports_checking_and_refuses_other_actions() {
     );
 
     // Busy: every action is refused with a message naming the state.
-    let (status, body) = check(&http, &base, A, &token).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(message_of(&body).contains("Checking"), "{body}");
-    let (status, body) = failover(&http, &base, A, &token, json!({})).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(message_of(&body).contains("Checking"), "{body}");
-    let (status, body) = undo(&http, &base, A, &token).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(message_of(&body).contains("Checking"), "{body}");
-    let (status, body) = post(
-        &http,
-        format!("{base}/api/v3/Plans/{A}/Halt"),
-        &token,
-        Some(json!({"fullStop": false})),
-    )
-    .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(message_of(&body).contains("Checking"), "{body}");
+    assert_refused(check(&http, &base, A, &token).await, "Checking");
+    assert_refused(
+        failover(&http, &base, A, &token, json!({})).await,
+        "Checking",
+    );
+    assert_refused(undo(&http, &base, A, &token).await, "Checking");
+    assert_refused(
+        post(
+            &http,
+            format!("{base}/api/v3/Plans/{A}/Halt"),
+            &token,
+            Some(json!({"fullStop": false})),
+        )
+        .await,
+        "Checking",
+    );
 
     assert_eq!(sim.plan_state(A).as_deref(), Some("Checking"));
     assert_eq!((sim.check_count(A), sim.accepted_checks(A)), (2, 1));
     assert_eq!((sim.failover_count(A), sim.accepted_failovers(A)), (1, 0));
+    // The per-action shorthands read the same counters as the generic ones.
+    for (action, counts) in [
+        (Action::Check, (2, 1)),
+        (Action::Failover, (1, 0)),
+        (Action::Undo, (1, 0)),
+    ] {
+        assert_eq!(
+            (sim.requests_for(action, A), sim.accepted(action, A)),
+            counts
+        );
+    }
+    assert_eq!((sim.undo_count(A), sim.accepted_undos(A)), (1, 0));
 }
 
 #[tokio::test]
@@ -180,9 +190,7 @@ async fn check_rejections() {
     assert_eq!(message_of(&body), format!("Plan {UNKNOWN} was not found."));
     assert_eq!(sim.check_count(UNKNOWN), 1);
 
-    let (status, body) = check(&http, &base, B, &token).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(message_of(&body).contains("disabled"), "{body}");
+    assert_refused(check(&http, &base, B, &token).await, "disabled");
     assert_eq!((sim.check_count(B), sim.accepted_checks(B)), (1, 0));
 
     let url = format!("{base}/api/v3/Plans/{A}/ReadinessCheck");
