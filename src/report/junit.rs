@@ -176,20 +176,14 @@ fn objectives_case(report: &Report) -> Option<TestCase> {
     if !any_target {
         return None;
     }
+    let m = &o.measured;
+    let shown = |ms: Option<u64>, absent: &str| ms.map_or(absent.to_owned(), describe::duration);
     let measured = format!(
         "recovery time {} (RTO {}), oldest restore point {} old (RPO {})",
-        o.measured
-            .recovery_time_ms
-            .map_or("unknown".to_owned(), describe::duration),
-        o.measured
-            .rto_target_ms
-            .map_or("none".to_owned(), describe::duration),
-        o.measured
-            .restore_point_age_ms
-            .map_or("unknown".to_owned(), describe::duration),
-        o.measured
-            .rpo_target_ms
-            .map_or("none".to_owned(), describe::duration),
+        shown(m.recovery_time_ms, "unknown"),
+        shown(m.rto_target_ms, "none"),
+        shown(m.restore_point_age_ms, "unknown"),
+        shown(m.rpo_target_ms, "none"),
     );
     let status = if o.missed.is_empty() {
         TestCaseStatus::success()
