@@ -11,7 +11,18 @@ use std::path::{Path, PathBuf};
 
 /// Held locks; dropping them releases them.
 pub struct Locks {
-    _files: Vec<File>,
+    files: Vec<File>,
+}
+
+impl Drop for Locks {
+    /// Unlocks explicitly rather than only closing: a child process forked at that moment
+    /// (`git` for the provenance, in another thread) shares the open file until it execs,
+    /// and closing our descriptor alone would leave the lock held through its copy.
+    fn drop(&mut self) {
+        for file in &self.files {
+            let _ = file.unlock();
+        }
+    }
 }
 
 /// Why a lock was not taken.
@@ -110,7 +121,8 @@ pub fn acquire(
             format!("plan {plan}"),
         ));
     }
-    let mut files = Vec::new();
+    // Released again (on drop) if a later lock cannot be taken.
+    let mut locks = Locks { files: Vec::new() };
     for (path, what) in wanted {
         let file = match open(dir, &path) {
             Ok(file) => file,
@@ -134,9 +146,9 @@ pub fn acquire(
         let _ = file.rewind();
         let _ = file.write_all(holder.as_bytes());
         let _ = file.flush();
-        files.push(file);
+        locks.files.push(file);
     }
-    Ok(Locks { _files: files })
+    Ok(locks)
 }
 
 fn open(dir: &Path, path: &Path) -> std::io::Result<File> {
