@@ -7,6 +7,8 @@
 //! - `ledger` keeps which failovers a run made, for a rollback or a drill's clean-up;
 //! - `resume` folds a journal back into what an earlier process had done;
 //! - `guard` holds the state guards that a run and `check` both apply;
+//! - `to_vao` turns runbook steps into the VAO client's request types (the client knows
+//!   nothing of runbooks);
 //! - `check` and `dry_run` walk the runbook without changing anything.
 
 pub mod check;
