@@ -6,7 +6,7 @@ use crate::sim::{SimConfig, serve};
 
 pub async fn simulator(args: &SimulatorArgs) -> Outcome {
     let config = match &args.plans {
-        Some(path) => SimConfig::from_yaml_file(path).map_err(Error::Refused)?,
+        Some(path) => SimConfig::from_yaml_file(path).map_err(|e| Error::Refused(e.to_string()))?,
         None => SimConfig::demo(),
     };
     let listener = tokio::net::TcpListener::bind(args.listen)

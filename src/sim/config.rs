@@ -162,14 +162,14 @@ impl SimConfig {
 
     /// Parses a plans file. Errors read `LINE:COLUMN: message` when the
     /// parser knows the position.
-    pub fn from_yaml_str(text: &str) -> Result<SimConfig, String> {
+    pub fn from_yaml_str(text: &str) -> Result<SimConfig, PlansFileError> {
         // The same YAML 1.2 reading as runbooks: `no` is not false, `012` is not 12.
         let options = serde_saphyr::options! {
             strict_booleans: true,
             leading_zero_numbers_as_strings: true,
             reject_unsupported_tags: true,
         };
-        let file: PlansFile = serde_saphyr::from_str_with_options(text, options).map_err(|e| {
+        let file = serde_saphyr::from_str_with_options::<PlansFile>(text, options).map_err(|e| {
             let inner = e.without_snippet();
             let text = inner.to_string();
             match inner.location() {
@@ -183,27 +183,32 @@ impl SimConfig {
                 }
                 None => text,
             }
-        })?;
-        file.into_config()
+        });
+        file.and_then(PlansFile::into_config)
+            .map_err(PlansFileError)
     }
 
     /// Reads and parses a plans file; errors start with the path.
-    pub fn from_yaml_file(path: &Path) -> Result<SimConfig, String> {
+    pub fn from_yaml_file(path: &Path) -> Result<SimConfig, PlansFileError> {
         const MAX_PLANS_FILE_BYTES: u64 = 16 * 1024 * 1024;
-        let size = std::fs::metadata(path)
-            .map_err(|e| format!("{}: cannot read: {e}", path.display()))?
-            .len();
+        let at = |message: String| PlansFileError(format!("{}:{message}", path.display()));
+        let unreadable = |e: std::io::Error| at(format!(" cannot read: {e}"));
+        let size = std::fs::metadata(path).map_err(unreadable)?.len();
         if size > MAX_PLANS_FILE_BYTES {
-            return Err(format!(
-                "{}: the file is larger than {MAX_PLANS_FILE_BYTES} bytes",
-                path.display()
-            ));
+            return Err(at(format!(
+                " the file is larger than {MAX_PLANS_FILE_BYTES} bytes"
+            )));
         }
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
-        Self::from_yaml_str(&text).map_err(|e| format!("{}:{e}", path.display()))
+        let text = std::fs::read_to_string(path).map_err(unreadable)?;
+        Self::from_yaml_str(&text).map_err(|e| at(e.0))
     }
 }
+
+/// A plans file that cannot be used; the message names the file, and the line and column
+/// where the parser knows them.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct PlansFileError(pub String);
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -509,7 +514,8 @@ mod tests {
         let err = SimConfig::from_yaml_str(&format!(
             "plans:\n  - id: {ID_A}\n    check_outcome: maybe\n"
         ))
-        .unwrap_err();
+        .unwrap_err()
+        .0;
         assert!(err.starts_with("3:20: unknown variant `maybe`"), "{err}");
         assert!(err.contains("pass") && err.contains("fail"), "{err}");
     }
@@ -517,7 +523,8 @@ mod tests {
     #[test]
     fn unknown_key_names_line_and_column() {
         let err = SimConfig::from_yaml_str(&format!("plans:\n  - id: {ID_A}\n    colour: red\n"))
-            .unwrap_err();
+            .unwrap_err()
+            .0;
         assert!(err.starts_with("3:5: unknown field `colour`"), "{err}");
         assert!(!err.contains("at line"), "{err}");
     }
@@ -527,27 +534,34 @@ mod tests {
         for key in ["failover_time", "undo_time", "check_time"] {
             let err =
                 SimConfig::from_yaml_str(&format!("plans:\n  - id: {ID_A}\n    {key}: soon\n"))
-                    .unwrap_err();
+                    .unwrap_err()
+                    .0;
             assert!(err.starts_with("3:"), "{key}: {err}");
             assert!(err.contains("invalid duration"), "{key}: {err}");
         }
-        let err = SimConfig::from_yaml_str("token_lifetime: 5 parsecs\n").unwrap_err();
+        let err = SimConfig::from_yaml_str("token_lifetime: 5 parsecs\n")
+            .unwrap_err()
+            .0;
         assert!(err.contains("invalid duration"), "{err}");
     }
 
     #[test]
     fn bad_id_outcome_and_duplicates_are_errors() {
-        let err = SimConfig::from_yaml_str("plans:\n  - id: db-1\n").unwrap_err();
+        let err = SimConfig::from_yaml_str("plans:\n  - id: db-1\n")
+            .unwrap_err()
+            .0;
         assert!(err.contains("not a UUID"), "{err}");
         let err =
             SimConfig::from_yaml_str(&format!("plans:\n  - id: {ID_A}\n    outcome: maybe\n"))
-                .unwrap_err();
+                .unwrap_err()
+                .0;
         assert!(err.starts_with("3:"), "{err}");
         let err = SimConfig::from_yaml_str(&format!(
             "plans:\n  - id: {ID_A}\n  - id: {}\n",
             ID_A.to_uppercase()
         ))
-        .unwrap_err();
+        .unwrap_err()
+        .0;
         assert!(err.contains("more than once"), "{err}");
     }
 
@@ -622,6 +636,7 @@ faults:
                 "plans:\n  - id: {ID_A}\nfaults:\n  - endpoint: failover\n{body}"
             ))
             .unwrap_err()
+            .0
         };
         // Each body: the start of its message, and a word it must contain ("" for none).
         for (body, start, also) in [
@@ -685,25 +700,28 @@ faults:
         let err = SimConfig::from_yaml_str(&format!(
             "plans:\n  - id: {ID_A}\nfaults:\n  - endpoint: token\n    plan: {ID_A}\n    kind: unauthorized\n"
         ))
-        .unwrap_err();
+        .unwrap_err().0;
         assert!(err.starts_with("5:11: `plan` does not go"), "{err}");
         let err =
             SimConfig::from_yaml_str("faults:\n  - endpoint: everywhere\n    kind: unauthorized\n")
-                .unwrap_err();
+                .unwrap_err()
+                .0;
         assert!(
             err.starts_with("2:15: unknown variant `everywhere`"),
             "{err}"
         );
-        let err = SimConfig::from_yaml_str("faults:\n  - kind: unauthorized\n").unwrap_err();
+        let err = SimConfig::from_yaml_str("faults:\n  - kind: unauthorized\n")
+            .unwrap_err()
+            .0;
         assert!(err.contains("endpoint"), "{err}");
-        let err = SimConfig::from_yaml_str("seed: -3\n").unwrap_err();
+        let err = SimConfig::from_yaml_str("seed: -3\n").unwrap_err().0;
         assert!(err.starts_with("1:"), "{err}");
     }
 
     #[test]
     fn file_errors_name_the_path() {
         let missing = Path::new("/nonexistent/drbook-plans.yaml");
-        let err = SimConfig::from_yaml_file(missing).unwrap_err();
+        let err = SimConfig::from_yaml_file(missing).unwrap_err().0;
         assert!(err.starts_with("/nonexistent/drbook-plans.yaml"), "{err}");
     }
 
