@@ -112,6 +112,9 @@ case $status in
     # tonight's evidence is missing. So the code stays non-zero and the mail says SKIPPED.
     tell "drbook nightly drill SKIPPED (exit 3): another drbook run holds the lock (the log names it); nothing was sent to VAO."
     ;;
+4)
+    tell "drbook nightly drill NOT RUN (exit 4): the lock folder cannot be used (the log says why: permissions, a file in its place, a folder others can write into); nothing was sent to VAO. Fix it or set DRBOOK_LOCK_DIR."
+    ;;
 130)
     tell "drbook nightly drill INTERRUPTED (exit 130): stopped by a signal. Plans already failed over are named in the report; 'drbook resume RUN --yes --state-dir $DRBOOK_DATA/state --report-dir $DRBOOK_DATA/reports' continues it."
     ;;

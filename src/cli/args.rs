@@ -139,7 +139,8 @@ pub struct ResumeArgs {
 /// talks to one (`resume` falls back to what the run used).
 #[derive(Debug, Args, Clone, Default)]
 pub struct ConnectArgs {
-    /// VAO server base URL (overrides the runbook's `server`; resume: default the run's own).
+    /// VAO server base URL, such as https://vao.example.internal:9899 (default: the
+    /// runbook's `server`, or for resume the server the run used).
     #[arg(long, value_name = "URL")]
     pub server: Option<String>,
     /// Accept any TLS certificate (lab servers with self-signed certificates).

@@ -11,8 +11,7 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::rejection::FormRejection;
-use axum::extract::{Form, FromRequest, FromRequestParts, Path, Query, Request, State};
+use axum::extract::{FromRequest, FromRequestParts, Query, RawPathParams, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -95,11 +94,12 @@ fn not_found(method: &Method, uri: &Uri) -> Response {
 /// `POST /token`: the password and refresh grants.
 pub(crate) async fn token(
     State(state): State<Arc<SimState>>,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+    headers: HeaderMap,
+    body: Bytes,
 ) -> Response {
-    // Like an OWIN token endpoint, a body that is not a form is read as an
-    // empty form, which then lacks grant_type.
-    let form = form.map(|Form(fields)| fields).unwrap_or_default();
+    // Like an OWIN token endpoint: the media type is matched without regard to case, and a
+    // body that is not a form is read as an empty form, which then lacks grant_type.
+    let form = form_fields(&headers, &body);
     let field = |name: &str| {
         form.iter()
             .find(|(k, _)| k == name)
@@ -190,7 +190,7 @@ pub(crate) async fn list_plans(
 }
 
 /// `GET /api/v3/Plans/{id}`.
-pub(crate) async fn plan(State(state): State<Arc<SimState>>, Path(id): Path<String>) -> Response {
+pub(crate) async fn plan(State(state): State<Arc<SimState>>, PlanId(id): PlanId) -> Response {
     match state.plan(&id) {
         Some(view) => (StatusCode::OK, axum::Json(PlanBody::from(&view))).into_response(),
         None => plan_not_found(&id),
@@ -200,7 +200,7 @@ pub(crate) async fn plan(State(state): State<Arc<SimState>>, Path(id): Path<Stri
 /// `GET /api/v3/RuntimeDetails/Plans/{id}`: 404 for a plan whose details a restart wiped.
 pub(crate) async fn runtime_details(
     State(state): State<Arc<SimState>>,
-    Path(id): Path<String>,
+    PlanId(id): PlanId,
 ) -> Response {
     match state.runtime_details(&id) {
         Details::Found(view) => {
@@ -233,7 +233,7 @@ pub(crate) async fn failover(State(state): State<Arc<SimState>>, post: PlanPost)
 }
 
 /// `POST .../Plans/{id}/Undo` takes no body; whatever comes is ignored.
-pub(crate) async fn undo(State(state): State<Arc<SimState>>, Path(id): Path<String>) -> Response {
+pub(crate) async fn undo(State(state): State<Arc<SimState>>, PlanId(id): PlanId) -> Response {
     state.count_request(Action::Undo, &id);
     acted(&id, "undo", state.start(Action::Undo, &id))
 }
@@ -254,6 +254,36 @@ pub(crate) async fn readiness_check(
     })
 }
 
+/// The `{id}` of a plan's route, percent-decoded (`%2D` is `-`, as RFC 3986 has it). An id
+/// that does not decode (`%FF`) is kept as written, so it gets the JSON 404 of every unknown
+/// plan rather than a plain-text rejection.
+pub(crate) struct PlanId(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for PlanId {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let decoded = RawPathParams::from_request_parts(parts, state)
+            .await
+            .ok()
+            .and_then(|params| {
+                params
+                    .iter()
+                    .find(|(name, _)| *name == "id")
+                    .map(|(_, id)| id.to_owned())
+            });
+        let id = decoded.unwrap_or_else(|| {
+            let mut segments = parts.uri.path().split('/');
+            segments.find(|s| *s == "Plans");
+            segments.next().unwrap_or_default().to_owned()
+        });
+        Ok(PlanId(id))
+    }
+}
+
 /// A `POST` on one plan: its id, and its body with the headers that say what the body is.
 pub(crate) struct PlanPost {
     id: String,
@@ -266,9 +296,7 @@ impl FromRequest<Arc<SimState>> for PlanPost {
 
     async fn from_request(request: Request, state: &Arc<SimState>) -> Result<Self, Response> {
         let (mut parts, body) = request.into_parts();
-        let Path(id) = Path::<String>::from_request_parts(&mut parts, state)
-            .await
-            .map_err(IntoResponse::into_response)?;
+        let Ok(PlanId(id)) = PlanId::from_request_parts(&mut parts, state).await;
         let headers = std::mem::take(&mut parts.headers);
         let body = Bytes::from_request(Request::from_parts(parts, body), state)
             .await
@@ -395,6 +423,16 @@ fn restore_point(name: &str, value: &Value) -> Result<Option<chrono::NaiveDateTi
     }
 }
 
+/// The fields of a form body (`application/x-www-form-urlencoded`, in any case); none for a
+/// body of another type.
+fn form_fields(headers: &HeaderMap, body: &[u8]) -> Vec<(String, String)> {
+    if media_type(headers).as_deref() == Some("application/x-www-form-urlencoded") {
+        url::form_urlencoded::parse(body).into_owned().collect()
+    } else {
+        Vec::new()
+    }
+}
+
 /// The media type of the request, lowercase, without parameters.
 fn media_type(headers: &HeaderMap) -> Option<String> {
     let value = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
@@ -490,7 +528,6 @@ impl From<&PlanView> for RuntimeBody {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::body::Body;
 
     fn json_headers(content_type: &str) -> HeaderMap {
         let mut headers = HeaderMap::new();
@@ -519,16 +556,12 @@ mod tests {
         );
     }
 
-    /// What the token endpoint's `Form` makes of a body.
+    /// What the token endpoint makes of a form body.
     async fn form(body: &'static str) -> Vec<(String, String)> {
-        let request = Request::post("/token")
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(body))
-            .unwrap();
-        let Form(fields) = Form::<Vec<(String, String)>>::from_request(request, &())
-            .await
-            .unwrap();
-        fields
+        form_fields(
+            &json_headers("application/x-www-form-urlencoded"),
+            body.as_bytes(),
+        )
     }
 
     #[tokio::test]

@@ -544,3 +544,50 @@ async fn serve_stops_on_signal() {
         .unwrap()
         .unwrap();
 }
+
+#[tokio::test]
+async fn the_token_form_is_recognised_whatever_the_case_of_its_media_type() {
+    let config = plans(&[A], Duration::ZERO);
+    let (_sim, http, base) = start(config.clone()).await;
+    let form = format!(
+        "grant_type=password&username={}&password={}",
+        config.username, config.password
+    );
+    let (status, body) = answer(
+        http.post(format!("{base}/token"))
+            .header(
+                "Content-Type",
+                "Application/X-WWW-Form-Urlencoded; charset=UTF-8",
+            )
+            .body(form.clone()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body["access_token"].is_string(), "{body}");
+    // Not a form at all: read as an empty form, which lacks grant_type.
+    let (status, body) = answer(
+        http.post(format!("{base}/token"))
+            .header("Content-Type", "text/plain")
+            .body(form),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"], "unsupported_grant_type", "{body}");
+}
+
+#[tokio::test]
+async fn plan_ids_in_paths_are_percent_decoded_and_never_refused_as_text() {
+    let (_sim, http, base, token) = start_logged_in(&plans(&[A], Duration::ZERO)).await;
+    let encoded = A.replacen('-', "%2D", 1);
+    let (status, plan) = get(&http, format!("{base}/api/v3/Plans/{encoded}"), &token).await;
+    assert_eq!(status, StatusCode::OK, "{plan}");
+    assert_eq!(plan["id"], A);
+    for path in [
+        format!("{base}/api/v3/Plans/%FF"),
+        format!("{base}/api/v3/RuntimeDetails/Plans/%FF"),
+    ] {
+        let (status, body) = get(&http, path.clone(), &token).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {body}");
+        assert!(message_of(&body).contains("%FF"), "{path}: {body}");
+    }
+}

@@ -223,6 +223,17 @@ fn a_drill_that_finds_the_lock_taken_is_skipped_and_reported() {
 }
 
 #[test]
+fn a_drill_whose_lock_folder_cannot_be_used_is_not_run_and_reported() {
+    let sim = two_ready_plans();
+    let machine = Machine::new(&sim);
+    // A file where the lock folder should be.
+    machine.write("locks", "", 0o600);
+    let outcome = machine.run();
+    outcome.assert_mail(4, &["drill NOT RUN (exit 4)", "cannot take the lock"]);
+    assert_eq!(sim.failover_count(PLAN_A) + sim.failover_count(PLAN_B), 0);
+}
+
+#[test]
 fn credentials_others_could_read_or_misspelt_stop_the_drill_before_drbook() {
     let sim = two_ready_plans();
     let machine = Machine::new(&sim);
