@@ -18,9 +18,7 @@ pub fn credentials_from(args: &ConnectArgs) -> Result<Option<Credentials>, Error
             .username
             .clone()
             .or_else(|| env("VAO_USERNAME"))
-            .ok_or_else(|| {
-                Error::refused("--password-file needs --username (or VAO_USERNAME)".to_owned())
-            })?;
+            .ok_or_else(|| Error::refused("--password-file needs --username (or VAO_USERNAME)"))?;
         let text = std::fs::read_to_string(file)
             .map_err(|e| Error::refused(format!("--password-file {}: {e}", file.display())))?;
         let password = text.lines().next().unwrap_or("").to_owned();
@@ -37,7 +35,7 @@ pub fn credentials_from(args: &ConnectArgs) -> Result<Option<Credentials>, Error
     }
     if args.username.is_some() && env("VAO_PASSWORD").is_none() {
         return Err(Error::refused(
-            "--username needs --password-file (or VAO_PASSWORD); passwords are never taken as arguments".to_owned(),
+            "--username needs --password-file (or VAO_PASSWORD); passwords are never taken as arguments",
         ));
     }
     if let Some(token) = env("VAO_TOKEN") {
@@ -52,10 +50,10 @@ pub fn credentials_from(args: &ConnectArgs) -> Result<Option<Credentials>, Error
             password: Secret::new(password),
         })),
         (Some(_), None) => Err(Error::refused(
-            "VAO_USERNAME is set but VAO_PASSWORD is not".to_owned(),
+            "VAO_USERNAME is set but VAO_PASSWORD is not",
         )),
         (None, Some(_)) => Err(Error::refused(
-            "VAO_PASSWORD is set but VAO_USERNAME is not".to_owned(),
+            "VAO_PASSWORD is set but VAO_USERNAME is not",
         )),
         (None, None) => Ok(None),
     }
@@ -68,7 +66,7 @@ pub fn confirm(prepared: &Prepared, server: &str, yes: bool) -> Result<(), Error
     }
     if !std::io::stdin().is_terminal() {
         return Err(Error::refused(
-            "refusing to run against a real server without confirmation: there is no terminal to ask on; pass --yes for unattended runs".to_owned(),
+            "refusing to run against a real server without confirmation: there is no terminal to ask on; pass --yes for unattended runs",
         ));
     }
     let failovers = prepared
@@ -91,6 +89,6 @@ pub fn confirm(prepared: &Prepared, server: &str, yes: bool) -> Result<(), Error
     if answer.trim() == prepared.runbook.name {
         Ok(())
     } else {
-        Err(Error::refused("not confirmed; nothing was sent".to_owned()))
+        Err(Error::refused("not confirmed; nothing was sent"))
     }
 }

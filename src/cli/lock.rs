@@ -4,6 +4,7 @@
 //! process ends however it ends; the files name the holder for the message a second process
 //! prints.
 
+use super::exit::Error;
 use sha2::{Digest, Sha256};
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, Write};
@@ -21,27 +22,6 @@ impl Drop for Locks {
     fn drop(&mut self) {
         for file in &self.files {
             let _ = file.unlock();
-        }
-    }
-}
-
-/// Why a lock was not taken.
-#[derive(Debug)]
-pub enum LockError {
-    /// Another process has it: `holder` is what that process wrote into the file.
-    Held { what: String, holder: String },
-    /// The lock folder or file could not be created or opened: nobody holds it, but it
-    /// cannot be taken either.
-    Unavailable { what: String, message: String },
-}
-
-impl From<LockError> for super::exit::Error {
-    fn from(error: LockError) -> Self {
-        match error {
-            LockError::Held { what, holder } => super::exit::Error::Locked { what, holder },
-            LockError::Unavailable { what, message } => {
-                super::exit::Error::LockUnavailable { what, message }
-            }
         }
     }
 }
@@ -100,13 +80,14 @@ fn hash(text: &str) -> String {
     crate::runbook::source::hex(&Sha256::digest(text.as_bytes()))[..16].to_owned()
 }
 
-/// Takes, in `dir`, the lock of the runbook and of each plan, or says who holds one.
+/// Takes, in `dir`, the lock of the runbook and of each plan, or says who holds one
+/// ([`Error::Locked`]) or why the lock cannot be taken at all ([`Error::LockUnavailable`]).
 pub fn acquire(
     dir: &Path,
     runbook: &Path,
     plans: &[uuid::Uuid],
     holder: &str,
-) -> Result<Locks, LockError> {
+) -> Result<Locks, Error> {
     let canonical = std::fs::canonicalize(runbook).unwrap_or_else(|_| runbook.to_path_buf());
     let mut wanted = vec![(
         dir.join(format!(
@@ -127,7 +108,7 @@ pub fn acquire(
         let file = match open(dir, &path) {
             Ok(file) => file,
             Err(e) => {
-                return Err(LockError::Unavailable {
+                return Err(Error::LockUnavailable {
                     what,
                     message: format!("the lock file {}: {e}", path.display()),
                 });
@@ -136,7 +117,7 @@ pub fn acquire(
         if file.try_lock().is_err() {
             let mut holder = String::new();
             let _ = (&file).read_to_string(&mut holder);
-            return Err(LockError::Held {
+            return Err(Error::Locked {
                 what,
                 holder: holder.trim().to_owned(),
             });
@@ -179,14 +160,14 @@ mod tests {
         std::fs::write(&runbook, "x").unwrap();
         let plan = uuid::Uuid::new_v4();
         let first = acquire(&locks, &runbook, &[plan], "pid 1, started now, runbook rb").unwrap();
-        let Err(LockError::Held { what, holder }) = acquire(&locks, &runbook, &[], "pid 2") else {
+        let Err(Error::Locked { what, holder }) = acquire(&locks, &runbook, &[], "pid 2") else {
             panic!("the runbook's lock is held");
         };
         assert!(what.starts_with("runbook "), "{what}");
         assert_eq!(holder, "pid 1, started now, runbook rb");
         let other = dir.path().join("other.yaml");
         std::fs::write(&other, "y").unwrap();
-        let Err(LockError::Held { what, .. }) = acquire(&locks, &other, &[plan], "pid 3") else {
+        let Err(Error::Locked { what, .. }) = acquire(&locks, &other, &[plan], "pid 3") else {
             panic!("the plan's lock is held");
         };
         assert_eq!(what, format!("plan {plan}"));
@@ -203,7 +184,7 @@ mod tests {
         let runbook = dir.path().join("rb.yaml");
         std::fs::write(&runbook, "x").unwrap();
         match acquire(&blocker.join("locks"), &runbook, &[], "pid 1") {
-            Err(LockError::Unavailable { what, message }) => {
+            Err(Error::LockUnavailable { what, message }) => {
                 assert!(what.starts_with("runbook "), "{what}");
                 assert!(message.contains("lock"), "{message}");
             }
