@@ -16,7 +16,6 @@ pub struct Error {
     pub kind: ErrorKind,
     /// Where: `["steps", "0", "failover", "plan_id"]`. For an unknown key, the key itself.
     pub segments: Vec<String>,
-    located: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,15 +36,14 @@ impl Error {
         Error {
             kind,
             segments: Vec::new(),
-            located: false,
         }
     }
 
-    /// Places the error at `path`, unless a deeper value already placed it.
+    /// Places the error at `path`, unless a deeper value already placed it (only the root
+    /// has no segments, and nothing is above it).
     fn at(mut self, path: &Path) -> Error {
-        if !self.located {
+        if self.segments.is_empty() {
             self.segments = path.segments();
-            self.located = true;
         }
         self
     }

@@ -24,17 +24,6 @@ pub enum OnFailure {
     Rollback,
 }
 
-impl OnFailure {
-    pub fn parse(text: &str) -> Option<OnFailure> {
-        match text {
-            "abort" => Some(OnFailure::Abort),
-            "continue" => Some(OnFailure::Continue),
-            "rollback" => Some(OnFailure::Rollback),
-            _ => None,
-        }
-    }
-}
-
 #[derive(Debug, Clone, PartialEq)]
 pub struct Runbook {
     pub version: u64,

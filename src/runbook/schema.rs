@@ -1,8 +1,8 @@
 //! The check of a runbook against its JSON Schema, and the one place where problems in the
 //! document's structure become [`Diagnostic`]s.
 //!
-//! The schema is generated from the typed document ([`document::json_schema`]; the committed
-//! `schemas/runbook.schema.json` is the same text, which a test holds it to), and is the
+//! The schema is generated from the typed document ([`document::json_schema`]); the committed
+//! `schemas/runbook.schema.json`, which a test holds to the generated text, is embedded and is the
 //! contract editors see, so the loader checks every file against it. Its errors speak in
 //! JSON pointers; this module turns each into a [`Diagnostic`] at the line and column of the
 //! offending key or value, in the user's vocabulary, quoting the schema's descriptions.
@@ -19,9 +19,14 @@ use jsonschema::error::ValidationErrorKind;
 use jsonschema::{ValidationError, Validator};
 use std::sync::OnceLock;
 
+/// The committed schema (`schemas/runbook.schema.json`), embedded: the text a test holds to
+/// what [`document::json_schema`] generates, so nothing is generated at run time.
 fn schema_document() -> &'static serde_json::Value {
     static DOCUMENT: OnceLock<serde_json::Value> = OnceLock::new();
-    DOCUMENT.get_or_init(document::json_schema)
+    DOCUMENT.get_or_init(|| {
+        serde_json::from_str(include_str!("../../schemas/runbook.schema.json"))
+            .expect("the embedded runbook schema is JSON")
+    })
 }
 
 fn validator() -> &'static Validator {
