@@ -216,20 +216,10 @@ pub(crate) async fn runtime_details(
 
 /// `POST .../Plans/{id}/Failover`.
 pub(crate) async fn failover(State(state): State<Arc<SimState>>, post: PlanPost) -> Response {
-    let id = post.id.as_str();
-    state.count_request(Action::Failover, id);
-    if state.plan(id).is_none() {
-        return plan_not_found(id);
-    }
-    let options = match check_failover_request(&post.headers, &post.body) {
-        Ok(options) => options,
-        Err(problem) => {
-            tracing::debug!(plan = id, %problem, "failover request rejected");
-            return message(StatusCode::BAD_REQUEST, &problem);
-        }
-    };
-    tracing::debug!(plan = id, ?options, "failover requested");
-    acted(id, "failover", state.start(Action::Failover, id))
+    state.count_request(Action::Failover, &post.id);
+    post.act(&state, "failover", check_failover_request, || {
+        state.start(Action::Failover, &post.id)
+    })
 }
 
 /// `POST .../Plans/{id}/Undo` takes no body; whatever comes is ignored.
@@ -240,7 +230,8 @@ pub(crate) async fn undo(State(state): State<Arc<SimState>>, PlanId(id): PlanId)
 
 /// `POST .../Plans/{id}/Halt` with `{"fullStop": ...}`.
 pub(crate) async fn halt(State(state): State<Arc<SimState>>, post: PlanPost) -> Response {
-    post.flag_action(&state, "fullStop", "halt", || state.halt(&post.id))
+    let full_stop = |headers: &HeaderMap, body: &[u8]| optional_flag(headers, body, "fullStop");
+    post.act(&state, "halt", full_stop, || state.halt(&post.id))
 }
 
 /// `POST .../Plans/{id}/ReadinessCheck` with `{"generateReport": ...}`.
@@ -249,7 +240,9 @@ pub(crate) async fn readiness_check(
     post: PlanPost,
 ) -> Response {
     state.count_request(Action::Check, &post.id);
-    post.flag_action(&state, "generateReport", "readiness check", || {
+    let generate_report =
+        |headers: &HeaderMap, body: &[u8]| optional_flag(headers, body, "generateReport");
+    post.act(&state, "readiness check", generate_report, || {
         state.start(Action::Check, &post.id)
     })
 }
@@ -269,12 +262,7 @@ impl<S: Send + Sync> FromRequestParts<S> for PlanId {
         let decoded = RawPathParams::from_request_parts(parts, state)
             .await
             .ok()
-            .and_then(|params| {
-                params
-                    .iter()
-                    .find(|(name, _)| *name == "id")
-                    .map(|(_, id)| id.to_owned())
-            });
+            .and_then(|params| id_param(&params));
         let id = decoded.unwrap_or_else(|| {
             let mut segments = parts.uri.path().split('/');
             segments.find(|s| *s == "Plans");
@@ -282,6 +270,14 @@ impl<S: Send + Sync> FromRequestParts<S> for PlanId {
         });
         Ok(PlanId(id))
     }
+}
+
+/// The route's `{id}`, percent-decoded; `None` on a route without one.
+pub(crate) fn id_param(params: &RawPathParams) -> Option<String> {
+    params
+        .iter()
+        .find(|(name, _)| *name == "id")
+        .map(|(_, id)| id.to_owned())
 }
 
 /// A `POST` on one plan: its id, and its body with the headers that say what the body is.
@@ -306,29 +302,28 @@ impl FromRequest<Arc<SimState>> for PlanPost {
 }
 
 impl PlanPost {
-    /// An action whose body is a JSON object with one optional boolean `field`, such as
-    /// `{"fullStop": true}`: 404 for an unknown plan, 400 for a malformed body, else what
-    /// `act` answers. The flag itself only shows in the log, since it changes nothing the
-    /// simulator does.
-    fn flag_action(
+    /// An action on the plan: 404 for an unknown plan, 400 for a body that `parse` refuses,
+    /// else what `act` answers. What the body asked for only shows in the log, since it
+    /// changes nothing the simulator does.
+    fn act<T: std::fmt::Debug>(
         &self,
         state: &SimState,
-        field: &str,
         action: &str,
+        parse: impl FnOnce(&HeaderMap, &[u8]) -> Result<T, String>,
         act: impl FnOnce() -> Result<(), Refusal>,
     ) -> Response {
         let id = self.id.as_str();
         if state.plan(id).is_none() {
             return plan_not_found(id);
         }
-        let value = match optional_flag(&self.headers, &self.body, field) {
-            Ok(value) => value,
+        let asked = match parse(&self.headers, &self.body) {
+            Ok(asked) => asked,
             Err(problem) => {
                 tracing::debug!(plan = id, action, %problem, "request rejected");
                 return message(StatusCode::BAD_REQUEST, &problem);
             }
         };
-        tracing::debug!(plan = id, action, field, value, "requested");
+        tracing::debug!(plan = id, action, ?asked, "requested");
         acted(id, action, act())
     }
 }

@@ -176,12 +176,7 @@ async fn intercept(
         .extensions()
         .get::<ConnectInfo<ConnectionKill>>()
         .map(|info| info.0.clone());
-    let plan = params.ok().and_then(|params| {
-        params
-            .iter()
-            .find(|(name, _)| *name == "id")
-            .map(|(_, id)| id.to_string())
-    });
+    let plan = params.ok().and_then(|params| endpoints::id_param(&params));
     let (parts, body) = request.into_parts();
     let body = axum::body::to_bytes(body, MAX_BODY).await.ok();
     let fault = exposure
