@@ -190,10 +190,12 @@ impl Builder<'_> {
             .map_or(Pos::default(), |n| n.pos)
     }
 
+    /// A problem at `segments`, placed and named as the schema check places and names its
+    /// own.
     fn error(&mut self, segments: &[String], message: String) {
-        let pos = self.pos(segments);
+        let (_, pos, path) = schema::locate(self.root, segments);
         self.diagnostics
-            .push(Diagnostic::new(self.file, pos, display(segments), message));
+            .push(Diagnostic::new(self.file, pos, path, message));
     }
 
     /// A step of the runbook: one step, or a parallel group's steps, numbered through.
@@ -215,16 +217,14 @@ impl Builder<'_> {
             let mut inner_segments = segments.clone();
             inner_segments.extend(["parallel".to_owned(), "steps".to_owned(), i.to_string()]);
             // The schema refuses these inside a group; the reader takes any step.
-            let refused = [
-                ("on_failure", inner.on_failure.is_some()),
-                ("pause", inner.pause.is_some()),
-                ("parallel", inner.parallel.is_some()),
-            ];
-            if let Some((key, _)) = refused.iter().find(|(_, present)| *present) {
+            let mut keys = actions(&inner);
+            keys.extend(inner.on_failure.map(|_| "on_failure"));
+            if let Some(key) = doc::NOT_IN_GROUP.iter().find(|k| keys.contains(k)) {
                 let mut at = inner_segments.clone();
                 at.push((*key).to_owned());
-                let d = doc::in_group_error(self.file, self.pos(&at), &display(&at), key);
-                self.diagnostics.push(d);
+                let (_, pos, path) = schema::locate(self.root, &at);
+                self.diagnostics
+                    .push(doc::in_group_error(self.file, pos, &path, key));
                 continue;
             }
             if let Some(step) = self.plain_step(inner, inner_segments, on_failure, Some(index)) {

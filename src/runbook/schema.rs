@@ -81,7 +81,7 @@ fn describe(error: &ValidationError) -> Option<&'static str> {
 }
 
 /// The node at `segments`, where a message about it points, and its path.
-fn locate<'n>(root: &'n Node, segments: &[String]) -> (Option<&'n Node>, Pos, String) {
+pub(super) fn locate<'n>(root: &'n Node, segments: &[String]) -> (Option<&'n Node>, Pos, String) {
     let node = root.at_path(segments);
     // A mapping or list is located at its first entry; the key that holds it reads better.
     let holder_key = segments
