@@ -75,11 +75,12 @@ pub fn prepare(source: Source, inputs: &VarInputs) -> Result<Prepared, PrepareEr
     }
     let variables = Variables::collect(root.get("vars"), inputs).map_err(with_source)?;
     let rendered = template::render(&file, &root, &variables, clock).map_err(with_source)?;
-    let runbook = build_checked(&file, &rendered).map_err(|problems| {
+    let rendered_json = rendered.to_json();
+    let runbook = build_checked_json(&file, &rendered, &rendered_json).map_err(|problems| {
         with_source(mask_secrets(&variables, explain_templates(&root, problems)))
     })?;
     Ok(Prepared {
-        rendered: rendered.to_json(),
+        rendered: rendered_json,
         source,
         variables,
         clock,
@@ -148,7 +149,16 @@ fn find_by_pos(node: &Node, line: usize, column: usize) -> Option<&str> {
 /// field with something invalid), the typed document read from it and converted, then the
 /// cross-field rules.
 pub fn build_checked(file: &str, rendered: &Node) -> Result<Runbook, Vec<Diagnostic>> {
-    let problems = runbook::schema::check(file, rendered);
+    build_checked_json(file, rendered, &rendered.to_json())
+}
+
+/// [`build_checked`], with the rendered tree as JSON already made (`rendered.to_json()`).
+fn build_checked_json(
+    file: &str,
+    rendered: &Node,
+    json: &serde_json::Value,
+) -> Result<Runbook, Vec<Diagnostic>> {
+    let problems = runbook::schema::check_json(file, rendered, json);
     if !problems.is_empty() {
         return Err(problems);
     }

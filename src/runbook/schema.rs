@@ -50,9 +50,13 @@ fn validator() -> &'static Validator {
 
 /// Checks a parsed runbook against the schema; returns every problem, in source order.
 pub fn check(file: &str, root: &Node) -> Vec<Diagnostic> {
-    let instance = root.to_json();
+    check_json(file, root, &root.to_json())
+}
+
+/// [`check`], for a caller that has the tree as JSON already (`instance` is `root.to_json()`).
+pub fn check_json(file: &str, root: &Node, instance: &serde_json::Value) -> Vec<Diagnostic> {
     let mut diagnostics: Vec<Diagnostic> = validator()
-        .iter_errors(&instance)
+        .iter_errors(instance)
         .flat_map(|error| to_diagnostics(file, root, &error))
         .collect();
     diagnostics.sort_by_key(|d| (d.line, d.column));
