@@ -687,6 +687,23 @@ mod tests {
 
     /// The committed schema is the generated one. After changing the types, regenerate it:
     /// `DRBOOK_UPDATE_SCHEMAS=1 cargo test --lib committed_schema_is_generated`.
+    /// The bounds are written out in the words an error quotes; they must say the checked ones.
+    #[test]
+    fn ranges_are_described_as_they_are_checked() {
+        let schema = json_schema();
+        let retries = schema["$defs"]["retries"]["description"].as_str().unwrap();
+        assert!(
+            retries.contains(&format!("(0 to {MAX_RETRIES})")),
+            "{retries}"
+        );
+        let group = &schema["$defs"]["parallel"]["properties"]["max_concurrency"];
+        let concurrency = group["description"].as_str().unwrap();
+        assert!(
+            concurrency.contains(&format!("(1 to {MAX_CONCURRENCY};")),
+            "{concurrency}"
+        );
+    }
+
     #[test]
     fn committed_schema_is_generated() {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schemas/runbook.schema.json");
