@@ -604,11 +604,6 @@ impl Report {
         }
         self.objectives.missed = missed;
     }
-
-    /// Whether any recovery objective was missed.
-    pub fn missed_objectives(&self) -> bool {
-        !self.objectives.missed.is_empty()
-    }
 }
 
 impl Listener for Report {
