@@ -18,6 +18,9 @@ pub mod state;
 pub use client::{Answer, ClientOptions, VaoClient};
 pub use credentials::Credentials;
 pub use error::VaoError;
-pub use request::{FailoverRequest, HaltRequest, PlanRequest, ReadinessCheckRequest, UndoRequest};
+pub use request::{
+    ContinueOption, ContinueRequest, FailoverRequest, HaltRequest, PlanRequest,
+    ReadinessCheckRequest, UndoRequest, UnknownContinueOption,
+};
 pub use retry::RetryPolicy;
 pub use state::{Phase, PlanInfo, PlanStatus, StateSets};

@@ -56,6 +56,86 @@ pub struct HaltRequest {
     pub full_stop: bool,
 }
 
+/// What VAO should do with a HALTED plan: `executionContinueOptions` of
+/// `POST .../Plans/{planId}/Continue` (`continue_plan.html`), spelt as VAO spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+pub enum ContinueOption {
+    ProceedToNextVm,
+    ProceedToNextGroup,
+    ProceedToNextStep,
+    RetryFailedStep,
+    RetryFailedVm,
+    RetryFailedGroup,
+}
+
+impl ContinueOption {
+    /// Every option, in the documentation's order.
+    pub const ALL: [ContinueOption; 6] = [
+        ContinueOption::ProceedToNextVm,
+        ContinueOption::ProceedToNextGroup,
+        ContinueOption::ProceedToNextStep,
+        ContinueOption::RetryFailedStep,
+        ContinueOption::RetryFailedVm,
+        ContinueOption::RetryFailedGroup,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContinueOption::ProceedToNextVm => "ProceedToNextVm",
+            ContinueOption::ProceedToNextGroup => "ProceedToNextGroup",
+            ContinueOption::ProceedToNextStep => "ProceedToNextStep",
+            ContinueOption::RetryFailedStep => "RetryFailedStep",
+            ContinueOption::RetryFailedVm => "RetryFailedVm",
+            ContinueOption::RetryFailedGroup => "RetryFailedGroup",
+        }
+    }
+
+    /// Whether VAO runs the failed part again (a retry may halt again), rather than going
+    /// on past it.
+    pub fn is_retry(self) -> bool {
+        matches!(
+            self,
+            ContinueOption::RetryFailedStep
+                | ContinueOption::RetryFailedVm
+                | ContinueOption::RetryFailedGroup
+        )
+    }
+
+    /// The options as a list for messages: `ProceedToNextVm, ..., RetryFailedGroup`.
+    pub fn listed() -> String {
+        Self::ALL.map(Self::as_str).join(", ")
+    }
+}
+
+impl std::fmt::Display for ContinueOption {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A word that is not one of VAO's Continue options.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a Continue option; VAO knows {options}", options = ContinueOption::listed())]
+pub struct UnknownContinueOption(pub String);
+
+impl std::str::FromStr for ContinueOption {
+    type Err = UnknownContinueOption;
+
+    fn from_str(word: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|option| option.as_str() == word)
+            .ok_or_else(|| UnknownContinueOption(word.to_owned()))
+    }
+}
+
+/// The body of `POST .../Plans/{planId}/Continue`, sent only to a HALTED plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContinueRequest {
+    pub execution_continue_options: ContinueOption,
+}
+
 /// VAO's restore point form: `YYYY-MM-DDTHH:MM:SS`, server-local time.
 const VAO_DATE_FORMAT: &str = "%Y-%m-%dT%H:%M:%S";
 
@@ -84,6 +164,10 @@ impl PlanRequest for ReadinessCheckRequest {
 
 impl PlanRequest for HaltRequest {
     const ACTION: &'static str = "Halt";
+}
+
+impl PlanRequest for ContinueRequest {
+    const ACTION: &'static str = "Continue";
 }
 
 #[cfg(test)]
@@ -132,6 +216,36 @@ mod tests {
         assert_eq!(
             (UndoRequest.action(), text(&UndoRequest).as_str()),
             ("Undo", "(none)")
+        );
+        let go_on = ContinueRequest {
+            execution_continue_options: ContinueOption::RetryFailedVm,
+        };
+        assert_eq!(
+            (go_on.action(), text(&go_on).as_str()),
+            (
+                "Continue",
+                r#"{"executionContinueOptions":"RetryFailedVm"}"#
+            )
+        );
+    }
+
+    #[test]
+    fn continue_options_read_as_vao_spells_them() {
+        for option in ContinueOption::ALL {
+            assert_eq!(option.as_str().parse::<ContinueOption>(), Ok(option));
+            assert_eq!(
+                serde_json::to_value(option).unwrap(),
+                serde_json::Value::from(option.as_str())
+            );
+        }
+        let unknown = "retryfailedstep".parse::<ContinueOption>().unwrap_err();
+        assert_eq!(
+            unknown.to_string(),
+            "`retryfailedstep` is not a Continue option; VAO knows ProceedToNextVm, ProceedToNextGroup, ProceedToNextStep, RetryFailedStep, RetryFailedVm, RetryFailedGroup"
+        );
+        assert_eq!(
+            ContinueOption::ALL.map(ContinueOption::is_retry),
+            [false, false, false, true, true, true]
         );
     }
 }
