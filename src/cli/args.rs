@@ -35,6 +35,10 @@ pub enum Command {
     Drill(Box<RunArgs>),
     /// Continue a run that stopped (killed, rebooted, interrupted) from its journal.
     Resume(Box<ResumeArgs>),
+    /// Where a run stands, from its journal: each step, the plans it failed over and has not
+    /// undone, its lock, and whether it can be resumed. Without RUN, the runs in the state
+    /// folder, newest first.
+    Status(Box<StatusArgs>),
     /// Serve the VAO-compatible simulator.
     Simulator(SimulatorArgs),
 }
@@ -133,6 +137,29 @@ pub struct ResumeArgs {
     pub control: ControlArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// The run id (`<state-dir>/<RUN>.journal.jsonl`) or the journal's path; without it, the
+    /// runs in the state folder are listed.
+    #[arg(value_name = "RUN")]
+    pub run: Option<String>,
+    /// Where the run journals are: the run's `--state-dir`, else its report directory.
+    #[arg(long, value_name = "DIR", default_value = "reports")]
+    pub state_dir: PathBuf,
+    /// Also read each plan the run failed over and has not undone from VAO (GET only;
+    /// needs the server and credentials, like resume).
+    #[arg(long)]
+    pub live: bool,
+    /// How to print it: text for people, json for tools.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+    /// Secret variables again, to render the runbook as the run had it (as for resume).
+    #[command(flatten)]
+    pub vars: VarArgs,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
 }
 
 /// Where the VAO server is and how to trust it and log in: the same for every command that

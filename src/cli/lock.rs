@@ -88,23 +88,9 @@ pub fn acquire(
     plans: &[uuid::Uuid],
     holder: &str,
 ) -> Result<Locks, Error> {
-    let canonical = std::fs::canonicalize(runbook).unwrap_or_else(|_| runbook.to_path_buf());
-    let mut wanted = vec![(
-        dir.join(format!(
-            "runbook-{}.lock",
-            hash(&canonical.display().to_string())
-        )),
-        format!("runbook {}", canonical.display()),
-    )];
-    for plan in plans {
-        wanted.push((
-            dir.join(format!("plan-{plan}.lock")),
-            format!("plan {plan}"),
-        ));
-    }
     // Released again (on drop) if a later lock cannot be taken.
     let mut locks = Locks { files: Vec::new() };
-    for (path, what) in wanted {
+    for (path, what) in lock_files(dir, runbook, plans) {
         let file = match open(dir, &path) {
             Ok(file) => file,
             Err(e) => {
@@ -130,6 +116,65 @@ pub fn acquire(
         locks.files.push(file);
     }
     Ok(locks)
+}
+
+/// The lock files of a runbook and its plans, each with what it locks (for messages).
+fn lock_files(dir: &Path, runbook: &Path, plans: &[uuid::Uuid]) -> Vec<(PathBuf, String)> {
+    let canonical = std::fs::canonicalize(runbook).unwrap_or_else(|_| runbook.to_path_buf());
+    let mut files = vec![(
+        dir.join(format!(
+            "runbook-{}.lock",
+            hash(&canonical.display().to_string())
+        )),
+        format!("runbook {}", canonical.display()),
+    )];
+    for plan in plans {
+        files.push((
+            dir.join(format!("plan-{plan}.lock")),
+            format!("plan {plan}"),
+        ));
+    }
+    files
+}
+
+/// A lock [`probe`] found held: what it locks, and the holder as the lock file names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Held {
+    pub what: String,
+    pub holder: String,
+}
+
+/// Whether a process holds the lock of the runbook or of one of the plans (the first held
+/// one), for `drbook status`. It never takes a lock away from a run and creates nothing: a
+/// lock file that does not exist is held by nobody; one that exists is opened read-only and
+/// locked *shared* for an instant, which fails while a run holds it (exclusively), and is
+/// let go at once. (A run that starts in that instant meets a held lock and exits 3,
+/// having sent nothing.) `Err`: a lock file exists but cannot be opened.
+pub fn probe(dir: &Path, runbook: &Path, plans: &[uuid::Uuid]) -> Result<Option<Held>, String> {
+    for (path, what) in lock_files(dir, runbook, plans) {
+        if !std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
+            continue;
+        }
+        let file =
+            File::open(&path).map_err(|e| format!("the lock file {}: {e}", path.display()))?;
+        match file.try_lock_shared() {
+            Ok(()) => {
+                let _ = file.unlock();
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let mut holder = String::new();
+                let _ = (&file).read_to_string(&mut holder);
+                return Ok(Some(Held {
+                    what,
+                    holder: holder.trim().to_owned(),
+                }));
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(format!("the lock file {}: {e}", path.display()));
+            }
+        }
+    }
+    Ok(None)
 }
 
 fn open(dir: &Path, path: &Path) -> std::io::Result<File> {
@@ -190,6 +235,32 @@ mod tests {
             }
             other => panic!("expected an unavailable lock, got {:?}", other.err()),
         }
+    }
+
+    #[test]
+    fn a_probe_sees_a_held_lock_takes_nothing_and_creates_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let locks = dir.path().join("locks");
+        let runbook = dir.path().join("rb.yaml");
+        std::fs::write(&runbook, "x").unwrap();
+        let plan = uuid::Uuid::new_v4();
+        assert_eq!(probe(&locks, &runbook, &[plan]), Ok(None));
+        assert!(!locks.exists(), "a probe creates no lock folder");
+        let held = acquire(&locks, &runbook, &[plan], "pid 1, runbook rb").unwrap();
+        let Ok(Some(found)) = probe(&locks, &runbook, &[plan]) else {
+            panic!("the lock is held");
+        };
+        assert!(found.what.starts_with("runbook "), "{}", found.what);
+        assert_eq!(found.holder, "pid 1, runbook rb");
+        // Probing left the lock where it was: a second taker is still refused.
+        assert!(matches!(
+            acquire(&locks, &runbook, &[], "pid 2"),
+            Err(Error::Locked { .. })
+        ));
+        drop(held);
+        assert_eq!(probe(&locks, &runbook, &[plan]), Ok(None));
+        // A probe's instant of shared locking is over: the lock can be taken again.
+        assert!(acquire(&locks, &runbook, &[plan], "pid 3").is_ok());
     }
 
     #[cfg(unix)]

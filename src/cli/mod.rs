@@ -25,6 +25,7 @@ pub mod provenance;
 pub mod resume;
 pub mod run;
 pub mod simulator;
+pub mod status;
 pub mod validate;
 
 use crate::runbook::Source;
@@ -120,6 +121,7 @@ fn command(cli: &Cli, redactor: &Redactor) -> exit::Outcome {
                     Command::Check(args) => run::run(args, redactor, run::Purpose::Check).await,
                     Command::Drill(args) => run::run(args, redactor, run::Purpose::Drill).await,
                     Command::Resume(args) => resume::resume(args, redactor).await,
+                    Command::Status(args) => status::status(args, redactor).await,
                     Command::Simulator(args) => simulator::simulator(args).await,
                     Command::Validate(args) => validate::validate(args),
                 }

@@ -6,16 +6,16 @@
 //! covers the whole run. What the journal says was done is folded by `exec::resume`; this
 //! file finds the journal, checks it against the runbook and the flags, and starts the run.
 
-use super::args::{ResumeArgs, RunArgs};
+use super::args::{ConnectArgs, ControlArgs, OutputArgs, ResumeArgs, RunArgs, VarArgs};
 use super::exit::{Error, Outcome};
 use super::run::{Continuation, Purpose, execute, rendered_sha256};
 use crate::exec::journal::{self, ReadJournal};
-use crate::exec::{Event, Mode, RunResult, resume_from};
-use crate::prepare::prepare;
+use crate::exec::{Event, JournalHeader, Mode, RunResult, resume_from};
+use crate::prepare::{Prepared, prepare};
 use crate::runbook::Source;
 use crate::secret::Redactor;
 use crate::template::Clock;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 pub async fn resume(args: &ResumeArgs, redactor: &Redactor) -> Outcome {
     let (run, prepared, continuation) = plan_resume(args)?;
@@ -31,12 +31,14 @@ pub async fn resume(args: &ResumeArgs, redactor: &Redactor) -> Outcome {
     .await
 }
 
-fn journal_path(args: &ResumeArgs) -> PathBuf {
-    let given = PathBuf::from(&args.run);
+/// The journal `run` names: a journal file, or a run id in the state folder `dir`
+/// (`<dir>/<run>.journal.jsonl`). `drbook status` finds runs the same way.
+pub fn journal_path(run: &str, dir: &Path) -> PathBuf {
+    let given = PathBuf::from(run);
     if given.is_file() {
         return given;
     }
-    journal::path_for(args.output.journal_dir(), &args.run)
+    journal::path_for(dir, run)
 }
 
 type Planned = (RunArgs, crate::prepare::Prepared, Continuation);
@@ -47,7 +49,7 @@ fn plan_resume(args: &ResumeArgs) -> Result<Planned, Error> {
             "resume renders the runbook at the run's own clock (from its journal); leave out --now",
         ));
     }
-    let path = journal_path(args);
+    let path = journal_path(&args.run, args.output.journal_dir());
     let ReadJournal {
         header,
         events,
@@ -56,6 +58,38 @@ fn plan_resume(args: &ResumeArgs) -> Result<Planned, Error> {
     for warning in &warnings {
         say!("warning: {warning}");
     }
+    unfinished(&header, &events)?;
+    let prepared = prepare_again(&header, &args.vars, args.force)?;
+    let resume = resume_from(&prepared.runbook, &events, header.drill)
+        .map_err(|e| Error::refused(e.to_string()))?;
+    let run = run_args(
+        &header,
+        &args.vars,
+        &args.connect,
+        &args.control,
+        &args.output,
+    );
+    Ok((
+        run,
+        prepared,
+        Continuation {
+            run_id: header.run_id,
+            started_at: header.started_at,
+            journal: path,
+            events,
+            resume,
+            purpose: if header.drill {
+                Purpose::Drill
+            } else {
+                Purpose::Run
+            },
+        },
+    ))
+}
+
+/// Refuses a run that `resume` cannot take over whatever the runbook says: one that was not
+/// live, or that finished.
+pub fn unfinished(header: &JournalHeader, events: &[Event]) -> Result<(), Error> {
     if header.mode != Mode::Live {
         return Err(Error::refused(format!(
             "run {} was a {} run; only live runs can be resumed",
@@ -81,9 +115,19 @@ fn plan_resume(args: &ResumeArgs) -> Result<Planned, Error> {
             header.run_id
         )));
     }
+    Ok(())
+}
 
+/// The run's runbook, read and rendered again as the run had it: the journal's variables
+/// (secret ones from `vars` and the environment), at the run's template clock, and checked
+/// against the hashes the journal recorded unless `force`.
+pub fn prepare_again(
+    header: &JournalHeader,
+    vars: &VarArgs,
+    force: bool,
+) -> Result<Prepared, Error> {
     let source = Source::read(&header.runbook.path).map_err(|e| Error::refused(e.to_string()))?;
-    if source.sha256 != header.runbook.sha256 && !args.force {
+    if source.sha256 != header.runbook.sha256 && !force {
         return Err(Error::refused(format!(
             "the runbook changed since the run started: {} had SHA-256 {}, now {}; resume with --force to run the remaining steps of the new file",
             header.runbook.path.display(),
@@ -91,7 +135,7 @@ fn plan_resume(args: &ResumeArgs) -> Result<Planned, Error> {
             source.sha256
         )));
     }
-    let mut inputs = super::var_inputs(&args.vars)?;
+    let mut inputs = super::var_inputs(vars)?;
     // The run's clock, not today's: `{{ago "24h"}}` must render as it did, or the rendered
     // runbook's hash would not match. A journal from before the clock was recorded had no
     // date helpers to render, so its start time serves.
@@ -104,7 +148,7 @@ fn plan_resume(args: &ResumeArgs) -> Result<Planned, Error> {
         .filter_map(|v| Some((v.name.clone(), v.value.clone()?, v.source.clone())))
         .collect();
     let prepared = prepare(source, &inputs).map_err(|e| Error::refused(e.to_string()))?;
-    if rendered_sha256(&prepared) != header.runbook.rendered_sha256 && !args.force {
+    if rendered_sha256(&prepared) != header.runbook.rendered_sha256 && !force {
         let secrets: Vec<&str> = header
             .variables
             .iter()
@@ -125,43 +169,35 @@ fn plan_resume(args: &ResumeArgs) -> Result<Planned, Error> {
             }
         )));
     }
+    Ok(prepared)
+}
 
-    let resume = resume_from(&prepared.runbook, &events, header.drill)
-        .map_err(|e| Error::refused(e.to_string()))?;
-    let mut connect = args.connect.clone();
+/// The arguments of a run that reaches the server the way the journalled run did.
+pub fn run_args(
+    header: &JournalHeader,
+    vars: &VarArgs,
+    connect: &ConnectArgs,
+    control: &ControlArgs,
+    output: &OutputArgs,
+) -> RunArgs {
+    let mut connect = connect.clone();
     connect.server = connect.server.or(header.server.clone());
-    let run = RunArgs {
+    RunArgs {
         runbook: header.runbook.path.clone(),
-        vars: args.vars.clone(),
+        vars: vars.clone(),
         connect,
         force: header.force,
         dry_run: false,
         simulate: false,
         sim_failover_time: None,
-        control: args.control.clone(),
-        output: args.output.clone(),
+        control: control.clone(),
+        output: output.clone(),
         poll_interval: ms(header.connection.poll_interval_ms),
         api_prefix: or_default(&header.connection.api_prefix, "/api/v3"),
         token_path: or_default(&header.connection.token_path, "/token"),
         request_timeout: ms(header.connection.request_timeout_ms),
         connect_timeout: ms(header.connection.connect_timeout_ms),
-    };
-    Ok((
-        run,
-        prepared,
-        Continuation {
-            run_id: header.run_id,
-            started_at: header.started_at,
-            journal: path,
-            events,
-            resume,
-            purpose: if header.drill {
-                Purpose::Drill
-            } else {
-                Purpose::Run
-            },
-        },
-    ))
+    }
 }
 
 fn ms(value: Option<u64>) -> Option<std::time::Duration> {

@@ -151,7 +151,7 @@ async fn target(
 }
 
 /// Refuses a server that is not a plain base URL, before it is printed anywhere.
-fn check_server(server: &str) -> Result<(), Error> {
+pub(super) fn check_server(server: &str) -> Result<(), Error> {
     if crate::runbook::values::is_server_url(server) {
         Ok(())
     } else {
@@ -162,7 +162,7 @@ fn check_server(server: &str) -> Result<(), Error> {
     }
 }
 
-fn client_options(
+pub(super) fn client_options(
     args: &RunArgs,
     runbook: &crate::runbook::Runbook,
     server: Option<&str>,

@@ -236,6 +236,17 @@ pub enum JournalError {
 /// died while writing it; `resume` reconciles with the server anyway); damage anywhere else
 /// is an error.
 pub fn read(path: &Path) -> Result<ReadJournal, JournalError> {
+    read_lines(path, false)
+}
+
+/// Reads what can be read of a journal: every event line that parses, and a warning for
+/// each one that does not, wherever it is (`drbook status` shows a damaged journal rather
+/// than refusing it; `resume` still refuses it, through [`read`]). The header must be read.
+pub fn read_lenient(path: &Path) -> Result<ReadJournal, JournalError> {
+    read_lines(path, true)
+}
+
+fn read_lines(path: &Path, lenient: bool) -> Result<ReadJournal, JournalError> {
     let name = path.display().to_string();
     let file = File::open(path).map_err(|e| JournalError::Io(name.clone(), e))?;
     let meta = file
@@ -286,6 +297,10 @@ pub fn read(path: &Path) -> Result<ReadJournal, JournalError> {
             Ok(event) => events.push(event),
             Err(e) if index + 1 == count => warnings.push(format!(
                 "{name}:{}: the last line is torn or damaged ({e}); it is ignored and the server is asked instead",
+                index + 1
+            )),
+            Err(e) if lenient => warnings.push(format!(
+                "{name}:{}: the line is damaged ({e}); it is left out",
                 index + 1
             )),
             Err(e) => return Err(JournalError::Corrupt(name, index + 1, e.to_string())),
@@ -434,6 +449,14 @@ mod tests {
             super::read(&path),
             Err(JournalError::Corrupt(_, 2, _))
         ));
+        let lenient = read_lenient(&path).unwrap();
+        assert_eq!(lenient.events.len(), 1);
+        assert_eq!(lenient.warnings.len(), 1);
+        assert!(
+            lenient.warnings[0].contains(":2: the line is damaged"),
+            "{:?}",
+            lenient.warnings
+        );
     }
 
     #[test]

@@ -36,6 +36,9 @@ pub struct Resume {
     /// A step of a parallel group failed (abort or rollback) while others of the group were
     /// under way: only those are taken up, then the group's policy applies to the failure.
     pub group_failure: Option<String>,
+    /// The run ended at this failed step under its policy (`abort`): [`resume_from`]
+    /// refuses it; [`fold`] keeps what was done up to there (`drbook status`).
+    pub ended: Option<(usize, OnFailure)>,
 }
 
 /// The step an earlier process was in when it stopped.
@@ -129,6 +132,16 @@ pub fn resume_from(
     events: &[Event],
     drill: bool,
 ) -> Result<Resume, ResumeError> {
+    let resume = fold(runbook, events, drill)?;
+    match resume.ended {
+        Some((step, policy)) => Err(ResumeError::Ended { step, policy }),
+        None => Ok(resume),
+    }
+}
+
+/// The journal folded as [`resume_from`] folds it, also for a run that ended at a failed
+/// step ([`Resume::ended`]): what `drbook status` shows of any run.
+pub fn fold(runbook: &Runbook, events: &[Event], drill: bool) -> Result<Resume, ResumeError> {
     same_steps(runbook, events)?;
     let mut resume = Resume {
         resumed: true,
@@ -222,16 +235,15 @@ pub fn resume_from(
             }
             resume.rolling_back = Some(failure(step, error));
             resume.next_undo = Some(next_undo);
+            resume.in_flight = in_flight(runbook, events, &started, &sent, &resume.done);
             return Ok(resume);
         } else if drill && stops {
             // The drill's runbook part ended here; its clean-up is what is left.
             resume.cleanup_only = Some(failure(step, error));
             break;
         } else if stops {
-            return Err(ResumeError::Ended {
-                step: step.number,
-                policy: step.on_failure,
-            });
+            resume.ended = Some((step.number, step.on_failure));
+            break;
         } else {
             resume.done.push(step.number);
             resume.failures.push(failure(step, error));
@@ -250,10 +262,22 @@ pub fn resume_from(
             resume.ledger.forget(call.plan_id);
         }
     }
-    // The steps in flight: started and not finished for good (several in a parallel group).
+    resume.in_flight = in_flight(runbook, events, &started, &sent, &resume.done);
+    Ok(resume)
+}
+
+/// The steps in flight: started and not finished for good (several in a parallel group).
+fn in_flight(
+    runbook: &Runbook,
+    events: &[Event],
+    started: &[(usize, DateTime<Utc>)],
+    sent: &[usize],
+    done: &[usize],
+) -> Vec<InFlight> {
+    let mut in_flight = Vec::new();
     let mut seen = Vec::new();
     for (step, at) in started.iter().rev() {
-        if resume.done.contains(step) || *step > runbook.steps.len() || seen.contains(step) {
+        if done.contains(step) || *step > runbook.steps.len() || seen.contains(step) {
             continue;
         }
         seen.push(*step);
@@ -266,14 +290,14 @@ pub fn resume_from(
             } if s == step => Some(plan.status.state.clone()),
             _ => None,
         });
-        resume.in_flight.push(InFlight {
+        in_flight.push(InFlight {
             step: *step,
             started_at: *at,
             sent: sent.contains(step),
             baseline,
         });
     }
-    Ok(resume)
+    in_flight
 }
 
 /// The plans a rollback or clean-up already undid, and the number of its next undo step.
@@ -471,6 +495,27 @@ mod tests {
         assert_eq!(
             fold(&steps, journal, false).unwrap_err().to_string(),
             "step 1 failed and the run ended there (on_failure: Abort); there is nothing to resume"
+        );
+    }
+
+    #[test]
+    fn a_run_that_ended_folds_to_what_it_left_failed_over() {
+        let steps = format!(
+            "  - failover: {{ plan_id: {A} }}\n  - failover: {{ plan_id: {B} }}\n  - wait: 1h\n"
+        );
+        let skipped = r#"{"event":"step_finished","step":3,"result":"skipped","at":"2026-11-28T02:00:09Z","error":"not run"}"#;
+        let journal: &[&[String]] = &[
+            &failover(1, A, 200, "succeeded"),
+            &failover(2, B, 200, "failed"),
+            &[skipped.to_owned()],
+        ];
+        let folded = super::fold(&runbook(&steps), &events(&journal.concat()), false).unwrap();
+        assert_eq!(folded.ended, Some((2, OnFailure::Abort)));
+        assert_eq!(folded.done, [1]);
+        assert_eq!(plans(&folded), [(2, id(B)), (1, id(A))]);
+        assert!(
+            fold(&steps, journal, false).is_err(),
+            "resume still refuses it"
         );
     }
 
