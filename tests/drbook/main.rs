@@ -18,6 +18,7 @@ mod robustness;
 mod run;
 mod secrets;
 mod simulator;
+mod status;
 mod support;
 mod templating;
 mod validate;

@@ -150,6 +150,21 @@ impl Drbook {
         other
     }
 
+    /// A new test on the same machine (this one's lock folder) that asks
+    /// `drbook status ARGS... --state-dir <this test's reports/>`, without credentials.
+    pub fn status<I, S>(&self, args: I) -> Drbook
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let other = self.on_the_same_machine();
+        other
+            .args(["status"])
+            .args(args)
+            .args(["--state-dir", &self.reports_dir()]);
+        other
+    }
+
     fn invoke(&self, command: &str, target: &str, server: Option<&str>) -> &Drbook {
         *self.invocation.borrow_mut() = Some(Invocation {
             command: command.to_owned(),
