@@ -9,9 +9,11 @@ pub enum Exit {
     /// Every step succeeded, the dry run was listed, or the runbooks are valid.
     Success,
     /// A step failed (check: would fail; drill: could not clean up), the server could not be
-    /// reached or refused to log in, or the final report could not be written.
+    /// reached or refused to log in (also for `status --live`), or the final report could
+    /// not be written.
     Failed,
-    /// Invalid runbook, variables or usage; nothing was sent.
+    /// Invalid runbook, variables or usage, or (`status`) no such run or an unreadable
+    /// journal; nothing was sent.
     Invalid,
     /// Another drbook holds the lock of this runbook or of one of its plans; nothing was sent.
     Locked,
@@ -47,8 +49,10 @@ impl Exit {
     fn summary(self) -> &'static str {
         match self {
             Exit::Success => "success",
-            Exit::Failed => "a step failed (check: would fail; drill: could not clean up)",
-            Exit::Invalid => "invalid runbook/variables/usage (nothing sent)",
+            Exit::Failed => {
+                "a step failed (check: would fail; drill: could not clean up; status --live: VAO could not be read)"
+            }
+            Exit::Invalid => "invalid runbook/variables/usage, or no such run (nothing sent)",
             Exit::Locked => "another drbook holds the lock (nothing sent)",
             Exit::LockUnavailable => "the lock folder cannot be used (nothing sent)",
             Exit::Interrupted => "interrupted",
