@@ -71,6 +71,10 @@ pub struct ValidateArgs {
     /// How to print the result: text for people, json for CI annotations.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
+    /// Count warnings (such as an unquoted date that YAML 1.1 tools read as a timestamp) as
+    /// problems: a file with any is invalid (exit 2).
+    #[arg(long)]
+    pub deny_warnings: bool,
 }
 
 #[derive(Debug, Args)]
