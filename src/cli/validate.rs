@@ -15,7 +15,7 @@ pub fn validate(args: &ValidateArgs) -> Outcome {
     for path in &args.runbooks {
         let outcome = prepare_file(path, &inputs);
         let valid = match &outcome {
-            Ok(prepared) => !(args.deny_warnings && !prepared.warnings.is_empty()),
+            Ok(prepared) => prepared.warnings.is_empty() || !args.deny_warnings,
             Err(_) => false,
         };
         all_valid &= valid;
