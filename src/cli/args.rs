@@ -37,6 +37,25 @@ pub enum Command {
     Resume(Box<ResumeArgs>),
     /// Serve the VAO-compatible simulator.
     Simulator(SimulatorArgs),
+    /// Print a shell completion script: `source <(drbook completions bash)`.
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff), or write one per command into a folder with --out.
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write `drbook.1` and `drbook-<command>.1` for each command into this folder (created
+    /// if missing) instead of printing `drbook.1` on stdout.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args, Clone, Default)]
