@@ -17,6 +17,9 @@ pub struct Prepared {
     /// The rendered document, as JSON (what was actually validated and built).
     pub rendered: serde_json::Value,
     pub runbook: Runbook,
+    /// Advice on the valid runbook (plain scalars YAML 1.1 tools read differently), each
+    /// with its source line.
+    pub warnings: Vec<Diagnostic>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -79,7 +82,15 @@ pub fn prepare(source: Source, inputs: &VarInputs) -> Result<Prepared, PrepareEr
     let runbook = build_checked_json(&file, &rendered, &rendered_json).map_err(|problems| {
         with_source(mask_secrets(&variables, explain_templates(&root, problems)))
     })?;
+    let warnings = mask_secrets(
+        &variables,
+        runbook::portable::yaml11_warnings(&file, &source.text, &root),
+    )
+    .into_iter()
+    .map(|d| d.with_source(&source.text))
+    .collect();
     Ok(Prepared {
+        warnings,
         rendered: rendered_json,
         source,
         variables,

@@ -41,6 +41,25 @@ pub enum Command {
     Status(Box<StatusArgs>),
     /// Serve the VAO-compatible simulator.
     Simulator(SimulatorArgs),
+    /// Print a shell completion script: `source <(drbook completions bash)`.
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff), or write one per command into a folder with --out.
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write `drbook.1` and `drbook-<command>.1` for each command into this folder (created
+    /// if missing) instead of printing `drbook.1` on stdout.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -75,6 +94,10 @@ pub struct ValidateArgs {
     /// How to print the result: text for people, json for CI annotations.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
+    /// Count warnings (such as an unquoted date that YAML 1.1 tools read as a timestamp) as
+    /// problems: a file with any is invalid (exit 2).
+    #[arg(long)]
+    pub deny_warnings: bool,
 }
 
 #[derive(Debug, Args)]

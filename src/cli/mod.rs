@@ -18,6 +18,7 @@ macro_rules! out {
 pub mod args;
 pub mod checkpoint;
 pub mod credentials;
+pub mod docs;
 pub mod exit;
 pub mod lock;
 pub mod output;
@@ -107,6 +108,8 @@ pub fn main() -> u8 {
 fn command(cli: &Cli, redactor: &Redactor) -> exit::Outcome {
     match &cli.command {
         Command::Validate(args) => validate::validate(args),
+        Command::Completions(args) => docs::completions(args),
+        Command::Man(args) => docs::man(args),
         command => {
             // One thread: a run is one request at a time, and a single-threaded runtime
             // hands each answer to the executor without a wake-up across threads (and
@@ -123,7 +126,10 @@ fn command(cli: &Cli, redactor: &Redactor) -> exit::Outcome {
                     Command::Resume(args) => resume::resume(args, redactor).await,
                     Command::Status(args) => status::status(args, redactor).await,
                     Command::Simulator(args) => simulator::simulator(args).await,
+                    // Answered above, without a runtime.
                     Command::Validate(args) => validate::validate(args),
+                    Command::Completions(args) => docs::completions(args),
+                    Command::Man(args) => docs::man(args),
                 }
             })
         }

@@ -14,10 +14,14 @@ pub fn validate(args: &ValidateArgs) -> Outcome {
     let mut results = Vec::new();
     for path in &args.runbooks {
         let outcome = prepare_file(path, &inputs);
-        all_valid &= outcome.is_ok();
+        let valid = match &outcome {
+            Ok(prepared) => prepared.warnings.is_empty() || !args.deny_warnings,
+            Err(_) => false,
+        };
+        all_valid &= valid;
         match args.format {
-            OutputFormat::Text => print_text(path, &outcome),
-            OutputFormat::Json => results.push(json_result(path, &outcome)),
+            OutputFormat::Text => print_text(path, &outcome, valid),
+            OutputFormat::Json => results.push(json_result(path, &outcome, valid)),
         }
     }
     if args.format == OutputFormat::Json {
@@ -39,15 +43,35 @@ pub fn validate(args: &ValidateArgs) -> Outcome {
     })
 }
 
-fn print_text(path: &std::path::Path, outcome: &Result<crate::prepare::Prepared, PrepareError>) {
+/// `valid` is false for a prepared runbook whose warnings `--deny-warnings` counts.
+fn print_text(
+    path: &std::path::Path,
+    outcome: &Result<crate::prepare::Prepared, PrepareError>,
+    valid: bool,
+) {
     match outcome {
         Ok(prepared) => {
-            out!(
-                "ok: {} ({}, {})",
-                path.display(),
-                super::output::printable(&prepared.runbook.name),
-                plural(prepared.runbook.steps.len(), "step")
-            );
+            for warning in &prepared.warnings {
+                say!("{}\n", super::output::printable(&warning.to_string()));
+            }
+            let warnings = match prepared.warnings.len() {
+                0 => String::new(),
+                count => format!(", {}", plural(count, "warning")),
+            };
+            if valid {
+                out!(
+                    "ok: {} ({}, {}{warnings})",
+                    path.display(),
+                    super::output::printable(&prepared.runbook.name),
+                    plural(prepared.runbook.steps.len(), "step")
+                );
+            } else {
+                say!(
+                    "invalid: {} ({}, denied by --deny-warnings)",
+                    path.display(),
+                    plural(prepared.warnings.len(), "warning")
+                );
+            }
         }
         Err(error) => {
             say!("{}\n", super::output::printable(&error.to_string()));
@@ -60,14 +84,16 @@ fn print_text(path: &std::path::Path, outcome: &Result<crate::prepare::Prepared,
 fn json_result(
     path: &std::path::Path,
     outcome: &Result<crate::prepare::Prepared, PrepareError>,
+    valid: bool,
 ) -> serde_json::Value {
     match outcome {
         Ok(prepared) => serde_json::json!({
             "path": path.display().to_string(),
-            "valid": true,
+            "valid": valid,
             "name": prepared.runbook.name,
             "steps": prepared.runbook.steps.len(),
             "diagnostics": [],
+            "warnings": prepared.warnings,
         }),
         Err(PrepareError::Invalid(diagnostics)) => serde_json::json!({
             "path": path.display().to_string(),

@@ -36,6 +36,26 @@ pub struct Diagnostic {
     /// Which known problem this is, for a later stage that adds to the advice.
     #[serde(skip)]
     pub problem: Option<Problem>,
+    /// An error makes the runbook invalid; a warning is advice on a valid one.
+    #[serde(skip)]
+    pub severity: Severity,
+}
+
+/// Whether a diagnostic makes its file invalid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Severity {
+    #[default]
+    Error,
+    Warning,
+}
+
+impl Severity {
+    fn label(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
 }
 
 /// Problems that a stage other than the one that found them reacts to, named so it need not
@@ -57,7 +77,14 @@ impl Diagnostic {
             hint: None,
             source_line: None,
             problem: None,
+            severity: Severity::Error,
         }
+    }
+
+    /// The same, as a warning: advice on a valid file.
+    pub fn warning(mut self) -> Self {
+        self.severity = Severity::Warning;
+        self
     }
 
     pub fn with_problem(mut self, problem: Problem) -> Self {
@@ -141,10 +168,11 @@ fn token_width(line: &str, column: usize) -> usize {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let label = self.severity.label();
         if self.path.is_empty() {
-            writeln!(f, "error: {}", self.message)?;
+            writeln!(f, "{label}: {}", self.message)?;
         } else {
-            writeln!(f, "error: {}: {}", self.path, self.message)?;
+            writeln!(f, "{label}: {}: {}", self.path, self.message)?;
         }
         let gutter = " ".repeat(self.line.to_string().len());
         write!(f, "{gutter}--> {}", self.location())?;

@@ -20,6 +20,7 @@ pub mod diagnostic;
 pub mod document;
 pub mod model;
 pub mod node;
+pub mod portable;
 pub mod schema;
 pub mod source;
 pub mod text;

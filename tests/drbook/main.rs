@@ -3,6 +3,7 @@
 
 mod auth;
 mod dates;
+mod docs;
 mod drill;
 mod examples;
 mod exit_codes;

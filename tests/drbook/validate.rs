@@ -224,3 +224,113 @@ fn an_independent_validator_agrees_with_the_generated_schema() {
         t.run().assert_code(2);
     }
 }
+
+/// Plain scalars that YAML 1.1 tools read as something else are warned about, with their
+/// position; the file stays valid unless `--deny-warnings` is given.
+#[test]
+fn yaml_1_1_readings_are_warnings() {
+    let text = "version: 1\nname: portable\nserver_time_zone: UTC\nvars:\n  restore_point: 2026-11-25T22:00:00Z\n  quoted: '2026-11-25T22:00:00Z'\n  flag: on\nsteps:\n  - failover:\n      plan_id: 6f1c2d9e-3b4a-4c5d-8e7f-0a1b2c3d4e5f\n      restore_point: \"{{restore_point}}\"\n";
+    let t = Drbook::new();
+    let file = t.file("portable.yaml", text);
+    t.args(["validate", file.to_str().unwrap()]);
+    let out = t.run();
+    out.assert_code(0);
+    assert!(
+        out.stdout.contains("ok: ") && out.stdout.contains("(portable, 1 step, 2 warnings)"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stderr.contains("warning: vars.restore_point: `2026-11-25T22:00:00Z` is a string to drbook (YAML 1.2) but a timestamp to YAML 1.1 readers\n --> ")
+            && out.stderr.contains("portable.yaml:5:18\n"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains(
+            "warning: vars.flag: `on` is a string to drbook (YAML 1.2) but the boolean true"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("vars.quoted"), "{}", out.stderr);
+
+    let t = Drbook::new();
+    let file = t.file("portable.yaml", text);
+    t.args(["validate", "--deny-warnings", file.to_str().unwrap()]);
+    let out = t.run();
+    out.assert_code(2);
+    assert!(
+        out.stderr
+            .contains("(2 warnings, denied by --deny-warnings)"),
+        "{}",
+        out.stderr
+    );
+
+    let t = Drbook::new();
+    let file = t.file("portable.yaml", text);
+    t.args(["validate", "--format", "json", file.to_str().unwrap()]);
+    let out = t.run();
+    out.assert_code(0);
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let warnings = &json["runbooks"][0]["warnings"];
+    assert_eq!(warnings[0]["line"], 5, "{json}");
+    assert_eq!(warnings[0]["column"], 18, "{json}");
+    assert_eq!(warnings[0]["path"], "vars.restore_point", "{json}");
+    assert_eq!(warnings[1]["path"], "vars.flag", "{json}");
+}
+
+/// Every example runbook means the same to a YAML 1.1 reader: PyYAML loads it, and the
+/// result passes the published schema (an unquoted date would be a timestamp there, and
+/// `yes` a boolean). drbook has no warning for any of them either.
+#[test]
+fn examples_read_the_same_in_yaml_1_1() {
+    let runbooks = files_in("runbooks");
+    let t = Drbook::new();
+    t.args(["validate", "--deny-warnings"])
+        .args(runbooks.iter().map(|p| p.display().to_string()));
+    t.run().assert_code(0);
+
+    let Some(python) = tool("python3") else {
+        return;
+    };
+    let script = r#"
+import json, sys
+try:
+    import yaml, jsonschema
+except ImportError as error:
+    print(f"missing: {error}")
+    sys.exit(3)
+schema = json.load(open(sys.argv[1]))
+validator = jsonschema.Draft202012Validator(schema)
+bad = 0
+for path in sys.argv[2:]:
+    document = yaml.safe_load(open(path))
+    for error in validator.iter_errors(document):
+        bad += 1
+        print(f"{path}: {error.json_path}: {error.message}")
+sys.exit(1 if bad else 0)
+"#;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = std::process::Command::new(python)
+        .arg("-c")
+        .arg(script)
+        .arg(root.join("schemas/runbook.schema.json"))
+        .args(&runbooks)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    if out.status.code() == Some(3) {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "PyYAML and jsonschema are required in CI (.ci/run installs them): {stdout}"
+        );
+        eprintln!("\n*** SKIPPED: {stdout} ***\n");
+        return;
+    }
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
