@@ -8,6 +8,15 @@ macro_rules! say {
     };
 }
 
+/// A line on stderr that `-q` leaves out: what happens on the way, not errors or verdicts.
+macro_rules! info {
+    ($($arg:tt)*) => {
+        if !$crate::cli::output::quiet() {
+            say!($($arg)*)
+        }
+    };
+}
+
 /// A line on stdout: a closed pipe (`drbook validate … | head -1`) is not worth a panic.
 macro_rules! out {
     ($($arg:tt)*) => {
@@ -100,6 +109,8 @@ fn init_logging(verbose: u8, redactor: &Redactor) {
 /// Runs drbook with the process's arguments; returns the exit code.
 pub fn main() -> u8 {
     let cli = Cli::parse();
+    anstream::ColorChoice::from(cli.color).write_global();
+    output::set_quiet(cli.quiet);
     let redactor = Redactor::default();
     init_logging(cli.verbose, &redactor);
     exit::finish(command(&cli, &redactor))

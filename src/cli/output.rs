@@ -4,8 +4,58 @@ use crate::exec::{DrillPhase, Event, GuardVerdict, Listener, RunResult, StepResu
 use crate::runbook::values::format_duration;
 use crate::secret::Redactor;
 use crate::vao::client;
+use anstyle::{AnsiColor, Style};
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+
+/// `-q`: only errors, failed steps and the final summary are printed.
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+pub fn set_quiet(quiet: bool) {
+    QUIET.store(quiet, Ordering::Relaxed);
+}
+
+pub fn quiet() -> bool {
+    QUIET.load(Ordering::Relaxed)
+}
+
+/// What a progress line says about the run, which decides its colour and whether `-q`
+/// keeps it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tone {
+    /// What happened on the way: left out by `-q`.
+    Info,
+    /// A step that succeeded: left out by `-q`.
+    Good,
+    /// A warning on the way: left out by `-q`.
+    Warn,
+    /// A failure, or a line that asks the operator for something: always printed.
+    Bad,
+    /// The run's final verdict: always printed, green or red.
+    Verdict { good: bool },
+}
+
+impl Tone {
+    fn style(self) -> Style {
+        let color = match self {
+            Tone::Info => return Style::new(),
+            Tone::Good | Tone::Verdict { good: true } => AnsiColor::Green,
+            Tone::Warn => AnsiColor::Yellow,
+            Tone::Bad | Tone::Verdict { good: false } => AnsiColor::Red,
+        };
+        let style = Style::new().fg_color(Some(color.into()));
+        if matches!(self, Tone::Verdict { .. }) {
+            style.bold()
+        } else {
+            style
+        }
+    }
+
+    fn kept_when_quiet(self) -> bool {
+        matches!(self, Tone::Bad | Tone::Verdict { .. })
+    }
+}
 
 /// Replaces control characters (terminal escape sequences in a runbook's names or source
 /// lines) before they reach a terminal.
@@ -72,19 +122,40 @@ impl Progress {
     }
 
     fn say(&self, line: &str) {
-        let mut err = std::io::stderr().lock();
-        let _ = writeln!(err, "{}", printable(&self.redactor.redact(line)));
+        self.say_as(Tone::Info, line);
+    }
+
+    /// A line in its tone: coloured where colour is on (`--color`, NO_COLOR; anstream
+    /// strips the styling otherwise), left out under `-q` unless it matters there.
+    fn say_as(&self, tone: Tone, line: &str) {
+        if quiet() && !tone.kept_when_quiet() {
+            return;
+        }
+        let style = tone.style();
+        let mut err = anstream::stderr().lock();
+        let _ = writeln!(
+            err,
+            "{style}{}{style:#}",
+            printable(&self.redactor.redact(line))
+        );
     }
 
     /// A line about one step, indented under it; while steps of a parallel group run at
     /// the same time, each line names its step.
     fn detail(&mut self, step: usize, text: &str) {
+        self.detail_as(step, Tone::Info, text);
+    }
+
+    fn detail_as(&mut self, step: usize, tone: Tone, text: &str) {
         // Named from the moment two steps run at once until none runs.
         self.concurrent = (self.concurrent && !self.running.is_empty()) || self.running.len() > 1;
         if self.concurrent {
-            self.say(&format!("  [{step}] {text}"));
+            self.say_as(tone, &format!("  [{step}] {text}"));
+        } else if quiet() {
+            // Without the step's header line, the step is named.
+            self.say_as(tone, &format!("[{step}] {text}"));
         } else {
-            self.say(&format!("      {text}"));
+            self.say_as(tone, &format!("      {text}"));
         }
     }
 }
@@ -190,9 +261,14 @@ impl Listener for Progress {
             Event::Paused {
                 message, asking, ..
             } => {
-                self.detail(step, &format!("⏸ {message}"));
+                let tone = if *asking { Tone::Bad } else { Tone::Warn };
+                self.detail_as(step, tone, &format!("⏸ {message}"));
                 if *asking {
-                    self.say("type `approve` and Enter to go on; anything else stops the run:");
+                    // A question is never left out: the run waits for its answer.
+                    self.say_as(
+                        Tone::Bad,
+                        "type `approve` and Enter to go on; anything else stops the run:",
+                    );
                 }
             }
             Event::Approved { by, how, .. } => {
@@ -213,17 +289,20 @@ impl Listener for Progress {
                 ..
             } => {
                 if *interrupted && !left_failed_over.is_empty() {
-                    self.say(&format!(
+                    self.say_as(Tone::Bad, &format!(
                         "drill clean-up INTERRUPTED: plan(s) {} may still be failed over; `drbook resume` finishes the clean-up",
                         crate::exec::ledger::list(left_failed_over)
                     ));
                 } else if left_failed_over.is_empty() {
-                    self.say(&format!(
-                        "drill clean-up: clean ({} plan(s) undone and ready again)",
-                        undone.len()
-                    ));
+                    self.say_as(
+                        Tone::Good,
+                        &format!(
+                            "drill clean-up: clean ({} plan(s) undone and ready again)",
+                            undone.len()
+                        ),
+                    );
                 } else {
-                    self.say(&format!(
+                    self.say_as(Tone::Bad, &format!(
                         "DRILL CLEAN-UP FAILED: plan(s) {} are STILL FAILED OVER; undo them in VAO",
                         crate::exec::ledger::list(left_failed_over)
                     ));
@@ -246,6 +325,12 @@ impl Listener for Progress {
                 result, error, at, ..
             } => {
                 let took = since(self.running.get(&step).map(|(at, _)| *at), *at);
+                let tone = match result {
+                    StepResult::Succeeded | StepResult::CheckPassed => Tone::Good,
+                    StepResult::SucceededWithWarnings | StepResult::Interrupted => Tone::Warn,
+                    StepResult::Failed | StepResult::CheckFailed => Tone::Bad,
+                    StepResult::Skipped | StepResult::Planned => Tone::Info,
+                };
                 let line = match result {
                     StepResult::Succeeded if self.cleanup => {
                         self.cleaned += 1;
@@ -287,7 +372,7 @@ impl Listener for Progress {
                         format!("✗ would fail: {}", error.as_deref().unwrap_or(""))
                     }
                 };
-                self.detail(step, &line);
+                self.detail_as(step, tone, &line);
                 self.running.remove(&step);
                 self.concurrent &= !self.running.is_empty();
             }
@@ -328,7 +413,8 @@ impl Listener for Progress {
                         format!("dry run: {} steps planned, nothing sent", self.total)
                     }
                 };
-                self.say(&line);
+                let good = matches!(result, RunResult::Succeeded | RunResult::DryRun);
+                self.say_as(Tone::Verdict { good }, &line);
             }
         }
     }

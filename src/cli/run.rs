@@ -382,7 +382,7 @@ pub async fn execute(
             "cannot write the run's journal: {e}; nothing was sent"
         ))
     })?;
-    say!(
+    info!(
         "drbook {}: {} ({}) {}",
         match (purpose, mode) {
             (Purpose::Check, Mode::Simulate) => "check (simulated)",
@@ -400,7 +400,7 @@ pub async fn execute(
         }
     );
     if let Some(journal) = &journal {
-        say!("journal: {}", journal.path().display());
+        info!("journal: {}", journal.path().display());
     }
 
     let poll_interval = args.poll_interval.unwrap_or(runbook.poll_interval);

@@ -58,14 +58,14 @@ fn print_text(
                 0 => String::new(),
                 count => format!(", {}", plural(count, "warning")),
             };
-            if valid {
+            if valid && !super::output::quiet() {
                 out!(
                     "ok: {} ({}, {}{warnings})",
                     path.display(),
                     super::output::printable(&prepared.runbook.name),
                     plural(prepared.runbook.steps.len(), "step")
                 );
-            } else {
+            } else if !valid {
                 say!(
                     "invalid: {} ({}, denied by --deny-warnings)",
                     path.display(),

@@ -11,6 +11,7 @@ mod faults;
 mod generated;
 mod interrupt;
 mod journal;
+mod output;
 mod parallel;
 mod policies;
 mod reports;

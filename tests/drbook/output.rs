@@ -1,0 +1,107 @@
+//! How progress looks: colour on a terminal (and never in a pipe, with NO_COLOR or
+//! `--color never`), and `-q`, which keeps only failures and the verdict for cron logs.
+
+use crate::support::*;
+use std::time::Duration;
+
+const ESC: &str = "\u{1b}[";
+const Z: Duration = Duration::ZERO;
+
+#[test]
+fn colour_follows_the_terminal_no_color_and_the_flag() {
+    // Each run fails the plan over: a fresh simulator for each.
+    let fresh = || sim(vec![plan(PLAN_A, Z)]);
+    // A pipe: no colour unless asked for.
+    let sim = fresh();
+    let t = live(&sim.base_url(), &one_failover(PLAN_A));
+    let piped = t.run();
+    piped.assert_code(0);
+    assert!(!piped.stderr.contains(ESC), "{}", piped.stderr);
+
+    let sim = fresh();
+    let t = live(&sim.base_url(), &one_failover(PLAN_A));
+    t.global_args(["--color", "always"]);
+    let forced = t.run();
+    forced.assert_code(0);
+    assert!(
+        forced
+            .stderr
+            .contains(&format!("{ESC}32m      ✓ succeeded in")),
+        "{}",
+        forced.stderr
+    );
+    assert!(
+        forced
+            .stderr
+            .contains(&format!("{ESC}1m{ESC}32mrun succeeded")),
+        "{}",
+        forced.stderr
+    );
+
+    // A terminal: colour by default, none with NO_COLOR or --color never.
+    let on_terminal = |extra: &[(&str, &str)], args: &[&str]| {
+        let sim = fresh();
+        let t = live(&sim.base_url(), &one_failover(PLAN_A));
+        t.env("TERM", "xterm-256color");
+        for (key, value) in extra {
+            t.env(key, value);
+        }
+        t.global_args(args.iter().copied());
+        let terminal = t.on_a_terminal()?;
+        let out = terminal.finish();
+        assert_eq!(out.code, 0, "{}", out.stdout);
+        Some(out.stdout)
+    };
+    let Some(coloured) = on_terminal(&[], &[]) else {
+        return;
+    };
+    assert!(coloured.contains(&format!("{ESC}32m")), "{coloured}");
+    let plain = on_terminal(&[("NO_COLOR", "1")], &[]).unwrap();
+    assert!(!plain.contains(ESC), "{plain}");
+    assert!(plain.contains("run succeeded"), "{plain}");
+    let never = on_terminal(&[], &["--color", "never"]).unwrap();
+    assert!(!never.contains(ESC), "{never}");
+}
+
+#[test]
+fn quiet_keeps_failures_and_the_verdict_only() {
+    let sim = sim(vec![plan(PLAN_A, Z)]);
+    let t = live(&sim.base_url(), &one_failover(PLAN_A));
+    t.global_args(["-q"]);
+    let out = t.run();
+    out.assert_code(0);
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert!(
+        lines[0].starts_with("run succeeded: 1 of 1 steps"),
+        "{}",
+        out.stderr
+    );
+    // Then only where the report is.
+    assert!(
+        lines[1..]
+            .iter()
+            .all(|l| l.starts_with("report: ") || l.starts_with("        ")),
+        "{}",
+        out.stderr
+    );
+
+    // A failure is kept, named by its step, with the verdict.
+    let failing = crate::support::sim(vec![plan_with(PLAN_A, Z, drbook::sim::SimOutcome::Errors)]);
+    let t = live(&failing.base_url(), &one_failover(PLAN_A));
+    t.global_args(["--quiet"]);
+    let out = t.run();
+    out.assert_code(1);
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert!(lines[0].starts_with("[1] ✗ failed after"), "{}", out.stderr);
+    assert!(out.stderr.contains("\nrun FAILED after"), "{}", out.stderr);
+    assert!(!out.stderr.contains("POST "), "{}", out.stderr);
+
+    // validate -q prints problems only.
+    let t = Drbook::new();
+    let file = t.file("ok.yaml", runbook(&one_failover(PLAN_A)));
+    t.global_args(["-q"]);
+    t.args(["validate", file.to_str().unwrap()]);
+    let out = t.run();
+    out.assert_code(0);
+    assert_eq!((out.stdout.as_str(), out.stderr.as_str()), ("", ""));
+}
