@@ -7,6 +7,7 @@ mod drill;
 mod examples;
 mod exit_codes;
 mod faults;
+mod forward;
 mod generated;
 mod interrupt;
 mod journal;
