@@ -79,7 +79,7 @@ fn plan_resume(args: &ResumeArgs) -> Result<Planned, Error> {
     match ended.flatten() {
         Some(RunResult::Succeeded | RunResult::DryRun) => {
             return Err(Error::refused(format!(
-                "run {} already succeeded; there is nothing to resume (a new run: drbook run RUNBOOK)",
+                "run {} already finished (Succeeded); there is nothing to resume (a new run: drbook run RUNBOOK)",
                 header.run_id
             )));
         }

@@ -274,7 +274,7 @@ fn a_run_that_succeeded_or_rolled_back_is_not_taken_forward() {
     resume(&ok, &["--retry"])
         .run()
         .assert_code(2)
-        .assert_stderr_contains("already succeeded");
+        .assert_stderr_contains("already finished (Succeeded); there is nothing to resume");
 
     let steps = format!(
         "{}  - on_failure: rollback\n    failover: {{ plan_id: {PLAN_B} }}\n",
