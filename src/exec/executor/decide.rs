@@ -196,11 +196,10 @@ impl Executor<'_> {
         failover: &Failover,
         option: ContinueOption,
     ) -> StepEnd {
-        let _ = number;
         StepEnd::Done(
             StepResult::Failed,
             Some(format!(
-                "sending Continue from resume is not built yet: plan {} is halted; continue it in VAO ({option}), then `drbook resume RUN --retry` records it; nothing was sent",
+                "sending Continue from resume is not built yet: step {number}'s plan {} is halted; continue it in VAO ({option}), then `drbook resume RUN --retry` records it; nothing was sent",
                 failover.plan_id
             )),
         )
