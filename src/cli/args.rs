@@ -181,6 +181,22 @@ pub struct ResumeArgs {
     /// started.
     #[arg(long)]
     pub force: bool,
+    /// Take the failed step up again: its plan is read first (finished in VAO: recorded as
+    /// succeeded; ready: sent again after the state guard; halted: needs --continue).
+    #[arg(long)]
+    pub retry: bool,
+    /// With --retry, for a halted plan: VAO's Continue option (ProceedToNextVm,
+    /// ProceedToNextGroup, ProceedToNextStep, RetryFailedStep, RetryFailedVm, RetryFailedGroup).
+    #[arg(long = "continue", value_name = "OPTION", requires = "retry", value_parser = parse_continue_option)]
+    pub continue_option: Option<crate::vao::ContinueOption>,
+    /// Record a failed or not-run step as skipped by the operator and go on after it: its
+    /// number (as progress shows it: [3/5]) or its name when no other step has it
+    /// (repeatable; needs --reason).
+    #[arg(long, value_name = "STEP", requires = "reason")]
+    pub skip: Vec<String>,
+    /// Why the steps are skipped (journalled and reported with the decision).
+    #[arg(long, value_name = "TEXT", requires = "skip")]
+    pub reason: Option<String>,
     #[command(flatten)]
     pub connect: ConnectArgs,
     #[command(flatten)]
@@ -251,6 +267,14 @@ pub struct ControlArgs {
     /// by default running plans are left alone.
     #[arg(long)]
     pub halt_on_interrupt: bool,
+    /// When a step fails, apply its on_failure at once; without it, on a terminal (and
+    /// without --yes) drbook asks: retry, continue (a halted plan), skip, abort, rollback.
+    #[arg(long)]
+    pub no_ask: bool,
+    /// The name recorded with the operator's decisions and approvals (default: the account
+    /// drbook runs as, which is recorded beside it).
+    #[arg(long, value_name = "NAME")]
+    pub operator: Option<String>,
 }
 
 /// Where a run leaves its reports and journal.
@@ -295,6 +319,11 @@ pub struct SimulatorArgs {
     /// Plans file (YAML); without it, three demo plans (user drbook, password drbook).
     #[arg(long, value_name = "FILE")]
     pub plans: Option<PathBuf>,
+}
+
+fn parse_continue_option(text: &str) -> Result<crate::vao::ContinueOption, String> {
+    text.parse()
+        .map_err(|e: crate::vao::UnknownContinueOption| e.to_string())
 }
 
 fn parse_report_format(text: &str) -> Result<crate::report::Format, String> {

@@ -1,6 +1,6 @@
 //! What people see: progress on stderr during a run, and the dry-run listing on stdout.
 
-use crate::exec::{DrillPhase, Event, GuardVerdict, Listener, RunResult, StepResult};
+use crate::exec::{Decision, DrillPhase, Event, GuardVerdict, Listener, RunResult, StepResult};
 use crate::runbook::values::format_duration;
 use crate::secret::Redactor;
 use crate::vao::client;
@@ -102,6 +102,9 @@ pub struct Progress {
     cleaned: usize,
     /// A pre-flight (`drbook check`): steps would run, or not.
     checked: bool,
+    /// Steps that failed in this process: a retry or skip the operator decides takes the
+    /// failure back out of the count.
+    failed_steps: std::collections::BTreeSet<usize>,
 }
 
 impl Progress {
@@ -118,6 +121,7 @@ impl Progress {
             cleanup: false,
             cleaned: 0,
             checked: false,
+            failed_steps: Default::default(),
         }
     }
 
@@ -274,6 +278,53 @@ impl Listener for Progress {
             Event::Approved { by, how, .. } => {
                 self.detail(step, &format!("approved by {by} ({how})"))
             }
+            Event::Decided {
+                decision,
+                option,
+                by,
+                how,
+                reason,
+                ..
+            } => {
+                if *decision != Decision::Abort
+                    && *decision != Decision::Rollback
+                    && self.failed_steps.remove(&step)
+                {
+                    self.failed = self.failed.saturating_sub(1);
+                }
+                let what = match option {
+                    Some(option) => format!("{} {option}", decision.as_str()),
+                    None => decision.as_str().to_owned(),
+                };
+                let why = reason
+                    .as_deref()
+                    .map_or_else(String::new, |r| format!(": {r}"));
+                self.say(&format!(
+                    "operator decision: step {step}: {what} (by {by}, {how}){why}"
+                ));
+            }
+            Event::Asking {
+                halted,
+                default,
+                problem,
+                ..
+            } => {
+                if let Some(problem) = problem {
+                    self.say(&format!("      {problem}"));
+                }
+                let continue_ = if *halted {
+                    format!(
+                        ", `continue OPTION` (the plan is halted; VAO's options: {})",
+                        crate::vao::ContinueOption::listed()
+                    )
+                } else {
+                    String::new()
+                };
+                self.say(&format!(
+                    "step {step} failed: what now? Type `retry`{continue_}, `skip REASON`, `abort` or `rollback`, then Enter (Enter alone: {}, the step's on_failure):",
+                    default.as_str()
+                ));
+            }
             Event::PhaseStarted { phase, .. } => {
                 self.cleanup = *phase == DrillPhase::Cleanup;
                 if self.cleanup {
@@ -349,6 +400,7 @@ impl Listener for Progress {
                     }
                     StepResult::Failed => {
                         self.failed += 1;
+                        self.failed_steps.insert(step);
                         format!("✗ failed after {took}: {}", error.as_deref().unwrap_or(""))
                     }
                     StepResult::Interrupted => {

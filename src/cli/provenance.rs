@@ -15,26 +15,34 @@ pub fn operator() -> String {
     ["USER", "USERNAME", "LOGNAME"]
         .iter()
         .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
-        .or_else(account_of_this_process)
+        .or_else(account)
         .unwrap_or_else(|| "unknown".to_owned())
 }
 
+/// The operating-system account drbook runs as: the real user id's name, looked up through
+/// the C library (so accounts from NSS or LDAP too, not only `/etc/passwd`).
 #[cfg(unix)]
-fn account_of_this_process() -> Option<String> {
-    use std::os::unix::fs::MetadataExt;
-    let uid = std::fs::metadata("/proc/self").ok()?.uid();
-    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
-    passwd.lines().find_map(|line| {
-        let mut fields = line.split(':');
-        let name = fields.next()?;
-        let id: u32 = fields.nth(1)?.parse().ok()?;
-        (id == uid).then(|| name.to_owned())
-    })
+pub fn account() -> Option<String> {
+    let user = nix::unistd::User::from_uid(nix::unistd::getuid()).ok()??;
+    Some(user.name).filter(|name| !name.is_empty())
 }
 
 #[cfg(not(unix))]
-fn account_of_this_process() -> Option<String> {
+pub fn account() -> Option<String> {
     None
+}
+
+/// Who takes the operator's decisions: `--operator NAME`, else the account drbook runs as
+/// (else the login name of [`operator`]); the account is kept beside a name given.
+pub fn decider(given: Option<&str>) -> crate::exec::Decider {
+    let account = account();
+    let by = given
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+        .map(str::to_owned)
+        .or_else(|| account.clone())
+        .unwrap_or_else(operator);
+    crate::exec::Decider { by, account }
 }
 
 pub fn host() -> Option<String> {

@@ -10,7 +10,8 @@ use super::args::{ConnectArgs, ControlArgs, OutputArgs, ResumeArgs, RunArgs, Var
 use super::exit::{Error, Outcome};
 use super::run::{Continuation, Purpose, execute, rendered_sha256};
 use crate::exec::journal::{self, ReadJournal};
-use crate::exec::{Event, JournalHeader, Mode, RunResult, resume_from};
+use crate::exec::resume::{Asked, PlanNow, decide};
+use crate::exec::{Decision, Event, JournalHeader, Mode, Resume, RunResult, resume_from};
 use crate::prepare::{Prepared, prepare};
 use crate::runbook::Source;
 use crate::secret::Redactor;
@@ -58,9 +59,27 @@ fn plan_resume(args: &ResumeArgs) -> Result<Planned, Error> {
     for warning in &warnings {
         say!("warning: {warning}");
     }
-    unfinished(&header, &events)?;
+    let failed = unfinished(&header, &events)?;
     let prepared = prepare_again(&header, &args.vars, args.force)?;
-    let resume = resume_from(&prepared.runbook, &events, header.drill)
+    let asked = asked(args);
+    if failed && !asked.any() {
+        return Err(Error::refused(failed_run(
+            &header.run_id,
+            &prepared.runbook,
+            &events,
+        )));
+    }
+    // A run that rolled back undid its failovers: it cannot be taken forward.
+    if failed
+        && let Ok(r) = resume_from(&prepared.runbook, &events, false)
+        && let Some(failure) = r.rolling_back
+    {
+        return Err(Error::refused(format!(
+            "run {} rolled back ({failure}): its failovers were undone, so it cannot be taken forward; start a new run (drbook run RUNBOOK)",
+            header.run_id
+        )));
+    }
+    let resume = decide(&prepared.runbook, &events, header.drill, &asked)
         .map_err(|e| Error::refused(e.to_string()))?;
     let run = run_args(
         &header,
@@ -88,8 +107,9 @@ fn plan_resume(args: &ResumeArgs) -> Result<Planned, Error> {
 }
 
 /// Refuses a run that `resume` cannot take over whatever the runbook says: one that was not
-/// live, or that finished.
-pub fn unfinished(header: &JournalHeader, events: &[Event]) -> Result<(), Error> {
+/// live, that succeeded, or a drill whose clean-up finished. `Ok(true)`: a run that failed,
+/// which goes on only on the operator's word (`--retry`, `--skip`).
+pub fn unfinished(header: &JournalHeader, events: &[Event]) -> Result<bool, Error> {
     if header.mode != Mode::Live {
         return Err(Error::refused(format!(
             "run {} was a {} run; only live runs can be resumed",
@@ -103,19 +123,29 @@ pub fn unfinished(header: &JournalHeader, events: &[Event]) -> Result<(), Error>
         && !events.iter().rev().any(|e| {
             matches!(e, Event::CleanupFinished { left_failed_over, .. } if left_failed_over.is_empty())
         });
-    if let Some(Event::RunFinished { result, .. }) = events
-        .iter()
-        .rev()
-        .find(|e| matches!(e, Event::RunFinished { .. } | Event::Resumed { .. }))
-        && *result != RunResult::Interrupted
-        && !drill_pending
-    {
-        return Err(Error::refused(format!(
-            "run {} already finished ({result:?}); there is nothing to resume",
-            header.run_id
-        )));
+    let ended = events.iter().rev().find_map(|e| match e {
+        Event::RunFinished { result, .. } => Some(Some(*result)),
+        Event::Resumed { .. } => Some(None),
+        _ => None,
+    });
+    match ended.flatten() {
+        Some(RunResult::Succeeded | RunResult::DryRun) => {
+            return Err(Error::refused(format!(
+                "run {} already finished (Succeeded); there is nothing to resume (a new run: drbook run RUNBOOK)",
+                header.run_id
+            )));
+        }
+        Some(RunResult::Failed) if header.drill && !drill_pending => {
+            return Err(Error::refused(format!(
+                "drill {} is over: its clean-up finished and left nothing failed over, so there is nothing to resume (a new drill: drbook drill RUNBOOK)",
+                header.run_id
+            )));
+        }
+        // A failed drill's clean-up is what is left; a failed run goes on only on the
+        // operator's word (`--retry`, `--skip`), checked by the caller.
+        _ => {}
     }
-    Ok(())
+    Ok(ended.flatten() == Some(RunResult::Failed) && !header.drill)
 }
 
 /// The run's runbook, read and rendered again as the run had it: the journal's variables
@@ -198,6 +228,100 @@ pub fn run_args(
         request_timeout: ms(header.connection.request_timeout_ms),
         connect_timeout: ms(header.connection.connect_timeout_ms),
     }
+}
+
+/// The operator's decisions on the command line.
+fn asked(args: &ResumeArgs) -> Asked {
+    Asked {
+        retry: args.retry,
+        option: args.continue_option,
+        skip: args.skip.clone(),
+        reason: args.reason.clone(),
+        decider: super::provenance::decider(args.control.operator.as_deref()),
+    }
+}
+
+/// Why a failed run is not resumed as it is, and what the operator can do.
+pub fn failed_run(run_id: &str, runbook: &crate::runbook::Runbook, events: &[Event]) -> String {
+    match resume_from(runbook, events, false) {
+        Err(crate::exec::ResumeError::Ended { step, .. }) => {
+            let name = &runbook.steps[step - 1].name;
+            format!(
+                "run {run_id} failed at step {step} \"{name}\"; take it forward with `drbook resume {run_id} --retry` (the step again: drbook reads its plan first) or `drbook resume {run_id} --skip {step} --reason TEXT` (the run goes on after it); or undo its failovers in VAO"
+            )
+        }
+        Ok(resume) if resume.rolling_back.is_some() => format!(
+            "run {run_id} rolled back ({}): its failovers were undone, so it cannot be taken forward; start a new run (drbook run RUNBOOK)",
+            resume.rolling_back.unwrap_or_default()
+        ),
+        Ok(_) => format!(
+            "run {run_id} already finished (Failed): every step ran, and the failures were under on_failure: continue; there is nothing to resume"
+        ),
+        Err(e) => e.to_string(),
+    }
+}
+
+/// Before anything is sent or the report is rewritten: a retried failover's plan must be
+/// halted for `--continue`, and a halted plan needs it. Reads only; a plan that cannot be
+/// read is left to the run (which reads it again before it sends anything).
+pub(super) async fn check_retried_plans(
+    client: &crate::vao::VaoClient,
+    runbook: &crate::runbook::Runbook,
+    resume: &Resume,
+) -> Result<(), Error> {
+    let states = crate::exec::to_vao::state_sets(&runbook.states);
+    for event in &resume.decided {
+        let Event::Decided {
+            step,
+            decision: Decision::Retry | Decision::Continue,
+            option,
+            ..
+        } = event
+        else {
+            continue;
+        };
+        let step = &runbook.steps[step - 1];
+        let crate::runbook::Action::Failover(failover) = &step.action else {
+            if let Some(option) = option {
+                return Err(Error::refused(format!(
+                    "--continue {option}: step {} \"{}\" is not a failover; VAO's Continue is for a failover's halted plan; nothing was sent",
+                    step.number, step.name
+                )));
+            }
+            continue;
+        };
+        if client.authenticate().await.is_err() {
+            return Ok(());
+        }
+        let policy = crate::vao::RetryPolicy {
+            retries: failover.retries,
+            delay: failover.retry_delay,
+        };
+        let Ok(info) = client.read_plan(&failover.plan_id, policy).await.0 else {
+            return Ok(());
+        };
+        let halted = PlanNow::of(&states, &info.status) == PlanNow::Halted;
+        let summary = info.status.summary();
+        match (halted, option) {
+            (true, None) => {
+                return Err(Error::refused(format!(
+                    "step {} \"{}\": plan {} is halted ({summary}); VAO's Continue takes it forward: add --continue OPTION, one of {} (or continue it in VAO and --retry); nothing was sent",
+                    step.number,
+                    step.name,
+                    failover.plan_id,
+                    crate::vao::ContinueOption::listed()
+                )));
+            }
+            (false, Some(option)) => {
+                return Err(Error::refused(format!(
+                    "--continue {option}: step {} \"{}\": plan {} is {summary}, not halted; VAO takes Continue only for a halted plan (leave out --continue to retry it); nothing was sent",
+                    step.number, step.name, failover.plan_id
+                )));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 fn ms(value: Option<u64>) -> Option<std::time::Duration> {

@@ -328,6 +328,11 @@ pub async fn execute(
         ),
         (_, None) => return Err(Error::refused("no credentials")),
     };
+    // The operator's decisions of a resume are checked against the plans before the
+    // report is written or anything is sent.
+    if let (Some(c), Some(client)) = (&continuation, &client) {
+        super::resume::check_retried_plans(client, runbook, &c.resume).await?;
+    }
     let (run_id, started_at) = match &continuation {
         Some(c) => (c.run_id.clone(), c.started_at),
         None => new_run_id(prepared, &redactor),
@@ -404,10 +409,15 @@ pub async fn execute(
     }
 
     let poll_interval = args.poll_interval.unwrap_or(runbook.poll_interval);
+    let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    let decider = super::provenance::decider(args.control.operator.as_deref());
     let approvals = Approvals {
         given: args.control.approve.clone(),
-        interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
-        operator: operator(),
+        interactive,
+        operator: match &args.control.operator {
+            Some(_) => decider.by.clone(),
+            None => operator(),
+        },
     };
     let result = match (&client, journal) {
         (Some(client), None) if purpose == Purpose::Check => {
@@ -430,6 +440,10 @@ pub async fn execute(
                 journal_ok: Some(journal.health()),
                 approvals,
                 cleanup: purpose == Purpose::Drill,
+                decider,
+                // An unattended run never waits for an answer: only on a terminal, and
+                // neither --yes nor --no-ask.
+                ask: interactive && !args.control.yes && !args.control.no_ask,
             };
             let resume = continuation.map(|c| c.resume).unwrap_or_default();
             live_run(

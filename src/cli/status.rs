@@ -18,7 +18,7 @@ use super::resume::{journal_path, prepare_again, run_args, unfinished};
 use super::run::{check_server, client_options};
 use crate::exec::journal::{self, JournalHeader, ReadJournal};
 use crate::exec::resume::fold;
-use crate::exec::{Event, Mode, Resume, RunResult, StepKind, StepResult, resume_from};
+use crate::exec::{Decision, Event, Mode, Resume, RunResult, StepKind, StepResult, resume_from};
 use crate::prepare::Prepared;
 use crate::secret::Redactor;
 use crate::vao::{Phase, PlanStatus, RetryPolicy, VaoClient};
@@ -381,9 +381,16 @@ fn assess(path: &Path, command: &str, args: &StatusArgs) -> Result<Assessed, Err
         .or(runbook_refusal)
         .or_else(|| {
             let prepared = prepared.as_ref()?;
-            resume_from(&prepared.runbook, &events, header.drill)
-                .err()
-                .map(|e| e.to_string())
+            match resume_from(&prepared.runbook, &events, header.drill) {
+                // A failed run goes on on the operator's word: say how.
+                Err(crate::exec::ResumeError::Ended { .. }) => Some(super::resume::failed_run(
+                    &header.run_id,
+                    &prepared.runbook,
+                    &events,
+                )),
+                Err(e) => Some(e.to_string()),
+                Ok(_) => None,
+            }
         });
     let resume = Resumable {
         possible: refusal.is_none(),
@@ -495,6 +502,11 @@ fn last_event(events: &[Event]) -> Option<LastEvent> {
 enum Last {
     Started,
     Finished(StepResult, Option<String>),
+    /// `resume --skip` (or a skip answered at the terminal), with its reason.
+    Skipped(Option<String>),
+    /// VAO's Continue was chosen for the step's halted plan, and the step has not finished
+    /// since.
+    Continued,
 }
 
 /// Every step: the runbook's (when it could be read), then the undos of a rollback or a
@@ -561,7 +573,29 @@ fn steps(
                 ..
             } => {
                 known(&mut steps, *step);
-                last.insert(*step, Last::Finished(*result, error.clone()));
+                // A skip stays a skip: the step's own end was recorded before it.
+                if !matches!(last.get(step), Some(Last::Skipped(_)))
+                    || *result != StepResult::Skipped
+                {
+                    last.insert(*step, Last::Finished(*result, error.clone()));
+                }
+            }
+            Event::Decided {
+                step,
+                decision,
+                reason,
+                ..
+            } => {
+                known(&mut steps, *step);
+                match decision {
+                    Decision::Skip => {
+                        last.insert(*step, Last::Skipped(reason.clone()));
+                    }
+                    Decision::Continue => {
+                        last.insert(*step, Last::Continued);
+                    }
+                    Decision::Retry | Decision::Abort | Decision::Rollback => {}
+                }
             }
             _ => {}
         }
@@ -571,12 +605,11 @@ fn steps(
         let sent = resume
             .and_then(|r| r.in_flight.iter().find(|f| f.step == step.number))
             .map(|f| f.sent);
-        // The operator's decisions (a step skipped with `resume --skip`, a halted plan
-        // continued) give `SkippedByOperator` and `Continued` once their journal events
-        // exist: they are mapped here, from the same fold.
         let (state, error) = match last.remove(&step.number) {
             None => (StepState::NotRun, None),
             Some(Last::Started) => (StepState::InFlight, None),
+            Some(Last::Skipped(why)) => (StepState::SkippedByOperator, why),
+            Some(Last::Continued) => (StepState::Continued, None),
             Some(Last::Finished(result, error)) => (
                 match result {
                     StepResult::Succeeded => StepState::Succeeded,

@@ -137,6 +137,45 @@ impl GuardVerdict {
     }
 }
 
+/// What the operator decided about a step that failed or did not run: on `drbook resume`
+/// (`--retry`, `--continue`, `--skip`) or at the terminal when the step failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    /// Take the step up again; for a failover, its plan is read first (finished in VAO:
+    /// recorded as succeeded; still ready: sent again after the state guard; running:
+    /// waited for).
+    Retry,
+    /// Send VAO's Continue (with its option) to the step's halted plan, then wait for it.
+    Continue,
+    /// Record the step as skipped by the operator and go on after it.
+    Skip,
+    /// Stop the run here (the policy `abort`).
+    Abort,
+    /// Undo the run's failovers (the policy `rollback`).
+    Rollback,
+}
+
+impl Decision {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Retry => "retry",
+            Decision::Continue => "continue",
+            Decision::Skip => "skip",
+            Decision::Abort => "abort",
+            Decision::Rollback => "rollback",
+        }
+    }
+}
+
+/// Who takes an operator decision: the name recorded (`--operator`, else the account) and
+/// the operating-system account drbook runs as, kept beside a name `--operator` gave.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Decider {
+    pub by: String,
+    pub account: Option<String>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RunResult {
@@ -266,6 +305,36 @@ pub enum Event {
         how: String,
         at: DateTime<Utc>,
     },
+    /// An operator decided what becomes of a step that failed or did not run. Journalled
+    /// (and made durable) before drbook acts on it.
+    Decided {
+        step: usize,
+        decision: Decision,
+        /// With `continue`: VAO's `executionContinueOptions`.
+        #[serde(default)]
+        option: Option<crate::vao::ContinueOption>,
+        /// Who decided (`--operator`, else the account drbook runs as).
+        by: String,
+        /// The operating-system account drbook ran as.
+        #[serde(default)]
+        account: Option<String>,
+        /// `resume --retry`, `resume --skip`, `terminal`, ...
+        how: String,
+        /// Why (a skip's `--reason`, or what the operator typed).
+        #[serde(default)]
+        reason: Option<String>,
+        at: DateTime<Utc>,
+    },
+    /// The executor asks the operator what to do about a step that failed (on a terminal);
+    /// `problem` says what was wrong with the last answer.
+    Asking {
+        step: usize,
+        /// The step's plan is halted, so VAO's Continue is one of the answers.
+        halted: bool,
+        /// What the step's `on_failure` does when the operator just presses Enter.
+        default: Decision,
+        problem: Option<String>,
+    },
     /// A drill's phase begins.
     PhaseStarted {
         phase: DrillPhase,
@@ -330,7 +399,9 @@ impl Event {
             | Event::Waiting { step, .. }
             | Event::StepFinished { step, .. }
             | Event::Paused { step, .. }
-            | Event::Approved { step, .. } => Some(*step),
+            | Event::Approved { step, .. }
+            | Event::Decided { step, .. }
+            | Event::Asking { step, .. } => Some(*step),
             Event::RunStarted { .. }
             | Event::Authenticated { .. }
             | Event::RunFinished { .. }

@@ -12,6 +12,7 @@
 //! [`PlanLedger`]; a resumed run starts from the
 //! [`Resume`] its journal folds into.
 
+mod decide;
 mod group;
 mod steps;
 #[cfg(test)]
@@ -19,7 +20,9 @@ mod tests;
 mod wait;
 
 use self::wait::Completion;
-use super::event::{DrillPhase, Event, GuardVerdict, Listener, RunResult, StepKind, StepResult};
+use super::event::{
+    Decider, Decision, DrillPhase, Event, GuardVerdict, Listener, RunResult, StepKind, StepResult,
+};
 use super::guard::GuardError;
 use super::ledger::{Entry, PlanLedger};
 use super::resume::{InFlight, Resume};
@@ -51,6 +54,12 @@ pub struct ExecOptions {
     pub approvals: Approvals,
     /// A drill: after the steps, whatever happened, undo every failover the run made.
     pub cleanup: bool,
+    /// Who takes the operator's decisions (retry, skip, ...), for the journal and report.
+    pub decider: Decider,
+    /// When a step fails, ask the operator at the terminal what to do instead of applying
+    /// its `on_failure` at once (stdin and stderr are terminals, and neither `--yes` nor
+    /// `--no-ask` was given).
+    pub ask: bool,
 }
 
 /// How pause steps are approved: by `--approve` (a step's number or name, or `all`), or
@@ -106,6 +115,8 @@ enum StepEnd {
 struct UnitEnd {
     failures: Vec<String>,
     interrupted: Option<String>,
+    /// The operator's answer at the terminal, instead of the step's `on_failure`.
+    policy: Option<OnFailure>,
 }
 
 pub struct Executor<'a> {
@@ -124,6 +135,15 @@ pub struct Executor<'a> {
     outcome: Option<(RunResult, Option<String>)>,
     /// The number of the next undo step (after those of an earlier process).
     next_undo: Option<usize>,
+}
+
+/// The end of a step the operator skipped.
+fn skipped_by_operator(step: usize, by: &str, reason: &str) -> Event {
+    Event::step_finished(
+        step,
+        StepResult::Skipped,
+        Some(format!("skipped by the operator ({by}): {reason}")),
+    )
 }
 
 /// Resolves when an interrupt is signalled (never, if the sender is gone without one).
@@ -235,6 +255,31 @@ impl<'a> Executor<'a> {
         }
         self.ledger = resume.ledger.clone();
         self.next_undo = resume.next_undo;
+        // The operator's decisions of this resume are durable before anything acts on them.
+        for decision in &resume.decided {
+            self.emit(decision.clone());
+            if let Event::Decided {
+                step,
+                decision: Decision::Skip,
+                by,
+                reason,
+                ..
+            } = decision
+            {
+                self.emit(skipped_by_operator(
+                    *step,
+                    by,
+                    reason.as_deref().unwrap_or_default(),
+                ));
+            }
+        }
+        if !resume.decided.is_empty() && !self.journal_ok() {
+            self.finish(
+                RunResult::Failed,
+                Some("the run's journal cannot be written, so the operator's decision is not durable: nothing was sent".to_owned()),
+            );
+            return false;
+        }
         match self.client.authenticate().await {
             Ok(how) => self.emit(Event::Authenticated {
                 at: Utc::now(),
@@ -282,6 +327,7 @@ impl<'a> Executor<'a> {
                 }
                 None => (self.unit(step, &resume).await, step.on_failure, index + 1),
             };
+            let policy = end.policy.unwrap_or(policy);
             index = next;
             if let Some(running) = end.interrupted {
                 self.skip_from(index, &resume, "not run: drbook was interrupted");
@@ -329,10 +375,30 @@ impl<'a> Executor<'a> {
     /// start and finish events; returns how it ended.
     async fn run_one(&mut self, step: &Step, resume: &Resume) -> (StepResult, Option<String>) {
         self.emit(Event::step_started(step));
-        let end = match resume.in_flight.iter().find(|f| f.step == step.number) {
-            Some(in_flight) => self.resume_step(step, in_flight).await,
-            None => self.step(step).await,
+        let in_flight = resume.in_flight.iter().find(|f| f.step == step.number);
+        let end = match (in_flight, resume.retry_of(step.number)) {
+            // A retry whose request may have left is reconciled like any step in flight.
+            (Some(in_flight), Some(_)) if in_flight.sent => self.resume_step(step, in_flight).await,
+            (_, Some(option)) => self.retry_step(step, option).await,
+            (Some(in_flight), None) => self.resume_step(step, in_flight).await,
+            (None, None) => self.step(step).await,
         };
+        self.step_end(step, end)
+    }
+
+    /// The step again, as the operator decided at the terminal.
+    async fn run_again(
+        &mut self,
+        step: &Step,
+        option: Option<vao::ContinueOption>,
+    ) -> (StepResult, Option<String>) {
+        self.emit(Event::step_started(step));
+        let end = self.retry_step(step, option).await;
+        self.step_end(step, end)
+    }
+
+    /// Records how a step ended.
+    fn step_end(&mut self, step: &Step, end: StepEnd) -> (StepResult, Option<String>) {
         let (result, error) = match end {
             StepEnd::Done(result, error) => (result, error),
             StepEnd::Interrupted(message) => (StepResult::Interrupted, Some(message)),
@@ -343,8 +409,32 @@ impl<'a> Executor<'a> {
 
     /// A step on its own: run, then what its failure or interrupt means for the run.
     async fn unit(&mut self, step: &Step, resume: &Resume) -> UnitEnd {
-        let (result, error) = self.run_one(step, resume).await;
+        let (mut result, mut error) = self.run_one(step, resume).await;
         let mut unit = UnitEnd::default();
+        // On a terminal the operator decides what a failure that would stop the run means.
+        while result == StepResult::Failed
+            && self.options.ask
+            && step.on_failure != OnFailure::Continue
+        {
+            match self.ask(step).await {
+                decide::Answered::Again(option) => {
+                    (result, error) = self.run_again(step, option).await;
+                }
+                decide::Answered::Skip(reason) => {
+                    let by = self.options.decider.by.clone();
+                    self.emit(skipped_by_operator(step.number, &by, &reason));
+                    result = StepResult::Skipped;
+                }
+                decide::Answered::Policy(policy) => {
+                    unit.policy = Some(policy);
+                    break;
+                }
+                decide::Answered::Interrupted => {
+                    unit.interrupted = Some("interrupted while asking the operator".to_owned());
+                    return unit;
+                }
+            }
+        }
         match result {
             StepResult::Failed => unit.failures.push(format!(
                 "step {} \"{}\" failed: {}",

@@ -33,6 +33,9 @@ const ENUM_KEYS: &[&str] = &[
     "undone",
     "left_failed_over",
     "at",
+    "decision",
+    "option",
+    "default",
 ];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -198,8 +201,12 @@ impl Journal {
 
 impl Listener for Journal {
     fn on_event(&mut self, event: &Event) {
-        // The intent to change state is durable before the request leaves.
-        let durable = matches!(event, Event::Request { .. } | Event::RunFinished { .. });
+        // The intent to change state is durable before the request leaves, and so is an
+        // operator's decision before drbook acts on it.
+        let durable = matches!(
+            event,
+            Event::Request { .. } | Event::Decided { .. } | Event::RunFinished { .. }
+        );
         if let Err(e) = self.append(event, durable)
             && self.ok.swap(false, Ordering::SeqCst)
         {

@@ -25,7 +25,8 @@ pub mod to_vao;
 pub use check::{CheckOptions, check};
 pub use dry_run::dry_run;
 pub use event::{
-    DrillPhase, Event, Fanout, GuardVerdict, Listener, Mode, RunResult, StepKind, StepResult,
+    Decider, Decision, DrillPhase, Event, Fanout, GuardVerdict, Listener, Mode, RunResult,
+    StepKind, StepResult,
 };
 pub use executor::{Approvals, ExecOptions, Executor, Interrupt};
 pub use journal::{Journal, JournalHeader};

@@ -6,9 +6,10 @@
 //! a drill's clean-up got, and which steps were under way. `drbook resume` reads the journal
 //! and calls [`resume_from`]; the executor reconciles the steps in flight with the server.
 
-use super::event::{Event, GuardVerdict, StepKind, StepResult};
+use super::event::{Decision, Event, GuardVerdict, StepKind, StepResult};
 use super::ledger::PlanLedger;
 use crate::runbook::{Action, OnFailure, Runbook, Step};
+use crate::vao::ContinueOption;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 
@@ -36,9 +37,41 @@ pub struct Resume {
     /// A step of a parallel group failed (abort or rollback) while others of the group were
     /// under way: only those are taken up, then the group's policy applies to the failure.
     pub group_failure: Option<String>,
+    /// Steps the operator decided to take up again (`resume --retry`, a retry answered at
+    /// the terminal) that have not finished since, each with VAO's Continue option when
+    /// one was chosen.
+    pub retry: Vec<(usize, Option<ContinueOption>)>,
+    /// Steps the operator skipped: done, never run again.
+    pub skipped: Vec<usize>,
+    /// The last result journalled for each step that has one, in step order, after the
+    /// operator's decisions (a skipped step is `skipped`; a retry not finished yet has
+    /// none).
+    pub results: Vec<(usize, StepResult)>,
+    /// Steps that started (since the operator's last retry or skip of them).
+    pub started: Vec<usize>,
+    /// Decisions taken now (`resume --retry`, `--skip`), folded in already: the executor
+    /// journals them, durably, before it acts on any of them.
+    pub decided: Vec<Event>,
     /// The run ended at this failed step under its policy (`abort`): [`resume_from`]
-    /// refuses it; [`fold`] keeps what was done up to there (`drbook status`).
+    /// refuses it; [`fold`] keeps what was done up to there (`drbook status`, and the
+    /// operator's decisions, which are checked against it).
     pub ended: Option<(usize, OnFailure)>,
+}
+
+impl Resume {
+    /// Whether the operator decided to take this step up again, and with which Continue
+    /// option.
+    pub fn retry_of(&self, step: usize) -> Option<Option<ContinueOption>> {
+        self.retry.iter().find(|(s, _)| *s == step).map(|(_, o)| *o)
+    }
+
+    /// The step's last journalled result.
+    pub fn result_of(&self, step: usize) -> Option<StepResult> {
+        self.results
+            .iter()
+            .find(|(s, _)| *s == step)
+            .map(|(_, r)| *r)
+    }
 }
 
 /// The step an earlier process was in when it stopped.
@@ -140,7 +173,8 @@ pub fn resume_from(
 }
 
 /// The journal folded as [`resume_from`] folds it, also for a run that ended at a failed
-/// step ([`Resume::ended`]): what `drbook status` shows of any run.
+/// step ([`Resume::ended`]): what `drbook status` shows of any run, and what the operator's
+/// decisions are checked against.
 pub fn fold(runbook: &Runbook, events: &[Event], drill: bool) -> Result<Resume, ResumeError> {
     same_steps(runbook, events)?;
     let mut resume = Resume {
@@ -150,6 +184,8 @@ pub fn fold(runbook: &Runbook, events: &[Event], drill: bool) -> Result<Resume, 
     let mut started: Vec<(usize, DateTime<Utc>)> = Vec::new();
     let mut sent: Vec<usize> = Vec::new();
     let mut finished: HashMap<usize, (StepResult, Option<String>)> = HashMap::new();
+    // `abort` or `rollback` answered at the terminal instead of the step's own policy.
+    let mut policies: HashMap<usize, OnFailure> = HashMap::new();
     for event in events {
         // Only a failover leaves something to undo (an accepted undo or readiness check
         // does not).
@@ -196,18 +232,64 @@ pub fn fold(runbook: &Runbook, events: &[Event], drill: bool) -> Result<Resume, 
                 ..
             } => {
                 finished.insert(*step, (*result, error.clone()));
+                // A retried step that ended: the retry is over, whatever its result.
+                resume.retry.retain(|(s, _)| s != step);
             }
+            Event::Decided {
+                step,
+                decision,
+                option,
+                ..
+            } => match decision {
+                // The step starts afresh: what it did before is history (its failovers
+                // stay in the ledger), and it is neither finished nor in flight.
+                Decision::Retry | Decision::Continue | Decision::Skip => {
+                    finished.remove(step);
+                    started.retain(|(s, _)| s != step);
+                    sent.retain(|s| s != step);
+                    resume.retry.retain(|(s, _)| s != step);
+                    resume.skipped.retain(|s| s != step);
+                    if *decision == Decision::Skip {
+                        resume.skipped.push(*step);
+                    } else {
+                        resume.retry.push((*step, *option));
+                    }
+                }
+                Decision::Abort => {
+                    policies.insert(*step, OnFailure::Abort);
+                }
+                Decision::Rollback => {
+                    policies.insert(*step, OnFailure::Rollback);
+                }
+            },
             _ => {}
         }
     }
+    for step in &runbook.steps {
+        if resume.skipped.contains(&step.number) {
+            resume.results.push((step.number, StepResult::Skipped));
+        } else if let Some((result, _)) = finished.get(&step.number) {
+            resume.results.push((step.number, *result));
+        }
+    }
+    resume.started = started.iter().map(|(s, _)| *s).collect();
     let unfinished = |number: usize| {
         started.iter().any(|(s, _)| *s == number) && !finished.contains_key(&number)
     };
     let (undone, next_undo) = undos(runbook, events);
     for step in &runbook.steps {
+        // Skipped by the operator: the run goes on after it.
+        if resume.skipped.contains(&step.number) {
+            resume.done.push(step.number);
+            continue;
+        }
         let Some((result, error)) = finished.get(&step.number) else {
             continue;
         };
+        let policy = policies
+            .get(&step.number)
+            .copied()
+            .unwrap_or(step.on_failure);
         match result {
             StepResult::Succeeded | StepResult::SucceededWithWarnings => {
                 resume.done.push(step.number);
@@ -216,7 +298,7 @@ pub fn fold(runbook: &Runbook, events: &[Event], drill: bool) -> Result<Resume, 
             StepResult::Failed => {}
             _ => continue,
         }
-        let stops = step.on_failure != OnFailure::Continue;
+        let stops = policy != OnFailure::Continue;
         // A step of a parallel group failed while others of the group were still under
         // way: those are reconciled (nothing new starts), then the group's policy applies.
         if stops
@@ -227,7 +309,7 @@ pub fn fold(runbook: &Runbook, events: &[Event], drill: bool) -> Result<Resume, 
         {
             resume.done.push(step.number);
             resume.group_failure = Some(failure(step, error));
-        } else if step.on_failure == OnFailure::Rollback {
+        } else if policy == OnFailure::Rollback {
             // The process died while rolling back: the rollback goes on, after the undos
             // it had made.
             for plan in undone {
@@ -242,7 +324,7 @@ pub fn fold(runbook: &Runbook, events: &[Event], drill: bool) -> Result<Resume, 
             resume.cleanup_only = Some(failure(step, error));
             break;
         } else if stops {
-            resume.ended = Some((step.number, step.on_failure));
+            resume.ended = Some((step.number, policy));
             break;
         } else {
             resume.done.push(step.number);
@@ -331,6 +413,265 @@ fn undos(runbook: &Runbook, events: &[Event]) -> (Vec<uuid::Uuid>, usize) {
         }
     }
     (undone, next)
+}
+
+/// What the operator asks of `drbook resume`: `--retry` (with `--continue OPTION`),
+/// `--skip STEP... --reason TEXT`, decided by `decider`.
+#[derive(Debug, Clone, Default)]
+pub struct Asked {
+    pub retry: bool,
+    pub option: Option<ContinueOption>,
+    /// The steps to skip, as the operator named them: a number, or a name no other step
+    /// has.
+    pub skip: Vec<String>,
+    pub reason: Option<String>,
+    pub decider: super::event::Decider,
+}
+
+impl Asked {
+    /// Whether the operator decided anything.
+    pub fn any(&self) -> bool {
+        self.retry || !self.skip.is_empty()
+    }
+}
+
+/// Why the operator's decisions cannot be applied to the run: nothing is sent.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DecisionError {
+    #[error(
+        "--skip {0:?}: the runbook has no such step; name a step by its number (1 to {1}, as progress shows it: [3/{1}]) or by its name"
+    )]
+    NoSuchStep(String, usize),
+    #[error(
+        "--skip {name:?}: steps {numbers} are all named so; name the one to skip by its number"
+    )]
+    Ambiguous { name: String, numbers: String },
+    #[error(
+        "--skip needs a reason: add --reason TEXT (why the step is skipped goes into the journal and the report)"
+    )]
+    NoReason,
+    #[error(
+        "step {step} \"{name}\" succeeded; only a step that failed or did not run can be skipped"
+    )]
+    SkipSucceeded { step: usize, name: String },
+    #[error(
+        "step {step} \"{name}\" was under way when the run stopped, and its request may have reached VAO: resume without --skip first (drbook reads its plan), then decide"
+    )]
+    SkipInFlight { step: usize, name: String },
+    #[error(
+        "step {step} \"{name}\" failed and the run went on past it (on_failure: continue): there is nothing to skip"
+    )]
+    SkipWentOn { step: usize, name: String },
+    #[error(
+        "nothing failed that stopped this run: --retry takes up a step that failed (resume without --retry to go on)"
+    )]
+    NothingToRetry,
+    #[error(
+        "step {step} \"{name}\" failed and stopped the run: take it up again with --retry, or skip it too with --skip {step} --reason TEXT"
+    )]
+    StillFailed { step: usize, name: String },
+    #[error(
+        "the run was rolling back when it stopped: resume without --retry or --skip to finish the rollback"
+    )]
+    RollingBack,
+    #[error(
+        "the drill's steps are over (a step failed) and its clean-up is what is left: resume without --retry or --skip to finish the clean-up"
+    )]
+    CleanupLeft,
+    #[error("{0}")]
+    Fold(ResumeError),
+}
+
+/// The step `--skip` names: its number, or its name when no other step has it.
+fn named_step<'r>(runbook: &'r Runbook, word: &str) -> Result<&'r Step, DecisionError> {
+    let steps = &runbook.steps;
+    if let Ok(number) = word.trim().parse::<usize>() {
+        return number
+            .checked_sub(1)
+            .and_then(|i| steps.get(i))
+            .ok_or_else(|| DecisionError::NoSuchStep(word.to_owned(), steps.len()));
+    }
+    let named: Vec<&Step> = steps.iter().filter(|s| s.name == word).collect();
+    match named.as_slice() {
+        [one] => Ok(one),
+        [] => Err(DecisionError::NoSuchStep(word.to_owned(), steps.len())),
+        many => Err(DecisionError::Ambiguous {
+            name: word.to_owned(),
+            numbers: many
+                .iter()
+                .map(|s| s.number.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+        }),
+    }
+}
+
+/// A decision of `asked`'s operator, taken now.
+fn decided(
+    asked: &Asked,
+    step: usize,
+    decision: Decision,
+    option: Option<ContinueOption>,
+    how: &str,
+) -> Event {
+    Event::Decided {
+        step,
+        decision,
+        option,
+        by: asked.decider.by.clone(),
+        account: asked.decider.account.clone(),
+        how: how.to_owned(),
+        reason: asked.reason.clone().filter(|r| !r.trim().is_empty()),
+        at: chrono::Utc::now(),
+    }
+}
+
+/// Folds the journal with the operator's decisions (`resume --retry`, `--skip`) applied: the
+/// steps to skip are checked (a failed or not-run step, never one that succeeded or may be
+/// under way), `--retry` takes up every step whose failure stopped the run, and no failure
+/// may be left that stops it again. The decisions are in [`Resume::decided`], for the
+/// executor to journal before it acts.
+pub fn decide(
+    runbook: &Runbook,
+    events: &[Event],
+    drill: bool,
+    asked: &Asked,
+) -> Result<Resume, DecisionError> {
+    let before = fold(runbook, events, drill).map_err(DecisionError::Fold)?;
+    if !asked.any() {
+        return resume_from(runbook, events, drill).map_err(DecisionError::Fold);
+    }
+    if before.rolling_back.is_some() {
+        return Err(DecisionError::RollingBack);
+    }
+    if before.cleanup_only.is_some() {
+        return Err(DecisionError::CleanupLeft);
+    }
+    let mut decisions = Vec::new();
+    if !asked.skip.is_empty() && asked.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
+        return Err(DecisionError::NoReason);
+    }
+    for word in &asked.skip {
+        let step = named_step(runbook, word)?;
+        let (number, name) = (step.number, step.name.clone());
+        match before.result_of(number) {
+            Some(result) if result.is_success() => {
+                return Err(DecisionError::SkipSucceeded { step: number, name });
+            }
+            Some(StepResult::Failed) if before.done.contains(&number) => {
+                return Err(DecisionError::SkipWentOn { step: number, name });
+            }
+            Some(StepResult::Failed | StepResult::Skipped) => {}
+            // Started and not finished for good: its request may be on its way.
+            _ if before.started.contains(&number) => {
+                return Err(DecisionError::SkipInFlight { step: number, name });
+            }
+            _ => {}
+        }
+        if !decisions.iter().any(|e: &Event| e.step() == Some(number)) {
+            decisions.push(decided(
+                asked,
+                number,
+                Decision::Skip,
+                None,
+                "resume --skip",
+            ));
+        }
+    }
+    let mut all = events.to_vec();
+    all.extend(decisions.iter().cloned());
+    let mut retried = Vec::new();
+    let mut resume = loop {
+        let folded = fold(runbook, &all, drill).map_err(DecisionError::Fold)?;
+        match folded.ended {
+            None => break folded,
+            Some((step, _)) if asked.retry && !retried.contains(&step) => {
+                let (decision, how) = match asked.option {
+                    Some(_) => (Decision::Continue, "resume --retry --continue"),
+                    None => (Decision::Retry, "resume --retry"),
+                };
+                let event = decided(asked, step, decision, asked.option, how);
+                retried.push(step);
+                all.push(event.clone());
+                decisions.push(event);
+            }
+            Some((step, _)) => {
+                let name = runbook.steps[step - 1].name.clone();
+                return Err(DecisionError::StillFailed { step, name });
+            }
+        }
+    };
+    if asked.retry && retried.is_empty() {
+        return Err(DecisionError::NothingToRetry);
+    }
+    resume.decided = decisions;
+    Ok(resume)
+}
+
+/// A failover's plan, as a retry finds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlanNow {
+    /// Failed over (the operator finished it in VAO): recorded as succeeded, nothing sent.
+    Done { warnings: bool },
+    /// Still running in VAO: waited for, nothing sent.
+    Running,
+    /// HALTED: VAO's Continue takes it forward.
+    Halted,
+    /// Ready for a failover: sent again, after the state guard.
+    Ready,
+    /// Anything else (finished with errors, another stable state): the operator must put
+    /// it right in VAO, or skip the step.
+    Other,
+}
+
+impl PlanNow {
+    pub fn of(states: &crate::vao::StateSets, status: &crate::vao::PlanStatus) -> PlanNow {
+        use crate::vao::Phase;
+        if crate::vao::state::fold(&status.state) == "halted" {
+            return PlanNow::Halted;
+        }
+        if states.is_ready(status) {
+            return PlanNow::Ready;
+        }
+        match states.classify(status) {
+            Phase::Succeeded => PlanNow::Done { warnings: false },
+            Phase::SucceededWithWarnings => PlanNow::Done { warnings: true },
+            Phase::Running => PlanNow::Running,
+            _ => PlanNow::Other,
+        }
+    }
+}
+
+/// An answer the operator typed when a step failed, read as a decision: `retry`,
+/// `continue OPTION` (only for a halted plan), `skip REASON`, `abort`, `rollback`, or
+/// nothing (Enter: `default`, the step's `on_failure`). The error says what was wrong.
+pub fn read_answer(
+    line: &str,
+    halted: bool,
+    default: Decision,
+) -> Result<(Decision, Option<ContinueOption>, Option<String>), String> {
+    let line = line.trim();
+    let (word, rest) = line
+        .split_once(char::is_whitespace)
+        .map_or((line, ""), |(w, r)| (w, r.trim()));
+    match word.to_ascii_lowercase().as_str() {
+        "" => Ok((default, None, None)),
+        "retry" | "r" if rest.is_empty() => Ok((Decision::Retry, None, None)),
+        "abort" | "a" if rest.is_empty() => Ok((Decision::Abort, None, None)),
+        "rollback" | "b" if rest.is_empty() => Ok((Decision::Rollback, None, None)),
+        "skip" | "s" if rest.is_empty() => {
+            Err("a skip needs a reason: type `skip` and why, such as `skip the DBA failed it over by hand`".to_owned())
+        }
+        "skip" | "s" => Ok((Decision::Skip, None, Some(rest.to_owned()))),
+        "continue" | "c" if !halted => Err(
+            "VAO's Continue is only for a halted plan, and this step's plan is not halted".to_owned(),
+        ),
+        "continue" | "c" => match rest.parse::<ContinueOption>() {
+            Ok(option) => Ok((Decision::Continue, Some(option), None)),
+            Err(e) => Err(e.to_string()),
+        },
+        _ => Err(format!("`{line}` is not an answer drbook knows")),
+    }
 }
 
 #[cfg(test)]
@@ -536,6 +877,226 @@ mod tests {
             format!(
                 "step 1 ran as a wait of nothing but the runbook now has a failover of {B} there; resume cannot map the finished work onto the changed steps"
             )
+        );
+    }
+    fn asked(retry: bool, skip: &[&str], reason: Option<&str>) -> Asked {
+        Asked {
+            retry,
+            option: None,
+            skip: skip.iter().map(|s| s.to_string()).collect(),
+            reason: reason.map(str::to_owned),
+            decider: crate::exec::Decider {
+                by: "alice".into(),
+                account: Some("root".into()),
+            },
+        }
+    }
+
+    fn decide_on(steps: &str, parts: &[&[String]], asked: &Asked) -> Result<Resume, DecisionError> {
+        decide(&runbook(steps), &events(&parts.concat()), false, asked)
+    }
+
+    /// Two failovers; the first was accepted and then failed (it timed out, say).
+    fn failed_first() -> (String, Vec<String>) {
+        let steps = format!(
+            "  - failover: {{ plan_id: {A} }}\n  - name: app\n    failover: {{ plan_id: {B} }}\n"
+        );
+        let mut journal = failover(1, A, 200, "failed").to_vec();
+        journal.push(finished(2, "skipped"));
+        (steps, journal)
+    }
+
+    #[test]
+    fn a_retry_takes_the_failed_step_up_again_and_keeps_its_failover_in_the_ledger() {
+        let (steps, journal) = failed_first();
+        let resume = decide_on(&steps, &[&journal], &asked(true, &[], None)).unwrap();
+        assert_eq!(resume.retry_of(1), Some(None));
+        assert!(resume.done.is_empty());
+        assert!(resume.in_flight.is_empty(), "{:?}", resume.in_flight);
+        assert_eq!(plans(&resume), [(1, id(A))]);
+        let [
+            Event::Decided {
+                step: 1,
+                decision: Decision::Retry,
+                by,
+                account,
+                how,
+                ..
+            },
+        ] = resume.decided.as_slice()
+        else {
+            panic!("{:?}", resume.decided);
+        };
+        assert_eq!(
+            (by.as_str(), account.as_deref(), how.as_str()),
+            ("alice", Some("root"), "resume --retry")
+        );
+
+        // Killed after the retry's intent was journalled: the step is in flight, sent, and
+        // still a retry (a later resume reconciles it; it is never sent blindly).
+        let mut again = journal.clone();
+        again.push(serde_json::to_string(&resume.decided[0]).unwrap());
+        again.extend([started(1, "failover", A), request(1)]);
+        let later = fold(&steps, &[&again], false).unwrap();
+        assert_eq!(later.retry_of(1), Some(None));
+        assert_eq!(later.in_flight.len(), 1);
+        assert!(later.in_flight[0].sent);
+        // The retried step finished: the retry is over.
+        again.push(finished(1, "succeeded"));
+        let done = fold(&steps, &[&again], false).unwrap();
+        assert_eq!(done.retry_of(1), None);
+        assert_eq!(done.done, [1]);
+    }
+
+    #[test]
+    fn a_skipped_failover_is_done_but_its_plan_stays_in_the_ledger() {
+        let (steps, journal) = failed_first();
+        let resume = decide_on(
+            &steps,
+            &[&journal],
+            &asked(false, &["1"], Some("done by hand")),
+        )
+        .unwrap();
+        assert_eq!(resume.done, [1]);
+        assert_eq!(resume.skipped, [1]);
+        assert_eq!(resume.result_of(1), Some(StepResult::Skipped));
+        // A rollback or a drill's clean-up still undoes the plan that was failed over.
+        assert_eq!(plans(&resume), [(1, id(A))]);
+        let [
+            Event::Decided {
+                decision: Decision::Skip,
+                reason,
+                ..
+            },
+        ] = resume.decided.as_slice()
+        else {
+            panic!("{:?}", resume.decided);
+        };
+        assert_eq!(reason.as_deref(), Some("done by hand"));
+        // By its unique name too.
+        let by_name =
+            decide_on(&steps, &[&journal], &asked(true, &["app"], Some("later"))).unwrap();
+        assert_eq!(by_name.skipped, [2]);
+        assert_eq!(by_name.retry_of(1), Some(None));
+    }
+
+    #[test]
+    fn decisions_that_cannot_apply_are_refused() {
+        let (steps, journal) = failed_first();
+        let refused = |asked: &Asked| decide_on(&steps, &[&journal], asked).unwrap_err();
+        assert_eq!(
+            refused(&asked(false, &["9"], Some("x"))),
+            DecisionError::NoSuchStep("9".into(), 2)
+        );
+        assert_eq!(
+            refused(&asked(false, &["nope"], Some("x"))),
+            DecisionError::NoSuchStep("nope".into(), 2)
+        );
+        assert_eq!(
+            refused(&asked(false, &["1"], Some("  "))),
+            DecisionError::NoReason
+        );
+        // Skipping only a later step leaves the failure that stopped the run.
+        assert_eq!(
+            refused(&asked(false, &["2"], Some("x"))),
+            DecisionError::StillFailed {
+                step: 1,
+                name: format!("Fail over plan {A}")
+            }
+        );
+        let ok: Vec<String> = failover(1, A, 200, "succeeded").to_vec();
+        let skip_ok = decide_on(&steps, &[&ok], &asked(false, &["1"], Some("x"))).unwrap_err();
+        assert_eq!(
+            skip_ok,
+            DecisionError::SkipSucceeded {
+                step: 1,
+                name: format!("Fail over plan {A}")
+            }
+        );
+        let retry_ok = decide_on(&steps, &[&ok], &asked(true, &[], None)).unwrap_err();
+        assert_eq!(retry_ok, DecisionError::NothingToRetry);
+        let in_flight = [started(1, "failover", A), request(1)];
+        let skip_flying =
+            decide_on(&steps, &[&in_flight], &asked(false, &["1"], Some("x"))).unwrap_err();
+        assert_eq!(
+            skip_flying,
+            DecisionError::SkipInFlight {
+                step: 1,
+                name: format!("Fail over plan {A}")
+            }
+        );
+        let twins = "  - name: same\n    wait: 1s\n  - name: same\n    wait: 2s\n";
+        let twice = decide(
+            &runbook(twins),
+            &[],
+            false,
+            &asked(false, &["same"], Some("x")),
+        )
+        .unwrap_err();
+        assert_eq!(
+            twice,
+            DecisionError::Ambiguous {
+                name: "same".into(),
+                numbers: "1, 2".into()
+            }
+        );
+    }
+
+    #[test]
+    fn a_rollback_answered_at_the_terminal_is_resumed_as_a_rollback() {
+        let (steps, mut journal) = failed_first();
+        journal.truncate(4);
+        journal.push(
+            r#"{"event":"decided","step":1,"decision":"rollback","by":"alice","how":"terminal","at":"2026-11-28T02:00:10Z"}"#
+                .to_owned(),
+        );
+        let resume = fold(&steps, &[&journal], false).unwrap();
+        assert!(resume.rolling_back.is_some());
+    }
+
+    #[test]
+    fn terminal_answers_are_read_as_decisions() {
+        let abort = Decision::Abort;
+        assert_eq!(read_answer("\n", false, abort), Ok((abort, None, None)));
+        assert_eq!(
+            read_answer(" retry ", false, abort),
+            Ok((Decision::Retry, None, None))
+        );
+        assert_eq!(
+            read_answer("b", false, abort),
+            Ok((Decision::Rollback, None, None))
+        );
+        assert_eq!(
+            read_answer("skip the DBA did it", false, abort),
+            Ok((Decision::Skip, None, Some("the DBA did it".into())))
+        );
+        assert!(
+            read_answer("skip", false, abort)
+                .unwrap_err()
+                .contains("needs a reason")
+        );
+        assert!(
+            read_answer("continue RetryFailedVm", false, abort)
+                .unwrap_err()
+                .contains("not halted")
+        );
+        assert_eq!(
+            read_answer("continue RetryFailedVm", true, abort),
+            Ok((
+                Decision::Continue,
+                Some(ContinueOption::RetryFailedVm),
+                None
+            ))
+        );
+        assert!(
+            read_answer("continue Later", true, abort)
+                .unwrap_err()
+                .contains("ProceedToNextVm")
+        );
+        assert!(
+            read_answer("yes", true, abort)
+                .unwrap_err()
+                .contains("not an answer")
         );
     }
 }

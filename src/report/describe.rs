@@ -2,7 +2,7 @@
 //! the objectives): result names, durations, how long a step waited and for what, the
 //! request and answer as text.
 
-use super::model::{Cleanup, RecoveryRecord, Report, StepRecord};
+use super::model::{Cleanup, DecisionRecord, RecoveryRecord, Report, StepRecord};
 use crate::exec::{DrillPhase, RunResult, StepKind, StepResult};
 
 /// `350 ms`, `2.0 s`, `1 min 05 s`, `6 h 00 min`, `2 d 04 h`.
@@ -87,6 +87,33 @@ pub fn detail(step: &StepRecord) -> String {
             .or_else(|| step.final_state.as_ref().map(|s| s.summary()))
             .unwrap_or_default(),
     }
+}
+
+/// An operator's decision in a sentence: `retry by alice (account root, resume --retry) at
+/// 2026-12-03T10:00:00.000Z: the DBA fixed the VM`.
+pub fn decision(d: &DecisionRecord) -> String {
+    let what = match d.option {
+        Some(option) => format!("{} {option}", d.decision.as_str()),
+        None => d.decision.as_str().to_owned(),
+    };
+    let account = match &d.account {
+        Some(account) if *account != d.by => format!("account {account}, "),
+        _ => String::new(),
+    };
+    let why = d
+        .reason
+        .as_deref()
+        .map_or_else(String::new, |r| format!(": {r}"));
+    format!("{what} by {} ({account}{}) at {}{why}", d.by, d.how, d.at)
+}
+
+/// Every operator decision of the run, with its step: `(step, decision)`.
+pub fn decisions(report: &Report) -> Vec<(&StepRecord, &DecisionRecord)> {
+    report
+        .steps
+        .iter()
+        .flat_map(|s| s.decisions.iter().map(move |d| (s, d)))
+        .collect()
 }
 
 /// Whether a step belongs to a drill's clean-up.
@@ -232,6 +259,9 @@ pub fn exchange(step: &StepRecord, report: &Report) -> String {
         lines.push(format!("final state: {}", state.summary()));
     }
     lines.extend(step.notes.iter().cloned());
+    for d in &step.decisions {
+        lines.push(format!("operator decision: {}", decision(d)));
+    }
     lines.join("\n")
 }
 

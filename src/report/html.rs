@@ -88,6 +88,7 @@ pub fn render(report: &Report) -> String {
                         (waits(report))
                     }
                     (steps(report))
+                    (decisions(report))
                     (exchanges(report))
                     (provenance(report))
                     (variables(report))
@@ -249,6 +250,41 @@ fn steps(report: &Report) -> Markup {
                         td {
                             (describe::detail(step))
                             @for note in &step.notes { div class="note" { (note) } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The operator's decisions: who decided what about which step, how, when and why.
+fn decisions(report: &Report) -> Markup {
+    let decisions = describe::decisions(report);
+    html! {
+        @if !decisions.is_empty() {
+            h2 id="decisions" { "Operator decisions" }
+            table class="grid" {
+                thead { tr {
+                    th { "Step" } th { "Decision" } th { "By" } th { "How" } th { "When" } th { "Why" }
+                } }
+                tbody {
+                    @for (step, d) in &decisions {
+                        tr {
+                            td { (step.number) ". " (step.name) }
+                            td {
+                                (d.decision.as_str())
+                                @if let Some(option) = d.option { " " code { (option.as_str()) } }
+                            }
+                            td {
+                                (d.by)
+                                @if let Some(account) = d.account.as_ref().filter(|a| **a != d.by) {
+                                    " (account " (account) ")"
+                                }
+                            }
+                            td { (d.how) }
+                            td { (d.at.to_string()) }
+                            td { (d.reason.as_deref().unwrap_or("—")) }
                         }
                     }
                 }

@@ -221,6 +221,34 @@ pub fn render(report: &Report) -> String {
         );
     }
 
+    let decisions = super::describe::decisions(report);
+    if !decisions.is_empty() {
+        let _ = writeln!(out, "\n## Operator decisions\n");
+        let _ = writeln!(out, "| Step | Decision | By | How | When | Why |");
+        let _ = writeln!(out, "|---|---|---|---|---|---|");
+        for (step, d) in decisions {
+            let what = match d.option {
+                Some(option) => format!("{} `{option}`", d.decision.as_str()),
+                None => d.decision.as_str().to_owned(),
+            };
+            let by = match &d.account {
+                Some(account) if *account != d.by => format!("{} (account {account})", d.by),
+                _ => d.by.clone(),
+            };
+            let _ = writeln!(
+                out,
+                "| {}. {} | {} | {} | {} | {} | {} |",
+                step.number,
+                cell(&step.name),
+                what,
+                cell(&by),
+                cell(&d.how),
+                d.at,
+                cell(d.reason.as_deref().unwrap_or("—"))
+            );
+        }
+    }
+
     let requests: Vec<_> = report
         .steps
         .iter()

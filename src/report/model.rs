@@ -7,7 +7,7 @@
 
 use super::timestamp::{Timestamp, whole_seconds};
 use crate::exec::{
-    DrillPhase, Event, GuardVerdict, Listener, Mode, RunResult, StepKind, StepResult,
+    Decision, DrillPhase, Event, GuardVerdict, Listener, Mode, RunResult, StepKind, StepResult,
 };
 use crate::runbook::Runbook;
 use crate::vao::{Phase, PlanInfo, PlanStatus};
@@ -129,6 +129,23 @@ pub struct ApprovalRecord {
     pub at: Timestamp,
 }
 
+/// An operator's decision about a step that failed or did not run (`drbook resume --retry`,
+/// `--continue`, `--skip`, or an answer at the terminal): who, how, when, what and why.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DecisionRecord {
+    pub decision: Decision,
+    /// With `continue`: VAO's `executionContinueOptions`.
+    pub option: Option<crate::vao::ContinueOption>,
+    /// Who decided: `--operator`, else the operating-system account.
+    pub by: String,
+    /// The operating-system account drbook ran as.
+    pub account: Option<String>,
+    /// `resume --retry`, `resume --skip`, `terminal`, ...
+    pub how: String,
+    pub reason: Option<String>,
+    pub at: Timestamp,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunbookInfo {
     pub name: String,
@@ -200,6 +217,9 @@ pub struct StepRecord {
     pub recovery: Option<RecoveryRecord>,
     /// A pause step's approval.
     pub approval: Option<ApprovalRecord>,
+    /// The operator's decisions about this step, in order (retry, continue, skip, ...).
+    #[serde(default)]
+    pub decisions: Vec<DecisionRecord>,
     /// What drbook would read, or warns of (a dry run's reads, `check`'s warnings).
     pub notes: Vec<String>,
 }
@@ -299,6 +319,7 @@ impl StepRecord {
             group: None,
             recovery: None,
             approval: None,
+            decisions: Vec::new(),
             notes: Vec::new(),
         }
     }
@@ -779,6 +800,29 @@ impl Listener for Report {
                     });
                 }
             }
+            Event::Decided {
+                step,
+                decision,
+                option,
+                by,
+                account,
+                how,
+                reason,
+                at,
+            } => {
+                if let Some(s) = self.step(*step) {
+                    s.decisions.push(DecisionRecord {
+                        decision: *decision,
+                        option: *option,
+                        by: by.clone(),
+                        account: account.clone(),
+                        how: how.clone(),
+                        reason: reason.clone(),
+                        at: (*at).into(),
+                    });
+                }
+            }
+            Event::Asking { .. } => {}
             Event::PhaseStarted { phase, .. } => self.phase = Some(*phase),
             Event::CleanupFinished {
                 undone,

@@ -8,6 +8,7 @@ mod drill;
 mod examples;
 mod exit_codes;
 mod faults;
+mod forward;
 mod generated;
 mod interrupt;
 mod journal;

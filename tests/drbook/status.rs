@@ -94,7 +94,7 @@ steps:
   1. succeeded  Fail over plan {PLAN_A}
 failed over and not undone:
   plan {PLAN_A} (step 1): accepted by VAO
-resume: not possible: run [RUN] already finished (Succeeded); there is nothing to resume
+resume: not possible: run [RUN] already finished (Succeeded); there is nothing to resume (a new run: drbook run RUNBOOK)
 "
         )
     );
@@ -162,7 +162,14 @@ fn a_failed_run_names_the_failure_and_the_plans_left_failed_over() {
         status["resume"]["reason"]
             .as_str()
             .unwrap()
-            .contains("already finished (Failed)"),
+            .contains(&format!("failed at step 2 \"Fail over plan {PLAN_B}\"; take it forward with `drbook resume {run} --retry`")),
+        "{status:#}"
+    );
+    assert!(
+        status["resume"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("`drbook resume {run} --skip 2 --reason TEXT`")),
         "{status:#}"
     );
     assert_eq!(status["lock"]["held"], false);

@@ -496,23 +496,14 @@ impl Executor<'_> {
         let how = if approvals.covers(step) {
             "--approve"
         } else if approvals.interactive {
-            let mut interrupt = self.interrupt.clone();
-            // A thread of its own, not the runtime's blocking pool: a read still blocked
-            // when the run is interrupted must not keep the process from exiting.
-            let (tell, answer) = tokio::sync::oneshot::channel();
-            std::thread::spawn(move || {
-                let mut line = String::new();
-                let _ = tell.send(std::io::stdin().read_line(&mut line).map(|_| line));
-            });
-            let answer = tokio::select! {
-                answer = answer => answer,
-                _ = super::interrupted(&mut interrupt) => {
-                    return StepEnd::Interrupted("interrupted while waiting for approval".to_owned());
+            match self.read_line().await {
+                super::decide::Line::Interrupted => {
+                    return StepEnd::Interrupted(
+                        "interrupted while waiting for approval".to_owned(),
+                    );
                 }
-            };
-            match answer {
-                Ok(Ok(line)) if line.trim() == "approve" => "terminal",
-                Ok(Ok(line)) => {
+                super::decide::Line::Read(line) if line.trim() == "approve" => "terminal",
+                super::decide::Line::Read(line) => {
                     return StepEnd::Done(
                         StepResult::Failed,
                         Some(format!(
@@ -521,7 +512,7 @@ impl Executor<'_> {
                         )),
                     );
                 }
-                _ => {
+                super::decide::Line::Closed => {
                     return StepEnd::Done(
                         StepResult::Failed,
                         Some("not approved: the terminal could not be read".to_owned()),

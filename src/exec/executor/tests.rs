@@ -36,6 +36,8 @@ fn options() -> ExecOptions {
         journal_ok: None,
         approvals: Approvals::default(),
         cleanup: false,
+        decider: Default::default(),
+        ask: false,
     }
 }
 
