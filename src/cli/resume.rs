@@ -62,22 +62,8 @@ fn plan_resume(args: &ResumeArgs) -> Result<Planned, Error> {
     let failed = unfinished(&header, &events)?;
     let prepared = prepare_again(&header, &args.vars, args.force)?;
     let asked = asked(args);
-    if failed && !asked.any() {
-        return Err(Error::refused(failed_run(
-            &header.run_id,
-            &prepared.runbook,
-            &events,
-        )));
-    }
-    // A run that rolled back undid its failovers: it cannot be taken forward.
-    if failed
-        && let Ok(r) = resume_from(&prepared.runbook, &events, false)
-        && let Some(failure) = r.rolling_back
-    {
-        return Err(Error::refused(format!(
-            "run {} rolled back ({failure}): its failovers were undone, so it cannot be taken forward; start a new run (drbook run RUNBOOK)",
-            header.run_id
-        )));
+    if let Some(refusal) = refusal(&header, &events, &prepared.runbook, failed, asked.any()) {
+        return Err(Error::refused(refusal));
     }
     let resume = decide(&prepared.runbook, &events, header.drill, &asked)
         .map_err(|e| Error::refused(e.to_string()))?;
@@ -146,6 +132,45 @@ pub fn unfinished(header: &JournalHeader, events: &[Event]) -> Result<bool, Erro
         _ => {}
     }
     Ok(ended.flatten() == Some(RunResult::Failed) && !header.drill)
+}
+
+/// Why `drbook resume` would not take this journalled run over (after [`unfinished`], which
+/// says whether it `failed`), with the operator's `decisions` (`--retry`, `--skip`) or
+/// without them; `None` when it would. The one rule `resume` and `drbook status` share.
+pub fn refusal(
+    header: &JournalHeader,
+    events: &[Event],
+    runbook: &crate::runbook::Runbook,
+    failed: bool,
+    decisions: bool,
+) -> Option<String> {
+    let folded = resume_from(runbook, events, header.drill);
+    // A run that rolled back undid its failovers: it cannot be taken forward.
+    if failed
+        && let Ok(resume) = &folded
+        && let Some(failure) = &resume.rolling_back
+    {
+        return Some(format!(
+            "run {} rolled back ({failure}): its failovers were undone, so it cannot be taken forward; start a new run (drbook run RUNBOOK)",
+            header.run_id
+        ));
+    }
+    if decisions {
+        return None;
+    }
+    match folded {
+        // A failed run goes on only on the operator's word, unless it stopped with a step
+        // under way (a resumed run whose login failed): that step is reconciled with VAO as
+        // in any stopped run.
+        Ok(resume) if failed && resume.in_flight.is_empty() => {
+            Some(failed_run(&header.run_id, runbook, events))
+        }
+        Ok(_) => None,
+        Err(crate::exec::ResumeError::Ended { .. }) => {
+            Some(failed_run(&header.run_id, runbook, events))
+        }
+        Err(error) => Some(error.to_string()),
+    }
 }
 
 /// The run's runbook, read and rendered again as the run had it: the journal's variables
@@ -255,7 +280,7 @@ pub fn failed_run(run_id: &str, runbook: &crate::runbook::Runbook, events: &[Eve
             resume.rolling_back.unwrap_or_default()
         ),
         Ok(_) => format!(
-            "run {run_id} already finished (Failed): every step ran, and the failures were under on_failure: continue; there is nothing to resume"
+            "run {run_id} already finished (Failed) with no failed step to take up: its failures were under on_failure: continue, or it stopped before any step started (then nothing was sent, and a new run is safe: drbook run RUNBOOK); there is nothing to resume"
         ),
         Err(e) => e.to_string(),
     }

@@ -18,7 +18,7 @@ use super::resume::{journal_path, prepare_again, run_args, unfinished};
 use super::run::{check_server, client_options};
 use crate::exec::journal::{self, JournalHeader, ReadJournal};
 use crate::exec::resume::fold;
-use crate::exec::{Decision, Event, Mode, Resume, RunResult, StepKind, StepResult, resume_from};
+use crate::exec::{Decision, Event, Mode, Resume, RunResult, StepKind, StepResult};
 use crate::prepare::Prepared;
 use crate::secret::Redactor;
 use crate::vao::{Phase, PlanStatus, RetryPolicy, VaoClient};
@@ -381,16 +381,8 @@ fn assess(path: &Path, command: &str, args: &StatusArgs) -> Result<Assessed, Err
         .or(runbook_refusal)
         .or_else(|| {
             let prepared = prepared.as_ref()?;
-            match resume_from(&prepared.runbook, &events, header.drill) {
-                // A failed run goes on on the operator's word: say how.
-                Err(crate::exec::ResumeError::Ended { .. }) => Some(super::resume::failed_run(
-                    &header.run_id,
-                    &prepared.runbook,
-                    &events,
-                )),
-                Err(e) => Some(e.to_string()),
-                Ok(_) => None,
-            }
+            let failed = unfinished(&header, &events).unwrap_or(false);
+            super::resume::refusal(&header, &events, &prepared.runbook, failed, false)
         });
     let resume = Resumable {
         possible: refusal.is_none(),

@@ -225,6 +225,14 @@ pub fn fold(runbook: &Runbook, events: &[Event], drill: bool) -> Result<Resume, 
                     resume.ledger.unsend(plan);
                 }
             }
+            // A step that was under way when the run stopped, marked not run on the way
+            // out (a login that failed, an interrupt): its request may have left, so it
+            // stays in flight, to be reconciled with VAO, never taken as finished.
+            Event::StepFinished {
+                step,
+                result: StepResult::Skipped,
+                ..
+            } if started.iter().any(|(s, _)| s == step) => {}
             Event::StepFinished {
                 step,
                 result,
@@ -245,6 +253,9 @@ pub fn fold(runbook: &Runbook, events: &[Event], drill: bool) -> Result<Resume, 
                 // stay in the ledger), and it is neither finished nor in flight.
                 Decision::Retry | Decision::Continue | Decision::Skip => {
                     finished.remove(step);
+                    // An `abort` or `rollback` answered at the terminal for an earlier
+                    // failure of the step does not outlive the operator's new decision.
+                    policies.remove(step);
                     started.retain(|(s, _)| s != step);
                     sent.retain(|s| s != step);
                     resume.retry.retain(|(s, _)| s != step);
@@ -521,7 +532,11 @@ fn decided(
         by: asked.decider.by.clone(),
         account: asked.decider.account.clone(),
         how: how.to_owned(),
-        reason: asked.reason.clone().filter(|r| !r.trim().is_empty()),
+        // `--reason` is the skip's: a retry decided with it is not given the skip's why.
+        reason: (decision == Decision::Skip)
+            .then(|| asked.reason.clone())
+            .flatten()
+            .filter(|r| !r.trim().is_empty()),
         at: chrono::Utc::now(),
     }
 }
@@ -858,6 +873,23 @@ mod tests {
             fold(&steps, journal, false).is_err(),
             "resume still refuses it"
         );
+    }
+
+    #[test]
+    fn a_step_marked_not_run_on_the_way_out_is_still_in_flight() {
+        // Killed mid-failover, then a resume whose login failed marked the step not run:
+        // its request may have reached VAO, so it is reconciled, never taken as done.
+        let steps = format!("  - failover: {{ plan_id: {A} }}\n");
+        let journal: &[&[String]] = &[&[
+            started(1, "failover", A),
+            request(1),
+            finished(1, "skipped"),
+        ]];
+        let resume = fold(&steps, journal, false).unwrap();
+        assert_eq!(resume.in_flight.len(), 1, "{resume:?}");
+        assert!(resume.in_flight[0].sent);
+        assert!(resume.result_of(1).is_none());
+        assert_eq!(plans(&resume), [(1, id(A))]);
     }
 
     #[test]
