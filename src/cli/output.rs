@@ -52,6 +52,8 @@ pub struct Progress {
     cleaned: usize,
     /// A pre-flight (`drbook check`): steps would run, or not.
     checked: bool,
+    /// Steps that sent VAO's Continue: a read of the plan after a lost answer is about it.
+    continuing: std::collections::BTreeSet<usize>,
 }
 
 impl Progress {
@@ -68,6 +70,7 @@ impl Progress {
             cleanup: false,
             cleaned: 0,
             checked: false,
+            continuing: Default::default(),
         }
     }
 
@@ -166,18 +169,42 @@ impl Listener for Progress {
             }
             Event::Reconciled {
                 status, accepted, ..
-            } => self.detail(
-                step,
-                &format!(
-                    "read the plan: {} → {}",
-                    status.summary(),
-                    if *accepted {
+            } => {
+                let verdict = match (self.continuing.contains(&step), *accepted) {
+                    (false, true) => {
                         "the failover was accepted; waiting for it (not sending it again)"
-                    } else {
-                        "not accepted; it may be sent again"
                     }
-                ),
-            ),
+                    (false, false) => "not accepted; it may be sent again",
+                    (true, true) => {
+                        "no longer halted: the Continue was accepted; waiting for the plan (not sending it again)"
+                    }
+                    (true, false) => "still halted: whether the Continue was accepted is unknown",
+                };
+                self.detail(
+                    step,
+                    &format!("read the plan: {} → {verdict}", status.summary()),
+                )
+            }
+            Event::Continuing {
+                option,
+                try_number,
+                times,
+                halted,
+                ..
+            } => {
+                self.continuing.insert(step);
+                let of = match times {
+                    Some(times) => format!("on_halt, {try_number} of {times}"),
+                    None => "asked by the operator".to_owned(),
+                };
+                self.detail(
+                    step,
+                    &format!(
+                        "plan halted: {} → continuing it with {option} ({of})",
+                        halted.summary()
+                    ),
+                )
+            }
             Event::ReadsRetried { errors, .. } => self.detail(
                 step,
                 &format!(

@@ -138,6 +138,7 @@ fn plan_resume(args: &ResumeArgs) -> Result<Planned, Error> {
         dry_run: false,
         simulate: false,
         sim_failover_time: None,
+        sim_halt: Vec::new(),
         control: args.control.clone(),
         output: args.output.clone(),
         poll_interval: ms(header.connection.poll_interval_ms),

@@ -6,7 +6,7 @@
 //! written by an earlier drbook must still be resumable).
 
 use crate::runbook::{Action, Step};
-use crate::vao::{Phase, PlanInfo, PlanStatus};
+use crate::vao::{ContinueOption, Phase, PlanInfo, PlanStatus};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -266,6 +266,19 @@ pub enum Event {
         how: String,
         at: DateTime<Utc>,
     },
+    /// A failover's plan was seen stably HALTED and drbook continues it with VAO's
+    /// `Continue`: the request (its intent journalled) follows. `times` is the step's
+    /// `on_halt.times` (`try_number` of them), or `None` for a Continue the operator asked
+    /// for.
+    Continuing {
+        step: usize,
+        option: ContinueOption,
+        try_number: u32,
+        times: Option<u32>,
+        /// The halted plan, as read.
+        halted: PlanStatus,
+        at: DateTime<Utc>,
+    },
     /// A drill's phase begins.
     PhaseStarted {
         phase: DrillPhase,
@@ -330,7 +343,8 @@ impl Event {
             | Event::Waiting { step, .. }
             | Event::StepFinished { step, .. }
             | Event::Paused { step, .. }
-            | Event::Approved { step, .. } => Some(*step),
+            | Event::Approved { step, .. }
+            | Event::Continuing { step, .. } => Some(*step),
             Event::RunStarted { .. }
             | Event::Authenticated { .. }
             | Event::RunFinished { .. }

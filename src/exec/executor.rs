@@ -13,6 +13,7 @@
 //! [`Resume`] its journal folds into.
 
 mod group;
+mod halt;
 mod steps;
 #[cfg(test)]
 mod tests;
@@ -51,6 +52,8 @@ pub struct ExecOptions {
     pub approvals: Approvals,
     /// A drill: after the steps, whatever happened, undo every failover the run made.
     pub cleanup: bool,
+    /// The run's id, for what a message tells the operator to type (`drbook resume RUN`).
+    pub run_id: Option<String>,
 }
 
 /// How pause steps are approved: by `--approve` (a step's number or name, or `all`), or
@@ -96,7 +99,8 @@ enum Try {
     Refused(String),
 }
 
-enum StepEnd {
+/// How a step ended: its result and error, or an interrupt (with what it left).
+pub(crate) enum StepEnd {
     Done(StepResult, Option<String>),
     Interrupted(String),
 }
@@ -524,12 +528,8 @@ impl<'a> Executor<'a> {
         };
         let undoing =
             |status: &PlanStatus| vao::state::fold(&status.state).starts_with("undofailover");
-        let mut undo_goal = Completion {
-            plan_id,
-            timeout,
-            sets: self.states.for_undo(),
-            action: "undo failover",
-        };
+        let mut undo_goal =
+            Completion::plain(plan_id, timeout, self.states.for_undo(), "undo failover");
         if undoing(&info.status) {
             return self
                 .await_plan(number, &mut undo_goal, Instant::now())
@@ -550,12 +550,7 @@ impl<'a> Executor<'a> {
         // A failover not waited for (`wait_for_completion: false`) must end before VAO
         // takes an undo.
         if self.states.classify(&info.status) == Phase::Running {
-            let mut goal = Completion {
-                plan_id,
-                timeout,
-                sets: self.states.clone(),
-                action: "failover",
-            };
+            let mut goal = Completion::plain(plan_id, timeout, self.states.clone(), "failover");
             if let StepEnd::Interrupted(message) =
                 self.await_plan(number, &mut goal, Instant::now()).await
             {
@@ -564,7 +559,7 @@ impl<'a> Executor<'a> {
         }
         let started = Instant::now();
         let sent = self
-            .post_once(number, &call, &vao::UndoRequest, |this, status| {
+            .post_once(number, 1, &call, &vao::UndoRequest, |this, status| {
                 undoing(status) || this.states.for_undo().classify(status) == Phase::Running
             })
             .await;
@@ -596,6 +591,12 @@ impl<'a> Executor<'a> {
             // The failover was never sent: run the step as usual.
             Action::Failover(failover) if !in_flight.sent => {
                 self.failover(step.number, failover).await
+            }
+            // A plan that halted and was continued: the failover was accepted (VAO halted
+            // it); the Continue the earlier process sent last is reconciled, never re-sent.
+            Action::Failover(failover) if in_flight.continues > 0 => {
+                self.resume_continued(step.number, failover, in_flight)
+                    .await
             }
             Action::Failover(failover) => {
                 self.baseline = in_flight.baseline.clone();
@@ -634,7 +635,7 @@ impl<'a> Executor<'a> {
                 let started = Instant::now()
                     .checked_sub(elapsed)
                     .unwrap_or_else(Instant::now);
-                let mut goal = self.failover_goal(failover);
+                let mut goal = self.failover_goal(number, failover, 0);
                 self.await_plan(number, &mut goal, started).await
             }
             // Still ready: the earlier process's request never took effect.
@@ -943,16 +944,22 @@ impl<'a> Executor<'a> {
         if !failover.wait_for_completion {
             return StepEnd::Done(StepResult::Succeeded, None);
         }
-        let mut goal = self.failover_goal(failover);
+        let mut goal = self.failover_goal(number, failover, 0);
         self.await_plan(number, &mut goal, started).await
     }
 
-    fn failover_goal(&self, failover: &Failover) -> Completion {
+    /// Waiting on a failover step's plan; `continued`: the Continues the step sent already.
+    fn failover_goal(&self, number: usize, failover: &Failover, continued: u32) -> Completion {
         Completion {
-            plan_id: failover.plan_id,
-            timeout: failover.timeout,
-            sets: self.states.clone(),
-            action: "failover",
+            on_halt: failover.on_halt,
+            continued,
+            advice: self.halt_advice(number),
+            ..Completion::plain(
+                failover.plan_id,
+                failover.timeout,
+                self.states.clone(),
+                "failover",
+            )
         }
     }
 }

@@ -47,6 +47,20 @@ pub struct InFlight {
     pub sent: bool,
     /// With `--force`, the plan's state before the failover (from the journalled guard).
     pub baseline: Option<String>,
+    /// A failover whose plan halted: the Continues whose intent was journalled.
+    pub continues: u32,
+    /// Whether the last of them is unsettled: no 2xx answer and no read of the plan showed
+    /// it accepted, so VAO may or may not have taken it.
+    pub continue_unsettled: bool,
+}
+
+/// What the journal says of a step's Continues (see [`InFlight::continues`]).
+#[derive(Debug, Clone, Copy, Default)]
+struct Continues {
+    /// A `continuing` event came, and its request has not been journalled yet.
+    deciding: bool,
+    sent: u32,
+    unsettled: bool,
 }
 
 /// Why a journal cannot be taken over by this runbook.
@@ -137,11 +151,49 @@ pub fn resume_from(
     let mut started: Vec<(usize, DateTime<Utc>)> = Vec::new();
     let mut sent: Vec<usize> = Vec::new();
     let mut finished: HashMap<usize, (StepResult, Option<String>)> = HashMap::new();
+    let mut continues: HashMap<usize, Continues> = HashMap::new();
     for event in events {
         // Only a failover leaves something to undo (an accepted undo or readiness check
         // does not).
         let plan = event.step().and_then(|step| failover_plan(runbook, step));
+        // Once a step's plan halted and was continued, its requests are Continues: what
+        // becomes of them says nothing of the failover (VAO accepted it), so the ledger
+        // keeps the plan.
+        if let Some(state) = event.step().and_then(|step| continues.get_mut(&step)) {
+            match event {
+                Event::Continuing { .. } => state.deciding = true,
+                Event::Request { .. } if state.deciding => {
+                    state.deciding = false;
+                    state.sent += 1;
+                    state.unsettled = true;
+                }
+                Event::Answer { status, .. } if (200..300).contains(status) => {
+                    state.unsettled = false
+                }
+                Event::Reconciled { accepted: true, .. } => state.unsettled = false,
+                _ => {}
+            }
+            if let Event::StepFinished {
+                step,
+                result,
+                error,
+                ..
+            } = event
+            {
+                finished.insert(*step, (*result, error.clone()));
+            }
+            continue;
+        }
         match event {
+            Event::Continuing { step, .. } => {
+                continues.insert(
+                    *step,
+                    Continues {
+                        deciding: true,
+                        ..Continues::default()
+                    },
+                );
+            }
             Event::StepStarted { step, at, .. } => started.push((*step, *at)),
             Event::Request { step, .. } => {
                 sent.push(*step);
@@ -266,11 +318,14 @@ pub fn resume_from(
             } if s == step => Some(plan.status.state.clone()),
             _ => None,
         });
+        let continued = continues.get(step).copied().unwrap_or_default();
         resume.in_flight.push(InFlight {
             step: *step,
             started_at: *at,
             sent: sent.contains(step),
             baseline,
+            continues: continued.sent,
+            continue_unsettled: continued.unsettled,
         });
     }
     Ok(resume)
@@ -408,6 +463,8 @@ mod tests {
                 started_at: "2026-11-28T02:00:02.123456789Z".parse().unwrap(),
                 sent: true,
                 baseline: None,
+                continues: 0,
+                continue_unsettled: false,
             }]
         );
         assert_eq!(resume.rolling_back, None);
