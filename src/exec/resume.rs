@@ -550,4 +550,60 @@ mod tests {
             )
         );
     }
+
+    fn continuing(step: usize) -> String {
+        format!(
+            r#"{{"event":"continuing","step":{step},"option":"RetryFailedStep","try_number":1,"times":2,"halted":{{"state":"Halted","source":"runtime_details"}},"at":"2026-11-28T02:00:05Z"}}"#
+        )
+    }
+
+    fn reconciled(step: usize, accepted: bool) -> String {
+        format!(
+            r#"{{"event":"reconciled","step":{step},"status":{{"state":"Halted","source":"plan"}},"accepted":{accepted},"at":"2026-11-28T02:00:06Z"}}"#
+        )
+    }
+
+    #[test]
+    fn continues_are_counted_and_the_last_one_unanswered_is_unsettled() {
+        let steps = format!("  - failover: {{ plan_id: {A} }}\n");
+        let failover = [started(1, "failover", A), request(1), answer(1, 200)];
+        let in_flight = |tail: &[String]| {
+            let resume = fold(&steps, &[&failover, tail], false).unwrap();
+            // A Continue's fate never takes the plan out of the ledger: VAO accepted the
+            // failover, whatever became of the Continue.
+            assert!(resume.ledger.is_accepted(id(A)));
+            let f = &resume.in_flight[0];
+            (f.continues, f.continue_unsettled)
+        };
+        // Decided, but killed before the intent: nothing was sent.
+        assert_eq!(in_flight(&[continuing(1)]), (0, false));
+        // The intent, without an answer: unsettled.
+        assert_eq!(in_flight(&[continuing(1), request(1)]), (1, true));
+        // Answered 2xx, or shown accepted by a read: settled.
+        assert_eq!(
+            in_flight(&[continuing(1), request(1), answer(1, 200)]),
+            (1, false)
+        );
+        assert_eq!(
+            in_flight(&[continuing(1), request(1), reconciled(1, true)]),
+            (1, false)
+        );
+        // A read that still saw the plan halted settles nothing, and a refusal of the
+        // Continue does not unsend the failover.
+        assert_eq!(
+            in_flight(&[continuing(1), request(1), reconciled(1, false)]),
+            (1, true)
+        );
+        assert_eq!(
+            in_flight(&[
+                continuing(1),
+                request(1),
+                answer(1, 200),
+                continuing(1),
+                request(1),
+                answer(1, 400)
+            ]),
+            (2, true)
+        );
+    }
 }

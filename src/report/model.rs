@@ -249,6 +249,23 @@ pub struct AttemptRecord {
     pub halted: Option<HaltRecord>,
 }
 
+impl AttemptRecord {
+    /// How people read the try: `try 2`, or `Continue (RetryFailedStep) 1`.
+    pub fn label(&self) -> String {
+        match self.continue_option {
+            Some(option) => format!("Continue ({option}) {}", self.attempt),
+            None => format!("try {}", self.attempt),
+        }
+    }
+
+    /// A Continue's halt, for people: `halted: Halted (…) 50% at …, continued by on_halt`.
+    pub fn halt_text(&self) -> Option<String> {
+        self.halted
+            .as_ref()
+            .map(|h| format!("halted: {} at {}, continued by {}", h.state, h.at, h.by))
+    }
+}
+
 /// The halt a Continue answered.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct HaltRecord {

@@ -725,6 +725,21 @@ mod tests {
             retries.contains(&format!("(0 to {MAX_RETRIES})")),
             "{retries}"
         );
+        let times = schema["$defs"]["on_halt"]["properties"]["times"]["description"]
+            .as_str()
+            .unwrap();
+        assert!(
+            times.contains(&format!("(1 to {MAX_CONTINUES};")),
+            "{times}"
+        );
+        // The Continue options are VAO's, listed once (`vao::ContinueOption`).
+        let options: Vec<&str> = schema["$defs"]["continue_option"]["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o.as_str().unwrap())
+            .collect();
+        assert_eq!(options, crate::vao::ContinueOption::ALL.map(|o| o.as_str()));
         let group = &schema["$defs"]["parallel"]["properties"]["max_concurrency"];
         let concurrency = group["description"].as_str().unwrap();
         assert!(

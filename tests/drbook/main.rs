@@ -8,6 +8,7 @@ mod examples;
 mod exit_codes;
 mod faults;
 mod generated;
+mod halt;
 mod interrupt;
 mod journal;
 mod parallel;

@@ -339,6 +339,14 @@ impl Executor<'_> {
             ) => error,
             Err(error) => return Err(CallError::Refused(error)),
         };
+        // The try's answer was lost or unclear: the report says so beside the try.
+        self.emit(Event::AttemptFailed {
+            step: number,
+            attempt,
+            status: unclear.status(),
+            error: unclear.to_string(),
+            at: Utc::now(),
+        });
         // The server may have acted on a call whose answer was lost: the plan tells.
         match self.read_call(number, call).await {
             Ok(info) => {
