@@ -52,8 +52,6 @@ pub struct Progress {
     cleaned: usize,
     /// A pre-flight (`drbook check`): steps would run, or not.
     checked: bool,
-    /// Steps that sent VAO's Continue: a read of the plan after a lost answer is about it.
-    continuing: std::collections::BTreeSet<usize>,
 }
 
 impl Progress {
@@ -70,7 +68,6 @@ impl Progress {
             cleanup: false,
             cleaned: 0,
             checked: false,
-            continuing: Default::default(),
         }
     }
 
@@ -168,9 +165,12 @@ impl Listener for Progress {
                 self.detail(step, &format!("try {attempt} failed: {error}"))
             }
             Event::Reconciled {
-                status, accepted, ..
+                status,
+                accepted,
+                of_continue,
+                ..
             } => {
-                let verdict = match (self.continuing.contains(&step), *accepted) {
+                let verdict = match (*of_continue, *accepted) {
                     (false, true) => {
                         "the failover was accepted; waiting for it (not sending it again)"
                     }
@@ -192,7 +192,6 @@ impl Listener for Progress {
                 halted,
                 ..
             } => {
-                self.continuing.insert(step);
                 let of = match times {
                     Some(times) => format!("on_halt, {try_number} of {times}"),
                     None => "asked by the operator".to_owned(),

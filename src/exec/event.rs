@@ -206,6 +206,9 @@ pub enum Event {
         status: PlanStatus,
         accepted: bool,
         at: DateTime<Utc>,
+        /// The try was a Continue of the halted plan (not the step's own request).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        of_continue: bool,
     },
     /// Reads that failed and were tried again.
     ReadsRetried {

@@ -846,6 +846,7 @@ impl<'a> Executor<'a> {
             status: info.status,
             accepted,
             at: Utc::now(),
+            of_continue: false,
         });
         if !accepted {
             // The plan shows the tries so far did nothing: nothing to undo for them.

@@ -170,7 +170,11 @@ pub fn resume_from(
                 Event::Answer { status, .. } if (200..300).contains(status) => {
                     state.unsettled = false
                 }
-                Event::Reconciled { accepted: true, .. } => state.unsettled = false,
+                Event::Reconciled {
+                    accepted: true,
+                    of_continue: true,
+                    ..
+                } => state.unsettled = false,
                 _ => {}
             }
             if let Event::StepFinished {
@@ -559,7 +563,7 @@ mod tests {
 
     fn reconciled(step: usize, accepted: bool) -> String {
         format!(
-            r#"{{"event":"reconciled","step":{step},"status":{{"state":"Halted","source":"plan"}},"accepted":{accepted},"at":"2026-11-28T02:00:06Z"}}"#
+            r#"{{"event":"reconciled","step":{step},"status":{{"state":"Halted","source":"plan"}},"accepted":{accepted},"at":"2026-11-28T02:00:06Z","of_continue":true}}"#
         )
     }
 
@@ -587,6 +591,12 @@ mod tests {
         assert_eq!(
             in_flight(&[continuing(1), request(1), reconciled(1, true)]),
             (1, false)
+        );
+        // A read about the failover (a resumed process's) says nothing of the Continue.
+        let failover_read = reconciled(1, true).replace(r#","of_continue":true"#, "");
+        assert_eq!(
+            in_flight(&[continuing(1), request(1), failover_read]),
+            (1, true)
         );
         // A read that still saw the plan halted settles nothing, and a refusal of the
         // Continue does not unsend the failover.

@@ -735,6 +735,7 @@ impl Listener for Report {
                 status,
                 accepted,
                 at,
+                ..
             } => {
                 if let Some(s) = self.step(*step) {
                     s.reconciliations.push(ReconcileRecord {

@@ -275,8 +275,11 @@ fn a_run_killed_while_a_continue_was_in_flight_never_sends_it_twice() {
     let out = resume_run(&t);
     match out.code {
         1 => {
-            out.assert_stderr_contains("the earlier process sent a Continue of plan")
-                .assert_stderr_contains("drbook does not send it again");
+            out.assert_stderr_contains(
+                "still halted: whether the Continue was accepted is unknown",
+            )
+            .assert_stderr_contains("the earlier process sent a Continue of plan")
+            .assert_stderr_contains("drbook does not send it again");
         }
         0 => {
             out.assert_stderr_contains("the Continue was accepted");

@@ -207,6 +207,7 @@ impl Executor<'_> {
                 status: info.status,
                 accepted,
                 at: Utc::now(),
+                of_continue: true,
             });
             if !accepted {
                 return StepEnd::Done(

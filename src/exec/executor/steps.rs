@@ -356,6 +356,7 @@ impl Executor<'_> {
                     status: info.status,
                     accepted,
                     at: Utc::now(),
+                    of_continue: action == <vao::ContinueRequest as vao::PlanRequest>::ACTION,
                 });
                 if accepted {
                     return Ok(());
