@@ -294,3 +294,70 @@ fn a_run_killed_while_a_continue_was_in_flight_never_sends_it_twice() {
     assert_eq!(sim.continue_count(PLAN_A), 1);
     assert_eq!(sim.failover_count(PLAN_A), 1);
 }
+
+/// The kill-and-resume test of the journal, for a run whose plan halts and is continued:
+/// killed at each point of the Continue (its decision, its intent, its answer, the step's
+/// end), the resumed run never sends a failover or a Continue twice, and finishes the run
+/// whenever it can know what VAO did.
+#[test]
+fn a_continued_run_killed_at_each_point_is_resumed_sending_nothing_twice() {
+    type Point = fn(&serde_json::Value) -> bool;
+    let points: [(&str, Point); 4] = [
+        ("the decision", |e| e["event"] == "continuing"),
+        ("the intent", |e| {
+            e["event"] == "request" && e["path"].as_str().is_some_and(|p| p.ends_with("/Continue"))
+        }),
+        // After the Continue's answer: the plan seen running on from its halt.
+        ("the continued run", |e| {
+            e["event"] == "polled"
+                && e["status"]["state"] == "FailoverInProgress"
+                && e["status"]["last_stable_state"] == "Halted"
+        }),
+        ("the step's end", |e| {
+            e["event"] == "step_finished" && e["step"] == 1
+        }),
+    ];
+    for (point, at) in points {
+        let mut a = halting(PLAN_A, Duration::from_millis(200), 1);
+        a.continue_duration = Some(Duration::from_millis(300));
+        let sim = sim(vec![a, plan(PLAN_B, Duration::from_millis(200))]);
+        let steps = format!(
+            "{}{}",
+            on_halt(PLAN_A, "RetryFailedStep", 3),
+            one_failover(PLAN_B)
+        );
+        let t = live(&sim.base_url(), &steps);
+        let mut child = t.spawn();
+        t.await_event(at);
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let out = resume_run(&t);
+        let continues = continues_sent(&sim, PLAN_A).len();
+        assert!(
+            continues <= 1,
+            "{point}: {continues} Continues: {}",
+            out.stderr
+        );
+        assert_eq!(sim.failover_count(PLAN_A), 1, "{point}: {}", out.stderr);
+        assert!(sim.failover_count(PLAN_B) <= 1, "{point}");
+        match out.code {
+            0 => {
+                assert_eq!(continues, 1, "{point}");
+                assert_eq!(sim.failover_count(PLAN_B), 1, "{point}");
+                let report = t.report();
+                assert_eq!(report["result"], "succeeded", "{point}: {report:#}");
+            }
+            // Killed with the Continue's fate unknown and the plan still halted: drbook
+            // stops rather than guess.
+            1 => {
+                assert!(
+                    matches!(point, "the decision" | "the intent"),
+                    "{point}: {}",
+                    out.stderr
+                );
+                out.assert_stderr_contains("drbook does not send it again");
+            }
+            code => panic!("{point}: exit {code}: {}", out.stderr),
+        }
+    }
+}
