@@ -145,6 +145,10 @@ pub struct RunArgs {
     /// How long each simulated failover takes (with --simulate; default 2s).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub sim_failover_time: Option<std::time::Duration>,
+    /// Make a plan halt in the simulator (with --simulate): its failover halts halfway, and so
+    /// do the first TIMES-1 retries of it that VAO's Continue asks for (default 1). Repeatable.
+    #[arg(long, value_name = "PLAN[:TIMES]", value_parser = parse_sim_halt)]
+    pub sim_halt: Vec<SimHalt>,
     /// Skip the state guard that reads each plan before its failover (the report says so).
     #[arg(long)]
     pub force: bool,
@@ -343,6 +347,25 @@ fn parse_url_path(text: &str) -> Result<String, String> {
 fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     crate::runbook::values::parse_duration(text)
         .ok_or_else(|| format!("`{text}` is not a duration such as 500ms, 30s or 5m"))
+}
+
+/// `--sim-halt PLAN[:TIMES]`: the plan, and how many times it halts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SimHalt {
+    pub plan: uuid::Uuid,
+    pub times: usize,
+}
+
+fn parse_sim_halt(text: &str) -> Result<SimHalt, String> {
+    let (plan, times) = text.split_once(':').unwrap_or((text, "1"));
+    let plan = crate::runbook::values::parse_plan_id(plan)
+        .ok_or_else(|| format!("`{plan}` is not a plan UUID"))?;
+    match times.parse::<usize>() {
+        Ok(times @ 1..=20) => Ok(SimHalt { plan, times }),
+        _ => Err(format!(
+            "`{times}` is not how many times the plan halts (1 to 20)"
+        )),
+    }
 }
 
 fn parse_positive_duration(text: &str) -> Result<std::time::Duration, String> {

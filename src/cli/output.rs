@@ -240,19 +240,45 @@ impl Listener for Progress {
                 self.detail(step, &format!("try {attempt} failed: {error}"))
             }
             Event::Reconciled {
-                status, accepted, ..
-            } => self.detail(
-                step,
-                &format!(
-                    "read the plan: {} → {}",
-                    status.summary(),
-                    if *accepted {
+                status,
+                accepted,
+                of_continue,
+                ..
+            } => {
+                let verdict = match (*of_continue, *accepted) {
+                    (false, true) => {
                         "the failover was accepted; waiting for it (not sending it again)"
-                    } else {
-                        "not accepted; it may be sent again"
                     }
-                ),
-            ),
+                    (false, false) => "not accepted; it may be sent again",
+                    (true, true) => {
+                        "no longer halted: the Continue was accepted; waiting for the plan (not sending it again)"
+                    }
+                    (true, false) => "still halted: whether the Continue was accepted is unknown",
+                };
+                self.detail(
+                    step,
+                    &format!("read the plan: {} → {verdict}", status.summary()),
+                )
+            }
+            Event::Continuing {
+                option,
+                try_number,
+                times,
+                halted,
+                ..
+            } => {
+                let of = match times {
+                    Some(times) => format!("on_halt, {try_number} of {times}"),
+                    None => "asked by the operator".to_owned(),
+                };
+                self.detail(
+                    step,
+                    &format!(
+                        "plan halted: {} → continuing it with {option} ({of})",
+                        halted.summary()
+                    ),
+                )
+            }
             Event::ReadsRetried { errors, .. } => self.detail(
                 step,
                 &format!(

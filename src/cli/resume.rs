@@ -245,6 +245,7 @@ pub fn run_args(
         dry_run: false,
         simulate: false,
         sim_failover_time: None,
+        sim_halt: Vec::new(),
         control: control.clone(),
         output: output.clone(),
         poll_interval: ms(header.connection.poll_interval_ms),

@@ -89,7 +89,20 @@ async fn target(
                 }
             }
             let failover_time = args.sim_failover_time.unwrap_or(Duration::from_secs(2));
-            let config = SimConfig::with_plans(plan_ids, failover_time);
+            let mut config = SimConfig::with_plans(plan_ids, failover_time);
+            for halt in &args.sim_halt {
+                let plan = config
+                    .plans
+                    .iter_mut()
+                    .find(|p| p.id == halt.plan.to_string())
+                    .ok_or_else(|| {
+                        Error::refused(format!(
+                            "--sim-halt {}: no step of the runbook acts on that plan",
+                            halt.plan
+                        ))
+                    })?;
+                *plan = plan.clone().halting(halt.times);
+            }
             let credentials = Credentials::Password {
                 username: config.username.clone(),
                 password: Secret::new(config.password.clone()),
@@ -106,6 +119,7 @@ async fn target(
         _ if args.sim_failover_time.is_some() => {
             Err(Error::refused("--sim-failover-time goes with --simulate"))
         }
+        _ if !args.sim_halt.is_empty() => Err(Error::refused("--sim-halt goes with --simulate")),
         Mode::DryRun => {
             let server = args
                 .connect
@@ -440,6 +454,7 @@ pub async fn execute(
                 journal_ok: Some(journal.health()),
                 approvals,
                 cleanup: purpose == Purpose::Drill,
+                run_id: Some(run_id.clone()),
                 decider,
                 // An unattended run never waits for an answer: only on a terminal, and
                 // neither --yes nor --no-ask.

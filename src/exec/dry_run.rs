@@ -147,6 +147,20 @@ pub fn dry_run(
                             format_duration(failover.timeout)
                         )),
                     });
+                    if let Some(on_halt) = failover.on_halt {
+                        let body = crate::vao::ContinueRequest {
+                            execution_continue_options: on_halt.option,
+                        };
+                        listener.on_event(&Event::Note {
+                            step: step.number,
+                            text: format!(
+                                "if the plan halts: POST {} {} (on_halt: at most {} time(s), each once the plan is stably HALTED), then waits again",
+                                paths.plan_path(&failover.plan_id, "Continue"),
+                                body.body().unwrap_or_default(),
+                                on_halt.times
+                            ),
+                        });
+                    }
                 }
             }
         }

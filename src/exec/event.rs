@@ -6,7 +6,7 @@
 //! written by an earlier drbook must still be resumable).
 
 use crate::runbook::{Action, Step};
-use crate::vao::{Phase, PlanInfo, PlanStatus};
+use crate::vao::{ContinueOption, Phase, PlanInfo, PlanStatus};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -245,6 +245,9 @@ pub enum Event {
         status: PlanStatus,
         accepted: bool,
         at: DateTime<Utc>,
+        /// The try was a Continue of the halted plan (not the step's own request).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        of_continue: bool,
     },
     /// Reads that failed and were tried again.
     ReadsRetried {
@@ -335,6 +338,19 @@ pub enum Event {
         default: Decision,
         problem: Option<String>,
     },
+    /// A failover's plan was seen stably HALTED and drbook continues it with VAO's
+    /// `Continue`: the request (its intent journalled) follows. `times` is the step's
+    /// `on_halt.times` (`try_number` of them), or `None` for a Continue the operator asked
+    /// for.
+    Continuing {
+        step: usize,
+        option: ContinueOption,
+        try_number: u32,
+        times: Option<u32>,
+        /// The halted plan, as read.
+        halted: PlanStatus,
+        at: DateTime<Utc>,
+    },
     /// A drill's phase begins.
     PhaseStarted {
         phase: DrillPhase,
@@ -402,6 +418,7 @@ impl Event {
             | Event::Approved { step, .. }
             | Event::Decided { step, .. }
             | Event::Asking { step, .. } => Some(*step),
+            Event::Continuing { step, .. } => Some(*step),
             Event::RunStarted { .. }
             | Event::Authenticated { .. }
             | Event::RunFinished { .. }

@@ -14,6 +14,7 @@
 
 mod decide;
 mod group;
+mod halt;
 mod steps;
 #[cfg(test)]
 mod tests;
@@ -60,6 +61,8 @@ pub struct ExecOptions {
     /// its `on_failure` at once (stdin and stderr are terminals, and neither `--yes` nor
     /// `--no-ask` was given).
     pub ask: bool,
+    /// The run's id, for what a message tells the operator to type (`drbook resume RUN`).
+    pub run_id: Option<String>,
 }
 
 /// How pause steps are approved: by `--approve` (a step's number or name, or `all`), or
@@ -105,7 +108,8 @@ enum Try {
     Refused(String),
 }
 
-enum StepEnd {
+/// How a step ended: its result and error, or an interrupt (with what it left).
+pub(crate) enum StepEnd {
     Done(StepResult, Option<String>),
     Interrupted(String),
 }
@@ -377,8 +381,11 @@ impl<'a> Executor<'a> {
         self.emit(Event::step_started(step));
         let in_flight = resume.in_flight.iter().find(|f| f.step == step.number);
         let end = match (in_flight, resume.retry_of(step.number)) {
-            // A retry whose request may have left is reconciled like any step in flight.
-            (Some(in_flight), Some(_)) if in_flight.sent => self.resume_step(step, in_flight).await,
+            // A retry whose request (a failover, or the operator's Continue) may have left is
+            // reconciled like any step in flight, never sent again.
+            (Some(in_flight), Some(_)) if in_flight.sent || in_flight.continues > 0 => {
+                self.resume_step(step, in_flight).await
+            }
             (_, Some(option)) => self.retry_step(step, option).await,
             (Some(in_flight), None) => self.resume_step(step, in_flight).await,
             (None, None) => self.step(step).await,
@@ -614,12 +621,8 @@ impl<'a> Executor<'a> {
         };
         let undoing =
             |status: &PlanStatus| vao::state::fold(&status.state).starts_with("undofailover");
-        let mut undo_goal = Completion {
-            plan_id,
-            timeout,
-            sets: self.states.for_undo(),
-            action: "undo failover",
-        };
+        let mut undo_goal =
+            Completion::plain(plan_id, timeout, self.states.for_undo(), "undo failover");
         if undoing(&info.status) {
             return self
                 .await_plan(number, &mut undo_goal, Instant::now())
@@ -640,12 +643,7 @@ impl<'a> Executor<'a> {
         // A failover not waited for (`wait_for_completion: false`) must end before VAO
         // takes an undo.
         if self.states.classify(&info.status) == Phase::Running {
-            let mut goal = Completion {
-                plan_id,
-                timeout,
-                sets: self.states.clone(),
-                action: "failover",
-            };
+            let mut goal = Completion::plain(plan_id, timeout, self.states.clone(), "failover");
             if let StepEnd::Interrupted(message) =
                 self.await_plan(number, &mut goal, Instant::now()).await
             {
@@ -654,7 +652,7 @@ impl<'a> Executor<'a> {
         }
         let started = Instant::now();
         let sent = self
-            .post_once(number, &call, &vao::UndoRequest, |this, status| {
+            .post_once(number, 1, &call, &vao::UndoRequest, |this, status| {
                 undoing(status) || this.states.for_undo().classify(status) == Phase::Running
             })
             .await;
@@ -686,6 +684,12 @@ impl<'a> Executor<'a> {
             // The failover was never sent: run the step as usual.
             Action::Failover(failover) if !in_flight.sent => {
                 self.failover(step.number, failover).await
+            }
+            // A plan that halted and was continued: the failover was accepted (VAO halted
+            // it); the Continue the earlier process sent last is reconciled, never re-sent.
+            Action::Failover(failover) if in_flight.continues > 0 => {
+                self.resume_continued(step.number, failover, in_flight)
+                    .await
             }
             Action::Failover(failover) => {
                 self.baseline = in_flight.baseline.clone();
@@ -724,7 +728,7 @@ impl<'a> Executor<'a> {
                 let started = Instant::now()
                     .checked_sub(elapsed)
                     .unwrap_or_else(Instant::now);
-                let mut goal = self.failover_goal(failover);
+                let mut goal = self.failover_goal(number, failover, 0);
                 self.await_plan(number, &mut goal, started).await
             }
             // Still ready: the earlier process's request never took effect.
@@ -935,6 +939,7 @@ impl<'a> Executor<'a> {
             status: info.status,
             accepted,
             at: Utc::now(),
+            of_continue: false,
         });
         if !accepted {
             // The plan shows the tries so far did nothing: nothing to undo for them.
@@ -1033,16 +1038,22 @@ impl<'a> Executor<'a> {
         if !failover.wait_for_completion {
             return StepEnd::Done(StepResult::Succeeded, None);
         }
-        let mut goal = self.failover_goal(failover);
+        let mut goal = self.failover_goal(number, failover, 0);
         self.await_plan(number, &mut goal, started).await
     }
 
-    fn failover_goal(&self, failover: &Failover) -> Completion {
+    /// Waiting on a failover step's plan; `continued`: the Continues the step sent already.
+    fn failover_goal(&self, number: usize, failover: &Failover, continued: u32) -> Completion {
         Completion {
-            plan_id: failover.plan_id,
-            timeout: failover.timeout,
-            sets: self.states.clone(),
-            action: "failover",
+            on_halt: failover.on_halt,
+            continued,
+            advice: self.halt_advice(number),
+            ..Completion::plain(
+                failover.plan_id,
+                failover.timeout,
+                self.states.clone(),
+                "failover",
+            )
         }
     }
 }

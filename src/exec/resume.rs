@@ -83,6 +83,20 @@ pub struct InFlight {
     pub sent: bool,
     /// With `--force`, the plan's state before the failover (from the journalled guard).
     pub baseline: Option<String>,
+    /// A failover whose plan halted: the Continues whose intent was journalled.
+    pub continues: u32,
+    /// Whether the last of them is unsettled: no 2xx answer and no read of the plan showed
+    /// it accepted, so VAO may or may not have taken it.
+    pub continue_unsettled: bool,
+}
+
+/// What the journal says of a step's Continues (see [`InFlight::continues`]).
+#[derive(Debug, Clone, Copy, Default)]
+struct Continues {
+    /// A `continuing` event came, and its request has not been journalled yet.
+    deciding: bool,
+    sent: u32,
+    unsettled: bool,
 }
 
 /// Why a journal cannot be taken over by this runbook.
@@ -186,11 +200,50 @@ pub fn fold(runbook: &Runbook, events: &[Event], drill: bool) -> Result<Resume, 
     let mut finished: HashMap<usize, (StepResult, Option<String>)> = HashMap::new();
     // `abort` or `rollback` answered at the terminal instead of the step's own policy.
     let mut policies: HashMap<usize, OnFailure> = HashMap::new();
+    let mut continues: HashMap<usize, Continues> = HashMap::new();
     for event in events {
         // Only a failover leaves something to undo (an accepted undo or readiness check
         // does not).
         let plan = event.step().and_then(|step| failover_plan(runbook, step));
+        // Once a step's plan halted and was continued, its requests are Continues: what
+        // becomes of them says nothing of the failover (VAO accepted it), so the ledger
+        // keeps the plan. The step's start, end and the operator's decisions are folded as
+        // for any step, below.
+        if let Some(state) = event.step().and_then(|step| continues.get_mut(&step))
+            && !matches!(
+                event,
+                Event::StepStarted { .. } | Event::StepFinished { .. } | Event::Decided { .. }
+            )
+        {
+            match event {
+                Event::Continuing { .. } => state.deciding = true,
+                Event::Request { .. } if state.deciding => {
+                    state.deciding = false;
+                    state.sent += 1;
+                    state.unsettled = true;
+                }
+                Event::Answer { status, .. } if (200..300).contains(status) => {
+                    state.unsettled = false
+                }
+                Event::Reconciled {
+                    accepted: true,
+                    of_continue: true,
+                    ..
+                } => state.unsettled = false,
+                _ => {}
+            }
+            continue;
+        }
         match event {
+            Event::Continuing { step, .. } => {
+                continues.insert(
+                    *step,
+                    Continues {
+                        deciding: true,
+                        ..Continues::default()
+                    },
+                );
+            }
             Event::StepStarted { step, at, .. } => started.push((*step, *at)),
             Event::Request { step, .. } => {
                 sent.push(*step);
@@ -253,6 +306,8 @@ pub fn fold(runbook: &Runbook, events: &[Event], drill: bool) -> Result<Resume, 
                 // stay in the ledger), and it is neither finished nor in flight.
                 Decision::Retry | Decision::Continue | Decision::Skip => {
                     finished.remove(step);
+                    // A retried step's earlier Continues are history too.
+                    continues.remove(step);
                     // An `abort` or `rollback` answered at the terminal for an earlier
                     // failure of the step does not outlive the operator's new decision.
                     policies.remove(step);
@@ -328,7 +383,8 @@ pub fn fold(runbook: &Runbook, events: &[Event], drill: bool) -> Result<Resume, 
             }
             resume.rolling_back = Some(failure(step, error));
             resume.next_undo = Some(next_undo);
-            resume.in_flight = in_flight(runbook, events, &started, &sent, &resume.done);
+            resume.in_flight =
+                in_flight(runbook, events, &started, &sent, &continues, &resume.done);
             return Ok(resume);
         } else if drill && stops {
             // The drill's runbook part ended here; its clean-up is what is left.
@@ -355,7 +411,7 @@ pub fn fold(runbook: &Runbook, events: &[Event], drill: bool) -> Result<Resume, 
             resume.ledger.forget(call.plan_id);
         }
     }
-    resume.in_flight = in_flight(runbook, events, &started, &sent, &resume.done);
+    resume.in_flight = in_flight(runbook, events, &started, &sent, &continues, &resume.done);
     Ok(resume)
 }
 
@@ -365,6 +421,7 @@ fn in_flight(
     events: &[Event],
     started: &[(usize, DateTime<Utc>)],
     sent: &[usize],
+    continues: &HashMap<usize, Continues>,
     done: &[usize],
 ) -> Vec<InFlight> {
     let mut in_flight = Vec::new();
@@ -383,11 +440,14 @@ fn in_flight(
             } if s == step => Some(plan.status.state.clone()),
             _ => None,
         });
+        let continued = continues.get(step).copied().unwrap_or_default();
         in_flight.push(InFlight {
             step: *step,
             started_at: *at,
             sent: sent.contains(step),
             baseline,
+            continues: continued.sent,
+            continue_unsettled: continued.unsettled,
         });
     }
     in_flight
@@ -788,6 +848,8 @@ mod tests {
                 started_at: "2026-11-28T02:00:02.123456789Z".parse().unwrap(),
                 sent: true,
                 baseline: None,
+                continues: 0,
+                continue_unsettled: false,
             }]
         );
         assert_eq!(resume.rolling_back, None);
@@ -1129,6 +1191,68 @@ mod tests {
             read_answer("yes", true, abort)
                 .unwrap_err()
                 .contains("not an answer")
+        );
+    }
+
+    fn continuing(step: usize) -> String {
+        format!(
+            r#"{{"event":"continuing","step":{step},"option":"RetryFailedStep","try_number":1,"times":2,"halted":{{"state":"Halted","source":"runtime_details"}},"at":"2026-11-28T02:00:05Z"}}"#
+        )
+    }
+
+    fn reconciled(step: usize, accepted: bool) -> String {
+        format!(
+            r#"{{"event":"reconciled","step":{step},"status":{{"state":"Halted","source":"plan"}},"accepted":{accepted},"at":"2026-11-28T02:00:06Z","of_continue":true}}"#
+        )
+    }
+
+    #[test]
+    fn continues_are_counted_and_the_last_one_unanswered_is_unsettled() {
+        let steps = format!("  - failover: {{ plan_id: {A} }}\n");
+        let failover = [started(1, "failover", A), request(1), answer(1, 200)];
+        let in_flight = |tail: &[String]| {
+            let resume = fold(&steps, &[&failover, tail], false).unwrap();
+            // A Continue's fate never takes the plan out of the ledger: VAO accepted the
+            // failover, whatever became of the Continue.
+            assert!(resume.ledger.is_accepted(id(A)));
+            let f = &resume.in_flight[0];
+            (f.continues, f.continue_unsettled)
+        };
+        // Decided, but killed before the intent: nothing was sent.
+        assert_eq!(in_flight(&[continuing(1)]), (0, false));
+        // The intent, without an answer: unsettled.
+        assert_eq!(in_flight(&[continuing(1), request(1)]), (1, true));
+        // Answered 2xx, or shown accepted by a read: settled.
+        assert_eq!(
+            in_flight(&[continuing(1), request(1), answer(1, 200)]),
+            (1, false)
+        );
+        assert_eq!(
+            in_flight(&[continuing(1), request(1), reconciled(1, true)]),
+            (1, false)
+        );
+        // A read about the failover (a resumed process's) says nothing of the Continue.
+        let failover_read = reconciled(1, true).replace(r#","of_continue":true"#, "");
+        assert_eq!(
+            in_flight(&[continuing(1), request(1), failover_read]),
+            (1, true)
+        );
+        // A read that still saw the plan halted settles nothing, and a refusal of the
+        // Continue does not unsend the failover.
+        assert_eq!(
+            in_flight(&[continuing(1), request(1), reconciled(1, false)]),
+            (1, true)
+        );
+        assert_eq!(
+            in_flight(&[
+                continuing(1),
+                request(1),
+                answer(1, 200),
+                continuing(1),
+                request(1),
+                answer(1, 400)
+            ]),
+            (2, true)
         );
     }
 }

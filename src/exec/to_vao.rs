@@ -75,6 +75,7 @@ mod tests {
             retries: 0,
             retry_delay: std::time::Duration::from_secs(1),
             objectives: Default::default(),
+            on_halt: None,
         }
     }
 

@@ -196,9 +196,12 @@ pub fn exchange(step: &StepRecord, report: &Report) -> String {
     }
     if step.attempts.len() > 1 {
         for a in &step.attempts {
+            if let Some(halt) = a.halt_text() {
+                lines.push(halt);
+            }
             lines.push(format!(
-                "try {} at {}: {}",
-                a.attempt,
+                "{} at {}: {}",
+                a.label(),
                 a.sent_at,
                 match (&a.status, &a.error) {
                     (_, Some(error)) => error.clone(),

@@ -337,14 +337,15 @@ fn exchanges(report: &Report) -> Markup {
                 }
                 @if step.attempts.len() > 1 || !step.reconciliations.is_empty() {
                     table class="grid tries" {
-                        thead { tr { th { "Try" } th { "Sent" } th { "Status" } th { "Error" } } }
+                        thead { tr { th { "Try" } th { "Sent" } th { "Status" } th { "Error" } th { "After" } } }
                         tbody {
                             @for a in &step.attempts {
                                 tr {
-                                    td { (a.attempt) }
+                                    td { (a.label()) }
                                     td { (a.sent_at) }
                                     td { @if let Some(status) = a.status { (status) } @else { "—" } }
                                     td { (or_dash(a.error.as_deref())) }
+                                    td { (or_dash(a.halt_text().as_deref())) }
                                 }
                             }
                         }

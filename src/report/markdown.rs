@@ -281,6 +281,39 @@ pub fn render(report: &Report) -> String {
         {
             let _ = writeln!(out, "Answer body:\n\n```\n{}\n```\n", response.body.trim());
         }
+        // Every try of the step's request, and each Continue of its halted plan.
+        if step.attempts.len() > 1 {
+            let _ = writeln!(out, "Tries:\n");
+            for a in &step.attempts {
+                let answer = match (&a.status, &a.error) {
+                    (_, Some(error)) => error.clone(),
+                    (Some(status), None) => status.to_string(),
+                    (None, None) => "no answer".to_owned(),
+                };
+                let halt = a.halt_text().map(|h| format!(" ({h})")).unwrap_or_default();
+                let _ = writeln!(
+                    out,
+                    "- {} at {}: {}{halt}",
+                    a.label(),
+                    a.sent_at,
+                    cell(&answer)
+                );
+            }
+            for r in &step.reconciliations {
+                let _ = writeln!(
+                    out,
+                    "- read at {}: {} ({})",
+                    r.at,
+                    r.state,
+                    if r.accepted {
+                        "accepted"
+                    } else {
+                        "not accepted"
+                    }
+                );
+            }
+            let _ = writeln!(out);
+        }
         if !step.states_seen.is_empty() {
             let _ = writeln!(
                 out,

@@ -10,7 +10,7 @@ use crate::exec::{
     Decision, DrillPhase, Event, GuardVerdict, Listener, Mode, RunResult, StepKind, StepResult,
 };
 use crate::runbook::Runbook;
-use crate::vao::{Phase, PlanInfo, PlanStatus};
+use crate::vao::{ContinueOption, Phase, PlanInfo, PlanStatus};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -222,6 +222,9 @@ pub struct StepRecord {
     pub decisions: Vec<DecisionRecord>,
     /// What drbook would read, or warns of (a dry run's reads, `check`'s warnings).
     pub notes: Vec<String>,
+    /// A Continue decided on and not yet sent: its request becomes an attempt.
+    #[serde(skip)]
+    continuing: Option<(ContinueOption, HaltRecord)>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -257,6 +260,39 @@ pub struct AttemptRecord {
     pub sent_at: Timestamp,
     pub status: Option<u16>,
     pub error: Option<String>,
+    /// A Continue of the halted plan (`POST .../Continue`): the option sent (absent for a
+    /// try of the step's own request). `attempt` counts the step's Continues then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub continue_option: Option<ContinueOption>,
+    /// A Continue: the halted state it answered, and when drbook read it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub halted: Option<HaltRecord>,
+}
+
+impl AttemptRecord {
+    /// How people read the try: `try 2`, or `Continue (RetryFailedStep) 1`.
+    pub fn label(&self) -> String {
+        match self.continue_option {
+            Some(option) => format!("Continue ({option}) {}", self.attempt),
+            None => format!("try {}", self.attempt),
+        }
+    }
+
+    /// A Continue's halt, for people: `halted: Halted (…) 50% at …, continued by on_halt`.
+    pub fn halt_text(&self) -> Option<String> {
+        self.halted
+            .as_ref()
+            .map(|h| format!("halted: {} at {}, continued by {}", h.state, h.at, h.by))
+    }
+}
+
+/// The halt a Continue answered.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HaltRecord {
+    pub at: Timestamp,
+    pub state: String,
+    /// `on_halt`, or `operator` for a Continue the operator asked for.
+    pub by: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -321,6 +357,7 @@ impl StepRecord {
             approval: None,
             decisions: Vec::new(),
             notes: Vec::new(),
+            continuing: None,
         }
     }
 }
@@ -659,7 +696,8 @@ impl Listener for Report {
                 at,
             } => {
                 if let Some(s) = self.step(*step) {
-                    if s.request.is_none() {
+                    let continuing = s.continuing.take();
+                    if s.request.is_none() && continuing.is_none() {
                         s.request = Some(RequestRecord {
                             method: method.clone(),
                             path: path.clone(),
@@ -667,11 +705,14 @@ impl Listener for Report {
                             sent_at: (*at).into(),
                         });
                     }
+                    let (continue_option, halted) = continuing.unzip();
                     s.attempts.push(AttemptRecord {
                         attempt: *attempt,
                         sent_at: (*at).into(),
                         status: None,
                         error: None,
+                        continue_option,
+                        halted,
                     });
                 }
             }
@@ -715,6 +756,7 @@ impl Listener for Report {
                 status,
                 accepted,
                 at,
+                ..
             } => {
                 if let Some(s) = self.step(*step) {
                     s.reconciliations.push(ReconcileRecord {
@@ -735,6 +777,30 @@ impl Listener for Report {
                 }
             }
             Event::Paused { .. } => {}
+            Event::Continuing {
+                step,
+                option,
+                times,
+                halted,
+                at,
+                ..
+            } => {
+                if let Some(s) = self.step(*step) {
+                    let by = if times.is_some() {
+                        "on_halt"
+                    } else {
+                        "operator"
+                    };
+                    s.continuing = Some((
+                        *option,
+                        HaltRecord {
+                            at: (*at).into(),
+                            state: halted.summary(),
+                            by: by.to_owned(),
+                        },
+                    ));
+                }
+            }
             // A resumed run is not finished: the end recorded by the first process (an
             // interrupt) gives way to the one the resumed process will record.
             Event::Resumed { .. } => {
@@ -753,6 +819,11 @@ impl Listener for Report {
                 if let Some(s) = self.step(*step) {
                     if let Some(record) = s.attempts.last_mut() {
                         record.status = Some(*status);
+                        // A Continue's answer is its attempt's; `response` is the step's
+                        // own request's.
+                        if record.continue_option.is_some() {
+                            return;
+                        }
                     }
                     s.response = Some(ResponseRecord {
                         status: *status,

@@ -86,6 +86,15 @@ fn tooltip(step: &StepRecord) -> String {
         lines.push(format!("{from} → {to}"));
     }
     lines.extend(describe::waited(step));
+    for a in step.attempts.iter().filter(|a| a.halted.is_some()) {
+        lines.extend(a.halt_text());
+        lines.push(format!(
+            "{} → {}",
+            a.label(),
+            a.status
+                .map_or_else(|| "no answer".to_owned(), |s| s.to_string())
+        ));
+    }
     lines.extend(step.error.clone());
     lines.join("\n")
 }
@@ -200,6 +209,15 @@ pub fn render(report: &Report) -> Option<Markup> {
                         g class="step" {
                             title { (tooltip(step)) }
                             rect class=(bar_class(step)) x=(n(x1)) y=(n(bar_y)) width=(n(x2 - x1)) height=(n(BAR)) rx="3" {}
+                            // Each halt, and the Continue that took the plan on: ▼ on the bar.
+                            @for a in step.attempts.iter().filter(|a| a.halted.is_some()) {
+                                @if let Some(halted) = a.halted.as_ref().and_then(|h| at(h.at)) {
+                                    @let x = scale.x(halted);
+                                    path class="halted" d=(format!("M{} {} l5 0 l-5 8 l-5 -8 z", n(x), n(bar_y - 3.0))) {
+                                        title { (a.halt_text().unwrap_or_default()) "; " (a.label()) }
+                                    }
+                                }
+                            }
                             @if let Some(approved) = step.approval.as_ref().and_then(|a| at(a.at)) {
                                 @let x = scale.x(approved);
                                 path class="approved" d=(format!("M{} {} l5 5 l-5 5 l-5 -5 z", n(x), n(bar_y - 2.0))) {}
@@ -249,6 +267,7 @@ fn legend() -> Vec<(&'static str, &'static str, f64)> {
         ("bar check", "check, expected state"),
         ("bar undo", "undo"),
         ("bar failed", "failed"),
+        ("halted", "▼ halted, continued"),
     ];
     let mut x = 0.0;
     entries

@@ -12,8 +12,8 @@ use super::document as doc;
 use super::model::display_segments as display;
 use super::model::{
     Action, DEFAULT_POLL_INTERVAL, DEFAULT_RETRIES, DEFAULT_RETRY_DELAY, DEFAULT_TIMEOUT,
-    ExpectState, Failover, Group, Objectives, OnFailure, Pause, PlanCall, ReadinessCheck, Runbook,
-    StateOverrides, Step,
+    ExpectState, Failover, Group, Objectives, OnFailure, OnHalt, Pause, PlanCall, ReadinessCheck,
+    Runbook, StateOverrides, Step,
 };
 use super::node::{Node, Pos};
 use super::schema;
@@ -299,6 +299,11 @@ impl Builder<'_> {
                     rto: f.rto.or(d.rto).map(|d| d.0),
                     rpo: f.rpo.or(d.rpo).map(|d| d.0),
                 },
+                // The step's `on_halt` replaces the default's as a whole.
+                on_halt: f.on_halt.or(d.on_halt).map(|h| OnHalt {
+                    option: h.option,
+                    times: h.times.map_or(1, |t| t.0),
+                }),
             })
         } else if let Some(wait) = step.wait {
             Action::Wait(wait.0)

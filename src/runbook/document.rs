@@ -85,6 +85,19 @@ pub struct Defaults {
     pub rto: Option<PositiveDuration>,
     /// each failed-over plan's recovery point objective: the oldest restore point acceptable, counted back from the run's start
     pub rpo: Option<PositiveDuration>,
+    /// what failover steps do when their plan halts (default: the step fails)
+    pub on_halt: Option<OnHalt>,
+}
+
+/// what drbook does when a failover's plan is seen stably HALTED: send VAO's Continue (POST /api/v3/Plans/{plan_id}/Continue) with this option, at most `times` times for the step, and wait for the plan again; after that, a halt fails the step
+#[derive(Debug, Clone, Copy, serde::Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "on_halt")]
+pub struct OnHalt {
+    /// the executionContinueOptions drbook sends
+    #[serde(rename = "continue")]
+    pub option: crate::vao::ContinueOption,
+    pub times: Option<ContinueTimes>,
 }
 
 /// overrides of the plan state names drbook recognises
@@ -218,6 +231,8 @@ pub struct Failover {
     pub rto: Option<PositiveDuration>,
     /// this plan's recovery point objective (default: defaults)
     pub rpo: Option<PositiveDuration>,
+    /// what to do when the plan halts (default: defaults, else the step fails)
+    pub on_halt: Option<OnHalt>,
 }
 
 /// undo a failover: POST /api/v3/Plans/{plan_id}/Undo, then wait for UNDO FAILOVER
@@ -562,6 +577,20 @@ scalar! {
     parse: |s| whole(s, 0..=MAX_RETRIES).map(|n| n as u32),
 }
 
+/// The most Continues one failover step may send.
+pub const MAX_CONTINUES: u64 = 20;
+
+scalar! {
+    /// How many times a step sends VAO's Continue.
+    #[derive(Copy)]
+    ContinueTimes(u32), "continue_times", inline: true,
+    expected: "how many times drbook sends the Continue for this step (1 to 20; default 1), or a template",
+    schema: |g, description| or_template(g, description, &[json_schema!({
+        "type": "integer", "minimum": 1, "maximum": MAX_CONTINUES
+    })]),
+    parse: |s| whole(s, 1..=MAX_CONTINUES).map(|n| n as u32),
+}
+
 /// The most steps of one group that run at once.
 pub const MAX_CONCURRENCY: u64 = 64;
 
@@ -696,6 +725,21 @@ mod tests {
             retries.contains(&format!("(0 to {MAX_RETRIES})")),
             "{retries}"
         );
+        let times = schema["$defs"]["on_halt"]["properties"]["times"]["description"]
+            .as_str()
+            .unwrap();
+        assert!(
+            times.contains(&format!("(1 to {MAX_CONTINUES};")),
+            "{times}"
+        );
+        // The Continue options are VAO's, listed once (`vao::ContinueOption`).
+        let options: Vec<&str> = schema["$defs"]["continue_option"]["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o.as_str().unwrap())
+            .collect();
+        assert_eq!(options, crate::vao::ContinueOption::ALL.map(|o| o.as_str()));
         let group = &schema["$defs"]["parallel"]["properties"]["max_concurrency"];
         let concurrency = group["description"].as_str().unwrap();
         assert!(

@@ -228,6 +228,18 @@ pub struct Failover {
     pub retry_delay: Duration,
     /// This plan's recovery objectives (the step's own, else `defaults`).
     pub objectives: Objectives,
+    /// What to do when the plan halts (the step's own, else `defaults`); `None`: the step
+    /// fails.
+    pub on_halt: Option<OnHalt>,
+}
+
+/// `on_halt:` send VAO's Continue with `option` when the plan is seen stably HALTED, at
+/// most `times` times for the step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OnHalt {
+    pub option: crate::vao::ContinueOption,
+    /// At least 1.
+    pub times: u32,
 }
 
 impl Failover {

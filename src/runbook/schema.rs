@@ -205,6 +205,26 @@ fn to_diagnostics(file: &str, root: &Node, error: &ValidationError) -> Vec<Diagn
                 .map(|key_pos| Diagnostic::new(file, key_pos, path.clone(), message))
                 .collect()
         }
+        // A word that is not one of the listed ones: its likely intended word, or the list.
+        ValidationErrorKind::Enum { options } => {
+            let expected = describe(error).unwrap_or("one of the listed values");
+            let words: Vec<&str> = options
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|o| o.as_str())
+                .collect();
+            let mut diagnostic = Diagnostic::new(
+                file,
+                pos,
+                path.clone(),
+                format!("expected {expected}, got {got}"),
+            );
+            if let Some(Value::String(word)) = node.map(|n| &n.value) {
+                diagnostic = diagnostic.with_hint(unknown_key_hint(word, &words));
+            }
+            vec![diagnostic]
+        }
         ValidationErrorKind::Type { .. } => {
             let expected = schema_type_name(failing_subschema(error));
             at(format!("expected {expected}, got {got}"))

@@ -54,6 +54,13 @@ pub struct SimPlan {
     /// How long an accepted readiness check reports `Checking`.
     pub check_duration: Duration,
     pub check_outcome: SimCheckOutcome,
+    /// How each `Continue` with a Retry option ends, in turn (`halt` halts again where the
+    /// run stopped); once the list is used up, a retry succeeds. A Proceed option always
+    /// completes with warnings.
+    pub continue_outcomes: Vec<SimOutcome>,
+    /// How long a continued run reports `FailoverInProgress`; `None` for the failover
+    /// duration.
+    pub continue_duration: Option<Duration>,
 }
 
 /// How a simulated failover ends.
@@ -93,7 +100,22 @@ impl SimPlan {
             outcome: SimOutcome::Success,
             check_duration: DEFAULT_CHECK_DURATION,
             check_outcome: SimCheckOutcome::Pass,
+            continue_outcomes: Vec::new(),
+            continue_duration: None,
         }
+    }
+
+    /// Halts `times` times: the failover halts halfway, and so do the first `times - 1`
+    /// retries after it (the next one succeeds). What `--sim-halt PLAN:TIMES` sets.
+    pub fn halting(mut self, times: usize) -> Self {
+        self.outcome = SimOutcome::Halt;
+        self.continue_outcomes = vec![SimOutcome::Halt; times.saturating_sub(1)];
+        self
+    }
+
+    /// How long a continued run runs.
+    pub fn continue_duration(&self) -> Duration {
+        self.continue_duration.unwrap_or(self.failover_duration)
     }
 
     /// How long an accepted undo runs.
@@ -243,6 +265,10 @@ struct PlanEntry {
     #[serde(default, deserialize_with = "humantime_opt")]
     check_time: Option<Duration>,
     check_outcome: Option<SimCheckOutcome>,
+    #[serde(default)]
+    continue_outcomes: Vec<SimOutcome>,
+    #[serde(default, deserialize_with = "humantime_opt")]
+    continue_time: Option<Duration>,
 }
 
 /// One entry of `faults:`. Fields that only some kinds take are checked
@@ -270,6 +296,7 @@ enum FaultKindName {
     RetryAfter,
     DropAfterAction,
     Unauthorized,
+    Halt,
 }
 
 /// Declares a number read from the plans file that must lie in a range: a
@@ -358,6 +385,15 @@ impl FaultEntry {
             ),
             FaultKindName::DropAfterAction => FaultKind::DropAfterAction,
             FaultKindName::Unauthorized => FaultKind::Unauthorized,
+            FaultKindName::Halt => {
+                if !self.endpoint.can_halt() {
+                    return Err(at(
+                        &self.kind,
+                        "kind halt goes with endpoint failover or continue only",
+                    ));
+                }
+                FaultKind::Halt
+            }
         };
         let plan = match self.plan {
             None => None,
@@ -429,6 +465,8 @@ impl PlansFile {
                 outcome: entry.outcome.unwrap_or(defaults.outcome),
                 check_duration: entry.check_time.unwrap_or(defaults.check_duration),
                 check_outcome: entry.check_outcome.unwrap_or(defaults.check_outcome),
+                continue_outcomes: entry.continue_outcomes,
+                continue_duration: entry.continue_time,
                 id: defaults.id,
             });
         }
@@ -461,7 +499,7 @@ mod tests {
     #[test]
     fn full_plans_file() {
         let cfg = SimConfig::from_yaml_str(
-            "username: 'CORP\\ops'\npassword: s3cret\ntoken_lifetime: 10m\nplans:\n  - id: 6f1c2d9e-3b4a-4c5d-8e7f-0a1b2c3d4e5f\n    name: Database tier\n    type: Storage\n    enabled: false\n    state: NotVerified\n    failover_time: 1500ms\n    outcome: halt\n    check_time: 2s\n    check_outcome: fail\n",
+            "username: 'CORP\\ops'\npassword: s3cret\ntoken_lifetime: 10m\nplans:\n  - id: 6f1c2d9e-3b4a-4c5d-8e7f-0a1b2c3d4e5f\n    name: Database tier\n    type: Storage\n    enabled: false\n    state: NotVerified\n    failover_time: 1500ms\n    outcome: halt\n    check_time: 2s\n    check_outcome: fail\n    continue_outcomes: [halt, warnings]\n    continue_time: 3s\n",
         )
         .unwrap();
         assert_eq!(cfg.username, "CORP\\ops");
@@ -480,6 +518,8 @@ mod tests {
                 outcome: SimOutcome::Halt,
                 check_duration: Duration::from_secs(2),
                 check_outcome: SimCheckOutcome::Fail,
+                continue_outcomes: vec![SimOutcome::Halt, SimOutcome::Warnings],
+                continue_duration: Some(Duration::from_secs(3)),
             }]
         );
     }
@@ -716,6 +756,29 @@ faults:
         assert!(err.contains("endpoint"), "{err}");
         let err = SimConfig::from_yaml_str("seed: -3\n").unwrap_err().0;
         assert!(err.starts_with("1:"), "{err}");
+        let err = SimConfig::from_yaml_str("faults:\n  - endpoint: undo\n    kind: halt\n")
+            .unwrap_err()
+            .0;
+        assert_eq!(
+            err,
+            "3:11: kind halt goes with endpoint failover or continue only"
+        );
+        let halting = SimConfig::from_yaml_str(&format!(
+            "plans:\n  - id: {ID_A}\nfaults:\n  - endpoint: continue\n    plan: {ID_A}\n    kind: halt\n    count: 2\n"
+        ))
+        .unwrap();
+        assert_eq!(
+            halting.faults,
+            [Fault::new(FaultEndpoint::Continue, FaultKind::Halt)
+                .for_plan(ID_A)
+                .times(2)]
+        );
+        let err = SimConfig::from_yaml_str(&format!(
+            "plans:\n  - id: {ID_A}\n    continue_outcomes: [halt, maybe]\n"
+        ))
+        .unwrap_err()
+        .0;
+        assert!(err.starts_with("3:"), "{err}");
     }
 
     #[test]

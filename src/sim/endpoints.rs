@@ -11,14 +11,18 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Query, RawPathParams, Request, State};
+use axum::extract::{
+    Extension, FromRequest, FromRequestParts, Query, RawPathParams, Request, State,
+};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::state::{Action, Details, IssuedTokens, PlanView, Refusal, SimState, state_name};
+use super::state::{
+    Action, Continuation, Details, IssuedTokens, PlanView, Refusal, SimState, state_name,
+};
 
 /// Prefix of every API route (the v3 API).
 pub(crate) const API_PREFIX: &str = "/api/v3";
@@ -214,11 +218,36 @@ pub(crate) async fn runtime_details(
     }
 }
 
+/// Set on a request that a `halt` fault hit: the run it starts halts.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ForcedHalt;
+
 /// `POST .../Plans/{id}/Failover`.
-pub(crate) async fn failover(State(state): State<Arc<SimState>>, post: PlanPost) -> Response {
+pub(crate) async fn failover(
+    State(state): State<Arc<SimState>>,
+    halt: Option<Extension<ForcedHalt>>,
+    post: PlanPost,
+) -> Response {
     state.count_request(Action::Failover, &post.id);
-    post.act(&state, "failover", check_failover_request, || {
-        state.start(Action::Failover, &post.id)
+    post.act(&state, "failover", check_failover_request, |_| {
+        if halt.is_some() {
+            state.start_halting(&post.id)
+        } else {
+            state.start(Action::Failover, &post.id)
+        }
+    })
+}
+
+/// `POST .../Plans/{id}/Continue` with `{"executionContinueOptions": "<option>"}`: only a
+/// HALTED plan goes on (VAO's `continue_plan.html`).
+pub(crate) async fn continue_plan(
+    State(state): State<Arc<SimState>>,
+    halt: Option<Extension<ForcedHalt>>,
+    post: PlanPost,
+) -> Response {
+    state.count_request(Action::Continue, &post.id);
+    post.act(&state, "continue", continue_option, |how| {
+        state.continue_plan(&post.id, how, halt.is_some())
     })
 }
 
@@ -231,7 +260,7 @@ pub(crate) async fn undo(State(state): State<Arc<SimState>>, PlanId(id): PlanId)
 /// `POST .../Plans/{id}/Halt` with `{"fullStop": ...}`.
 pub(crate) async fn halt(State(state): State<Arc<SimState>>, post: PlanPost) -> Response {
     let full_stop = |headers: &HeaderMap, body: &[u8]| optional_flag(headers, body, "fullStop");
-    post.act(&state, "halt", full_stop, || state.halt(&post.id))
+    post.act(&state, "halt", full_stop, |_| state.halt(&post.id))
 }
 
 /// `POST .../Plans/{id}/ReadinessCheck` with `{"generateReport": ...}`.
@@ -242,7 +271,7 @@ pub(crate) async fn readiness_check(
     state.count_request(Action::Check, &post.id);
     let generate_report =
         |headers: &HeaderMap, body: &[u8]| optional_flag(headers, body, "generateReport");
-    post.act(&state, "readiness check", generate_report, || {
+    post.act(&state, "readiness check", generate_report, |_| {
         state.start(Action::Check, &post.id)
     })
 }
@@ -305,12 +334,12 @@ impl PlanPost {
     /// An action on the plan: 404 for an unknown plan, 400 for a body that `parse` refuses,
     /// else what `act` answers. What the body asked for only shows in the log, since it
     /// changes nothing the simulator does.
-    fn act<T: std::fmt::Debug>(
+    fn act<T: std::fmt::Debug + Copy>(
         &self,
         state: &SimState,
         action: &str,
         parse: impl FnOnce(&HeaderMap, &[u8]) -> Result<T, String>,
-        act: impl FnOnce() -> Result<(), Refusal>,
+        act: impl FnOnce(T) -> Result<(), Refusal>,
     ) -> Response {
         let id = self.id.as_str();
         if state.plan(id).is_none() {
@@ -324,7 +353,7 @@ impl PlanPost {
             }
         };
         tracing::debug!(plan = id, action, ?asked, "requested");
-        acted(id, action, act())
+        acted(id, action, act(asked))
     }
 }
 
@@ -343,8 +372,37 @@ fn acted(id: &str, action: &str, result: Result<(), Refusal>) -> Response {
     }
 }
 
+/// `executionContinueOptions` of a `Continue` body. ASP.NET binds enum names ignoring case;
+/// a missing or unknown option is a 400.
+fn continue_option(headers: &HeaderMap, body: &[u8]) -> Result<Continuation, String> {
+    let fields = json_object(headers, body)?;
+    let given = fields
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("executionContinueOptions"))
+        .map(|(_, value)| value)
+        .ok_or("The request body has no executionContinueOptions.")?;
+    let option = given
+        .as_str()
+        .and_then(|word| {
+            crate::vao::ContinueOption::ALL
+                .into_iter()
+                .find(|o| o.as_str().eq_ignore_ascii_case(word))
+        })
+        .ok_or_else(|| {
+            format!(
+                "executionContinueOptions must be one of {}, not {given}.",
+                crate::vao::ContinueOption::listed()
+            )
+        })?;
+    Ok(if option.is_retry() {
+        Continuation::Retry
+    } else {
+        Continuation::Proceed
+    })
+}
+
 /// The body of `POST .../Failover` once validated.
-#[derive(Debug, Default, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 struct FailoverOptions {
     execute_chained_plans: bool,
     restore_point_date: Option<chrono::NaiveDateTime>,

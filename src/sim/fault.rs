@@ -34,6 +34,8 @@ pub enum FaultEndpoint {
     Halt,
     /// `POST /api/v3/Plans/{id}/ReadinessCheck`.
     ReadinessCheck,
+    /// `POST /api/v3/Plans/{id}/Continue`.
+    Continue,
     /// Every request.
     Any,
 }
@@ -42,6 +44,11 @@ impl FaultEndpoint {
     /// Whether requests to this endpoint are about one plan.
     pub fn names_a_plan(self) -> bool {
         !matches!(self, FaultEndpoint::Token | FaultEndpoint::Plans)
+    }
+
+    /// Whether a [`FaultKind::Halt`] can hit its requests: they start a failover run.
+    pub fn can_halt(self) -> bool {
+        matches!(self, FaultEndpoint::Failover | FaultEndpoint::Continue)
     }
 }
 
@@ -63,11 +70,14 @@ pub enum FaultKind {
     /// Answers 401 like an expired token, without acting; the token stays
     /// valid.
     Unauthorized,
+    /// Handles a failover or a `Continue` normally, except that the run it starts halts
+    /// (a failover halfway, a continued run where it stopped) whatever the plan's outcome.
+    Halt,
 }
 
 impl FaultKind {
     /// The name used in plans files and in [`super::RecordedRequest::fault`]:
-    /// `latency`, `status`, `retry_after`, `drop_after_action`, `unauthorized`.
+    /// `latency`, `status`, `retry_after`, `drop_after_action`, `unauthorized`, `halt`.
     pub fn name(&self) -> &'static str {
         match self {
             FaultKind::Latency(_) => "latency",
@@ -75,6 +85,7 @@ impl FaultKind {
             FaultKind::RetryAfter(_) => "retry_after",
             FaultKind::DropAfterAction => "drop_after_action",
             FaultKind::Unauthorized => "unauthorized",
+            FaultKind::Halt => "halt",
         }
     }
 }

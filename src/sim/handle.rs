@@ -151,6 +151,7 @@ action_counters! {
     Failover: failover_count, accepted_failovers, "Failover", "a failover";
     Undo: undo_count, accepted_undos, "Undo", "an undo";
     Check: check_count, accepted_checks, "ReadinessCheck", "a readiness check";
+    Continue: continue_count, accepted_continues, "Continue", "a continued run";
 }
 
 async fn serve_until(state: Arc<SimState>, listener: TcpListener, stopped: oneshot::Receiver<()>) {

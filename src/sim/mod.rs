@@ -1,11 +1,12 @@
 //! A simulator of the Veeam Availability Orchestrator v3 REST API, as far as
 //! drbook uses it: `POST /token`, listing and reading plans, runtime
-//! details and `POST .../Failover`, `.../Undo`, `.../Halt` and
-//! `.../ReadinessCheck`.
+//! details and `POST .../Failover`, `.../Undo`, `.../Halt`,
+//! `.../ReadinessCheck` and `.../Continue` (of a halted plan).
 //!
 //! It can misbehave on purpose: [`Fault`]s in [`SimConfig::faults`] (or the
 //! `faults:` of a plans file) add latency, answer 5xx, 429 or 401, or drop
-//! the connection after acting; [`Simulator::restart`] (or, for a simulator
+//! the connection after acting, or make a failover or a continued run halt;
+//! [`Simulator::restart`] (or, for a simulator
 //! in another process, an unauthenticated `POST /simulator/restart`) wipes
 //! runtime details and tokens like a reboot of the VAO server. Counters such
 //! as [`Simulator::accepted_failovers`] let tests prove "at most once".
@@ -13,7 +14,9 @@
 //! Integration tests run it in-process on `127.0.0.1:0` through
 //! [`Simulator`]; `drbook simulator` runs it through [`serve`]. Plan states
 //! follow the convention table at the end of `vao-api.md`, since VAO does not
-//! document its state strings. This module uses no other part of the crate.
+//! document its state strings. This module uses no other part of the crate,
+//! except the names of VAO's Continue options (`vao::ContinueOption`), which
+//! are written once.
 //!
 //! The layers, outside in: `server` (axum's `Router`, and the one middleware
 //! that records each request and applies faults), `endpoints` (one handler per

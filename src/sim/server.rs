@@ -108,7 +108,7 @@ impl Exposure {
 
 /// The simulator's routes. Each endpoint's middleware runs in this order: [`intercept`]
 /// (record, faults), the token check for API routes, the handler. A path that names a plan
-/// but no endpoint (`.../Plans/{id}/Continue`) still names the plan, for faults about it.
+/// but no endpoint (`.../Plans/{id}/Enable`) still names the plan, for faults about it.
 pub(crate) fn app(state: Arc<SimState>) -> Router {
     use FaultEndpoint as F;
     use endpoints as e;
@@ -132,6 +132,11 @@ pub(crate) fn app(state: Arc<SimState>) -> Router {
             api("/Plans/{id}/ReadinessCheck"),
             F::ReadinessCheck,
             post(e::readiness_check),
+        ),
+        (
+            api("/Plans/{id}/Continue"),
+            F::Continue,
+            post(e::continue_plan),
         ),
     ]
     .map(|(path, endpoint, route)| (path, endpoint, route.route_layer(token.clone())));
@@ -177,12 +182,16 @@ async fn intercept(
         .get::<ConnectInfo<ConnectionKill>>()
         .map(|info| info.0.clone());
     let plan = params.ok().and_then(|params| endpoints::id_param(&params));
-    let (parts, body) = request.into_parts();
+    let (mut parts, body) = request.into_parts();
     let body = axum::body::to_bytes(body, MAX_BODY).await.ok();
     let fault = exposure
         .target(plan)
         .and_then(|target| state.pick_fault(&target));
     state.record(recorded(&parts, body.as_ref(), fault));
+    // A halt is the handler's to apply: the run it starts halts.
+    if fault == Some(FaultKind::Halt) {
+        parts.extensions.insert(endpoints::ForcedHalt);
+    }
     let (method, path) = (parts.method.clone(), parts.uri.path().to_string());
     let handled = async move {
         match body {
@@ -194,7 +203,7 @@ async fn intercept(
         }
     };
     let response = match fault {
-        None => handled.await,
+        None | Some(FaultKind::Halt) => handled.await,
         Some(FaultKind::Latency(delay)) => {
             // Handled in a task of its own, so that a client that gives up
             // waiting does not cancel the action, as with a slow server.

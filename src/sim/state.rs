@@ -4,7 +4,7 @@
 //! read, so no task runs per plan. Which action a plan may start when is
 //! written once, in `Action::allowed`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -54,6 +54,17 @@ pub enum Action {
     Undo,
     /// A readiness check.
     Check,
+    /// `Continue` of a halted plan: the halted failover (or undo) runs on.
+    Continue,
+}
+
+/// How a `Continue` goes on: a retry runs the failed part again from the halt point (and
+/// ends as the plan's next `continue_outcomes` entry says), a proceed goes on past it (and
+/// completes with warnings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Continuation {
+    Retry,
+    Proceed,
 }
 
 impl Action {
@@ -78,6 +89,12 @@ impl Action {
                 Some("a readiness check"),
                 true,
                 "a readiness check requires a plan that runs nothing",
+            ),
+            // VAO: "the plan must be HALTED" (continue_plan.html).
+            Action::Continue => (
+                None,
+                state == normalise(STATE_HALTED),
+                "continue requires state Halted",
             ),
         };
         if let Some(action) = needs_enabled
@@ -104,6 +121,10 @@ struct PlanRuntime {
     details_wiped: bool,
     /// How many times each action started.
     accepted: HashMap<Action, usize>,
+    /// The process a halt stopped (what a `Continue` runs on), while the plan is halted.
+    halted: Option<Action>,
+    /// What the next retries end in (`continue_outcomes`), consumed one per retry.
+    continue_outcomes: VecDeque<SimOutcome>,
 }
 
 #[derive(Clone)]
@@ -118,10 +139,17 @@ struct Stable {
 }
 
 struct Run {
+    /// The process that runs: a failover, an undo or a check (a `Continue` runs the
+    /// halted process on).
     action: Action,
     started: Instant,
     duration: Duration,
     state_before: String,
+    /// How a failover ends.
+    outcome: SimOutcome,
+    /// The progress it starts from (a continued run, from where it halted) and stops at.
+    from: u8,
+    target: u8,
 }
 
 /// A plan's state as reported at one moment.
@@ -296,10 +324,47 @@ impl SimState {
     }
 
     fn start_at(&self, action: Action, id: &str, now: Instant) -> Result<(), Refusal> {
+        self.start_with(action, id, now, None, false)
+    }
+
+    /// Starts a failover that halts halfway whatever the plan's outcome (a `halt` fault).
+    pub(crate) fn start_halting(&self, id: &str) -> Result<(), Refusal> {
+        self.start_with(Action::Failover, id, Instant::now(), None, true)
+    }
+
+    /// `Continue` of a halted plan; `halt`: the continued run halts again (a `halt`
+    /// fault), whatever the plan's `continue_outcomes` say.
+    pub(crate) fn continue_plan(
+        &self,
+        id: &str,
+        how: Continuation,
+        halt: bool,
+    ) -> Result<(), Refusal> {
+        self.continue_at(id, how, halt, Instant::now())
+    }
+
+    fn continue_at(
+        &self,
+        id: &str,
+        how: Continuation,
+        halt: bool,
+        now: Instant,
+    ) -> Result<(), Refusal> {
+        self.start_with(Action::Continue, id, now, Some(how), halt)
+    }
+
+    fn start_with(
+        &self,
+        action: Action,
+        id: &str,
+        now: Instant,
+        how: Option<Continuation>,
+        halt: bool,
+    ) -> Result<(), Refusal> {
         let mut inner = self.lock();
         let (plan, view) = inner.settled(id, now)?;
         action.allowed(&view, plan.run.is_some())?;
-        plan.start(action, now);
+        plan.start(action, now, how, halt);
         Ok(())
     }
 
@@ -315,6 +380,7 @@ impl SimState {
         let Some(run) = plan.run.take_if(|run| run.action != Action::Check) else {
             return Err(refusal(&view, "halt requires a running failover or undo"));
         };
+        plan.halted = Some(run.action);
         plan.stable = Stable {
             state: STATE_HALTED.to_string(),
             result_name: "Halted by user".to_string(),
@@ -413,30 +479,61 @@ impl PlanRuntime {
             .to_string(),
         };
         PlanRuntime {
-            plan,
             stable,
             run: None,
             details_wiped: false,
             accepted: HashMap::new(),
+            halted: None,
+            continue_outcomes: plan.continue_outcomes.iter().copied().collect(),
+            plan,
         }
     }
 
     /// Starts `action` from the current stable state; the caller checked it
     /// is allowed and settled any finished run.
-    fn start(&mut self, action: Action, now: Instant) {
+    fn start(&mut self, action: Action, now: Instant, how: Option<Continuation>, halt: bool) {
         let accepted = self.accepted.entry(action).or_insert(0);
         *accepted = accepted.saturating_add(1);
+        // A `Continue` runs the halted process on (a plan configured `Halted` was failing
+        // over), from where it stopped.
+        let (process, from) = match action {
+            Action::Continue => (
+                self.halted.unwrap_or(Action::Failover),
+                self.stable.total_progress,
+            ),
+            action => (action, 0),
+        };
+        let outcome = match (action, how) {
+            _ if halt => SimOutcome::Halt,
+            (Action::Continue, Some(Continuation::Proceed)) => SimOutcome::Warnings,
+            (Action::Continue, _) => self
+                .continue_outcomes
+                .pop_front()
+                .unwrap_or(SimOutcome::Success),
+            _ => self.plan.outcome,
+        };
+        // A halt stops a fresh failover halfway, and a retried one where it stopped before.
+        let target = match (process, outcome) {
+            (Action::Failover, SimOutcome::Halt) if from > 0 => from,
+            (Action::Failover, SimOutcome::Halt) => HALT_PROGRESS,
+            _ => 100,
+        };
         let duration = match action {
             Action::Failover => self.plan.failover_duration,
             Action::Undo => self.plan.undo_duration(),
             Action::Check => self.plan.check_duration,
+            Action::Continue => self.plan.continue_duration(),
         };
         self.run = Some(Run {
-            action,
+            action: process,
             started: now,
             duration,
             state_before: self.stable.state.clone(),
+            outcome,
+            from,
+            target,
         });
+        self.halted = None;
         self.details_wiped = false;
     }
 
@@ -445,6 +542,9 @@ impl PlanRuntime {
         if let Some(run) = &self.run
             && let Some(end) = self.ending(run, now)
         {
+            if end.state == STATE_HALTED {
+                self.halted = Some(run.action);
+            }
             self.stable = end;
             self.run = None;
         }
@@ -453,10 +553,7 @@ impl PlanRuntime {
     /// Progress a failover or undo stops at when it ends by itself; a check
     /// counts up to it too, then reports 0 like any ready plan.
     fn target(&self, run: &Run) -> u8 {
-        match (run.action, self.plan.outcome) {
-            (Action::Failover, SimOutcome::Halt) => HALT_PROGRESS,
-            _ => 100,
-        }
+        run.target
     }
 
     /// The stable state `run` ended in, or `None` while it runs.
@@ -464,8 +561,8 @@ impl PlanRuntime {
         if now.saturating_duration_since(run.started) < run.duration {
             return None;
         }
-        let (state, result, run_ok) = match (run.action, self.plan.outcome) {
-            (Action::Check, _) => return Some(self.check_ending(run)),
+        let (state, result, run_ok) = match (run.action, run.outcome) {
+            (Action::Check | Action::Continue, _) => return Some(self.check_ending(run)),
             (Action::Undo, _) => (STATE_UNDO, RESULT_SUCCESS, true),
             (Action::Failover, SimOutcome::Success) => (STATE_FAILOVER, RESULT_SUCCESS, true),
             (Action::Failover, SimOutcome::Warnings) => {
@@ -527,19 +624,20 @@ impl PlanRuntime {
         let target = self.target(run);
         let fraction =
             now.saturating_duration_since(run.started).as_secs_f64() / run.duration.as_secs_f64();
-        let span = f64::from(target.saturating_sub(1));
-        // 1 at the start, target - 1 just before the end.
-        let progress = 1.0 + (fraction * span).floor();
+        // 1 at the start (a continued run: where it halted), target - 1 just before the end.
+        let start = run.from.max(1);
+        let span = f64::from(target.saturating_sub(start));
+        let progress = f64::from(start) + (fraction * span).floor();
         let mut view = stable_view(&self.stable);
         view.state = match run.action {
-            Action::Failover => STATE_IN_PROGRESS,
+            Action::Failover | Action::Continue => STATE_IN_PROGRESS,
             Action::Undo => STATE_UNDO_IN_PROGRESS,
             Action::Check => STATE_CHECKING,
         }
         .to_string();
         view.last_stable_state = run.state_before.clone();
         view.previous_execution_state = run.state_before.clone();
-        view.total_progress = (progress as u8).clamp(1, target.saturating_sub(1).max(1));
+        view.total_progress = (progress as u8).clamp(start, target.saturating_sub(1).max(start));
         view.result_name = RESULT_RUNNING.to_string();
         if run.action == Action::Check {
             view.current_check_result = RESULT_RUNNING.to_string();
@@ -1028,5 +1126,113 @@ mod tests {
             matches!(state.runtime_details(ID), Details::Found(v) if v.state == STATE_CHECKING)
         );
         assert!(state.password_grant("drbook", &password).is_some());
+    }
+
+    #[test]
+    fn a_retry_runs_on_from_the_halt_point_and_ends_as_the_next_outcome_says() {
+        let mut config = SimConfig::with_plans([ID.to_string()], Duration::from_secs(10));
+        config.plans[0] = config.plans[0].clone().halting(2);
+        config.plans[0].continue_duration = Some(Duration::from_secs(4));
+        let state = SimState::new(config);
+        let t0 = Instant::now();
+        refused_continue(&state, t0, "state Verified");
+        state.start_at(Action::Failover, ID, t0).unwrap();
+        refused_continue(&state, t0 + Duration::from_secs(1), "FailoverInProgress");
+        let t1 = t0 + Duration::from_secs(10);
+        assert_eq!(
+            run_fields(&view_at(&state, t1)),
+            ("Halted", "Halted", 50, "Halted with errors")
+        );
+        // The first retry halts again where it stopped.
+        state
+            .continue_at(ID, Continuation::Retry, false, t1)
+            .unwrap();
+        assert_eq!(
+            run_fields(&view_at(&state, t1 + Duration::from_secs(2))),
+            (STATE_IN_PROGRESS, "Halted", 50, "Running")
+        );
+        let t2 = t1 + Duration::from_secs(4);
+        assert_eq!(
+            run_fields(&view_at(&state, t2)),
+            ("Halted", "Halted", 50, "Halted with errors")
+        );
+        // The second runs from 50 to the end and succeeds (the list is used up).
+        state
+            .continue_at(ID, Continuation::Retry, false, t2)
+            .unwrap();
+        assert_eq!(
+            view_at(&state, t2 + Duration::from_secs(2)).total_progress,
+            75
+        );
+        let t3 = t2 + Duration::from_secs(4);
+        let done = view_at(&state, t3);
+        assert_eq!(
+            run_fields(&done),
+            ("Failover", "Failover", 100, RESULT_SUCCESS)
+        );
+        assert_eq!(done.previous_execution_state, "Halted");
+        refused_continue(&state, t3, "state Failover");
+        assert_eq!(state.accepted(Action::Continue, ID), 2);
+        assert_eq!(state.accepted(Action::Failover, ID), 1);
+    }
+
+    #[test]
+    fn a_proceed_completes_with_warnings_and_a_halt_fault_halts_again() {
+        let (state, t0) = started(
+            state_with(SimOutcome::Halt, Duration::from_secs(10)),
+            Action::Failover,
+        );
+        let t1 = t0 + Duration::from_secs(10);
+        // A halt fault on the continue: the retry halts again, whatever the list says.
+        state
+            .continue_at(ID, Continuation::Retry, true, t1)
+            .unwrap();
+        let t2 = t1 + Duration::from_secs(10);
+        assert_eq!(view_at(&state, t2).state, STATE_HALTED);
+        state
+            .continue_at(ID, Continuation::Proceed, false, t2)
+            .unwrap();
+        let done = view_at(&state, t2 + Duration::from_secs(10));
+        assert_eq!(
+            run_fields(&done),
+            ("Failover", "Failover", 100, "Complete with warnings")
+        );
+        // A halt by the user can be continued too; an undo then runs on.
+        let (undoing, t0) = started(
+            state_with(SimOutcome::Success, Duration::from_secs(10)),
+            Action::Failover,
+        );
+        let t1 = t0 + Duration::from_secs(10);
+        undoing.start_at(Action::Undo, ID, t1).unwrap();
+        undoing.halt_at(ID, t1 + Duration::from_secs(5)).unwrap();
+        let t2 = t1 + Duration::from_secs(6);
+        undoing
+            .continue_at(ID, Continuation::Proceed, false, t2)
+            .unwrap();
+        assert_eq!(view_at(&undoing, t2).state, STATE_UNDO_IN_PROGRESS);
+        assert_eq!(
+            view_at(&undoing, t2 + Duration::from_secs(10)).state,
+            STATE_UNDO
+        );
+    }
+
+    #[test]
+    fn a_halt_fault_halts_a_failover_that_would_succeed() {
+        let state = state_with(SimOutcome::Success, Duration::from_secs(10));
+        let t0 = Instant::now();
+        state
+            .start_with(Action::Failover, ID, t0, None, true)
+            .unwrap();
+        assert_eq!(
+            run_fields(&view_at(&state, t0 + Duration::from_secs(10))),
+            ("Halted", "Halted", 50, "Halted with errors")
+        );
+    }
+
+    fn refused_continue(state: &SimState, now: Instant, needle: &str) {
+        assert_not_allowed(
+            state.continue_at(ID, Continuation::Retry, false, now),
+            &[needle, "continue requires state Halted"],
+        );
     }
 }

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use super::*;
 
 mod checks;
+mod continues;
 mod faults;
 
 const A: &str = "6f1c2d9e-3b4a-4c5d-8e7f-0a1b2c3d4e5f";

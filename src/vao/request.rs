@@ -58,7 +58,16 @@ pub struct HaltRequest {
 
 /// What VAO should do with a HALTED plan: `executionContinueOptions` of
 /// `POST .../Plans/{planId}/Continue` (`continue_plan.html`), spelt as VAO spells it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+///
+/// The one list of the options: the runbook format (`on_halt.continue`) and its generated
+/// schema take them from here.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+#[schemars(
+    rename = "continue_option",
+    description = "what VAO does with the halted plan, one of its executionContinueOptions: a Proceed option goes on past what failed, a Retry option runs it again"
+)]
 pub enum ContinueOption {
     ProceedToNextVm,
     ProceedToNextGroup,

@@ -113,6 +113,18 @@ impl StateSets {
                 .is_none_or(|stable| fold(stable) == state)
     }
 
+    /// Whether the plan is HALTED and stably so (`lastStableState` agrees, nothing runs):
+    /// the only state in which VAO takes a `Continue`.
+    pub fn is_halted(&self, status: &PlanStatus) -> bool {
+        let state = fold(&status.state);
+        state.starts_with("halted")
+            && !self.is_running(status)
+            && status
+                .last_stable_state
+                .as_deref()
+                .is_none_or(|stable| fold(stable) == state)
+    }
+
     /// Whether something runs on the plan now.
     pub fn is_running(&self, status: &PlanStatus) -> bool {
         self.is_in_progress(&fold(&status.state))

@@ -262,12 +262,19 @@ fn decisions_that_cannot_apply_are_refused_with_exit_2_and_nothing_sent() {
         .assert_stderr_contains("--continue OPTION, one of ProceedToNextVm, ProceedToNextGroup");
     assert_eq!(posts(&sim), before);
 
-    // --continue on the halted plan: journalled, then the one call not built yet refuses.
+    // --continue on the halted plan: journalled, then VAO's Continue is sent once and the
+    // plan, retried by VAO, finishes.
     let out = resume(&t, &["--retry", "--continue", "RetryFailedVm"]).run();
-    out.assert_code(1)
-        .assert_stderr_contains("sending Continue from resume is not built yet");
-    assert_eq!(posts(&sim), before);
+    out.assert_code(0)
+        .assert_stderr_contains("operator decision: step 2: continue");
+    assert_eq!(posts(&sim), before + 1);
+    assert_eq!(
+        (sim.continue_count(PLAN_B), sim.accepted_continues(PLAN_B)),
+        (1, 1)
+    );
+    assert_eq!(sim.plan_state(PLAN_B).as_deref(), Some("Failover"));
     let report = t.report();
+    assert_eq!(report["result"], "succeeded");
     let decisions = report["steps"][1]["decisions"].as_array().unwrap();
     let last = decisions.last().unwrap();
     assert_eq!(last["decision"], "continue");
@@ -382,4 +389,45 @@ fn on_a_terminal_a_failed_step_asks_the_operator_and_the_answer_is_recorded() {
     let out = terminal.finish();
     assert_eq!(out.code, 1, "{}", out.stdout);
     assert!(!out.stdout.contains("what now?"), "{}", out.stdout);
+}
+
+/// The operator's Continue (`--retry --continue`) killed while on the wire: the resumed run
+/// settles it by reading the plan and never sends it again.
+#[test]
+fn an_operator_continue_killed_on_the_wire_is_never_sent_twice() {
+    let slow = Fault::new(
+        FaultEndpoint::Continue,
+        FaultKind::Latency(Duration::from_secs(3)),
+    );
+    let sim = faulty_sim(
+        vec![plan_with(PLAN_A, Duration::ZERO, SimOutcome::Halt)],
+        vec![slow],
+    );
+    let (t, out) = run_live(&sim, &one_failover(PLAN_A), &[]);
+    out.assert_code(1);
+    let continues = || {
+        sim.requests()
+            .iter()
+            .filter(|r| r.method == "POST" && r.path.ends_with("/Continue"))
+            .count()
+    };
+    let mut child = resume(&t, &["--retry", "--continue", "RetryFailedStep"]).spawn();
+    t.await_event(|e| {
+        e["event"] == "request" && e["path"].as_str().is_some_and(|p| p.ends_with("/Continue"))
+    });
+    assert!(eventually(Duration::from_secs(10), || continues() == 1));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let out = resume(&t, &[]).run();
+    assert!(
+        matches!(out.code, 0 | 1),
+        "exit {}: {}",
+        out.code,
+        out.stderr
+    );
+    assert_eq!(continues(), 1, "{}", out.stderr);
+    assert!(eventually(Duration::from_secs(10), || sim
+        .accepted_continues(PLAN_A)
+        == 1));
+    assert_eq!(sim.failover_count(PLAN_A), 1);
 }

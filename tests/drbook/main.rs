@@ -10,6 +10,7 @@ mod exit_codes;
 mod faults;
 mod forward;
 mod generated;
+mod halt;
 mod interrupt;
 mod journal;
 mod output;

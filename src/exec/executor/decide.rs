@@ -136,6 +136,7 @@ impl Executor<'_> {
                     status,
                     accepted: true,
                     at: Utc::now(),
+                    of_continue: false,
                 });
                 self.ledger.accept(number, plan);
                 self.note(
@@ -159,13 +160,14 @@ impl Executor<'_> {
                     status,
                     accepted: true,
                     at: Utc::now(),
+                    of_continue: false,
                 });
                 self.ledger.accept(number, plan);
                 self.note(
                     number,
                     format!("plan {plan} is {summary}: waiting for it (nothing sent)"),
                 );
-                let mut goal = self.failover_goal(failover);
+                let mut goal = self.failover_goal(number, failover, 0);
                 self.await_plan(number, &mut goal, Instant::now()).await
             }
             (PlanNow::Halted, None) => StepEnd::Done(
@@ -186,23 +188,27 @@ impl Executor<'_> {
         }
     }
 
-    /// INTEGRATION POINT (issue 10, section 1): VAO's Continue for a halted plan, sent under
-    /// the at-most-once rules (journalled intent, reconciled on a lost answer, then the
-    /// plan waited for), is built by the halted-plan work. Until it is wired here, the
-    /// decision is journalled and the step fails honestly, having sent nothing.
+    /// VAO's Continue for the halted plan of step `number`, as the operator decided: sent
+    /// under the at-most-once rules (journalled intent, reconciled on a lost answer), then
+    /// the plan waited for by the failover's rules (`continue_failover`, which reads the
+    /// plan again first).
     async fn continue_halted(
         &mut self,
         number: usize,
         failover: &Failover,
         option: ContinueOption,
     ) -> StepEnd {
-        StepEnd::Done(
-            StepResult::Failed,
-            Some(format!(
-                "sending Continue from resume is not built yet: step {number}'s plan {} is halted; continue it in VAO ({option}), then `drbook resume RUN --retry` records it; nothing was sent",
-                failover.plan_id
-            )),
-        )
+        let runbook = self.runbook;
+        match runbook.steps.get(number.wrapping_sub(1)) {
+            Some(step) => self.continue_failover(step, option).await,
+            None => StepEnd::Done(
+                StepResult::Failed,
+                Some(format!(
+                    "step {number} (plan {}) is not in the runbook; nothing was sent",
+                    failover.plan_id
+                )),
+            ),
+        }
     }
 
     /// Whether the step's plan is halted now (a failover's; a read that fails says no).

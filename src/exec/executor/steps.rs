@@ -297,9 +297,12 @@ impl Executor<'_> {
 
     /// Sends a state-changing call once. `Ok(())` when the server accepted it, or when an
     /// unclear answer was followed by a read showing the plan at work (`started`).
+    /// `attempt` numbers the request among the step's tries of it (1 for an undo or a
+    /// check; a step's Continues count from 1).
     pub(super) async fn post_once(
         &mut self,
         number: usize,
+        attempt: u32,
         call: &PlanCall,
         request: &impl vao::PlanRequest,
         started: impl Fn(&Self, &PlanStatus) -> bool,
@@ -308,7 +311,7 @@ impl Executor<'_> {
         let path = self.client.options().plan_path(&call.plan_id, action);
         self.emit(Event::Request {
             step: number,
-            attempt: 1,
+            attempt,
             method: "POST".to_owned(),
             path: path.clone(),
             body: body.clone(),
@@ -336,6 +339,14 @@ impl Executor<'_> {
             ) => error,
             Err(error) => return Err(CallError::Refused(error)),
         };
+        // The try's answer was lost or unclear: the report says so beside the try.
+        self.emit(Event::AttemptFailed {
+            step: number,
+            attempt,
+            status: unclear.status(),
+            error: unclear.to_string(),
+            at: Utc::now(),
+        });
         // The server may have acted on a call whose answer was lost: the plan tells.
         match self.read_call(number, call).await {
             Ok(info) => {
@@ -345,6 +356,7 @@ impl Executor<'_> {
                     status: info.status,
                     accepted,
                     at: Utc::now(),
+                    of_continue: action == <vao::ContinueRequest as vao::PlanRequest>::ACTION,
                 });
                 if accepted {
                     return Ok(());
@@ -414,7 +426,7 @@ impl Executor<'_> {
         let started = Instant::now();
         let body = crate::exec::to_vao::readiness_check_request(check);
         if let Err(error) = self
-            .post_once(number, &call, &body, |this, status| {
+            .post_once(number, 1, &call, &body, |this, status| {
                 this.states.is_running(status)
             })
             .await

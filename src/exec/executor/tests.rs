@@ -38,6 +38,7 @@ fn options() -> ExecOptions {
         cleanup: false,
         decider: Default::default(),
         ask: false,
+        run_id: None,
     }
 }
 
@@ -90,5 +91,125 @@ async fn a_failover_that_timed_out_is_given_as_long_again_before_the_plan_is_rea
         )),
         "{:#?}",
         events.0
+    );
+}
+
+/// A simulator whose plan [`A`] halts `times` times, with these faults.
+async fn halting(times: usize, faults: Vec<Fault>) -> (Simulator, SimConfig) {
+    let mut config = SimConfig::with_plans([A.to_owned()], Duration::ZERO);
+    config.plans[0] = config.plans[0].clone().halting(times);
+    config.faults = faults;
+    let sim = Simulator::start(config.clone(), (std::net::Ipv4Addr::LOCALHOST, 0).into())
+        .await
+        .unwrap();
+    (sim, config)
+}
+
+fn continues(events: &[Event]) -> Vec<(crate::vao::ContinueOption, u32, Option<u32>)> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Continuing {
+                option,
+                try_number,
+                times,
+                ..
+            } => Some((*option, *try_number, *times)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A Continue whose answer is lost is not sent again: the plan, no longer halted, shows
+/// that VAO took it.
+#[tokio::test]
+async fn a_continue_whose_answer_is_lost_is_reconciled_by_reading_the_plan() {
+    let drop = Fault::new(FaultEndpoint::Continue, FaultKind::DropAfterAction);
+    let (sim, config) = halting(1, vec![drop]).await;
+    let client = client(&sim, &config, Duration::from_secs(5));
+    let runbook = runbook(&format!(
+        "  - failover:\n      plan_id: {A}\n      on_halt: {{ continue: ProceedToNextVm, times: 3 }}\n"
+    ));
+    let (_stop, interrupt) = watch::channel(false);
+    let mut events = Recorder(Vec::new());
+    let result = Executor::new(&runbook, &client, options(), interrupt, &mut events)
+        .run()
+        .await;
+    assert_eq!(result, RunResult::Succeeded, "{:#?}", events.0);
+    assert_eq!(
+        (sim.continue_count(A), sim.accepted_continues(A)),
+        (1, 1),
+        "sent once"
+    );
+    assert_eq!(
+        continues(&events.0),
+        [(crate::vao::ContinueOption::ProceedToNextVm, 1, Some(3))]
+    );
+    assert!(
+        events.0.iter().any(|e| matches!(
+            e,
+            Event::Reconciled { accepted: true, status, .. } if status.state != "Halted"
+        )),
+        "{:#?}",
+        events.0
+    );
+    // A proceed completes with warnings.
+    assert!(
+        events.0.iter().any(|e| matches!(
+            e,
+            Event::StepFinished {
+                result: StepResult::SucceededWithWarnings,
+                ..
+            }
+        )),
+        "{:#?}",
+        events.0
+    );
+}
+
+/// The operator's Continue (`drbook resume --retry --continue`): sent once to a halted
+/// plan and waited for; refused, sending nothing, when the plan is not halted.
+#[tokio::test]
+async fn the_operators_continue_goes_to_a_halted_plan_only() {
+    let (sim, config) = halting(1, Vec::new()).await;
+    let client = client(&sim, &config, Duration::from_secs(5));
+    let runbook = runbook(&format!("  - failover: {{ plan_id: {A} }}\n"));
+    let (_stop, interrupt) = watch::channel(false);
+    let mut events = Recorder(Vec::new());
+    let result = Executor::new(&runbook, &client, options(), interrupt.clone(), &mut events)
+        .run()
+        .await;
+    assert_eq!(result, RunResult::Failed);
+    assert_eq!(sim.continue_count(A), 0, "no on_halt: nothing continued");
+    let step = runbook.steps[0].clone();
+    let mut executor = Executor::new(&runbook, &client, options(), interrupt, &mut events);
+    assert!(executor.client.authenticate().await.is_ok());
+    let end = executor
+        .continue_failover(&step, crate::vao::ContinueOption::RetryFailedStep)
+        .await;
+    assert!(
+        matches!(end, StepEnd::Done(StepResult::Succeeded, None)),
+        "{:#?}",
+        events.0
+    );
+    let mut executor = Executor::new(
+        &runbook,
+        &client,
+        options(),
+        watch::channel(false).1,
+        &mut events,
+    );
+    let end = executor
+        .continue_failover(&step, crate::vao::ContinueOption::RetryFailedStep)
+        .await;
+    assert!(
+        matches!(&end, StepEnd::Done(StepResult::Failed, Some(why)) if why.contains("not HALTED")),
+        "{:#?}",
+        events.0
+    );
+    assert_eq!((sim.continue_count(A), sim.accepted_continues(A)), (1, 1));
+    assert_eq!(
+        continues(&events.0),
+        [(crate::vao::ContinueOption::RetryFailedStep, 1, None)]
     );
 }

@@ -5,11 +5,16 @@
 //! The loop owns what they share: a read, then a `polled` event, the pace between reads
 //! (`poll::pause`, backing off while the plan runs long), the read-error rule, the timeout
 //! and the interrupt. What the step waits for is an [`Awaited`]: it judges each read as
-//! done, failed or not yet, and words the step's interrupt and timeout.
+//! done, failed or not yet, and words the step's interrupt and timeout. A failover whose
+//! plan halts may ask the loop to continue it ([`Verdict::Continue`], the step's
+//! `on_halt`): the loop sends VAO's Continue at most once ([`Executor::send_continue`])
+//! and waits on, by the same rules, its timeout counted from the Continue.
 
+use super::halt::ContinueTry;
 use super::{Executor, StepEnd};
 use crate::exec::event::{Event, StepResult};
-use crate::vao::{Phase, PlanStatus, RetryPolicy, StateSets, VaoError};
+use crate::runbook::OnHalt;
+use crate::vao::{ContinueOption, Phase, PlanStatus, RetryPolicy, StateSets, VaoError};
 use chrono::Utc;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -22,6 +27,13 @@ pub(super) enum Verdict {
     /// The step failed, for this reason.
     Failed(String),
     KeepWaiting,
+    /// The plan is stably HALTED and the step continues it with this option: the
+    /// `try_number`-th Continue of its `times` (`on_halt`).
+    Continue {
+        option: ContinueOption,
+        try_number: u32,
+        times: u32,
+    },
 }
 
 /// What a step waits for on its plan.
@@ -60,6 +72,57 @@ pub(super) struct Completion {
     pub sets: StateSets,
     /// The action's name, for a message ("failover", "undo failover").
     pub action: &'static str,
+    /// What a halt does: continue the plan (a failover's `on_halt`), while `continued` is
+    /// below its `times`; then, or without it, the step fails.
+    pub on_halt: Option<OnHalt>,
+    /// The Continues this step sent so far (an earlier process's included).
+    pub continued: u32,
+    /// What the operator can do about a halt that fails the step (appended to the message).
+    pub advice: String,
+}
+
+impl Completion {
+    /// Waiting on an action with no `on_halt` (an undo, a clean-up's failover).
+    pub fn plain(
+        plan_id: uuid::Uuid,
+        timeout: Duration,
+        sets: StateSets,
+        action: &'static str,
+    ) -> Completion {
+        Completion {
+            plan_id,
+            timeout,
+            sets,
+            action,
+            on_halt: None,
+            continued: 0,
+            advice: String::new(),
+        }
+    }
+
+    /// A halted plan: continue it while `on_halt` has tries left, else fail with what can be
+    /// done next.
+    fn halted(&mut self, status: &PlanStatus) -> Verdict {
+        let summary = status.summary();
+        match self.on_halt {
+            Some(OnHalt { option, times }) if self.continued < times => {
+                self.continued += 1;
+                Verdict::Continue {
+                    option,
+                    try_number: self.continued,
+                    times,
+                }
+            }
+            Some(OnHalt { option, times }) => Verdict::Failed(format!(
+                "plan {} halted again after {} Continue(s) with {option} (on_halt allows {times}): {summary}{}",
+                self.plan_id, self.continued, self.advice
+            )),
+            None => Verdict::Failed(format!(
+                "plan {} halted: {summary}{}",
+                self.plan_id, self.advice
+            )),
+        }
+    }
 }
 
 impl Awaited for Completion {
@@ -74,6 +137,15 @@ impl Awaited for Completion {
     fn judge(&mut self, _: &StateSets, status: &PlanStatus) -> (Phase, Verdict) {
         let phase = self.sets.classify(status);
         let summary = status.summary();
+        // A failover's halt is continued (`on_halt`) or fails the step saying what can be
+        // done next. VAO takes a Continue only once the plan is stably HALTED, so a halt
+        // still settling is waited for when the step would continue it.
+        if self.action == "failover" && halted_state(status) && !self.sets.is_running(status) {
+            if self.on_halt.is_none() || self.sets.is_halted(status) {
+                return (Phase::Failed, self.halted(status));
+            }
+            return (Phase::Running, Verdict::KeepWaiting);
+        }
         let verdict = match phase {
             Phase::Succeeded => Verdict::Done(None),
             Phase::SucceededWithWarnings => {
@@ -108,17 +180,22 @@ impl Awaited for Completion {
     }
 }
 
+/// A state that reads HALTED, settled or not.
+fn halted_state(status: &PlanStatus) -> bool {
+    crate::vao::state::fold(&status.state).starts_with("halted")
+}
+
 impl Executor<'_> {
     /// Polls the plan until `awaited` is done or has failed, the timeout (counted from
-    /// `started`) passes, or an interrupt comes.
+    /// `started`, and again from each Continue) passes, or an interrupt comes.
     pub(super) async fn await_plan(
         &mut self,
         number: usize,
         awaited: &mut impl Awaited,
-        started: Instant,
+        mut started: Instant,
     ) -> StepEnd {
         let plan_id = awaited.plan_id();
-        let deadline = started + awaited.timeout();
+        let mut deadline = started + awaited.timeout();
         let mut last: Option<PlanStatus> = None;
         loop {
             if self.is_interrupted() {
@@ -144,6 +221,28 @@ impl Executor<'_> {
                             return StepEnd::Done(StepResult::Failed, Some(why));
                         }
                         Verdict::KeepWaiting => {}
+                        Verdict::Continue {
+                            option,
+                            try_number,
+                            times,
+                        } => {
+                            let halted = last.clone().unwrap_or_default();
+                            let request = ContinueTry {
+                                option,
+                                try_number,
+                                times: Some(times),
+                            };
+                            if let Err(why) =
+                                self.send_continue(number, plan_id, request, &halted).await
+                            {
+                                return StepEnd::Done(StepResult::Failed, Some(why));
+                            }
+                            // The plan runs again: waited for as after its failover, and
+                            // read again at once.
+                            started = Instant::now();
+                            deadline = started + awaited.timeout();
+                            continue;
+                        }
                     }
                 }
                 Err(Some(end)) => return end,
@@ -229,12 +328,7 @@ mod tests {
     fn a_completion_is_judged_by_its_own_state_set() {
         let sets = StateSets::default();
         let id = uuid::Uuid::nil();
-        let mut failover = Completion {
-            plan_id: id,
-            timeout: Duration::from_secs(60),
-            sets: sets.clone(),
-            action: "failover",
-        };
+        let mut failover = Completion::plain(id, Duration::from_secs(60), sets.clone(), "failover");
         assert_eq!(
             failover.judge(&sets, &status("Failover")),
             (Phase::Succeeded, Verdict::Done(None))
@@ -261,12 +355,12 @@ mod tests {
 
     #[test]
     fn a_completion_names_the_last_state_when_it_gives_up() {
-        let goal = Completion {
-            plan_id: uuid::Uuid::nil(),
-            timeout: Duration::from_secs(90),
-            sets: StateSets::default(),
-            action: "failover",
-        };
+        let goal = Completion::plain(
+            uuid::Uuid::nil(),
+            Duration::from_secs(90),
+            StateSets::default(),
+            "failover",
+        );
         assert_eq!(
             goal.timed_out(None),
             format!(
@@ -279,5 +373,87 @@ mod tests {
                 .ends_with("VAO keeps running it (last state: Failover)")
         );
         assert!(goal.interrupted(None).ends_with("VAO keeps running it"));
+    }
+
+    fn halted(stable: &str, result: &str) -> PlanStatus {
+        PlanStatus {
+            state: "Halted".to_owned(),
+            last_stable_state: Some(stable.to_owned()),
+            result_name: Some(result.to_owned()),
+            total_progress: Some(50),
+            ..PlanStatus::default()
+        }
+    }
+
+    #[test]
+    fn a_stable_halt_is_continued_while_on_halt_has_tries_left() {
+        let sets = StateSets::default();
+        let mut goal = Completion {
+            on_halt: Some(OnHalt {
+                option: ContinueOption::RetryFailedVm,
+                times: 2,
+            }),
+            advice: ". What now: …".to_owned(),
+            ..Completion::plain(
+                uuid::Uuid::nil(),
+                Duration::from_secs(60),
+                sets.clone(),
+                "failover",
+            )
+        };
+        // Not yet settled: waited for, nothing is continued.
+        assert_eq!(
+            goal.judge(&sets, &halted("Verified", "Halted with errors")),
+            (Phase::Running, Verdict::KeepWaiting)
+        );
+        for try_number in 1..=2 {
+            assert_eq!(
+                goal.judge(&sets, &halted("Halted", "Halted with errors")),
+                (
+                    Phase::Failed,
+                    Verdict::Continue {
+                        option: ContinueOption::RetryFailedVm,
+                        try_number,
+                        times: 2
+                    }
+                )
+            );
+        }
+        let (_, verdict) = goal.judge(&sets, &halted("Halted", "Halted with errors"));
+        assert_eq!(
+            verdict,
+            Verdict::Failed(format!(
+                "plan {} halted again after 2 Continue(s) with RetryFailedVm (on_halt allows 2): Halted (Halted with errors) 50%. What now: …",
+                uuid::Uuid::nil()
+            ))
+        );
+        // Without on_halt, a halt fails the step at once, settled or not, saying what now.
+        let mut plain = Completion {
+            advice: ". What now: …".to_owned(),
+            ..Completion::plain(
+                uuid::Uuid::nil(),
+                Duration::from_secs(60),
+                sets.clone(),
+                "failover",
+            )
+        };
+        let (phase, verdict) = plain.judge(&sets, &halted("Verified", "Halted with errors"));
+        assert_eq!(phase, Phase::Failed);
+        assert!(
+            matches!(&verdict, Verdict::Failed(why) if why.ends_with("halted: Halted (Halted with errors) 50%. What now: …")),
+            "{verdict:?}"
+        );
+        // An undo that halts fails as any failed state does.
+        let mut undo = Completion::plain(
+            uuid::Uuid::nil(),
+            Duration::from_secs(60),
+            sets.for_undo(),
+            "undo failover",
+        );
+        let (_, verdict) = undo.judge(&sets, &halted("Halted", "Halted with errors"));
+        assert!(
+            matches!(&verdict, Verdict::Failed(why) if why.contains("failed: Halted")),
+            "{verdict:?}"
+        );
     }
 }
