@@ -202,7 +202,7 @@ impl Listener for Progress {
                 self.cleanup = *phase == DrillPhase::Cleanup;
                 if self.cleanup {
                     self.say(
-                        "drill clean-up: undoing every failover this drill made, newest first",
+                        "drill clean-up: undoing every failover this drill made, newest first, then the runbook's clean-up steps",
                     );
                 }
             }
@@ -233,6 +233,50 @@ impl Listener for Progress {
                 self.total = *steps;
                 self.started = Some(*at);
                 self.say("resuming the run: finished steps are kept, the step in flight is checked with VAO");
+            }
+            Event::Probed {
+                attempt,
+                healthy,
+                answer,
+                ..
+            } => {
+                let last = self.running.get(&step).and_then(|(_, last)| last.as_ref());
+                if *healthy || last != Some(answer) {
+                    let mark = if *healthy { "healthy" } else { "not yet" };
+                    self.detail(step, &format!("check: {answer} (try {attempt}, {mark})"));
+                    if let Some((_, last)) = self.running.get_mut(&step) {
+                        *last = Some(answer.clone());
+                    }
+                }
+            }
+            Event::Spawning { command, cwd, .. } => {
+                let cwd = cwd
+                    .as_ref()
+                    .map(|c| format!(" (in {c})"))
+                    .unwrap_or_default();
+                self.detail(step, &format!("run: {command}{cwd}"));
+            }
+            Event::Output { stream, line, .. } => {
+                let from = match stream {
+                    crate::exec::event::Stream::Stdout => "│",
+                    crate::exec::event::Stream::Stderr => "┃",
+                };
+                self.detail(step, &format!("{from} {line}"));
+            }
+            Event::Exited {
+                code,
+                signal,
+                timed_out,
+                elapsed,
+                ..
+            } => {
+                let how = match (timed_out, code, signal) {
+                    (true, _, _) => "killed at its timeout (with its process group)".to_owned(),
+                    (_, Some(code), _) => format!("exited with status {code}"),
+                    (_, None, Some(signal)) => format!("killed by signal {signal}"),
+                    _ => "ended".to_owned(),
+                };
+                self.detail(step, &format!("{how} after {}", seconds(*elapsed)));
             }
             Event::PollFailed { error, .. } => self.detail(
                 step,
@@ -271,6 +315,13 @@ impl Listener for Progress {
                     }
                     StepResult::Skipped => {
                         self.skipped += 1;
+                        // A step that started and was left out (by its scope) says why.
+                        if self.running.contains_key(&step) {
+                            self.detail(
+                                step,
+                                &format!("– {}", error.as_deref().unwrap_or("skipped")),
+                            );
+                        }
                         self.running.remove(&step);
                         self.concurrent &= !self.running.is_empty();
                         return;
@@ -308,7 +359,7 @@ impl Listener for Progress {
                             .unwrap_or_default()
                     ),
                     RunResult::Succeeded if self.cleanup => format!(
-                        "drill succeeded: {ok} of {} steps, then {} clean-up undo(s), in {took}",
+                        "drill succeeded: {ok} of {} steps, then {} clean-up step(s), in {took}",
                         self.total, self.cleaned
                     ),
                     RunResult::Succeeded => {

@@ -430,6 +430,7 @@ pub async fn execute(
                 journal_ok: Some(journal.health()),
                 approvals,
                 cleanup: purpose == Purpose::Drill,
+                run_id: run_id.clone(),
             };
             let resume = continuation.map(|c| c.resume).unwrap_or_default();
             live_run(

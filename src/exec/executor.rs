@@ -12,7 +12,9 @@
 //! [`PlanLedger`]; a resumed run starts from the
 //! [`Resume`] its journal folds into.
 
+mod command;
 mod group;
+mod probe;
 mod steps;
 #[cfg(test)]
 mod tests;
@@ -51,6 +53,8 @@ pub struct ExecOptions {
     pub approvals: Approvals,
     /// A drill: after the steps, whatever happened, undo every failover the run made.
     pub cleanup: bool,
+    /// The run's id, for what a message tells the operator to type (`drbook resume RUN`).
+    pub run_id: String,
 }
 
 /// How pause steps are approved: by `--approve` (a step's number or name, or `all`), or
@@ -124,6 +128,8 @@ pub struct Executor<'a> {
     outcome: Option<(RunResult, Option<String>)>,
     /// The number of the next undo step (after those of an earlier process).
     next_undo: Option<usize>,
+    /// What an earlier process did, for a drill's clean-up steps (taken from the resume).
+    resume: Resume,
 }
 
 /// Resolves when an interrupt is signalled (never, if the sender is gone without one).
@@ -152,6 +158,7 @@ impl<'a> Executor<'a> {
             baseline: None,
             outcome: None,
             next_undo: None,
+            resume: Resume::default(),
         }
     }
 
@@ -235,6 +242,7 @@ impl<'a> Executor<'a> {
         }
         self.ledger = resume.ledger.clone();
         self.next_undo = resume.next_undo;
+        self.resume = resume.clone();
         match self.client.authenticate().await {
             Ok(how) => self.emit(Event::Authenticated {
                 at: Utc::now(),
@@ -329,9 +337,14 @@ impl<'a> Executor<'a> {
     /// start and finish events; returns how it ended.
     async fn run_one(&mut self, step: &Step, resume: &Resume) -> (StepResult, Option<String>) {
         self.emit(Event::step_started(step));
-        let end = match resume.in_flight.iter().find(|f| f.step == step.number) {
-            Some(in_flight) => self.resume_step(step, in_flight).await,
-            None => self.step(step).await,
+        let scope = step.only.excluded_because(self.options.cleanup);
+        let end = match (
+            scope,
+            resume.in_flight.iter().find(|f| f.step == step.number),
+        ) {
+            (Some(why), _) => StepEnd::Done(StepResult::Skipped, Some(why)),
+            (None, Some(in_flight)) => self.resume_step(step, in_flight).await,
+            (None, None) => self.step(step).await,
         };
         let (result, error) = match end {
             StepEnd::Done(result, error) => (result, error),
@@ -403,7 +416,7 @@ impl<'a> Executor<'a> {
     /// after the runbook's, and one the earlier process had sent is not sent again when the
     /// plan shows it under way or done. Returns a summary.
     async fn rollback(&mut self) -> String {
-        let first = self.next_undo.unwrap_or(self.runbook.steps.len() + 1);
+        let first = self.next_undo.unwrap_or(self.runbook.first_undo());
         let plans = self.ledger.failed_over();
         let (undone, failed) = self
             .undo_plans(plans, first, |original, plan| {
@@ -611,6 +624,28 @@ impl<'a> Executor<'a> {
             Action::ReadinessCheck(check) if in_flight.sent => {
                 self.resume_readiness_check(step.number, check).await
             }
+            // A command the earlier process may have started: run again only when the
+            // runbook says that is harmless.
+            Action::Command(command) if in_flight.sent && command.idempotent => {
+                self.note(
+                    step.number,
+                    "the earlier process had started this command; it is idempotent, so it runs again".to_owned(),
+                );
+                self.command(step.number, command).await
+            }
+            Action::Command(command) if in_flight.sent => StepEnd::Done(
+                StepResult::Failed,
+                Some(format!(
+                    "the earlier process started this command ({}) and stopped before it ended: whether it ran, and how far, is unknown, and drbook does not start a command twice unless it is `idempotent: true`. Find out what it did, then `drbook resume {run} --retry` to run it again, or `drbook resume {run} --skip {number} --reason TEXT` to go on without it",
+                    command.line,
+                    run = if self.options.run_id.is_empty() {
+                        "RUN"
+                    } else {
+                        &self.options.run_id
+                    },
+                    number = step.number,
+                )),
+            ),
             // Reads, approvals, and calls that were never sent: the step again.
             _ => self.step(step).await,
         }
@@ -688,6 +723,9 @@ impl<'a> Executor<'a> {
             Action::ReadinessCheck(check) => self.readiness_check(step.number, check).await,
             Action::ExpectState(expect) => self.expect_state(step.number, expect).await,
             Action::Pause(pause) => self.pause(step, pause).await,
+            Action::HttpCheck(check) => self.http_check(step.number, check).await,
+            Action::TcpCheck(check) => self.tcp_check(step.number, check).await,
+            Action::Command(command) => self.command(step.number, command).await,
         }
     }
 

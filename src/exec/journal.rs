@@ -33,6 +33,7 @@ const ENUM_KEYS: &[&str] = &[
     "undone",
     "left_failed_over",
     "at",
+    "stream",
 ];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -198,8 +199,16 @@ impl Journal {
 
 impl Listener for Journal {
     fn on_event(&mut self, event: &Event) {
-        // The intent to change state is durable before the request leaves.
-        let durable = matches!(event, Event::Request { .. } | Event::RunFinished { .. });
+        // A command's output lines are progress only: its tail is in its `exited` line.
+        if matches!(event, Event::Output { .. }) {
+            return;
+        }
+        // The intent to change state is durable before the request leaves (or the command
+        // starts).
+        let durable = matches!(
+            event,
+            Event::Request { .. } | Event::Spawning { .. } | Event::RunFinished { .. }
+        );
         if let Err(e) = self.append(event, durable)
             && self.ok.swap(false, Ordering::SeqCst)
         {

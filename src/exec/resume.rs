@@ -143,6 +143,8 @@ pub fn resume_from(
         let plan = event.step().and_then(|step| failover_plan(runbook, step));
         match event {
             Event::StepStarted { step, at, .. } => started.push((*step, *at)),
+            // A command's intent: it may have started.
+            Event::Spawning { step, .. } => sent.push(*step),
             Event::Request { step, .. } => {
                 sent.push(*step);
                 if let Some(plan) = plan {
@@ -237,6 +239,15 @@ pub fn resume_from(
             resume.failures.push(failure(step, error));
         }
     }
+    // A drill's own clean-up steps that succeeded are not run again.
+    for step in &runbook.cleanup {
+        if finished
+            .get(&step.number)
+            .is_some_and(|(result, _)| result.is_success())
+        {
+            resume.done.push(step.number);
+        }
+    }
     // A plan undone since (an `undo_failover` step, a clean-up or rollback undo) is no
     // longer failed over: nothing is left to undo for it.
     resume.next_undo = Some(next_undo);
@@ -253,7 +264,7 @@ pub fn resume_from(
     // The steps in flight: started and not finished for good (several in a parallel group).
     let mut seen = Vec::new();
     for (step, at) in started.iter().rev() {
-        if resume.done.contains(step) || *step > runbook.steps.len() || seen.contains(step) {
+        if resume.done.contains(step) || *step >= runbook.first_undo() || seen.contains(step) {
             continue;
         }
         seen.push(*step);
@@ -282,7 +293,7 @@ pub fn resume_from(
 fn undos(runbook: &Runbook, events: &[Event]) -> (Vec<uuid::Uuid>, usize) {
     let mut plan_of_step: HashMap<usize, uuid::Uuid> = HashMap::new();
     let mut undone = Vec::new();
-    let mut next = runbook.steps.len() + 1;
+    let mut next = runbook.first_undo();
     for event in events {
         match event {
             Event::StepStarted {

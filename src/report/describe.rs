@@ -120,6 +120,28 @@ pub fn waited(step: &StepRecord) -> Option<String> {
                 took.map_or("—".to_owned(), duration)
             ),
         }),
+        StepKind::HttpCheck | StepKind::TcpCheck => step.check.as_ref().map(|c| {
+            format!(
+                "waited {} for {} to answer ({} tr{}){}",
+                took.map_or("—".to_owned(), duration),
+                c.target,
+                c.attempts,
+                if c.attempts == 1 { "y" } else { "ies" },
+                match (&c.healthy_at, &c.last_answer) {
+                    (Some(at), _) => format!("; healthy at {at}"),
+                    (None, Some(last)) => format!("; last answer: {last}"),
+                    (None, None) => String::new(),
+                }
+            )
+        }),
+        StepKind::Command => step.command.as_ref().map(|c| {
+            format!(
+                "ran {} for {}{}",
+                c.command,
+                c.duration_ms.or(took).map_or("—".to_owned(), duration),
+                command_end(c).map(|e| format!("; {e}")).unwrap_or_default()
+            )
+        }),
         _ if step.polls > 0 => {
             // From the request (when there was one) to the end: the time VAO worked.
             let from = step.request.as_ref().map_or(started, |r| r.sent_at);
@@ -129,7 +151,7 @@ pub fn waited(step: &StepRecord) -> Option<String> {
                 StepKind::Undo | StepKind::UndoFailover => " to undo its failover",
                 StepKind::ReadinessCheck => " to finish its readiness check",
                 StepKind::ExpectState => " to reach the expected state",
-                StepKind::Wait | StepKind::Pause => "",
+                _ => "",
             };
             Some(format!(
                 "waited {} for plan {plan}{what} ({} poll{})",
@@ -231,8 +253,95 @@ pub fn exchange(step: &StepRecord, report: &Report) -> String {
     {
         lines.push(format!("final state: {}", state.summary()));
     }
+    lines.extend(
+        around_plans(step)
+            .into_iter()
+            .map(|(title, text)| match title {
+                Some(title) => format!("{title}:\n{text}"),
+                None => text,
+            }),
+    );
     lines.extend(step.notes.iter().cloned());
     lines.join("\n")
+}
+
+/// A health check's tries or a command's run, as (title, text) parts: a title for a block
+/// of output (`stdout (the last part)`), none for a line.
+pub fn around_plans(step: &StepRecord) -> Vec<(Option<String>, String)> {
+    let mut parts = Vec::new();
+    if let Some(check) = &step.check {
+        let mut line = format!(
+            "{}: {} tr{}",
+            check.target,
+            check.attempts,
+            if check.attempts == 1 { "y" } else { "ies" }
+        );
+        if let Some(answer) = &check.last_answer {
+            line.push_str(&format!("; last answer: {answer}"));
+        }
+        if let Some(at) = &check.healthy_at {
+            line.push_str(&format!("; healthy at {at}"));
+        }
+        parts.push((None, line));
+        if let Some(body) = &check.body_excerpt {
+            parts.push((Some("body (its start)".to_owned()), body.clone()));
+        }
+    }
+    if let Some(command) = &step.command {
+        let mut line = format!("command: {}", command.command);
+        if let Some(cwd) = &command.cwd {
+            line.push_str(&format!(" (in {cwd})"));
+        }
+        if !command.env.is_empty() {
+            line.push_str(&format!("; environment adds {}", command.env.join(", ")));
+        }
+        parts.push((None, line));
+        if let Some(end) = command_end(command) {
+            let took = command
+                .duration_ms
+                .map(|ms| format!(" after {}", duration(ms)))
+                .unwrap_or_default();
+            parts.push((None, format!("{end}{took}")));
+        }
+        let cut = if command.output_truncated {
+            " (the last part)"
+        } else {
+            ""
+        };
+        for (name, tail) in [
+            ("stdout", &command.stdout_tail),
+            ("stderr", &command.stderr_tail),
+        ] {
+            if !tail.trim().is_empty() {
+                parts.push((Some(format!("{name}{cut}")), tail.trim_end().to_owned()));
+            }
+        }
+    }
+    parts
+}
+
+/// How a command ended, in words: `exited with status 0`, `killed at its timeout`.
+pub fn command_end(command: &super::model::CommandRecord) -> Option<String> {
+    if command.timed_out {
+        return Some("killed (its process group) at its timeout".to_owned());
+    }
+    match (command.exit_code, command.signal) {
+        (Some(code), _) => Some(format!("exited with status {code}")),
+        (None, Some(signal)) => Some(format!("killed by signal {signal}")),
+        (None, None) => None,
+    }
+}
+
+/// Where the run's recovery time ended, in a sentence.
+pub fn recovery_end(report: &Report) -> String {
+    let o = &report.objectives;
+    match (o.recovery_until, &o.healthy_at) {
+        (crate::runbook::RecoveryUntil::Healthy, Some(at)) => format!(
+            "The run's recovery time is measured from the first failover request to the service answering healthy (the last successful health check, at {at})."
+        ),
+        (crate::runbook::RecoveryUntil::Healthy, None) => "The run's recovery time is measured to the service answering healthy (`until: healthy`), and no health check saw it healthy.".to_owned(),
+        (crate::runbook::RecoveryUntil::FailedOver, _) => "The run's recovery time is measured from the first failover request to the last plan seen failed over.".to_owned(),
+    }
 }
 
 #[cfg(test)]

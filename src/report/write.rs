@@ -131,6 +131,8 @@ const ENUM_KEYS: &[&str] = &[
     "failed_over_at",
     "at",
     "template_clock",
+    "recovery_until",
+    "healthy_at",
 ];
 
 /// Writes `<dir>/<run_id>.json` and, for each other format asked for,

@@ -36,6 +36,7 @@ fn options() -> ExecOptions {
         journal_ok: None,
         approvals: Approvals::default(),
         cleanup: false,
+        run_id: String::new(),
     }
 }
 
