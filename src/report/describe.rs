@@ -45,7 +45,7 @@ pub fn run_result(result: RunResult) -> &'static str {
 pub fn cleanup(verdict: Cleanup) -> &'static str {
     match verdict {
         Cleanup::Clean => "clean: every plan the drill failed over was undone and is ready again",
-        Cleanup::Failed => "FAILED: plans are still failed over",
+        Cleanup::Failed => "FAILED: plans are still failed over, or a clean-up step failed",
         Cleanup::Interrupted => "interrupted: plans may still be failed over",
         Cleanup::Pending => "not reached",
     }

@@ -91,6 +91,9 @@ pub struct DrillRecord {
     pub undone: Vec<Uuid>,
     /// Plans the drill failed over and could not bring back.
     pub left_failed_over: Vec<Uuid>,
+    /// The runbook's own clean-up steps (`cleanup:`) that did not succeed.
+    #[serde(default)]
+    pub failed_steps: Vec<usize>,
 }
 
 /// A drill's clean-up verdict.
@@ -100,7 +103,8 @@ pub enum Cleanup {
     /// Not reached yet.
     #[default]
     Pending,
-    /// Every plan the drill failed over was undone and is ready again.
+    /// Every plan the drill failed over was undone and is ready again, and every clean-up
+    /// step of the runbook succeeded.
     Clean,
     Failed,
     Interrupted,
@@ -965,9 +969,11 @@ impl Listener for Report {
                 undone,
                 left_failed_over,
                 interrupted,
+                failed_steps,
                 ..
             } => {
                 if let Some(drill) = &mut self.drill {
+                    drill.failed_steps = failed_steps.clone();
                     // A resumed clean-up adds to what the earlier process undid.
                     for plan in undone {
                         if !drill.undone.contains(plan) {
@@ -976,6 +982,7 @@ impl Listener for Report {
                     }
                     drill.left_failed_over = left_failed_over.clone();
                     drill.cleanup = match (left_failed_over.is_empty(), interrupted) {
+                        (true, _) if !failed_steps.is_empty() => Cleanup::Failed,
                         (true, _) => Cleanup::Clean,
                         (false, true) => Cleanup::Interrupted,
                         (false, false) => Cleanup::Failed,

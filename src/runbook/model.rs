@@ -379,6 +379,16 @@ impl BodyMatch {
     }
 }
 
+impl BodyMatch {
+    /// What a body that does not match fails to do: `contain "ok"`, `match /up/`.
+    pub fn wanted(&self) -> String {
+        match self {
+            BodyMatch::Contains(text) => format!("contain {text:?}"),
+            BodyMatch::Regex(regex) => format!("match /{}/", regex.as_str()),
+        }
+    }
+}
+
 impl std::fmt::Display for BodyMatch {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

@@ -178,7 +178,9 @@ impl Probe for HttpProbe<'_> {
             .is_none_or(|m| m.matches(&body));
         let answer = match (status_ok, body_ok, &self.check.expect_body) {
             (false, _, _) => format!("{line}, expected {}", statuses(&self.check.expect_status)),
-            (true, false, Some(wanted)) => format!("{line}, but the body does not {wanted}"),
+            (true, false, Some(wanted)) => {
+                format!("{line}, but the body does not {}", wanted.wanted())
+            }
             _ => line,
         };
         Answer {
