@@ -190,6 +190,11 @@ fn a_header_from_a_secret_variable_is_sent_and_masked_in_every_output() {
     for (path, text) in &files {
         assert!(!text.contains(SECRET), "the secret is in {path}");
     }
+    // The timeline draws both steps, each in its kind's colour.
+    let html = &files.iter().find(|(p, _)| p.ends_with(".html")).unwrap().1;
+    assert!(html.contains("class=\"bar health\""), "no health-check bar");
+    assert!(html.contains("class=\"bar command\""), "no command bar");
+    assert!(html.contains("Checks and commands"));
     let report = t.report();
     assert_eq!(step(&report, 2)["command"]["stdout_tail"], "key is ***\n");
     assert_eq!(step(&report, 2)["command"]["stderr_tail"], "***\n");
@@ -586,5 +591,66 @@ fn a_secret_on_a_command_line_stops_the_run_before_anything_runs() {
     assert!(
         !t.dir().join("reports").exists(),
         "no report: the run never started"
+    );
+}
+
+#[test]
+fn the_example_drill_fails_over_two_plans_waits_for_healthy_and_measures_to_it() {
+    let Some(_curl) = tool("curl") else {
+        return;
+    };
+    // The application the example waits for, on loopback.
+    let app = Health::start(|_| (200, "ok"));
+    let example = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/runbooks/failover-to-healthy.yaml"
+    );
+    let t = Drbook::new();
+    let out = t
+        .args([
+            "drill",
+            example,
+            "--simulate",
+            "--sim-failover-time",
+            "200ms",
+        ])
+        .args(["--var", &format!("health_url={}", app.url("/health"))])
+        .args(["--report-format", "json,md,junit,html"])
+        .run();
+    out.assert_code(0);
+    out.assert_stderr_contains("– skipped by scope: `only: [run]`, and this is a drill");
+    let report = t.report();
+    assert_eq!(report["drill"]["cleanup"], "clean");
+    assert_eq!(report["drill"]["undone"].as_array().unwrap().len(), 2);
+    assert_eq!(step(&report, 3)["result"], "succeeded");
+    assert_eq!(step(&report, 4)["result"], "skipped");
+    assert_eq!(step(&report, 5)["result"], "succeeded");
+    assert_eq!(step(&report, 5)["command"]["stdout_tail"], "ok");
+    let o = &report["objectives"];
+    assert_eq!(o["recovery_until"], "healthy");
+    assert_eq!(o["rto_met"], true);
+    assert_eq!(o["healthy_at"], step(&report, 3)["check"]["healthy_at"]);
+    // From the first failover request to the health check that answered, not to the
+    // last plan failed over.
+    let first: chrono::DateTime<chrono::Utc> = step(&report, 1)["request"]["sent_at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let healthy: chrono::DateTime<chrono::Utc> = o["healthy_at"].as_str().unwrap().parse().unwrap();
+    let plans_done: chrono::DateTime<chrono::Utc> = step(&report, 2)["recovery"]["failed_over_at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(healthy > plans_done);
+    let measured = o["recovery_time_ms"].as_i64().unwrap();
+    assert!(
+        (measured - (healthy - first).num_milliseconds()).abs() <= 1,
+        "{measured}"
+    );
+    assert!(
+        t.report_texts()
+            .contains("to the service answering healthy")
     );
 }
