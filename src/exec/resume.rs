@@ -264,7 +264,13 @@ pub fn resume_from(
     // The steps in flight: started and not finished for good (several in a parallel group).
     let mut seen = Vec::new();
     for (step, at) in started.iter().rev() {
-        if resume.done.contains(step) || *step >= runbook.first_undo() || seen.contains(step) {
+        // A clean-up step that ended (and failed) is not in flight: it runs again anew.
+        let ended_cleanup = *step > runbook.steps.len() && finished.contains_key(step);
+        if resume.done.contains(step)
+            || *step >= runbook.first_undo()
+            || ended_cleanup
+            || seen.contains(step)
+        {
             continue;
         }
         seen.push(*step);
@@ -483,6 +489,63 @@ mod tests {
             fold(&steps, journal, false).unwrap_err().to_string(),
             "step 1 failed and the run ended there (on_failure: Abort); there is nothing to resume"
         );
+    }
+
+    #[test]
+    fn a_command_whose_intent_was_journalled_may_have_started() {
+        let steps = "  - command: { run: [\"true\"] }\n  - command: { run: [\"true\"] }\n";
+        let spawning = r#"{"event":"spawning","step":1,"command":"true","cwd":null,"env":[],"at":"2026-11-28T02:00:01Z"}"#;
+        let started = |step: usize| {
+            format!(
+                r#"{{"event":"step_started","step":{step},"name":"c","kind":"command","plan_id":null,"at":"2026-11-28T02:00:00Z"}}"#
+            )
+        };
+        // Started, its intent journalled: in flight and maybe started.
+        let resume = fold(steps, &[&[started(1), spawning.to_owned()]], false).unwrap();
+        assert_eq!(resume.in_flight.len(), 1);
+        assert!(resume.in_flight[0].sent);
+        assert!(
+            plans(&resume).is_empty(),
+            "a command leaves nothing to undo"
+        );
+        // Started and not yet journalled as about to run: it certainly did not start.
+        let resume = fold(steps, &[&[started(2)]], false).unwrap();
+        assert!(!resume.in_flight[0].sent);
+    }
+
+    #[test]
+    fn a_drills_clean_up_steps_that_succeeded_are_kept_and_the_others_taken_up() {
+        let steps = format!(
+            "  - failover: {{ plan_id: {A} }}\ncleanup:\n  - command: {{ run: [\"true\"] }}\n  - command: {{ run: [\"true\"] }}\n  - command: {{ run: [\"true\"] }}\n"
+        );
+        let clean = |step: usize| {
+            format!(
+                r#"{{"event":"step_started","step":{step},"name":"c","kind":"command","plan_id":null,"at":"2026-11-28T02:00:00Z"}}"#
+            )
+        };
+        let journal: &[&[String]] = &[
+            &failover(1, A, 200, "succeeded"),
+            &[started(5, "undo", A), finished(5, "succeeded")],
+            &[
+                clean(2),
+                finished(2, "succeeded"),
+                clean(3),
+                finished(3, "failed"),
+                clean(4),
+            ],
+        ];
+        let resume = fold(&steps, journal, true).unwrap();
+        assert!(resume.done.contains(&2));
+        assert!(
+            !resume.done.contains(&3),
+            "a failed clean-up step runs again"
+        );
+        assert_eq!(
+            resume.in_flight.iter().map(|f| f.step).collect::<Vec<_>>(),
+            [4]
+        );
+        assert_eq!(plans(&resume), [], "the plan was undone");
+        assert_eq!(resume.next_undo, Some(6));
     }
 
     #[test]

@@ -540,9 +540,11 @@ impl Report {
                 step.result = StepResult::Interrupted;
                 step.finished_at = Some(now.into());
                 step.duration_ms = started.millis_until(now);
-                step.error = Some(
-                    "the run ended while this step was in flight: check the plan in VAO".to_owned(),
-                );
+                step.error = Some(match step.kind {
+                    StepKind::Command => "the run ended while this command was running: it may still run, and what it did is unknown".to_owned(),
+                    StepKind::HttpCheck | StepKind::TcpCheck => "the run ended while this check was being tried".to_owned(),
+                    _ => "the run ended while this step was in flight: check the plan in VAO".to_owned(),
+                });
             }
         }
         self.on_event(&Event::RunFinished {

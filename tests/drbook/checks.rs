@@ -654,3 +654,29 @@ fn the_example_drill_fails_over_two_plans_waits_for_healthy_and_measures_to_it()
             .contains("to the service answering healthy")
     );
 }
+
+#[test]
+fn a_drill_dry_run_lists_what_would_run_in_scope_and_the_clean_up_after_the_undos() {
+    let t = Drbook::new();
+    t.runbook_text(format!(
+        "{}  - name: DNS switch\n    only: [run]\n    command: {{ run: [/opt/dr/switch-dns, --to, b] }}\n  - tcp_check: {{ host: db.dr.example, port: 5432, timeout: 1m }}\ncleanup:\n  - name: Drop test data\n    command: {{ shell: 'psql -c \"delete from t\"', cwd: /srv }}\n",
+        runbook(&one_failover(PLAN_A))
+    ));
+    let out = t.args(["drill", "rb.yaml", "--dry-run"]).run();
+    out.assert_code(0);
+    let listing = &out.stdout;
+    let order = [
+        "2. DNS switch\n   skipped by scope: `only: [run]`, and this is a drill: nothing would run",
+        "3. Check that db.dr.example:5432 accepts connections\n   connect to db.dr.example:5432 every 5s until a connection opens (at most 1m; each try at most 5s)",
+        "undo the failover of plan",
+        "4. Drop test data\n   run: sh -c 'psql -c \"delete from t\"' (with a shell)\n   in: /srv",
+    ];
+    let mut from = 0;
+    for text in order {
+        let at = listing[from..]
+            .find(text)
+            .unwrap_or_else(|| panic!("{text:?} not in order in:\n{listing}"));
+        from += at + text.len();
+    }
+    assert!(!listing.contains("run: /opt/dr/switch-dns"), "{listing}");
+}
