@@ -680,3 +680,80 @@ fn a_drill_dry_run_lists_what_would_run_in_scope_and_the_clean_up_after_the_undo
     }
     assert!(!listing.contains("run: /opt/dr/switch-dns"), "{listing}");
 }
+
+/// An HTTPS health endpoint on 127.0.0.1 with a self-signed certificate made now: its
+/// address and the certificate (PEM), which is its own CA.
+fn https_health() -> (std::net::SocketAddr, String) {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).unwrap();
+    let (cert_pem, key_pem) = (certified.cert.pem(), certified.signing_key.serialize_pem());
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(cert_pem.as_bytes())
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            loop {
+                let Ok((tcp, _)) = listener.accept().await else {
+                    continue;
+                };
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    let Ok(mut tls) = acceptor.accept(tcp).await else {
+                        return;
+                    };
+                    let mut buf = vec![0u8; 4096];
+                    let _ = tls.read(&mut buf).await;
+                    let _ = tls
+                        .write_all(
+                            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
+                        )
+                        .await;
+                    let _ = tls.shutdown().await;
+                });
+            }
+        });
+    });
+    (addr, cert_pem)
+}
+
+#[test]
+fn an_https_check_has_its_own_tls_options() {
+    let (addr, cert) = https_health();
+    let sim = no_plans();
+    let t = Drbook::new();
+    let ca = t.file("app-ca.pem", cert);
+    t.runbook(&format!(
+        "  - name: trusted through ca_cert\n    http_check: {{ url: 'https://{addr}/health', ca_cert: {} }}\n  - name: insecure\n    http_check: {{ url: 'https://{addr}/health', insecure: true }}\n  - name: unknown issuer\n    on_failure: continue\n    http_check: {{ url: 'https://{addr}/health', timeout: 0s }}\n",
+        ca.display()
+    ));
+    t.live("run", &sim.base_url());
+    let out = t.run();
+    out.assert_code(1);
+    let report = t.report();
+    assert_eq!(step(&report, 1)["result"], "succeeded");
+    assert_eq!(step(&report, 2)["result"], "succeeded");
+    assert_eq!(step(&report, 3)["result"], "failed");
+    assert_eq!(step(&report, 3)["check"]["attempts"], 1);
+    let answer = step(&report, 3)["check"]["last_answer"].as_str().unwrap();
+    assert!(answer.contains("certificate"), "{answer}");
+}
