@@ -120,28 +120,35 @@ pub fn waited(step: &StepRecord) -> Option<String> {
                 took.map_or("—".to_owned(), duration)
             ),
         }),
-        StepKind::HttpCheck | StepKind::TcpCheck => step.check.as_ref().map(|c| {
-            format!(
-                "waited {} for {} to answer ({} tr{}){}",
-                took.map_or("—".to_owned(), duration),
-                c.target,
-                c.attempts,
-                if c.attempts == 1 { "y" } else { "ies" },
-                match (&c.healthy_at, &c.last_answer) {
-                    (Some(at), _) => format!("; healthy at {at}"),
-                    (None, Some(last)) => format!("; last answer: {last}"),
-                    (None, None) => String::new(),
-                }
-            )
-        }),
-        StepKind::Command => step.command.as_ref().map(|c| {
-            format!(
-                "ran {} for {}{}",
-                c.command,
-                c.duration_ms.or(took).map_or("—".to_owned(), duration),
-                command_end(c).map(|e| format!("; {e}")).unwrap_or_default()
-            )
-        }),
+        StepKind::HttpCheck | StepKind::TcpCheck => {
+            step.check.as_ref().filter(|c| c.attempts > 0).map(|c| {
+                format!(
+                    "waited {} for {} to answer ({} tr{}){}",
+                    took.map_or("—".to_owned(), duration),
+                    c.target,
+                    c.attempts,
+                    if c.attempts == 1 { "y" } else { "ies" },
+                    match (&c.healthy_at, &c.last_answer) {
+                        (Some(at), _) => format!("; healthy at {at}"),
+                        (None, Some(last)) => format!("; last answer: {last}"),
+                        (None, None) => String::new(),
+                    }
+                )
+            })
+        }
+        // A command left out by its scope never started.
+        StepKind::Command => step
+            .command
+            .as_ref()
+            .filter(|c| c.started_at.is_some())
+            .map(|c| {
+                format!(
+                    "ran {} for {}{}",
+                    c.command,
+                    c.duration_ms.or(took).map_or("—".to_owned(), duration),
+                    command_end(c).map(|e| format!("; {e}")).unwrap_or_default()
+                )
+            }),
         _ if step.polls > 0 => {
             // From the request (when there was one) to the end: the time VAO worked.
             let from = step.request.as_ref().map_or(started, |r| r.sent_at);
@@ -347,6 +354,26 @@ pub fn recovery_end(report: &Report) -> String {
 #[cfg(test)]
 mod tests {
     use super::duration;
+    use crate::exec::{StepKind, StepResult};
+    use crate::report::model::{CommandRecord, StepRecord};
+
+    #[test]
+    fn a_command_left_out_by_its_scope_did_not_run() {
+        let mut step = StepRecord::new(2, "DNS switch", StepKind::Command, None, None);
+        step.started_at = Some(chrono::Utc::now().into());
+        step.finished_at = step.started_at;
+        step.result = StepResult::Skipped;
+        step.command = Some(CommandRecord {
+            command: "switch-dns --to b".to_owned(),
+            ..CommandRecord::default()
+        });
+        assert_eq!(super::waited(&step), None);
+        step.command.as_mut().unwrap().started_at = step.started_at;
+        step.command.as_mut().unwrap().exit_code = Some(0);
+        let waited = super::waited(&step).unwrap();
+        assert!(waited.starts_with("ran switch-dns --to b for "), "{waited}");
+        assert!(waited.ends_with("; exited with status 0"), "{waited}");
+    }
 
     #[test]
     fn durations_read_naturally() {
