@@ -8,8 +8,9 @@
 //! This file holds the run (steps in order, failure policies, rollback) and the failover
 //! with its guard, tries and reconciliation; `steps.rs` the other step kinds and a drill's
 //! clean-up; `group.rs` parallel groups; `wait.rs` the one polling loop that every step
-//! waiting on a plan uses. Which failovers the run made is kept in a
-//! [`PlanLedger`]; a resumed run starts from the
+//! waiting on a plan uses; `probe.rs` the health checks (`http_check`, `tcp_check`) and the
+//! one loop that tries them until healthy; `command.rs` the `command` steps. Which
+//! failovers the run made is kept in a [`PlanLedger`]; a resumed run starts from the
 //! [`Resume`] its journal folds into.
 
 mod command;
