@@ -34,6 +34,9 @@ fn seconds(d: Duration) -> String {
     }
 }
 
+/// The most of a command's output line that progress shows.
+const MAX_SHOWN_CHARS: usize = 500;
+
 /// Human progress, one line per thing that happened, on stderr.
 pub struct Progress {
     total: usize,
@@ -261,7 +264,11 @@ impl Listener for Progress {
                     crate::exec::event::Stream::Stdout => "│",
                     crate::exec::event::Stream::Stderr => "┃",
                 };
-                self.detail(step, &format!("{from} {line}"));
+                // Masked whole, then shortened for the terminal.
+                let line = self.redactor.redact(line);
+                let shown: String = line.chars().take(MAX_SHOWN_CHARS).collect();
+                let more = if shown.len() < line.len() { "…" } else { "" };
+                self.detail(step, &format!("{from} {shown}{more}"));
             }
             Event::Exited {
                 code,

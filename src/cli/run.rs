@@ -431,6 +431,7 @@ pub async fn execute(
                 approvals,
                 cleanup: purpose == Purpose::Drill,
                 run_id: run_id.clone(),
+                redactor: redactor.clone(),
             };
             let resume = continuation.map(|c| c.resume).unwrap_or_default();
             live_run(

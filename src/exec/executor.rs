@@ -56,6 +56,9 @@ pub struct ExecOptions {
     pub cleanup: bool,
     /// The run's id, for what a message tells the operator to type (`drbook resume RUN`).
     pub run_id: String,
+    /// The run's secrets: a command's output tail is masked before it is cut, so no secret
+    /// is left half there for a later mask to miss.
+    pub redactor: crate::secret::Redactor,
 }
 
 /// How pause steps are approved: by `--approve` (a step's number or name, or `all`), or

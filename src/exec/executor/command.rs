@@ -24,8 +24,12 @@ use tokio::time::Instant;
 
 /// How much of each stream the report keeps: the end of it.
 pub const TAIL_BYTES: usize = 8 * 1024;
-/// The longest progress line (a line without an end is shown in pieces of this size).
-const MAX_LINE_BYTES: usize = 1024;
+/// How much is held to cut that tail from: twice as much, so a secret that the raw cut
+/// halves is dropped with the part before the final cut (the mask runs in between).
+const HELD_BYTES: usize = 2 * TAIL_BYTES;
+/// The longest line held whole for progress (a line without an end comes in pieces of this
+/// size; the progress printer shortens what it shows, after masking).
+const MAX_LINE_BYTES: usize = 64 * 1024;
 /// How long the output is still read after the program ended: a process it left behind
 /// that holds the pipes open must not hold the step.
 const DRAIN: Duration = Duration::from_secs(1);
@@ -42,8 +46,8 @@ impl Capture {
     /// Takes in a chunk; returns the complete lines it ended.
     fn take(&mut self, chunk: &[u8]) -> Vec<String> {
         self.tail.extend_from_slice(chunk);
-        if self.tail.len() > TAIL_BYTES {
-            let cut = self.tail.len() - TAIL_BYTES;
+        if self.tail.len() > HELD_BYTES {
+            let cut = self.tail.len() - HELD_BYTES;
             self.tail.drain(..cut);
             self.truncated = true;
         }
@@ -69,16 +73,27 @@ impl Capture {
         line
     }
 
-    /// What the report keeps. A cut tail starts at a line's beginning, so no secret is
-    /// left half there for the mask to miss.
-    fn text(&self) -> String {
-        let mut bytes: &[u8] = &self.tail;
-        if self.truncated
-            && let Some(at) = bytes.iter().position(|b| *b == b'\n')
-        {
-            bytes = &bytes[at + 1..];
+    /// What the report keeps: the held output masked, then its last [`TAIL_BYTES`],
+    /// from a line's beginning where there is one.
+    fn text(&self, redactor: &crate::secret::Redactor) -> String {
+        let masked = redactor.redact(&String::from_utf8_lossy(&self.tail));
+        if masked.len() <= TAIL_BYTES && !self.truncated {
+            return masked;
         }
-        String::from_utf8_lossy(bytes).into_owned()
+        let mut start = masked.len().saturating_sub(TAIL_BYTES);
+        while !masked.is_char_boundary(start) {
+            start += 1;
+        }
+        let tail = &masked[start..];
+        match tail.find('\n') {
+            Some(at) if at + 1 < tail.len() => tail[at + 1..].to_owned(),
+            _ => tail.to_owned(),
+        }
+    }
+
+    /// Whether the report's tail is not all the stream held.
+    fn cut(&self) -> bool {
+        self.truncated || self.tail.len() > TAIL_BYTES
     }
 }
 
@@ -153,19 +168,20 @@ impl Executor<'_> {
             .supervise(number, command, &mut child, pid, &mut out, &mut err)
             .await;
         let elapsed = started.elapsed();
+        let redactor = self.options.redactor.clone();
+        let (stdout, stderr) = (out.text(&redactor), err.text(&redactor));
         self.emit(Event::Exited {
             step: number,
             code: ended.code,
             signal: ended.signal,
             timed_out: ended.timed_out,
             elapsed,
-            stdout: out.text(),
-            stderr: err.text(),
-            truncated: out.truncated || err.truncated,
+            stdout,
+            stderr: stderr.clone(),
+            truncated: out.cut() || err.cut(),
             at: Utc::now(),
         });
-        let last_words = err
-            .text()
+        let last_words = stderr
             .lines()
             .rfind(|l| !l.trim().is_empty())
             .map(|l| format!(": {}", l.trim()))
@@ -295,20 +311,41 @@ mod tests {
 
     #[test]
     fn the_tail_is_kept_from_a_line_start_and_lines_are_split() {
+        let none = crate::secret::Redactor::default();
         let mut capture = Capture::default();
         assert_eq!(capture.take(b"one\ntw"), ["one"]);
         assert_eq!(capture.take(b"o\n"), ["two"]);
+        assert_eq!(capture.text(&none), "one\ntwo\n");
+        assert!(!capture.cut());
         let long: Vec<u8> = (0..TAIL_BYTES)
             .map(|i| if i % 10 == 9 { b'\n' } else { b'x' })
             .collect();
         capture.take(&long);
-        assert!(capture.truncated);
-        let text = capture.text();
+        assert!(capture.cut());
+        let text = capture.text(&none);
         assert!(
             text.len() < TAIL_BYTES && text.starts_with("xxxxxxxxx\n"),
             "{text:?}"
         );
         assert!(!text.contains("two"));
+    }
+
+    #[test]
+    fn a_secret_the_cut_would_halve_is_masked_first() {
+        let secret = "s3cr3t-".repeat(10);
+        let redactor = crate::secret::Redactor::new([secret.clone()]);
+        let mut capture = Capture::default();
+        // One long line with the secret across the point where a raw cut would fall (its
+        // last 20 characters inside the tail).
+        let after = "z".repeat(TAIL_BYTES - 20);
+        let line = format!("{}{secret}{after}", "y".repeat(100));
+        capture.take(line.as_bytes());
+        let text = capture.text(&redactor);
+        assert!(
+            !text.contains("3cr3t"),
+            "a part of the secret is left: {text}"
+        );
+        assert!(text.ends_with(&format!("***{after}")));
     }
 
     #[test]

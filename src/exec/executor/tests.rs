@@ -37,6 +37,7 @@ fn options() -> ExecOptions {
         approvals: Approvals::default(),
         cleanup: false,
         run_id: String::new(),
+        redactor: Default::default(),
     }
 }
 
