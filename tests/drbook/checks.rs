@@ -757,3 +757,32 @@ fn an_https_check_has_its_own_tls_options() {
     let answer = step(&report, 3)["check"]["last_answer"].as_str().unwrap();
     assert!(answer.contains("certificate"), "{answer}");
 }
+
+#[test]
+fn an_interrupt_lets_a_running_command_finish_and_starts_nothing_after_it() {
+    let sim = no_plans();
+    let t = Drbook::new();
+    let dir = t.dir().display();
+    t.runbook(&format!(
+        "  - command:\n      cwd: {dir}\n      shell: 'echo waiting; while [ ! -e release ]; do sleep 0.05; done; echo released'\n  - command: {{ run: [touch, {dir}/second] }}\n"
+    ));
+    t.live("run", &sim.base_url());
+    let running = t.start();
+    running.await_stderr("│ waiting");
+    running
+        .signal("-INT")
+        .await_stderr("finishing the request in flight, then stopping");
+    // The command was not stopped by the interrupt (it runs in its own process group).
+    std::fs::write(t.dir().join("release"), "").unwrap();
+    let out = running.finish();
+    out.assert_code(130);
+    out.assert_stderr_contains("│ released");
+    assert!(!t.dir().join("second").exists());
+    let report = t.report();
+    assert_eq!(step(&report, 1)["result"], "succeeded");
+    assert_eq!(
+        step(&report, 1)["command"]["stdout_tail"],
+        "waiting\nreleased\n"
+    );
+    assert_eq!(step(&report, 2)["result"], "skipped");
+}
