@@ -82,6 +82,10 @@ pub fn prepare(source: Source, inputs: &VarInputs) -> Result<Prepared, PrepareEr
     let runbook = build_checked_json(&file, &rendered, &rendered_json).map_err(|problems| {
         with_source(mask_secrets(&variables, explain_templates(&root, problems)))
     })?;
+    let leaks = secrets_on_command_lines(&file, &root, &runbook, &variables);
+    if !leaks.is_empty() {
+        return Err(with_source(leaks));
+    }
     let warnings = mask_secrets(
         &variables,
         runbook::portable::yaml11_warnings(&file, &source.text, &root),
@@ -97,6 +101,95 @@ pub fn prepare(source: Source, inputs: &VarInputs) -> Result<Prepared, PrepareEr
         clock,
         runbook,
     })
+}
+
+/// A command line shows in `ps`, in logs and in the report: a secret variable may reach a
+/// command only through its environment (`env:`). Refused wherever `run:` or `shell:` names
+/// a secret-named variable in a template, or holds a secret variable's value.
+fn secrets_on_command_lines(
+    file: &str,
+    source_root: &Node,
+    runbook: &Runbook,
+    variables: &Variables,
+) -> Vec<Diagnostic> {
+    let secret_values: Vec<(&str, &str)> = variables
+        .iter()
+        .filter(|(name, _)| template::is_secret_name(name))
+        .filter_map(|(name, var)| Some((name.as_str(), var.value.as_str()?)))
+        .filter(|(_, value)| value.len() >= 4)
+        .collect();
+    let mut diagnostics = Vec::new();
+    for step in runbook.steps.iter().chain(&runbook.cleanup) {
+        let runbook::Action::Command(command) = &step.action else {
+            continue;
+        };
+        let words: Vec<(Vec<String>, &str)> = match &command.line {
+            runbook::CommandLine::Program(argv) => argv
+                .iter()
+                .enumerate()
+                .map(|(i, word)| {
+                    (
+                        step.field(&["command", "run", &i.to_string()]),
+                        word.as_str(),
+                    )
+                })
+                .collect(),
+            runbook::CommandLine::Shell(script) => {
+                vec![(step.field(&["command", "shell"]), script.as_str())]
+            }
+        };
+        for (segments, rendered) in words {
+            let written = source_root.at_path(&segments);
+            let named = written
+                .and_then(|n| match &n.value {
+                    runbook::Value::String(text) => Some(text.as_str()),
+                    _ => None,
+                })
+                .and_then(secret_in_template);
+            let held = secret_values
+                .iter()
+                .find(|(_, value)| rendered.contains(value))
+                .map(|(name, _)| (*name).to_owned());
+            if let Some(name) = named.or(held) {
+                let pos = written.map_or(step.pos, |n| n.pos);
+                diagnostics.push(
+                    Diagnostic::new(
+                        file,
+                        pos,
+                        runbook::model::display_segments(&segments),
+                        format!(
+                            "the secret variable `{name}` cannot be on a command line: command lines show in `ps`, in logs and in reports"
+                        ),
+                    )
+                    .with_hint(format!(
+                        "pass it in the command's environment instead (`env: {{ {}: \"{{{{{name}}}}}\" }}`) and let the program read it from there",
+                        name.to_ascii_uppercase()
+                    )),
+                );
+            }
+        }
+    }
+    diagnostics
+}
+
+/// The first secret-named variable a template's expressions name, if any.
+fn secret_in_template(text: &str) -> Option<String> {
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        let inside = &rest[start + 2..];
+        let end = inside.find("}}").unwrap_or(inside.len());
+        let names = inside[..end]
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .filter(|word| runbook::values::is_variable_name(word));
+        if let Some(name) = names
+            .into_iter()
+            .find(|name| template::is_secret_name(name))
+        {
+            return Some(name.to_owned());
+        }
+        rest = &inside[end..];
+    }
+    None
 }
 
 /// A problem in a rendered value quotes it ("got …"): the value of a secret-named variable

@@ -84,6 +84,9 @@ fn seconds(d: Duration) -> String {
     }
 }
 
+/// The most of a command's output line that progress shows.
+const MAX_SHOWN_CHARS: usize = 500;
+
 /// Human progress, one line per thing that happened, on stderr.
 pub struct Progress {
     total: usize,
@@ -355,7 +358,7 @@ impl Listener for Progress {
                 self.cleanup = *phase == DrillPhase::Cleanup;
                 if self.cleanup {
                     self.say(
-                        "drill clean-up: undoing every failover this drill made, newest first",
+                        "drill clean-up: undoing every failover this drill made, newest first, then the runbook's clean-up steps",
                     );
                 }
             }
@@ -389,6 +392,54 @@ impl Listener for Progress {
                 self.total = *steps;
                 self.started = Some(*at);
                 self.say("resuming the run: finished steps are kept, the step in flight is checked with VAO");
+            }
+            Event::Probed {
+                attempt,
+                healthy,
+                answer,
+                ..
+            } => {
+                let last = self.running.get(&step).and_then(|(_, last)| last.as_ref());
+                if *healthy || last != Some(answer) {
+                    let mark = if *healthy { "healthy" } else { "not yet" };
+                    self.detail(step, &format!("check: {answer} (try {attempt}, {mark})"));
+                    if let Some((_, last)) = self.running.get_mut(&step) {
+                        *last = Some(answer.clone());
+                    }
+                }
+            }
+            Event::Spawning { command, cwd, .. } => {
+                let cwd = cwd
+                    .as_ref()
+                    .map(|c| format!(" (in {c})"))
+                    .unwrap_or_default();
+                self.detail(step, &format!("run: {command}{cwd}"));
+            }
+            Event::Output { stream, line, .. } => {
+                let from = match stream {
+                    crate::exec::event::Stream::Stdout => "│",
+                    crate::exec::event::Stream::Stderr => "┃",
+                };
+                // Masked whole, then shortened for the terminal.
+                let line = self.redactor.redact(line);
+                let shown: String = line.chars().take(MAX_SHOWN_CHARS).collect();
+                let more = if shown.len() < line.len() { "…" } else { "" };
+                self.detail(step, &format!("{from} {shown}{more}"));
+            }
+            Event::Exited {
+                code,
+                signal,
+                timed_out,
+                elapsed,
+                ..
+            } => {
+                let how = match (timed_out, code, signal) {
+                    (true, _, _) => "killed at its timeout (with its process group)".to_owned(),
+                    (_, Some(code), _) => format!("exited with status {code}"),
+                    (_, None, Some(signal)) => format!("killed by signal {signal}"),
+                    _ => "ended".to_owned(),
+                };
+                self.detail(step, &format!("{how} after {}", seconds(*elapsed)));
             }
             Event::PollFailed { error, .. } => self.detail(
                 step,
@@ -434,6 +485,13 @@ impl Listener for Progress {
                     }
                     StepResult::Skipped => {
                         self.skipped += 1;
+                        // A step that started and was left out (by its scope) says why.
+                        if self.running.contains_key(&step) {
+                            self.detail(
+                                step,
+                                &format!("– {}", error.as_deref().unwrap_or("skipped")),
+                            );
+                        }
                         self.running.remove(&step);
                         self.concurrent &= !self.running.is_empty();
                         return;
@@ -471,7 +529,7 @@ impl Listener for Progress {
                             .unwrap_or_default()
                     ),
                     RunResult::Succeeded if self.cleanup => format!(
-                        "drill succeeded: {ok} of {} steps, then {} clean-up undo(s), in {took}",
+                        "drill succeeded: {ok} of {} steps, then {} clean-up step(s), in {took}",
                         self.total, self.cleaned
                     ),
                     RunResult::Succeeded => {

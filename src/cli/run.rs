@@ -459,6 +459,7 @@ pub async fn execute(
                 // An unattended run never waits for an answer: only on a terminal, and
                 // neither --yes nor --no-ask.
                 ask: interactive && !args.control.yes && !args.control.no_ask,
+                redactor: redactor.clone(),
             };
             let resume = continuation.map(|c| c.resume).unwrap_or_default();
             live_run(

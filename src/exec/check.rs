@@ -8,7 +8,7 @@
 use super::event::{Event, GuardVerdict, Listener, RunResult, StepResult};
 use super::executor::Approvals;
 use super::guard;
-use crate::runbook::{Action, Runbook, Step};
+use crate::runbook::{Action, Command, Runbook, Scope, Step};
 use crate::vao::{PlanInfo, PlanStatus, RetryPolicy, StateSets, VaoClient, VaoError};
 use chrono::Utc;
 use std::collections::HashMap;
@@ -104,7 +104,8 @@ impl Checker<'_> {
         }
         let mut failures = Vec::new();
         let mut unchecked = false;
-        for step in &self.runbook.steps {
+        let runbook = self.runbook;
+        for step in runbook.steps.iter().chain(&runbook.cleanup) {
             if self.options.interrupt.as_ref().is_some_and(|i| *i.borrow()) {
                 unchecked = true;
                 self.emit(Event::step_finished(
@@ -192,8 +193,33 @@ impl Checker<'_> {
     /// Whether the step would succeed now, with the reason when not.
     async fn step(&mut self, step: &Step) -> Result<(), String> {
         let number = step.number;
+        if step.only != Scope::default() {
+            let only = if step.only.run { "run" } else { "drill" };
+            self.emit(Event::Note {
+                step: number,
+                text: format!(
+                    "only: [{only}]: a {} leaves this step out",
+                    if step.only.run { "drill" } else { "real run" }
+                ),
+            });
+        }
         match &step.action {
             Action::Wait(_) => Ok(()),
+            Action::HttpCheck(_) | Action::TcpCheck(_) => {
+                self.emit(Event::Note {
+                    step: number,
+                    text: "not checked: a health check's target is usually down before a failover; the run tries it".to_owned(),
+                });
+                Ok(())
+            }
+            Action::Command(command) => {
+                let found = program_found(command)?;
+                self.emit(Event::Note {
+                    step: number,
+                    text: found,
+                });
+                Ok(())
+            }
             Action::Pause(_) => {
                 let approvals = &self.options.approvals;
                 if approvals.covers(step) || approvals.interactive {
@@ -262,7 +288,7 @@ impl Checker<'_> {
                     ))
                 }
             }
-            Action::Wait(_) | Action::Pause(_) => Ok(()),
+            _ => Ok(()),
         }
     }
 
@@ -295,5 +321,36 @@ impl Checker<'_> {
             }
             _ => {}
         }
+    }
+}
+
+/// Whether a command's program exists and is executable, as it would be started: looked
+/// up in `PATH` (a name) or from its working directory (a path). Its words are not run.
+fn program_found(command: &Command) -> Result<String, String> {
+    let argv = command.line.argv();
+    let program = &argv[0];
+    let cwd = match &command.cwd {
+        Some(cwd) if !cwd.is_dir() => {
+            return Err(format!(
+                "its working directory {} is not a directory",
+                cwd.display()
+            ));
+        }
+        Some(cwd) => cwd.clone(),
+        None => std::env::current_dir().unwrap_or_default(),
+    };
+    match which::which_in(program, std::env::var_os("PATH"), &cwd) {
+        Ok(path) => Ok(format!(
+            "the program {program} exists and is executable: {} (it is not run)",
+            path.display()
+        )),
+        Err(_) => Err(format!(
+            "the program {program} is not found or not executable ({})",
+            if program.contains('/') {
+                format!("from {}", cwd.display())
+            } else {
+                "searched in PATH".to_owned()
+            }
+        )),
     }
 }

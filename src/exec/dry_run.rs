@@ -2,7 +2,7 @@
 //! sent and no connection is opened.
 
 use super::event::{Event, Listener, RunResult, StepKind, StepResult};
-use crate::runbook::{Action, Runbook, values::format_duration};
+use crate::runbook::{Action, CommandLine, Runbook, Step, values::format_duration};
 use crate::vao::{self, ClientOptions};
 use chrono::Utc;
 use std::time::Duration;
@@ -22,6 +22,15 @@ pub fn dry_run(
     });
     for step in &runbook.steps {
         listener.on_event(&Event::step_started(step));
+        if let Some(why) = step.only.excluded_because(cleanup) {
+            note(listener, step.number, format!("{why}: nothing would run"));
+            listener.on_event(&Event::step_finished(
+                step.number,
+                StepResult::Skipped,
+                Some(why),
+            ));
+            continue;
+        }
         if let Some(group) = step.group.map(|g| &runbook.groups[g]) {
             note(
                 listener,
@@ -33,11 +42,9 @@ pub fn dry_run(
             );
         }
         match &step.action {
-            Action::Wait(duration) => listener.on_event(&Event::Waiting {
-                step: step.number,
-                duration: *duration,
-                note: None,
-            }),
+            Action::Wait(_) | Action::HttpCheck(_) | Action::TcpCheck(_) | Action::Command(_) => {
+                around_plans(listener, step)
+            }
             Action::UndoFailover(call) => {
                 note(
                     listener,
@@ -209,9 +216,106 @@ pub fn dry_run(
             );
             listener.on_event(&Event::step_finished(number, StepResult::Planned, None));
         }
+        // Then the drill's own clean-up steps, in order.
+        for step in &runbook.cleanup {
+            listener.on_event(&Event::step_started(step));
+            around_plans(listener, step);
+            listener.on_event(&Event::step_finished(
+                step.number,
+                StepResult::Planned,
+                None,
+            ));
+        }
     }
     listener.on_event(&Event::run_finished(RunResult::DryRun, None));
     RunResult::DryRun
+}
+
+/// What a wait, a health check or a command would do, exactly (secrets are masked by the
+/// listeners, like everything else).
+fn around_plans(listener: &mut dyn Listener, step: &Step) {
+    let number = step.number;
+    match &step.action {
+        Action::Wait(duration) => listener.on_event(&Event::Waiting {
+            step: number,
+            duration: *duration,
+            note: None,
+        }),
+        Action::HttpCheck(check) => {
+            let body = check
+                .expect_body
+                .as_ref()
+                .map(|b| format!(" and the body {b}"))
+                .unwrap_or_default();
+            let statuses: Vec<String> = check.expect_status.iter().map(u16::to_string).collect();
+            let mut lines = vec![format!(
+                "{} {} every {} until the answer is {}{body} (at most {}; each try at most {}; redirects are not followed)",
+                check.method,
+                check.url,
+                format_duration(check.interval),
+                statuses.join(" or "),
+                format_duration(check.timeout),
+                format_duration(check.request_timeout)
+            )];
+            lines.extend(
+                check
+                    .headers
+                    .iter()
+                    .map(|(name, value)| format!("{name}: {value}")),
+            );
+            if check.insecure {
+                lines.push("TLS: any certificate is accepted (insecure: true)".to_owned());
+            }
+            if let Some(ca) = &check.ca_cert {
+                lines.push(format!("TLS: also trusts the CA in {}", ca.display()));
+            }
+            for text in lines {
+                note(listener, number, text);
+            }
+        }
+        Action::TcpCheck(check) => note(
+            listener,
+            number,
+            format!(
+                "connect to {}:{} every {} until a connection opens (at most {}; each try at most {})",
+                check.host,
+                check.port,
+                format_duration(check.interval),
+                format_duration(check.timeout),
+                format_duration(check.connect_timeout)
+            ),
+        ),
+        Action::Command(command) => {
+            let how = match &command.line {
+                CommandLine::Program(_) => "no shell",
+                CommandLine::Shell(_) => "with a shell",
+            };
+            let mut lines = vec![format!("run: {} ({how})", command.line)];
+            if let Some(cwd) = &command.cwd {
+                lines.push(format!("in: {}", cwd.display()));
+            }
+            lines.extend(
+                command
+                    .env
+                    .iter()
+                    .map(|(name, value)| format!("env: {name}={value}")),
+            );
+            lines.push(format!(
+                "expects exit status {} within {} (then its process group is killed); {}",
+                command.expect_exit,
+                format_duration(command.timeout),
+                if command.idempotent {
+                    "idempotent: resume may start it again"
+                } else {
+                    "not idempotent: resume never starts it twice"
+                }
+            ));
+            for text in lines {
+                note(listener, number, text);
+            }
+        }
+        _ => {}
+    }
 }
 
 fn note(listener: &mut dyn Listener, step: usize, text: String) {

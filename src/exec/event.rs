@@ -53,6 +53,9 @@ pub enum StepKind {
     Pause,
     /// An undo of a rollback or of a drill's clean-up.
     Undo,
+    HttpCheck,
+    TcpCheck,
+    Command,
 }
 
 impl StepKind {
@@ -65,6 +68,9 @@ impl StepKind {
             Action::ReadinessCheck(_) => StepKind::ReadinessCheck,
             Action::ExpectState(_) => StepKind::ExpectState,
             Action::Pause(_) => StepKind::Pause,
+            Action::HttpCheck(_) => StepKind::HttpCheck,
+            Action::TcpCheck(_) => StepKind::TcpCheck,
+            Action::Command(_) => StepKind::Command,
         }
     }
 
@@ -78,6 +84,9 @@ impl StepKind {
             StepKind::ExpectState => "expect_state",
             StepKind::Pause => "pause",
             StepKind::Undo => "undo",
+            StepKind::HttpCheck => "http_check",
+            StepKind::TcpCheck => "tcp_check",
+            StepKind::Command => "command",
         }
     }
 }
@@ -365,7 +374,63 @@ pub enum Event {
         #[serde(default)]
         interrupted: bool,
         at: DateTime<Utc>,
+        /// The runbook's own clean-up steps (`cleanup:`) that did not succeed.
+        #[serde(default)]
+        failed_steps: Vec<usize>,
     },
+    /// One try of a health check (a read: tried again until its timeout, never an intent).
+    Probed {
+        step: usize,
+        attempt: u32,
+        /// The answer matched: the service is healthy.
+        healthy: bool,
+        /// The HTTP status, when there was an answer.
+        status: Option<u16>,
+        /// The answer in words: `200 OK`, `connection refused`, `body does not contain …`.
+        answer: String,
+        /// The start of the answer's body (HTTP).
+        body: Option<String>,
+        at: DateTime<Utc>,
+    },
+    /// A command is about to start: the intent, durable before the process is spawned.
+    Spawning {
+        step: usize,
+        /// The command line, words quoted for a shell.
+        command: String,
+        cwd: Option<String>,
+        /// The names of the variables added to its environment (values are not written).
+        env: Vec<String>,
+        at: DateTime<Utc>,
+    },
+    /// A line a command printed: for progress only (the journal does not keep it; the
+    /// output's tail is in [`Event::Exited`]).
+    Output {
+        step: usize,
+        stream: Stream,
+        line: String,
+    },
+    /// A command ended (or was killed at its timeout).
+    Exited {
+        step: usize,
+        /// The exit status; none when a signal ended it.
+        code: Option<i32>,
+        signal: Option<i32>,
+        timed_out: bool,
+        elapsed: Duration,
+        /// The last part of what it printed (bounded), and whether earlier output was cut.
+        stdout: String,
+        stderr: String,
+        truncated: bool,
+        at: DateTime<Utc>,
+    },
+}
+
+/// Where a command's output line came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stream {
+    Stdout,
+    Stderr,
 }
 
 impl Event {
@@ -417,8 +482,12 @@ impl Event {
             | Event::Paused { step, .. }
             | Event::Approved { step, .. }
             | Event::Decided { step, .. }
-            | Event::Asking { step, .. } => Some(*step),
-            Event::Continuing { step, .. } => Some(*step),
+            | Event::Asking { step, .. }
+            | Event::Continuing { step, .. }
+            | Event::Probed { step, .. }
+            | Event::Spawning { step, .. }
+            | Event::Output { step, .. }
+            | Event::Exited { step, .. } => Some(*step),
             Event::RunStarted { .. }
             | Event::Authenticated { .. }
             | Event::RunFinished { .. }

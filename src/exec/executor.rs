@@ -8,13 +8,16 @@
 //! This file holds the run (steps in order, failure policies, rollback) and the failover
 //! with its guard, tries and reconciliation; `steps.rs` the other step kinds and a drill's
 //! clean-up; `group.rs` parallel groups; `wait.rs` the one polling loop that every step
-//! waiting on a plan uses. Which failovers the run made is kept in a
-//! [`PlanLedger`]; a resumed run starts from the
+//! waiting on a plan uses; `probe.rs` the health checks (`http_check`, `tcp_check`) and the
+//! one loop that tries them until healthy; `command.rs` the `command` steps. Which
+//! failovers the run made is kept in a [`PlanLedger`]; a resumed run starts from the
 //! [`Resume`] its journal folds into.
 
+mod command;
 mod decide;
 mod group;
 mod halt;
+mod probe;
 mod steps;
 #[cfg(test)]
 mod tests;
@@ -63,6 +66,9 @@ pub struct ExecOptions {
     pub ask: bool,
     /// The run's id, for what a message tells the operator to type (`drbook resume RUN`).
     pub run_id: Option<String>,
+    /// The run's secrets: a command's output tail is masked before it is cut, so no secret
+    /// is left half there for a later mask to miss.
+    pub redactor: crate::secret::Redactor,
 }
 
 /// How pause steps are approved: by `--approve` (a step's number or name, or `all`), or
@@ -139,6 +145,8 @@ pub struct Executor<'a> {
     outcome: Option<(RunResult, Option<String>)>,
     /// The number of the next undo step (after those of an earlier process).
     next_undo: Option<usize>,
+    /// What an earlier process did, for a drill's clean-up steps (taken from the resume).
+    resume: Resume,
 }
 
 /// The end of a step the operator skipped.
@@ -176,6 +184,7 @@ impl<'a> Executor<'a> {
             baseline: None,
             outcome: None,
             next_undo: None,
+            resume: Resume::default(),
         }
     }
 
@@ -284,6 +293,7 @@ impl<'a> Executor<'a> {
             );
             return false;
         }
+        self.resume = resume.clone();
         match self.client.authenticate().await {
             Ok(how) => self.emit(Event::Authenticated {
                 at: Utc::now(),
@@ -379,16 +389,18 @@ impl<'a> Executor<'a> {
     /// start and finish events; returns how it ended.
     async fn run_one(&mut self, step: &Step, resume: &Resume) -> (StepResult, Option<String>) {
         self.emit(Event::step_started(step));
+        let scope = step.only.excluded_because(self.options.cleanup);
         let in_flight = resume.in_flight.iter().find(|f| f.step == step.number);
-        let end = match (in_flight, resume.retry_of(step.number)) {
+        let end = match (scope, in_flight, resume.retry_of(step.number)) {
+            (Some(why), _, _) => StepEnd::Done(StepResult::Skipped, Some(why)),
             // A retry whose request (a failover, or the operator's Continue) may have left is
             // reconciled like any step in flight, never sent again.
-            (Some(in_flight), Some(_)) if in_flight.sent || in_flight.continues > 0 => {
+            (None, Some(in_flight), Some(_)) if in_flight.sent || in_flight.continues > 0 => {
                 self.resume_step(step, in_flight).await
             }
-            (_, Some(option)) => self.retry_step(step, option).await,
-            (Some(in_flight), None) => self.resume_step(step, in_flight).await,
-            (None, None) => self.step(step).await,
+            (None, _, Some(option)) => self.retry_step(step, option).await,
+            (None, Some(in_flight), None) => self.resume_step(step, in_flight).await,
+            (None, None, None) => self.step(step).await,
         };
         self.step_end(step, end)
     }
@@ -500,7 +512,7 @@ impl<'a> Executor<'a> {
     /// after the runbook's, and one the earlier process had sent is not sent again when the
     /// plan shows it under way or done. Returns a summary.
     async fn rollback(&mut self) -> String {
-        let first = self.next_undo.unwrap_or(self.runbook.steps.len() + 1);
+        let first = self.next_undo.unwrap_or(self.runbook.first_undo());
         let plans = self.ledger.failed_over();
         let (undone, failed) = self
             .undo_plans(plans, first, |original, plan| {
@@ -705,6 +717,24 @@ impl<'a> Executor<'a> {
             Action::ReadinessCheck(check) if in_flight.sent => {
                 self.resume_readiness_check(step.number, check).await
             }
+            // A command the earlier process may have started: run again only when the
+            // runbook says that is harmless.
+            Action::Command(command) if in_flight.sent && command.idempotent => {
+                self.note(
+                    step.number,
+                    "the earlier process had started this command; it is idempotent, so it runs again".to_owned(),
+                );
+                self.command(step.number, command).await
+            }
+            Action::Command(command) if in_flight.sent => StepEnd::Done(
+                StepResult::Failed,
+                Some(format!(
+                    "the earlier process started this command ({}) and stopped before it ended: whether it ran, and how far, is unknown, and drbook does not start a command twice unless it is `idempotent: true`. Find out what it did, then `drbook resume {run} --retry` to run it again, or `drbook resume {run} --skip {number} --reason TEXT` to go on without it",
+                    command.line,
+                    run = self.options.run_id.as_deref().unwrap_or("RUN"),
+                    number = step.number,
+                )),
+            ),
             // Reads, approvals, and calls that were never sent: the step again.
             _ => self.step(step).await,
         }
@@ -782,6 +812,9 @@ impl<'a> Executor<'a> {
             Action::ReadinessCheck(check) => self.readiness_check(step.number, check).await,
             Action::ExpectState(expect) => self.expect_state(step.number, expect).await,
             Action::Pause(pause) => self.pause(step, pause).await,
+            Action::HttpCheck(check) => self.http_check(step.number, check).await,
+            Action::TcpCheck(check) => self.tcp_check(step.number, check).await,
+            Action::Command(command) => self.command(step.number, command).await,
         }
     }
 

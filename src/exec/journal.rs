@@ -36,6 +36,7 @@ const ENUM_KEYS: &[&str] = &[
     "decision",
     "option",
     "default",
+    "stream",
 ];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -201,11 +202,18 @@ impl Journal {
 
 impl Listener for Journal {
     fn on_event(&mut self, event: &Event) {
-        // The intent to change state is durable before the request leaves, and so is an
-        // operator's decision before drbook acts on it.
+        // A command's output lines are progress only: its tail is in its `exited` line.
+        if matches!(event, Event::Output { .. }) {
+            return;
+        }
+        // The intent to change state is durable before the request leaves (or the command
+        // starts), and so is an operator's decision before drbook acts on it.
         let durable = matches!(
             event,
-            Event::Request { .. } | Event::Decided { .. } | Event::RunFinished { .. }
+            Event::Request { .. }
+                | Event::Decided { .. }
+                | Event::Spawning { .. }
+                | Event::RunFinished { .. }
         );
         if let Err(e) = self.append(event, durable)
             && self.ok.swap(false, Ordering::SeqCst)

@@ -245,6 +245,8 @@ pub fn fold(runbook: &Runbook, events: &[Event], drill: bool) -> Result<Resume, 
                 );
             }
             Event::StepStarted { step, at, .. } => started.push((*step, *at)),
+            // A command's intent: it may have started.
+            Event::Spawning { step, .. } => sent.push(*step),
             Event::Request { step, .. } => {
                 sent.push(*step);
                 if let Some(plan) = plan {
@@ -279,13 +281,14 @@ pub fn fold(runbook: &Runbook, events: &[Event], drill: bool) -> Result<Resume, 
                 }
             }
             // A step that was under way when the run stopped, marked not run on the way
-            // out (a login that failed, an interrupt): its request may have left, so it
-            // stays in flight, to be reconciled with VAO, never taken as finished.
+            // out (a login that failed, an interrupt) after its intent was journalled: its
+            // request may have left, so it stays in flight, to be reconciled with VAO, never
+            // taken as finished. (A step skipped by scope, `only:`, sent nothing.)
             Event::StepFinished {
                 step,
                 result: StepResult::Skipped,
                 ..
-            } if started.iter().any(|(s, _)| s == step) => {}
+            } if started.iter().any(|(s, _)| s == step) && sent.contains(step) => {}
             Event::StepFinished {
                 step,
                 result,
@@ -383,8 +386,15 @@ pub fn fold(runbook: &Runbook, events: &[Event], drill: bool) -> Result<Resume, 
             }
             resume.rolling_back = Some(failure(step, error));
             resume.next_undo = Some(next_undo);
-            resume.in_flight =
-                in_flight(runbook, events, &started, &sent, &continues, &resume.done);
+            resume.in_flight = in_flight(
+                runbook,
+                events,
+                &started,
+                &sent,
+                &continues,
+                &finished,
+                &resume.done,
+            );
             return Ok(resume);
         } else if drill && stops {
             // The drill's runbook part ended here; its clean-up is what is left.
@@ -396,6 +406,15 @@ pub fn fold(runbook: &Runbook, events: &[Event], drill: bool) -> Result<Resume, 
         } else {
             resume.done.push(step.number);
             resume.failures.push(failure(step, error));
+        }
+    }
+    // A drill's own clean-up steps that succeeded are not run again.
+    for step in &runbook.cleanup {
+        if finished
+            .get(&step.number)
+            .is_some_and(|(result, _)| result.is_success())
+        {
+            resume.done.push(step.number);
         }
     }
     // A plan undone since (an `undo_failover` step, a clean-up or rollback undo) is no
@@ -411,7 +430,15 @@ pub fn fold(runbook: &Runbook, events: &[Event], drill: bool) -> Result<Resume, 
             resume.ledger.forget(call.plan_id);
         }
     }
-    resume.in_flight = in_flight(runbook, events, &started, &sent, &continues, &resume.done);
+    resume.in_flight = in_flight(
+        runbook,
+        events,
+        &started,
+        &sent,
+        &continues,
+        &finished,
+        &resume.done,
+    );
     Ok(resume)
 }
 
@@ -422,12 +449,19 @@ fn in_flight(
     started: &[(usize, DateTime<Utc>)],
     sent: &[usize],
     continues: &HashMap<usize, Continues>,
+    finished: &HashMap<usize, (StepResult, Option<String>)>,
     done: &[usize],
 ) -> Vec<InFlight> {
     let mut in_flight = Vec::new();
     let mut seen = Vec::new();
     for (step, at) in started.iter().rev() {
-        if done.contains(step) || *step > runbook.steps.len() || seen.contains(step) {
+        // A clean-up step that ended (and failed) is not in flight: it runs again anew.
+        let ended_cleanup = *step > runbook.steps.len() && finished.contains_key(step);
+        if done.contains(step)
+            || *step >= runbook.first_undo()
+            || ended_cleanup
+            || seen.contains(step)
+        {
             continue;
         }
         seen.push(*step);
@@ -459,7 +493,7 @@ fn in_flight(
 fn undos(runbook: &Runbook, events: &[Event]) -> (Vec<uuid::Uuid>, usize) {
     let mut plan_of_step: HashMap<usize, uuid::Uuid> = HashMap::new();
     let mut undone = Vec::new();
-    let mut next = runbook.steps.len() + 1;
+    let mut next = runbook.first_undo();
     for event in events {
         match event {
             Event::StepStarted {
@@ -952,6 +986,63 @@ mod tests {
         assert!(resume.in_flight[0].sent);
         assert!(resume.result_of(1).is_none());
         assert_eq!(plans(&resume), [(1, id(A))]);
+    }
+
+    #[test]
+    fn a_command_whose_intent_was_journalled_may_have_started() {
+        let steps = "  - command: { run: [\"true\"] }\n  - command: { run: [\"true\"] }\n";
+        let spawning = r#"{"event":"spawning","step":1,"command":"true","cwd":null,"env":[],"at":"2026-11-28T02:00:01Z"}"#;
+        let started = |step: usize| {
+            format!(
+                r#"{{"event":"step_started","step":{step},"name":"c","kind":"command","plan_id":null,"at":"2026-11-28T02:00:00Z"}}"#
+            )
+        };
+        // Started, its intent journalled: in flight and maybe started.
+        let resume = fold(steps, &[&[started(1), spawning.to_owned()]], false).unwrap();
+        assert_eq!(resume.in_flight.len(), 1);
+        assert!(resume.in_flight[0].sent);
+        assert!(
+            plans(&resume).is_empty(),
+            "a command leaves nothing to undo"
+        );
+        // Started and not yet journalled as about to run: it certainly did not start.
+        let resume = fold(steps, &[&[started(2)]], false).unwrap();
+        assert!(!resume.in_flight[0].sent);
+    }
+
+    #[test]
+    fn a_drills_clean_up_steps_that_succeeded_are_kept_and_the_others_taken_up() {
+        let steps = format!(
+            "  - failover: {{ plan_id: {A} }}\ncleanup:\n  - command: {{ run: [\"true\"] }}\n  - command: {{ run: [\"true\"] }}\n  - command: {{ run: [\"true\"] }}\n"
+        );
+        let clean = |step: usize| {
+            format!(
+                r#"{{"event":"step_started","step":{step},"name":"c","kind":"command","plan_id":null,"at":"2026-11-28T02:00:00Z"}}"#
+            )
+        };
+        let journal: &[&[String]] = &[
+            &failover(1, A, 200, "succeeded"),
+            &[started(5, "undo", A), finished(5, "succeeded")],
+            &[
+                clean(2),
+                finished(2, "succeeded"),
+                clean(3),
+                finished(3, "failed"),
+                clean(4),
+            ],
+        ];
+        let resume = fold(&steps, journal, true).unwrap();
+        assert!(resume.done.contains(&2));
+        assert!(
+            !resume.done.contains(&3),
+            "a failed clean-up step runs again"
+        );
+        assert_eq!(
+            resume.in_flight.iter().map(|f| f.step).collect::<Vec<_>>(),
+            [4]
+        );
+        assert_eq!(plans(&resume), [], "the plan was undone");
+        assert_eq!(resume.next_undo, Some(6));
     }
 
     #[test]

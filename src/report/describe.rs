@@ -45,7 +45,7 @@ pub fn run_result(result: RunResult) -> &'static str {
 pub fn cleanup(verdict: Cleanup) -> &'static str {
     match verdict {
         Cleanup::Clean => "clean: every plan the drill failed over was undone and is ready again",
-        Cleanup::Failed => "FAILED: plans are still failed over",
+        Cleanup::Failed => "FAILED: plans are still failed over, or a clean-up step failed",
         Cleanup::Interrupted => "interrupted: plans may still be failed over",
         Cleanup::Pending => "not reached",
     }
@@ -147,6 +147,35 @@ pub fn waited(step: &StepRecord) -> Option<String> {
                 took.map_or("—".to_owned(), duration)
             ),
         }),
+        StepKind::HttpCheck | StepKind::TcpCheck => {
+            step.check.as_ref().filter(|c| c.attempts > 0).map(|c| {
+                format!(
+                    "waited {} for {} to answer ({} tr{}){}",
+                    took.map_or("—".to_owned(), duration),
+                    c.target,
+                    c.attempts,
+                    if c.attempts == 1 { "y" } else { "ies" },
+                    match (&c.healthy_at, &c.last_answer) {
+                        (Some(at), _) => format!("; healthy at {at}"),
+                        (None, Some(last)) => format!("; last answer: {last}"),
+                        (None, None) => String::new(),
+                    }
+                )
+            })
+        }
+        // A command left out by its scope never started.
+        StepKind::Command => step
+            .command
+            .as_ref()
+            .filter(|c| c.started_at.is_some())
+            .map(|c| {
+                format!(
+                    "ran {} for {}{}",
+                    c.command,
+                    c.duration_ms.or(took).map_or("—".to_owned(), duration),
+                    command_end(c).map(|e| format!("; {e}")).unwrap_or_default()
+                )
+            }),
         _ if step.polls > 0 => {
             // From the request (when there was one) to the end: the time VAO worked.
             let from = step.request.as_ref().map_or(started, |r| r.sent_at);
@@ -156,7 +185,7 @@ pub fn waited(step: &StepRecord) -> Option<String> {
                 StepKind::Undo | StepKind::UndoFailover => " to undo its failover",
                 StepKind::ReadinessCheck => " to finish its readiness check",
                 StepKind::ExpectState => " to reach the expected state",
-                StepKind::Wait | StepKind::Pause => "",
+                _ => "",
             };
             Some(format!(
                 "waited {} for plan {plan}{what} ({} poll{})",
@@ -261,6 +290,14 @@ pub fn exchange(step: &StepRecord, report: &Report) -> String {
     {
         lines.push(format!("final state: {}", state.summary()));
     }
+    lines.extend(
+        around_plans(step)
+            .into_iter()
+            .map(|(title, text)| match title {
+                Some(title) => format!("{title}:\n{text}"),
+                None => text,
+            }),
+    );
     lines.extend(step.notes.iter().cloned());
     for d in &step.decisions {
         lines.push(format!("operator decision: {}", decision(d)));
@@ -268,9 +305,108 @@ pub fn exchange(step: &StepRecord, report: &Report) -> String {
     lines.join("\n")
 }
 
+/// A health check's tries or a command's run, as (title, text) parts: a title for a block
+/// of output (`stdout (the last part)`), none for a line.
+pub fn around_plans(step: &StepRecord) -> Vec<(Option<String>, String)> {
+    let mut parts = Vec::new();
+    if let Some(check) = &step.check {
+        let mut line = format!(
+            "{}: {} tr{}",
+            check.target,
+            check.attempts,
+            if check.attempts == 1 { "y" } else { "ies" }
+        );
+        if let Some(answer) = &check.last_answer {
+            line.push_str(&format!("; last answer: {answer}"));
+        }
+        if let Some(at) = &check.healthy_at {
+            line.push_str(&format!("; healthy at {at}"));
+        }
+        parts.push((None, line));
+        if let Some(body) = &check.body_excerpt {
+            parts.push((Some("body (its start)".to_owned()), body.clone()));
+        }
+    }
+    if let Some(command) = &step.command {
+        let mut line = format!("command: {}", command.command);
+        if let Some(cwd) = &command.cwd {
+            line.push_str(&format!(" (in {cwd})"));
+        }
+        if !command.env.is_empty() {
+            line.push_str(&format!("; environment adds {}", command.env.join(", ")));
+        }
+        parts.push((None, line));
+        if let Some(end) = command_end(command) {
+            let took = command
+                .duration_ms
+                .map(|ms| format!(" after {}", duration(ms)))
+                .unwrap_or_default();
+            parts.push((None, format!("{end}{took}")));
+        }
+        let cut = if command.output_truncated {
+            " (the last part)"
+        } else {
+            ""
+        };
+        for (name, tail) in [
+            ("stdout", &command.stdout_tail),
+            ("stderr", &command.stderr_tail),
+        ] {
+            if !tail.trim().is_empty() {
+                parts.push((Some(format!("{name}{cut}")), tail.trim_end().to_owned()));
+            }
+        }
+    }
+    parts
+}
+
+/// How a command ended, in words: `exited with status 0`, `killed at its timeout`.
+pub fn command_end(command: &super::model::CommandRecord) -> Option<String> {
+    if command.timed_out {
+        return Some("killed (its process group) at its timeout".to_owned());
+    }
+    match (command.exit_code, command.signal) {
+        (Some(code), _) => Some(format!("exited with status {code}")),
+        (None, Some(signal)) => Some(format!("killed by signal {signal}")),
+        (None, None) => None,
+    }
+}
+
+/// Where the run's recovery time ended, in a sentence.
+pub fn recovery_end(report: &Report) -> String {
+    let o = &report.objectives;
+    match (o.recovery_until, &o.healthy_at) {
+        (crate::runbook::RecoveryUntil::Healthy, Some(at)) => format!(
+            "The run's recovery time is measured from the first failover request to the service answering healthy (the last successful health check, at {at})."
+        ),
+        (crate::runbook::RecoveryUntil::Healthy, None) => "The run's recovery time is measured to the service answering healthy (`until: healthy`), and no health check saw it healthy.".to_owned(),
+        (crate::runbook::RecoveryUntil::FailedOver, _) => "The run's recovery time is measured from the first failover request to the last plan seen failed over.".to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::duration;
+    use crate::exec::{StepKind, StepResult};
+    use crate::report::model::{CommandRecord, StepRecord};
+
+    #[test]
+    fn a_command_left_out_by_its_scope_did_not_run() {
+        let mut step = StepRecord::new(2, "DNS switch", StepKind::Command, None, None);
+        step.started_at = Some(chrono::Utc::now().into());
+        step.finished_at = step.started_at;
+        step.result = StepResult::Skipped;
+        step.command = Some(CommandRecord {
+            command: "switch-dns --to b".to_owned(),
+            ..CommandRecord::default()
+        });
+        assert_eq!(super::waited(&step), None);
+        step.command.as_mut().unwrap().started_at = step.started_at;
+        step.command.as_mut().unwrap().exit_code = Some(0);
+        let waited = super::waited(&step).unwrap();
+        assert!(waited.starts_with("ran switch-dns --to b for "), "{waited}");
+        assert!(waited.ends_with("; exited with status 0"), "{waited}");
+    }
 
     #[test]
     fn durations_read_naturally() {

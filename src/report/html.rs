@@ -89,6 +89,7 @@ pub fn render(report: &Report) -> String {
                     }
                     (steps(report))
                     (decisions(report))
+                    (around_plans(report))
                     (exchanges(report))
                     (provenance(report))
                     (variables(report))
@@ -182,6 +183,7 @@ fn objectives(report: &Report) -> Markup {
     };
     html! {
         h2 id="objectives" { "Recovery objectives" }
+        p class="note" { (describe::recovery_end(report)) }
         table class="grid objectives" {
             thead { tr {
                 th { "Scope" } th { "Recovery time" } th { "RTO" } th { "RTO result" }
@@ -288,6 +290,34 @@ fn decisions(report: &Report) -> Markup {
                         }
                     }
                 }
+            }
+        }
+    }
+}
+
+/// Each health check's tries and each command's run, with its output's tail.
+fn around_plans(report: &Report) -> Markup {
+    let steps: Vec<&StepRecord> = report
+        .steps
+        .iter()
+        .filter(|s| s.check.is_some() || s.command.is_some())
+        .collect();
+    if steps.is_empty() {
+        return html! {};
+    }
+    html! {
+        h2 id="checks" { "Checks and commands" }
+        @for step in steps {
+            section class="exchange" {
+                h3 { (step.number) ". " (step.name) " "
+                    span class=(format!("badge {}", step_class(step.result))) { (describe::step_result(step.result)) } }
+                @for (title, text) in describe::around_plans(step) {
+                    @match title {
+                        Some(title) => { p class="note" { (title) } pre class="body" { (text) } }
+                        None => p { (text) },
+                    }
+                }
+                @if let Some(error) = &step.error { p class="note" { strong { (error) } } }
             }
         }
     }
@@ -461,6 +491,7 @@ mod tests {
                                 | "cleanup"
                                 | "undone"
                                 | "left_failed_over"
+                                | "recovery_until"
                         )
                 });
                 if !fixed {

@@ -179,11 +179,12 @@ fn objectives_case(report: &Report) -> Option<TestCase> {
     let m = &o.measured;
     let shown = |ms: Option<u64>, absent: &str| ms.map_or(absent.to_owned(), describe::duration);
     let measured = format!(
-        "recovery time {} (RTO {}), oldest restore point {} old (RPO {})",
+        "recovery time {} (RTO {}), oldest restore point {} old (RPO {})\n{}",
         shown(m.recovery_time_ms, "unknown"),
         shown(m.rto_target_ms, "none"),
         shown(m.restore_point_age_ms, "unknown"),
         shown(m.rpo_target_ms, "none"),
+        describe::recovery_end(report),
     );
     let status = if o.missed.is_empty() {
         TestCaseStatus::success()

@@ -73,6 +73,7 @@ fn objectives(out: &mut String, report: &Report) {
         return;
     };
     let _ = writeln!(out, "## Recovery objectives\n");
+    let _ = writeln!(out, "{}\n", super::describe::recovery_end(report));
     let _ = writeln!(
         out,
         "| Scope | Recovery time | RTO | RTO result | Restore point | Age at start | RPO | RPO result |"
@@ -322,6 +323,39 @@ pub fn render(report: &Report) -> String {
                 step.states_seen.join(" → ")
             );
         }
+    }
+
+    let around: Vec<_> = report
+        .steps
+        .iter()
+        .filter(|s| s.check.is_some() || s.command.is_some())
+        .collect();
+    if !around.is_empty() {
+        let _ = writeln!(out, "\n## Checks and commands\n");
+    }
+    for step in around {
+        let _ = writeln!(
+            out,
+            "### {}. {} ({})\n",
+            step.number,
+            step.name,
+            step_result(step.result)
+        );
+        for (title, text) in super::describe::around_plans(step) {
+            match title {
+                Some(title) => {
+                    let fence = if text.contains("```") { "~~~~" } else { "```" };
+                    let _ = writeln!(out, "{title}:\n\n{fence}\n{text}\n{fence}\n");
+                }
+                None => {
+                    let _ = writeln!(out, "- {}", cell(&text));
+                }
+            }
+        }
+        if let Some(error) = &step.error {
+            let _ = writeln!(out, "- **{}**", cell(error));
+        }
+        let _ = writeln!(out);
     }
 
     if !report.variables.is_empty() {

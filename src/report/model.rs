@@ -72,6 +72,13 @@ pub struct Measured {
 pub struct ObjectivesRecord {
     #[serde(flatten)]
     pub measured: Measured,
+    /// Where the run's recovery time ends: `failed_over` (the last plan seen failed over)
+    /// or `healthy` (`objectives: { until: healthy }`: the last successful health check).
+    #[serde(default)]
+    pub recovery_until: crate::runbook::RecoveryUntil,
+    /// With `until: healthy`, when the last health check of the run's steps succeeded.
+    #[serde(default)]
+    pub healthy_at: Option<Timestamp>,
     /// Every objective missed, run level and per plan, in words.
     pub missed: Vec<String>,
 }
@@ -84,6 +91,9 @@ pub struct DrillRecord {
     pub undone: Vec<Uuid>,
     /// Plans the drill failed over and could not bring back.
     pub left_failed_over: Vec<Uuid>,
+    /// The runbook's own clean-up steps (`cleanup:`) that did not succeed.
+    #[serde(default)]
+    pub failed_steps: Vec<usize>,
 }
 
 /// A drill's clean-up verdict.
@@ -93,7 +103,8 @@ pub enum Cleanup {
     /// Not reached yet.
     #[default]
     Pending,
-    /// Every plan the drill failed over was undone and is ready again.
+    /// Every plan the drill failed over was undone and is ready again, and every clean-up
+    /// step of the runbook succeeded.
     Clean,
     Failed,
     Interrupted,
@@ -222,9 +233,52 @@ pub struct StepRecord {
     pub decisions: Vec<DecisionRecord>,
     /// What drbook would read, or warns of (a dry run's reads, `check`'s warnings).
     pub notes: Vec<String>,
+    /// A health check's tries (`http_check`, `tcp_check`).
+    #[serde(default)]
+    pub check: Option<CheckRecord>,
+    /// A command's run.
+    #[serde(default)]
+    pub command: Option<CommandRecord>,
     /// A Continue decided on and not yet sent: its request becomes an attempt.
     #[serde(skip)]
     continuing: Option<(ContinueOption, HaltRecord)>,
+}
+
+/// A health check: what it tried, how often, and the last answer.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct CheckRecord {
+    /// `GET https://…` or `host:port`.
+    pub target: String,
+    pub attempts: u32,
+    /// The last answer's HTTP status (none for a TCP check or when nothing answered).
+    pub last_status: Option<u16>,
+    /// The last answer in words (`200 OK`, `connection refused`).
+    pub last_answer: Option<String>,
+    /// The start of the last answer's body.
+    pub body_excerpt: Option<String>,
+    /// When the check saw the service healthy.
+    pub healthy_at: Option<Timestamp>,
+}
+
+/// A command: what ran, how it ended, and the end of what it printed.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct CommandRecord {
+    /// The command line, words quoted for a shell.
+    pub command: String,
+    pub cwd: Option<String>,
+    /// The names of the variables added to its environment.
+    pub env: Vec<String>,
+    pub started_at: Option<Timestamp>,
+    pub exit_code: Option<i32>,
+    /// The signal that ended it, if one did.
+    pub signal: Option<i32>,
+    /// Killed (its whole process group) at its timeout.
+    pub timed_out: bool,
+    pub duration_ms: Option<u64>,
+    pub stdout_tail: String,
+    pub stderr_tail: String,
+    /// Earlier output was cut: the tails are the last part.
+    pub output_truncated: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -358,6 +412,8 @@ impl StepRecord {
             decisions: Vec::new(),
             notes: Vec::new(),
             continuing: None,
+            check: None,
+            command: None,
         }
     }
 }
@@ -434,9 +490,11 @@ pub struct RunInfo {
 impl Report {
     /// A report with every step not yet run; events fill it in.
     pub fn new(info: RunInfo, runbook: &Runbook) -> Report {
+        let drill = info.mode == Mode::Drill;
         let steps = runbook
             .steps
             .iter()
+            .chain(&runbook.cleanup)
             .map(|step| {
                 let wait_ms = match &step.action {
                     crate::runbook::Action::Wait(d) => Some(d.as_millis() as u64),
@@ -456,6 +514,31 @@ impl Report {
                         runbook.server_time_zone,
                         info.started_at,
                     ));
+                }
+                let target = match &step.action {
+                    crate::runbook::Action::HttpCheck(c) => Some(format!("{} {}", c.method, c.url)),
+                    crate::runbook::Action::TcpCheck(c) => Some(format!("{}:{}", c.host, c.port)),
+                    _ => None,
+                };
+                record.check = target.map(|target| CheckRecord {
+                    target,
+                    ..CheckRecord::default()
+                });
+                if let crate::runbook::Action::Command(c) = &step.action {
+                    record.command = Some(CommandRecord {
+                        command: c.line.to_string(),
+                        cwd: c.cwd.as_ref().map(|p| p.display().to_string()),
+                        env: c.env.iter().map(|(name, _)| name.clone()).collect(),
+                        ..CommandRecord::default()
+                    });
+                }
+                if step.number > runbook.steps.len() {
+                    record.phase = Some(DrillPhase::Cleanup);
+                    if !drill {
+                        record.error = Some(
+                            "a drill's clean-up step: it runs only in `drbook drill`".to_owned(),
+                        );
+                    }
                 }
                 record
             })
@@ -488,6 +571,8 @@ impl Report {
             summary: Summary::default(),
             objectives: ObjectivesRecord {
                 measured: Measured::targets(&runbook.objectives),
+                recovery_until: runbook.objectives.until,
+                healthy_at: None,
                 missed: Vec::new(),
             },
             drill: (info.mode == Mode::Drill).then(DrillRecord::default),
@@ -513,9 +598,11 @@ impl Report {
                 step.result = StepResult::Interrupted;
                 step.finished_at = Some(now.into());
                 step.duration_ms = started.millis_until(now);
-                step.error = Some(
-                    "the run ended while this step was in flight: check the plan in VAO".to_owned(),
-                );
+                step.error = Some(match step.kind {
+                    StepKind::Command => "the run ended while this command was running: it may still run, and what it did is unknown".to_owned(),
+                    StepKind::HttpCheck | StepKind::TcpCheck => "the run ended while this check was being tried".to_owned(),
+                    _ => "the run ended while this step was in flight: check the plan in VAO".to_owned(),
+                });
             }
         }
         self.on_event(&Event::RunFinished {
@@ -618,14 +705,50 @@ impl Report {
                 ));
             }
         }
+        // To healthy: the end is the last health check of the run's steps that saw the
+        // service answer; one that did not (failed, interrupted, not run) means the
+        // service was not seen healthy.
+        let mut unhealthy = None;
+        let mut last_healthy = None;
+        if self.objectives.recovery_until == crate::runbook::RecoveryUntil::Healthy {
+            for step in self.steps.iter().filter(|s| {
+                matches!(s.kind, StepKind::HttpCheck | StepKind::TcpCheck)
+                    && s.phase != Some(DrillPhase::Cleanup)
+            }) {
+                let by_scope = step.result == StepResult::Skipped
+                    && step
+                        .error
+                        .as_deref()
+                        .is_some_and(|e| e.starts_with(crate::runbook::Scope::SKIPPED));
+                match step.check.as_ref().and_then(|c| c.healthy_at) {
+                    Some(at) if step.result.is_success() => {
+                        last_healthy = last_healthy.max(Some(at));
+                    }
+                    _ if by_scope => {}
+                    _ => {
+                        unhealthy.get_or_insert(step.number);
+                    }
+                }
+            }
+            self.objectives.healthy_at = last_healthy;
+            last_recovered = match (last_recovered, last_healthy) {
+                (Some(plans), Some(healthy)) => Some(plans.max(healthy)),
+                _ => None,
+            };
+        }
         let o = &mut self.objectives.measured;
         o.recovery_time_ms = match (first_request, last_recovered) {
-            (Some(first), Some(last)) if all_recovered && !unmeasured => first.millis_until(last),
+            (Some(first), Some(last)) if all_recovered && !unmeasured && unhealthy.is_none() => {
+                first.millis_until(last)
+            }
             _ => None,
         };
         o.rto_met = verdict(o.recovery_time_ms, o.rto_target_ms);
         // A run that did not recover every plan it was to fail over missed its RTO.
         if o.rto_target_ms.is_some() && first_request.is_some() && !all_recovered {
+            o.rto_met = Some(false);
+        }
+        if o.rto_target_ms.is_some() && first_request.is_some() && unhealthy.is_some() {
             o.rto_met = Some(false);
         }
         o.restore_point_age_ms = oldest;
@@ -643,10 +766,16 @@ impl Report {
                         exact_ms(took),
                         exact_ms(o.rto_target_ms.unwrap_or_default())
                     ),
-                    None => format!(
-                        "not every plan was recovered, so the run missed its RTO of {}",
-                        exact_ms(o.rto_target_ms.unwrap_or_default())
-                    ),
+                    None => match unhealthy {
+                        Some(step) if all_recovered => format!(
+                            "the service was not seen healthy (step {step}), so the run missed its RTO of {}",
+                            exact_ms(o.rto_target_ms.unwrap_or_default())
+                        ),
+                        _ => format!(
+                            "not every plan was recovered, so the run missed its RTO of {}",
+                            exact_ms(o.rto_target_ms.unwrap_or_default())
+                        ),
+                    },
                 },
             );
         }
@@ -861,6 +990,64 @@ impl Listener for Report {
                     s.poll_errors += 1;
                 }
             }
+            Event::Probed {
+                step,
+                healthy,
+                status,
+                answer,
+                body,
+                at,
+                ..
+            } => {
+                if let Some(s) = self.step(*step) {
+                    let check = s.check.get_or_insert_with(CheckRecord::default);
+                    check.attempts += 1;
+                    check.last_status = *status;
+                    check.last_answer = Some(answer.clone());
+                    check.body_excerpt = body.clone();
+                    if *healthy {
+                        check.healthy_at = Some((*at).into());
+                    }
+                }
+            }
+            Event::Spawning {
+                step,
+                command,
+                cwd,
+                env,
+                at,
+            } => {
+                if let Some(s) = self.step(*step) {
+                    let record = s.command.get_or_insert_with(CommandRecord::default);
+                    record.command = command.clone();
+                    record.cwd = cwd.clone();
+                    record.env = env.clone();
+                    record.started_at = Some((*at).into());
+                }
+            }
+            Event::Output { .. } => {}
+            Event::Exited {
+                step,
+                code,
+                signal,
+                timed_out,
+                elapsed,
+                stdout,
+                stderr,
+                truncated,
+                ..
+            } => {
+                if let Some(s) = self.step(*step) {
+                    let record = s.command.get_or_insert_with(CommandRecord::default);
+                    record.exit_code = *code;
+                    record.signal = *signal;
+                    record.timed_out = *timed_out;
+                    record.duration_ms = Some(ms(*elapsed));
+                    record.stdout_tail = stdout.clone();
+                    record.stderr_tail = stderr.clone();
+                    record.output_truncated = *truncated;
+                }
+            }
             Event::Waiting { .. } => {}
             Event::Approved { step, by, how, at } => {
                 if let Some(s) = self.step(*step) {
@@ -899,9 +1086,11 @@ impl Listener for Report {
                 undone,
                 left_failed_over,
                 interrupted,
+                failed_steps,
                 ..
             } => {
                 if let Some(drill) = &mut self.drill {
+                    drill.failed_steps = failed_steps.clone();
                     // A resumed clean-up adds to what the earlier process undid.
                     for plan in undone {
                         if !drill.undone.contains(plan) {
@@ -910,6 +1099,7 @@ impl Listener for Report {
                     }
                     drill.left_failed_over = left_failed_over.clone();
                     drill.cleanup = match (left_failed_over.is_empty(), interrupted) {
+                        (true, _) if !failed_steps.is_empty() => Cleanup::Failed,
                         (true, _) => Cleanup::Clean,
                         (false, true) => Cleanup::Interrupted,
                         (false, false) => Cleanup::Failed,

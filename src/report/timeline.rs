@@ -53,6 +53,8 @@ fn bar_class(step: &StepRecord) -> &'static str {
             StepKind::Pause => "bar pause",
             StepKind::Undo | StepKind::UndoFailover => "bar undo",
             StepKind::ReadinessCheck | StepKind::ExpectState => "bar check",
+            StepKind::HttpCheck | StepKind::TcpCheck => "bar health",
+            StepKind::Command => "bar command",
         },
     }
 }
@@ -264,8 +266,10 @@ fn legend() -> Vec<(&'static str, &'static str, f64)> {
         ("bar failover", "failover"),
         ("bar wait", "wait"),
         ("bar pause", "pause (◆ approved)"),
-        ("bar check", "check, expected state"),
+        ("bar check", "plan check"),
         ("bar undo", "undo"),
+        ("bar health", "health"),
+        ("bar command", "command"),
         ("bar failed", "failed"),
         ("halted", "▼ halted, continued"),
     ];

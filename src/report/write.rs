@@ -133,6 +133,8 @@ const ENUM_KEYS: &[&str] = &[
     "template_clock",
     "decision",
     "option",
+    "recovery_until",
+    "healthy_at",
 ];
 
 /// Writes `<dir>/<run_id>.json` and, for each other format asked for,

@@ -11,9 +11,11 @@ use super::diagnostic::{Diagnostic, Problem};
 use super::document as doc;
 use super::model::display_segments as display;
 use super::model::{
-    Action, DEFAULT_POLL_INTERVAL, DEFAULT_RETRIES, DEFAULT_RETRY_DELAY, DEFAULT_TIMEOUT,
-    ExpectState, Failover, Group, Objectives, OnFailure, OnHalt, Pause, PlanCall, ReadinessCheck,
-    Runbook, StateOverrides, Step,
+    Action, BodyMatch, Command, CommandLine, DEFAULT_CHECK_INTERVAL, DEFAULT_CHECK_REQUEST_TIMEOUT,
+    DEFAULT_CHECK_TIMEOUT, DEFAULT_COMMAND_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_POLL_INTERVAL,
+    DEFAULT_RETRIES, DEFAULT_RETRY_DELAY, DEFAULT_TIMEOUT, ExpectState, Failover, Group, HttpCheck,
+    Objectives, OnFailure, OnHalt, Pause, PlanCall, ReadinessCheck, RecoveryUntil, Runbook, Scope,
+    StateOverrides, Step, TcpCheck,
 };
 use super::node::{Node, Pos};
 use super::schema;
@@ -30,10 +32,14 @@ pub fn build(file: &str, root: &Node) -> Result<Runbook, Vec<Diagnostic>> {
         on_failure: document.on_failure.unwrap_or_default(),
         steps: Vec::new(),
         groups: Vec::new(),
+        cleanup: Vec::new(),
         diagnostics: Vec::new(),
     };
     for (i, step) in document.steps.into_iter().enumerate() {
         builder.step(step, vec!["steps".to_owned(), i.to_string()]);
+    }
+    for (i, doc::CleanupStep(step)) in document.cleanup.into_iter().flatten().enumerate() {
+        builder.cleanup_step(step, vec!["cleanup".to_owned(), i.to_string()]);
     }
     if !builder.diagnostics.is_empty() {
         return Err(builder.diagnostics);
@@ -62,9 +68,11 @@ pub fn build(file: &str, root: &Node) -> Result<Runbook, Vec<Diagnostic>> {
         objectives: Objectives {
             rto: objectives.rto.map(|d| d.0),
             rpo: objectives.rpo.map(|d| d.0),
+            until: objectives.until.unwrap_or_default(),
         },
         steps: builder.steps,
         groups: builder.groups,
+        cleanup: builder.cleanup,
     })
 }
 
@@ -76,6 +84,21 @@ fn duration(value: Option<doc::PositiveDuration>, default: Duration) -> Duration
 pub fn check_semantics(file: &str, root: &Node, runbook: &Runbook) -> Vec<Diagnostic> {
     let mut diagnostics = twice_failed_over(file, root, runbook);
     diagnostics.extend(shared_in_group(file, root, runbook));
+    if runbook.objectives.until == RecoveryUntil::Healthy
+        && !runbook.steps.iter().any(|s| s.action.is_health_check())
+    {
+        let segments = ["objectives".to_owned(), "until".to_owned()];
+        let (_, pos, path) = schema::locate(root, &segments);
+        diagnostics.push(
+            Diagnostic::new(
+                file,
+                pos,
+                path,
+                "`until: healthy` measures recovery to the last successful health check, but the runbook's steps have none",
+            )
+            .with_hint("add an `http_check` or `tcp_check` step after the failovers, or leave `until` out to measure to the last plan failed over"),
+        );
+    }
     if runbook.server_time_zone.is_some() {
         return diagnostics;
     }
@@ -180,6 +203,7 @@ struct Builder<'a> {
     on_failure: OnFailure,
     steps: Vec<Step>,
     groups: Vec<Group>,
+    cleanup: Vec<Step>,
     diagnostics: Vec<Diagnostic>,
 }
 
@@ -242,10 +266,29 @@ impl Builder<'_> {
         });
     }
 
+    /// A step of a drill's `cleanup:`, numbered after the runbook's steps.
+    fn cleanup_step(&mut self, step: doc::Step, segments: Vec<String>) {
+        // The schema refuses these in a clean-up; the reader takes any step.
+        let mut keys = actions(&step);
+        keys.extend(step.on_failure.map(|_| "on_failure"));
+        keys.extend(step.only.as_ref().map(|_| "only"));
+        if let Some(key) = doc::NOT_IN_CLEANUP.iter().find(|k| keys.contains(k)) {
+            let mut at = segments.clone();
+            at.push((*key).to_owned());
+            let (_, pos, path) = schema::locate(self.root, &at);
+            self.diagnostics
+                .push(doc::in_cleanup_error(self.file, pos, &path, key));
+            return;
+        }
+        if let Some(step) = self.plain_step(step, segments, OnFailure::Continue, None) {
+            self.cleanup.push(step);
+        }
+    }
+
     /// A step with one action (not a group).
     fn plain_step(
         &mut self,
-        step: doc::Step,
+        mut step: doc::Step,
         segments: Vec<String>,
         on_failure: OnFailure,
         group: Option<usize>,
@@ -259,6 +302,11 @@ impl Builder<'_> {
             self.error(&segments, message);
             return None;
         }
+        let only = self.scope(&step, &segments, present[0]);
+        let http_check = match step.http_check.take() {
+            Some(check) => Some(self.http_check(check, &segments)?),
+            None => None,
+        };
         let d = &self.defaults;
         let call = |plan_id: doc::PlanId,
                     timeout: Duration,
@@ -273,7 +321,34 @@ impl Builder<'_> {
         let flag = |f: Option<doc::Flag>, default_flag: Option<doc::Flag>, builtin: bool| {
             f.or(default_flag).map_or(builtin, |f| f.0)
         };
-        let action = if let Some(f) = step.failover {
+        let action = if let Some(check) = http_check {
+            Action::HttpCheck(check)
+        } else if let Some(check) = step.tcp_check {
+            Action::TcpCheck(TcpCheck {
+                host: check.host,
+                port: check.port.0,
+                timeout: check.timeout.map_or(DEFAULT_CHECK_TIMEOUT, |t| t.0),
+                interval: duration(check.interval, DEFAULT_CHECK_INTERVAL),
+                connect_timeout: duration(check.connect_timeout, DEFAULT_CONNECT_TIMEOUT),
+            })
+        } else if let Some(command) = step.command {
+            let line = match (command.run, command.shell) {
+                (Some(argv), None) => CommandLine::Program(argv.into_iter().map(|a| a.0).collect()),
+                (None, Some(script)) => CommandLine::Shell(script),
+                _ => {
+                    self.error(&segments, doc::run_or_shell_message());
+                    return None;
+                }
+            };
+            Action::Command(Command {
+                line,
+                env: command.env.map(|e| e.0).unwrap_or_default(),
+                cwd: command.cwd.map(std::path::PathBuf::from),
+                timeout: duration(command.timeout, DEFAULT_COMMAND_TIMEOUT),
+                expect_exit: command.expect_exit.map_or(0, |e| e.0),
+                idempotent: command.idempotent.is_some_and(|f| f.0),
+            })
+        } else if let Some(f) = step.failover {
             let call = call(f.plan_id, timeout(f.timeout), f.retries, f.retry_delay);
             Action::Failover(Failover {
                 plan_id: call.plan_id,
@@ -298,6 +373,7 @@ impl Builder<'_> {
                 objectives: Objectives {
                     rto: f.rto.or(d.rto).map(|d| d.0),
                     rpo: f.rpo.or(d.rpo).map(|d| d.0),
+                    until: RecoveryUntil::FailedOver,
                 },
                 // The step's `on_halt` replaces the default's as a whole.
                 on_halt: f.on_halt.or(d.on_halt).map(|h| OnHalt {
@@ -334,13 +410,87 @@ impl Builder<'_> {
             })
         };
         Some(Step {
-            number: self.steps.len() + 1,
+            number: self.steps.len() + self.cleanup.len() + 1,
             name: step.name.unwrap_or_else(|| default_step_name(&action)),
             pos: self.pos(&segments),
             segments,
             group,
             action,
             on_failure,
+            only,
+        })
+    }
+
+    /// The step's `only:`, which scopes the steps around the plans.
+    fn scope(&mut self, step: &doc::Step, segments: &[String], action: &str) -> Scope {
+        let Some(only) = &step.only else {
+            return Scope::default();
+        };
+        if !doc::AROUND_PLANS.contains(&action) {
+            let mut at = segments.to_vec();
+            at.push("only".to_owned());
+            self.error(
+                &at,
+                format!(
+                    "`only` scopes http_check, tcp_check and command steps, not a `{action}` step"
+                ),
+            );
+        }
+        Scope {
+            run: only.0.contains(&doc::Purpose::Run),
+            drill: only.0.contains(&doc::Purpose::Drill),
+        }
+    }
+
+    /// An `http_check`, its regular expression compiled and its headers checked.
+    fn http_check(&mut self, check: doc::HttpCheck, segments: &[String]) -> Option<HttpCheck> {
+        let field = |key: &str| {
+            let mut at = segments.to_vec();
+            at.extend(["http_check".to_owned(), key.to_owned()]);
+            at
+        };
+        let expect_body = match check.expect_body.as_deref().map(BodyMatch::parse) {
+            None => None,
+            Some(Ok(body)) => Some(body),
+            Some(Err(error)) => {
+                let why = error.to_string();
+                let why = why.lines().rfind(|l| !l.trim().is_empty()).unwrap_or("");
+                let why = why.trim().trim_start_matches("error: ");
+                self.error(
+                    &field("expect_body"),
+                    format!("`/…/` is a regular expression, and this one does not compile: {why}"),
+                );
+                return None;
+            }
+        };
+        let headers = check.headers.map(|h| h.0).unwrap_or_default();
+        for (name, value) in &headers {
+            if reqwest::header::HeaderValue::from_str(value).is_err() {
+                let mut at = field("headers");
+                at.push(name.clone());
+                // The value may be a secret: it is not quoted.
+                self.error(
+                    &at,
+                    format!("the value of header `{name}` cannot be sent: it holds a line break or another control character"),
+                );
+                return None;
+            }
+        }
+        let timeout = check.timeout.map_or(DEFAULT_CHECK_TIMEOUT, |t| t.0);
+        Some(HttpCheck {
+            url: check.url.0,
+            method: match check.method {
+                Some(doc::HttpMethod::Head) => "HEAD",
+                _ => "GET",
+            },
+            expect_status: check.expect_status.map_or_else(|| vec![200], |s| s.0),
+            expect_body,
+            timeout,
+            interval: duration(check.interval, DEFAULT_CHECK_INTERVAL),
+            request_timeout: duration(check.request_timeout, DEFAULT_CHECK_REQUEST_TIMEOUT),
+            insecure: check.insecure.is_some_and(|f| f.0),
+            ca_cert: check.ca_cert.map(std::path::PathBuf::from),
+            headers,
         })
     }
 }
@@ -355,6 +505,9 @@ fn actions(step: &doc::Step) -> Vec<&'static str> {
         step.expect_state.is_some(),
         step.pause.is_some(),
         step.parallel.is_some(),
+        step.http_check.is_some(),
+        step.tcp_check.is_some(),
+        step.command.is_some(),
     ];
     doc::ACTIONS
         .iter()
@@ -375,5 +528,8 @@ fn default_step_name(action: &Action) -> String {
             e.states.join(" or ")
         ),
         Action::Pause(_) => "Pause for approval".to_owned(),
+        Action::HttpCheck(c) => format!("Check {} {}", c.method, c.url),
+        Action::TcpCheck(c) => format!("Check that {}:{} accepts connections", c.host, c.port),
+        Action::Command(c) => format!("Run {}", c.line),
     }
 }

@@ -54,6 +54,9 @@ pub struct Document {
     /// the steps, run in order; at least one
     #[schemars(length(min = 1))]
     pub steps: Vec<Step>,
+    /// a drill's own clean-up: commands, checks and waits that `drbook drill` runs after it has undone the failovers, in order, whatever happened; their results are part of the drill's verdict (a real run never runs them)
+    #[schemars(length(min = 1))]
+    pub cleanup: Option<Vec<CleanupStep>>,
 }
 
 /// values applied to every step that does not set them (the failover settings to failover steps; timeout and retries to every plan step; rto and rpo to failover steps)
@@ -124,6 +127,7 @@ pub struct Objectives {
     pub rto: Option<PositiveDuration>,
     /// the recovery point objective
     pub rpo: Option<PositiveDuration>,
+    pub until: Option<RecoveryUntil>,
 }
 
 /// A step's actions: exactly one of them per step.
@@ -135,13 +139,33 @@ pub const ACTIONS: &[&str] = &[
     "expect_state",
     "pause",
     "parallel",
+    "http_check",
+    "tcp_check",
+    "command",
+];
+
+/// The step kinds that `only:` may scope, and that a drill's `cleanup:` may hold (with
+/// `wait`): the steps around the plans.
+pub const AROUND_PLANS: &[&str] = &["http_check", "tcp_check", "command"];
+
+/// What a step of a drill's `cleanup:` may not have: it runs after the undos, whatever
+/// happened, so no plan actions, no policy and no scope of its own.
+pub const NOT_IN_CLEANUP: &[&str] = &[
+    "failover",
+    "undo_failover",
+    "readiness_check",
+    "expect_state",
+    "pause",
+    "parallel",
+    "on_failure",
+    "only",
 ];
 
 /// What a step inside a parallel group may not have: the group's policy applies, nothing
 /// can ask the operator while other steps run, and groups do not nest.
 pub const NOT_IN_GROUP: &[&str] = &["on_failure", "pause", "parallel"];
 
-/// a step with exactly one action: failover, wait, undo_failover, readiness_check, expect_state, pause, or parallel (a group of steps that run at the same time)
+/// a step with exactly one action: failover, wait, undo_failover, readiness_check, expect_state, pause, parallel (a group of steps that run at the same time), http_check, tcp_check or command
 #[derive(Debug, serde::Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "step", transform = exactly_one_action)]
@@ -159,6 +183,10 @@ pub struct Step {
     /// what a failed step does to the run (default: the runbook's on_failure)
     pub on_failure: Option<OnFailure>,
     pub parallel: Option<Parallel>,
+    pub http_check: Option<HttpCheck>,
+    pub tcp_check: Option<TcpCheck>,
+    pub command: Option<Command>,
+    pub only: Option<Only>,
 }
 
 /// `oneOf` the actions, each `required`: a step has exactly one.
@@ -199,11 +227,113 @@ impl JsonSchema for GroupStep {
         }
         schema.insert(
             "description".into(),
-            "a step of a parallel group: exactly one action of failover, wait, undo_failover, readiness_check or expect_state (no on_failure: the group's applies; no pause; groups do not nest)".into(),
+            "a step of a parallel group: exactly one action of failover, wait, undo_failover, readiness_check, expect_state, http_check, tcp_check or command (no on_failure: the group's applies; no pause; groups do not nest)".into(),
         );
         exactly_one_action(&mut schema);
         schema
     }
+}
+
+/// A step of a drill's `cleanup:`: a [`Step`] without what [`NOT_IN_CLEANUP`] names.
+#[derive(Debug)]
+pub struct CleanupStep(pub Step);
+
+impl<'de> Deserialize<'de> for CleanupStep {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Step::deserialize(d).map(CleanupStep)
+    }
+}
+
+impl JsonSchema for CleanupStep {
+    fn schema_name() -> Cow<'static, str> {
+        "cleanup_step".into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let mut schema = Step::json_schema(generator);
+        if let Some(serde_json::Value::Object(properties)) = schema.get_mut("properties") {
+            properties.retain(|key, _| !NOT_IN_CLEANUP.contains(&key.as_str()));
+        }
+        schema.insert(
+            "description".into(),
+            "a step of a drill's clean-up: exactly one of command, http_check, tcp_check or wait"
+                .into(),
+        );
+        exactly_one_action(&mut schema);
+        schema
+    }
+}
+
+/// an HTTP health check, a read: the URL is requested every interval until an answer matches (status, and body if expect_body is given), or the timeout passes (the step then fails with the last answer seen); redirects are not followed
+#[derive(Debug, serde::Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "http_check")]
+pub struct HttpCheck {
+    pub url: CheckUrl,
+    pub method: Option<HttpMethod>,
+    pub expect_status: Option<ExpectStatus>,
+    /// what the answer's body must hold: a text it contains, or /a regular expression/ it matches (default: anything)
+    #[schemars(length(min = 1))]
+    pub expect_body: Option<String>,
+    /// how long to keep trying (default 5m; 0: one try)
+    pub timeout: Option<AnyDuration>,
+    /// the pause between two tries (default 5s)
+    pub interval: Option<PositiveDuration>,
+    /// the longest one try may take (default 10s, at most the timeout left)
+    pub request_timeout: Option<PositiveDuration>,
+    /// accept any TLS certificate (default false)
+    pub insecure: Option<Flag>,
+    /// a PEM CA certificate (bundle) file to trust in addition to the system's
+    #[schemars(length(min = 1))]
+    pub ca_cert: Option<String>,
+    pub headers: Option<Headers>,
+}
+
+/// a TCP check, a read: a connection to host:port is tried every interval until one opens, or the timeout passes
+#[derive(Debug, serde::Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "tcp_check")]
+pub struct TcpCheck {
+    /// the host name or IP address to connect to
+    #[schemars(length(min = 1))]
+    pub host: String,
+    pub port: Port,
+    /// how long to keep trying (default 5m; 0: one try)
+    pub timeout: Option<AnyDuration>,
+    /// the pause between two tries (default 5s)
+    pub interval: Option<PositiveDuration>,
+    /// the longest one connection attempt may take (default 5s, at most the timeout left)
+    pub connect_timeout: Option<PositiveDuration>,
+}
+
+/// a command, a state-changing step: a program run without a shell (run), or a script for sh -c (shell); its intent is journalled before it starts, and it is never started twice by resume unless idempotent
+#[derive(Debug, serde::Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "command", transform = run_or_shell)]
+pub struct Command {
+    /// the program and its arguments, run without a shell; secret variables may not appear here (pass them in env)
+    #[schemars(length(min = 1))]
+    pub run: Option<Vec<Arg>>,
+    /// a script run with sh -c, instead of run; secret variables may not appear here (pass them in env)
+    #[schemars(length(min = 1))]
+    pub shell: Option<String>,
+    pub env: Option<Env>,
+    /// the working directory (default: drbook's)
+    #[schemars(length(min = 1))]
+    pub cwd: Option<String>,
+    /// how long it may run; then its whole process group is killed and the step fails (default 10m)
+    pub timeout: Option<PositiveDuration>,
+    pub expect_exit: Option<ExitCode>,
+    /// whether running it again is harmless: only then does `drbook resume` start again a command an earlier process had started (default false)
+    pub idempotent: Option<Flag>,
+}
+
+/// `oneOf` `run` and `shell`, each `required`: a command has exactly one.
+fn run_or_shell(schema: &mut Schema) {
+    schema.insert(
+        "oneOf".into(),
+        serde_json::json!([{ "required": ["run"] }, { "required": ["shell"] }]),
+    );
 }
 
 /// a failover: POST /api/v3/Plans/{plan_id}/Failover
@@ -605,6 +735,193 @@ scalar! {
     parse: |s| whole(s, 1..=MAX_CONCURRENCY).map(|n| n as usize),
 }
 
+scalar! {
+    /// A health check's URL.
+    CheckUrl(String), "check_url", inline: true,
+    expected: "the URL to check: http:// or https://, no user name or password (send credentials in headers), or a template",
+    schema: |g, description| or_template(g, description, &[json_schema!({
+        "type": "string",
+        "format": "drbook-check-url",
+        "pattern": "^https?://[^\\s/?#@]+([/?][^\\s#]*)?$"
+    })]),
+    parse: |s| s.as_str().filter(|s| values::is_check_url(s)).map(str::to_owned),
+}
+
+/// The HTTP method of a health check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+pub enum HttpMethod {
+    #[serde(rename = "GET")]
+    Get,
+    #[serde(rename = "HEAD")]
+    Head,
+}
+
+schema!(HttpMethod, "http_method", inline: true, |_g| json_schema!({
+    "description": "the request's method: GET or HEAD (default GET)",
+    "enum": ["GET", "HEAD"]
+}));
+
+const EXPECT_STATUS: &str =
+    "the HTTP status (100 to 599) a healthy answer has, or a non-empty list of them (default 200)";
+
+/// The statuses a health check accepts.
+#[derive(Debug, Clone)]
+pub struct ExpectStatus(pub Vec<u16>);
+
+schema!(ExpectStatus, "expect_status", inline: true, |_g| {
+    let code = json_schema!({ "type": "integer", "minimum": 100, "maximum": 599 });
+    json_schema!({
+        "description": EXPECT_STATUS,
+        "anyOf": [code, { "type": "array", "minItems": 1, "items": code }]
+    })
+});
+
+impl<'de> Deserialize<'de> for ExpectStatus {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let code = |v: &serde_json::Value| whole(v, 100..=599).map(|n| n as u16);
+        parse_scalar(d, EXPECT_STATUS, |value| match value {
+            serde_json::Value::Array(items) if !items.is_empty() => {
+                items.iter().map(code).collect::<Option<Vec<u16>>>()
+            }
+            value => code(value).map(|c| vec![c]),
+        })
+        .map(ExpectStatus)
+    }
+}
+
+/// A name → value mapping whose values are texts (numbers and booleans are taken as
+/// written), in the order written.
+fn text_map<'de, D: Deserializer<'de>>(
+    d: D,
+    expected: &'static str,
+) -> Result<Vec<(String, String)>, D::Error> {
+    parse_scalar(d, expected, |value| {
+        let serde_json::Value::Object(map) = value else {
+            return None;
+        };
+        map.iter()
+            .map(|(name, value)| {
+                let text = match value {
+                    serde_json::Value::String(s) => s.clone(),
+                    serde_json::Value::Number(n) => n.to_string(),
+                    serde_json::Value::Bool(b) => b.to_string(),
+                    _ => return None,
+                };
+                Some((name.clone(), text))
+            })
+            .collect()
+    })
+}
+
+const HEADERS: &str = "request headers: names to values (templates allowed; a value from a secret variable is masked everywhere)";
+
+/// A health check's request headers.
+#[derive(Debug, Clone)]
+pub struct Headers(pub Vec<(String, String)>);
+
+schema!(Headers, "headers", inline: true, |_g| json_schema!({
+    "description": HEADERS,
+    "type": "object",
+    "propertyNames": { "pattern": "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$" },
+    "additionalProperties": { "type": ["string", "number", "boolean"] }
+}));
+
+impl<'de> Deserialize<'de> for Headers {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        text_map(d, HEADERS).map(Headers)
+    }
+}
+
+const ENV: &str = "environment variables added to drbook's for the command: names to values; the one place a secret variable may be passed to a command";
+
+/// A command's added environment.
+#[derive(Debug, Clone)]
+pub struct Env(pub Vec<(String, String)>);
+
+schema!(Env, "env", inline: true, |_g| json_schema!({
+    "description": ENV,
+    "type": "object",
+    "propertyNames": { "pattern": values::VARIABLE_NAME_PATTERN },
+    "additionalProperties": { "type": ["string", "number", "boolean"] }
+}));
+
+impl<'de> Deserialize<'de> for Env {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        text_map(d, ENV).map(Env)
+    }
+}
+
+/// A program or one of its arguments: a non-empty string.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Arg(pub String);
+
+schema!(Arg, "arg", inline: true, |_g| json_schema!({
+    "description": "a program or one of its arguments",
+    "type": "string",
+    "minLength": 1
+}));
+
+scalar! {
+    /// A TCP port.
+    #[derive(Copy)]
+    Port(u16), "port", inline: true,
+    expected: "a TCP port (1 to 65535), or a template",
+    schema: |g, description| or_template(g, description, &[json_schema!({
+        "type": "integer", "minimum": 1, "maximum": 65535
+    })]),
+    parse: |s| whole(s, 1..=65535).map(|n| n as u16),
+}
+
+scalar! {
+    /// The exit status a command must end with.
+    #[derive(Copy)]
+    ExitCode(i32), "expect_exit", inline: true,
+    expected: "the exit status the command must end with (0 to 255; default 0), or a template",
+    schema: |g, description| or_template(g, description, &[json_schema!({
+        "type": "integer", "minimum": 0, "maximum": 255
+    })]),
+    parse: |s| whole(s, 0..=255).map(|n| n as i32),
+}
+
+/// Where a step runs: a real run, a drill, or both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Purpose {
+    Run,
+    Drill,
+}
+
+/// The runs a step belongs to.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Only(pub Vec<Purpose>);
+
+schema!(Only, "only", inline: true, |_g| json_schema!({
+    "description": "the runs this step belongs to: run (a real failover: drbook run, and resume of it), drill (drbook drill), or both (the default); the step is skipped, saying so, in the other",
+    "type": "array",
+    "minItems": 1,
+    "uniqueItems": true,
+    "items": {
+        "description": "run (a real failover) or drill (drbook drill)",
+        "enum": ["run", "drill"]
+    }
+}));
+
+/// What the run's recovery time is measured to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecoveryUntil {
+    /// The last plan seen failed over.
+    #[default]
+    FailedOver,
+    /// The last successful health check (http_check or tcp_check).
+    Healthy,
+}
+
+schema!(RecoveryUntil, "recovery_until", inline: true, |_g| json_schema!({
+    "description": "where the run's recovery time ends: failed_over (the last plan seen failed over; the default) or healthy (the last successful http_check or tcp_check of the run's steps: when the service answered)",
+    "enum": ["failed_over", "healthy"]
+}));
+
 /// Default values of template variables (read by `crate::template`; here for the schema).
 #[derive(Debug)]
 pub struct Vars;
@@ -684,6 +1001,39 @@ pub fn in_group_error(file: &str, pos: Pos, path: &str, key: &str) -> Diagnostic
         ),
     };
     Diagnostic::new(file, pos, path, message).with_hint(hint)
+}
+
+/// A key a step of a drill's `cleanup:` may not have.
+pub fn in_cleanup_error(file: &str, pos: Pos, path: &str, key: &str) -> Diagnostic {
+    let message = match key {
+        "on_failure" => {
+            "a drill's clean-up steps all run, whatever happened: `on_failure` has no meaning there"
+                .to_owned()
+        }
+        "only" => "a drill's clean-up runs only in drills: `only` has no meaning there".to_owned(),
+        _ => format!(
+            "a drill's clean-up runs commands, checks and waits; `{key}` cannot be one of its steps"
+        ),
+    };
+    Diagnostic::new(file, pos, path, message).with_hint(
+        "the drill undoes every failover it made by itself, before its `cleanup:` steps; put other steps in `steps:`",
+    )
+}
+
+/// `cleanup:` anywhere but at the top level.
+pub fn cleanup_misplaced(file: &str, pos: Pos, path: &str) -> Diagnostic {
+    Diagnostic::new(
+        file,
+        pos,
+        path,
+        "`cleanup:` belongs at the top level of the runbook: a drill's clean-up steps run after its undos",
+    )
+    .with_hint("move the list to a top-level `cleanup:` key, beside `steps:`")
+}
+
+/// The message for a command with neither or both of `run` and `shell`.
+pub fn run_or_shell_message() -> String {
+    "a command needs exactly one of `run` (a program and its arguments, run without a shell) or `shell` (a script for sh -c)".to_owned()
 }
 
 /// The message for a step without an action.

@@ -29,8 +29,9 @@ pub mod yaml;
 
 pub use diagnostic::Diagnostic;
 pub use model::{
-    Action, ExpectState, Failover, Group, Objectives, OnFailure, OnHalt, Pause, PlanCall,
-    ReadinessCheck, Runbook, StateOverrides, Step,
+    Action, BodyMatch, Command, CommandLine, ExpectState, Failover, Group, HttpCheck, Objectives,
+    OnFailure, OnHalt, Pause, PlanCall, ReadinessCheck, RecoveryUntil, Runbook, Scope,
+    StateOverrides, Step, TcpCheck,
 };
 pub use node::{Key, Node, Pos, Value};
 pub use source::{Source, SourceError};

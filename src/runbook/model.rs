@@ -10,6 +10,13 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2 * 3600);
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(2);
 pub const DEFAULT_RETRIES: u32 = 3;
 pub const DEFAULT_RETRY_DELAY: Duration = Duration::from_secs(2);
+/// Health checks: how long to keep trying, how often, and how long one try may take.
+pub const DEFAULT_CHECK_TIMEOUT: Duration = Duration::from_secs(5 * 60);
+pub const DEFAULT_CHECK_INTERVAL: Duration = Duration::from_secs(5);
+pub const DEFAULT_CHECK_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a command may run.
+pub const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 
 /// What a failed step does to the run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -45,6 +52,25 @@ pub struct Runbook {
     pub steps: Vec<Step>,
     /// Parallel groups: runs of consecutive steps that run at the same time.
     pub groups: Vec<Group>,
+    /// A drill's own clean-up steps (`cleanup:`), numbered after `steps`: run after the
+    /// drill's undos, in order, whatever happened.
+    pub cleanup: Vec<Step>,
+}
+
+impl Runbook {
+    /// The number of the first undo of a rollback or a drill's clean-up: after every step
+    /// the runbook lists, its clean-up steps included.
+    pub fn first_undo(&self) -> usize {
+        self.steps.len() + self.cleanup.len() + 1
+    }
+
+    /// A step the runbook lists, by number: one of `steps` or of `cleanup`.
+    pub fn step(&self, number: usize) -> Option<&Step> {
+        let index = number.checked_sub(1)?;
+        self.steps
+            .get(index)
+            .or_else(|| self.cleanup.get(index - self.steps.len()))
+    }
 }
 
 /// A `parallel:` step: its steps run at the same time, at most `max_concurrency` at once;
@@ -67,7 +93,13 @@ pub struct Group {
 pub struct Objectives {
     pub rto: Option<Duration>,
     pub rpo: Option<Duration>,
+    /// Where the run's recovery time ends (run level only).
+    pub until: RecoveryUntil,
 }
+
+/// Where the run's recovery time ends: the last plan seen failed over, or the last
+/// successful health check.
+pub use super::document::RecoveryUntil;
 
 /// Plan state names that replace drbook's built-in sets (see `vao::StateSets`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -93,6 +125,47 @@ pub struct Step {
     pub action: Action,
     /// The step's own policy, or the runbook's.
     pub on_failure: OnFailure,
+    /// The runs it belongs to (`only:`; default both).
+    pub only: Scope,
+}
+
+/// The runs a step belongs to: a real run, a drill, or both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scope {
+    pub run: bool,
+    pub drill: bool,
+}
+
+impl Default for Scope {
+    fn default() -> Scope {
+        Scope {
+            run: true,
+            drill: true,
+        }
+    }
+}
+
+impl Scope {
+    /// How the reason of a step left out by its scope begins.
+    pub const SKIPPED: &str = "skipped by scope";
+
+    /// Whether a run (`drill: false`) or a drill includes the step.
+    pub fn includes(self, drill: bool) -> bool {
+        if drill { self.drill } else { self.run }
+    }
+
+    /// Why a step is left out of this kind of run.
+    pub fn excluded_because(self, drill: bool) -> Option<String> {
+        match (self.includes(drill), drill) {
+            (true, _) => None,
+            (false, true) => {
+                Some("skipped by scope: `only: [run]`, and this is a drill".to_owned())
+            }
+            (false, false) => {
+                Some("skipped by scope: `only: [drill]`, and this is not a drill".to_owned())
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -107,6 +180,12 @@ pub enum Action {
     ExpectState(ExpectState),
     /// A manual gate: the operator approves, or `--approve` does.
     Pause(Pause),
+    /// An HTTP request until an answer matches (a read).
+    HttpCheck(HttpCheck),
+    /// A TCP connection until one opens (a read).
+    TcpCheck(TcpCheck),
+    /// A program run once (state-changing: journalled before it starts).
+    Command(Command),
 }
 
 /// A document path for messages: `["steps", "2", "parallel"]` → `steps[2].parallel`.
@@ -147,7 +226,7 @@ impl Action {
             Action::UndoFailover(c) => Some(c.plan_id),
             Action::ReadinessCheck(c) => Some(c.call.plan_id),
             Action::ExpectState(e) => Some(e.call.plan_id),
-            Action::Wait(_) | Action::Pause(_) => None,
+            _ => None,
         }
     }
 
@@ -168,6 +247,9 @@ impl Action {
             Action::ReadinessCheck(_) => "readiness_check",
             Action::ExpectState(_) => "expect_state",
             Action::Pause(_) => "pause",
+            Action::HttpCheck(_) => "http_check",
+            Action::TcpCheck(_) => "tcp_check",
+            Action::Command(_) => "command",
         }
     }
 
@@ -178,8 +260,15 @@ impl Action {
             Action::UndoFailover(c) => Some(*c),
             Action::ReadinessCheck(c) => Some(c.call),
             Action::ExpectState(e) => Some(e.call),
-            Action::Wait(_) | Action::Pause(_) => None,
+            _ => None,
         }
+    }
+}
+
+impl Action {
+    /// Whether it is a health check (what `objectives: { until: healthy }` measures to).
+    pub fn is_health_check(&self) -> bool {
+        matches!(self, Action::HttpCheck(_) | Action::TcpCheck(_))
     }
 }
 
@@ -252,4 +341,130 @@ impl Failover {
             retry_delay: self.retry_delay,
         }
     }
+}
+
+/// How a health check's answer must look and how it is tried.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpCheck {
+    pub url: String,
+    /// `GET` or `HEAD`.
+    pub method: &'static str,
+    /// Any of these statuses.
+    pub expect_status: Vec<u16>,
+    pub expect_body: Option<BodyMatch>,
+    pub timeout: Duration,
+    pub interval: Duration,
+    pub request_timeout: Duration,
+    pub insecure: bool,
+    pub ca_cert: Option<std::path::PathBuf>,
+    /// Names and values, in the order written (values may hold secrets: masked in output).
+    pub headers: Vec<(String, String)>,
+}
+
+/// What a healthy answer's body holds: a text, or a match of a regular expression.
+#[derive(Debug, Clone)]
+pub enum BodyMatch {
+    Contains(String),
+    Regex(regex::Regex),
+}
+
+impl PartialEq for BodyMatch {
+    fn eq(&self, other: &BodyMatch) -> bool {
+        self.to_string() == other.to_string()
+    }
+}
+
+impl BodyMatch {
+    /// `"/…/"` is a regular expression; anything else a text the body contains.
+    pub fn parse(text: &str) -> Result<BodyMatch, regex::Error> {
+        match text.strip_prefix('/').and_then(|t| t.strip_suffix('/')) {
+            Some(pattern) if text.len() >= 2 => regex::Regex::new(pattern).map(BodyMatch::Regex),
+            _ => Ok(BodyMatch::Contains(text.to_owned())),
+        }
+    }
+
+    pub fn matches(&self, body: &str) -> bool {
+        match self {
+            BodyMatch::Contains(text) => body.contains(text.as_str()),
+            BodyMatch::Regex(regex) => regex.is_match(body),
+        }
+    }
+}
+
+impl BodyMatch {
+    /// What a body that does not match fails to do: `contain "ok"`, `match /up/`.
+    pub fn wanted(&self) -> String {
+        match self {
+            BodyMatch::Contains(text) => format!("contain {text:?}"),
+            BodyMatch::Regex(regex) => format!("match /{}/", regex.as_str()),
+        }
+    }
+}
+
+impl std::fmt::Display for BodyMatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BodyMatch::Contains(text) => write!(f, "contains {text:?}"),
+            BodyMatch::Regex(regex) => write!(f, "matches /{}/", regex.as_str()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TcpCheck {
+    pub host: String,
+    pub port: u16,
+    pub timeout: Duration,
+    pub interval: Duration,
+    pub connect_timeout: Duration,
+}
+
+/// What a command runs: a program and its arguments (no shell), or a script for `sh -c`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommandLine {
+    Program(Vec<String>),
+    Shell(String),
+}
+
+impl CommandLine {
+    /// The program and its arguments as they are started.
+    pub fn argv(&self) -> Vec<String> {
+        match self {
+            CommandLine::Program(argv) => argv.clone(),
+            CommandLine::Shell(script) => vec!["sh".to_owned(), "-c".to_owned(), script.clone()],
+        }
+    }
+}
+
+impl std::fmt::Display for CommandLine {
+    /// The command line for people: each word quoted where a shell would need it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let words: Vec<String> = self.argv().iter().map(|w| quote(w)).collect();
+        f.write_str(&words.join(" "))
+    }
+}
+
+/// A word as a POSIX shell would read it back.
+fn quote(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c));
+    if plain {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Command {
+    pub line: CommandLine,
+    /// Added to drbook's environment, in the order written.
+    pub env: Vec<(String, String)>,
+    pub cwd: Option<std::path::PathBuf>,
+    pub timeout: Duration,
+    pub expect_exit: i32,
+    /// Running it again is harmless: `resume` may start it again.
+    pub idempotent: bool,
 }

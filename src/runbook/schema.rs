@@ -11,7 +11,7 @@
 
 use super::de::{self, ErrorKind};
 use super::diagnostic::Diagnostic;
-use super::document::{self, ACTIONS, NOT_IN_GROUP};
+use super::document::{self, ACTIONS, NOT_IN_CLEANUP, NOT_IN_GROUP};
 use super::node::{Node, Pos, Value};
 use super::text::{display_path, show_value, unknown_key_hint};
 use super::values;
@@ -38,6 +38,7 @@ fn validator() -> &'static Validator {
                 values::parse_restore_point(s).is_some()
             })
             .with_format("drbook-server-url", values::is_server_url)
+            .with_format("drbook-check-url", values::is_check_url)
             .with_format("drbook-time-zone", |s| values::parse_time_zone(s).is_some())
             .with_format("drbook-duration", |s| values::parse_duration(s).is_some())
             .with_format("drbook-positive-duration", |s| {
@@ -117,6 +118,12 @@ fn unknown_key(
     if is_step(segments) && segments.len() == 5 && NOT_IN_GROUP.contains(&key) {
         return document::in_group_error(file, key_pos, &path, key);
     }
+    if is_step(segments) && segments[0] == "cleanup" && NOT_IN_CLEANUP.contains(&key) {
+        return document::in_cleanup_error(file, key_pos, &path, key);
+    }
+    if key == "cleanup" && !segments.is_empty() {
+        return document::cleanup_misplaced(file, key_pos, &path);
+    }
     Diagnostic::new(file, key_pos, path, format!("unknown key `{key}`"))
         .with_hint(unknown_key_hint(key, allowed))
 }
@@ -175,11 +182,21 @@ fn to_diagnostics(file: &str, root: &Node, error: &ValidationError) -> Vec<Diagn
             if segments.len() == 5 && present.iter().any(|a| NOT_IN_GROUP.contains(a)) {
                 return Vec::new();
             }
+            // So is a plan action among a drill's clean-up steps.
+            if segments[0] == "cleanup" && present.iter().any(|a| NOT_IN_CLEANUP.contains(a)) {
+                return Vec::new();
+            }
             at(if present.len() > 1 {
                 document::two_actions_message(&present)
             } else {
                 document::no_action_message()
             })
+        }
+        ValidationErrorKind::OneOfNotValid { .. }
+        | ValidationErrorKind::OneOfMultipleValid { .. }
+            if segments.last().is_some_and(|s| s == "command") =>
+        {
+            at(document::run_or_shell_message())
         }
         ValidationErrorKind::Constant { expected_value } if segments == ["version"] => at(format!(
             "unsupported runbook version {got}; this drbook reads version {expected_value}"
@@ -239,7 +256,7 @@ fn to_diagnostics(file: &str, root: &Node, error: &ValidationError) -> Vec<Diagn
 }
 
 fn is_step(segments: &[String]) -> bool {
-    (segments.len() == 2 && segments[0] == "steps")
+    (segments.len() == 2 && (segments[0] == "steps" || segments[0] == "cleanup"))
         || (segments.len() == 5 && segments[0] == "steps" && segments[2] == "parallel")
 }
 

@@ -43,6 +43,26 @@ pub fn is_server_url(text: &str) -> bool {
         && reqwest::Url::parse(text).is_ok_and(|url| url.host().is_some())
 }
 
+/// A health check's URL: `http://` or `https://`, a host, no user name or password (a
+/// credential belongs in a header from a secret variable, where it is masked); a query is
+/// allowed, a fragment is not (it is never sent).
+pub fn is_check_url(text: &str) -> bool {
+    if !text.chars().all(|c| c.is_ascii_graphic()) {
+        return false;
+    }
+    let Some(rest) = text
+        .strip_prefix("https://")
+        .or_else(|| text.strip_prefix("http://"))
+    else {
+        return false;
+    };
+    let authority = &rest[..rest.find(['/', '?']).unwrap_or(rest.len())];
+    !authority.is_empty()
+        && !authority.contains('@')
+        && !text.contains('#')
+        && reqwest::Url::parse(text).is_ok_and(|url| url.host().is_some())
+}
+
 /// A plan ID: a hyphenated UUID.
 pub fn parse_plan_id(text: &str) -> Option<uuid::Uuid> {
     // `Uuid::parse_str` also takes braced, URN and simple forms; VAO shows the hyphenated one.

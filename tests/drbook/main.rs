@@ -2,6 +2,7 @@
 //! 127.0.0.1 (port 0). Nothing here talks to anything but loopback.
 
 mod auth;
+mod checks;
 mod dates;
 mod docs;
 mod drill;

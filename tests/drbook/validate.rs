@@ -214,6 +214,12 @@ fn an_independent_validator_agrees_with_the_generated_schema() {
         "camel-case-key.yaml",
         "bad-uuid.yaml",
         "bad-version.yaml",
+        "check-port-out-of-range.yaml",
+        "check-url-not-http.yaml",
+        "check-expect-status-out-of-range.yaml",
+        "command-empty-run.yaml",
+        "only-unknown.yaml",
+        "cleanup-misplaced.yaml",
     ] {
         let path = root.join("tests/fixtures/invalid").join(fixture);
         let out = check(std::slice::from_ref(&path));

@@ -549,6 +549,47 @@ impl Executor<'_> {
         StepEnd::Done(StepResult::Succeeded, None)
     }
 
+    /// The runbook's own clean-up steps (`cleanup:`), after the undos, in order, whatever
+    /// happened (an interrupt leaves those not started yet not run). Those an earlier
+    /// process finished are not run again. Returns the failed ones, each with its failure.
+    async fn cleanup_steps(&mut self) -> Vec<(usize, String)> {
+        let mut failed = Vec::new();
+        let resume = std::mem::take(&mut self.resume);
+        let runbook = self.runbook;
+        for step in &runbook.cleanup {
+            if resume.done.contains(&step.number) {
+                continue;
+            }
+            if self.is_interrupted() {
+                self.emit(Event::step_finished(
+                    step.number,
+                    StepResult::Skipped,
+                    Some("not run: drbook was interrupted".to_owned()),
+                ));
+                continue;
+            }
+            let (result, error) = self.run_one(step, &resume).await;
+            if !result.is_success() && result != StepResult::Skipped {
+                failed.push((
+                    step.number,
+                    format!(
+                        "step {} \"{}\" {}: {}",
+                        step.number,
+                        step.name,
+                        if result == StepResult::Interrupted {
+                            "was interrupted"
+                        } else {
+                            "failed"
+                        },
+                        error.unwrap_or_default()
+                    ),
+                ));
+            }
+        }
+        self.resume = resume;
+        failed
+    }
+
     /// After an undo in a drill's clean-up: the plan must be ready for a failover again.
     pub(super) async fn verify_ready(
         &mut self,
@@ -598,7 +639,7 @@ impl Executor<'_> {
             phase: DrillPhase::Cleanup,
             at: Utc::now(),
         });
-        let first = self.next_undo.unwrap_or(self.runbook.steps.len() + 1);
+        let first = self.next_undo.unwrap_or(self.runbook.first_undo());
         // Every plan whose failover may have reached VAO, newest first.
         let plans = self.ledger.failed_over();
         for Entry { step, plan } in &plans {
@@ -620,13 +661,33 @@ impl Executor<'_> {
             })
             .await
         };
+        let failed_steps = self.cleanup_steps().await;
         let interrupted = self.is_interrupted();
         self.emit(Event::CleanupFinished {
             undone: undone.clone(),
             left_failed_over: left.clone(),
             interrupted,
             at: Utc::now(),
+            failed_steps: failed_steps.iter().map(|(n, _)| *n).collect(),
         });
+        let (result, error) = if failed_steps.is_empty() {
+            (result, error)
+        } else {
+            let failures: Vec<String> = failed_steps.into_iter().map(|(_, why)| why).collect();
+            let failures = format!("the drill's clean-up: {}", failures.join("; "));
+            let result = if result == RunResult::Interrupted {
+                result
+            } else {
+                RunResult::Failed
+            };
+            (
+                result,
+                Some(match error {
+                    Some(error) => format!("{error}; {failures}"),
+                    None => failures,
+                }),
+            )
+        };
         if left.is_empty() {
             return (result, error);
         }

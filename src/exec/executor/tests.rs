@@ -39,6 +39,7 @@ fn options() -> ExecOptions {
         decider: Default::default(),
         ask: false,
         run_id: None,
+        redactor: Default::default(),
     }
 }
 
