@@ -356,12 +356,17 @@ fn the_image_is_built_by_cargo_build_release_locked() {
         context.dest
     );
 
-    // What `cargo build --release` makes: target/release/<the binary's name>.
-    let bin = Path::new(drbook_bin())
-        .file_name()
-        .unwrap()
-        .to_str()
-        .unwrap();
+    // What `cargo build --release` makes: target/release/<the binary's name>. This test's
+    // own build puts it in the same layout, target/<profile>/<name>, with no target triple
+    // in between.
+    let built = Path::new(drbook_bin());
+    let profile = built.parent().and_then(Path::file_name).unwrap();
+    assert!(
+        profile == "debug" || profile == "release",
+        "{}",
+        built.display()
+    );
+    let bin = built.file_name().unwrap().to_str().unwrap();
     let made = format!("{}/target/release/{bin}", dir.trim_end_matches('/'));
     let copied = image
         .run
