@@ -1,9 +1,12 @@
-//! The examples in `examples/` (cron, systemd, CI, Kubernetes) cannot rot: every file passes
-//! the tool that owns its format (`tools`), the wrapper script runs against the simulator,
-//! and every `drbook ...` command line in them is held against the real binary's `--help`
-//! and `drbook validate`. Each check also has a test that breaks an example on purpose and
-//! sees the check fire.
+//! The examples in `examples/` (cron, systemd, CI, Kubernetes, Argo Workflows) and the
+//! `Containerfile` cannot rot: every file passes the tool that owns its format (`tools`,
+//! `image`), the wrapper script runs against the simulator, the image's entrypoint runs the
+//! manifests' runbooks (`image`), and every `drbook ...` command line in them is held against
+//! the real binary's `--help` and `drbook validate`. Each check also has a test that breaks
+//! an example on purpose and sees the check fire.
 
+mod argo;
+mod image;
 mod invocation;
 mod shell;
 mod tools;
@@ -76,15 +79,23 @@ pub fn assert_lint_fires(
     lint: impl Fn(&Files) -> Vec<String>,
     breakages: &[(&str, &str, &str, &str)],
 ) {
-    let files = example_files();
-    let clean = lint(&files);
+    assert_lint_fires_on(&example_files(), lint, breakages);
+}
+
+/// [`assert_lint_fires`] on other files than the examples (the `Containerfile`).
+pub fn assert_lint_fires_on(
+    files: &Files,
+    lint: impl Fn(&Files) -> Vec<String>,
+    breakages: &[(&str, &str, &str, &str)],
+) {
+    let clean = lint(files);
     assert!(
         clean.is_empty(),
         "the examples have problems:\n{}",
         clean.join("\n")
     );
     for (file, from, to, expected) in breakages {
-        let problems = lint(&broken(&files, file, from, to));
+        let problems = lint(&broken(files, file, from, to));
         assert!(
             problems.iter().any(|p| p.contains(expected)),
             "changing {from:?} to {to:?} in {file} should give a problem with {expected:?}, got {problems:#?}"
@@ -222,6 +233,42 @@ fn container_invocations(name: &str, node: &Node, found: &mut Vec<Invocation>) {
     }
 }
 
+/// The drbook command lines of an Argo workflow: each container it would start, per item,
+/// with the parameters substituted as Argo does. What cannot be expanded is a command line
+/// that fails the lint, so it cannot go unchecked.
+fn argo_invocations(name: &str, root: &Node) -> Vec<Invocation> {
+    if root
+        .get("kind")
+        .and_then(Node::as_str)
+        .is_none_or(|k| !k.contains("Workflow"))
+    {
+        return Vec::new();
+    }
+    match argo::expand(name, root) {
+        Ok(pods) => pods
+            .into_iter()
+            .filter_map(|pod| {
+                let json = &pod.container;
+                let mut line: Vec<String> = [&json["command"], &json["args"]]
+                    .iter()
+                    .flat_map(|v| v.as_array().cloned().unwrap_or_default())
+                    .map(|v| v.as_str().unwrap_or_default().to_owned())
+                    .collect();
+                line.first()
+                    .is_some_and(|w| shell::is_drbook(w))
+                    .then(|| Invocation {
+                        place: pod.place,
+                        words: line.split_off(1),
+                    })
+            })
+            .collect(),
+        Err(problem) => vec![Invocation {
+            place: format!("{name}:1"),
+            words: vec![format!("(the workflow cannot be expanded: {problem})")],
+        }],
+    }
+}
+
 /// Every drbook command line in the examples, from wherever each kind of file keeps them.
 pub fn invocations(files: &Files) -> Vec<Invocation> {
     let mut found = Vec::new();
@@ -239,6 +286,8 @@ pub fn invocations(files: &Files) -> Vec<Invocation> {
                 let mut scripts = Vec::new();
                 if name.contains("kubernetes/") {
                     container_invocations(name, &root, &mut found);
+                } else if name.contains("argo/") {
+                    found.extend(argo_invocations(name, &root));
                 } else {
                     ci_scripts(&root, &mut scripts);
                 }
@@ -280,6 +329,7 @@ fn every_drbook_command_line_in_the_examples_passes_the_lint() {
         "examples/ci/github-actions.yml",
         "examples/ci/gitlab-ci.yml",
         "examples/kubernetes/cronjob.yaml",
+        argo::WORKFLOW,
         "examples/README.md",
     ] {
         assert!(
@@ -306,6 +356,9 @@ fn every_drbook_command_line_in_the_examples_passes_the_lint() {
 fn each_check_of_a_command_line_fires() {
     let cases = [
         ("drbook drils runbooks/nightly-drill.yaml --yes", "(i)"),
+        ("drbook -v", "(i) no subcommand"),
+        ("drbook --version", ""),
+        ("drbook --verison", "(ii) `--verison`"),
         (
             "drbook drill runbooks/nightly-drill.yaml --yes --repot-dir r",
             "(ii) `--repot-dir`",

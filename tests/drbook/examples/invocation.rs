@@ -154,6 +154,14 @@ fn parse(words: &[String], help: &Help, problems: &mut Vec<String>) -> Option<Pa
                 }
             }
             Some(w) => break w.clone(),
+            // `drbook --version`, `drbook --help`: they need none (and their flags were
+            // checked above).
+            None if words
+                .iter()
+                .any(|w| matches!(w.as_str(), "--version" | "-V" | "--help" | "-h")) =>
+            {
+                return None;
+            }
             None => {
                 problems.push("(i) no subcommand".to_owned());
                 return None;

@@ -28,6 +28,21 @@ pub fn is_drbook(word: &str) -> bool {
     word == "drbook" || word.ends_with("/drbook") || word == "$DRBOOK" || word == "${DRBOOK}"
 }
 
+/// Whether a word of `podman run`/`docker run` is drbook's image
+/// (`registry.example.internal/drbook:0.1.0`, `localhost/drbook`): the words after it are
+/// drbook's arguments. A volume or a path (`./reports:/drbook/reports`) is not, nor a bare
+/// `drbook` (the command of another image).
+pub fn is_drbook_image(word: &str) -> bool {
+    if word.starts_with(['-', '.', '/', '$']) || word.contains(":/") {
+        return false;
+    }
+    let name = match word.rsplit_once(':') {
+        Some((name, tag)) if !tag.contains('/') => name,
+        _ => word,
+    };
+    name.ends_with("/drbook")
+}
+
 /// Every drbook invocation in `text`; `place` names the file and `first_line` is the line of
 /// the text's first line in it.
 pub fn invocations(text: &str, place: &str, first_line: usize) -> Vec<Invocation> {
@@ -89,7 +104,26 @@ fn commands(tokens: &[Token], place: &str) -> Vec<Invocation> {
             continue;
         }
         at_start = false;
-        if is_drbook(word) {
+        let in_image = matches!(word.as_str(), "podman" | "docker")
+            && matches!(tokens.get(i), Some(Token::Word(next, _)) if next == "run");
+        if in_image {
+            // Its options, then the image, then the image's arguments: drbook's.
+            while let Some(Token::Word(next, _)) = tokens.get(i) {
+                i += 1;
+                if is_drbook_image(next) {
+                    let mut words = Vec::new();
+                    while let Some(Token::Word(next, _)) = tokens.get(i) {
+                        words.push(next.clone());
+                        i += 1;
+                    }
+                    found.push(Invocation {
+                        place: format!("{place}:{line}"),
+                        words,
+                    });
+                    break;
+                }
+            }
+        } else if is_drbook(word) {
             let mut words = Vec::new();
             while let Some(Token::Word(next, _)) = tokens.get(i) {
                 words.push(next.clone());
@@ -306,6 +340,23 @@ mod tests {
             words("out=$(drbook validate a.yaml)"),
             [["validate", "a.yaml"]]
         );
+    }
+
+    #[test]
+    fn the_arguments_of_drbooks_image_are_drbooks() {
+        let text = "podman build -t registry.example.internal/drbook:0.1.0 .\npodman run --rm -v ./runbooks:/drbook/runbooks:ro -v ./reports:/drbook -e VAO_PASSWORD \\\n  registry.example.internal/drbook:0.1.0 validate runbooks/a.yaml\ndocker run -it localhost/drbook --version\ndocker run --rm other/image drbook\n";
+        let found = invocations(text, "t.md", 1);
+        let words: Vec<&Vec<String>> = found.iter().map(|i| &i.words).collect();
+        assert_eq!(
+            words,
+            [
+                &vec!["validate".to_owned(), "runbooks/a.yaml".to_owned()],
+                &vec!["--version".to_owned()]
+            ]
+        );
+        assert_eq!(found[0].place, "t.md:2");
+        assert!(is_drbook_image("registry:5000/drbook"));
+        assert!(!is_drbook_image("registry.example.internal/drbook-tools:1"));
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! test. Each test also breaks an example on purpose and sees the tool refuse it, so a tool
 //! that checks nothing (a wrong flag, a schema it did not load) cannot pass for one that does.
 
-use super::{Files, assert_lint_fires, drbook_bin};
+use super::{Files, argo, assert_lint_fires, drbook_bin, repo_root};
 use crate::support::tool;
 use std::path::Path;
 use std::process::Command;
@@ -122,10 +122,13 @@ fn the_manifests_pass_kubernetes_validate() {
         return;
     };
     let cronjob = "examples/kubernetes/cronjob.yaml";
+    // The Argo workflow is not one of its kinds (it would only warn that it has no schema
+    // and pass): `the_argo_workflow_passes_its_schema` checks it.
     assert_lint_fires(
         |files| {
             refusals(&kubernetes_validate, &["--strict", "--quiet"], files, |n| {
                 n.starts_with("examples/kubernetes/")
+                    || (n.starts_with("examples/argo/") && n != argo::WORKFLOW)
             })
         },
         &[
@@ -141,6 +144,19 @@ fn the_manifests_pass_kubernetes_validate() {
                 "activeDeadlineSeconds: 14400",
                 "activeDeadlineSeconds: 4h",
                 "'4h' is not of type 'integer'",
+            ),
+            // The Argo example's Kubernetes objects are checked too.
+            (
+                "examples/argo/pvc.yaml",
+                "accessModes:",
+                "accessMode:",
+                "'accessMode' was unexpected",
+            ),
+            (
+                "examples/argo/role.yaml",
+                "verbs:",
+                "verb:",
+                "'verbs' is a required property",
             ),
         ],
     );
@@ -181,6 +197,82 @@ fn the_pipelines_pass_their_schemas() {
                 "    when: always",
                 "    when: allways",
                 "'allways' is not one of",
+            ),
+        ],
+    );
+}
+
+/// The Argo workflow against a strict JSON Schema of its kind, derived from hera's models
+/// (Argo's Python SDK, generated from Argo's OpenAPI specification) with every object closed
+/// to unknown keys (`argo_schema.py`), by check-jsonschema. Under `CI=true` a missing
+/// python3, hera or check-jsonschema fails (`.ci/run` installs them).
+#[test]
+fn the_argo_workflow_passes_its_schema() {
+    let (Some(python), Some(check_jsonschema)) = (tool("python3"), tool("check-jsonschema")) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let schema = dir.path().join("cron-workflow.schema.json");
+    let output = Command::new(python)
+        .arg(repo_root().join("tests/drbook/examples/argo_schema.py"))
+        .arg("CronWorkflow")
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&output.stdout);
+    if output.status.code() == Some(3) {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "hera is required in CI (.ci/run installs it): {said}"
+        );
+        eprintln!("\n*** SKIPPED: {said}; the Argo workflow's schema check did not run ***\n");
+        return;
+    }
+    assert!(
+        output.status.success(),
+        "argo_schema.py: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    std::fs::write(&schema, &output.stdout).unwrap();
+    let schema = schema.display().to_string();
+    let workflow = argo::WORKFLOW;
+    assert_lint_fires(
+        |files| {
+            refusals(&check_jsonschema, &["--schemafile", &schema], files, |n| {
+                n == workflow
+            })
+        },
+        &[
+            // A misspelt field at the top, deep in a template, in a Kubernetes type inside.
+            (
+                workflow,
+                "concurrencyPolicy: Forbid",
+                "concurencyPolicy: Forbid",
+                "'concurencyPolicy' was unexpected",
+            ),
+            (
+                workflow,
+                "failFast: false",
+                "failfast: false",
+                "'failfast' was unexpected",
+            ),
+            (
+                workflow,
+                "readOnlyRootFilesystem: true",
+                "readOnlyRootFileSystem: true",
+                "'readOnlyRootFileSystem' was unexpected",
+            ),
+            // A wrong type, and the wrong kind.
+            (
+                workflow,
+                "parallelism: 4",
+                "parallelism: four",
+                "'four' is not of type 'integer'",
+            ),
+            (
+                workflow,
+                "kind: CronWorkflow",
+                "kind: CronJob",
+                "'CronWorkflow' was expected",
             ),
         ],
     );
