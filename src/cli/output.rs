@@ -225,7 +225,11 @@ impl Listener for Progress {
                 GuardVerdict::Passed => self.detail(
                     step,
                     &format!(
-                        "guard: plan {}",
+                        "guard: plan {}{}",
+                        plan.as_ref()
+                            .and_then(|p| p.name.as_deref())
+                            .map(|name| format!("\"{name}\" "))
+                            .unwrap_or_default(),
                         plan.as_ref().map_or_else(
                             || "is ready".to_owned(),
                             |p| if p.status.source == "predicted" {
@@ -566,7 +570,9 @@ impl DryRunListing {
     pub fn new(runbook: &str, server: &str) -> DryRunListing {
         DryRunListing {
             server: server.to_owned(),
-            lines: vec![format!("# dry run of \"{runbook}\": nothing is sent")],
+            lines: vec![format!(
+                "# dry run of \"{runbook}\": nothing is sent\n# (nothing is read either: plans are shown by id; a real run names them as VAO does)"
+            )],
         }
     }
 

@@ -513,3 +513,14 @@ impl Listener for Fanout<'_> {
         }
     }
 }
+
+/// A step's name with its plan's VAO name put next to the id (`Fail over plan "DB tier"
+/// (6f1c…)`): operators think in plan names, the id stays for the audit. Only the text
+/// `plan <id>` of the step's own plan is changed; a name without it is left as it is.
+pub fn with_plan_name(step_name: &str, plan_id: Uuid, plan_name: &str) -> String {
+    let bare = format!("plan {plan_id}");
+    if plan_name.trim().is_empty() || !step_name.contains(&bare) {
+        return step_name.to_owned();
+    }
+    step_name.replacen(&bare, &format!("plan \"{plan_name}\" ({plan_id})"), 1)
+}

@@ -195,9 +195,15 @@ pub struct Summary {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StepRecord {
     pub number: usize,
+    /// The step's name; where it names its plan by id (as the default names do), the plan's
+    /// VAO name is put next to the id once a read learnt it.
     pub name: String,
     pub kind: StepKind,
     pub plan_id: Option<Uuid>,
+    /// The plan's name in VAO, as the state guard (or `check`) read it; `null` where
+    /// nothing read the plan (a dry run, a wait).
+    #[serde(default)]
+    pub plan_name: Option<String>,
     pub started_at: Option<Timestamp>,
     pub finished_at: Option<Timestamp>,
     pub duration_ms: Option<u64>,
@@ -389,6 +395,7 @@ impl StepRecord {
             name: name.to_owned(),
             kind,
             plan_id,
+            plan_name: None,
             started_at: None,
             finished_at: None,
             duration_ms: None,
@@ -859,6 +866,12 @@ impl Listener for Report {
                         }
                         GuardVerdict::Refused(why) => (GuardOutcome::Refused, Some(why.clone())),
                     };
+                    if let (Some(id), Some(name)) =
+                        (s.plan_id, plan.as_ref().and_then(|p| p.name.as_deref()))
+                    {
+                        s.name = crate::exec::event::with_plan_name(&s.name, id, name);
+                        s.plan_name = Some(name.to_owned());
+                    }
                     s.guard = Some(GuardRecord {
                         verdict,
                         reason,

@@ -105,3 +105,42 @@ fn quiet_keeps_failures_and_the_verdict_only() {
     out.assert_code(0);
     assert_eq!((out.stdout.as_str(), out.stderr.as_str()), ("", ""));
 }
+
+/// Operators think in plan names: the name the state guard read from VAO stands next to the
+/// id in the progress, in a default step name and in every report; a dry run, which reads
+/// nothing, shows ids and says so.
+#[test]
+fn plans_are_named_as_vao_names_them_where_they_were_read() {
+    let mut db = plan(PLAN_A, Z);
+    db.name = "DB tier".to_owned();
+    let sim = sim(vec![db]);
+    let t = live(&sim.base_url(), &one_failover(PLAN_A));
+    t.args(["--report-format", "json,md,junit,html"]);
+    let out = t.run();
+    out.assert_code(0);
+    out.assert_stderr_contains("guard: plan \"DB tier\" is ");
+    let report = t.report();
+    let step = &report["steps"][0];
+    assert_eq!(step["plan_name"], "DB tier");
+    let named = format!("Fail over plan \"DB tier\" ({PLAN_A})");
+    assert_eq!(step["name"], named.as_str());
+    let texts = t.report_texts();
+    assert!(texts.contains(&format!("1. {named}")), "{texts}");
+    // The Markdown, HTML (escaped quotes) and JUnit name it too.
+    for needle in ["\"DB tier\"", "&quot;DB tier&quot;"] {
+        assert!(texts.contains(needle), "{needle} not in the reports");
+    }
+
+    let t = Drbook::new();
+    let file = t.runbook(&one_failover(PLAN_A));
+    t.args(["run", file.to_str().unwrap(), "--dry-run"]);
+    let dry = t.run();
+    dry.assert_code(0);
+    assert!(
+        dry.stdout
+            .contains("nothing is read either: plans are shown by id"),
+        "{}",
+        dry.stdout
+    );
+    assert!(!dry.stdout.contains("DB tier"));
+}

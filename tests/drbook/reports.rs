@@ -210,8 +210,9 @@ fn junit_has_a_test_case_per_step_and_validates_against_the_junit_schema() {
     assert_eq!(
         names,
         [
-            format!("1. Fail over plan {PLAN_A}"),
-            format!("2. Fail over plan {PLAN_B}"),
+            // Named as VAO names them where the guard read them; step 3 never ran.
+            format!("1. Fail over plan \"Plan 6f1c2d9e\" ({PLAN_A})"),
+            format!("2. Fail over plan \"Plan 0b8a3c1d\" ({PLAN_B})"),
             format!("3. Fail over plan {PLAN_C}")
         ]
     );

@@ -76,7 +76,7 @@ fn failovers_are_sent_in_order_with_exact_bodies() {
     assert_eq!(report["steps"][0]["name"], "storage");
     assert_eq!(
         report["steps"][1]["name"],
-        format!("Fail over plan {PLAN_A}")
+        format!("Fail over plan \"Plan 6f1c2d9e\" ({PLAN_A})")
     );
     assert_eq!(
         report["steps"][1]["request"]["path"],
