@@ -7,7 +7,6 @@
 use super::model::{Drill, RunbookHistory};
 use crate::report::describe;
 use maud::{Markup, html};
-use std::collections::BTreeMap;
 
 const WIDTH: f64 = 1000.0;
 const HEIGHT: f64 = 300.0;
@@ -34,29 +33,36 @@ struct Series {
     points: Vec<(usize, u64, Option<bool>)>,
 }
 
-/// The whole run, then each plan (by plan id, named after its latest step).
+/// The whole run, then each plan (by plan id, in the order they first appear, named after
+/// their latest step).
 fn series(drills: &[Drill]) -> Vec<Series> {
-    let mut run = Series {
+    let mut all = vec![Series {
         key: "run".to_owned(),
         name: "whole run".to_owned(),
         class: "series run",
         points: Vec::new(),
-    };
-    let mut plans: BTreeMap<String, Series> = BTreeMap::new();
+    }];
     for (i, drill) in drills.iter().enumerate() {
         if let Some(ms) = drill.recovery_time_ms {
-            run.points.push((i, ms, drill.rto_met));
+            all[0].points.push((i, ms, drill.rto_met));
         }
         for plan in &drill.plans {
             let key = plan
                 .plan_id
                 .map_or_else(|| format!("step {}", plan.step), |id| id.to_string());
-            let entry = plans.entry(key.clone()).or_insert_with(|| Series {
-                key: key.clone(),
-                name: String::new(),
-                class: "series plan",
-                points: Vec::new(),
-            });
+            let at = match all.iter().position(|s| s.key == key) {
+                Some(at) => at,
+                None => {
+                    all.push(Series {
+                        key,
+                        name: String::new(),
+                        class: "series plan",
+                        points: Vec::new(),
+                    });
+                    all.len() - 1
+                }
+            };
+            let entry = &mut all[at];
             entry.name = match plan.plan_id {
                 Some(id) => format!("{} ({})", plan.name, &id.to_string()[..8]),
                 None => plan.name.clone(),
@@ -66,7 +72,7 @@ fn series(drills: &[Drill]) -> Vec<Series> {
             }
         }
     }
-    std::iter::once(run).chain(plans.into_values()).collect()
+    all
 }
 
 /// The RTO each drill was held to: the run's, else the one target every plan shares.
@@ -137,7 +143,11 @@ pub fn render(rb: &RunbookHistory) -> Option<Markup> {
     let mut previous: Option<u64> = None;
     for (i, target) in targets.iter().enumerate() {
         match (target, previous) {
-            (Some(t), None) => rto_path.push_str(&format!("M{} {} ", n(x(i) - 8.0), n(y(*t)))),
+            (Some(t), None) => {
+                // From the chart's left edge for the first drill, else just before its drill.
+                let from = if i == 0 { LEFT } else { x(i) - 8.0 };
+                rto_path.push_str(&format!("M{} {} ", n(from), n(y(*t))));
+            }
             (Some(t), Some(p)) => rto_path.push_str(&format!(
                 "L{} {} L{} {} ",
                 n(x(i)),
@@ -153,7 +163,7 @@ pub fn render(rb: &RunbookHistory) -> Option<Markup> {
         }
     }
     if let Some(p) = previous {
-        rto_path.push_str(&format!("L{} {}", n(x(drills.len() - 1) + 8.0), n(y(p))));
+        rto_path.push_str(&format!("L{} {}", n(RIGHT), n(y(p))));
     }
     let legend_rows = series.len().div_ceil(3);
     let height = HEIGHT + 18.0 * legend_rows as f64;

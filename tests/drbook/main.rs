@@ -9,6 +9,7 @@ mod examples;
 mod exit_codes;
 mod faults;
 mod generated;
+mod history;
 mod interrupt;
 mod journal;
 mod parallel;
