@@ -280,7 +280,7 @@ pub struct HistoryArgs {
     pub folders: Vec<PathBuf>,
     /// Exit 1 when a runbook has no successful drill within this age (such as 90d or 365d)
     /// or changed since its last successful drill; amber (due) past 80% of it.
-    #[arg(long, value_name = "DURATION", value_parser = parse_positive_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = parse_age)]
     pub max_age: Option<std::time::Duration>,
     /// Measure ages from this instant instead of the current time (RFC 3339, such as
     /// 2026-11-28T02:00:00Z).
@@ -323,6 +323,12 @@ fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
 fn parse_positive_duration(text: &str) -> Result<std::time::Duration, String> {
     crate::runbook::values::parse_positive_duration(text)
         .ok_or_else(|| format!("`{text}` is not a duration greater than zero such as 2s or 1m"))
+}
+
+fn parse_age(text: &str) -> Result<std::time::Duration, String> {
+    crate::runbook::values::parse_positive_duration(text).ok_or_else(|| {
+        format!("`{text}` is not an age such as 90d, 12w or 365d (greater than zero, at most 366d)")
+    })
 }
 
 #[cfg(test)]

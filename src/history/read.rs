@@ -57,7 +57,7 @@ pub struct Skipped {
 }
 
 /// Everything found under the folders.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Found {
     pub reports: Vec<Read>,
     pub skipped: Vec<Skipped>,

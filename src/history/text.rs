@@ -99,12 +99,14 @@ fn drill_lines(out: &mut String, drill: &Drill) {
         against(drill.recovery_time_ms, drill.rto_target_ms, drill.rto_met)
     );
     for plan in &drill.plans {
-        let id = plan
-            .plan_id
-            .map_or_else(|| "?".to_owned(), |id| id.to_string());
+        // A step's default name already holds its plan's id.
+        let id = match plan.plan_id {
+            Some(id) if !plan.name.contains(&id.to_string()) => format!(" (plan {id})"),
+            _ => String::new(),
+        };
         let _ = writeln!(
             out,
-            "      {}. {} (plan {id}): {}",
+            "      {}. {}{id}: {}",
             plan.step,
             plan.name,
             against(plan.recovery_time_ms, plan.rto_target_ms, plan.rto_met)
