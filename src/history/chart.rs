@@ -165,7 +165,8 @@ pub fn render(rb: &RunbookHistory) -> Option<Markup> {
     if let Some(p) = previous {
         rto_path.push_str(&format!("L{} {}", n(RIGHT), n(y(p))));
     }
-    let legend_rows = series.len().div_ceil(3);
+    // The series and the RTO target, three to a row.
+    let legend_rows = (series.len() + 1).div_ceil(3);
     let height = HEIGHT + 18.0 * legend_rows as f64;
     let label = format!("Recovery time per drill of {}", rb.name);
     Some(html! {
@@ -219,7 +220,10 @@ pub fn render(rb: &RunbookHistory) -> Option<Markup> {
                     text class="legend-text" x=(n(col as f64 * 300.0 + 20.0)) y=(n(row as f64 * 18.0 + 6.0)) { (s.name) }
                 }
                 @if !rto_path.is_empty() {
-                    text class="legend-text rto-label" x=(n(RIGHT - LEFT)) y="6" text-anchor="end" { "- - RTO target" }
+                    @let (col, row) = (series.len() % 3, series.len() / 3);
+                    line class="rto" x1=(n(col as f64 * 300.0)) x2=(n(col as f64 * 300.0 + 14.0))
+                        y1=(n(row as f64 * 18.0 + 2.0)) y2=(n(row as f64 * 18.0 + 2.0)) {}
+                    text class="legend-text rto-label" x=(n(col as f64 * 300.0 + 20.0)) y=(n(row as f64 * 18.0 + 6.0)) { "RTO target" }
                 }
             }
         }

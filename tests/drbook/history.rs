@@ -462,7 +462,7 @@ fn html_page(fleet: &Fleet, reports: &str) {
         &format!("data-series=\"{PLAN_A}\""),
         &format!("data-series=\"{PLAN_B}\""),
         &format!("data-series=\"{PLAN_C}\""),
-        "class=\"rto\"",
+        "<path class=\"rto\" d=\"M",
         "class=\"point missed\"",
         "<polyline",
         "2 of 4 runbooks need a drill",
