@@ -227,6 +227,41 @@ mod tests {
     }
 
     #[test]
+    fn reports_are_found_below_the_folders_without_following_a_linked_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("reports");
+        std::fs::create_dir_all(root.join("site-b/2026")).unwrap();
+        for file in [
+            "a.json",
+            "a.md",
+            "a.json.tmp",
+            "run.journal.jsonl",
+            "site-b/2026/b.json",
+        ] {
+            std::fs::write(root.join(file), report_json()).unwrap();
+        }
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(&root, root.join("site-b/loop")).unwrap();
+        let single = dir.path().join("single.json");
+        std::fs::write(&single, "{}").unwrap();
+        let (files, skipped) = list(&[root.clone(), single.clone()]).unwrap();
+        assert_eq!(
+            files,
+            [root.join("a.json"), root.join("site-b/2026/b.json"), single]
+        );
+        assert!(skipped.is_empty());
+        let found = read_all(files, 2);
+        assert_eq!(found.reports.len(), 2);
+        assert_eq!(found.skipped.len(), 1);
+        assert_eq!(
+            found.skipped[0].reason,
+            "not a drbook report: no `report_version` and `drbook_version`"
+        );
+        let missing = list(&[dir.path().join("nothing")]).unwrap_err();
+        assert!(missing.to_string().starts_with("cannot read "), "{missing}");
+    }
+
+    #[test]
     fn a_report_reads_with_the_model_types() {
         let view = parse(report_json().as_bytes()).unwrap();
         assert_eq!(view.mode, Mode::Drill);
