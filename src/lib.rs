@@ -3,11 +3,12 @@
 //!
 //! The code follows the pipeline: [`runbook`] (load and check) → [`template`] (render) →
 //! [`prepare`] (the two together) → [`exec`] (plan and execute, against [`vao`]) →
-//! [`report`]. [`cli`] wires it to the command line; [`sim`] is a VAO simulator for demos
+//! [`report`], which [`history`] reads back over time. [`cli`] wires it to the command line; [`sim`] is a VAO simulator for demos
 //! and tests. [`secret`] (secrets and the redactor that masks them) serves every layer.
 
 pub mod cli;
 pub mod exec;
+pub mod history;
 pub mod prepare;
 pub mod report;
 pub mod runbook;

@@ -66,6 +66,10 @@ pub enum Command {
     /// undone, its lock, and whether it can be resumed. Without RUN, the runs in the state
     /// folder, newest first.
     Status(Box<StatusArgs>),
+    /// Every report under the folders, per runbook: the last run of each kind, the last
+    /// successful drill and its age, whether the runbook changed since, recovery times
+    /// against the RTO. With --max-age, exit 1 when a runbook is not drilled within it.
+    History(HistoryArgs),
     /// Serve the VAO-compatible simulator.
     Simulator(SimulatorArgs),
     /// Print a shell completion script: `source <(drbook completions bash)`.
@@ -315,6 +319,33 @@ pub struct ReportFormats {
     pub formats: Vec<crate::report::Format>,
 }
 
+#[derive(Debug, Clone, Copy, ValueEnum, Default, PartialEq, Eq)]
+pub enum HistoryFormat {
+    #[default]
+    Text,
+    Json,
+    /// One self-contained page with a chart per runbook.
+    Html,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Folders to read the JSON reports from (recursively), or report files.
+    #[arg(required = true, value_name = "REPORT_DIR")]
+    pub folders: Vec<PathBuf>,
+    /// Exit 1 when a runbook has no successful drill within this age (such as 90d or 365d)
+    /// or changed since its last successful drill; amber (due) past 80% of it.
+    #[arg(long, value_name = "DURATION", value_parser = parse_age)]
+    pub max_age: Option<std::time::Duration>,
+    /// Measure ages from this instant instead of the current time (RFC 3339, such as
+    /// 2026-11-28T02:00:00Z).
+    #[arg(long, value_name = "DATE-TIME", value_parser = crate::template::Clock::parse)]
+    pub now: Option<crate::template::Clock>,
+    /// How to print it: text for people, json for tools, html for an auditor's page.
+    #[arg(long, value_enum, default_value_t = HistoryFormat::Text)]
+    pub format: HistoryFormat,
+}
+
 #[derive(Debug, Args)]
 pub struct SimulatorArgs {
     /// Address to listen on.
@@ -371,6 +402,12 @@ fn parse_sim_halt(text: &str) -> Result<SimHalt, String> {
 fn parse_positive_duration(text: &str) -> Result<std::time::Duration, String> {
     crate::runbook::values::parse_positive_duration(text)
         .ok_or_else(|| format!("`{text}` is not a duration greater than zero such as 2s or 1m"))
+}
+
+fn parse_age(text: &str) -> Result<std::time::Duration, String> {
+    crate::runbook::values::parse_positive_duration(text).ok_or_else(|| {
+        format!("`{text}` is not an age such as 90d, 12w or 365d (greater than zero, at most 366d)")
+    })
 }
 
 #[cfg(test)]

@@ -9,8 +9,9 @@ pub enum Exit {
     /// Every step succeeded, the dry run was listed, or the runbooks are valid.
     Success,
     /// A step failed (check: would fail; drill: could not clean up), the server could not be
-    /// reached or refused to log in (also for `status --live`), or the final report could
-    /// not be written.
+    /// reached or refused to log in (also for `status --live`), the final report could not
+    /// be written, or (`history --max-age`) a runbook is not drilled within the age or
+    /// changed since its last successful drill.
     Failed,
     /// Invalid runbook, variables or usage, or (`status`) no such run or an unreadable
     /// journal; nothing was sent.
@@ -50,7 +51,7 @@ impl Exit {
         match self {
             Exit::Success => "success",
             Exit::Failed => {
-                "a step failed (check: would fail; drill: could not clean up; status --live: VAO could not be read)"
+                "a step failed (check: would fail; drill: could not clean up; status --live: VAO could not be read; history --max-age: a runbook not drilled within the age, or changed since)"
             }
             Exit::Invalid => "invalid runbook/variables/usage, or no such run (nothing sent)",
             Exit::Locked => "another drbook holds the lock (nothing sent)",

@@ -29,6 +29,7 @@ pub mod checkpoint;
 pub mod credentials;
 pub mod docs;
 pub mod exit;
+pub mod history;
 pub mod lock;
 pub mod output;
 pub mod provenance;
@@ -121,6 +122,7 @@ fn command(cli: &Cli, redactor: &Redactor) -> exit::Outcome {
         Command::Validate(args) => validate::validate(args),
         Command::Completions(args) => docs::completions(args),
         Command::Man(args) => docs::man(args),
+        Command::History(args) => history::history(args),
         command => {
             // One thread: a run is one request at a time, and a single-threaded runtime
             // hands each answer to the executor without a wake-up across threads (and
@@ -141,6 +143,7 @@ fn command(cli: &Cli, redactor: &Redactor) -> exit::Outcome {
                     Command::Validate(args) => validate::validate(args),
                     Command::Completions(args) => docs::completions(args),
                     Command::Man(args) => docs::man(args),
+                    Command::History(args) => history::history(args),
                 }
             })
         }

@@ -3,9 +3,9 @@
 //! Markdown, JUnit XML and HTML rendered from the same (masked) model (`describe` holds the
 //! words they share, `timeline` the HTML chart).
 
-mod describe;
+pub mod describe;
 #[cfg(test)]
-mod fixture;
+pub(crate) mod fixture;
 pub mod html;
 pub mod junit;
 pub mod markdown;

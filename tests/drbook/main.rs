@@ -12,6 +12,7 @@ mod faults;
 mod forward;
 mod generated;
 mod halt;
+mod history;
 mod interrupt;
 mod journal;
 mod output;

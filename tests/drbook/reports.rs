@@ -55,7 +55,7 @@ fn assert_valid_junit(file: &Path) {
 
 /// Runs headless Chromium on a local file with `extra` arguments; returns its stdout. It
 /// gets its own profile folder and no network features, and is killed after a minute.
-fn chromium(chromium: &Path, page: &Path, extra: &[String]) -> String {
+pub(crate) fn chromium(chromium: &Path, page: &Path, extra: &[String]) -> String {
     let profile = tempfile::tempdir().unwrap();
     let mut child = Command::new(chromium)
         .args([
