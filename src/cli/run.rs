@@ -17,9 +17,9 @@ use crate::prepare::{Prepared, prepare_file};
 use crate::report::{Report, RunInfo};
 use crate::runbook::source::hex;
 use crate::secret::{Redactor, Secret};
-use crate::sim::{SimConfig, Simulator};
+use crate::sim::{SimApi, SimConfig, Simulator};
 use crate::template::is_secret_name;
-use crate::vao::{ClientOptions, Credentials, VaoClient};
+use crate::vao::{ApiFlavour, ClientOptions, Credentials, VaoClient};
 use futures_util::FutureExt;
 use sha2::{Digest, Sha256};
 use std::io::{IsTerminal, Write};
@@ -126,9 +126,8 @@ async fn target(
                 Error::refused("no server: pass --server URL or set `server:` in the runbook (or use --simulate / --dry-run)")
             })?;
             check_server(&server)?;
-            let credentials = credentials_from(&args.connect)?.ok_or_else(|| {
-                Error::refused("no credentials: set VAO_TOKEN, or VAO_USERNAME and VAO_PASSWORD, or pass --username with --password-file")
-            })?;
+            let credentials =
+                credentials_from(&args.connect)?.ok_or_else(|| Error::refused(NO_CREDENTIALS))?;
             if server.starts_with("http://") && !crate::vao::client::is_loopback(&server) {
                 say!(
                     "warning: {server} is plain HTTP: credentials and tokens cross the network unencrypted"
@@ -150,6 +149,9 @@ async fn target(
     }
 }
 
+/// What a command that logs in says without credentials.
+pub(super) const NO_CREDENTIALS: &str = "no credentials: set VAO_TOKEN, or VAO_USERNAME and VAO_PASSWORD, or VAO_CLIENT_ID and VAO_CLIENT_SECRET (client credentials), or pass --username with --password-file, or --client-id with --client-secret-file";
+
 /// Refuses a server that is not a plain base URL, before it is printed anywhere.
 pub(super) fn check_server(server: &str) -> Result<(), Error> {
     if crate::runbook::values::is_server_url(server) {
@@ -162,14 +164,33 @@ pub(super) fn check_server(server: &str) -> Result<(), Error> {
     }
 }
 
+/// The API flavour: `--api`, else the runbook's `api:`, else VAO 3.
+pub(super) fn api_flavour(args: &RunArgs, runbook: &crate::runbook::Runbook) -> ApiFlavour {
+    args.connect
+        .api
+        .or(runbook.api.map(exec::to_vao::api_flavour))
+        .unwrap_or_default()
+}
+
+/// The simulator's edition for a flavour (the simulator keeps its own reading of the
+/// documentation, so the two are matched by name).
+pub(super) fn sim_api(api: ApiFlavour) -> SimApi {
+    SimApi::from_name(api.name()).unwrap_or_default()
+}
+
 pub(super) fn client_options(
     args: &RunArgs,
     runbook: &crate::runbook::Runbook,
     server: Option<&str>,
 ) -> Result<ClientOptions, Error> {
-    let mut options = ClientOptions::new(server.unwrap_or("{server}"));
-    options.api_prefix = args.api_prefix.trim_end_matches('/').to_owned();
-    options.token_path = args.token_path.clone();
+    let api = api_flavour(args, runbook);
+    let mut options = ClientOptions::new(server.unwrap_or("{server}")).with_api(api);
+    if let Some(prefix) = &args.api_prefix {
+        options.api_prefix = prefix.trim_end_matches('/').to_owned();
+    }
+    if let Some(path) = &args.token_path {
+        options.token_path = path.clone();
+    }
     options.insecure = args.connect.insecure;
     // The command line wins over the runbook's defaults, which win over built-ins.
     options.request_timeout = args
@@ -370,6 +391,7 @@ pub async fn execute(
                 &run_id,
                 started_at,
                 args,
+                &options,
                 &redactor,
             );
             header.drill = purpose == Purpose::Drill;
@@ -484,6 +506,7 @@ fn journal_header(
     run_id: &str,
     started_at: chrono::DateTime<chrono::Utc>,
     args: &RunArgs,
+    options: &ClientOptions,
     redactor: &Redactor,
 ) -> JournalHeader {
     JournalHeader {
@@ -505,8 +528,9 @@ fn journal_header(
         force: args.force,
         drill: false,
         connection: exec::journal::JournalConnection {
-            api_prefix: args.api_prefix.clone(),
-            token_path: args.token_path.clone(),
+            api: options.api,
+            api_prefix: options.api_prefix.clone(),
+            token_path: options.token_path.clone(),
             request_timeout_ms: args.request_timeout.map(|d| d.as_millis() as u64),
             connect_timeout_ms: args.connect_timeout.map(|d| d.as_millis() as u64),
             poll_interval_ms: args.poll_interval.map(|d| d.as_millis() as u64),
@@ -595,7 +619,7 @@ fn dry_run(
 ) -> RunResult {
     let runbook = &prepared.runbook;
     let mut listing = DryRunListing::new(&runbook.name, &options.server);
-    if let Some(credentials @ Credentials::Password { .. }) = credentials {
+    if let Some(credentials) = credentials.filter(|c| c.logs_in()) {
         listing.login(&options.token_path, &credentials.describe());
     }
     let mut report = checkpoint.clone();

@@ -59,6 +59,9 @@ pub struct JournalHeader {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct JournalConnection {
+    /// The API flavour; a journal written before flavours existed reads as VAO 3.
+    #[serde(default)]
+    pub api: crate::vao::ApiFlavour,
     pub api_prefix: String,
     pub token_path: String,
     pub request_timeout_ms: Option<u64>,

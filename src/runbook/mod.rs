@@ -29,8 +29,8 @@ pub mod yaml;
 
 pub use diagnostic::Diagnostic;
 pub use model::{
-    Action, ExpectState, Failover, Group, Objectives, OnFailure, Pause, PlanCall, ReadinessCheck,
-    Runbook, StateOverrides, Step,
+    Action, Api, ExpectState, Failover, Group, Objectives, OnFailure, Pause, PlanCall,
+    ReadinessCheck, Runbook, StateOverrides, Step,
 };
 pub use node::{Key, Node, Pos, Value};
 pub use source::{Source, SourceError};

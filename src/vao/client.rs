@@ -401,8 +401,7 @@ impl VaoClient {
         let expiring = session
             .expires_at
             .is_some_and(|at| at.saturating_duration_since(Instant::now()) < REFRESH_MARGIN);
-        if session.access.is_none() || (expiring && self.credentials.logs_in())
-        {
+        if session.access.is_none() || (expiring && self.credentials.logs_in()) {
             self.renew(&mut session).await?;
         }
         session
@@ -599,7 +598,10 @@ impl VaoClient {
             let mut added = 0;
             for item in page.items {
                 let info = PlanInfo::from_json(item).ok_or_else(|| {
-                    decode(format!("a plan without a state: {}", truncate(&item.to_string())))
+                    decode(format!(
+                        "a plan without a state: {}",
+                        truncate(&item.to_string())
+                    ))
                 })?;
                 let key = info.id.clone().unwrap_or_else(|| plans.len().to_string());
                 if seen.insert(key) {
@@ -764,7 +766,10 @@ mod tests {
         for (body, challenge) in [
             (r#"{"error":"mfa_required"}"#, ""),
             (r#"{"error":"invalid_grant","mfa_token":"abc"}"#, ""),
-            (r#"{"message":"Multi-factor authentication is required."}"#, ""),
+            (
+                r#"{"message":"Multi-factor authentication is required."}"#,
+                "",
+            ),
             (r#"{"Message":"Two-Factor code needed"}"#, ""),
             ("MFA required", ""),
             ("", r#"Bearer error="mfa_required""#),

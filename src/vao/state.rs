@@ -347,7 +347,8 @@ impl PlanStatus {
         };
         // VAO 3 documents results as booleans, VRO 7.x as strings ("Warning", "Undefined").
         let result = |name: &str| {
-            text(name).or_else(|| flag(name).map(|ok| if ok { "Success" } else { "Failed" }.to_owned()))
+            text(name)
+                .or_else(|| flag(name).map(|ok| if ok { "Success" } else { "Failed" }.to_owned()))
         };
         Some(PlanStatus {
             state: text("state").or_else(|| text("stateName"))?,
@@ -647,7 +648,10 @@ mod tests {
         assert_eq!(sets.classify(&done), SucceededWithWarnings);
         assert!(!sets.is_unsettled(&done));
         // Not stable, though not running: still under way.
-        assert_eq!(sets.classify(&vro7("Failover", "Failover", false, false)), Running);
+        assert_eq!(
+            sets.classify(&vro7("Failover", "Failover", false, false)),
+            Running
+        );
         // Without the flags, today's rules.
         assert_phases(&sets, &[("Failover", "Verified", "", 100, Running)]);
     }
@@ -655,9 +659,12 @@ mod tests {
     #[test]
     fn results_are_read_as_booleans_or_strings() {
         let read = |v: serde_json::Value| {
-            PlanStatus::from_json(&json!({"state": "Verified", "currentCheckResult": v}), "plan")
-                .unwrap()
-                .check_result
+            PlanStatus::from_json(
+                &json!({"state": "Verified", "currentCheckResult": v}),
+                "plan",
+            )
+            .unwrap()
+            .check_result
         };
         assert_eq!(read(json!(true)).as_deref(), Some("Success"));
         assert_eq!(read(json!(false)).as_deref(), Some("Failed"));
@@ -668,7 +675,10 @@ mod tests {
             "plan",
         )
         .unwrap();
-        assert_eq!((flags.running_state, flags.stable_state), (Some(false), Some(true)));
+        assert_eq!(
+            (flags.running_state, flags.stable_state),
+            (Some(false), Some(true))
+        );
     }
 
     #[test]
