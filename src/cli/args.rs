@@ -39,6 +39,9 @@ pub enum Command {
     /// undone, its lock, and whether it can be resumed. Without RUN, the runs in the state
     /// folder, newest first.
     Status(Box<StatusArgs>),
+    /// List the server's plans (id, name, type, state, mode, readiness), reading only; with
+    /// --format yaml, a runbook skeleton with a failover step per plan.
+    Plans(Box<PlansArgs>),
     /// Serve the VAO-compatible simulator.
     Simulator(SimulatorArgs),
     /// Print a shell completion script: `source <(drbook completions bash)`.
@@ -128,12 +131,8 @@ pub struct RunArgs {
     /// How often to read a plan's state while waiting (overrides `defaults.poll_interval`).
     #[arg(long, value_name = "DURATION", value_parser = parse_positive_duration)]
     pub poll_interval: Option<std::time::Duration>,
-    /// API prefix of the server (default: the --api flavour's: /api/v3, /api/v7.21, /api/v13).
-    #[arg(long, value_name = "PATH", value_parser = parse_url_path)]
-    pub api_prefix: Option<String>,
-    /// Token endpoint of the server (default: the --api flavour's: /token for vao3, /api/token for VRO).
-    #[arg(long, value_name = "PATH", value_parser = parse_url_path)]
-    pub token_path: Option<String>,
+    #[command(flatten)]
+    pub endpoint: EndpointArgs,
     /// Per-request timeout (overrides `defaults.request_timeout`; default 60s).
     #[arg(long, value_name = "DURATION", value_parser = parse_positive_duration)]
     pub request_timeout: Option<std::time::Duration>,
@@ -217,6 +216,44 @@ pub struct ConnectArgs {
     /// File holding the client secret (first line); never pass a secret as an argument.
     #[arg(long, value_name = "FILE")]
     pub client_secret_file: Option<PathBuf>,
+}
+
+/// Where on the server the API and the token endpoint are, when not where the `--api`
+/// flavour puts them (`resume` takes the run's).
+#[derive(Debug, Args, Clone, Default)]
+pub struct EndpointArgs {
+    /// API prefix of the server (default: the --api flavour's: /api/v3, /api/v7.21, /api/v13).
+    #[arg(long, value_name = "PATH", value_parser = parse_url_path)]
+    pub api_prefix: Option<String>,
+    /// Token endpoint of the server (default: the --api flavour's: /token for vao3, /api/token for VRO).
+    #[arg(long, value_name = "PATH", value_parser = parse_url_path)]
+    pub token_path: Option<String>,
+}
+
+/// How `drbook plans` prints the plans.
+#[derive(Debug, Clone, Copy, ValueEnum, Default, PartialEq, Eq)]
+pub enum PlansFormat {
+    /// One line per plan, for people.
+    #[default]
+    Table,
+    /// A JSON array, for tools.
+    Json,
+    /// A runbook skeleton with one failover step per plan.
+    Yaml,
+}
+
+#[derive(Debug, Args)]
+pub struct PlansArgs {
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    #[command(flatten)]
+    pub endpoint: EndpointArgs,
+    /// List only the plans that are enabled.
+    #[arg(long)]
+    pub only_enabled: bool,
+    /// How to print them: a table, JSON, or a runbook skeleton (YAML) to start from.
+    #[arg(long, value_enum, default_value_t = PlansFormat::Table)]
+    pub format: PlansFormat,
 }
 
 /// What the operator decides ahead for a run that changes plans.

@@ -6,7 +6,9 @@
 //! covers the whole run. What the journal says was done is folded by `exec::resume`; this
 //! file finds the journal, checks it against the runbook and the flags, and starts the run.
 
-use super::args::{ConnectArgs, ControlArgs, OutputArgs, ResumeArgs, RunArgs, VarArgs};
+use super::args::{
+    ConnectArgs, ControlArgs, EndpointArgs, OutputArgs, ResumeArgs, RunArgs, VarArgs,
+};
 use super::exit::{Error, Outcome};
 use super::run::{Continuation, Purpose, execute, rendered_sha256};
 use crate::exec::journal::{self, ReadJournal};
@@ -198,8 +200,10 @@ pub fn run_args(
         control: control.clone(),
         output: output.clone(),
         poll_interval: ms(header.connection.poll_interval_ms),
-        api_prefix: journalled(&header.connection.api_prefix),
-        token_path: journalled(&header.connection.token_path),
+        endpoint: EndpointArgs {
+            api_prefix: journalled(&header.connection.api_prefix),
+            token_path: journalled(&header.connection.token_path),
+        },
         request_timeout: ms(header.connection.request_timeout_ms),
         connect_timeout: ms(header.connection.connect_timeout_ms),
     }

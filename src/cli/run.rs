@@ -1,7 +1,7 @@
 //! `drbook run`: prepare, pick the target, confirm, execute (or list), and always leave a
 //! report.
 
-use super::args::RunArgs;
+use super::args::{ConnectArgs, EndpointArgs, RunArgs};
 use super::checkpoint::Checkpoint;
 use super::credentials::{confirm, credentials_from};
 use super::exit::{Error, Exit, Outcome};
@@ -128,14 +128,7 @@ async fn target(
             check_server(&server)?;
             let credentials =
                 credentials_from(&args.connect)?.ok_or_else(|| Error::refused(NO_CREDENTIALS))?;
-            if server.starts_with("http://") && !crate::vao::client::is_loopback(&server) {
-                say!(
-                    "warning: {server} is plain HTTP: credentials and tokens cross the network unencrypted"
-                );
-            }
-            if args.connect.insecure {
-                say!("warning: --insecure: the server's TLS certificate is not checked");
-            }
+            warn_about_transport(&server, args.connect.insecure);
             // A check changes nothing: there is nothing to confirm.
             if purpose != Purpose::Check {
                 confirm(prepared, &server, args.control.yes)?;
@@ -151,6 +144,18 @@ async fn target(
 
 /// What a command that logs in says without credentials.
 pub(super) const NO_CREDENTIALS: &str = "no credentials: set VAO_TOKEN, or VAO_USERNAME and VAO_PASSWORD, or VAO_CLIENT_ID and VAO_CLIENT_SECRET (client credentials), or pass --username with --password-file, or --client-id with --client-secret-file";
+
+/// Says when credentials cross the network unencrypted or the certificate is not checked.
+pub(super) fn warn_about_transport(server: &str, insecure: bool) {
+    if server.starts_with("http://") && !crate::vao::client::is_loopback(server) {
+        say!(
+            "warning: {server} is plain HTTP: credentials and tokens cross the network unencrypted"
+        );
+    }
+    if insecure {
+        say!("warning: --insecure: the server's TLS certificate is not checked");
+    }
+}
 
 /// Refuses a server that is not a plain base URL, before it is printed anywhere.
 pub(super) fn check_server(server: &str) -> Result<(), Error> {
@@ -178,20 +183,37 @@ pub(super) fn sim_api(api: ApiFlavour) -> SimApi {
     SimApi::from_name(api.name()).unwrap_or_default()
 }
 
+/// What every command that logs in shares: the flavour, the prefix and token path, TLS.
+pub(super) fn base_options(
+    connect: &ConnectArgs,
+    endpoint: &EndpointArgs,
+    api: ApiFlavour,
+    server: &str,
+) -> Result<ClientOptions, Error> {
+    let mut options = ClientOptions::new(server).with_api(api);
+    if let Some(prefix) = &endpoint.api_prefix {
+        options.api_prefix = prefix.trim_end_matches('/').to_owned();
+    }
+    if let Some(path) = &endpoint.token_path {
+        options.token_path = path.clone();
+    }
+    options.insecure = connect.insecure;
+    if let Some(path) = &connect.ca_cert {
+        let pem = std::fs::read(path)
+            .map_err(|e| Error::refused(format!("--ca-cert {}: {e}", path.display())))?;
+        options.ca_cert_pem = Some(pem);
+    }
+    Ok(options)
+}
+
 pub(super) fn client_options(
     args: &RunArgs,
     runbook: &crate::runbook::Runbook,
     server: Option<&str>,
 ) -> Result<ClientOptions, Error> {
     let api = api_flavour(args, runbook);
-    let mut options = ClientOptions::new(server.unwrap_or("{server}")).with_api(api);
-    if let Some(prefix) = &args.api_prefix {
-        options.api_prefix = prefix.trim_end_matches('/').to_owned();
-    }
-    if let Some(path) = &args.token_path {
-        options.token_path = path.clone();
-    }
-    options.insecure = args.connect.insecure;
+    let server = server.unwrap_or("{server}");
+    let mut options = base_options(&args.connect, &args.endpoint, api, server)?;
     // The command line wins over the runbook's defaults, which win over built-ins.
     options.request_timeout = args
         .request_timeout
@@ -205,11 +227,6 @@ pub(super) fn client_options(
         retries: runbook.retries,
         delay: runbook.retry_delay,
     };
-    if let Some(path) = &args.connect.ca_cert {
-        let pem = std::fs::read(path)
-            .map_err(|e| Error::refused(format!("--ca-cert {}: {e}", path.display())))?;
-        options.ca_cert_pem = Some(pem);
-    }
     Ok(options)
 }
 

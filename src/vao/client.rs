@@ -327,8 +327,13 @@ impl VaoClient {
                     if asks_for_mfa(&body, &challenge) {
                         return Err(self.mfa_refusal(&path, status));
                     }
+                    let hint = if status == 404 {
+                        " — no token endpoint there: is the API flavour right (--api or the runbook's `api:`; vao3 uses /token, vro7 and vro13 /api/token), or --token-path?"
+                    } else {
+                        ""
+                    };
                     let refused = VaoError::Auth(format!(
-                        "POST {path} ({grant} grant) answered {status}: {}",
+                        "POST {path} ({grant} grant) answered {status}: {}{hint}",
                         error_message(&body)
                     ));
                     if !retry::is_retryable_status(status) {
