@@ -89,7 +89,9 @@ async fn target(
                 }
             }
             let failover_time = args.sim_failover_time.unwrap_or(Duration::from_secs(2));
-            let config = SimConfig::with_plans(plan_ids, failover_time);
+            let mut config = SimConfig::with_plans(plan_ids, failover_time);
+            // The simulator speaks the edition the run will: `--api`, else the runbook's.
+            config.api = sim_api(api_flavour(args, runbook));
             let credentials = Credentials::Password {
                 username: config.username.clone(),
                 password: Secret::new(config.password.clone()),

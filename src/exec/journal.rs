@@ -344,6 +344,25 @@ mod tests {
     }
 
     #[test]
+    fn a_journal_written_before_api_flavours_reads_as_vao3() {
+        let old: JournalConnection = serde_json::from_str(
+            r#"{"api_prefix":"/api/v3","token_path":"/token","request_timeout_ms":null,"connect_timeout_ms":null,"poll_interval_ms":null}"#,
+        )
+        .unwrap();
+        assert_eq!(old.api, crate::vao::ApiFlavour::Vao3);
+        let vro = JournalConnection {
+            api: crate::vao::ApiFlavour::Vro13,
+            ..JournalConnection::default()
+        };
+        let text = serde_json::to_string(&vro).unwrap();
+        assert!(text.contains(r#""api":"vro13""#), "{text}");
+        assert_eq!(
+            serde_json::from_str::<JournalConnection>(&text).unwrap(),
+            vro
+        );
+    }
+
+    #[test]
     fn events_round_trip_and_secrets_are_masked() {
         let dir = tempfile::tempdir().unwrap();
         let redactor = Redactor::new(["s3cret-token".to_owned()]);

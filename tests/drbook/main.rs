@@ -8,6 +8,7 @@ mod drill;
 mod examples;
 mod exit_codes;
 mod faults;
+mod flavours;
 mod generated;
 mod interrupt;
 mod journal;
