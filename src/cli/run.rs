@@ -406,7 +406,6 @@ pub async fn execute(
             let mut header = journal_header(
                 prepared,
                 mode,
-                target.server.clone(),
                 &run_id,
                 started_at,
                 args,
@@ -518,10 +517,11 @@ pub async fn execute(
     }
 }
 
+/// The journal's header. The server is the client's: a journal is written only by a run
+/// that has one.
 fn journal_header(
     prepared: &Prepared,
     mode: Mode,
-    server: Option<String>,
     run_id: &str,
     started_at: chrono::DateTime<chrono::Utc>,
     args: &RunArgs,
@@ -540,7 +540,7 @@ fn journal_header(
             sha256: prepared.source.sha256.clone(),
             rendered_sha256: rendered_sha256(prepared),
         },
-        server,
+        server: Some(options.server.clone()),
         variables: journal_variables(prepared),
         started_at,
         template_clock: Some(prepared.clock.instant()),
