@@ -404,13 +404,7 @@ pub async fn execute(
         (_, None) => {
             let dir = args.output.journal_dir();
             let mut header = journal_header(
-                prepared,
-                mode,
-                &run_id,
-                started_at,
-                args,
-                &options,
-                &redactor,
+                prepared, mode, &run_id, started_at, args, &options, &redactor,
             );
             header.drill = purpose == Purpose::Drill;
             Some(Journal::create(dir, &header, redactor.clone()))

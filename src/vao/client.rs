@@ -350,10 +350,17 @@ impl VaoClient {
             tracing::info!("{error}; asking again in {pause:?}");
             tokio::time::sleep(pause).await;
         };
-        let answer: TokenAnswer = serde_json::from_str(&body).map_err(|e| VaoError::Decode {
-            path: path.clone(),
-            message: format!("not a token answer ({e})"),
-        })?;
+        // The token answer's schema in VRO is not public: an envelope is unwrapped here too.
+        let answer: TokenAnswer = serde_json::from_str::<serde_json::Value>(&body)
+            .map_err(|e| e.to_string())
+            .and_then(|value| {
+                let inner = envelope::unwrap(&value)?;
+                TokenAnswer::deserialize(inner).map_err(|e| e.to_string())
+            })
+            .map_err(|e| VaoError::Decode {
+                path: path.clone(),
+                message: format!("not a token answer ({e})"),
+            })?;
         let Some(access_token) = answer.access_token else {
             // A 200 that holds an MFA token instead of an access token asks for the factor.
             if asks_for_mfa(&body, "") {

@@ -4,13 +4,14 @@
 
 use crate::support::*;
 
-const COMMANDS: [&str; 9] = [
+const COMMANDS: [&str; 10] = [
     "validate",
     "run",
     "check",
     "drill",
     "resume",
     "status",
+    "plans",
     "simulator",
     "completions",
     "man",
