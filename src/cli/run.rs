@@ -633,7 +633,7 @@ fn dry_run(
     let runbook = &prepared.runbook;
     let mut listing = DryRunListing::new(&runbook.name, &options.server);
     if let Some(credentials) = credentials.filter(|c| c.logs_in()) {
-        listing.login(&options.token_path, &credentials.describe());
+        listing.login(&options.token_path, credentials);
     }
     let mut report = checkpoint.clone();
     let result = exec::dry_run(

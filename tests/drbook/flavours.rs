@@ -292,3 +292,42 @@ fn simulate_follows_the_runbooks_api() {
             .assert_stderr_contains(&format!("POST {}/Plans/{PLAN_A}/Failover", api.prefix()));
     }
 }
+
+#[test]
+fn a_dry_run_shows_the_editions_paths_and_hides_the_client_secret() {
+    let t = Drbook::new();
+    t.runbook_text(runbook_in(SimApi::Vro13, &one_failover(PLAN_A)));
+    let out = t
+        .args([
+            "run",
+            "rb.yaml",
+            "--dry-run",
+            "--server",
+            "https://vro.example:9898",
+        ])
+        .env("VAO_CLIENT_ID", CLIENT_ID)
+        .env("VAO_CLIENT_SECRET", CLIENT_SECRET)
+        .run();
+    out.assert_code(0);
+    assert!(
+        out.stdout.contains(&format!(
+            "POST https://vro.example:9898/api/token (application/x-www-form-urlencoded, client credentials grant for client {CLIENT_ID}; client secret not shown)"
+        )),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains(&format!(
+        "POST https://vro.example:9898/api/v13/Plans/{PLAN_A}/Failover"
+    )));
+    // --api-prefix and --token-path still win over the edition's.
+    let out = t
+        .args(["--api-prefix", "/api/v13.1", "--token-path", "/api/token2"])
+        .run();
+    out.assert_code(0);
+    assert!(out.stdout.contains("/api/token2 ("), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains(&format!("/api/v13.1/Plans/{PLAN_A}/Failover"))
+    );
+    assert!(!format!("{}{}", out.stdout, t.report_texts()).contains(CLIENT_SECRET));
+}
