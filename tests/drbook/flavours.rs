@@ -182,6 +182,19 @@ fn plans_refuses_bad_input_like_check() {
         .run();
     out.assert_code(2);
     assert!(!out.stderr.contains("pw@"), "{}", out.stderr);
+    let out = Drbook::new()
+        .args([
+            "plans",
+            "--server",
+            &sim.base_url(),
+            "--ca-cert",
+            "/nonexistent/ca.pem",
+        ])
+        .env("VAO_USERNAME", USER)
+        .env("VAO_PASSWORD", PASSWORD)
+        .run();
+    out.assert_code(2).assert_stderr_contains("--ca-cert");
+    assert!(sim.requests().is_empty(), "nothing sent on bad input");
     // The wrong flavour: the token endpoint is not there, and drbook says what to look at.
     let (_, out) = plans_of(&sim, SimApi::Vao3, &[]);
     out.assert_code(1)
@@ -330,4 +343,15 @@ fn a_dry_run_shows_the_editions_paths_and_hides_the_client_secret() {
             .contains(&format!("/api/v13.1/Plans/{PLAN_A}/Failover"))
     );
     assert!(!format!("{}{}", out.stdout, t.report_texts()).contains(CLIENT_SECRET));
+}
+
+#[test]
+fn an_unknown_api_in_the_runbook_is_invalid_input_with_its_position() {
+    let t = Drbook::new();
+    t.runbook_text(
+        runbook_in(SimApi::Vro7, &one_failover(PLAN_A)).replace("api: vro7", "api: vro8"),
+    );
+    let out = t.args(["validate", "rb.yaml"]).run();
+    out.assert_code(2).assert_stderr_contains("rb.yaml:3:6");
+    assert!(out.stderr.contains("vro13"), "{}", out.stderr);
 }
