@@ -145,7 +145,10 @@ impl StateSets {
     /// Whether a plan is in a state that accepts a failover (and so has not started one).
     pub fn is_ready(&self, status: &PlanStatus) -> bool {
         let state = fold(&status.state);
-        self.ready.contains(&state) && !self.is_in_progress(&state) && !self.is_running(status)
+        // A server that says the plan runs (`isRunningState`) is believed over the name.
+        self.ready.contains(&state)
+            && !self.is_in_progress(&state)
+            && status.running_state != Some(true)
     }
 
     /// The ready states, for messages.
