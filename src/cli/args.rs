@@ -70,6 +70,9 @@ pub enum Command {
     /// successful drill and its age, whether the runbook changed since, recovery times
     /// against the RTO. With --max-age, exit 1 when a runbook is not drilled within it.
     History(HistoryArgs),
+    /// List the server's plans (id, name, type, state, mode, readiness), reading only; with
+    /// --format yaml, a runbook skeleton with a failover step per plan.
+    Plans(Box<PlansArgs>),
     /// Serve the VAO-compatible simulator.
     Simulator(SimulatorArgs),
     /// Print a shell completion script: `source <(drbook completions bash)`.
@@ -163,12 +166,8 @@ pub struct RunArgs {
     /// How often to read a plan's state while waiting (overrides `defaults.poll_interval`).
     #[arg(long, value_name = "DURATION", value_parser = parse_positive_duration)]
     pub poll_interval: Option<std::time::Duration>,
-    /// API prefix of the server (VAO 3: /api/v3).
-    #[arg(long, value_name = "PATH", default_value = "/api/v3", value_parser = parse_url_path)]
-    pub api_prefix: String,
-    /// Token endpoint of the server (VAO 3: /token).
-    #[arg(long, value_name = "PATH", default_value = "/token", value_parser = parse_url_path)]
-    pub token_path: String,
+    #[command(flatten)]
+    pub endpoint: EndpointArgs,
     /// Per-request timeout (overrides `defaults.request_timeout`; default 60s).
     #[arg(long, value_name = "DURATION", value_parser = parse_positive_duration)]
     pub request_timeout: Option<std::time::Duration>,
@@ -244,6 +243,11 @@ pub struct ConnectArgs {
     /// runbook's `server`, or for resume the server the run used).
     #[arg(long, value_name = "URL")]
     pub server: Option<String>,
+    /// Which edition of the API the server speaks: vao3 (VAO 3.0), vro7 (Recovery
+    /// Orchestrator 7.x) or vro13 (default: the runbook's `api`, for resume the run's, else
+    /// vao3). It sets the API prefix and token path.
+    #[arg(long, value_name = "API", value_parser = parse_api())]
+    pub api: Option<crate::vao::ApiFlavour>,
     /// Accept any TLS certificate (lab servers with self-signed certificates).
     #[arg(long)]
     pub insecure: bool,
@@ -256,6 +260,51 @@ pub struct ConnectArgs {
     /// File holding the password (first line); never pass a password as an argument.
     #[arg(long, value_name = "FILE")]
     pub password_file: Option<PathBuf>,
+    /// Client id for the client credentials grant (VRO; with --client-secret-file, or
+    /// VAO_CLIENT_SECRET); VAO_CLIENT_ID sets it too.
+    #[arg(long, value_name = "ID")]
+    pub client_id: Option<String>,
+    /// File holding the client secret (first line); never pass a secret as an argument.
+    #[arg(long, value_name = "FILE")]
+    pub client_secret_file: Option<PathBuf>,
+}
+
+/// Where on the server the API and the token endpoint are, when not where the `--api`
+/// flavour puts them (`resume` takes the run's).
+#[derive(Debug, Args, Clone, Default)]
+pub struct EndpointArgs {
+    /// API prefix of the server (default: the --api flavour's: /api/v3, /api/v7.21, /api/v13).
+    #[arg(long, value_name = "PATH", value_parser = parse_url_path)]
+    pub api_prefix: Option<String>,
+    /// Token endpoint of the server (default: the --api flavour's: /token for vao3, /api/token for VRO).
+    #[arg(long, value_name = "PATH", value_parser = parse_url_path)]
+    pub token_path: Option<String>,
+}
+
+/// How `drbook plans` prints the plans.
+#[derive(Debug, Clone, Copy, ValueEnum, Default, PartialEq, Eq)]
+pub enum PlansFormat {
+    /// One line per plan, for people.
+    #[default]
+    Table,
+    /// A JSON array, for tools.
+    Json,
+    /// A runbook skeleton with one failover step per plan.
+    Yaml,
+}
+
+#[derive(Debug, Args)]
+pub struct PlansArgs {
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    #[command(flatten)]
+    pub endpoint: EndpointArgs,
+    /// List only the plans that are enabled.
+    #[arg(long)]
+    pub only_enabled: bool,
+    /// How to print them: a table, JSON, or a runbook skeleton (YAML) to start from.
+    #[arg(long, value_enum, default_value_t = PlansFormat::Table)]
+    pub format: PlansFormat,
 }
 
 /// What the operator decides ahead for a run that changes plans.
@@ -354,6 +403,18 @@ pub struct SimulatorArgs {
     /// Plans file (YAML); without it, three demo plans (user drbook, password drbook).
     #[arg(long, value_name = "FILE")]
     pub plans: Option<PathBuf>,
+    /// Which edition of the API to speak: vao3, vro7 or vro13 (default: the plans file's
+    /// `api`, else vao3).
+    #[arg(long, value_name = "API", value_parser = parse_api())]
+    pub api: Option<crate::vao::ApiFlavour>,
+}
+
+/// `--api`: the names of [`crate::vao::ApiFlavour`], offered to completions too.
+fn parse_api() -> impl clap::builder::TypedValueParser<Value = crate::vao::ApiFlavour> {
+    use clap::builder::TypedValueParser;
+    let names = crate::vao::ApiFlavour::ALL.map(|f| f.name());
+    clap::builder::PossibleValuesParser::new(names)
+        .map(|name| crate::vao::ApiFlavour::parse(&name).unwrap_or_default())
 }
 
 fn parse_continue_option(text: &str) -> Result<crate::vao::ContinueOption, String> {

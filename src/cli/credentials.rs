@@ -9,29 +9,67 @@ use crate::secret::Secret;
 use crate::vao::Credentials;
 use std::io::{BufRead, IsTerminal, Write};
 
-/// Credentials from `--username`/`--password-file`, `VAO_TOKEN`, or
-/// `VAO_USERNAME`/`VAO_PASSWORD`, in that order; `None` when none are given.
+/// The first line of a secret's file; `flag` names it in errors.
+fn secret_file(flag: &str, file: &std::path::Path) -> Result<Secret, Error> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| Error::refused(format!("{flag} {}: {e}", file.display())))?;
+    let secret = text.lines().next().unwrap_or("").to_owned();
+    if secret.is_empty() {
+        return Err(Error::refused(format!(
+            "{flag} {}: the file is empty",
+            file.display()
+        )));
+    }
+    Ok(Secret::new(secret))
+}
+
+/// The client credentials grant's, from `--client-id` / `VAO_CLIENT_ID` with
+/// `--client-secret-file` / `VAO_CLIENT_SECRET`; `None` when no client is named.
+fn client_credentials(
+    args: &ConnectArgs,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<Credentials>, Error> {
+    let client_id = args.client_id.clone().or_else(|| env("VAO_CLIENT_ID"));
+    let secret = match &args.client_secret_file {
+        Some(file) => Some(secret_file("--client-secret-file", file)?),
+        None => env("VAO_CLIENT_SECRET").map(Secret::new),
+    };
+    match (client_id, secret) {
+        (Some(client_id), Some(secret)) => Ok(Some(Credentials::Client { client_id, secret })),
+        (Some(_), None) => Err(Error::refused(
+            "a client id (--client-id or VAO_CLIENT_ID) needs its secret in VAO_CLIENT_SECRET or --client-secret-file; secrets are never taken as arguments",
+        )),
+        (None, Some(_)) => Err(Error::refused(
+            "a client secret (VAO_CLIENT_SECRET or --client-secret-file) needs its client id: --client-id or VAO_CLIENT_ID",
+        )),
+        (None, None) => Ok(None),
+    }
+}
+
+/// Credentials from `--username`/`--password-file`, `--client-id`/`--client-secret-file`,
+/// `VAO_TOKEN`, `VAO_CLIENT_ID`/`VAO_CLIENT_SECRET`, or `VAO_USERNAME`/`VAO_PASSWORD`, in
+/// that order; `None` when none are given. Flags for both an account and a client are
+/// refused: which one to use would be a guess.
 pub fn credentials_from(args: &ConnectArgs) -> Result<Option<Credentials>, Error> {
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let account_flags = args.username.is_some() || args.password_file.is_some();
+    let client_flags = args.client_id.is_some() || args.client_secret_file.is_some();
+    if account_flags && client_flags {
+        return Err(Error::refused(
+            "--username/--password-file and --client-id/--client-secret-file name two ways to log in: give one",
+        ));
+    }
+    if client_flags {
+        return client_credentials(args, &env);
+    }
     if let Some(file) = &args.password_file {
         let username = args
             .username
             .clone()
             .or_else(|| env("VAO_USERNAME"))
             .ok_or_else(|| Error::refused("--password-file needs --username (or VAO_USERNAME)"))?;
-        let text = std::fs::read_to_string(file)
-            .map_err(|e| Error::refused(format!("--password-file {}: {e}", file.display())))?;
-        let password = text.lines().next().unwrap_or("").to_owned();
-        if password.is_empty() {
-            return Err(Error::refused(format!(
-                "--password-file {}: the file is empty",
-                file.display()
-            )));
-        }
-        return Ok(Some(Credentials::Password {
-            username,
-            password: Secret::new(password),
-        }));
+        let password = secret_file("--password-file", file)?;
+        return Ok(Some(Credentials::Password { username, password }));
     }
     if args.username.is_some() && env("VAO_PASSWORD").is_none() {
         return Err(Error::refused(
@@ -40,6 +78,11 @@ pub fn credentials_from(args: &ConnectArgs) -> Result<Option<Credentials>, Error
     }
     if let Some(token) = env("VAO_TOKEN") {
         return Ok(Some(Credentials::Token(Secret::new(token))));
+    }
+    if args.username.is_none()
+        && let Some(client) = client_credentials(args, &env)?
+    {
+        return Ok(Some(client));
     }
     match (
         args.username.clone().or_else(|| env("VAO_USERNAME")),

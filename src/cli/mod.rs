@@ -32,6 +32,7 @@ pub mod exit;
 pub mod history;
 pub mod lock;
 pub mod output;
+pub mod plans;
 pub mod provenance;
 pub mod resume;
 pub mod run;
@@ -138,6 +139,7 @@ fn command(cli: &Cli, redactor: &Redactor) -> exit::Outcome {
                     Command::Drill(args) => run::run(args, redactor, run::Purpose::Drill).await,
                     Command::Resume(args) => resume::resume(args, redactor).await,
                     Command::Status(args) => status::status(args, redactor).await,
+                    Command::Plans(args) => plans::plans(args, redactor).await,
                     Command::Simulator(args) => simulator::simulator(args).await,
                     // Answered above, without a runtime.
                     Command::Validate(args) => validate::validate(args),

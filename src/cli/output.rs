@@ -577,10 +577,15 @@ impl DryRunListing {
     }
 
     /// The token request a real run starts with.
-    pub fn login(&mut self, token_path: &str, how: &str) {
+    pub fn login(&mut self, token_path: &str, credentials: &crate::vao::Credentials) {
+        let hidden = match credentials {
+            crate::vao::Credentials::Client { .. } => "client secret not shown",
+            _ => "password not shown",
+        };
         self.lines.push(format!(
-            "\n0. Log in\n   POST {}{token_path} (application/x-www-form-urlencoded, {how}; password not shown)",
-            self.server
+            "\n0. Log in\n   POST {}{token_path} (application/x-www-form-urlencoded, {}; {hidden})",
+            self.server,
+            credentials.describe()
         ));
     }
 

@@ -6,7 +6,9 @@
 //! covers the whole run. What the journal says was done is folded by `exec::resume`; this
 //! file finds the journal, checks it against the runbook and the flags, and starts the run.
 
-use super::args::{ConnectArgs, ControlArgs, OutputArgs, ResumeArgs, RunArgs, VarArgs};
+use super::args::{
+    ConnectArgs, ControlArgs, EndpointArgs, OutputArgs, ResumeArgs, RunArgs, VarArgs,
+};
 use super::exit::{Error, Outcome};
 use super::run::{Continuation, Purpose, execute, rendered_sha256};
 use crate::exec::journal::{self, ReadJournal};
@@ -237,6 +239,11 @@ pub fn run_args(
 ) -> RunArgs {
     let mut connect = connect.clone();
     connect.server = connect.server.or(header.server.clone());
+    // The run's flavour, prefix and token path, unless --api asks for another flavour
+    // (then its defaults).
+    let same_api = connect.api.is_none_or(|api| api == header.connection.api);
+    connect.api = connect.api.or(Some(header.connection.api));
+    let journalled = |value: &str| (same_api && !value.is_empty()).then(|| value.to_owned());
     RunArgs {
         runbook: header.runbook.path.clone(),
         vars: vars.clone(),
@@ -249,8 +256,10 @@ pub fn run_args(
         control: control.clone(),
         output: output.clone(),
         poll_interval: ms(header.connection.poll_interval_ms),
-        api_prefix: or_default(&header.connection.api_prefix, "/api/v3"),
-        token_path: or_default(&header.connection.token_path, "/token"),
+        endpoint: EndpointArgs {
+            api_prefix: journalled(&header.connection.api_prefix),
+            token_path: journalled(&header.connection.token_path),
+        },
         request_timeout: ms(header.connection.request_timeout_ms),
         connect_timeout: ms(header.connection.connect_timeout_ms),
     }
@@ -352,8 +361,4 @@ pub(super) async fn check_retried_plans(
 
 fn ms(value: Option<u64>) -> Option<std::time::Duration> {
     value.map(std::time::Duration::from_millis)
-}
-
-fn or_default(value: &str, default: &str) -> String {
-    if value.is_empty() { default } else { value }.to_owned()
 }

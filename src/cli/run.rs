@@ -1,7 +1,7 @@
 //! `drbook run`: prepare, pick the target, confirm, execute (or list), and always leave a
 //! report.
 
-use super::args::RunArgs;
+use super::args::{ConnectArgs, EndpointArgs, RunArgs};
 use super::checkpoint::Checkpoint;
 use super::credentials::{confirm, credentials_from};
 use super::exit::{Error, Exit, Outcome};
@@ -17,9 +17,9 @@ use crate::prepare::{Prepared, prepare_file};
 use crate::report::{Report, RunInfo};
 use crate::runbook::source::hex;
 use crate::secret::{Redactor, Secret};
-use crate::sim::{SimConfig, Simulator};
+use crate::sim::{SimApi, SimConfig, Simulator};
 use crate::template::is_secret_name;
-use crate::vao::{ClientOptions, Credentials, VaoClient};
+use crate::vao::{ApiFlavour, ClientOptions, Credentials, VaoClient};
 use futures_util::FutureExt;
 use sha2::{Digest, Sha256};
 use std::io::{IsTerminal, Write};
@@ -90,6 +90,8 @@ async fn target(
             }
             let failover_time = args.sim_failover_time.unwrap_or(Duration::from_secs(2));
             let mut config = SimConfig::with_plans(plan_ids, failover_time);
+            // The simulator speaks the edition the run will: `--api`, else the runbook's.
+            config.api = sim_api(api_flavour(args, runbook));
             for halt in &args.sim_halt {
                 let plan = config
                     .plans
@@ -140,17 +142,9 @@ async fn target(
                 Error::refused("no server: pass --server URL or set `server:` in the runbook (or use --simulate / --dry-run)")
             })?;
             check_server(&server)?;
-            let credentials = credentials_from(&args.connect)?.ok_or_else(|| {
-                Error::refused("no credentials: set VAO_TOKEN, or VAO_USERNAME and VAO_PASSWORD, or pass --username with --password-file")
-            })?;
-            if server.starts_with("http://") && !crate::vao::client::is_loopback(&server) {
-                say!(
-                    "warning: {server} is plain HTTP: credentials and tokens cross the network unencrypted"
-                );
-            }
-            if args.connect.insecure {
-                say!("warning: --insecure: the server's TLS certificate is not checked");
-            }
+            let credentials =
+                credentials_from(&args.connect)?.ok_or_else(|| Error::refused(NO_CREDENTIALS))?;
+            warn_about_transport(&server, args.connect.insecure);
             // A check changes nothing: there is nothing to confirm.
             if purpose != Purpose::Check {
                 confirm(prepared, &server, args.control.yes)?;
@@ -161,6 +155,21 @@ async fn target(
                 _simulator: None,
             })
         }
+    }
+}
+
+/// What a command that logs in says without credentials.
+pub(super) const NO_CREDENTIALS: &str = "no credentials: set VAO_TOKEN, or VAO_USERNAME and VAO_PASSWORD, or VAO_CLIENT_ID and VAO_CLIENT_SECRET (client credentials), or pass --username with --password-file, or --client-id with --client-secret-file";
+
+/// Says when credentials cross the network unencrypted or the certificate is not checked.
+pub(super) fn warn_about_transport(server: &str, insecure: bool) {
+    if server.starts_with("http://") && !crate::vao::client::is_loopback(server) {
+        say!(
+            "warning: {server} is plain HTTP: credentials and tokens cross the network unencrypted"
+        );
+    }
+    if insecure {
+        say!("warning: --insecure: the server's TLS certificate is not checked");
     }
 }
 
@@ -176,15 +185,51 @@ pub(super) fn check_server(server: &str) -> Result<(), Error> {
     }
 }
 
+/// The API flavour: `--api`, else the runbook's `api:`, else VAO 3.
+pub(super) fn api_flavour(args: &RunArgs, runbook: &crate::runbook::Runbook) -> ApiFlavour {
+    args.connect
+        .api
+        .or(runbook.api.map(exec::to_vao::api_flavour))
+        .unwrap_or_default()
+}
+
+/// The simulator's edition for a flavour (the simulator keeps its own reading of the
+/// documentation, so the two are matched by name).
+pub(super) fn sim_api(api: ApiFlavour) -> SimApi {
+    SimApi::from_name(api.name()).unwrap_or_default()
+}
+
+/// What every command that logs in shares: the flavour, the prefix and token path, TLS.
+pub(super) fn base_options(
+    connect: &ConnectArgs,
+    endpoint: &EndpointArgs,
+    api: ApiFlavour,
+    server: &str,
+) -> Result<ClientOptions, Error> {
+    let mut options = ClientOptions::new(server).with_api(api);
+    if let Some(prefix) = &endpoint.api_prefix {
+        options.api_prefix = prefix.trim_end_matches('/').to_owned();
+    }
+    if let Some(path) = &endpoint.token_path {
+        options.token_path = path.clone();
+    }
+    options.insecure = connect.insecure;
+    if let Some(path) = &connect.ca_cert {
+        let pem = std::fs::read(path)
+            .map_err(|e| Error::refused(format!("--ca-cert {}: {e}", path.display())))?;
+        options.ca_cert_pem = Some(pem);
+    }
+    Ok(options)
+}
+
 pub(super) fn client_options(
     args: &RunArgs,
     runbook: &crate::runbook::Runbook,
     server: Option<&str>,
 ) -> Result<ClientOptions, Error> {
-    let mut options = ClientOptions::new(server.unwrap_or("{server}"));
-    options.api_prefix = args.api_prefix.trim_end_matches('/').to_owned();
-    options.token_path = args.token_path.clone();
-    options.insecure = args.connect.insecure;
+    let api = api_flavour(args, runbook);
+    let server = server.unwrap_or("{server}");
+    let mut options = base_options(&args.connect, &args.endpoint, api, server)?;
     // The command line wins over the runbook's defaults, which win over built-ins.
     options.request_timeout = args
         .request_timeout
@@ -198,11 +243,6 @@ pub(super) fn client_options(
         retries: runbook.retries,
         delay: runbook.retry_delay,
     };
-    if let Some(path) = &args.connect.ca_cert {
-        let pem = std::fs::read(path)
-            .map_err(|e| Error::refused(format!("--ca-cert {}: {e}", path.display())))?;
-        options.ca_cert_pem = Some(pem);
-    }
     Ok(options)
 }
 
@@ -383,13 +423,7 @@ pub async fn execute(
         (_, None) => {
             let dir = args.output.journal_dir();
             let mut header = journal_header(
-                prepared,
-                mode,
-                target.server.clone(),
-                &run_id,
-                started_at,
-                args,
-                &redactor,
+                prepared, mode, &run_id, started_at, args, &options, &redactor,
             );
             header.drill = purpose == Purpose::Drill;
             Some(Journal::create(dir, &header, redactor.clone()))
@@ -507,13 +541,15 @@ pub async fn execute(
     }
 }
 
+/// The journal's header. The server is the client's: a journal is written only by a run
+/// that has one.
 fn journal_header(
     prepared: &Prepared,
     mode: Mode,
-    server: Option<String>,
     run_id: &str,
     started_at: chrono::DateTime<chrono::Utc>,
     args: &RunArgs,
+    options: &ClientOptions,
     redactor: &Redactor,
 ) -> JournalHeader {
     JournalHeader {
@@ -528,15 +564,16 @@ fn journal_header(
             sha256: prepared.source.sha256.clone(),
             rendered_sha256: rendered_sha256(prepared),
         },
-        server,
+        server: Some(options.server.clone()),
         variables: journal_variables(prepared),
         started_at,
         template_clock: Some(prepared.clock.instant()),
         force: args.force,
         drill: false,
         connection: exec::journal::JournalConnection {
-            api_prefix: args.api_prefix.clone(),
-            token_path: args.token_path.clone(),
+            api: options.api,
+            api_prefix: options.api_prefix.clone(),
+            token_path: options.token_path.clone(),
             request_timeout_ms: args.request_timeout.map(|d| d.as_millis() as u64),
             connect_timeout_ms: args.connect_timeout.map(|d| d.as_millis() as u64),
             poll_interval_ms: args.poll_interval.map(|d| d.as_millis() as u64),
@@ -625,8 +662,8 @@ fn dry_run(
 ) -> RunResult {
     let runbook = &prepared.runbook;
     let mut listing = DryRunListing::new(&runbook.name, &options.server);
-    if let Some(credentials @ Credentials::Password { .. }) = credentials {
-        listing.login(&options.token_path, &credentials.describe());
+    if let Some(credentials) = credentials.filter(|c| c.logs_in()) {
+        listing.login(&options.token_path, credentials);
     }
     let mut report = checkpoint.clone();
     let result = exec::dry_run(

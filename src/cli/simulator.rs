@@ -5,17 +5,23 @@ use super::exit::{Error, Exit, Outcome};
 use crate::sim::{SimConfig, serve};
 
 pub async fn simulator(args: &SimulatorArgs) -> Outcome {
-    let config = match &args.plans {
+    let mut config = match &args.plans {
         Some(path) => SimConfig::from_yaml_file(path).map_err(|e| Error::Refused(e.to_string()))?,
         None => SimConfig::demo(),
     };
+    if let Some(api) = args.api {
+        config.api = super::run::sim_api(api);
+    }
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| Error::Failed(format!("cannot listen on {}: {e}", args.listen)))?;
     let addr = listener.local_addr().map_or(args.listen, |a| a);
     out!("drbook simulator listening on http://{addr}");
     say!(
-        "{} plan(s); log in as {} (password {})",
+        "{} API ({}, token endpoint {}); {} plan(s); log in as {} (password {})",
+        config.api.name(),
+        config.api.prefix(),
+        config.api.token_path(),
         config.plans.len(),
         config.username,
         if args.plans.is_some() {

@@ -237,7 +237,10 @@ pub async fn status(args: &StatusArgs, redactor: &Redactor) -> Outcome {
         || connect.insecure
         || connect.ca_cert.is_some()
         || connect.username.is_some()
-        || connect.password_file.is_some();
+        || connect.password_file.is_some()
+        || connect.api.is_some()
+        || connect.client_id.is_some()
+        || connect.client_secret_file.is_some();
     if connecting && !args.live {
         return Err(Error::refused(
             "--server, --insecure, --ca-cert, --username and --password-file go with --live (status reads only the journal without it)",
@@ -652,9 +655,8 @@ async fn read_live(
         Error::refused("--live: no server: the journal names none; pass --server URL")
     })?;
     check_server(&server)?;
-    let credentials = credentials_from(&run.connect)?.ok_or_else(|| {
-        Error::refused("--live: no credentials: set VAO_TOKEN, or VAO_USERNAME and VAO_PASSWORD, or pass --username with --password-file")
-    })?;
+    let credentials = credentials_from(&run.connect)?
+        .ok_or_else(|| Error::refused(format!("--live: {}", super::run::NO_CREDENTIALS)))?;
     for secret in credentials.secrets() {
         redactor.add(&secret);
     }

@@ -69,6 +69,8 @@ fn after(info: &PlanInfo, state: &str) -> PlanInfo {
             result_name: None,
             total_progress: Some(100),
             check_result: info.status.check_result.clone(),
+            running_state: None,
+            stable_state: None,
             source: "predicted".to_owned(),
         },
         ..info.clone()

@@ -150,6 +150,8 @@ mod tests {
             name: None,
             plan_type: Some(plan_type.to_owned()),
             enabled: Some(enabled),
+            id: None,
+            verification: None,
         }
     }
 

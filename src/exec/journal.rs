@@ -63,6 +63,9 @@ pub struct JournalHeader {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct JournalConnection {
+    /// The API flavour; a journal written before flavours existed reads as VAO 3.
+    #[serde(default)]
+    pub api: crate::vao::ApiFlavour,
     pub api_prefix: String,
     pub token_path: String,
     pub request_timeout_ms: Option<u64>,
@@ -353,6 +356,25 @@ mod tests {
             drill: false,
             connection: JournalConnection::default(),
         }
+    }
+
+    #[test]
+    fn a_journal_written_before_api_flavours_reads_as_vao3() {
+        let old: JournalConnection = serde_json::from_str(
+            r#"{"api_prefix":"/api/v3","token_path":"/token","request_timeout_ms":null,"connect_timeout_ms":null,"poll_interval_ms":null}"#,
+        )
+        .unwrap();
+        assert_eq!(old.api, crate::vao::ApiFlavour::Vao3);
+        let vro = JournalConnection {
+            api: crate::vao::ApiFlavour::Vro13,
+            ..JournalConnection::default()
+        };
+        let text = serde_json::to_string(&vro).unwrap();
+        assert!(text.contains(r#""api":"vro13""#), "{text}");
+        assert_eq!(
+            serde_json::from_str::<JournalConnection>(&text).unwrap(),
+            vro
+        );
     }
 
     #[test]

@@ -3,8 +3,8 @@
 //! nothing of runbooks.
 
 use crate::runbook::values::ServerTimeZone;
-use crate::runbook::{Failover, ReadinessCheck, RestorePoint, StateOverrides};
-use crate::vao::{FailoverRequest, ReadinessCheckRequest, StateSets};
+use crate::runbook::{Api, Failover, ReadinessCheck, RestorePoint, StateOverrides};
+use crate::vao::{ApiFlavour, FailoverRequest, ReadinessCheckRequest, StateSets};
 use chrono::NaiveDateTime;
 
 /// The failover's body: the restore point in the server's local time.
@@ -22,6 +22,15 @@ pub fn failover_request(
 pub fn readiness_check_request(check: &ReadinessCheck) -> ReadinessCheckRequest {
     ReadinessCheckRequest {
         generate_report: check.generate_report,
+    }
+}
+
+/// The client's flavour for a runbook's `api:`.
+pub fn api_flavour(api: Api) -> ApiFlavour {
+    match api {
+        Api::Vao3 => ApiFlavour::Vao3,
+        Api::Vro7 => ApiFlavour::Vro7,
+        Api::Vro13 => ApiFlavour::Vro13,
     }
 }
 

@@ -52,6 +52,8 @@ fn status(state: &str) -> PlanStatus {
         result_name: None,
         total_progress: Some(100),
         check_result: None,
+        running_state: None,
+        stable_state: None,
         source: "runtime_details".to_owned(),
     }
 }

@@ -53,6 +53,7 @@ pub fn build(file: &str, root: &Node) -> Result<Runbook, Vec<Diagnostic>> {
         name: document.name,
         description: document.description,
         server: document.server.map(|s| s.0),
+        api: document.api,
         server_time_zone: document.server_time_zone.map(|z| z.0),
         poll_interval: duration(d.poll_interval, DEFAULT_POLL_INTERVAL),
         request_timeout: d.request_timeout.map(|t| t.0),

@@ -21,7 +21,7 @@
 
 use super::de::{self, NodeDeserializer};
 use super::diagnostic::Diagnostic;
-use super::model::OnFailure;
+use super::model::{Api, OnFailure};
 use super::node::{Node, Pos};
 use super::values::{self, RestorePoint, ServerTimeZone};
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
@@ -45,6 +45,7 @@ pub struct Document {
     /// free text describing the runbook
     pub description: Option<String>,
     pub server: Option<ServerUrl>,
+    pub api: Option<Api>,
     pub server_time_zone: Option<TimeZone>,
     pub vars: Option<Vars>,
     pub defaults: Option<Defaults>,
@@ -974,6 +975,11 @@ impl StateNames {
         }
     }
 }
+
+schema!(Api, "api", inline: true, |_g| json_schema!({
+    "description": "which edition of the orchestrator's REST API the server speaks: vao3 (Veeam Availability Orchestrator 3.0: /api/v3, POST /token; the default), vro7 (Veeam Recovery Orchestrator 7.x: /api/v7.21, POST /api/token) or vro13 (VRO 13: /api/v13, POST /api/token)",
+    "enum": ["vao3", "vro7", "vro13"]
+}));
 
 const ON_FAILURE: &str = "what a failed step does to the run: abort, continue or rollback";
 

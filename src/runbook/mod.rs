@@ -29,8 +29,8 @@ pub mod yaml;
 
 pub use diagnostic::Diagnostic;
 pub use model::{
-    Action, BodyMatch, Command, CommandLine, ExpectState, Failover, Group, HttpCheck, Objectives,
-    OnFailure, OnHalt, Pause, PlanCall, ReadinessCheck, RecoveryUntil, Runbook, Scope,
+    Action, Api, BodyMatch, Command, CommandLine, ExpectState, Failover, Group, HttpCheck,
+    Objectives, OnFailure, OnHalt, Pause, PlanCall, ReadinessCheck, RecoveryUntil, Runbook, Scope,
     StateOverrides, Step, TcpCheck,
 };
 pub use node::{Key, Node, Pos, Value};

@@ -18,6 +18,19 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a command may run.
 pub const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 
+/// Which edition of the orchestrator's REST API the runbook's server speaks (`api:`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Api {
+    /// Veeam Availability Orchestrator 3.0: `/api/v3`, `POST /token`.
+    #[default]
+    Vao3,
+    /// Veeam Recovery Orchestrator 7.x: `/api/v7.21`, `POST /api/token`.
+    Vro7,
+    /// Veeam Recovery Orchestrator 13: `/api/v13`, `POST /api/token`.
+    Vro13,
+}
+
 /// What a failed step does to the run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -37,6 +50,8 @@ pub struct Runbook {
     pub name: String,
     pub description: Option<String>,
     pub server: Option<String>,
+    /// `api:`, where the runbook says (the command line's `--api` wins; default vao3).
+    pub api: Option<Api>,
     pub server_time_zone: Option<ServerTimeZone>,
     pub poll_interval: Duration,
     /// Per-request limits from `defaults` (the command line overrides them).

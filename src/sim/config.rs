@@ -9,6 +9,7 @@ use serde::{Deserialize, Deserializer};
 use serde_saphyr::Spanned;
 
 use super::fault::{Fault, FaultEndpoint, FaultKind};
+use super::flavour::SimApi;
 
 /// The token lifetime of the documented VAO example (`expires_in: 899`).
 pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(899);
@@ -18,6 +19,25 @@ pub const DEFAULT_FAILOVER_DURATION: Duration = Duration::from_secs(2);
 pub const DEFAULT_CHECK_DURATION: Duration = Duration::from_millis(500);
 /// Account of [`SimConfig::demo`] and the default of the plans file.
 pub const DEFAULT_USERNAME: &str = "drbook";
+/// The most plans one page of a VRO collection holds unless configured otherwise.
+pub const DEFAULT_PAGE_LIMIT: usize = 100;
+
+/// A client the `client_credentials` grant accepts (`client_id` and `client_secret` form
+/// fields). `Debug` masks the secret.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SimClient {
+    pub id: String,
+    pub secret: String,
+}
+
+impl fmt::Debug for SimClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SimClient")
+            .field("id", &self.id)
+            .field("secret", &"***")
+            .finish()
+    }
+}
 
 /// Everything a simulator instance serves.
 #[derive(Clone)]
@@ -33,6 +53,15 @@ pub struct SimConfig {
     pub faults: Vec<Fault>,
     /// Seeds the draws of faults with a `probability`.
     pub seed: u64,
+    /// The API edition served: prefix, token path, envelope, plan fields.
+    pub api: SimApi,
+    /// The client the client credentials grant accepts; none by default.
+    pub client: Option<SimClient>,
+    /// The account (password grant) must pass multi-factor authentication: a right
+    /// password is answered with the simulator's MFA demand, never with a token.
+    pub mfa: bool,
+    /// The most items one page of a VRO collection holds (`limit` is capped to it).
+    pub page_limit: usize,
 }
 
 /// One simulated orchestration plan.
@@ -137,6 +166,10 @@ impl fmt::Debug for SimConfig {
             .field("token_lifetime", &self.token_lifetime)
             .field("faults", &self.faults)
             .field("seed", &self.seed)
+            .field("api", &self.api)
+            .field("client", &self.client)
+            .field("mfa", &self.mfa)
+            .field("page_limit", &self.page_limit)
             .finish()
     }
 }
@@ -158,6 +191,10 @@ impl SimConfig {
             token_lifetime: DEFAULT_TOKEN_LIFETIME,
             faults: Vec::new(),
             seed: 0,
+            api: SimApi::default(),
+            client: None,
+            mfa: false,
+            page_limit: DEFAULT_PAGE_LIMIT,
         }
     }
 
@@ -179,6 +216,10 @@ impl SimConfig {
             token_lifetime: DEFAULT_TOKEN_LIFETIME,
             faults: Vec::new(),
             seed: 0,
+            api: SimApi::default(),
+            client: None,
+            mfa: false,
+            page_limit: DEFAULT_PAGE_LIMIT,
         }
     }
 
@@ -245,6 +286,23 @@ struct PlansFile {
     faults: Vec<FaultEntry>,
     #[serde(default)]
     seed: u64,
+    api: Option<SimApiName>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    #[serde(default)]
+    mfa: bool,
+}
+
+/// `api:` of a plans file: `vao3`, `vro7` or `vro13`.
+struct SimApiName(SimApi);
+
+impl<'de> Deserialize<'de> for SimApiName {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        SimApi::from_name(&name).map(SimApiName).ok_or_else(|| {
+            serde::de::Error::custom(format!("api {name:?} is not one of vao3, vro7, vro13"))
+        })
+    }
 }
 
 #[derive(Deserialize)]
@@ -486,6 +544,14 @@ impl PlansFile {
             token_lifetime: self.token_lifetime.unwrap_or(DEFAULT_TOKEN_LIFETIME),
             faults,
             seed: self.seed,
+            api: self.api.map(|a| a.0).unwrap_or_default(),
+            client: match (self.client_id, self.client_secret) {
+                (Some(id), Some(secret)) => Some(SimClient { id, secret }),
+                (None, None) => None,
+                _ => return Err("client_id and client_secret go together".to_string()),
+            },
+            mfa: self.mfa,
+            page_limit: DEFAULT_PAGE_LIMIT,
         })
     }
 }

@@ -20,12 +20,10 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use super::flavour::SimApi;
 use super::state::{
     Action, Continuation, Details, IssuedTokens, PlanView, Refusal, SimState, state_name,
 };
-
-/// Prefix of every API route (the v3 API).
-pub(crate) const API_PREFIX: &str = "/api/v3";
 
 /// Answers VAO's 401 unless the request carries a valid bearer token, as every API route
 /// does before anything else.
@@ -77,7 +75,7 @@ pub(crate) async fn unrouted(
 ) -> Response {
     let in_api = uri
         .path()
-        .strip_prefix(API_PREFIX)
+        .strip_prefix(state.api.prefix())
         .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
     if in_api && !authorized(&state, &headers) {
         return unauthorized();
@@ -95,7 +93,29 @@ fn not_found(method: &Method, uri: &Uri) -> Response {
     )
 }
 
-/// `POST /token`: the password and refresh grants.
+/// The simulator's answer to a right password when the account must pass MFA: 401 with
+/// `error: "mfa_required"` and an `mfa_token` for the `mfa` grant. This is the
+/// simulator's design, not VRO's (whose exact MFA answer is not public).
+fn mfa_demand() -> Response {
+    let mut response = (
+        StatusCode::UNAUTHORIZED,
+        axum::Json(json!({
+            "error": "mfa_required",
+            "error_description": "Multi-factor authentication is required: answer with grant_type=mfa, mfa_token and mfa_passcode.",
+            "mfa_token": uuid::Uuid::new_v4().simple().to_string(),
+        })),
+    )
+        .into_response();
+    response.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Bearer error=\"mfa_required\""),
+    );
+    response
+}
+
+/// The token endpoint (`POST /token`, VRO `POST /api/token`): the password, refresh and
+/// client credentials grants; the `mfa` grant is known and always refused (the simulator
+/// has no second factor to check).
 pub(crate) async fn token(
     State(state): State<Arc<SimState>>,
     headers: HeaderMap,
@@ -110,12 +130,25 @@ pub(crate) async fn token(
             .map(|(_, v)| v.as_str())
     };
     let issued = match field("grant_type") {
-        Some("password") => state
-            .password_grant(
+        Some("password") => {
+            let (username, password) = (
                 field("username").unwrap_or(""),
                 field("password").unwrap_or(""),
+            );
+            if state.demands_mfa(username, password) {
+                return mfa_demand();
+            }
+            state
+                .password_grant(username, password)
+                .ok_or("The user name or password is incorrect.")
+        }
+        Some("client_credentials") => state
+            .client_grant(
+                field("client_id").unwrap_or(""),
+                field("client_secret").unwrap_or(""),
             )
-            .ok_or("The user name or password is incorrect."),
+            .ok_or("The client id or secret is incorrect."),
+        Some("mfa") => Err("The MFA passcode is incorrect."),
         Some("refresh_token") => state
             .refresh_grant(field("refresh_token").unwrap_or(""))
             .ok_or("The refresh token is invalid or has already been used."),
@@ -163,16 +196,21 @@ pub(crate) async fn restart(State(state): State<Arc<SimState>>) -> Response {
     )
 }
 
-/// `GET /api/v3/Plans`, with the optional `onlyEnabled` filter.
+/// `GET /api/v3/Plans`, with the optional `onlyEnabled` filter; in VRO editions, paged
+/// with `start` and `limit` (capped to the configured page size; all plans from `start`
+/// up to that size when `limit` is missing).
 pub(crate) async fn list_plans(
     State(state): State<Arc<SimState>>,
     Query(query): Query<Vec<(String, String)>>,
 ) -> Response {
     // ASP.NET binds query parameters case-insensitively.
-    let only_enabled = query
-        .into_iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("onlyEnabled"))
-        .map(|(_, v)| v);
+    let param = |name: &str| {
+        query
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+    };
+    let only_enabled = param("onlyEnabled");
     let only_enabled = match only_enabled.as_deref().map(str::to_ascii_lowercase) {
         None => false,
         Some(v) if v.is_empty() || v == "false" => false,
@@ -184,19 +222,47 @@ pub(crate) async fn list_plans(
             );
         }
     };
-    let plans: Vec<PlanBody> = state
+    let plans: Vec<Value> = state
         .plans()
         .iter()
         .filter(|p| p.enabled || !only_enabled)
-        .map(PlanBody::from)
+        .map(|view| to_value(PlanBody::new(view, state.api)))
         .collect();
-    (StatusCode::OK, axum::Json(plans)).into_response()
+    if !state.api.is_vro() {
+        return (StatusCode::OK, axum::Json(plans)).into_response();
+    }
+    let number = |name: &str, default: usize| match param(name) {
+        None => Ok(default),
+        Some(v) => v
+            .trim()
+            .parse::<usize>()
+            .map_err(|_| format!("The value of {name} must be a whole number.")),
+    };
+    let (start, limit) = match (number("start", 0), number("limit", state.page_limit)) {
+        (Ok(start), Ok(limit)) => (start, limit.clamp(1, state.page_limit)),
+        (Err(problem), _) | (_, Err(problem)) => {
+            return message(StatusCode::BAD_REQUEST, &problem);
+        }
+    };
+    let total = plans.len();
+    let page: Vec<Value> = plans.into_iter().skip(start).take(limit).collect();
+    let body = state.api.wrap_page(page, start, limit, total);
+    (StatusCode::OK, axum::Json(body)).into_response()
+}
+
+fn to_value(body: impl Serialize) -> Value {
+    serde_json::to_value(body).unwrap_or(Value::Null)
+}
+
+/// A successful answer with `body` in the edition's envelope.
+fn found(state: &SimState, body: impl Serialize) -> Response {
+    (StatusCode::OK, axum::Json(state.api.wrap(to_value(body)))).into_response()
 }
 
 /// `GET /api/v3/Plans/{id}`.
 pub(crate) async fn plan(State(state): State<Arc<SimState>>, PlanId(id): PlanId) -> Response {
     match state.plan(&id) {
-        Some(view) => (StatusCode::OK, axum::Json(PlanBody::from(&view))).into_response(),
+        Some(view) => found(&state, PlanBody::new(&view, state.api)),
         None => plan_not_found(&id),
     }
 }
@@ -207,9 +273,7 @@ pub(crate) async fn runtime_details(
     PlanId(id): PlanId,
 ) -> Response {
     match state.runtime_details(&id) {
-        Details::Found(view) => {
-            (StatusCode::OK, axum::Json(RuntimeBody::from(&view))).into_response()
-        }
+        Details::Found(view) => found(&state, RuntimeBody::new(&view, state.api)),
         Details::UnknownPlan => plan_not_found(&id),
         Details::Missing => message(
             StatusCode::NOT_FOUND,
@@ -526,7 +590,9 @@ impl From<&PlanView> for StateFields {
     }
 }
 
-/// A plan as `GET /api/v3/Plans` returns it.
+/// A plan as `GET /api/v3/Plans` returns it. VAO 3 says `enabled` (the v3 documentation
+/// names no such field; the simulator always has); VRO editions say `planMode` and have
+/// VDRO 5's plan fields instead.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct PlanBody {
@@ -536,23 +602,58 @@ struct PlanBody {
     state: StateFields,
     previous_execution_state: String,
     description: String,
-    enabled: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    enabled: Option<bool>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    vro: Option<VroPlanFields>,
 }
 
-impl From<&PlanView> for PlanBody {
-    fn from(v: &PlanView) -> Self {
+/// What VDRO 5 and later add to a plan.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct VroPlanFields {
+    plan_mode: &'static str,
+    plan_verification_state: String,
+    is_undo_possible: bool,
+    is_reverse_possible: bool,
+    vendor: &'static str,
+}
+
+impl VroPlanFields {
+    fn new(v: &PlanView) -> VroPlanFields {
+        let state = super::state::normalise(&v.state);
+        VroPlanFields {
+            plan_mode: if v.enabled { "Enabled" } else { "Disabled" },
+            plan_verification_state: if state == "notverified" {
+                "NotVerified"
+            } else {
+                "Verified"
+            }
+            .to_string(),
+            is_undo_possible: matches!(state.as_str(), "failover" | "failback" | "halted"),
+            is_reverse_possible: false,
+            vendor: "Veeam",
+        }
+    }
+}
+
+impl PlanBody {
+    fn new(v: &PlanView, api: SimApi) -> Self {
         PlanBody {
             id: v.id.clone(),
             name: v.name.clone(),
             state: StateFields::from(v),
             previous_execution_state: v.previous_execution_state.clone(),
             description: format!("Simulated {} plan", v.plan_type),
-            enabled: v.enabled,
+            enabled: (!api.is_vro()).then_some(v.enabled),
+            vro: api.is_vro().then(|| VroPlanFields::new(v)),
         }
     }
 }
 
-/// A plan as `GET /api/v3/RuntimeDetails/Plans/{planId}` returns it.
+/// A plan as `GET /api/v3/RuntimeDetails/Plans/{planId}` returns it. VAO 3 documents the
+/// run and test results as booleans; VRO 7.2.1's sample has strings, `isRunningState`,
+/// `isStableState` and `stateOrder` (whose numbering is the simulator's own).
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct RuntimeBody {
@@ -560,22 +661,60 @@ struct RuntimeBody {
     #[serde(flatten)]
     state: StateFields,
     total_progress: u8,
-    current_run_result: bool,
-    current_test_result: bool,
+    current_run_result: Value,
+    current_test_result: Value,
     current_check_result: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    is_running_state: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    is_stable_state: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    state_order: Option<u32>,
 }
 
-impl From<&PlanView> for RuntimeBody {
-    fn from(v: &PlanView) -> Self {
+impl RuntimeBody {
+    fn new(v: &PlanView, api: SimApi) -> Self {
+        let running = v.state != v.last_stable_state;
+        let vro = api.is_vro();
         RuntimeBody {
             plan_id: v.id.clone(),
             state: StateFields::from(v),
             total_progress: v.total_progress,
-            current_run_result: v.current_run_result,
-            current_test_result: true,
+            current_run_result: if vro {
+                json!(if v.current_run_result {
+                    "Success"
+                } else {
+                    "Error"
+                })
+            } else {
+                json!(v.current_run_result)
+            },
+            current_test_result: if vro { json!("Undefined") } else { json!(true) },
             current_check_result: v.current_check_result.clone(),
+            is_running_state: vro.then_some(running),
+            is_stable_state: vro.then_some(!running),
+            state_order: vro.then(|| state_order(&v.state)),
         }
     }
+}
+
+/// The simulator's `stateOrder`: a fixed number per state (VRO's numbering is not public).
+fn state_order(state: &str) -> u32 {
+    const ORDER: &[&str] = &[
+        "notverified",
+        "verified",
+        "checking",
+        "failoverinprogress",
+        "failover",
+        "halted",
+        "undofailoverinprogress",
+        "undofailover",
+    ];
+    let state = super::state::normalise(state);
+    ORDER
+        .iter()
+        .position(|s| *s == state)
+        .map_or(0, |i| i as u32 + 1)
 }
 
 #[cfg(test)]

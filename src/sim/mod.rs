@@ -1,5 +1,6 @@
-//! A simulator of the Veeam Availability Orchestrator v3 REST API, as far as
-//! drbook uses it: `POST /token`, listing and reading plans, runtime
+//! A simulator of the Veeam Availability Orchestrator v3 REST API, and of the
+//! Veeam Recovery Orchestrator 7.x and 13 editions of it ([`SimApi`]), as far as
+//! drbook uses it: the token endpoint, listing and reading plans, runtime
 //! details and `POST .../Failover`, `.../Undo`, `.../Halt`,
 //! `.../ReadinessCheck` and `.../Continue` (of a halted plan).
 //!
@@ -29,6 +30,7 @@ mod config;
 mod conn;
 mod endpoints;
 mod fault;
+mod flavour;
 mod handle;
 mod request;
 mod server;
@@ -38,10 +40,11 @@ mod state;
 mod tests;
 
 pub use config::{
-    DEFAULT_CHECK_DURATION, DEFAULT_FAILOVER_DURATION, DEFAULT_TOKEN_LIFETIME, DEFAULT_USERNAME,
-    SimCheckOutcome, SimConfig, SimOutcome, SimPlan,
+    DEFAULT_CHECK_DURATION, DEFAULT_FAILOVER_DURATION, DEFAULT_PAGE_LIMIT, DEFAULT_TOKEN_LIFETIME,
+    DEFAULT_USERNAME, SimCheckOutcome, SimClient, SimConfig, SimOutcome, SimPlan,
 };
 pub use fault::{Fault, FaultEndpoint, FaultKind};
+pub use flavour::SimApi;
 pub use handle::Simulator;
 pub use request::RecordedRequest;
 pub use server::serve;

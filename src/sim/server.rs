@@ -26,7 +26,7 @@ use tokio::net::TcpListener;
 
 use super::config::SimConfig;
 use super::conn::{ConnectionKill, KillableListener};
-use super::endpoints::{self, API_PREFIX, message, unauthorized};
+use super::endpoints::{self, message, unauthorized};
 use super::fault::{FaultEndpoint, FaultKind, FaultTarget};
 use super::request::RecordedRequest;
 use super::state::SimState;
@@ -115,7 +115,9 @@ pub(crate) fn app(state: Arc<SimState>) -> Router {
     let exposed =
         |exposure: Exposure| middleware::from_fn_with_state((state.clone(), exposure), intercept);
     let unrouted = e::unrouted.layer(exposed(Exposure::Unrouted));
-    let api = |path: &str| format!("{API_PREFIX}{path}");
+    // The edition decides the prefix and the token path: the one place the routes get them.
+    let flavour = state.api;
+    let api = |path: &str| format!("{}{path}", flavour.prefix());
     let token = middleware::from_fn_with_state(state.clone(), e::require_token);
     let api_routes = [
         (api("/Plans"), F::Plans, get(e::list_plans)),
@@ -140,7 +142,7 @@ pub(crate) fn app(state: Arc<SimState>) -> Router {
         ),
     ]
     .map(|(path, endpoint, route)| (path, endpoint, route.route_layer(token.clone())));
-    let token_route = [("/token".to_owned(), F::Token, post(e::token))];
+    let token_route = [(flavour.token_path().to_owned(), F::Token, post(e::token))];
     token_route
         .into_iter()
         .chain(api_routes)

@@ -8,8 +8,9 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use super::config::{SimCheckOutcome, SimConfig, SimOutcome, SimPlan};
+use super::config::{SimCheckOutcome, SimClient, SimConfig, SimOutcome, SimPlan};
 use super::fault::{FaultKind, FaultPlan, FaultTarget};
+use super::flavour::SimApi;
 use super::request::RecordedRequest;
 
 /// Progress at which a plan with outcome [`SimOutcome::Halt`] stops.
@@ -30,6 +31,11 @@ const RESULT_SUCCESS: &str = "Complete, no errors, no warnings";
 /// Shared by the server and every [`super::Simulator`] handle.
 pub(crate) struct SimState {
     inner: Mutex<Inner>,
+    /// The API edition served; fixed for the simulator's life.
+    pub(crate) api: SimApi,
+    client: Option<SimClient>,
+    mfa: bool,
+    pub(crate) page_limit: usize,
 }
 
 struct Inner {
@@ -195,6 +201,10 @@ pub(crate) enum Refusal {
 impl SimState {
     pub(crate) fn new(config: SimConfig) -> Self {
         SimState {
+            api: config.api,
+            client: config.client,
+            mfa: config.mfa,
+            page_limit: config.page_limit.max(1),
             inner: Mutex::new(Inner {
                 username: config.username,
                 password: config.password,
@@ -231,17 +241,28 @@ impl SimState {
 
     /// Password grant. The configured name matches exactly, or as the user
     /// part of `DOMAIN\user` when the configured name has no domain itself.
+    /// With MFA required (`SimConfig::mfa`) the right name and password get no token: the
+    /// token endpoint answers its MFA demand instead ([`SimState::demands_mfa`]).
     pub(crate) fn password_grant(&self, username: &str, password: &str) -> Option<IssuedTokens> {
         let mut inner = self.lock();
-        let name_ok = username == inner.username
-            || (!inner.username.contains('\\')
-                && username
-                    .split_once('\\')
-                    .is_some_and(|(domain, user)| !domain.is_empty() && user == inner.username));
-        if !name_ok || password != inner.password {
+        if !inner.account_matches(username, password) || self.mfa {
             return None;
         }
         Some(inner.issue(Instant::now()))
+    }
+
+    /// Whether a password grant with these credentials is answered with the MFA demand.
+    pub(crate) fn demands_mfa(&self, username: &str, password: &str) -> bool {
+        self.mfa && self.lock().account_matches(username, password)
+    }
+
+    /// Client credentials grant: the configured client, exactly.
+    pub(crate) fn client_grant(&self, client_id: &str, secret: &str) -> Option<IssuedTokens> {
+        let client = self.client.as_ref()?;
+        if client.id != client_id || client.secret != secret {
+            return None;
+        }
+        Some(self.lock().issue(Instant::now()))
     }
 
     /// Refresh grant. A refresh token is consumed by its use.
@@ -412,6 +433,17 @@ fn refusal(view: &PlanView, expected: &str) -> Refusal {
 }
 
 impl Inner {
+    /// The configured name matches exactly, or as the user part of `DOMAIN\\user` when the
+    /// configured name has no domain itself; and the password matches.
+    fn account_matches(&self, username: &str, password: &str) -> bool {
+        let name_ok = username == self.username
+            || (!self.username.contains('\\')
+                && username
+                    .split_once('\\')
+                    .is_some_and(|(domain, user)| !domain.is_empty() && user == self.username));
+        name_ok && password == self.password
+    }
+
     fn find(&self, id: &str) -> Option<&PlanRuntime> {
         let id = id.trim();
         self.plans

@@ -11,6 +11,7 @@ use super::*;
 mod checks;
 mod continues;
 mod faults;
+mod flavours;
 
 const A: &str = "6f1c2d9e-3b4a-4c5d-8e7f-0a1b2c3d4e5f";
 const B: &str = "0b8a3c1d-2e4f-4a6b-9c8d-7e6f5a4b3c2d";

@@ -5,7 +5,9 @@
 //! repeating the request after a 401 cannot run anything twice.
 
 use super::credentials::Credentials;
+use super::envelope;
 use super::error::VaoError;
+use super::flavour::ApiFlavour;
 use super::request::PlanRequest;
 use super::retry::{self, RetryPolicy};
 use super::state::{PlanInfo, PlanStatus};
@@ -19,6 +21,9 @@ use tokio::sync::Mutex;
 pub struct ClientOptions {
     /// Base URL, such as `https://vao.example.internal:9899`.
     pub server: String,
+    /// Which edition of the API: it set the prefix and token path below (unless they were
+    /// given), and decides whether lists are asked for page by page.
+    pub api: ApiFlavour,
     /// The API prefix, `/api/v3` for VAO 3.
     pub api_prefix: String,
     /// The token endpoint, `/token` for VAO 3.
@@ -35,10 +40,12 @@ pub struct ClientOptions {
 
 impl ClientOptions {
     pub fn new(server: &str) -> ClientOptions {
+        let api = ApiFlavour::default();
         ClientOptions {
             server: server.trim_end_matches('/').to_owned(),
-            api_prefix: "/api/v3".to_owned(),
-            token_path: "/token".to_owned(),
+            api,
+            api_prefix: api.api_prefix().to_owned(),
+            token_path: api.token_path().to_owned(),
             insecure: false,
             ca_cert_pem: None,
             connect_timeout: Duration::from_secs(10),
@@ -48,6 +55,20 @@ impl ClientOptions {
                 delay: Duration::from_secs(1),
             },
         }
+    }
+
+    /// The flavour's prefix and token path (what `--api` sets; `--api-prefix` and
+    /// `--token-path` override them afterwards).
+    pub fn with_api(mut self, api: ApiFlavour) -> ClientOptions {
+        self.api = api;
+        self.api_prefix = api.api_prefix().to_owned();
+        self.token_path = api.token_path().to_owned();
+        self
+    }
+
+    /// `/api/v3/Plans`: the collection of plans.
+    pub fn plans_path(&self) -> String {
+        format!("{}/Plans", self.api_prefix)
     }
 
     /// The path of a plan action, such as `/api/v3/Plans/{id}/Failover`.
@@ -83,7 +104,8 @@ pub const CONTENT_TYPE: &str = "application/json";
 
 #[derive(Deserialize)]
 struct TokenAnswer {
-    access_token: String,
+    #[serde(default)]
+    access_token: Option<String>,
     #[serde(default)]
     refresh_token: Option<String>,
     #[serde(default)]
@@ -230,24 +252,41 @@ impl VaoClient {
                 Ok("using the token from VAO_TOKEN (checked by the first call)".to_owned())
             }
             Credentials::Password { username, .. } => {
-                self.password_grant(&mut session).await?;
+                self.log_in(&mut session).await?;
                 Ok(format!("logged in as {username}"))
+            }
+            Credentials::Client { client_id, .. } => {
+                self.log_in(&mut session).await?;
+                Ok(format!("logged in as client {client_id}"))
             }
         }
     }
 
-    async fn password_grant(&self, session: &mut Session) -> Result<(), VaoError> {
-        let Credentials::Password { username, password } = &self.credentials else {
-            return Err(VaoError::Auth(
+    /// The password grant or the client credentials grant, whichever drbook was given.
+    /// The client's id and secret go in the form (RFC 6749, section 2.3.1): VRO documents
+    /// the grant's form fields, not where the client authenticates.
+    async fn log_in(&self, session: &mut Session) -> Result<(), VaoError> {
+        match &self.credentials {
+            Credentials::Token(_) => Err(VaoError::Auth(
                 "the token from VAO_TOKEN was refused or expired, and no password is available to log in again".to_owned(),
-            ));
-        };
-        let form = [
-            ("grant_type", "password"),
-            ("username", username.as_str()),
-            ("password", password.expose()),
-        ];
-        self.token_request(session, &form).await
+            )),
+            Credentials::Password { username, password } => {
+                let form = [
+                    ("grant_type", "password"),
+                    ("username", username.as_str()),
+                    ("password", password.expose()),
+                ];
+                self.token_request(session, &form).await
+            }
+            Credentials::Client { client_id, secret } => {
+                let form = [
+                    ("grant_type", "client_credentials"),
+                    ("client_id", client_id.as_str()),
+                    ("client_secret", secret.expose()),
+                ];
+                self.token_request(session, &form).await
+            }
+        }
     }
 
     async fn token_request(
@@ -274,12 +313,27 @@ impl VaoClient {
                 Ok(response) => {
                     let status = response.status().as_u16();
                     let retry_after = retry_after(&response);
+                    let challenge = response
+                        .headers()
+                        .get(reqwest::header::WWW_AUTHENTICATE)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default()
+                        .to_owned();
                     let body = response.text().await.unwrap_or_default();
                     if (200..300).contains(&status) {
                         break body;
                     }
+                    // drbook cannot answer a second factor unattended: say so, never retry.
+                    if asks_for_mfa(&body, &challenge) {
+                        return Err(self.mfa_refusal(&path, status));
+                    }
+                    let hint = if status == 404 {
+                        " — no token endpoint there: is the API flavour right (--api or the runbook's `api:`; vao3 uses /token, vro7 and vro13 /api/token), or --token-path?"
+                    } else {
+                        ""
+                    };
                     let refused = VaoError::Auth(format!(
-                        "POST {path} ({grant} grant) answered {status}: {}",
+                        "POST {path} ({grant} grant) answered {status}: {}{hint}",
                         error_message(&body)
                     ));
                     if !retry::is_retryable_status(status) {
@@ -296,12 +350,29 @@ impl VaoClient {
             tracing::info!("{error}; asking again in {pause:?}");
             tokio::time::sleep(pause).await;
         };
-        let answer: TokenAnswer = serde_json::from_str(&body).map_err(|e| VaoError::Decode {
-            path: path.clone(),
-            message: format!("not a token answer ({e})"),
-        })?;
-        self.redactor.add(&answer.access_token);
-        session.access = Some(Secret::new(answer.access_token));
+        // The token answer's schema in VRO is not public: an envelope is unwrapped here too.
+        let answer: TokenAnswer = serde_json::from_str::<serde_json::Value>(&body)
+            .map_err(|e| e.to_string())
+            .and_then(|value| {
+                let inner = envelope::unwrap(&value)?;
+                TokenAnswer::deserialize(inner).map_err(|e| e.to_string())
+            })
+            .map_err(|e| VaoError::Decode {
+                path: path.clone(),
+                message: format!("not a token answer ({e})"),
+            })?;
+        let Some(access_token) = answer.access_token else {
+            // A 200 that holds an MFA token instead of an access token asks for the factor.
+            if asks_for_mfa(&body, "") {
+                return Err(self.mfa_refusal(&path, 200));
+            }
+            return Err(VaoError::Decode {
+                path: path.clone(),
+                message: "not a token answer (no access_token)".to_owned(),
+            });
+        };
+        self.redactor.add(&access_token);
+        session.access = Some(Secret::new(access_token));
         if let Some(refresh) = answer.refresh_token {
             self.redactor.add(&refresh);
             session.refresh = Some(Secret::new(refresh));
@@ -312,6 +383,13 @@ impl VaoClient {
             .map(|secs| Duration::from_secs(secs.min(MAX_TOKEN_LIFETIME.as_secs())))
             .and_then(|lifetime| Instant::now().checked_add(lifetime));
         Ok(())
+    }
+
+    fn mfa_refusal(&self, path: &str, status: u16) -> VaoError {
+        VaoError::Auth(format!(
+            "the server asks for multi-factor authentication (MFA) to log in with the {} (POST {path} answered {status}); drbook runs unattended and cannot answer an MFA prompt. Set up a client for drbook in the orchestrator and log in with the client credentials grant instead: --client-id ID (or VAO_CLIENT_ID) with VAO_CLIENT_SECRET or --client-secret-file FILE",
+            self.credentials.describe()
+        ))
     }
 
     /// Gets a new access token: the refresh grant first, the password grant if that fails.
@@ -326,7 +404,7 @@ impl VaoClient {
                 Err(e) => tracing::warn!("token refresh failed, logging in again: {e}"),
             }
         }
-        self.password_grant(session).await
+        self.log_in(session).await
     }
 
     /// The current access token, renewed first if it is about to expire.
@@ -335,9 +413,7 @@ impl VaoClient {
         let expiring = session
             .expires_at
             .is_some_and(|at| at.saturating_duration_since(Instant::now()) < REFRESH_MARGIN);
-        if session.access.is_none()
-            || (expiring && !matches!(self.credentials, Credentials::Token(_)))
-        {
+        if session.access.is_none() || (expiring && self.credentials.logs_in()) {
             self.renew(&mut session).await?;
         }
         session
@@ -472,8 +548,14 @@ impl VaoClient {
             if !(200..300).contains(&answer.status) {
                 return Err(http_error("GET", &path, &answer));
             }
-            serde_json::from_str::<serde_json::Value>(&answer.body)
-                .ok()
+            let value = serde_json::from_str::<serde_json::Value>(&answer.body).ok();
+            if let Some(Err(said)) = value.as_ref().map(envelope::unwrap) {
+                return Err(VaoError::Decode {
+                    path: path.clone(),
+                    message: said,
+                });
+            }
+            value
                 .and_then(|value| PlanInfo::from_json(&value))
                 .ok_or_else(|| VaoError::Decode {
                     path: path.clone(),
@@ -481,6 +563,75 @@ impl VaoClient {
                 })
         });
         (info, failures)
+    }
+
+    /// Every plan (`GET .../Plans`), page by page where the flavour pages collections:
+    /// `start` / `limit`, until a page comes back short of the limit the server says it
+    /// applied, the total it gives is reached, or a page adds no plan not seen (a server
+    /// that ignores paging). `only_enabled` asks VAO 3 for `onlyEnabled=true` (documented)
+    /// and, for every flavour, keeps no plan that says it is disabled.
+    pub async fn list_plans(
+        &self,
+        only_enabled: bool,
+        policy: RetryPolicy,
+    ) -> Result<Vec<PlanInfo>, VaoError> {
+        /// The page size asked for; VRO's default and maximum are not documented.
+        const LIMIT: usize = 100;
+        /// A bound on a server that pages for ever.
+        const MAX_PAGES: usize = 10_000;
+        let paged = self.options.api.pages_collections();
+        let mut plans: Vec<PlanInfo> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let mut start = 0;
+        for _ in 0..MAX_PAGES {
+            let mut query = Vec::new();
+            if only_enabled && self.options.api == ApiFlavour::Vao3 {
+                query.push("onlyEnabled=true".to_owned());
+            }
+            if paged {
+                query.extend([format!("start={start}"), format!("limit={LIMIT}")]);
+            }
+            let mut path = self.options.plans_path();
+            if !query.is_empty() {
+                path = format!("{path}?{}", query.join("&"));
+            }
+            let answer = self.get(&path, policy).await.0?;
+            if !(200..300).contains(&answer.status) {
+                return Err(http_error("GET", &path, &answer));
+            }
+            let decode = |message: String| VaoError::Decode {
+                path: path.clone(),
+                message,
+            };
+            let value: serde_json::Value = serde_json::from_str(&answer.body)
+                .map_err(|e| decode(format!("not JSON ({e})")))?;
+            let page = envelope::page(&value).map_err(decode)?;
+            let count = page.items.len();
+            let mut added = 0;
+            for item in page.items {
+                let info = PlanInfo::from_json(item).ok_or_else(|| {
+                    decode(format!(
+                        "a plan without a state: {}",
+                        truncate(&item.to_string())
+                    ))
+                })?;
+                let key = info.id.clone().unwrap_or_else(|| plans.len().to_string());
+                if seen.insert(key) {
+                    added += 1;
+                    plans.push(info);
+                }
+            }
+            let limit = page.limit.map_or(LIMIT, |l| l as usize).max(1);
+            let complete = page.total.is_some_and(|t| plans.len() as u64 >= t);
+            if !paged || count < limit || added == 0 || complete {
+                break;
+            }
+            start += count;
+        }
+        if only_enabled {
+            plans.retain(|p| p.enabled != Some(false));
+        }
+        Ok(plans)
     }
 
     /// The plan's current state: runtime details, or the plan itself when the server has
@@ -515,6 +666,37 @@ impl VaoClient {
         failures.extend(more);
         (info.map(|info| info.status), failures)
     }
+}
+
+/// Whether a refused token request (its body and `WWW-Authenticate` header) asks for a
+/// second factor. VRO's exact MFA answer is not public (it documents an `mfa` grant with
+/// `mfa_token` / `mfa_passcode` fields, and 401 for MFA), so this looks for any sign of
+/// one: a key or word containing `mfa`, or "multi-factor" / "two-factor" in any spelling.
+pub fn asks_for_mfa(body: &str, challenge: &str) -> bool {
+    let mut text = format!("{body} {challenge}");
+    if let Ok(value) = serde_json::from_str::<serde_json::Value>(body) {
+        fn keys(value: &serde_json::Value, out: &mut String) {
+            match value {
+                serde_json::Value::Object(map) => {
+                    for (k, v) in map {
+                        out.push(' ');
+                        out.push_str(k);
+                        keys(v, out);
+                    }
+                }
+                serde_json::Value::Array(items) => items.iter().for_each(|v| keys(v, out)),
+                _ => {}
+            }
+        }
+        keys(&value, &mut text);
+    }
+    let lower = text.to_lowercase();
+    let folded: String = lower.chars().filter(|c| c.is_alphanumeric()).collect();
+    lower
+        .split(|c: char| !c.is_alphanumeric())
+        .any(|word| word.starts_with("mfa") || word.ends_with("mfa") || word == "2fa")
+        || folded.contains("multifactor")
+        || folded.contains("twofactor")
 }
 
 fn parse_status(body: &str, source: &str) -> Option<PlanStatus> {
@@ -589,6 +771,31 @@ mod tests {
         assert_eq!(error_message("  gateway timeout \n"), "gateway timeout");
         assert_eq!(error_message(""), "(no message)");
         assert!(error_message(&"x".repeat(5000)).ends_with("(truncated)"));
+    }
+
+    #[test]
+    fn mfa_demands_are_recognised_tolerantly() {
+        for (body, challenge) in [
+            (r#"{"error":"mfa_required"}"#, ""),
+            (r#"{"error":"invalid_grant","mfa_token":"abc"}"#, ""),
+            (
+                r#"{"message":"Multi-factor authentication is required."}"#,
+                "",
+            ),
+            (r#"{"Message":"Two-Factor code needed"}"#, ""),
+            ("MFA required", ""),
+            ("", r#"Bearer error="mfa_required""#),
+            (r#"{"data":{"requiresMfa":true}}"#, ""),
+        ] {
+            assert!(asks_for_mfa(body, challenge), "{body} / {challenge}");
+        }
+        for body in [
+            r#"{"error":"invalid_grant","error_description":"The user name or password is incorrect."}"#,
+            r#"{"message":"Authorization has been denied for this request."}"#,
+            "",
+        ] {
+            assert!(!asks_for_mfa(body, "Bearer"), "{body}");
+        }
     }
 
     #[test]

@@ -10,7 +10,9 @@
 
 pub mod client;
 pub mod credentials;
+pub mod envelope;
 pub mod error;
+pub mod flavour;
 pub mod request;
 pub mod retry;
 pub mod state;
@@ -18,6 +20,7 @@ pub mod state;
 pub use client::{Answer, ClientOptions, VaoClient};
 pub use credentials::Credentials;
 pub use error::VaoError;
+pub use flavour::ApiFlavour;
 pub use request::{
     ContinueOption, ContinueRequest, FailoverRequest, HaltRequest, PlanRequest,
     ReadinessCheckRequest, UndoRequest, UnknownContinueOption,

@@ -125,10 +125,27 @@ impl StateSets {
                 .is_none_or(|stable| fold(stable) == state)
     }
 
-    /// Whether something runs on the plan now.
+    /// Whether something runs on the plan now. A server that says so (`isRunningState`,
+    /// VRO 7.x) is believed over every reading of the state's name.
     pub fn is_running(&self, status: &PlanStatus) -> bool {
+        if let Some(running) = status.running_state {
+            return running;
+        }
         self.is_in_progress(&fold(&status.state))
             || ResultName::read(status.result_name.as_deref().unwrap_or_default()).running
+    }
+
+    /// Whether the plan is not settled: something runs, or (where the server does not
+    /// say `isRunningState` / `isStableState`) its state is not its last stable state.
+    pub fn is_unsettled(&self, status: &PlanStatus) -> bool {
+        if status.running_state.is_some() || status.stable_state.is_some() {
+            return status.running_state == Some(true) || status.stable_state == Some(false);
+        }
+        self.is_running(status)
+            || status
+                .last_stable_state
+                .as_deref()
+                .is_some_and(|stable| fold(stable) != fold(&status.state))
     }
 
     /// Names for one of the sets, folded: what a runbook's `states:` puts in place of the
@@ -140,7 +157,10 @@ impl StateSets {
     /// Whether a plan is in a state that accepts a failover (and so has not started one).
     pub fn is_ready(&self, status: &PlanStatus) -> bool {
         let state = fold(&status.state);
-        self.ready.contains(&state) && !self.is_in_progress(&state)
+        // A server that says the plan runs (`isRunningState`) is believed over the name.
+        self.ready.contains(&state)
+            && !self.is_in_progress(&state)
+            && status.running_state != Some(true)
     }
 
     /// The ready states, for messages.
@@ -159,7 +179,13 @@ impl StateSets {
         let state = fold(&status.state);
         let stable = status.last_stable_state.as_deref().map(fold);
         let result = ResultName::read(status.result_name.as_deref().unwrap_or_default());
-        if self.is_in_progress(&state) || result.running {
+        // `isRunningState` / `isStableState` (VRO 7.x), where the server sends them, are
+        // the strongest signal: they decide running against done before any name does.
+        let flagged = status.running_state.is_some() || status.stable_state.is_some();
+        if flagged && (status.running_state == Some(true) || status.stable_state == Some(false)) {
+            return Phase::Running;
+        }
+        if !flagged && (self.is_in_progress(&state) || result.running) {
             return Phase::Running;
         }
         // A halt is final whatever lastStableState still says.
@@ -167,7 +193,8 @@ impl StateSets {
             return Phase::Failed;
         }
         // A stable state may differ from lastStableState only while that phase runs.
-        if let Some(stable) = &stable
+        if !flagged
+            && let Some(stable) = &stable
             && *stable != state
         {
             return Phase::Running;
@@ -175,7 +202,7 @@ impl StateSets {
         if self.succeeded.contains(&state) {
             // Without lastStableState (some answers lack it), an unfinished progress is the
             // only sign that the failover is still running.
-            if stable.is_none() && status.total_progress.is_some_and(|p| p < 100) {
+            if !flagged && stable.is_none() && status.total_progress.is_some_and(|p| p < 100) {
                 return Phase::Running;
             }
             if result.errors {
@@ -297,17 +324,25 @@ pub struct PlanStatus {
     pub result_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total_progress: Option<i64>,
-    /// `currentCheckResult`: the last readiness check's result, where the server says.
+    /// `currentCheckResult`: the last readiness check's result, where the server says (a
+    /// boolean is read as `Success` / `Failed`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub check_result: Option<String>,
+    /// `isRunningState` (VRO 7.x), where the server says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub running_state: Option<bool>,
+    /// `isStableState` (VRO 7.x), where the server says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stable_state: Option<bool>,
     /// Which endpoint answered: `runtime_details` or `plan`.
     pub source: String,
 }
 
 impl PlanStatus {
-    /// Reads the fields drbook uses from a JSON object, matching keys case-insensitively
-    /// like VAO's .NET server does.
+    /// Reads the fields drbook uses from a JSON object (inside any `data` envelope),
+    /// matching keys case-insensitively like VAO's .NET server does.
     pub fn from_json(value: &serde_json::Value, source: &str) -> Option<PlanStatus> {
+        let value = super::envelope::unwrap(value).ok()?;
         let object = value.as_object()?;
         let field = |name: &str| {
             object
@@ -320,6 +355,16 @@ impl PlanStatus {
             serde_json::Value::Number(n) => Some(n.to_string()),
             _ => None,
         };
+        let flag = |name: &str| match field(name)? {
+            serde_json::Value::Bool(b) => Some(*b),
+            serde_json::Value::String(s) => s.trim().to_ascii_lowercase().parse::<bool>().ok(),
+            _ => None,
+        };
+        // VAO 3 documents results as booleans, VRO 7.x as strings ("Warning", "Undefined").
+        let result = |name: &str| {
+            text(name)
+                .or_else(|| flag(name).map(|ok| if ok { "Success" } else { "Failed" }.to_owned()))
+        };
         Some(PlanStatus {
             state: text("state").or_else(|| text("stateName"))?,
             state_name: text("stateName"),
@@ -330,7 +375,9 @@ impl PlanStatus {
                     .or_else(|| v.as_f64().map(|f| f as i64))
                     .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
             }),
-            check_result: text("currentCheckResult"),
+            check_result: result("currentCheckResult"),
+            running_state: flag("isRunningState"),
+            stable_state: flag("isStableState"),
             source: source.to_owned(),
         })
     }
@@ -359,13 +406,21 @@ pub struct PlanInfo {
     pub name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub plan_type: Option<String>,
-    /// `None` when the answer does not say (the v3 documentation names no such field).
+    /// `None` when the answer does not say (the v3 documentation names no such field;
+    /// VRO's `planMode` does).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
+    /// The plan's id as the answer gives it (for listings; reports name plans themselves).
+    #[serde(skip)]
+    pub id: Option<String>,
+    /// `planVerificationState` (VDRO 5 and later), for listings.
+    #[serde(skip)]
+    pub verification: Option<String>,
 }
 
 impl PlanInfo {
     pub fn from_json(value: &serde_json::Value) -> Option<PlanInfo> {
+        let value = super::envelope::unwrap(value).ok()?;
         let status = PlanStatus::from_json(value, "plan")?;
         let object = value.as_object()?;
         let field = |names: &[&str]| {
@@ -375,14 +430,34 @@ impl PlanInfo {
                 .map(|(_, v)| v)
         };
         let text = |names: &[&str]| field(names).and_then(|v| v.as_str()).map(str::to_owned);
-        let enabled = field(&["enabled", "isEnabled"])
-            .and_then(|v| v.as_bool())
-            // ResetState leaves a plan DISABLED: the state says it too.
-            .or_else(|| (fold(&status.state) == "disabled").then_some(false));
+        // Every sign of the plan's mode: an `enabled` flag, VRO's `planMode`
+        // (`Enabled` / `Disabled`), and the state (ResetState leaves a plan DISABLED). Any
+        // that says disabled wins: a guard that lets a disabled plan through is a false green.
+        let signs = [
+            field(&["enabled", "isEnabled"]).and_then(|v| v.as_bool()),
+            text(&["planMode", "mode"]).and_then(|mode| match fold(&mode).as_str() {
+                "enabled" => Some(true),
+                "disabled" => Some(false),
+                _ => None,
+            }),
+            (fold(&status.state) == "disabled").then_some(false),
+        ];
+        let enabled = if signs.contains(&Some(false)) {
+            Some(false)
+        } else {
+            signs.into_iter().flatten().next()
+        };
+        let id = field(&["id", "planId"]).and_then(|v| match v {
+            serde_json::Value::String(s) => Some(s.clone()),
+            serde_json::Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        });
         Some(PlanInfo {
             name: text(&["name"]),
             plan_type: text(&["planType", "type"]),
             enabled,
+            id,
+            verification: text(&["planVerificationState"]),
             status,
         })
     }
@@ -545,5 +620,104 @@ mod tests {
         assert_eq!(StateSets::default().classify(&s), Phase::Succeeded);
         assert!(PlanStatus::from_json(&json!({"name": "x"}), "plan").is_none());
         assert!(PlanStatus::from_json(&json!([1]), "plan").is_none());
+    }
+
+    /// The 7.2.1 runtime-details sample's shape: string results, the running and stable
+    /// flags, `stateOrder`, in a `data` envelope with HAL links.
+    fn vro7(state: &str, stable: &str, running: bool, is_stable: bool) -> PlanStatus {
+        PlanStatus::from_json(
+            &json!({"success": true, "data": {
+                "state": state, "stateName": state, "stateOrder": 7,
+                "resultName": "Complete, no errors, 1 warning",
+                "lastStableState": stable, "lastStableStateName": stable,
+                "totalProgress": 100, "isRunningState": running, "isStableState": is_stable,
+                "currentRunResult": "Warning", "currentTestResult": "Undefined",
+                "currentCheckResult": "Undefined", "planType": "Replica",
+                "isUndoPossible": true, "isReversePossible": false,
+                "_links": {"self": {"href": "/api/v7.21/RuntimeDetails/Plans/x"}}
+            }}),
+            "runtime_details",
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn the_vro7_sample_is_read() {
+        let s = vro7("RestoreComplete", "RestoreComplete", false, true);
+        assert_eq!(s.state, "RestoreComplete");
+        assert_eq!(s.check_result.as_deref(), Some("Undefined"));
+        assert_eq!((s.running_state, s.stable_state), (Some(false), Some(true)));
+        assert_eq!(s.total_progress, Some(100));
+    }
+
+    #[test]
+    fn running_and_stable_flags_are_the_strongest_signal() {
+        let sets = StateSets::default();
+        // The names alone would say done; the server says it still runs.
+        let running = vro7("Failover", "Failover", true, false);
+        assert_eq!(sets.classify(&running), Running);
+        assert!(sets.is_running(&running) && sets.is_unsettled(&running));
+        assert!(!sets.is_ready(&vro7("Verified", "Verified", true, false)));
+        // The names alone would say running (lastStableState lags); the server says stable.
+        let done = vro7("Failover", "Verified", false, true);
+        assert_eq!(sets.classify(&done), SucceededWithWarnings);
+        assert!(!sets.is_unsettled(&done));
+        // Not stable, though not running: still under way.
+        assert_eq!(
+            sets.classify(&vro7("Failover", "Failover", false, false)),
+            Running
+        );
+        // Without the flags, today's rules.
+        assert_phases(&sets, &[("Failover", "Verified", "", 100, Running)]);
+    }
+
+    #[test]
+    fn results_are_read_as_booleans_or_strings() {
+        let read = |v: serde_json::Value| {
+            PlanStatus::from_json(
+                &json!({"state": "Verified", "currentCheckResult": v}),
+                "plan",
+            )
+            .unwrap()
+            .check_result
+        };
+        assert_eq!(read(json!(true)).as_deref(), Some("Success"));
+        assert_eq!(read(json!(false)).as_deref(), Some("Failed"));
+        assert_eq!(read(json!("Warning")).as_deref(), Some("Warning"));
+        let flags = PlanStatus::from_json(
+            &json!({"state": "Verified", "isRunningState": "False", "isStableState": "true",
+                    "currentRunResult": true, "currentTestResult": "Undefined"}),
+            "plan",
+        )
+        .unwrap();
+        assert_eq!(
+            (flags.running_state, flags.stable_state),
+            (Some(false), Some(true))
+        );
+    }
+
+    #[test]
+    fn plan_mode_says_whether_a_plan_is_enabled() {
+        let mode = |plan: serde_json::Value| PlanInfo::from_json(&plan).unwrap().enabled;
+        let plan = |m: &str| json!({"id": "p", "state": "Verified", "planMode": m});
+        assert_eq!(mode(plan("Enabled")), Some(true));
+        assert_eq!(mode(plan("Disabled")), Some(false));
+        assert_eq!(mode(plan("DISABLED")), Some(false));
+        assert_eq!(mode(plan("Something new")), None);
+        // In an envelope, as VRO answers GET .../Plans/{id}.
+        assert_eq!(
+            mode(json!({"success": true, "data": plan("Disabled")})),
+            Some(false)
+        );
+        // Any sign of a disabled plan wins over one of an enabled plan.
+        assert_eq!(
+            mode(json!({"state": "Verified", "enabled": true, "planMode": "Disabled"})),
+            Some(false)
+        );
+        let info = PlanInfo::from_json(&json!({"data": {"id": "p-1", "state": "Verified",
+            "planVerificationState": "Verified", "_links": {}}}))
+        .unwrap();
+        assert_eq!(info.id.as_deref(), Some("p-1"));
+        assert_eq!(info.verification.as_deref(), Some("Verified"));
     }
 }

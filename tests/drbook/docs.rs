@@ -4,7 +4,7 @@
 
 use crate::support::*;
 
-const COMMANDS: [&str; 10] = [
+const COMMANDS: [&str; 11] = [
     "validate",
     "run",
     "check",
@@ -12,6 +12,7 @@ const COMMANDS: [&str; 10] = [
     "resume",
     "status",
     "history",
+    "plans",
     "simulator",
     "completions",
     "man",

@@ -2,7 +2,7 @@
 //! clean-up, and recovery objectives.
 
 use crate::support::*;
-use drbook::sim::{Fault, FaultEndpoint, FaultKind, SimCheckOutcome, SimOutcome, SimPlan};
+use drbook::sim::{Fault, FaultEndpoint, FaultKind, SimApi, SimCheckOutcome, SimOutcome, SimPlan};
 use std::time::Duration;
 
 const MISSING: &str = "11111111-2222-4333-8444-555555555555";
@@ -35,8 +35,28 @@ fn command(
     steps: &str,
     extra: &[&str],
 ) -> (Drbook, Outcome) {
+    command_of(sim, command, runbook(steps), extra)
+}
+
+/// [`command`] with a runbook for an API edition (its `api:`).
+fn command_in(
+    api: SimApi,
+    sim: &drbook::sim::Simulator,
+    command: &str,
+    steps: &str,
+    extra: &[&str],
+) -> (Drbook, Outcome) {
+    command_of(sim, command, runbook_in(api, steps), extra)
+}
+
+fn command_of(
+    sim: &drbook::sim::Simulator,
+    command: &str,
+    runbook: String,
+    extra: &[&str],
+) -> (Drbook, Outcome) {
     let t = Drbook::new();
-    t.runbook(steps);
+    t.runbook_text(runbook);
     // `check` changes nothing, so it has nothing to confirm.
     t.live(command, &sim.base_url())
         .yes(command != "check")
@@ -56,19 +76,30 @@ fn results(report: &serde_json::Value) -> Vec<String> {
 
 #[test]
 fn check_finds_the_steps_that_would_fail_and_changes_nothing() {
+    for api in SimApi::ALL {
+        check_finds_the_steps_that_would_fail_and_changes_nothing_in(api);
+    }
+}
+
+/// In every edition: a disabled plan (`enabled: false`, or VRO's `planMode: Disabled`) is
+/// a step that would fail, never a false green.
+fn check_finds_the_steps_that_would_fail_and_changes_nothing_in(api: SimApi) {
     let mut disabled = plan(PLAN_B, Duration::ZERO);
     disabled.enabled = false;
-    let sim = sim(vec![
-        plan(PLAN_A, Duration::ZERO),
-        disabled,
-        in_state(PLAN_C, "Failover"),
-    ]);
+    let sim = sim_in(
+        api,
+        vec![
+            plan(PLAN_A, Duration::ZERO),
+            disabled,
+            in_state(PLAN_C, "Failover"),
+        ],
+    );
     let steps = format!(
         "{a}  - expect_state: {{ plan_id: {PLAN_A}, state: Failover }}\n  - undo_failover: {{ plan_id: {PLAN_A} }}\n{b}  - failover: {{ plan_id: {PLAN_C} }}\n  - readiness_check: {{ plan_id: {MISSING} }}\n  - undo_failover: {{ plan_id: {PLAN_C} }}\n  - pause: {{ message: go on? }}\n",
         a = one_failover(PLAN_A),
         b = one_failover(PLAN_B),
     );
-    let (t, out) = command(&sim, "check", &steps, &[]);
+    let (t, out) = command_in(api, &sim, "check", &steps, &[]);
     out.assert_code(1);
     let report = t.report();
     assert_eq!(report["mode"], "check");
@@ -86,7 +117,15 @@ fn check_finds_the_steps_that_would_fail_and_changes_nothing() {
         ]
     );
     let steps = report["steps"].as_array().unwrap();
-    assert!(steps[3]["error"].as_str().unwrap().contains("disabled"));
+    assert!(
+        steps[3]["error"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("plan {PLAN_B} is disabled")),
+        "{api:?}: {}",
+        steps[3]
+    );
+    assert_eq!(steps[3]["guard"]["plan"]["enabled"], false, "{api:?}");
     assert!(
         steps[4]["error"]
             .as_str()
@@ -107,7 +146,7 @@ fn check_finds_the_steps_that_would_fail_and_changes_nothing() {
     assert!(
         sim.requests()
             .iter()
-            .all(|r| r.method == "GET" || r.path.ends_with("/token"))
+            .all(|r| r.method == "GET" || r.path == api.token_path())
     );
     assert!(!t.dir().join("reports").read_dir().unwrap().any(|e| {
         e.unwrap()
@@ -283,15 +322,24 @@ fn a_pause_is_approved_by_typing_approve_at_a_terminal() {
 
 #[test]
 fn a_drill_undoes_every_failover_it_made_and_verifies_the_plans_are_ready() {
-    let sim = sim(vec![
-        plan(PLAN_A, Duration::from_millis(50)),
-        plan(PLAN_B, Duration::from_millis(50)),
-    ]);
+    for api in SimApi::ALL {
+        a_drill_undoes_every_failover_it_made_and_verifies_the_plans_are_ready_in(api);
+    }
+}
+
+fn a_drill_undoes_every_failover_it_made_and_verifies_the_plans_are_ready_in(api: SimApi) {
+    let sim = sim_in(
+        api,
+        vec![
+            plan(PLAN_A, Duration::from_millis(50)),
+            plan(PLAN_B, Duration::from_millis(50)),
+        ],
+    );
     let steps = format!(
         "{}  - wait: 10ms\n  - failover: {{ plan_id: {PLAN_B}, wait_for_completion: false }}\n",
         one_failover(PLAN_A)
     );
-    let (t, out) = command(&sim, "drill", &steps, &[]);
+    let (t, out) = command_in(api, &sim, "drill", &steps, &[]);
     out.assert_code(0)
         .assert_stderr_contains("drill clean-up: clean (2 plan(s) undone and ready again)");
     assert_eq!(
@@ -323,7 +371,7 @@ fn a_drill_undoes_every_failover_it_made_and_verifies_the_plans_are_ready() {
         assert_eq!(undo["result"], "succeeded");
     }
     // The plans can fail over again: the next night's drill runs.
-    let (_, again) = command(&sim, "drill", &steps_of(&[PLAN_A]), &[]);
+    let (_, again) = command_in(api, &sim, "drill", &steps_of(&[PLAN_A]), &[]);
     again.assert_code(0);
     assert_eq!(sim.accepted_failovers(PLAN_A), 2);
 }
@@ -476,11 +524,25 @@ fn fail_on_rto_miss_fails_a_run_that_missed_its_objectives() {
 
 #[test]
 fn a_drill_killed_mid_run_is_resumed_and_still_cleans_up() {
-    let sim = sim(vec![
-        plan(PLAN_A, Duration::from_millis(50)),
-        plan(PLAN_B, Duration::from_millis(1500)),
-    ]);
-    let (t, child) = spawn_live(&sim, "drill", &steps_of(&[PLAN_A, PLAN_B]));
+    for api in SimApi::ALL {
+        a_drill_killed_mid_run_is_resumed_and_still_cleans_up_in(api);
+    }
+}
+
+/// The run names its edition with `--api` only: `resume` reaches the server the same way
+/// because the journal recorded it.
+fn a_drill_killed_mid_run_is_resumed_and_still_cleans_up_in(api: SimApi) {
+    let sim = sim_in(
+        api,
+        vec![
+            plan(PLAN_A, Duration::from_millis(50)),
+            plan(PLAN_B, Duration::from_millis(1500)),
+        ],
+    );
+    let t = Drbook::new();
+    t.runbook(&steps_of(&[PLAN_A, PLAN_B]));
+    t.live("drill", &sim.base_url()).args(["--api", api.name()]);
+    let child = t.spawn();
     assert!(eventually(Duration::from_secs(10), || sim
         .accepted_failovers(PLAN_B)
         == 1));

@@ -9,6 +9,7 @@ mod drill;
 mod examples;
 mod exit_codes;
 mod faults;
+mod flavours;
 mod forward;
 mod generated;
 mod halt;

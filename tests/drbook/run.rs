@@ -1,7 +1,7 @@
 //! `drbook run` against the simulator: order, bodies, waits, failures, modes.
 
 use crate::support::*;
-use drbook::sim::SimOutcome;
+use drbook::sim::{SimApi, SimOutcome};
 use serde_json::json;
 use std::time::Duration;
 
@@ -9,10 +9,19 @@ const Z: Duration = Duration::ZERO;
 
 #[test]
 fn failovers_are_sent_in_order_with_exact_bodies() {
-    let sim = sim(vec![plan(PLAN_A, Z), plan(PLAN_B, Z), plan(PLAN_C, Z)]);
+    for api in SimApi::ALL {
+        failovers_are_sent_in_order_with_exact_bodies_in(api);
+    }
+}
+
+/// The same requests in every API edition, under its prefix, after its token endpoint.
+fn failovers_are_sent_in_order_with_exact_bodies_in(api: SimApi) {
+    let sim = sim_in(api, vec![plan(PLAN_A, Z), plan(PLAN_B, Z), plan(PLAN_C, Z)]);
     let t = Drbook::new();
-    let rb = t.runbook(&format!(
-        "  - name: storage
+    let rb = t.runbook_text(runbook_in(
+        api,
+        &format!(
+            "  - name: storage
     failover:
       plan_id: {PLAN_C}
       protect_storage_volumes: true
@@ -23,6 +32,7 @@ fn failovers_are_sent_in_order_with_exact_bodies() {
   - failover:
       plan_id: {PLAN_B}
 "
+        ),
     ));
     t.live("run", &sim.base_url());
     t.run().assert_code(0);
@@ -45,7 +55,13 @@ fn failovers_are_sent_in_order_with_exact_bodies() {
         ]
     );
     let requests = sim.requests();
-    assert_eq!(requests[0].path, "/token", "logs in first");
+    assert_eq!(requests[0].path, api.token_path(), "logs in first");
+    assert!(
+        requests[1..]
+            .iter()
+            .all(|r| r.path.starts_with(&format!("{}/", api.prefix()))),
+        "{api:?}: every call under the prefix"
+    );
     for r in requests.iter().filter(|r| r.path.ends_with("/Failover")) {
         assert_eq!(r.content_type.as_deref(), Some("application/json"));
         assert!(r.authorization.as_deref().unwrap().starts_with("Bearer "));
@@ -80,7 +96,7 @@ fn failovers_are_sent_in_order_with_exact_bodies() {
     );
     assert_eq!(
         report["steps"][1]["request"]["path"],
-        format!("/api/v3/Plans/{PLAN_A}/Failover")
+        format!("{}/Plans/{PLAN_A}/Failover", api.prefix())
     );
     assert_eq!(
         report["steps"][1]["request"]["body"]["restorePointDate"],
@@ -283,13 +299,26 @@ fn with_force_the_guard_is_skipped_and_the_server_refuses_instead() {
 
 #[test]
 fn the_state_guard_refuses_disabled_and_missing_plans() {
+    for api in SimApi::ALL {
+        the_state_guard_refuses_disabled_and_missing_plans_in(api);
+    }
+}
+
+/// VAO 3 says `enabled: false`, VRO `planMode: "Disabled"`: the guard refuses both.
+fn the_state_guard_refuses_disabled_and_missing_plans_in(api: SimApi) {
     let mut disabled = plan(PLAN_A, Z);
     disabled.enabled = false;
-    let sim = sim(vec![disabled]);
-    let (_, out) = run_live(&sim, &one_failover(PLAN_A), &[]);
+    let sim = sim_in(api, vec![disabled]);
+    let (_, out) = run_live(&sim, &one_failover(PLAN_A), &["--api", api.name()]);
     out.assert_code(1);
-    assert!(out.stderr.contains("disabled"), "{}", out.stderr);
-    let (_, out) = run_live(&sim, &one_failover(PLAN_C), &[]);
+    assert!(
+        out.stderr.contains(&format!(
+            "plan {PLAN_A} is disabled; a failover needs an enabled plan"
+        )),
+        "{api:?}: {}",
+        out.stderr
+    );
+    let (_, out) = run_live(&sim, &one_failover(PLAN_C), &["--api", api.name()]);
     out.assert_code(1);
     assert!(
         out.stderr

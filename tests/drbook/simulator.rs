@@ -1,15 +1,33 @@
 //! `drbook simulator` as a server, driven by `drbook run`.
 
 use crate::support::*;
+use drbook::sim::SimApi;
 use std::io::{BufRead, BufReader};
 
 #[test]
 fn the_simulator_command_serves_a_runbook() {
+    for api in SimApi::ALL {
+        the_simulator_command_serves_a_runbook_in(api);
+    }
+}
+
+/// VRO 7 is asked for with `--api`, VRO 13 in the plans file (`api:`).
+fn the_simulator_command_serves_a_runbook_in(api: SimApi) {
     let t = Drbook::new();
+    let in_file = if api == SimApi::Vro13 {
+        "api: vro13\n"
+    } else {
+        ""
+    };
     let plans = t.file(
         "plans.yaml",
-        format!("username: ops\npassword: ops-password\nplans:\n  - id: {PLAN_A}\n    name: Database\n    failover_time: 100ms\n"),
+        format!("{in_file}username: ops\npassword: ops-password\nplans:\n  - id: {PLAN_A}\n    name: Database\n    failover_time: 100ms\n"),
     );
+    let flag: &[&str] = if api == SimApi::Vro7 {
+        &["--api", "vro7"]
+    } else {
+        &[]
+    };
     let mut server = Drbook::new()
         .args([
             "simulator",
@@ -18,6 +36,7 @@ fn the_simulator_command_serves_a_runbook() {
             "--plans",
             plans.to_str().unwrap(),
         ])
+        .args(flag.iter().copied())
         .spawn();
     let mut first_line = String::new();
     BufReader::new(server.stdout.take().unwrap())
@@ -30,7 +49,7 @@ fn the_simulator_command_serves_a_runbook() {
         .to_owned();
     assert!(url.starts_with("http://127.0.0.1:"));
 
-    t.runbook(&one_failover(PLAN_A));
+    t.runbook_text(runbook_in(api, &one_failover(PLAN_A)));
     let out = t
         .live("run", &url)
         .without_credentials()

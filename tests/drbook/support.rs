@@ -1,7 +1,7 @@
 //! A builder around the real binary, in the style of just's `Test`: files in a fresh
 //! directory, arguments, environment; then the exit code, stdout, stderr and the reports.
 
-use drbook::sim::{SimConfig, SimOutcome, SimPlan, Simulator};
+use drbook::sim::{SimApi, SimConfig, SimOutcome, SimPlan, Simulator};
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -586,10 +586,21 @@ pub fn plan_with(id: &str, duration: Duration, outcome: SimOutcome) -> SimPlan {
 
 /// The simulator with these plans and the test credentials.
 pub fn sim(plans: Vec<SimPlan>) -> Simulator {
+    sim_in(SimApi::Vao3, plans)
+}
+
+/// The simulator of an API edition with these plans and the test credentials.
+pub fn sim_in(api: SimApi, plans: Vec<SimPlan>) -> Simulator {
+    sim_with(plans, |config| config.api = api)
+}
+
+/// The simulator with these plans and the test credentials, as `configure` changes it.
+pub fn sim_with(plans: Vec<SimPlan>, configure: impl FnOnce(&mut SimConfig)) -> Simulator {
     let mut config = SimConfig::with_plans(Vec::<String>::new(), Duration::ZERO);
     config.plans = plans;
     config.username = USER.to_owned();
     config.password = PASSWORD.to_owned();
+    configure(&mut config);
     Simulator::spawn_in_thread(config).expect("start the simulator")
 }
 
@@ -608,6 +619,15 @@ pub fn faulty_sim(plans: Vec<SimPlan>, faults: Vec<drbook::sim::Fault>) -> Simul
 pub fn runbook(steps: &str) -> String {
     format!(
         "version: 1\nname: test-runbook\ndefaults:\n  poll_interval: 50ms\n  timeout: 30s\n  retry_delay: 50ms\nsteps:\n{steps}"
+    )
+}
+
+/// [`runbook`] for a server of an API edition (`api:`).
+pub fn runbook_in(api: SimApi, steps: &str) -> String {
+    runbook(steps).replacen(
+        "name: test-runbook\n",
+        &format!("name: test-runbook\napi: {}\n", api.name()),
+        1,
     )
 }
 

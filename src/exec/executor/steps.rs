@@ -110,11 +110,7 @@ impl Awaited for CheckRun {
     }
 
     fn judge(&mut self, states: &StateSets, status: &PlanStatus) -> (Phase, Verdict) {
-        let running = states.is_running(status)
-            || status
-                .last_stable_state
-                .as_deref()
-                .is_some_and(|s| vao::state::fold(s) != vao::state::fold(&status.state));
+        let running = states.is_unsettled(status);
         self.seen_running |= running;
         let finished = !running && (self.seen_running || status.check_result != self.before);
         let result = status.check_result.as_deref().unwrap_or("none");
