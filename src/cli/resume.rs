@@ -21,6 +21,9 @@ use crate::template::Clock;
 use std::path::{Path, PathBuf};
 
 pub async fn resume(args: &ResumeArgs, redactor: &Redactor) -> Outcome {
+    if let Some(exit) = finish_report(args, redactor) {
+        return Ok(exit);
+    }
     let (run, prepared, continuation) = plan_resume(args)?;
     let purpose = continuation.purpose;
     execute(
@@ -32,6 +35,65 @@ pub async fn resume(args: &ResumeArgs, redactor: &Redactor) -> Outcome {
         Some(continuation),
     )
     .await
+}
+
+/// A run whose journal recorded its end, but whose report does not say so (the process
+/// was stopped between the two): its report is written again from the journal, and
+/// `resume` exits as the run ended. `None` for every other run, which `plan_resume` judges.
+fn finish_report(args: &ResumeArgs, redactor: &Redactor) -> Option<super::exit::Exit> {
+    let path = journal_path(&args.run, args.output.journal_dir());
+    let ReadJournal { header, events, .. } = journal::read(&path).ok()?;
+    let ended = events.iter().rev().find_map(|e| match e {
+        Event::RunFinished { result, .. } => Some(Some(*result)),
+        Event::Resumed { .. } => Some(None),
+        _ => None,
+    })??;
+    let reported = std::fs::read_to_string(
+        args.output
+            .report_dir
+            .join(format!("{}.json", header.run_id)),
+    )
+    .ok()
+    .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+    .and_then(|report| serde_json::from_value::<RunResult>(report["result"].clone()).ok());
+    if ended == RunResult::Interrupted || reported == Some(ended) {
+        return None;
+    }
+    let prepared = prepare_again(&header, &args.vars, args.force).ok()?;
+    let run = run_args(
+        &header,
+        &args.vars,
+        &args.connect,
+        &args.control,
+        &args.output,
+    );
+    let purpose = if header.drill {
+        Purpose::Drill
+    } else {
+        Purpose::Run
+    };
+    let continuation = Continuation {
+        run_id: header.run_id.clone(),
+        started_at: header.started_at,
+        journal: path,
+        events,
+        resume: Resume::default(),
+        purpose,
+    };
+    match super::run::rewrite_report(&run, &prepared, purpose, &continuation, redactor) {
+        Ok(written) => {
+            say!(
+                "run {} had finished ({ended:?}) but was stopped before its report said so; the report is written again from the journal, and nothing is sent",
+                header.run_id
+            );
+            say!("{}", written.listing());
+            Some(super::exit::Exit::from(ended))
+        }
+        Err(error) => {
+            say!("{}", error);
+            Some(super::exit::Exit::Failed)
+        }
+    }
 }
 
 /// The journal `run` names: a journal file, or a run id in the state folder `dir`

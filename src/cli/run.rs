@@ -314,6 +314,44 @@ pub struct Continuation {
 }
 
 /// The report's mode: what the command did, and where.
+/// The report of a run rebuilt from its journal alone and written in `args`' formats: for a
+/// run stopped after its journal recorded its end and before its report was written, so that
+/// every run that started still leaves the report of how it ended.
+pub(super) fn rewrite_report(
+    args: &RunArgs,
+    prepared: &Prepared,
+    purpose: Purpose,
+    continuation: &Continuation,
+    redactor: &Redactor,
+) -> Result<crate::report::Written, Error> {
+    let mut report = new_report(
+        prepared,
+        report_mode(Mode::Live, purpose),
+        args.connect.server.clone(),
+        continuation.run_id.clone(),
+        continuation.started_at,
+    );
+    let mut ended = (RunResult::Failed, None);
+    for event in &continuation.events {
+        report.on_event(event);
+        if let crate::exec::Event::RunFinished { result, error, .. } = event {
+            ended = (*result, error.clone());
+        }
+    }
+    let checkpoint = Checkpoint::new(
+        report,
+        args.output.report_dir.clone(),
+        args.output.report_formats.formats.clone(),
+        redactor.clone(),
+    );
+    checkpoint.finish(ended.0, ended.1).map_err(|e| {
+        Error::Failed(format!(
+            "cannot write the report to {}: {e}",
+            args.output.report_dir.display()
+        ))
+    })
+}
+
 fn report_mode(mode: Mode, purpose: Purpose) -> Mode {
     match (purpose, mode) {
         (Purpose::Check, _) => Mode::Check,

@@ -264,3 +264,44 @@ fn resume_is_refused_while_the_run_is_still_going() {
     );
     assert_eq!(sim.failover_count(PLAN_A), 1);
 }
+
+/// A run stopped after its journal recorded the end and before its report was written keeps
+/// a report that does not say how it ended: `resume` writes it again from the journal,
+/// sends nothing, and exits as the run ended.
+#[test]
+fn a_finished_run_whose_report_was_not_written_gets_it_from_the_journal() {
+    let sim = sim_of(&[PLAN_A], Duration::ZERO);
+    let t = live(&sim.base_url(), &one_failover(PLAN_A));
+    t.args(["--report-format", "json,md,junit"]);
+    t.run().assert_code(0);
+    let run = t.report()["run_id"].as_str().unwrap().to_owned();
+    // The report as the last checkpoint before the end left it.
+    let path = std::path::Path::new(&t.reports_dir()).join(format!("{run}.json"));
+    let mut stale: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    stale["result"] = "interrupted".into();
+    std::fs::write(&path, serde_json::to_string_pretty(&stale).unwrap()).unwrap();
+    let markdown = path.with_extension("md");
+    std::fs::remove_file(&markdown).unwrap();
+    let requests = sim.requests().len();
+
+    let resume = || {
+        let r = t.resume(&run);
+        r.args(["--report-dir", &t.reports_dir()]);
+        r
+    };
+    let out = resume().run();
+    out.assert_code(0)
+        .assert_stderr_contains("the report is written again from the journal");
+    assert_eq!(sim.requests().len(), requests, "nothing is sent");
+    let report = t.report();
+    assert_eq!(report["result"], "succeeded");
+    assert_eq!(report["summary"]["succeeded"], 1);
+    assert_valid_report(&report);
+    assert!(markdown.exists(), "every format asked for is written again");
+    // Now the report says how the run ended: resume refuses as for any finished run.
+    resume()
+        .run()
+        .assert_code(2)
+        .assert_stderr_contains("already finished (Succeeded)");
+}
