@@ -60,26 +60,9 @@ fn finish_report(args: &ResumeArgs, redactor: &Redactor) -> Option<super::exit::
         return None;
     }
     let prepared = prepare_again(&header, &args.vars, args.force).ok()?;
-    let run = run_args(
-        &header,
-        &args.vars,
-        &args.connect,
-        &args.control,
-        &args.output,
-    );
-    let purpose = if header.drill {
-        Purpose::Drill
-    } else {
-        Purpose::Run
-    };
-    let continuation = Continuation {
-        run_id: header.run_id.clone(),
-        started_at: header.started_at,
-        journal: path,
-        events,
-        resume: Resume::default(),
-        purpose,
-    };
+    let run = resumed_args(&header, args);
+    let continuation = continuation(&header, path, events, Resume::default());
+    let purpose = continuation.purpose;
     match super::run::rewrite_report(&run, &prepared, purpose, &continuation, redactor) {
         Ok(written) => {
             say!(
@@ -131,29 +114,41 @@ fn plan_resume(args: &ResumeArgs) -> Result<Planned, Error> {
     }
     let resume = decide(&prepared.runbook, &events, header.drill, &asked)
         .map_err(|e| Error::refused(e.to_string()))?;
-    let run = run_args(
-        &header,
+    let run = resumed_args(&header, args);
+    Ok((run, prepared, continuation(&header, path, events, resume)))
+}
+
+/// The arguments of `resume`'s run: the journalled run's connection, with this command's
+/// flags.
+fn resumed_args(header: &JournalHeader, args: &ResumeArgs) -> RunArgs {
+    run_args(
+        header,
         &args.vars,
         &args.connect,
         &args.control,
         &args.output,
-    );
-    Ok((
-        run,
-        prepared,
-        Continuation {
-            run_id: header.run_id,
-            started_at: header.started_at,
-            journal: path,
-            events,
-            resume,
-            purpose: if header.drill {
-                Purpose::Drill
-            } else {
-                Purpose::Run
-            },
+    )
+}
+
+/// The journalled run, to be continued (or its report written again) under its own id.
+fn continuation(
+    header: &JournalHeader,
+    journal: PathBuf,
+    events: Vec<Event>,
+    resume: Resume,
+) -> Continuation {
+    Continuation {
+        run_id: header.run_id.clone(),
+        started_at: header.started_at,
+        journal,
+        events,
+        resume,
+        purpose: if header.drill {
+            Purpose::Drill
+        } else {
+            Purpose::Run
         },
-    ))
+    }
 }
 
 /// Refuses a run that `resume` cannot take over whatever the runbook says: one that was not

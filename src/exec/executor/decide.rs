@@ -131,14 +131,7 @@ impl Executor<'_> {
                 )),
             ),
             (PlanNow::Done { warnings }, None) => {
-                self.emit(Event::Reconciled {
-                    step: number,
-                    status,
-                    accepted: true,
-                    at: Utc::now(),
-                    of_continue: false,
-                });
-                self.ledger.accept(number, plan);
+                self.accepted_earlier(number, plan, status);
                 self.note(
                     number,
                     format!(
@@ -155,14 +148,7 @@ impl Executor<'_> {
                 }
             }
             (PlanNow::Running, None) => {
-                self.emit(Event::Reconciled {
-                    step: number,
-                    status,
-                    accepted: true,
-                    at: Utc::now(),
-                    of_continue: false,
-                });
-                self.ledger.accept(number, plan);
+                self.accepted_earlier(number, plan, status);
                 self.note(
                     number,
                     format!("plan {plan} is {summary}: waiting for it (nothing sent)"),
@@ -186,6 +172,25 @@ impl Executor<'_> {
                 )),
             ),
         }
+    }
+
+    /// A retried failover whose plan shows VAO took it (finished, or still running): the
+    /// read is journalled as the reconciliation of the earlier try, and the ledger keeps the
+    /// plan as accepted.
+    fn accepted_earlier(
+        &mut self,
+        number: usize,
+        plan: uuid::Uuid,
+        status: crate::vao::PlanStatus,
+    ) {
+        self.emit(Event::Reconciled {
+            step: number,
+            status,
+            accepted: true,
+            at: Utc::now(),
+            of_continue: false,
+        });
+        self.ledger.accept(number, plan);
     }
 
     /// VAO's Continue for the halted plan of step `number`, as the operator decided: sent
