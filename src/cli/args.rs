@@ -400,7 +400,7 @@ pub struct SimulatorArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:9899")]
     pub listen: SocketAddr,
-    /// Plans file (YAML); without it, three demo plans (user drbook, password drbook).
+    /// Plans file (YAML); without it, three demo plans (user drbook, password demo-password).
     #[arg(long, value_name = "FILE")]
     pub plans: Option<PathBuf>,
     /// Which edition of the API to speak: vao3, vro7 or vro13 (default: the plans file's

@@ -27,7 +27,7 @@ pub async fn simulator(args: &SimulatorArgs) -> Outcome {
         if args.plans.is_some() {
             "from the plans file"
         } else {
-            "drbook"
+            crate::sim::DEFAULT_PASSWORD
         }
     );
     for plan in &config.plans {

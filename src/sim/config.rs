@@ -19,6 +19,9 @@ pub const DEFAULT_FAILOVER_DURATION: Duration = Duration::from_secs(2);
 pub const DEFAULT_CHECK_DURATION: Duration = Duration::from_millis(500);
 /// Account of [`SimConfig::demo`] and the default of the plans file.
 pub const DEFAULT_USERNAME: &str = "drbook";
+/// The demo account's password. Not the user name: drbook masks the password wherever it
+/// appears, and a password equal to its own name would mask every "drbook" in the output.
+pub const DEFAULT_PASSWORD: &str = "demo-password";
 /// The most plans one page of a VRO collection holds unless configured otherwise.
 pub const DEFAULT_PAGE_LIMIT: usize = 100;
 
@@ -212,7 +215,7 @@ impl SimConfig {
                 plan("9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a", "Web tier"),
             ],
             username: DEFAULT_USERNAME.to_string(),
-            password: DEFAULT_USERNAME.to_string(),
+            password: DEFAULT_PASSWORD.to_string(),
             token_lifetime: DEFAULT_TOKEN_LIFETIME,
             faults: Vec::new(),
             seed: 0,
@@ -540,7 +543,7 @@ impl PlansFile {
                 .unwrap_or_else(|| DEFAULT_USERNAME.to_string()),
             password: self
                 .password
-                .unwrap_or_else(|| DEFAULT_USERNAME.to_string()),
+                .unwrap_or_else(|| DEFAULT_PASSWORD.to_string()),
             token_lifetime: self.token_lifetime.unwrap_or(DEFAULT_TOKEN_LIFETIME),
             faults,
             seed: self.seed,
@@ -594,7 +597,7 @@ mod tests {
     fn defaults_apply() {
         let cfg = SimConfig::from_yaml_str(&format!("plans:\n  - id: {ID_A}\n")).unwrap();
         assert_eq!(cfg.username, "drbook");
-        assert_eq!(cfg.password, "drbook");
+        assert_eq!(cfg.password, DEFAULT_PASSWORD);
         assert_eq!(cfg.token_lifetime, DEFAULT_TOKEN_LIFETIME);
         assert_eq!(cfg.plans, vec![SimPlan::new(ID_A)]);
         assert_eq!(cfg.plans[0].name, "Plan 6f1c2d9e");

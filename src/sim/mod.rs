@@ -40,8 +40,9 @@ mod state;
 mod tests;
 
 pub use config::{
-    DEFAULT_CHECK_DURATION, DEFAULT_FAILOVER_DURATION, DEFAULT_PAGE_LIMIT, DEFAULT_TOKEN_LIFETIME,
-    DEFAULT_USERNAME, SimCheckOutcome, SimClient, SimConfig, SimOutcome, SimPlan,
+    DEFAULT_CHECK_DURATION, DEFAULT_FAILOVER_DURATION, DEFAULT_PAGE_LIMIT, DEFAULT_PASSWORD,
+    DEFAULT_TOKEN_LIFETIME, DEFAULT_USERNAME, SimCheckOutcome, SimClient, SimConfig, SimOutcome,
+    SimPlan,
 };
 pub use fault::{Fault, FaultEndpoint, FaultKind};
 pub use flavour::SimApi;
