@@ -43,6 +43,8 @@ pub async fn resume(args: &ResumeArgs, redactor: &Redactor) -> Outcome {
 fn finish_report(args: &ResumeArgs, redactor: &Redactor) -> Option<super::exit::Exit> {
     let path = journal_path(&args.run, args.output.journal_dir());
     let ReadJournal { header, events, .. } = journal::read(&path).ok()?;
+    // A process that journalled the end may still be writing the report.
+    still_running(&header).ok()?;
     let ended = events.iter().rev().find_map(|e| match e {
         Event::RunFinished { result, .. } => Some(Some(*result)),
         Event::Resumed { .. } => Some(None),
@@ -79,6 +81,18 @@ fn finish_report(args: &ResumeArgs, redactor: &Redactor) -> Option<super::exit::
     }
 }
 
+/// Refuses (exit 3, naming the holder) while a drbook process holds the run's runbook lock.
+fn still_running(header: &JournalHeader) -> Result<(), Error> {
+    match super::lock::probe(&super::lock::lock_dir(), &header.runbook.path, &[]) {
+        Ok(Some(held)) => Err(Error::Locked {
+            what: held.what,
+            holder: held.holder,
+        }),
+        // A lock that cannot be probed is left to the run, which takes it before it sends.
+        Ok(None) | Err(_) => Ok(()),
+    }
+}
+
 /// The journal `run` names: a journal file, or a run id in the state folder `dir`
 /// (`<dir>/<run>.journal.jsonl`). `drbook status` finds runs the same way.
 pub fn journal_path(run: &str, dir: &Path) -> PathBuf {
@@ -106,6 +120,9 @@ fn plan_resume(args: &ResumeArgs) -> Result<Planned, Error> {
     for warning in &warnings {
         say!("warning: {warning}");
     }
+    // A run still going holds its runbook's lock: say so (exit 3) before judging a journal
+    // that process is still writing.
+    still_running(&header)?;
     let failed = unfinished(&header, &events)?;
     let prepared = prepare_again(&header, &args.vars, args.force)?;
     let asked = asked(args);

@@ -252,7 +252,12 @@ fn resume_is_refused_while_the_run_is_still_going() {
         .accepted_failovers(PLAN_A)
         == 1));
     let journal = journal_of(&t);
-    // The same machine, so the same lock folder as the run.
+    // The same machine, so the same lock folder as the run. A decision about the run is
+    // refused for the same reason (not judged against a journal still being written).
+    let decided = t
+        .resume(journal.to_str().unwrap())
+        .args(["--skip", "1", "--reason", "x"])
+        .run();
     let out = t.resume(journal.to_str().unwrap()).run();
     let _ = first.kill();
     let _ = first.wait();
@@ -262,6 +267,9 @@ fn resume_is_refused_while_the_run_is_still_going() {
         "{}",
         out.stderr
     );
+    decided
+        .assert_code(3)
+        .assert_stderr_contains("another drbook is running");
     assert_eq!(sim.failover_count(PLAN_A), 1);
 }
 
