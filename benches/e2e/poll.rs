@@ -73,9 +73,6 @@ pub fn bench(
                 .collect();
             let shortest = pauses.iter().min().copied().unwrap_or_default();
             let longest = pauses.iter().max().copied().unwrap_or_default();
-            // The pause in force when the plan finished: the one that ended with the read
-            // that saw it done.
-            let in_force = pauses.last().copied().unwrap_or(interval);
             let fixed = time.as_millis() / interval.as_millis() + 1;
             table.row(vec![
                 format!("{}s", time.as_secs()),
@@ -86,13 +83,16 @@ pub fn bench(
                 fmt_duration(shortest),
                 fmt_duration(longest),
             ]);
+            // The end of a plan is noticed within one poll interval, however long it ran:
+            // a late notice would delay every step that waits for it (issue: recovery at
+            // the critical path). `defaults.poll_backoff` opts into fewer reads instead.
             verdicts.check(
-                delay.is_some_and(|d| d <= in_force),
+                delay.is_some_and(|d| d <= interval.mul_f64(1.05)),
                 format!(
-                    "T = {}s, {settings}: completion noticed within the poll interval in force ({} ≤ {})",
+                    "T = {}s, {settings}: completion noticed within one poll interval ({} ≤ {})",
                     time.as_secs(),
                     delay.map_or("never".to_owned(), fmt_duration),
-                    fmt_duration(in_force)
+                    fmt_duration(interval)
                 ),
             );
             verdicts.check(
@@ -103,17 +103,15 @@ pub fn bench(
                     fmt_duration(shortest)
                 ),
             );
-            if time >= Duration::from_secs(30) {
-                verdicts.check(
-                    longest > interval,
-                    format!(
-                        "T = {}s, {settings}: backs off while the plan runs long (longest pause {}, {} reads instead of {fixed})",
-                        time.as_secs(),
-                        fmt_duration(longest),
-                        track.reads.len()
-                    ),
-                );
-            }
+            verdicts.check(
+                longest.as_secs_f64() <= interval.as_secs_f64() * 1.05 || pauses.is_empty(),
+                format!(
+                    "T = {}s, {settings}: read every interval however long the plan runs (longest pause {}, {} reads, {fixed} at a fixed interval)",
+                    time.as_secs(),
+                    fmt_duration(longest),
+                    track.reads.len()
+                ),
+            );
         }
     }
     table.print();

@@ -1,6 +1,8 @@
-//! How often a running plan is read. At first every poll interval; once the plan has run
-//! for twenty intervals, every twentieth of the time it has run so far, up to
-//! [`MAX_BACKOFF`]. A long failover is then read a few times a minute instead of every two
+//! How often a running plan is read: every poll interval, so that the end of a plan that
+//! another step waits for is noticed within one interval, however long the plan runs
+//! (a late notice adds up along a runbook's chain of steps). With `defaults.poll_backoff`,
+//! at first every poll interval; once the plan has run for twenty intervals, every
+//! twentieth of the time it has run so far, up to [`MAX_BACKOFF`]. A long failover is then read a few times a minute instead of every two
 //! seconds for hours, and its completion is still noticed within one pause: at most 5 % of
 //! the time the plan took, and never more than [`MAX_BACKOFF`] (or the poll interval, when
 //! that is longer).
@@ -13,8 +15,19 @@ pub const MAX_BACKOFF: Duration = Duration::from_secs(15);
 /// The pause is at most this fraction of the time the plan has been running.
 const SHARE_OF_RUNNING_TIME: u32 = 20;
 
-/// The pause before the next read of a plan whose action was sent `running_for` ago:
-/// never shorter than `interval` (so never more than one read per interval).
+/// The pause before the next read of a plan whose action was sent `running_for` ago: the
+/// interval, or with `backoff` [`pause`].
+pub fn next(interval: Duration, backoff: bool, running_for: Duration) -> Duration {
+    if backoff {
+        pause(interval, running_for)
+    } else {
+        interval
+    }
+}
+
+/// The backing-off pause before the next read of a plan whose action was sent
+/// `running_for` ago: never shorter than `interval` (so never more than one read per
+/// interval).
 pub fn pause(interval: Duration, running_for: Duration) -> Duration {
     interval.max((running_for / SHARE_OF_RUNNING_TIME).min(MAX_BACKOFF))
 }
@@ -24,6 +37,15 @@ mod tests {
     use super::*;
 
     const S: fn(u64) -> Duration = Duration::from_secs;
+
+    #[test]
+    fn without_backoff_every_plan_is_read_every_interval_however_long_it_runs() {
+        for running in [0, 40, 300, 7200, 100_000] {
+            assert_eq!(next(S(2), false, S(running)), S(2), "after {running}s");
+            assert_eq!(next(S(2), true, S(running)), pause(S(2), S(running)));
+        }
+        assert_eq!(next(S(2), true, S(7200)), MAX_BACKOFF);
+    }
 
     #[test]
     fn short_runs_are_read_every_interval() {

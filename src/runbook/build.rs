@@ -56,6 +56,7 @@ pub fn build(file: &str, root: &Node) -> Result<Runbook, Vec<Diagnostic>> {
         api: document.api,
         server_time_zone: document.server_time_zone.map(|z| z.0),
         poll_interval: duration(d.poll_interval, DEFAULT_POLL_INTERVAL),
+        poll_backoff: d.poll_backoff.is_some_and(|f| f.0),
         request_timeout: d.request_timeout.map(|t| t.0),
         connect_timeout: d.connect_timeout.map(|t| t.0),
         retries: d.retries.map_or(DEFAULT_RETRIES, |r| r.0),

@@ -77,6 +77,8 @@ pub struct Defaults {
     pub timeout: Option<PositiveDuration>,
     /// how often plan states are read while waiting (default 2s)
     pub poll_interval: Option<PositiveDuration>,
+    /// read a plan that runs long less often (a twentieth of its running time so far, up to 15s); default false: every poll_interval, so the end of every plan is noticed within one interval
+    pub poll_backoff: Option<Flag>,
     /// how many times a failed call may be tried again (default 3)
     pub retries: Option<Retries>,
     /// the first pause before a retry; it doubles each time (default 2s)

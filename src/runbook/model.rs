@@ -54,6 +54,10 @@ pub struct Runbook {
     pub api: Option<Api>,
     pub server_time_zone: Option<ServerTimeZone>,
     pub poll_interval: Duration,
+    /// `defaults.poll_backoff`: a plan that runs long is read less often (`exec::poll`).
+    /// Off by default, so a step that waits for a plan starts within one poll interval of
+    /// the plan's end.
+    pub poll_backoff: bool,
     /// Per-request limits from `defaults` (the command line overrides them).
     pub request_timeout: Option<Duration>,
     pub connect_timeout: Option<Duration>,

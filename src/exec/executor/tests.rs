@@ -214,3 +214,13 @@ async fn the_operators_continue_goes_to_a_halted_plan_only() {
         [(crate::vao::ContinueOption::RetryFailedStep, 1, None)]
     );
 }
+
+#[test]
+fn poll_backoff_is_off_unless_the_runbook_asks_for_it() {
+    assert!(!runbook("  - wait: 1s\n").poll_backoff);
+    let text = "version: 1\nname: t\ndefaults:\n  poll_backoff: true\nsteps:\n  - wait: 1s\n";
+    let asked = prepare(Source::from_text("rb.yaml", text), &VarInputs::default())
+        .expect("a valid runbook")
+        .runbook;
+    assert!(asked.poll_backoff);
+}

@@ -301,14 +301,19 @@ impl Executor<'_> {
     }
 
     /// The pause before the next read of a plan: reads start a pause apart (the read's own
-    /// time is part of it), so a change is noticed within one pause, and the pause grows
-    /// while the plan runs long (`poll::pause`). An interrupt cuts it short; the polling
+    /// time is part of it), so a change is noticed within one pause: the poll interval, or
+    /// with `defaults.poll_backoff` a pause that grows while the plan runs long
+    /// (`poll::pause`). An interrupt cuts it short; the polling
     /// loop's first check then reports it.
     async fn pause_polling(&mut self, polled_at: Instant, started: Instant, deadline: Instant) {
         let now = Instant::now();
         let running_for = now.saturating_duration_since(started);
-        let next = (polled_at + crate::exec::poll::pause(self.options.poll_interval, running_for))
-            .min(deadline);
+        let pause = crate::exec::poll::next(
+            self.options.poll_interval,
+            self.runbook.poll_backoff,
+            running_for,
+        );
+        let next = (polled_at + pause).min(deadline);
         self.sleep(next.saturating_duration_since(now)).await;
     }
 }
