@@ -4,6 +4,7 @@ use super::args::{OutputFormat, ValidateArgs};
 use super::exit::{Exit, Outcome};
 use super::run::plural;
 use crate::prepare::{PrepareError, prepare_file};
+use crate::runbook::schedule::Schedule;
 use std::io::Write;
 
 pub fn validate(args: &ValidateArgs) -> Outcome {
@@ -65,6 +66,9 @@ fn print_text(
                     super::output::printable(&prepared.runbook.name),
                     plural(prepared.runbook.steps.len(), "step")
                 );
+                if let Some(schedule) = crate::runbook::schedule::of(&prepared.runbook) {
+                    out!("{}", schedule_text(&prepared.runbook, &schedule));
+                }
             } else if !valid {
                 say!(
                     "invalid: {} ({}, denied by --deny-warnings)",
@@ -87,14 +91,20 @@ fn json_result(
     valid: bool,
 ) -> serde_json::Value {
     match outcome {
-        Ok(prepared) => serde_json::json!({
-            "path": path.display().to_string(),
-            "valid": valid,
-            "name": prepared.runbook.name,
-            "steps": prepared.runbook.steps.len(),
-            "diagnostics": [],
-            "warnings": prepared.warnings,
-        }),
+        Ok(prepared) => {
+            let mut result = serde_json::json!({
+                "path": path.display().to_string(),
+                "valid": valid,
+                "name": prepared.runbook.name,
+                "steps": prepared.runbook.steps.len(),
+                "diagnostics": [],
+                "warnings": prepared.warnings,
+            });
+            if let Some(schedule) = crate::runbook::schedule::of(&prepared.runbook) {
+                result["schedule"] = serde_json::to_value(schedule).unwrap_or_default();
+            }
+            result
+        }
         Err(PrepareError::Invalid(diagnostics)) => serde_json::json!({
             "path": path.display().to_string(),
             "valid": false,
@@ -106,4 +116,45 @@ fn json_result(
             "diagnostics": [{ "file": error.name, "line": 0, "column": 0, "path": "", "message": error.message }],
         }),
     }
+}
+
+/// The schedule's shape for people: levels, the critical path by count and in time.
+fn schedule_text(runbook: &crate::runbook::Runbook, schedule: &Schedule) -> String {
+    let label = |n: &usize| {
+        runbook
+            .step(*n)
+            .map_or_else(|| n.to_string(), |s| super::output::printable(&s.label()))
+    };
+    let chain = |steps: &[usize]| steps.iter().map(label).collect::<Vec<_>>().join(" → ");
+    let mut text = format!(
+        "  schedule: {} (steps on one level could run at the same time)\n",
+        plural(schedule.levels.len(), "level")
+    );
+    for (i, level) in schedule.levels.iter().enumerate() {
+        let steps: Vec<String> = level.iter().map(label).collect();
+        text.push_str(&format!("    level {}: {}\n", i + 1, steps.join(", ")));
+    }
+    text.push_str(&format!(
+        "  critical path: {}: {}\n",
+        plural(schedule.critical_path.len(), "step"),
+        chain(&schedule.critical_path)
+    ));
+    if let Some(time) = &schedule.critical_time {
+        text.push_str(&format!(
+            "  critical path in time: {}: {}\n",
+            crate::runbook::values::format_duration(time.duration),
+            chain(&time.steps)
+        ));
+        if !time.unknown.is_empty() {
+            let steps: Vec<String> = time.unknown.iter().map(label).collect();
+            text.push_str(&format!(
+                "    counted as 0 (no expected_duration): {}\n",
+                steps.join(", ")
+            ));
+        }
+    }
+    text.push_str(
+        "  steps still run one after another in file order, which satisfies every `needs`",
+    );
+    text
 }

@@ -33,6 +33,7 @@ pub fn build(file: &str, root: &Node) -> Result<Runbook, Vec<Diagnostic>> {
         steps: Vec::new(),
         groups: Vec::new(),
         cleanup: Vec::new(),
+        needs: Vec::new(),
         diagnostics: Vec::new(),
     };
     for (i, step) in document.steps.into_iter().enumerate() {
@@ -41,6 +42,7 @@ pub fn build(file: &str, root: &Node) -> Result<Runbook, Vec<Diagnostic>> {
     for (i, doc::CleanupStep(step)) in document.cleanup.into_iter().flatten().enumerate() {
         builder.cleanup_step(step, vec!["cleanup".to_owned(), i.to_string()]);
     }
+    builder.resolve_needs();
     if !builder.diagnostics.is_empty() {
         return Err(builder.diagnostics);
     }
@@ -206,6 +208,8 @@ struct Builder<'a> {
     steps: Vec<Step>,
     groups: Vec<Group>,
     cleanup: Vec<Step>,
+    /// Each step's `needs` as written: its number and the ids, resolved once every id is known.
+    needs: Vec<(usize, Vec<String>)>,
     diagnostics: Vec<Diagnostic>,
 }
 
@@ -235,6 +239,25 @@ impl Builder<'_> {
         };
         if let Some(action) = actions(&step).first() {
             self.error(&segments, doc::two_actions_message(&[action, "parallel"]));
+        }
+        let own = [
+            step.id.as_ref().map(|_| "id"),
+            step.needs.as_ref().map(|_| "needs"),
+            step.expected_duration.as_ref().map(|_| "expected_duration"),
+        ];
+        for key in own.into_iter().flatten() {
+            let mut at = segments.clone();
+            at.push(key.to_owned());
+            let (_, pos, path) = schema::locate(self.root, &at);
+            self.diagnostics.push(
+                Diagnostic::new(
+                    self.file,
+                    pos,
+                    path,
+                    format!("`{key}` belongs on the steps of a parallel group, not on the group"),
+                )
+                .with_hint("the group is not a step: give each of its steps its own `id`, `needs` or `expected_duration`"),
+            );
         }
         let index = self.groups.len();
         let first = self.steps.len() + 1;
@@ -274,6 +297,7 @@ impl Builder<'_> {
         let mut keys = actions(&step);
         keys.extend(step.on_failure.map(|_| "on_failure"));
         keys.extend(step.only.as_ref().map(|_| "only"));
+        keys.extend(step.needs.as_ref().map(|_| "needs"));
         if let Some(key) = doc::NOT_IN_CLEANUP.iter().find(|k| keys.contains(k)) {
             let mut at = segments.clone();
             at.push((*key).to_owned());
@@ -411,8 +435,17 @@ impl Builder<'_> {
                 message: pause.message,
             })
         };
+        let number = self.steps.len() + self.cleanup.len() + 1;
+        let needs: Option<Vec<String>> =
+            step.needs.map(|n| n.0.into_iter().map(|id| id.0).collect());
+        if let Some(ids) = &needs {
+            self.needs.push((number, ids.clone()));
+        }
         Some(Step {
-            number: self.steps.len() + self.cleanup.len() + 1,
+            number,
+            id: step.id.map(|id| id.0),
+            needs: needs.map(|_| Vec::new()),
+            expected_duration: step.expected_duration.map(|d| d.0),
             name: step.name.unwrap_or_else(|| default_step_name(&action)),
             pos: self.pos(&segments),
             segments,
@@ -421,6 +454,88 @@ impl Builder<'_> {
             on_failure,
             only,
         })
+    }
+
+    /// Resolves every `needs` to step numbers: each id must name one step, and that step
+    /// must come earlier (outside the step's own parallel group), so it has run before.
+    /// Needs that point only backwards cannot form a cycle; a forward one that would is
+    /// named as the cycle it makes.
+    fn resolve_needs(&mut self) {
+        let mut by_id: std::collections::HashMap<String, usize> = Default::default();
+        let all: Vec<&Step> = self.steps.iter().chain(&self.cleanup).collect();
+        let mut diagnostics = Vec::new();
+        for step in &all {
+            let Some(id) = &step.id else { continue };
+            if let Some(&first) = by_id.get(id) {
+                let at = step.field(&["id"]);
+                let (_, pos, path) = schema::locate(self.root, &at);
+                let first_line = all[first - 1].pos.line;
+                diagnostics.push(
+                    Diagnostic::new(
+                        self.file,
+                        pos,
+                        path,
+                        format!("id `{id}` is already the id of step {first} (line {first_line})"),
+                    )
+                    .with_hint("step ids are unique in the runbook: rename one of them"),
+                );
+            } else {
+                by_id.insert(id.clone(), step.number);
+            }
+        }
+        let written: std::collections::HashMap<usize, &Vec<String>> =
+            self.needs.iter().map(|(n, ids)| (*n, ids)).collect();
+        let mut resolved: Vec<(usize, Vec<usize>)> = Vec::new();
+        for (number, ids) in &self.needs {
+            let step = all[number - 1];
+            let mut numbers = Vec::new();
+            for (j, id) in ids.iter().enumerate() {
+                let at = step.field(&["needs", &j.to_string()]);
+                let (_, pos, path) = schema::locate(self.root, &at);
+                let problem =
+                    |message: String| Diagnostic::new(self.file, pos, path.clone(), message);
+                let Some(&needed) = by_id.get(id) else {
+                    let known = by_id.keys().map(String::as_str);
+                    let mut d = problem(format!("no step has the id `{id}`"));
+                    if let Some(close) = super::text::did_you_mean(id, known) {
+                        d = d.with_hint(format!("did you mean `{close}`?"));
+                    }
+                    diagnostics.push(d);
+                    continue;
+                };
+                let other = all[needed - 1];
+                if needed == *number {
+                    diagnostics.push(
+                        problem(format!(
+                            "step {number} needs itself: a step cannot wait for its own end"
+                        ))
+                        .with_hint("remove its own id from its `needs`"),
+                    );
+                } else if step.group.is_some() && other.group == step.group {
+                    diagnostics.push(problem(format!(
+                        "`{id}` is step {needed} of the same parallel group: the group's steps run at the same time, so one cannot wait for another"
+                    )).with_hint("move the needed step before the group, or this step after it"));
+                } else if needed > *number {
+                    let mut message = format!(
+                        "`{id}` is step {needed}, which comes after step {number}: steps run in file order, so it cannot have run before"
+                    );
+                    if let Some(chain) = cycle(&written, &all, needed, *number) {
+                        message.push_str(&format!("; and it would close a cycle: {chain}"));
+                    }
+                    diagnostics
+                        .push(problem(message).with_hint("move the needed step before this one"));
+                } else {
+                    numbers.push(needed);
+                }
+            }
+            resolved.push((*number, numbers));
+        }
+        for (number, numbers) in resolved {
+            if let Some(step) = self.steps.get_mut(number - 1) {
+                step.needs = Some(numbers);
+            }
+        }
+        self.diagnostics.extend(diagnostics);
     }
 
     /// The step's `only:`, which scopes the steps around the plans.
@@ -495,6 +610,49 @@ impl Builder<'_> {
             headers,
         })
     }
+}
+
+/// The chain `a → b → a` when step `from`, through the `needs` as written, reaches `to`,
+/// which needs `from`: the cycle a forward `needs` of `to` would close.
+fn cycle(
+    written: &std::collections::HashMap<usize, &Vec<String>>,
+    all: &[&Step],
+    from: usize,
+    to: usize,
+) -> Option<String> {
+    let number_of = |id: &str| {
+        all.iter()
+            .find(|s| s.id.as_deref() == Some(id))
+            .map(|s| s.number)
+    };
+    // Depth-first from `from` along its needs, remembering how each step was reached.
+    let mut reached: std::collections::HashMap<usize, usize> = Default::default();
+    let mut stack = vec![from];
+    while let Some(at) = stack.pop() {
+        if at == to {
+            let mut chain = vec![to];
+            let mut step = to;
+            while step != from {
+                step = reached[&step];
+                chain.push(step);
+            }
+            chain.reverse();
+            chain.insert(0, to);
+            let names: Vec<String> = chain.iter().map(|n| all[n - 1].label()).collect();
+            return Some(names.join(" → "));
+        }
+        for id in written.get(&at).into_iter().flat_map(|ids| ids.iter()) {
+            if let Some(next) = number_of(id)
+                && next != at
+                && !reached.contains_key(&next)
+                && next != from
+            {
+                reached.insert(next, at);
+                stack.push(next);
+            }
+        }
+    }
+    None
 }
 
 /// The actions a step has (one, when the schema accepted it).

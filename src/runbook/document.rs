@@ -162,6 +162,7 @@ pub const NOT_IN_CLEANUP: &[&str] = &[
     "parallel",
     "on_failure",
     "only",
+    "needs",
 ];
 
 /// What a step inside a parallel group may not have: the group's policy applies, nothing
@@ -190,6 +191,10 @@ pub struct Step {
     pub tcp_check: Option<TcpCheck>,
     pub command: Option<Command>,
     pub only: Option<Only>,
+    pub id: Option<StepId>,
+    pub needs: Option<Needs>,
+    /// how long the step is expected to take (only `drbook validate`'s critical path in time reads it)
+    pub expected_duration: Option<AnyDuration>,
 }
 
 /// `oneOf` the actions, each `required`: a step has exactly one.
@@ -886,6 +891,38 @@ scalar! {
     parse: |s| whole(s, 0..=255).map(|n| n as i32),
 }
 
+scalar! {
+    /// A step's `id`, which `needs` names.
+    StepId(String), "step_id", inline: false,
+    expected: "a step id: lower-case letters, digits, `_` and `-`, unique in the runbook",
+    schema: |_g, description| json_schema!({
+        "description": description,
+        "type": "string",
+        "pattern": STEP_ID_PATTERN
+    }),
+    parse: |s| s.as_str().filter(|s| is_step_id(s)).map(str::to_owned),
+}
+
+/// The shape of a step id.
+pub const STEP_ID_PATTERN: &str = "^[a-z0-9_-]+$";
+
+fn is_step_id(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+}
+
+/// The ids of the steps a step waits for.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Needs(pub Vec<StepId>);
+
+schema!(Needs, "needs", inline: true, |g| json_schema!({
+    "description": "the ids of the earlier steps this step depends on; with `needs` (even `[]`) a step waits only for the steps it names, without it for the step before it. Steps still run one after another in file order, which satisfies every `needs`",
+    "type": "array",
+    "uniqueItems": true,
+    "items": g.subschema_for::<StepId>()
+}));
+
 /// Where a step runs: a real run, a drill, or both.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -1019,6 +1056,10 @@ pub fn in_cleanup_error(file: &str, pos: Pos, path: &str, key: &str) -> Diagnost
                 .to_owned()
         }
         "only" => "a drill's clean-up runs only in drills: `only` has no meaning there".to_owned(),
+        "needs" => {
+            "a drill's clean-up steps run in order, whatever happened: `needs` has no meaning there"
+                .to_owned()
+        }
         _ => format!(
             "a drill's clean-up runs commands, checks and waits; `{key}` cannot be one of its steps"
         ),

@@ -21,6 +21,7 @@ pub mod document;
 pub mod model;
 pub mod node;
 pub mod portable;
+pub mod schedule;
 pub mod schema;
 pub mod source;
 pub mod text;

@@ -146,6 +146,15 @@ pub struct Step {
     pub on_failure: OnFailure,
     /// The runs it belongs to (`only:`; default both).
     pub only: Scope,
+    /// `id:`, which other steps' `needs` name.
+    pub id: Option<String>,
+    /// `needs:`, resolved to the numbers of earlier steps. `None`: the step waits for the
+    /// step (or the whole group) before it, as every step did before `needs`; `Some`
+    /// (even empty): it waits only for the steps named. Steps still run one after another
+    /// in file order, which satisfies both; `schedule` computes what the order allows.
+    pub needs: Option<Vec<usize>>,
+    /// `expected_duration:`, for the critical path in time.
+    pub expected_duration: Option<Duration>,
 }
 
 /// The runs a step belongs to: a real run, a drill, or both.
@@ -224,6 +233,14 @@ pub fn display_segments(segments: &[String]) -> String {
 }
 
 impl Step {
+    /// `3 (db-a)`, or `3` without an id: how the schedule names a step.
+    pub fn label(&self) -> String {
+        match &self.id {
+            Some(id) => format!("{} ({id})", self.number),
+            None => self.number.to_string(),
+        }
+    }
+
     /// Its path for messages: `steps[2]`, `steps[2].parallel.steps[0]`.
     pub fn path(&self) -> String {
         display_segments(&self.segments)

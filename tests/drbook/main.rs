@@ -16,6 +16,7 @@ mod halt;
 mod history;
 mod interrupt;
 mod journal;
+mod needs;
 mod output;
 mod parallel;
 mod policies;
