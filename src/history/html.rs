@@ -8,16 +8,10 @@ use super::chart;
 use super::model::{Freshness, History, Kind, Run, RunbookHistory, age};
 use crate::report::describe;
 use crate::report::timestamp::whole_seconds;
-use maud::{DOCTYPE, Markup, PreEscaped, html};
+use maud::{Markup, html};
 
-/// The run report's style sheet, and what the history adds to it.
-const CSS: [&str; 2] = [
-    include_str!("../report/html.css"),
-    include_str!("history.css"),
-];
-
-/// No script, no fetch of anything: only the inline style sheet.
-const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
+/// What the history adds to the run report's style sheet.
+const CSS: &str = include_str!("history.css");
 
 fn short(sha: &str) -> &str {
     sha.get(..12).unwrap_or(sha)
@@ -59,32 +53,19 @@ fn anchor(index: usize) -> String {
 }
 
 pub fn render(history: &History) -> String {
-    html! {
-        (DOCTYPE)
-        html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta http-equiv="Content-Security-Policy" content=(CSP);
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { "drbook history" }
-                style { (PreEscaped(CSS.join("\n"))) }
-            }
-            body {
-                main {
-                    h1 { "drbook history" }
-                    (facts(history))
-                    (gate(history))
-                    (glance(history))
-                    @for (i, rb) in history.runbooks.iter().enumerate() {
-                        (runbook(i, rb))
-                    }
-                    (skipped(history))
-                    footer { "Written by drbook " (env!("CARGO_PKG_VERSION")) " from the reports alone." }
-                }
-            }
+    let body = html! {
+        h1 { "drbook history" }
+        (facts(history))
+        (gate(history))
+        (glance(history))
+        @for (i, rb) in history.runbooks.iter().enumerate() {
+            (runbook(i, rb))
         }
-    }
-    .into_string()
+        (skipped(history))
+        footer { "Written by drbook " (env!("CARGO_PKG_VERSION")) " from the reports alone." }
+    };
+    crate::report::html::page("drbook history", &[crate::report::html::CSS, CSS], body)
+        .into_string()
 }
 
 fn facts(history: &History) -> Markup {

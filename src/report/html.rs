@@ -13,10 +13,31 @@ use super::timestamp::whole_seconds;
 use crate::exec::{RunResult, StepResult};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
-const CSS: &str = include_str!("html.css");
+/// The run report's style sheet (`drbook history` adds its own to it).
+pub(crate) const CSS: &str = include_str!("html.css");
 
 /// No script, no fetch of anything: only the inline style sheet.
 const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
+
+/// One self-contained page: the head every drbook page has (the CSP that allows nothing
+/// but inline style, the style sheets `css`), `title`, and `main` holding `body`.
+pub(crate) fn page(title: &str, css: &[&str], body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta http-equiv="Content-Security-Policy" content=(CSP);
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) }
+                style { (PreEscaped(css.join("\n"))) }
+            }
+            body {
+                main { (body) }
+            }
+        }
+    }
+}
 
 fn target(ms: Option<u64>) -> String {
     ms.map_or("—".to_owned(), |ms| {
@@ -63,44 +84,30 @@ fn or_dash(value: Option<impl ToString>) -> String {
 /// Renders the report as one HTML page.
 pub fn render(report: &Report) -> String {
     let title = format!("drbook report: {}", report.runbook.name);
-    html! {
-        (DOCTYPE)
-        html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta http-equiv="Content-Security-Policy" content=(CSP);
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) }
-                style { (PreEscaped(CSS)) }
-            }
-            body {
-                main {
-                    h1 { (title) }
-                    @if let Some(description) = &report.runbook.description {
-                        p class="description" { (description.trim()) }
-                    }
-                    (banner(report))
-                    (summary(report))
-                    (objectives(report))
-                    @if let Some(chart) = timeline::render(report) {
-                        h2 id="timeline" { "Timeline" }
-                        div class="chart" { (chart) }
-                        (waits(report))
-                    }
-                    (steps(report))
-                    (decisions(report))
-                    (around_plans(report))
-                    (exchanges(report))
-                    (provenance(report))
-                    (variables(report))
-                    footer {
-                        "Written by drbook " (report.drbook_version) " for run " code { (report.run_id) } "."
-                    }
-                }
-            }
+    let body = html! {
+        h1 { (title) }
+        @if let Some(description) = &report.runbook.description {
+            p class="description" { (description.trim()) }
         }
-    }
-    .into_string()
+        (banner(report))
+        (summary(report))
+        (objectives(report))
+        @if let Some(chart) = timeline::render(report) {
+            h2 id="timeline" { "Timeline" }
+            div class="chart" { (chart) }
+            (waits(report))
+        }
+        (steps(report))
+        (decisions(report))
+        (around_plans(report))
+        (exchanges(report))
+        (provenance(report))
+        (variables(report))
+        footer {
+            "Written by drbook " (report.drbook_version) " for run " code { (report.run_id) } "."
+        }
+    };
+    page(&title, &[CSS], body).into_string()
 }
 
 /// The verdict, loud: the run's result, and a drill's clean-up when it failed.
