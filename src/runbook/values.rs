@@ -21,18 +21,21 @@ pub fn is_template(text: &str) -> bool {
     text.contains("{{")
 }
 
+/// What follows `https://` or `http://` in a URL of printable ASCII only: no control
+/// characters for a terminal to obey, no look-alike Unicode host names (write an IDN host in
+/// its xn-- form). `None` for any other text.
+fn after_http_scheme(text: &str) -> Option<&str> {
+    if !text.chars().all(|c| c.is_ascii_graphic()) {
+        return None;
+    }
+    text.strip_prefix("https://")
+        .or_else(|| text.strip_prefix("http://"))
+}
+
 /// A VAO server base URL: `http://` or `https://`, a host, an optional path; no query,
 /// fragment or white space.
 pub fn is_server_url(text: &str) -> bool {
-    // Printable ASCII only: no control characters for a terminal to obey, no look-alike
-    // Unicode host names (write an IDN host in its xn-- form).
-    if !text.chars().all(|c| c.is_ascii_graphic()) {
-        return false;
-    }
-    let Some(rest) = text
-        .strip_prefix("https://")
-        .or_else(|| text.strip_prefix("http://"))
-    else {
+    let Some(rest) = after_http_scheme(text) else {
         return false;
     };
     let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
@@ -47,13 +50,7 @@ pub fn is_server_url(text: &str) -> bool {
 /// credential belongs in a header from a secret variable, where it is masked); a query is
 /// allowed, a fragment is not (it is never sent).
 pub fn is_check_url(text: &str) -> bool {
-    if !text.chars().all(|c| c.is_ascii_graphic()) {
-        return false;
-    }
-    let Some(rest) = text
-        .strip_prefix("https://")
-        .or_else(|| text.strip_prefix("http://"))
-    else {
+    let Some(rest) = after_http_scheme(text) else {
         return false;
     };
     let authority = &rest[..rest.find(['/', '?']).unwrap_or(rest.len())];
