@@ -736,7 +736,9 @@ pub enum PlanNow {
 impl PlanNow {
     pub fn of(states: &crate::vao::StateSets, status: &crate::vao::PlanStatus) -> PlanNow {
         use crate::vao::Phase;
-        if crate::vao::state::fold(&status.state) == "halted" {
+        // The one rule for "halted" (stably, nothing running): the one VAO's Continue is
+        // sent by.
+        if states.is_halted(status) {
             return PlanNow::Halted;
         }
         if states.is_ready(status) {

@@ -123,11 +123,14 @@ impl Executor<'_> {
         let summary = status.summary();
         let found = PlanNow::of(&self.states, &status);
         match (found, option) {
-            (PlanNow::Halted, Some(option)) => self.continue_halted(number, failover, option).await,
+            (PlanNow::Halted, Some(option)) => {
+                self.operator_continue(number, failover, option, &status)
+                    .await
+            }
             (_, Some(option)) => StepEnd::Done(
                 StepResult::Failed,
                 Some(format!(
-                    "VAO's Continue ({option}) is only for a halted plan, and plan {plan} is {summary}: nothing was sent"
+                    "VAO's Continue ({option}): plan {plan} is {summary}, not HALTED: VAO continues only a halted plan, so nothing was sent"
                 )),
             ),
             (PlanNow::Done { warnings }, None) => {
@@ -191,29 +194,6 @@ impl Executor<'_> {
             of_continue: false,
         });
         self.ledger.accept(number, plan);
-    }
-
-    /// VAO's Continue for the halted plan of step `number`, as the operator decided: sent
-    /// under the at-most-once rules (journalled intent, reconciled on a lost answer), then
-    /// the plan waited for by the failover's rules (`continue_failover`, which reads the
-    /// plan again first).
-    async fn continue_halted(
-        &mut self,
-        number: usize,
-        failover: &Failover,
-        option: ContinueOption,
-    ) -> StepEnd {
-        let runbook = self.runbook;
-        match runbook.steps.get(number.wrapping_sub(1)) {
-            Some(step) => self.continue_failover(step, option).await,
-            None => StepEnd::Done(
-                StepResult::Failed,
-                Some(format!(
-                    "step {number} (plan {}) is not in the runbook; nothing was sent",
-                    failover.plan_id
-                )),
-            ),
-        }
     }
 
     /// Whether the step's plan is halted now (a failover's; a read that fails says no).

@@ -7,14 +7,14 @@
 //! read: no longer HALTED means VAO took it; still HALTED, or unreadable, means drbook
 //! cannot know, and it stops and says so rather than send it again. A resumed run
 //! reconciles the Continue an earlier process left unanswered the same way
-//! ([`Executor::resume_continued`]). [`Executor::continue_failover`] is the same for a
+//! ([`Executor::resume_continued`]). [`Executor::operator_continue`] is the same for a
 //! Continue the operator asks for.
 
 use super::steps::CallError;
 use super::{Executor, StepEnd};
 use crate::exec::event::{Event, StepResult};
 use crate::exec::resume::InFlight;
-use crate::runbook::{Action, Failover, PlanCall, Step};
+use crate::runbook::{Action, Failover, PlanCall};
 use crate::vao::{self, ContinueOption, PlanStatus};
 use chrono::Utc;
 use tokio::time::Instant;
@@ -112,63 +112,33 @@ impl Executor<'_> {
         })
     }
 
-    /// A Continue the operator asks for (`drbook resume RUN --retry --continue OPTION`):
-    /// step `step`'s failover plan must be stably HALTED; the Continue is sent under the
-    /// at-most-once rules ([`send_continue`](Self::send_continue)), then the plan is waited
-    /// for by the failover's rules. A later halt fails the step (its `on_halt` was for the
-    /// run before the operator's decision).
-    pub(crate) async fn continue_failover(
+    /// The Continue the operator asks for (`drbook resume RUN --retry --continue OPTION`)
+    /// of step `number`'s plan, read just before as stably `halted` (the retry reads it):
+    /// sent under the at-most-once rules ([`send_continue`](Self::send_continue)), then the
+    /// plan waited for by the failover's rules. A later halt fails the step (its `on_halt`
+    /// was for the run before the operator's decision).
+    pub(super) async fn operator_continue(
         &mut self,
-        step: &Step,
+        number: usize,
+        failover: &Failover,
         option: ContinueOption,
+        halted: &PlanStatus,
     ) -> StepEnd {
-        let Action::Failover(failover) = &step.action else {
-            return StepEnd::Done(
-                StepResult::Failed,
-                Some(format!(
-                    "step {} is not a failover: only a failover's plan can be continued",
-                    step.number
-                )),
-            );
-        };
-        let halted = match self.read_plan(step.number, failover).await {
-            Ok(info) if self.states.is_halted(&info.status) => info.status,
-            Ok(info) => {
-                return StepEnd::Done(
-                    StepResult::Failed,
-                    Some(format!(
-                        "plan {} is {}, not HALTED: VAO continues only a halted plan, so nothing was sent",
-                        failover.plan_id,
-                        info.status.summary()
-                    )),
-                );
-            }
-            Err(error) => {
-                return StepEnd::Done(
-                    StepResult::Failed,
-                    Some(format!(
-                        "plan {} cannot be read ({error}), so whether it is halted is unknown: nothing was sent",
-                        failover.plan_id
-                    )),
-                );
-            }
-        };
         let request = ContinueTry {
             option,
             try_number: 1,
             times: None,
         };
         if let Err(why) = self
-            .send_continue(step.number, failover.plan_id, request, &halted)
+            .send_continue(number, failover.plan_id, request, halted)
             .await
         {
             return StepEnd::Done(StepResult::Failed, Some(why));
         }
-        self.ledger.accept(step.number, failover.plan_id);
+        self.ledger.accept(number, failover.plan_id);
         let continued = failover.on_halt.map_or(0, |h| h.times);
-        let mut goal = self.failover_goal(step.number, failover, continued);
-        self.await_plan(step.number, &mut goal, Instant::now())
-            .await
+        let mut goal = self.failover_goal(number, failover, continued);
+        self.await_plan(number, &mut goal, Instant::now()).await
     }
 
     /// A failover an earlier process had continued: VAO accepted the failover (it halted

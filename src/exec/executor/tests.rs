@@ -186,7 +186,7 @@ async fn the_operators_continue_goes_to_a_halted_plan_only() {
     let mut executor = Executor::new(&runbook, &client, options(), interrupt, &mut events);
     assert!(executor.client.authenticate().await.is_ok());
     let end = executor
-        .continue_failover(&step, crate::vao::ContinueOption::RetryFailedStep)
+        .retry_step(&step, Some(crate::vao::ContinueOption::RetryFailedStep))
         .await;
     assert!(
         matches!(end, StepEnd::Done(StepResult::Succeeded, None)),
@@ -201,7 +201,7 @@ async fn the_operators_continue_goes_to_a_halted_plan_only() {
         &mut events,
     );
     let end = executor
-        .continue_failover(&step, crate::vao::ContinueOption::RetryFailedStep)
+        .retry_step(&step, Some(crate::vao::ContinueOption::RetryFailedStep))
         .await;
     assert!(
         matches!(&end, StepEnd::Done(StepResult::Failed, Some(why)) if why.contains("not HALTED")),
