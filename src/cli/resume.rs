@@ -21,10 +21,23 @@ use crate::template::Clock;
 use std::path::{Path, PathBuf};
 
 pub async fn resume(args: &ResumeArgs, redactor: &Redactor) -> Outcome {
-    if let Some(exit) = finish_report(args, redactor) {
+    if args.vars.now.is_some() {
+        return Err(Error::refused(
+            "resume renders the runbook at the run's own clock (from its journal); leave out --now",
+        ));
+    }
+    let path = journal_path(&args.run, args.output.journal_dir());
+    let journal = journal::read(&path).map_err(|e| Error::refused(e.to_string()))?;
+    for warning in &journal.warnings {
+        say!("warning: {warning}");
+    }
+    // A run still going holds its runbook's lock: say so (exit 3) before judging a journal
+    // that process is still writing (or rewriting the report it is still writing).
+    still_running(&journal.header)?;
+    if let Some(exit) = finish_report(args, &path, &journal, redactor) {
         return Ok(exit);
     }
-    let (run, prepared, continuation) = plan_resume(args)?;
+    let (run, prepared, continuation) = plan_resume(args, path, journal)?;
     let purpose = continuation.purpose;
     execute(
         &run,
@@ -40,11 +53,13 @@ pub async fn resume(args: &ResumeArgs, redactor: &Redactor) -> Outcome {
 /// A run whose journal recorded its end, but whose report does not say so (the process
 /// was stopped between the two): its report is written again from the journal, and
 /// `resume` exits as the run ended. `None` for every other run, which `plan_resume` judges.
-fn finish_report(args: &ResumeArgs, redactor: &Redactor) -> Option<super::exit::Exit> {
-    let path = journal_path(&args.run, args.output.journal_dir());
-    let ReadJournal { header, events, .. } = journal::read(&path).ok()?;
-    // A process that journalled the end may still be writing the report.
-    still_running(&header).ok()?;
+fn finish_report(
+    args: &ResumeArgs,
+    path: &Path,
+    journal: &ReadJournal,
+    redactor: &Redactor,
+) -> Option<super::exit::Exit> {
+    let ReadJournal { header, events, .. } = journal;
     let ended = events.iter().rev().find_map(|e| match e {
         Event::RunFinished { result, .. } => Some(Some(*result)),
         Event::Resumed { .. } => Some(None),
@@ -61,9 +76,9 @@ fn finish_report(args: &ResumeArgs, redactor: &Redactor) -> Option<super::exit::
     if ended == RunResult::Interrupted || reported == Some(ended) {
         return None;
     }
-    let prepared = prepare_again(&header, &args.vars, args.force).ok()?;
-    let run = resumed_args(&header, args);
-    let continuation = continuation(&header, path, events, Resume::default());
+    let prepared = prepare_again(header, &args.vars, args.force).ok()?;
+    let run = resumed_args(header, args);
+    let continuation = continuation(header, path.to_owned(), events.clone(), Resume::default());
     let purpose = continuation.purpose;
     match super::run::rewrite_report(&run, &prepared, purpose, &continuation, redactor) {
         Ok(written) => {
@@ -105,24 +120,9 @@ pub fn journal_path(run: &str, dir: &Path) -> PathBuf {
 
 type Planned = (RunArgs, crate::prepare::Prepared, Continuation);
 
-fn plan_resume(args: &ResumeArgs) -> Result<Planned, Error> {
-    if args.vars.now.is_some() {
-        return Err(Error::refused(
-            "resume renders the runbook at the run's own clock (from its journal); leave out --now",
-        ));
-    }
-    let path = journal_path(&args.run, args.output.journal_dir());
-    let ReadJournal {
-        header,
-        events,
-        warnings,
-    } = journal::read(&path).map_err(|e| Error::refused(e.to_string()))?;
-    for warning in &warnings {
-        say!("warning: {warning}");
-    }
-    // A run still going holds its runbook's lock: say so (exit 3) before judging a journal
-    // that process is still writing.
-    still_running(&header)?;
+/// The journal read, the lock free and the report current: what `resume` takes over.
+fn plan_resume(args: &ResumeArgs, path: PathBuf, journal: ReadJournal) -> Result<Planned, Error> {
+    let ReadJournal { header, events, .. } = journal;
     let failed = unfinished(&header, &events)?;
     let prepared = prepare_again(&header, &args.vars, args.force)?;
     let asked = asked(args);
