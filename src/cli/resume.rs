@@ -60,11 +60,7 @@ fn finish_report(
     redactor: &Redactor,
 ) -> Option<super::exit::Exit> {
     let ReadJournal { header, events, .. } = journal;
-    let ended = events.iter().rev().find_map(|e| match e {
-        Event::RunFinished { result, .. } => Some(Some(*result)),
-        Event::Resumed { .. } => Some(None),
-        _ => None,
-    })??;
+    let (ended, _, _) = crate::exec::resume::last_end(events)?;
     let reported = std::fs::read_to_string(
         args.output
             .report_dir
@@ -185,12 +181,8 @@ pub fn unfinished(header: &JournalHeader, events: &[Event]) -> Result<bool, Erro
         && !events.iter().rev().any(|e| {
             matches!(e, Event::CleanupFinished { left_failed_over, .. } if left_failed_over.is_empty())
         });
-    let ended = events.iter().rev().find_map(|e| match e {
-        Event::RunFinished { result, .. } => Some(Some(*result)),
-        Event::Resumed { .. } => Some(None),
-        _ => None,
-    });
-    match ended.flatten() {
+    let ended = crate::exec::resume::last_end(events).map(|(result, _, _)| result);
+    match ended {
         Some(RunResult::Succeeded | RunResult::DryRun) => {
             return Err(Error::refused(format!(
                 "run {} already finished (Succeeded); there is nothing to resume (a new run: drbook run RUNBOOK)",
@@ -207,7 +199,7 @@ pub fn unfinished(header: &JournalHeader, events: &[Event]) -> Result<bool, Erro
         // operator's word (`--retry`, `--skip`), checked by the caller.
         _ => {}
     }
-    Ok(ended.flatten() == Some(RunResult::Failed) && !header.drill)
+    Ok(ended == Some(RunResult::Failed) && !header.drill)
 }
 
 /// Why `drbook resume` would not take this journalled run over (after [`unfinished`], which

@@ -350,12 +350,7 @@ fn assess(path: &Path, command: &str, args: &StatusArgs) -> Result<Assessed, Err
     });
 
     let lock = probe_lock(&header, prepared.as_ref(), &events);
-    let finished = events.iter().rev().find_map(|e| match e {
-        Event::RunFinished { result, at, error } => Some(Some((*result, *at, error.clone()))),
-        Event::Resumed { .. } => Some(None),
-        _ => None,
-    });
-    let (state, finished_at, error) = match finished.flatten() {
+    let (state, finished_at, error) = match crate::exec::resume::last_end(&events) {
         Some((result, at, error)) => (
             match result {
                 RunResult::Succeeded | RunResult::DryRun => RunState::Succeeded,

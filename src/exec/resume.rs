@@ -6,7 +6,7 @@
 //! a drill's clean-up got, and which steps were under way. `drbook resume` reads the journal
 //! and calls [`resume_from`]; the executor reconciles the steps in flight with the server.
 
-use super::event::{Decision, Event, GuardVerdict, StepKind, StepResult};
+use super::event::{Decision, Event, GuardVerdict, RunResult, StepKind, StepResult};
 use super::ledger::PlanLedger;
 use crate::runbook::{Action, OnFailure, Runbook, Step};
 use crate::vao::ContinueOption;
@@ -170,6 +170,20 @@ fn same_steps(runbook: &Runbook, events: &[Event]) -> Result<(), ResumeError> {
         }
     }
     Ok(())
+}
+
+/// How the journalled run ended, from its last `run_finished` event: `None` while it has not
+/// (or a later process resumed it and has not ended since).
+pub fn last_end(events: &[Event]) -> Option<(RunResult, DateTime<Utc>, Option<String>)> {
+    events
+        .iter()
+        .rev()
+        .find_map(|e| match e {
+            Event::RunFinished { result, at, error } => Some(Some((*result, *at, error.clone()))),
+            Event::Resumed { .. } => Some(None),
+            _ => None,
+        })
+        .flatten()
 }
 
 /// What the journal says was done: finished steps, failovers VAO accepted, and the steps in
