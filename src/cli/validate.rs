@@ -154,7 +154,7 @@ fn schedule_text(runbook: &crate::runbook::Runbook, schedule: &Schedule) -> Stri
         }
     }
     text.push_str(
-        "  steps still run one after another in file order, which satisfies every `needs`",
+        "  each step starts as soon as the steps it waits for have finished (those it `needs`: succeeded)",
     );
     text
 }

@@ -15,7 +15,7 @@
 
 mod command;
 mod decide;
-mod group;
+mod graph;
 mod halt;
 mod probe;
 mod steps;
@@ -330,16 +330,29 @@ impl<'a> Executor<'a> {
                 self.finish(RunResult::Interrupted, Some("interrupted".to_owned()));
                 return true;
             }
-            let (end, policy, next) = match step.group {
-                Some(group) => {
-                    let group = self.runbook.groups[group].clone();
-                    (
-                        self.group(&group, &resume).await,
-                        group.on_failure,
-                        group.last,
-                    )
-                }
-                None => (self.unit(step, &resume).await, step.on_failure, index + 1),
+            let runbook = self.runbook;
+            let not_done = |s: &&Step| !resume.done.contains(&s.number);
+            let (end, policy, next) = if runbook.has_needs() {
+                // With `needs`, every step starts as soon as what it waits for allows.
+                let all = runbook.steps.iter().filter(not_done).collect();
+                (
+                    self.concurrently(all, &resume).await,
+                    OnFailure::Continue,
+                    steps,
+                )
+            } else if let Some(group) = step.group.map(|g| &runbook.groups[g]) {
+                let members = runbook.steps[group.first - 1..group.last]
+                    .iter()
+                    .filter(not_done)
+                    .collect();
+                (
+                    self.concurrently(members, &resume).await,
+                    group.on_failure,
+                    group.last,
+                )
+            } else {
+                let (_, end) = self.unit(step, &resume).await;
+                (end, step.on_failure, index + 1)
             };
             let policy = end.policy.unwrap_or(policy);
             index = next;
@@ -426,8 +439,9 @@ impl<'a> Executor<'a> {
         (result, error)
     }
 
-    /// A step on its own: run, then what its failure or interrupt means for the run.
-    async fn unit(&mut self, step: &Step, resume: &Resume) -> UnitEnd {
+    /// A step: run, then what its failure or interrupt means for the run. Returns its last
+    /// result with that.
+    async fn unit(&mut self, step: &Step, resume: &Resume) -> (StepResult, UnitEnd) {
         let (mut result, mut error) = self.run_one(step, resume).await;
         let mut unit = UnitEnd::default();
         // On a terminal the operator decides what a failure that would stop the run means.
@@ -450,21 +464,26 @@ impl<'a> Executor<'a> {
                 }
                 decide::Answered::Interrupted => {
                     unit.interrupted = Some("interrupted while asking the operator".to_owned());
-                    return unit;
+                    return (result, unit);
                 }
             }
         }
         match result {
-            StepResult::Failed => unit.failures.push(format!(
-                "step {} \"{}\" failed: {}",
-                step.number,
-                step.name,
-                error.unwrap_or_default()
-            )),
+            StepResult::Failed => {
+                let within = step.group.map_or_else(String::new, |g| {
+                    format!(" (in parallel group \"{}\")", self.runbook.groups[g].name)
+                });
+                unit.failures.push(format!(
+                    "step {} \"{}\"{within} failed: {}",
+                    step.number,
+                    step.name,
+                    error.unwrap_or_default()
+                ))
+            }
             StepResult::Interrupted => unit.interrupted = Some(self.leave_or_halt(step).await),
             _ => {}
         }
-        unit
+        (result, unit)
     }
 
     /// After an interrupt: a plan still running is left alone and named, or halted with

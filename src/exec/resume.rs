@@ -34,9 +34,11 @@ pub struct Resume {
     /// A drill whose runbook part ended in a failure: only its clean-up is left (the
     /// failure, for the run's error).
     pub cleanup_only: Option<String>,
-    /// A step of a parallel group failed (abort or rollback) while others of the group were
-    /// under way: only those are taken up, then the group's policy applies to the failure.
-    pub group_failure: Option<String>,
+    /// A step failed (abort or rollback) while others that run at the same time (of its
+    /// parallel group, or any step of a runbook with `needs`) were under way: only those
+    /// are taken up, then the failure's policy applies. The failed step, the failure, and
+    /// the policy.
+    pub group_failure: Option<(usize, String, OnFailure)>,
     /// Steps the operator decided to take up again (`resume --retry`, a retry answered at
     /// the terminal) that have not finished since, each with VAO's Continue option when
     /// one was chosen.
@@ -382,16 +384,23 @@ pub fn fold(runbook: &Runbook, events: &[Event], drill: bool) -> Result<Resume, 
             _ => continue,
         }
         let stops = policy != OnFailure::Continue;
-        // A step of a parallel group failed while others of the group were still under
-        // way: those are reconciled (nothing new starts), then the group's policy applies.
+        // A step failed while others that run at the same time were still under way: those
+        // are reconciled (nothing new starts), then the failure's policy applies.
+        let at_once = |n: usize| {
+            runbook.has_needs()
+                || step.group.is_some_and(|g| {
+                    let group = &runbook.groups[g];
+                    (group.first..=group.last).contains(&n)
+                })
+        };
         if stops
-            && step.group.is_some_and(|g| {
-                let group = &runbook.groups[g];
-                (group.first..=group.last).any(|n| n != step.number && unfinished(n))
-            })
+            && runbook
+                .steps
+                .iter()
+                .any(|s| s.number != step.number && at_once(s.number) && unfinished(s.number))
         {
             resume.done.push(step.number);
-            resume.group_failure = Some(failure(step, error));
+            resume.group_failure = Some((step.number, failure(step, error), policy));
         } else if policy == OnFailure::Rollback {
             // The process died while rolling back: the rollback goes on, after the undos
             // it had made.

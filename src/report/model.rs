@@ -230,6 +230,11 @@ pub struct StepRecord {
     pub phase: Option<DrillPhase>,
     /// The parallel group the step ran in (its steps overlap in time).
     pub group: Option<String>,
+    /// In a runbook with `needs`, the numbers of the steps this one waited for (those it
+    /// names, or without `needs` the step or group before it); absent otherwise (each step
+    /// after the one before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub needs: Option<Vec<usize>>,
     /// A failover's recovery, measured against its objectives.
     pub recovery: Option<RecoveryRecord>,
     /// A pause step's approval.
@@ -414,6 +419,7 @@ impl StepRecord {
             states_seen: Vec::new(),
             phase: None,
             group: None,
+            needs: None,
             recovery: None,
             approval: None,
             decisions: Vec::new(),
@@ -498,6 +504,9 @@ impl Report {
     /// A report with every step not yet run; events fill it in.
     pub fn new(info: RunInfo, runbook: &Runbook) -> Report {
         let drill = info.mode == Mode::Drill;
+        let waits = runbook
+            .has_needs()
+            .then(|| crate::runbook::schedule::waits_for(runbook));
         let steps = runbook
             .steps
             .iter()
@@ -515,6 +524,7 @@ impl Report {
                     wait_ms,
                 );
                 record.group = step.group.map(|g| runbook.groups[g].name.clone());
+                record.needs = waits.as_ref().and_then(|w| w.get(step.number - 1)).cloned();
                 if let crate::runbook::Action::Failover(f) = &step.action {
                     record.recovery = Some(recovery_targets(
                         f,

@@ -74,6 +74,7 @@ pub fn build(file: &str, root: &Node) -> Result<Runbook, Vec<Diagnostic>> {
             rpo: objectives.rpo.map(|d| d.0),
             until: objectives.until.unwrap_or_default(),
         },
+        max_concurrency: document.max_concurrency.map(|m| m.0),
         steps: builder.steps,
         groups: builder.groups,
         cleanup: builder.cleanup,
@@ -87,7 +88,7 @@ fn duration(value: Option<doc::PositiveDuration>, default: Duration) -> Duration
 /// Rules that span fields; run on a runbook that [`build`] accepted.
 pub fn check_semantics(file: &str, root: &Node, runbook: &Runbook) -> Vec<Diagnostic> {
     let mut diagnostics = twice_failed_over(file, root, runbook);
-    diagnostics.extend(shared_in_group(file, root, runbook));
+    diagnostics.extend(concurrent_on_one_plan(file, root, runbook));
     if runbook.objectives.until == RecoveryUntil::Healthy
         && !runbook.steps.iter().any(|s| s.action.is_health_check())
     {
@@ -170,31 +171,50 @@ fn twice_failed_over(file: &str, root: &Node, runbook: &Runbook) -> Vec<Diagnost
     diagnostics
 }
 
-/// The steps of a parallel group run at the same time, so two of them acting on one plan
-/// would race: VAO runs one action per plan at a time.
-fn shared_in_group(file: &str, root: &Node, runbook: &Runbook) -> Vec<Diagnostic> {
+/// Steps that may run at the same time (in one parallel group, or on branches of the
+/// `needs` graph that do not wait for each other) must act on different plans: VAO runs one
+/// action per plan at a time, and the two would race.
+fn concurrent_on_one_plan(file: &str, root: &Node, runbook: &Runbook) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
-    for group in &runbook.groups {
-        let mut seen: std::collections::HashMap<uuid::Uuid, usize> = Default::default();
-        for step in &runbook.steps[group.first - 1..group.last] {
-            let Some(plan) = step.action.plan_id() else {
-                continue;
-            };
-            if let Some(first) = seen.insert(plan, step.number) {
-                let (pos, path) = plan_id_at(root, step);
-                diagnostics.push(
-                    Diagnostic::new(
-                        file,
-                        pos,
-                        path,
-                        format!(
-                            "plan {plan} is also used by step {first} of the same parallel group; steps that run at the same time must act on different plans"
-                        ),
-                    )
-                    .with_hint("put one of the two steps before or after the group"),
-                );
-            }
+    let mut last: std::collections::HashMap<uuid::Uuid, usize> = Default::default();
+    let mut waits: Option<Vec<Vec<usize>>> = None;
+    for step in &runbook.steps {
+        let Some(plan) = step.action.plan_id() else {
+            continue;
+        };
+        let Some(first) = last.insert(plan, step.number) else {
+            continue;
+        };
+        let waits = waits.get_or_insert_with(|| super::schedule::waits_for(runbook));
+        if super::schedule::reaches(waits, step.number, first) {
+            continue;
         }
+        let same_group = step.group.is_some() && runbook.steps[first - 1].group == step.group;
+        let (pos, path) = plan_id_at(root, step);
+        let diagnostic = if same_group {
+            Diagnostic::new(
+                file,
+                pos,
+                path,
+                format!(
+                    "plan {plan} is also used by step {first} of the same parallel group; steps that run at the same time must act on different plans"
+                ),
+            )
+            .with_hint("put one of the two steps before or after the group")
+        } else {
+            Diagnostic::new(
+                file,
+                pos,
+                path,
+                format!(
+                    "plan {plan} is also used by step {first}, and neither step waits for the other: steps that may run at the same time must act on different plans"
+                ),
+            )
+            .with_hint(format!(
+                "make this step wait for step {first}: add its `id` to this step's `needs`"
+            ))
+        };
+        diagnostics.push(diagnostic);
     }
     diagnostics
 }

@@ -52,6 +52,8 @@ pub struct Document {
     pub states: Option<States>,
     pub on_failure: Option<OnFailure>,
     pub objectives: Option<Objectives>,
+    /// how many plan steps (failover, undo_failover, readiness_check, expect_state) act at once in the whole run, where steps run at the same time (`needs`, parallel groups): 1 to 1000; default: no limit
+    pub max_concurrency: Option<RunConcurrency>,
     /// the steps, run in order; at least one
     #[schemars(length(min = 1))]
     pub steps: Vec<Step>,
@@ -743,6 +745,20 @@ scalar! {
     parse: |s| whole(s, 1..=MAX_CONCURRENCY).map(|n| n as usize),
 }
 
+/// The most plan steps of a run that act at once.
+pub const MAX_RUN_CONCURRENCY: u64 = 1000;
+
+scalar! {
+    /// How many plan steps of the whole run act at once.
+    #[derive(Copy)]
+    RunConcurrency(usize), "run_concurrency", inline: true,
+    expected: "how many plan steps act at once in the whole run (1 to 1000; default: no limit), or a template",
+    schema: |g, description| or_template(g, description, &[json_schema!({
+        "type": "integer", "minimum": 1, "maximum": MAX_RUN_CONCURRENCY
+    })]),
+    parse: |s| whole(s, 1..=MAX_RUN_CONCURRENCY).map(|n| n as usize),
+}
+
 scalar! {
     /// A health check's URL.
     CheckUrl(String), "check_url", inline: true,
@@ -917,7 +933,7 @@ fn is_step_id(s: &str) -> bool {
 pub struct Needs(pub Vec<StepId>);
 
 schema!(Needs, "needs", inline: true, |g| json_schema!({
-    "description": "the ids of the earlier steps this step depends on; with `needs` (even `[]`) a step waits only for the steps it names, without it for the step before it. Steps still run one after another in file order, which satisfies every `needs`",
+    "description": "the ids of the earlier steps this step depends on: it starts once each of them has succeeded (or been skipped by scope or by the operator), and is not run when one failed. With `needs` (even `[]`) a step waits only for the steps it names; without it, for the step (or parallel group) before it to finish",
     "type": "array",
     "uniqueItems": true,
     "items": g.subschema_for::<StepId>()

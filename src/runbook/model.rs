@@ -67,6 +67,9 @@ pub struct Runbook {
     pub states: StateOverrides,
     /// Run-level recovery objectives (`objectives:`).
     pub objectives: Objectives,
+    /// `max_concurrency:`: how many plan steps act at once in the whole run (`None`: no
+    /// limit beyond each parallel group's own).
+    pub max_concurrency: Option<usize>,
     /// Every step, in order, the steps of parallel groups included (numbered through).
     pub steps: Vec<Step>,
     /// Parallel groups: runs of consecutive steps that run at the same time.
@@ -81,6 +84,12 @@ impl Runbook {
     /// the runbook lists, its clean-up steps included.
     pub fn first_undo(&self) -> usize {
         self.steps.len() + self.cleanup.len() + 1
+    }
+
+    /// Whether any step has `needs`: then the steps run as their dependencies allow, not
+    /// one after another.
+    pub fn has_needs(&self) -> bool {
+        self.steps.iter().any(|s| s.needs.is_some())
     }
 
     /// A step the runbook lists, by number: one of `steps` or of `cleanup`.
@@ -150,8 +159,8 @@ pub struct Step {
     pub id: Option<String>,
     /// `needs:`, resolved to the numbers of earlier steps. `None`: the step waits for the
     /// step (or the whole group) before it, as every step did before `needs`; `Some`
-    /// (even empty): it waits only for the steps named. Steps still run one after another
-    /// in file order, which satisfies both; `schedule` computes what the order allows.
+    /// (even empty): it waits only for the steps named, and runs only if they succeeded
+    /// (`exec`'s scheduler; `schedule` computes the shape).
     pub needs: Option<Vec<usize>>,
     /// `expected_duration:`, for the critical path in time.
     pub expected_duration: Option<Duration>,

@@ -1,7 +1,7 @@
 //! The shape of a runbook's schedule given its steps' dependencies: which steps could run
 //! at the same time (levels), and the critical path by step count and, with
-//! `expected_duration`, in time. `drbook validate` prints it; steps still run one after
-//! another in file order, which satisfies every dependency.
+//! `expected_duration`, in time. `drbook validate` prints it; the executor starts each step
+//! as soon as what it waits for has finished (`exec::executor::graph`).
 //!
 //! What a step waits for ([`waits_for`]): with `needs` (even `[]`), the steps it names;
 //! without, the step before it, or every step of the parallel group before it, and a step
@@ -62,6 +62,25 @@ pub fn waits_for(runbook: &Runbook) -> Vec<Vec<usize>> {
         }
     }
     result
+}
+
+/// Whether step `to` comes before step `from` along what `from` waits for, directly or
+/// through other steps (`waits` as [`waits_for`] gives it: every step waits only for
+/// earlier ones, so the search never goes below `to`).
+pub fn reaches(waits: &[Vec<usize>], from: usize, to: usize) -> bool {
+    let mut seen = vec![false; from.saturating_sub(to) + 1];
+    let mut stack = vec![from];
+    while let Some(at) = stack.pop() {
+        for &before in &waits[at - 1] {
+            if before == to {
+                return true;
+            }
+            if before > to && !std::mem::replace(&mut seen[before - to], true) {
+                stack.push(before);
+            }
+        }
+    }
+    false
 }
 
 /// The schedule of a runbook, or `None` when no step has `needs` (then it is the file's order).

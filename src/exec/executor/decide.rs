@@ -34,6 +34,10 @@ pub(super) enum Answered {
     Interrupted,
 }
 
+/// The terminal: steps that run at the same time ask their questions one at a time, each
+/// prompt with its own answer.
+pub(super) static TERMINAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 impl Executor<'_> {
     /// Reads one line from the terminal, unless interrupted first. A thread of its own,
     /// not the runtime's blocking pool: a read still blocked when the run is interrupted
@@ -217,6 +221,7 @@ impl Executor<'_> {
             Decision::Abort
         };
         let halted = self.halted(step).await;
+        let _terminal = TERMINAL.lock().await;
         let mut problem = None;
         let (decision, option, reason, how) = loop {
             self.emit(Event::Asking {

@@ -496,6 +496,11 @@ impl Executor<'_> {
     pub(super) async fn pause(&mut self, step: &Step, pause: &Pause) -> StepEnd {
         let approvals = self.options.approvals.clone();
         let interactive = approvals.interactive && !approvals.covers(step);
+        let _terminal = if interactive {
+            Some(super::decide::TERMINAL.lock().await)
+        } else {
+            None
+        };
         self.emit(Event::Paused {
             step: step.number,
             message: pause.message.clone(),
