@@ -8,6 +8,33 @@ use chrono::Utc;
 use std::time::Duration;
 use vao::PlanRequest as _;
 
+/// When a step of a runbook with `needs` would start.
+fn starts_when(runbook: &Runbook, step: &Step, waits: &[usize]) -> String {
+    let label = |n: &usize| {
+        let other = &runbook.steps[n - 1];
+        match &other.id {
+            Some(id) => format!("{n} ({id})"),
+            None => n.to_string(),
+        }
+    };
+    let list: Vec<String> = waits.iter().map(label).collect();
+    let (steps, have) = if list.len() == 1 {
+        ("step", "has")
+    } else {
+        ("steps", "have")
+    };
+    let what = if step.needs.is_some() {
+        "succeeded"
+    } else {
+        "finished"
+    };
+    if list.is_empty() {
+        "starts at once: it waits for no other step".to_owned()
+    } else {
+        format!("starts when {steps} {} {have} {what}", list.join(", "))
+    }
+}
+
 /// Emits the events of a run that sends nothing.
 pub fn dry_run(
     runbook: &Runbook,
@@ -20,8 +47,20 @@ pub fn dry_run(
         at: Utc::now(),
         steps: runbook.steps.len(),
     });
+    // With `needs`, what each step waits for: the file's order is one the schedule allows,
+    // and each step says when it would start.
+    let waits = runbook
+        .has_needs()
+        .then(|| crate::runbook::schedule::waits_for(runbook));
     for step in &runbook.steps {
         listener.on_event(&Event::step_started(step));
+        if let Some(waits) = &waits {
+            note(
+                listener,
+                step.number,
+                starts_when(runbook, step, &waits[step.number - 1]),
+            );
+        }
         if let Some(why) = step.only.excluded_because(cleanup) {
             note(listener, step.number, format!("{why}: nothing would run"));
             listener.on_event(&Event::step_finished(
@@ -148,9 +187,14 @@ pub fn dry_run(
                         step: step.number,
                         duration: failover.timeout,
                         note: Some(format!(
-                            "then GET {} every {} (less often once the plan has run long) until the plan is stable (at most {})",
+                            "then GET {} every {}{} until the plan is stable (at most {})",
                             paths.runtime_details_path(&failover.plan_id),
                             format_duration(poll_interval),
+                            if runbook.poll_backoff {
+                                " (less often once the plan has run long: defaults.poll_backoff)"
+                            } else {
+                                ""
+                            },
                             format_duration(failover.timeout)
                         )),
                     });

@@ -121,6 +121,18 @@ pub fn is_cleanup(step: &StepRecord) -> bool {
     step.phase == Some(DrillPhase::Cleanup)
 }
 
+/// What a step of a runbook with `needs` waited for before it started.
+pub fn waited_for(step: &StepRecord) -> Option<String> {
+    Some(match step.needs.as_deref()? {
+        [] => "waited for no other step".to_owned(),
+        [one] => format!("after step {one}"),
+        many => {
+            let list: Vec<String> = many.iter().map(usize::to_string).collect();
+            format!("after steps {}", list.join(", "))
+        }
+    })
+}
+
 /// What a step waited for, how long, and (for a pause) who let it go on. `None` for a step
 /// that did not wait.
 pub fn waited(step: &StepRecord) -> Option<String> {

@@ -206,6 +206,9 @@ pub fn render(report: &Report) -> String {
         if let Some(group) = &step.group {
             detail = format!("∥ {group}: {detail}");
         }
+        if let Some(after) = super::describe::waited_for(step) {
+            detail = format!("{after}: {detail}");
+        }
         if super::describe::is_cleanup(step) {
             detail = format!("clean-up: {detail}");
         }

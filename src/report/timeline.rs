@@ -17,6 +17,9 @@ const AXIS_HEIGHT: f64 = 28.0;
 const ROW: f64 = 26.0;
 const BAR: f64 = 16.0;
 const LEGEND_HEIGHT: f64 = 34.0;
+/// Where the legend's rows begin, and how far apart they are.
+const LEGEND_LEFT: f64 = 40.0;
+const LEGEND_ROW: f64 = 18.0;
 /// Longest step label before it is cut (the tooltip has it whole).
 const LABEL_CHARS: usize = 40;
 
@@ -84,6 +87,7 @@ fn tooltip(step: &StepRecord) -> String {
     if let Some(group) = &step.group {
         lines.push(format!("in the parallel group {group}"));
     }
+    lines.extend(describe::waited_for(step));
     if let (Some(from), Some(to)) = (&step.started_at, &step.finished_at) {
         lines.push(format!("{from} → {to}"));
     }
@@ -99,6 +103,43 @@ fn tooltip(step: &StepRecord) -> String {
     }
     lines.extend(step.error.clone());
     lines.join("\n")
+}
+
+/// The chain of steps that decided when the run's steps ended: from the step that finished
+/// last, back through the needed step that finished last each time (the one it really
+/// waited for). Empty without `needs` in the report.
+pub fn critical_path(report: &Report) -> Vec<usize> {
+    let finished = |number: usize| {
+        report
+            .steps
+            .get(number.wrapping_sub(1))
+            .and_then(|s| s.finished_at.filter(|_| s.started_at.is_some()))
+    };
+    let Some(last) = report
+        .steps
+        .iter()
+        .filter(|s| s.needs.is_some())
+        .filter_map(|s| Some((finished(s.number)?, s.number)))
+        .max()
+        .map(|(_, n)| n)
+    else {
+        return Vec::new();
+    };
+    let mut chain = vec![last];
+    let mut at = last;
+    while let Some(before) = report.steps[at - 1]
+        .needs
+        .iter()
+        .flatten()
+        .filter_map(|&n| Some((finished(n)?, n)))
+        .max()
+        .map(|(_, n)| n)
+    {
+        chain.push(before);
+        at = before;
+    }
+    chain.reverse();
+    chain
 }
 
 /// Where the chart ends: the run's end, else the last moment any step reached.
@@ -162,10 +203,42 @@ pub fn render(report: &Report) -> Option<Markup> {
     let scale = Scale { span };
     let rows = report.steps.len() as f64;
     let chart_bottom = AXIS_HEIGHT + rows * ROW;
-    let height = chart_bottom + LEGEND_HEIGHT + if rto_off_chart.is_some() { 18.0 } else { 0.0 };
+    let legend = legend(report.steps.iter().any(|s| s.needs.is_some()));
+    let legend_rows = legend
+        .iter()
+        .map(|(_, _, (_, y))| y / LEGEND_ROW)
+        .fold(0.0, f64::max)
+        + 1.0;
+    let height = chart_bottom
+        + LEGEND_HEIGHT
+        + (legend_rows - 1.0) * LEGEND_ROW
+        + if rto_off_chart.is_some() { 18.0 } else { 0.0 };
     let at = |t: Timestamp| start.millis_until(t);
     let step_ms = tick_step(span);
     let ticks: Vec<u64> = (0..=span / step_ms).map(|i| i * step_ms).collect();
+    let critical = critical_path(report);
+    let row_of = |number: usize| AXIS_HEIGHT + (number - 1) as f64 * ROW + ROW / 2.0;
+    // An arrow from the end of each needed step to the start of the step that waited for it.
+    let (critical_ref, scale_ref) = (&critical, &scale);
+    let arrows: Vec<(f64, f64, f64, f64, bool)> = report
+        .steps
+        .iter()
+        .filter_map(|s| Some((s, at(s.started_at?)?)))
+        .flat_map(|(s, from)| {
+            s.needs.iter().flatten().filter_map(move |&n| {
+                let needed = report.steps.get(n - 1)?;
+                let ended = at(needed.finished_at?)?;
+                let on_path = critical_ref.windows(2).any(|w| w == [n, s.number]);
+                Some((
+                    scale_ref.x(ended),
+                    row_of(n),
+                    scale_ref.x(from),
+                    row_of(s.number),
+                    on_path,
+                ))
+            })
+        })
+        .collect();
     let cleanup_rows: Vec<usize> = report
         .steps
         .iter()
@@ -184,6 +257,11 @@ pub fn render(report: &Report) -> Option<Markup> {
                 pattern id="hatch-pause" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)" {
                     rect width="6" height="6" fill="#fde68a" {}
                     line x1="0" y1="0" x2="0" y2="6" stroke="#d97706" stroke-width="2" {}
+                }
+                @if !arrows.is_empty() {
+                    marker id="arrow" viewBox="0 0 8 8" refX="7" refY="4" markerWidth="6" markerHeight="6" orient="auto" {
+                        path d="M0 0 L8 4 L0 8 z" fill="#475569" {}
+                    }
                 }
             }
             @if let (Some(first), Some(last)) = (cleanup_rows.first(), cleanup_rows.last()) {
@@ -211,6 +289,9 @@ pub fn render(report: &Report) -> Option<Markup> {
                         g class="step" {
                             title { (tooltip(step)) }
                             rect class=(bar_class(step)) x=(n(x1)) y=(n(bar_y)) width=(n(x2 - x1)) height=(n(BAR)) rx="3" {}
+                            @if critical.contains(&step.number) {
+                                rect class="critical" x=(n(x1 - 2.0)) y=(n(bar_y - 2.0)) width=(n(x2 - x1 + 4.0)) height=(n(BAR + 4.0)) rx="4" {}
+                            }
                             // Each halt, and the Continue that took the plan on: ▼ on the bar.
                             @for a in step.attempts.iter().filter(|a| a.halted.is_some()) {
                                 @if let Some(halted) = a.halted.as_ref().and_then(|h| at(h.at)) {
@@ -238,19 +319,25 @@ pub fn render(report: &Report) -> Option<Markup> {
                     }
                 }
             }
+            // A needed step's end to the waiting step's start: across, then down.
+            @for (x1, y1, x2, y2, on_path) in &arrows {
+                @let mid = x1.max(x2 - 6.0);
+                path class=(if *on_path { "dep on-path" } else { "dep" })
+                    d=(format!("M{} {} H{} V{} H{}", n(*x1), n(*y1), n(mid), n(*y2), n(*x2))) {}
+            }
             @if let Some(deadline) = rto {
                 line class="rto" x1=(n(scale.x(deadline))) x2=(n(scale.x(deadline))) y1=(n(AXIS_HEIGHT - 6.0)) y2=(n(chart_bottom)) {
                     title { "the run's RTO: the first failover request plus " (describe::duration(report.objectives.measured.rto_target_ms.unwrap_or_default())) }
                 }
                 text class="rto-label" x=(n(scale.x(deadline) + 3.0)) y=(n(chart_bottom - 4.0)) { "RTO" }
             }
-            g class="legend" transform=(format!("translate({} {})", n(CHART_LEFT), n(chart_bottom + 12.0))) {
-                @for (class, name, x) in legend() {
-                    rect class=(class) x=(n(x)) y="0" width="14" height="12" rx="2" {}
-                    text class="legend-text" x=(n(x + 18.0)) y="10" { (name) }
+            g class="legend" transform=(format!("translate({} {})", n(LEGEND_LEFT), n(chart_bottom + 12.0))) {
+                @for (class, name, (x, y)) in &legend {
+                    rect class=(class) x=(n(*x)) y=(n(*y)) width="14" height="12" rx="2" {}
+                    text class="legend-text" x=(n(x + 18.0)) y=(n(y + 10.0)) { (name) }
                 }
                 @if let Some(deadline) = rto_off_chart {
-                    text class="rto-label" x="0" y="30" {
+                    text class="rto-label" x="0" y=(n(legend_rows * LEGEND_ROW + 14.0)) {
                         "The run's RTO ends at " (describe::duration(deadline))
                         " from the start, beyond the chart →"
                     }
@@ -260,9 +347,10 @@ pub fn render(report: &Report) -> Option<Markup> {
     })
 }
 
-/// The legend's entries with their x offsets (text widths estimated at 6.2 px a character).
-fn legend() -> Vec<(&'static str, &'static str, f64)> {
-    let entries = [
+/// The legend's entries with their x offsets (text widths estimated at 6.2 px a character);
+/// with `needs`, the dependency arrows and the critical path too.
+fn legend(needs: bool) -> Vec<(&'static str, &'static str, (f64, f64))> {
+    let mut entries = vec![
         ("bar failover", "failover"),
         ("bar wait", "wait"),
         ("bar pause", "pause (◆ approved)"),
@@ -273,12 +361,21 @@ fn legend() -> Vec<(&'static str, &'static str, f64)> {
         ("bar failed", "failed"),
         ("halted", "▼ halted, continued"),
     ];
-    let mut x = 0.0;
+    if needs {
+        entries.push(("legend-dep", "→ waited for"));
+        entries.push(("critical", "critical path"));
+    }
+    let (mut x, mut y) = (0.0, 0.0);
     entries
         .into_iter()
         .map(|(class, name)| {
-            let at = x;
-            x += 18.0 + name.chars().count() as f64 * 6.2 + 16.0;
+            let width = 18.0 + name.chars().count() as f64 * 6.2 + 16.0;
+            // A row is as wide as the chart; what does not fit goes on the next.
+            if x > 0.0 && x + width > WIDTH - LEGEND_LEFT {
+                (x, y) = (0.0, y + LEGEND_ROW);
+            }
+            let at = (x, y);
+            x += width;
             (class, name, at)
         })
         .collect()

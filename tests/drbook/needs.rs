@@ -357,3 +357,51 @@ fn validate_refuses_max_concurrency_zero_with_its_position() {
     out.assert_stderr_contains("max_concurrency: expected how many plan steps");
     out.assert_stderr_contains("1 to 1000");
 }
+
+#[test]
+fn a_dry_run_says_when_each_step_would_start() {
+    let t = Drbook::new();
+    let path = t.runbook(&format!(
+        "  - {{ id: db, needs: [], failover: {{ plan_id: {PLAN_A} }} }}\n  - {{ needs: [db], failover: {{ plan_id: {PLAN_B} }} }}\n  - wait: 1s\n"
+    ));
+    let out = t.args(["run", path.to_str().unwrap(), "--dry-run"]).run();
+    out.assert_code(0);
+    let text = format!("{}{}", out.stdout, out.stderr);
+    for line in [
+        "starts at once: it waits for no other step",
+        "starts when step 1 (db) has succeeded",
+        "starts when step 2 has finished",
+    ] {
+        assert!(text.contains(line), "{line:?} not in:\n{text}");
+    }
+    // Plans are read every poll interval unless the runbook opts into back-off.
+    assert!(!text.contains("less often"), "{text}");
+}
+
+#[test]
+fn the_reports_show_what_each_step_waited_for_and_the_html_timeline_draws_the_critical_path() {
+    let sim = sim(vec![
+        plan(PLAN_A, Duration::from_millis(300)),
+        plan(PLAN_B, Duration::ZERO),
+        plan(PLAN_C, Duration::ZERO),
+    ]);
+    let steps = format!(
+        "  - {{ id: slow, needs: [], failover: {{ plan_id: {PLAN_A} }} }}\n  - {{ id: fast, needs: [], failover: {{ plan_id: {PLAN_B} }} }}\n  - {{ needs: [slow, fast], failover: {{ plan_id: {PLAN_C} }} }}\n"
+    );
+    let (t, out) = run_live(&sim, &steps, &["--report-format", "json,md,html"]);
+    out.assert_code(0);
+    let texts = t.report_texts();
+    assert!(texts.contains("after steps 1, 2: "), "{texts}");
+    let html = std::fs::read_dir(t.reports_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "html"))
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .expect("an HTML report");
+    // Two arrows into step 3; the one from the slow step is on the critical path.
+    assert_eq!(html.matches("class=\"dep on-path\"").count(), 1, "{html}");
+    assert_eq!(html.matches("class=\"dep\"").count(), 1, "{html}");
+    // Steps 1 and 3 are marked as the critical path, step 2 is not.
+    assert_eq!(html.matches("class=\"critical\"").count(), 2 + 1, "{html}");
+    assert!(html.contains("critical path"));
+}
