@@ -81,6 +81,18 @@ fn a_runbook_without_needs_has_no_schedule_and_steps_without_needs_wait_for_the_
 const PLAN_D: &str = "4a3b2c1d-0e9f-4a8b-8c7d-6e5f4a3b2c1d";
 const PLAN_E: &str = "5b4c3d2e-1f0a-4b9c-8d7e-6f5a4b3c2d1e";
 
+/// A failover step of `plan`, with its `id` (if any) and `needs` (`None`: no `needs` key).
+fn failover(id: Option<&str>, needs: Option<&[&str]>, plan: &str) -> String {
+    let mut keys = String::new();
+    if let Some(id) = id {
+        keys.push_str(&format!("id: {id}, "));
+    }
+    if let Some(needs) = needs {
+        keys.push_str(&format!("needs: [{}], ", needs.join(", ")));
+    }
+    format!("  - {{ {keys}failover: {{ plan_id: {plan} }} }}\n")
+}
+
 fn at(step: &serde_json::Value, key: &str) -> chrono::DateTime<chrono::Utc> {
     step[key].as_str().unwrap().parse().unwrap()
 }
@@ -108,9 +120,13 @@ fn a_step_starts_when_what_it_needs_has_succeeded_not_when_the_step_before_it_en
         plan(PLAN_C, Duration::ZERO),
         plan(PLAN_D, Duration::from_millis(200)),
     ]);
-    let steps = format!(
-        "  - {{ id: db-a, needs: [], failover: {{ plan_id: {PLAN_A} }} }}\n  - {{ id: db-b, needs: [], failover: {{ plan_id: {PLAN_B} }} }}\n  - {{ id: app-a, needs: [db-a], failover: {{ plan_id: {PLAN_C} }} }}\n  - {{ id: app-b, needs: [db-b], failover: {{ plan_id: {PLAN_D} }} }}\n"
-    );
+    let steps = [
+        failover(Some("db-a"), Some(&[]), PLAN_A),
+        failover(Some("db-b"), Some(&[]), PLAN_B),
+        failover(Some("app-a"), Some(&["db-a"]), PLAN_C),
+        failover(Some("app-b"), Some(&["db-b"]), PLAN_D),
+    ]
+    .concat();
     let (t, out) = run_live(&sim, &steps, &[]);
     out.assert_code(0);
     for id in [PLAN_A, PLAN_B, PLAN_C, PLAN_D] {
@@ -197,9 +213,13 @@ fn abort_starts_nothing_new_and_waits_for_the_branches_that_run() {
         plan(PLAN_C, Duration::ZERO),
         plan(PLAN_D, Duration::ZERO),
     ]);
-    let steps = format!(
-        "  - {{ id: a, needs: [], failover: {{ plan_id: {PLAN_A} }} }}\n  - {{ id: b, needs: [], failover: {{ plan_id: {PLAN_B} }} }}\n  - {{ needs: [b], failover: {{ plan_id: {PLAN_C} }} }}\n  - {{ needs: [a], failover: {{ plan_id: {PLAN_D} }} }}\n"
-    );
+    let steps = [
+        failover(Some("a"), Some(&[]), PLAN_A),
+        failover(Some("b"), Some(&[]), PLAN_B),
+        failover(None, Some(&["b"]), PLAN_C),
+        failover(None, Some(&["a"]), PLAN_D),
+    ]
+    .concat();
     let (t, out) = run_live(&sim, &steps, &[]);
     out.assert_code(1);
     // B was under way when A failed: it was waited for, and nothing new started.
@@ -253,9 +273,12 @@ fn max_concurrency_bounds_the_plan_steps_of_the_whole_run() {
         plan(PLAN_B, slow),
         plan(PLAN_C, slow),
     ]);
-    let steps = format!(
-        "  - {{ needs: [], failover: {{ plan_id: {PLAN_A} }} }}\n  - {{ needs: [], failover: {{ plan_id: {PLAN_B} }} }}\n  - {{ needs: [], failover: {{ plan_id: {PLAN_C} }} }}\n"
-    );
+    let steps = [
+        failover(None, Some(&[]), PLAN_A),
+        failover(None, Some(&[]), PLAN_B),
+        failover(None, Some(&[]), PLAN_C),
+    ]
+    .concat();
     let t = Drbook::new();
     t.runbook_text(runbook(&steps).replace("steps:\n", "max_concurrency: 1\nsteps:\n"));
     let out = t.live("run", &sim.base_url()).run();
@@ -278,15 +301,17 @@ fn a_run_killed_with_branches_under_way_is_resumed_without_resending_and_goes_on
         plan(PLAN_C, Duration::ZERO),
         plan(PLAN_D, Duration::ZERO),
     ]);
-    let steps = format!(
-        "  - {{ id: a, needs: [], failover: {{ plan_id: {PLAN_A} }} }}\n  - {{ id: b, needs: [], failover: {{ plan_id: {PLAN_B} }} }}\n  - {{ needs: [a], failover: {{ plan_id: {PLAN_C} }} }}\n  - {{ needs: [b], failover: {{ plan_id: {PLAN_D} }} }}\n"
-    );
+    let steps = [
+        failover(Some("a"), Some(&[]), PLAN_A),
+        failover(Some("b"), Some(&[]), PLAN_B),
+        failover(None, Some(&["a"]), PLAN_C),
+        failover(None, Some(&["b"]), PLAN_D),
+    ]
+    .concat();
     let (t, child) = spawn_live(&sim, "run", &steps);
-    assert!(eventually(Duration::from_secs(10), || {
+    kill_when(child, || {
         sim.accepted_failovers(PLAN_A) == 1 && sim.accepted_failovers(PLAN_B) == 1
-    }));
-    signal(&child, "-KILL");
-    let _ = child.wait_with_output();
+    });
     resume_run(&t).assert_code(0);
     for id in [PLAN_A, PLAN_B, PLAN_C, PLAN_D] {
         assert_eq!(sim.failover_count(id), 1, "plan {id} sent once");
@@ -303,15 +328,16 @@ fn a_run_killed_after_a_failure_takes_up_only_the_branches_under_way() {
         plan(PLAN_B, Duration::from_millis(1500)),
         plan(PLAN_C, Duration::ZERO),
     ]);
-    let steps = format!(
-        "  - {{ id: a, needs: [], failover: {{ plan_id: {PLAN_A} }} }}\n  - {{ id: b, needs: [], failover: {{ plan_id: {PLAN_B} }} }}\n  - {{ needs: [b], failover: {{ plan_id: {PLAN_C} }} }}\n"
-    );
+    let steps = [
+        failover(Some("a"), Some(&[]), PLAN_A),
+        failover(Some("b"), Some(&[]), PLAN_B),
+        failover(None, Some(&["b"]), PLAN_C),
+    ]
+    .concat();
     let (t, child) = spawn_live(&sim, "run", &steps);
-    assert!(eventually(Duration::from_secs(10), || {
+    kill_when(child, || {
         sim.accepted_failovers(PLAN_B) == 1 && t.report_texts().contains("\"result\": \"failed\"")
-    }));
-    signal(&child, "-KILL");
-    let _ = child.wait_with_output();
+    });
     let out = resume_run(&t);
     out.assert_code(1);
     // B was waited for, not sent again; C, which needs it, never started.
@@ -385,9 +411,12 @@ fn the_reports_show_what_each_step_waited_for_and_the_html_timeline_draws_the_cr
         plan(PLAN_B, Duration::ZERO),
         plan(PLAN_C, Duration::ZERO),
     ]);
-    let steps = format!(
-        "  - {{ id: slow, needs: [], failover: {{ plan_id: {PLAN_A} }} }}\n  - {{ id: fast, needs: [], failover: {{ plan_id: {PLAN_B} }} }}\n  - {{ needs: [slow, fast], failover: {{ plan_id: {PLAN_C} }} }}\n"
-    );
+    let steps = [
+        failover(Some("slow"), Some(&[]), PLAN_A),
+        failover(Some("fast"), Some(&[]), PLAN_B),
+        failover(None, Some(&["slow", "fast"]), PLAN_C),
+    ]
+    .concat();
     let (t, out) = run_live(&sim, &steps, &["--report-format", "json,md,html"]);
     out.assert_code(0);
     let texts = t.report_texts();

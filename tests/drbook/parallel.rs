@@ -170,11 +170,9 @@ fn a_run_killed_inside_a_group_is_resumed_without_resending_any_failover() {
             one_failover(PLAN_C)
         ),
     );
-    assert!(eventually(Duration::from_secs(10), || {
+    kill_when(child, || {
         sim.accepted_failovers(PLAN_A) == 1 && sim.accepted_failovers(PLAN_B) == 1
-    }));
-    signal(&child, "-KILL");
-    let _ = child.wait_with_output();
+    });
     resume_run(&t).assert_code(0);
     for id in [PLAN_A, PLAN_B, PLAN_C] {
         assert_eq!(sim.failover_count(id), 1, "plan {id} sent once");
@@ -274,11 +272,9 @@ fn a_run_killed_after_a_group_step_failed_is_resumed_for_the_steps_still_under_w
         one_failover(PLAN_D)
     );
     let (t, child) = spawn_live(&sim, "run", &steps);
-    assert!(eventually(Duration::from_secs(10), || {
+    kill_when(child, || {
         sim.accepted_failovers(PLAN_B) == 1 && t.report_texts().contains("\"result\": \"failed\"")
-    }));
-    signal(&child, "-KILL");
-    let _ = child.wait_with_output();
+    });
     let out = resume_run(&t);
     out.assert_code(1);
     // B was waited for, not sent again; nothing new started.

@@ -651,6 +651,16 @@ pub fn failovers(sim: &Simulator) -> Vec<(String, serde_json::Value)> {
         .collect()
 }
 
+/// Kills a running drbook as a crash would (SIGKILL) once `condition` holds, and reaps it.
+pub fn kill_when(child: Child, condition: impl FnMut() -> bool) {
+    assert!(
+        eventually(Duration::from_secs(10), condition),
+        "the run never reached the point to kill it at"
+    );
+    signal(&child, "-KILL");
+    let _ = child.wait_with_output();
+}
+
 /// Sends a signal (`-INT`, `-TERM`, …) to a running drbook.
 pub fn signal(child: &Child, signal: &str) {
     let sent = Command::new("kill")
