@@ -434,3 +434,31 @@ fn the_reports_show_what_each_step_waited_for_and_the_html_timeline_draws_the_cr
     assert_eq!(html.matches("class=\"critical\"").count(), 2 + 1, "{html}");
     assert!(html.contains("critical path"));
 }
+
+#[test]
+fn a_drill_with_needs_undoes_every_branch_and_skips_what_needed_a_failed_step() {
+    let sim = sim(vec![
+        plan(PLAN_A, Duration::from_millis(50)),
+        plan_with(PLAN_B, Duration::ZERO, SimOutcome::Errors),
+        plan(PLAN_C, Duration::ZERO),
+        plan(PLAN_D, Duration::ZERO),
+    ]);
+    let steps = [
+        failover(Some("a"), Some(&[]), PLAN_A),
+        failover(Some("b"), Some(&[]), PLAN_B).replace("{ id: b,", "{ id: b, on_failure: continue,"),
+        failover(None, Some(&["a"]), PLAN_C),
+        failover(None, Some(&["b"]), PLAN_D),
+    ]
+    .concat();
+    let t = Drbook::new();
+    t.runbook(&steps);
+    t.live("drill", &sim.base_url()).run().assert_code(1);
+    // What failed over is undone; D, which needed the failed B, never started.
+    for id in [PLAN_A, PLAN_C] {
+        assert_eq!(sim.accepted_undos(id), 1, "plan {id} undone once");
+    }
+    assert_eq!(sim.failover_count(PLAN_D), 0);
+    let report = t.report();
+    assert_eq!(&results(&report)[..4], ["succeeded", "failed", "succeeded", "skipped"]);
+    assert_eq!(report["result"], "failed");
+}
