@@ -337,9 +337,10 @@ pub struct ControlArgs {
 /// Where a run leaves its reports and journal.
 #[derive(Debug, Args, Clone)]
 pub struct OutputArgs {
-    /// Where reports are written.
-    #[arg(long, value_name = "DIR", default_value = "reports")]
-    pub report_dir: PathBuf,
+    /// Where reports are written [default: reports; for resume, the run's own report folder,
+    /// as its journal recorded it]
+    #[arg(long, value_name = "DIR")]
+    pub report_dir: Option<PathBuf>,
     #[command(flatten)]
     pub report_formats: ReportFormats,
     /// Where run journals are written (default: the report directory).
@@ -347,10 +348,20 @@ pub struct OutputArgs {
     pub state_dir: Option<PathBuf>,
 }
 
+/// Where reports go when `--report-dir` does not say.
+pub const DEFAULT_REPORT_DIR: &str = "reports";
+
 impl OutputArgs {
+    /// The folder of the reports.
+    pub fn report_dir(&self) -> &std::path::Path {
+        self.report_dir
+            .as_deref()
+            .unwrap_or(std::path::Path::new(DEFAULT_REPORT_DIR))
+    }
+
     /// The folder of the run journals.
     pub fn journal_dir(&self) -> &std::path::Path {
-        self.state_dir.as_deref().unwrap_or(&self.report_dir)
+        self.state_dir.as_deref().unwrap_or(self.report_dir())
     }
 }
 

@@ -62,9 +62,7 @@ fn finish_report(
     let ReadJournal { header, events, .. } = journal;
     let (ended, _, _) = crate::exec::resume::last_end(events)?;
     let reported = std::fs::read_to_string(
-        args.output
-            .report_dir
-            .join(format!("{}.json", header.run_id)),
+        report_dir(header, &args.output).join(format!("{}.json", header.run_id)),
     )
     .ok()
     .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
@@ -296,6 +294,15 @@ pub fn prepare_again(
 }
 
 /// The arguments of a run that reaches the server the way the journalled run did.
+/// Where a resumed run's reports go: `--report-dir`, else where the run's journal says its
+/// reports are, else the default.
+fn report_dir<'a>(header: &'a JournalHeader, output: &'a OutputArgs) -> &'a Path {
+    match (&output.report_dir, &header.report_dir) {
+        (None, Some(journalled)) => journalled,
+        _ => output.report_dir(),
+    }
+}
+
 pub fn run_args(
     header: &JournalHeader,
     vars: &VarArgs,
@@ -320,7 +327,10 @@ pub fn run_args(
         sim_failover_time: None,
         sim_halt: Vec::new(),
         control: control.clone(),
-        output: output.clone(),
+        output: OutputArgs {
+            report_dir: Some(report_dir(header, output).to_owned()),
+            ..output.clone()
+        },
         poll_interval: ms(header.connection.poll_interval_ms),
         endpoint: EndpointArgs {
             api_prefix: journalled(&header.connection.api_prefix),

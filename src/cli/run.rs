@@ -340,14 +340,14 @@ pub(super) fn rewrite_report(
     }
     let checkpoint = Checkpoint::new(
         report,
-        args.output.report_dir.clone(),
+        args.output.report_dir().to_owned(),
         args.output.report_formats.formats.clone(),
         redactor.clone(),
     );
     checkpoint.finish(ended.0, ended.1).map_err(|e| {
         Error::Failed(format!(
             "cannot write the report to {}: {e}",
-            args.output.report_dir.display()
+            args.output.report_dir().display()
         ))
     })
 }
@@ -443,7 +443,7 @@ pub async fn execute(
     }
     let checkpoint = Checkpoint::new(
         report,
-        args.output.report_dir.clone(),
+        args.output.report_dir().to_owned(),
         args.output.report_formats.formats.clone(),
         redactor.clone(),
     );
@@ -451,7 +451,7 @@ pub async fn execute(
     checkpoint.write().map_err(|e| {
         Error::refused(format!(
             "cannot write the report to {}: {e}; nothing was sent",
-            args.output.report_dir.display()
+            args.output.report_dir().display()
         ))
     })?;
     let journal = match (mode, &continuation) {
@@ -568,7 +568,7 @@ pub async fn execute(
             // report did not succeed.
             say!(
                 "error: could not write the report to {}: {e}",
-                args.output.report_dir.display()
+                args.output.report_dir().display()
             );
             Ok(if exit == Exit::Success {
                 Exit::Failed
@@ -608,6 +608,7 @@ fn journal_header(
         template_clock: Some(prepared.clock.instant()),
         force: args.force,
         drill: false,
+        report_dir: std::path::absolute(args.output.report_dir()).ok(),
         connection: exec::journal::JournalConnection {
             api: options.api,
             api_prefix: options.api_prefix.clone(),

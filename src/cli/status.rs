@@ -633,7 +633,7 @@ async fn read_live(
     redactor: &Redactor,
 ) -> Result<bool, Error> {
     let output = OutputArgs {
-        report_dir: args.state_dir.clone(),
+        report_dir: Some(args.state_dir.clone()),
         report_formats: ReportFormats {
             formats: Vec::new(),
         },

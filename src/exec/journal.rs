@@ -59,6 +59,10 @@ pub struct JournalHeader {
     /// How the run reached the server, so `resume` reaches it the same way.
     #[serde(default)]
     pub connection: JournalConnection,
+    /// Where the run's reports are (absolute), so `resume` keeps them there unless told
+    /// otherwise; absent in journals written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -355,6 +359,7 @@ mod tests {
             force: false,
             drill: false,
             connection: JournalConnection::default(),
+            report_dir: None,
         }
     }
 

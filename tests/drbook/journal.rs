@@ -313,3 +313,29 @@ fn a_finished_run_whose_report_was_not_written_gets_it_from_the_journal() {
         .assert_code(2)
         .assert_stderr_contains("already finished (Succeeded)");
 }
+
+#[test]
+fn a_resumed_run_writes_its_report_where_the_run_left_it_unless_told_otherwise() {
+    let sim = sim(vec![plan(PLAN_A, Duration::from_millis(1500))]);
+    let t = Drbook::new();
+    t.runbook(&one_failover(PLAN_A));
+    let kept = t.dir().join("kept-reports");
+    t.live("run", &sim.base_url())
+        .args(["--report-dir", kept.to_str().unwrap()]);
+    let child = t.spawn();
+    kill_when(child, || sim.accepted_failovers(PLAN_A) == 1);
+    let journal = std::fs::read_dir(&kept)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with(".journal.jsonl"))
+        .expect("the run's journal");
+    // Resumed from another folder, by the journal's path, without --report-dir.
+    let other = t.resume(journal.to_str().unwrap());
+    other.run().assert_code(0);
+    assert_eq!(sim.failover_count(PLAN_A), 1);
+    let report = journal.to_string_lossy().replace(".journal.jsonl", ".json");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap();
+    assert_eq!(report["result"], "succeeded");
+    assert!(!other.dir().join("reports").exists());
+}

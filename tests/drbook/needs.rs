@@ -445,7 +445,8 @@ fn a_drill_with_needs_undoes_every_branch_and_skips_what_needed_a_failed_step() 
     ]);
     let steps = [
         failover(Some("a"), Some(&[]), PLAN_A),
-        failover(Some("b"), Some(&[]), PLAN_B).replace("{ id: b,", "{ id: b, on_failure: continue,"),
+        failover(Some("b"), Some(&[]), PLAN_B)
+            .replace("{ id: b,", "{ id: b, on_failure: continue,"),
         failover(None, Some(&["a"]), PLAN_C),
         failover(None, Some(&["b"]), PLAN_D),
     ]
@@ -459,6 +460,9 @@ fn a_drill_with_needs_undoes_every_branch_and_skips_what_needed_a_failed_step() 
     }
     assert_eq!(sim.failover_count(PLAN_D), 0);
     let report = t.report();
-    assert_eq!(&results(&report)[..4], ["succeeded", "failed", "succeeded", "skipped"]);
+    assert_eq!(
+        &results(&report)[..4],
+        ["succeeded", "failed", "succeeded", "skipped"]
+    );
     assert_eq!(report["result"], "failed");
 }
