@@ -60,6 +60,10 @@ fn finish_report(
     redactor: &Redactor,
 ) -> Option<super::exit::Exit> {
     let ReadJournal { header, events, .. } = journal;
+    // Only a live run is resumed; the others are refused with the reason.
+    if header.mode != Mode::Live {
+        return None;
+    }
     let (ended, _, _) = crate::exec::resume::last_end(events)?;
     let reported = std::fs::read_to_string(
         report_dir(header, &args.output).join(format!("{}.json", header.run_id)),

@@ -276,7 +276,7 @@ fn new_run_id(prepared: &Prepared, redactor: &Redactor) -> (String, chrono::Date
 
 fn new_report(
     prepared: &Prepared,
-    mode: Mode,
+    (mode, simulated): (Mode, bool),
     server: Option<String>,
     run_id: String,
     started_at: chrono::DateTime<chrono::Utc>,
@@ -286,6 +286,7 @@ fn new_report(
         RunInfo {
             run_id,
             mode,
+            simulated,
             runbook_path: prepared.source.name.clone(),
             sha256: prepared.source.sha256.clone(),
             rendered_sha256: rendered_sha256(prepared),
@@ -326,7 +327,7 @@ pub(super) fn rewrite_report(
 ) -> Result<crate::report::Written, Error> {
     let mut report = new_report(
         prepared,
-        report_mode(Mode::Live, purpose),
+        (report_mode(Mode::Live, purpose), false),
         args.connect.server.clone(),
         continuation.run_id.clone(),
         continuation.started_at,
@@ -431,7 +432,7 @@ pub async fn execute(
     };
     let mut report = new_report(
         prepared,
-        report_mode(mode, purpose),
+        (report_mode(mode, purpose), mode == Mode::Simulate),
         target.server.clone(),
         run_id.clone(),
         started_at,

@@ -440,6 +440,12 @@ impl RunbookHistory {
                     .to_owned(),
             );
         }
+        let simulated = reads.iter().filter(|r| r.report.simulated).count();
+        if simulated > 0 {
+            notes.push(format!(
+                "{simulated} run(s) against drbook's simulator (--simulate), drills included, are not evidence of a recovery and count as simulated runs"
+            ));
+        }
         let drill_age = drilled.map(|d| age_ms(now, d.report.started_at));
         let (stale, due) = match max_age_ms {
             None => (None, None),

@@ -22,7 +22,10 @@ pub struct ReportView {
     pub report_version: u32,
     pub drbook_version: String,
     pub run_id: String,
+    /// A simulated drill reads as a simulated run: it is not evidence of a recovery.
     pub mode: Mode,
+    #[serde(default)]
+    pub simulated: bool,
     pub runbook: RunbookInfo,
     pub started_at: Timestamp,
     pub finished_at: Option<Timestamp>,
@@ -146,7 +149,12 @@ pub fn parse(bytes: &[u8]) -> Result<ReportView, String> {
                 Some(&view.drbook_version),
             ));
         }
-        Ok(view) => return Ok(view),
+        Ok(mut view) => {
+            if view.simulated && view.mode == Mode::Drill {
+                view.mode = Mode::Simulate;
+            }
+            return Ok(view);
+        }
         Err(error) => error,
     };
     // Only a file that is not a report this drbook reads is read a second time, whole, to

@@ -121,6 +121,15 @@ pub fn is_cleanup(step: &StepRecord) -> bool {
     step.phase == Some(DrillPhase::Cleanup)
 }
 
+/// The run's mode as people read it: `drill`, or `drill (simulated)` against drbook's own
+/// simulator.
+pub fn mode(report: &super::model::Report) -> String {
+    match (report.simulated, report.mode) {
+        (true, crate::exec::Mode::Drill) => "drill (simulated)".to_owned(),
+        (_, mode) => mode.as_str().to_owned(),
+    }
+}
+
 /// What a step of a runbook with `needs` waited for before it started.
 pub fn waited_for(step: &StepRecord) -> Option<String> {
     Some(match step.needs.as_deref()? {

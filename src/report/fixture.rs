@@ -20,6 +20,7 @@ pub fn report(runbook: &str, mode: Mode) -> Report {
         RunInfo {
             run_id: "20261128T020000Z-fixture-abcdef".to_owned(),
             mode,
+            simulated: false,
             runbook_path: "rb.yaml".to_owned(),
             sha256: "0".repeat(64),
             rendered_sha256: "1".repeat(64),

@@ -116,7 +116,7 @@ fn banner(report: &Report) -> Markup {
     html! {
         div class=(format!("verdict {}", run_class(report.result))) id="verdict" {
             div class="verdict-result" {
-                (report.mode.as_str()) " run " (describe::run_result(report.result))
+                (describe::mode(report)) " run " (describe::run_result(report.result))
             }
             div class="verdict-counts" {
                 (s.total) " steps: " (s.succeeded) " succeeded, " (s.failed) " failed, "
@@ -159,7 +159,7 @@ fn banner(report: &Report) -> Markup {
 fn summary(report: &Report) -> Markup {
     html! {
         table class="facts" {
-            tr { th { "Mode" } td { (report.mode.as_str()) } }
+            tr { th { "Mode" } td { (describe::mode(report)) } }
             tr { th { "Server" } td { (or_dash(report.server.as_deref())) } }
             tr { th { "Started" } td { (report.started_at) } }
             tr { th { "Finished" } td { (or_dash(report.finished_at)) } }
@@ -419,7 +419,7 @@ fn provenance(report: &Report) -> Markup {
         table class="facts provenance" {
             tr { th { "drbook" } td { (report.drbook_version) } }
             tr { th { "Run ID" } td { code { (report.run_id) } } }
-            tr { th { "Mode" } td { (report.mode.as_str()) } }
+            tr { th { "Mode" } td { (describe::mode(report)) } }
             tr { th { "Runbook" } td { code { (runbook.path) } } }
             tr { th { "Runbook SHA-256" } td { code { (runbook.sha256) } } }
             tr { th { "Git commit" } td {

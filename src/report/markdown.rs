@@ -113,7 +113,7 @@ pub fn render(report: &Report) -> String {
     if let Some(error) = &report.error {
         row("Error", error.clone());
     }
-    row("Mode", report.mode.as_str().to_owned());
+    row("Mode", super::describe::mode(report));
     row("Run ID", format!("`{}`", report.run_id));
     row(
         "Runbook",

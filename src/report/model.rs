@@ -24,6 +24,10 @@ pub struct Report {
     pub drbook_version: String,
     pub run_id: String,
     pub mode: Mode,
+    /// Against drbook's built-in simulator (`--simulate`), a drill's included: not evidence
+    /// of a recovery (`drbook history` does not count it). Absent when false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub simulated: bool,
     pub runbook: RunbookInfo,
     pub server: Option<String>,
     pub operator: String,
@@ -487,6 +491,8 @@ fn exact_ms(ms: u64) -> String {
 pub struct RunInfo {
     pub run_id: String,
     pub mode: Mode,
+    /// Against the built-in simulator.
+    pub simulated: bool,
     pub runbook_path: String,
     pub sha256: String,
     pub rendered_sha256: String,
@@ -565,6 +571,7 @@ impl Report {
             drbook_version: env!("CARGO_PKG_VERSION").to_owned(),
             run_id: info.run_id,
             mode: info.mode,
+            simulated: info.simulated,
             runbook: RunbookInfo {
                 name: runbook.name.clone(),
                 description: runbook.description.clone(),

@@ -36,14 +36,21 @@ impl Fleet {
         self.home.dir().join("reports").join(sub)
     }
 
-    /// `drbook COMMAND RUNBOOK --simulate ... --report-dir reports/SUB`: one real report.
-    fn simulate(&self, command: &str, runbook: &str, sub: &str, failover_time: &str) {
+    /// `drbook COMMAND RUNBOOK --server SIM ... --report-dir reports/SUB`: one real report,
+    /// live against a simulator on loopback whose plans fail over in `failover_time` (a
+    /// `--simulate` drill is not evidence, and the history does not count it as a drill).
+    fn record(&self, command: &str, runbook: &str, sub: &str, failover_time: &str) {
+        let time = humantime::parse_duration(failover_time).unwrap_or_default();
+        let sim = sim(vec![
+            plan(PLAN_A, time),
+            plan(PLAN_B, time),
+            plan(PLAN_C, time),
+        ]);
         let t = Drbook::new();
-        t.args([command, runbook, "--simulate"]);
-        if command != "check" {
-            t.args(["--sim-failover-time", failover_time]);
-        }
-        t.args(["--report-dir", self.reports(sub).to_str().unwrap()]);
+        t.args([command, runbook, "--server", &sim.base_url(), "--yes"])
+            .args(["--report-dir", self.reports(sub).to_str().unwrap()])
+            .env("VAO_USERNAME", USER)
+            .env("VAO_PASSWORD", PASSWORD);
         t.run().assert_code(0);
     }
 
@@ -143,10 +150,10 @@ steps:
 fn fleet() -> Fleet {
     let fleet = Fleet::new();
     let a = fleet.runbook("alpha", &alpha());
-    fleet.simulate("check", &a, "", "");
-    fleet.simulate("drill", &a, "", "100ms");
-    fleet.simulate("run", &a, "", "100ms");
-    fleet.simulate("drill", &a, "", "200ms");
+    fleet.record("check", &a, "", "");
+    fleet.record("drill", &a, "", "100ms");
+    fleet.record("run", &a, "", "100ms");
+    fleet.record("drill", &a, "", "200ms");
     let sim = sim(vec![
         plan(PLAN_A, FAST),
         plan_with(PLAN_B, FAST, SimOutcome::Errors),
@@ -160,22 +167,22 @@ fn fleet() -> Fleet {
     failing.run().assert_code(1);
 
     let b = fleet.runbook("bravo", &bravo(""));
-    fleet.simulate("drill", &b, "site-b", "100ms");
-    fleet.simulate("check", &b, "site-b", "");
+    fleet.record("drill", &b, "site-b", "100ms");
+    fleet.record("check", &b, "site-b", "");
     fleet.runbook("bravo", &bravo("  - wait: 50ms\n"));
-    fleet.simulate("check", &b, "site-b", "");
-    fleet.simulate("run", &b, "site-b", "100ms");
+    fleet.record("check", &b, "site-b", "");
+    fleet.record("run", &b, "site-b", "100ms");
 
     let c = fleet.runbook("charlie", &one_plan("charlie", PLAN_C));
-    fleet.simulate("drill", &c, "site-c", "100ms");
-    fleet.simulate("drill", &c, "site-c", "300ms");
+    fleet.record("drill", &c, "site-c", "100ms");
+    fleet.record("drill", &c, "site-c", "300ms");
     let drills = json_files(&fleet.reports("site-c"));
     age_report(&fleet, &drills[0], 200);
     age_report(&fleet, &drills[1], 150);
-    fleet.simulate("check", &c, "site-c", "");
+    fleet.record("check", &c, "site-c", "");
 
     let d = fleet.runbook("delta", &one_plan("delta", PLAN_A));
-    fleet.simulate("drill", &d, "site-c", "100ms");
+    fleet.record("drill", &d, "site-c", "100ms");
     let delta = json_files(&fleet.reports("site-c"))
         .into_iter()
         .find(|f| f.to_str().unwrap().contains("-delta-"))
@@ -282,7 +289,7 @@ fn history_of_a_fleet_names_exactly_the_stale_and_the_changed_runbooks() {
     // alpha: its last drill failed, the one before it counts; fresh.
     let alpha = &runbooks[0];
     assert_eq!(alpha["last"]["drill"]["result"], "failed");
-    assert_eq!(alpha["last"]["run"]["mode"], "simulate");
+    assert_eq!(alpha["last"]["run"]["mode"], "live");
     assert_eq!(alpha["last"]["check"]["result"], "succeeded");
     assert_eq!(alpha["last"]["dry_run"], serde_json::Value::Null);
     let drills = alpha["drills"].as_array().unwrap();
@@ -524,4 +531,38 @@ fn an_empty_folder_fails_the_gate_and_a_missing_one_is_a_usage_error() {
         "ninety days",
     ]);
     bad_age.run().assert_code(2);
+}
+
+#[test]
+fn a_drill_against_the_simulator_is_not_evidence() {
+    let fleet = Fleet::new();
+    let d = fleet.runbook("delta", &one_plan("delta", PLAN_A));
+    let t = Drbook::new();
+    t.args(["drill", &d, "--simulate", "--sim-failover-time", "100ms"])
+        .args(["--report-dir", fleet.reports("").to_str().unwrap()]);
+    t.run().assert_code(0);
+    let report = read_json(&json_files(&fleet.reports(""))[0]);
+    assert_eq!(report["mode"], "drill");
+    assert_eq!(report["simulated"], true);
+
+    let reports = fleet.reports("");
+    let out = fleet.history(&[
+        reports.to_str().unwrap(),
+        "--max-age",
+        "90d",
+        "--format",
+        "json",
+    ]);
+    out.assert_code(1);
+    let history: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let delta = &history["runbooks"][0];
+    assert_eq!(delta["last"]["drill"], serde_json::Value::Null);
+    assert_eq!(delta["last"]["run"]["mode"], "simulate");
+    assert!(
+        delta["notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("1 run(s) against drbook's simulator"),
+        "{delta}"
+    );
 }
