@@ -590,9 +590,7 @@ pub enum DecisionError {
         "step {step} \"{name}\" failed and the run went on past it (on_failure: continue): there is nothing to skip"
     )]
     SkipWentOn { step: usize, name: String },
-    #[error(
-        "nothing failed that stopped this run: --retry takes up a step that failed (resume without --retry to go on)"
-    )]
+    #[error("nothing failed in this run: --retry takes up a step that failed")]
     NothingToRetry,
     #[error(
         "step {step} \"{name}\" failed and stopped the run: take it up again with --retry, or skip it too with --skip {step} --reason TEXT"
@@ -690,7 +688,15 @@ pub fn decide(
             Some(result) if result.is_success() => {
                 return Err(DecisionError::SkipSucceeded { step: number, name });
             }
-            Some(StepResult::Failed) if before.done.contains(&number) => {
+            // Skipping a failure the run went past changes nothing, unless a step `needs` it:
+            // then what needs it may run.
+            Some(StepResult::Failed)
+                if before.done.contains(&number)
+                    && !runbook
+                        .steps
+                        .iter()
+                        .any(|s| s.needs.as_ref().is_some_and(|n| n.contains(&number))) =>
+            {
                 return Err(DecisionError::SkipWentOn { step: number, name });
             }
             Some(StepResult::Failed | StepResult::Skipped) => {}
@@ -733,8 +739,28 @@ pub fn decide(
             }
         }
     };
+    // No failure stopped the run: `--retry` takes up every step that failed under
+    // `on_failure: continue` (and so, in a runbook with `needs`, what needs them).
     if asked.retry && retried.is_empty() {
-        return Err(DecisionError::NothingToRetry);
+        let (decision, how) = match asked.option {
+            Some(_) => (Decision::Continue, "resume --retry --continue"),
+            None => (Decision::Retry, "resume --retry"),
+        };
+        let failed: Vec<usize> = resume
+            .results
+            .iter()
+            .filter(|(step, result)| *result == StepResult::Failed && resume.done.contains(step))
+            .map(|(step, _)| *step)
+            .collect();
+        if failed.is_empty() {
+            return Err(DecisionError::NothingToRetry);
+        }
+        for step in failed {
+            let event = decided(asked, step, decision, asked.option, how);
+            all.push(event.clone());
+            decisions.push(event);
+        }
+        resume = fold(runbook, &all, drill).map_err(DecisionError::Fold)?;
     }
     resume.decided = decisions;
     Ok(resume)

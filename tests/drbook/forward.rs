@@ -431,3 +431,53 @@ fn an_operator_continue_killed_on_the_wire_is_never_sent_twice() {
         == 1));
     assert_eq!(sim.failover_count(PLAN_A), 1);
 }
+
+#[test]
+fn retry_takes_up_a_step_that_failed_under_continue_and_then_what_needs_it() {
+    // A is refused once; B needs A and is not run; C is independent.
+    let sim = faulty_sim(
+        vec![
+            plan(PLAN_A, Duration::ZERO),
+            plan(PLAN_B, Duration::ZERO),
+            plan(PLAN_C, Duration::ZERO),
+        ],
+        vec![refused(PLAN_A, 1)],
+    );
+    let steps = format!(
+        "  - {{ id: a, needs: [], on_failure: continue, failover: {{ plan_id: {PLAN_A} }} }}\n  - {{ needs: [a], failover: {{ plan_id: {PLAN_B} }} }}\n  - {{ needs: [], failover: {{ plan_id: {PLAN_C} }} }}\n"
+    );
+    let (t, out) = run_live(&sim, &steps, &[]);
+    out.assert_code(1);
+    assert_eq!(sim.failover_count(PLAN_B), 0);
+    assert_eq!(sim.accepted_failovers(PLAN_C), 1);
+
+    let out = resume(&t, &["--retry"]).run();
+    out.assert_code(0)
+        .assert_stderr_contains("operator decision: step 1: retry");
+    assert_eq!(sim.accepted_failovers(PLAN_A), 1);
+    assert_eq!(sim.accepted_failovers(PLAN_B), 1);
+    assert_eq!(sim.failover_count(PLAN_C), 1, "C is done: not sent again");
+    let report = t.report();
+    assert_eq!(report["result"], "succeeded");
+    assert_eq!(report["steps"][0]["decisions"][0]["decision"], "retry");
+    assert_eq!(report["steps"][1]["result"], "succeeded");
+}
+
+#[test]
+fn skip_lets_what_needs_a_step_that_failed_under_continue_go_on() {
+    let sim = faulty_sim(
+        vec![plan(PLAN_A, Duration::ZERO), plan(PLAN_B, Duration::ZERO)],
+        vec![refused(PLAN_A, 0)],
+    );
+    let steps = format!(
+        "  - {{ id: a, needs: [], on_failure: continue, failover: {{ plan_id: {PLAN_A} }} }}\n  - {{ needs: [a], failover: {{ plan_id: {PLAN_B} }} }}\n"
+    );
+    let (t, out) = run_live(&sim, &steps, &[]);
+    out.assert_code(1);
+    let out = resume(&t, &["--skip", "1", "--reason", "failed over by hand"]).run();
+    out.assert_code(0);
+    assert_eq!(sim.accepted_failovers(PLAN_B), 1);
+    let report = t.report();
+    assert_eq!(report["steps"][0]["result"], "skipped");
+    assert_eq!(report["steps"][1]["result"], "succeeded");
+}
