@@ -149,6 +149,9 @@ pub enum StepState {
     SkippedByOperator,
     /// Its plan halted and was continued (VAO's Continue).
     Continued,
+    /// The operator decided to take it up again (`resume --retry`), and it has not started
+    /// since: the next `resume` runs it.
+    Retrying,
 }
 
 impl StepState {
@@ -167,6 +170,7 @@ impl StepState {
             StepState::NotRun => "not run".to_owned(),
             StepState::SkippedByOperator => "skipped by the operator".to_owned(),
             StepState::Continued => "continued".to_owned(),
+            StepState::Retrying => "to be retried (the operator decided so)".to_owned(),
         }
     }
 }
@@ -497,6 +501,8 @@ enum Last {
     /// VAO's Continue was chosen for the step's halted plan, and the step has not finished
     /// since.
     Continued,
+    /// A retry was decided, and the step has not started since.
+    Retried,
 }
 
 /// Every step: the runbook's (when it could be read), then the undos of a rollback or a
@@ -584,7 +590,10 @@ fn steps(
                     Decision::Continue => {
                         last.insert(*step, Last::Continued);
                     }
-                    Decision::Retry | Decision::Abort | Decision::Rollback => {}
+                    Decision::Retry => {
+                        last.insert(*step, Last::Retried);
+                    }
+                    Decision::Abort | Decision::Rollback => {}
                 }
             }
             _ => {}
@@ -600,6 +609,7 @@ fn steps(
             Some(Last::Started) => (StepState::InFlight, None),
             Some(Last::Skipped(why)) => (StepState::SkippedByOperator, why),
             Some(Last::Continued) => (StepState::Continued, None),
+            Some(Last::Retried) => (StepState::Retrying, None),
             Some(Last::Finished(result, error)) => (
                 match result {
                     StepResult::Succeeded => StepState::Succeeded,
@@ -956,4 +966,41 @@ pub fn list_text(list: &RunList) -> String {
         lines.push(line.trim_end().to_owned());
     }
     lines.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_retry_the_operator_decided_shows_until_the_step_starts_again() {
+        let started = Event::StepStarted {
+            step: 1,
+            name: "Fail over the database".to_owned(),
+            kind: StepKind::Failover,
+            plan_id: None,
+            at: chrono::Utc::now(),
+        };
+        let failed = Event::step_finished(1, StepResult::Failed, Some("refused".to_owned()));
+        let retry = Event::Decided {
+            step: 1,
+            decision: Decision::Retry,
+            option: None,
+            by: "Dana".to_owned(),
+            account: Some("dana".to_owned()),
+            how: "resume --retry".to_owned(),
+            reason: None,
+            at: chrono::Utc::now(),
+        };
+        let state = |events: &[Event]| steps(None, events, None)[0].state;
+        assert_eq!(state(&[started.clone(), failed.clone()]), StepState::Failed);
+        assert_eq!(
+            state(&[started.clone(), failed.clone(), retry.clone()]),
+            StepState::Retrying
+        );
+        assert_eq!(
+            state(&[started.clone(), failed, retry, started]),
+            StepState::InFlight
+        );
+    }
 }
