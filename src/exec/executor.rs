@@ -639,16 +639,15 @@ impl<'a> Executor<'a> {
         };
         // Nothing is sent that cannot be checked first: an undo already under way (a
         // resumed rollback, a lost answer) must not be sent again.
-        let info = match self.read_call(number, &call).await {
+        let info = match self.read_first(number, &call, |error| {
+            format!(
+                "plan {plan_id} cannot be read before its undo ({error}); drbook sends no undo it cannot check first: undo it in VAO"
+            )
+        })
+        .await
+        {
             Ok(info) => info,
-            Err(error) => {
-                return StepEnd::Done(
-                    StepResult::Failed,
-                    Some(format!(
-                        "plan {plan_id} cannot be read before its undo ({error}); drbook sends no undo it cannot check first: undo it in VAO"
-                    )),
-                );
-            }
+            Err(failed) => return failed,
         };
         let undoing =
             |status: &PlanStatus| vao::state::fold(&status.state).starts_with("undofailover");
@@ -842,6 +841,19 @@ impl<'a> Executor<'a> {
             retries: failover.retries,
             delay: failover.retry_delay,
         }
+    }
+
+    /// Reads the plan before a state-changing request that depends on what it shows; when
+    /// it cannot be read, the step fails with `why` the read's error, and nothing is sent.
+    async fn read_first(
+        &mut self,
+        number: usize,
+        call: &PlanCall,
+        why: impl FnOnce(&VaoError) -> String,
+    ) -> Result<PlanInfo, StepEnd> {
+        self.read_call(number, call)
+            .await
+            .map_err(|error| StepEnd::Done(StepResult::Failed, Some(why(&error))))
     }
 
     /// Reads the plan, tried again within the step's policy; the retries become an event.

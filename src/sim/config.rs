@@ -201,8 +201,8 @@ impl SimConfig {
         }
     }
 
-    /// What `drbook simulator` serves without `--plans`: three ready plans
-    /// with fixed ids and the well-known account `drbook` / `drbook`.
+    /// What `drbook simulator` serves without `--plans`: three ready plans with fixed ids
+    /// and the well-known account `drbook` / `demo-password`.
     pub fn demo() -> Self {
         let plan = |id: &str, name: &str| SimPlan {
             name: name.to_string(),
@@ -214,15 +214,8 @@ impl SimConfig {
                 plan("0b8a3c1d-2e4f-4a6b-9c8d-7e6f5a4b3c2d", "Application tier"),
                 plan("9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a", "Web tier"),
             ],
-            username: DEFAULT_USERNAME.to_string(),
             password: DEFAULT_PASSWORD.to_string(),
-            token_lifetime: DEFAULT_TOKEN_LIFETIME,
-            faults: Vec::new(),
-            seed: 0,
-            api: SimApi::default(),
-            client: None,
-            mfa: false,
-            page_limit: DEFAULT_PAGE_LIMIT,
+            ..SimConfig::with_plans(Vec::<String>::new(), DEFAULT_FAILOVER_DURATION)
         }
     }
 

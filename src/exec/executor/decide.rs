@@ -112,16 +112,14 @@ impl Executor<'_> {
         option: Option<ContinueOption>,
     ) -> StepEnd {
         let plan = failover.plan_id;
-        let info = match self.read_plan(number, failover).await {
+        let why = |error: &crate::vao::VaoError| {
+            format!(
+                "plan {plan} cannot be read before the retry ({error}); drbook sends nothing it cannot check first"
+            )
+        };
+        let info = match self.read_first(number, &failover.call(), why).await {
             Ok(info) => info,
-            Err(error) => {
-                return StepEnd::Done(
-                    StepResult::Failed,
-                    Some(format!(
-                        "plan {plan} cannot be read before the retry ({error}); drbook sends nothing it cannot check first"
-                    )),
-                );
-            }
+            Err(failed) => return failed,
         };
         let status = info.status;
         let summary = status.summary();

@@ -154,18 +154,16 @@ impl Executor<'_> {
     ) -> StepEnd {
         self.ledger.accept(number, failover.plan_id);
         if in_flight.continue_unsettled {
-            let info = match self.read_plan(number, failover).await {
+            let advice = self.halt_advice(number);
+            let why = |error: &crate::vao::VaoError| {
+                format!(
+                    "the earlier process sent a Continue of plan {} and got no answer, and the plan cannot be read ({error}): whether VAO took it is unknown, and drbook does not send it again{advice}",
+                    failover.plan_id,
+                )
+            };
+            let info = match self.read_first(number, &failover.call(), why).await {
                 Ok(info) => info,
-                Err(error) => {
-                    return StepEnd::Done(
-                        StepResult::Failed,
-                        Some(format!(
-                            "the earlier process sent a Continue of plan {} and got no answer, and the plan cannot be read ({error}): whether VAO took it is unknown, and drbook does not send it again{}",
-                            failover.plan_id,
-                            self.halt_advice(number)
-                        )),
-                    );
-                }
+                Err(failed) => return failed,
             };
             let accepted = !still_halted(&info.status);
             let summary = info.status.summary();
