@@ -41,7 +41,7 @@ struct Options {
     tools: Option<Vec<String>>,
     /// How long each plan of the parallel-recovery section takes.
     plan_time: Duration,
-    /// The dependency-graph section's plan durations (1 to 8 s) are multiplied by this.
+    /// The dependency-graph section's plan durations (1 to 7.6 s) are multiplied by this.
     critical_scale: f64,
 }
 
