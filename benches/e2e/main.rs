@@ -1,7 +1,8 @@
 //! drbook's end-to-end benchmarks (issue 5), as whole processes: `drbook validate` at 10 to
 //! 10,000 steps; `drbook run` against the floor, curl, hurl and ansible-playbook over HTTP
-//! and HTTPS; polling; the journal's syncs. Prints Markdown tables and the targets met or
-//! missed. Run with `cargo bench --bench e2e` (options after `--`, see `usage`).
+//! and HTTPS; polling; the journal's syncs; parallel recovery, and recovery along a graph of
+//! `needs` against its critical path. Prints Markdown tables and the targets met or missed.
+//! Run with `cargo bench --bench e2e` (options after `--`, see `usage`).
 //!
 //! Everything talks to a server of its own on 127.0.0.1; scratch files live on tmpfs
 //! (`/dev/shm`) so that the comparison measures the clients, not the disk. A new scenario is
@@ -11,6 +12,7 @@
 #[path = "../support/generate.rs"]
 mod generate;
 
+mod critical;
 mod floor;
 mod fsync;
 mod measure;
@@ -26,7 +28,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 fn usage() -> &'static str {
-    "cargo bench --bench e2e -- [--quick] [--only validate,run,poll,fsync,parallel] [--plan-time SECONDS] [--reps N] [--sizes 1,100,1000] [--ansible-max N] [--poll-times 5,60] [--tools floor,drbook,curl,hurl,ansible]"
+    "cargo bench --bench e2e -- [--quick] [--only validate,run,poll,fsync,parallel,critical] [--plan-time SECONDS] [--critical-scale FACTOR] [--reps N] [--sizes 1,100,1000] [--ansible-max N] [--poll-times 5,60] [--tools floor,drbook,curl,hurl,ansible]"
 }
 
 struct Options {
@@ -39,6 +41,8 @@ struct Options {
     tools: Option<Vec<String>>,
     /// How long each plan of the parallel-recovery section takes.
     plan_time: Duration,
+    /// The dependency-graph section's plan durations (1 to 7.6 s) are multiplied by this.
+    critical_scale: f64,
 }
 
 fn list<T: std::str::FromStr>(text: &str) -> Vec<T> {
@@ -49,13 +53,14 @@ fn list<T: std::str::FromStr>(text: &str) -> Vec<T> {
 
 fn options(args: &[String]) -> Result<Options, String> {
     let mut options = Options {
-        sections: list("validate,run,poll,fsync,parallel"),
+        sections: list("validate,run,poll,fsync,parallel,critical"),
         reps: 5,
         sizes: vec![1, 100, 1_000],
         ansible_max: 100,
         poll_times: vec![Duration::from_secs(5), Duration::from_secs(60)],
         tools: None,
         plan_time: Duration::from_secs(5),
+        critical_scale: 1.0,
     };
     let mut args = args.iter();
     while let Some(arg) = args.next() {
@@ -67,10 +72,18 @@ fn options(args: &[String]) -> Result<Options, String> {
                 options.ansible_max = 1;
                 options.poll_times = vec![Duration::from_secs(3)];
                 options.plan_time = Duration::from_secs(1);
+                options.critical_scale = 0.25;
             }
             "--plan-time" => {
                 options.plan_time =
                     Duration::from_secs(value()?.parse().map_err(|_| "--plan-time: seconds")?)
+            }
+            "--critical-scale" => {
+                options.critical_scale = value()?
+                    .parse()
+                    .ok()
+                    .filter(|f: &f64| *f > 0.0 && f.is_finite())
+                    .ok_or("--critical-scale: a positive number")?
             }
             "--only" => options.sections = list(&value()?),
             "--reps" => options.reps = value()?.parse().map_err(|_| "--reps: a number")?,
@@ -166,6 +179,9 @@ fn main() {
     }
     if wants("parallel") {
         parallel::bench(&programs, dir, options.plan_time, &mut verdicts);
+    }
+    if wants("critical") {
+        critical::bench(&programs, dir, options.critical_scale, &mut verdicts);
     }
     verdicts.print();
 }

@@ -31,6 +31,21 @@ fn runbook(parallel: bool) -> String {
     text
 }
 
+/// The recovery time of the run whose report is in `reports`: the report's own
+/// `objectives.recovery_time_ms`.
+pub fn recovery_time(reports: &Path) -> Option<Duration> {
+    std::fs::read_dir(reports)
+        .ok()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.extension().is_some_and(|e| e == "json"))
+        .and_then(|p| std::fs::read_to_string(p).ok())
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+        .and_then(|report| report["objectives"]["recovery_time_ms"].as_u64())
+        .map(Duration::from_millis)
+}
+
 pub fn bench(programs: &Programs, dir: &Path, plan_time: Duration, verdicts: &mut Verdicts) {
     println!(
         "## Parallel recovery: {PLANS} independent plans of {} each\n",
@@ -61,16 +76,7 @@ pub fn bench(programs: &Programs, dir: &Path, plan_time: Duration, verdicts: &mu
             .arg("--report-dir")
             .arg(&reports);
         let sample = measure::run(quiet(&mut command)).expect("drbook run --simulate");
-        let recovery = std::fs::read_dir(&reports)
-            .ok()
-            .into_iter()
-            .flatten()
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .find(|p| p.extension().is_some_and(|e| e == "json"))
-            .and_then(|p| std::fs::read_to_string(p).ok())
-            .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
-            .and_then(|report| report["objectives"]["recovery_time_ms"].as_u64())
-            .map(Duration::from_millis);
+        let recovery = recovery_time(&reports);
         table.row(vec![
             label.to_owned(),
             recovery.map_or(format!("run failed (exit {})", sample.exit), fmt_duration),
