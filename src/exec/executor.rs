@@ -1,4 +1,5 @@
-//! Runs a runbook's steps strictly in order against VAO.
+//! Runs a runbook's steps against VAO: one after another, or, with `needs`, each as soon as
+//! what it waits for allows.
 //!
 //! Every failover request is sent at most once: a request that failed in transit is not
 //! repeated, because VAO may have started the plan anyway. Waits and polls give way to an
@@ -7,7 +8,8 @@
 //!
 //! This file holds the run (steps in order, failure policies, rollback) and the failover
 //! with its guard, tries and reconciliation; `steps.rs` the other step kinds and a drill's
-//! clean-up; `group.rs` parallel groups; `wait.rs` the one polling loop that every step
+//! clean-up; `graph.rs` the steps that run at the same time (a parallel group's, or a whole
+//! runbook's with `needs`); `wait.rs` the one polling loop that every step
 //! waiting on a plan uses; `probe.rs` the health checks (`http_check`, `tcp_check`) and the
 //! one loop that tries them until healthy; `command.rs` the `command` steps. Which
 //! failovers the run made is kept in a [`PlanLedger`]; a resumed run starts from the

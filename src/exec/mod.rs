@@ -1,7 +1,7 @@
 //! Executing a runbook: strictly ordered steps, real waits, events for the listeners.
 //!
-//! - `executor` runs the steps (`executor/steps.rs` the drill step kinds, `group.rs`
-//!   parallel groups, `wait.rs` the one polling loop every waiting step uses, `probe.rs`
+//! - `executor` runs the steps (`executor/steps.rs` the drill step kinds, `graph.rs`
+//!   steps that run at the same time (parallel groups, `needs`), `wait.rs` the one polling loop every waiting step uses, `probe.rs`
 //!   the health checks, `command.rs` the commands);
 //! - `event` is what it reports, typed (step kinds, plan ids, phases, instants), and
 //!   doubles as the journal's lines (`journal`);
