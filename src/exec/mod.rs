@@ -1,8 +1,10 @@
-//! Executing a runbook: strictly ordered steps, real waits, events for the listeners.
+//! Executing a runbook: steps in order or as their dependencies allow, real waits, events
+//! for the listeners.
 //!
-//! - `executor` runs the steps (`executor/steps.rs` the drill step kinds, `graph.rs`
-//!   steps that run at the same time (parallel groups, `needs`), `wait.rs` the one polling loop every waiting step uses, `probe.rs`
-//!   the health checks, `command.rs` the commands);
+//! - `executor` runs the steps (`executor/steps.rs` the drill step kinds, `graph.rs` the
+//!   steps that run at the same time (parallel groups, `needs`), `wait.rs` the one polling
+//!   loop every waiting step uses, `probe.rs` the health checks, `command.rs` the
+//!   commands);
 //! - `event` is what it reports, typed (step kinds, plan ids, phases, instants), and
 //!   doubles as the journal's lines (`journal`);
 //! - `ledger` keeps which failovers a run made, for a rollback or a drill's clean-up;
