@@ -12,8 +12,8 @@ use super::args::{
 use super::exit::{Error, Outcome};
 use super::run::{Continuation, Purpose, execute, rendered_sha256};
 use crate::exec::journal::{self, ReadJournal};
-use crate::exec::resume::{Asked, PlanNow, decide};
-use crate::exec::{Decision, Event, JournalHeader, Mode, Resume, RunResult, resume_from};
+use crate::exec::resume::{Asked, decide};
+use crate::exec::{Event, JournalHeader, Mode, Resume, RunResult, resume_from};
 use crate::prepare::{Prepared, prepare};
 use crate::runbook::Source;
 use crate::secret::Redactor;
@@ -374,69 +374,6 @@ pub fn failed_run(run_id: &str, runbook: &crate::runbook::Runbook, events: &[Eve
         ),
         Err(e) => e.to_string(),
     }
-}
-
-/// Before anything is sent or the report is rewritten: a retried failover's plan must be
-/// halted for `--continue`, and a halted plan needs it. Reads only; a plan that cannot be
-/// read is left to the run (which reads it again before it sends anything).
-pub(super) async fn check_retried_plans(
-    client: &crate::vao::VaoClient,
-    runbook: &crate::runbook::Runbook,
-    resume: &Resume,
-) -> Result<(), Error> {
-    let states = crate::exec::to_vao::state_sets(&runbook.states);
-    for event in &resume.decided {
-        let Event::Decided {
-            step,
-            decision: Decision::Retry | Decision::Continue,
-            option,
-            ..
-        } = event
-        else {
-            continue;
-        };
-        let step = &runbook.steps[step - 1];
-        let crate::runbook::Action::Failover(failover) = &step.action else {
-            if let Some(option) = option {
-                return Err(Error::refused(format!(
-                    "--continue {option}: step {} \"{}\" is not a failover; VAO's Continue is for a failover's halted plan; nothing was sent",
-                    step.number, step.name
-                )));
-            }
-            continue;
-        };
-        if client.authenticate().await.is_err() {
-            return Ok(());
-        }
-        let policy = crate::vao::RetryPolicy {
-            retries: failover.retries,
-            delay: failover.retry_delay,
-        };
-        let Ok(info) = client.read_plan(&failover.plan_id, policy).await.0 else {
-            return Ok(());
-        };
-        let halted = PlanNow::of(&states, &info.status) == PlanNow::Halted;
-        let summary = info.status.summary();
-        match (halted, option) {
-            (true, None) => {
-                return Err(Error::refused(format!(
-                    "step {} \"{}\": plan {} is halted ({summary}); VAO's Continue takes it forward: add --continue OPTION, one of {} (or continue it in VAO and --retry); nothing was sent",
-                    step.number,
-                    step.name,
-                    failover.plan_id,
-                    crate::vao::ContinueOption::listed()
-                )));
-            }
-            (false, Some(option)) => {
-                return Err(Error::refused(format!(
-                    "--continue {option}: step {} \"{}\": plan {} is {summary}, not halted; VAO takes Continue only for a halted plan (leave out --continue to retry it); nothing was sent",
-                    step.number, step.name, failover.plan_id
-                )));
-            }
-            _ => {}
-        }
-    }
-    Ok(())
 }
 
 fn ms(value: Option<u64>) -> Option<std::time::Duration> {

@@ -424,7 +424,9 @@ pub async fn execute(
     // The operator's decisions of a resume are checked against the plans before the
     // report is written or anything is sent.
     if let (Some(c), Some(client)) = (&continuation, &client) {
-        super::resume::check_retried_plans(client, runbook, &c.resume).await?;
+        exec::resume::check_retried_plans(client, runbook, &c.resume)
+            .await
+            .map_err(|e| Error::refused(e.to_string()))?;
     }
     let (run_id, started_at) = match &continuation {
         Some(c) => (c.run_id.clone(), c.started_at),

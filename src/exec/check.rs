@@ -9,7 +9,7 @@ use super::event::{Event, GuardVerdict, Listener, RunResult, StepResult};
 use super::executor::Approvals;
 use super::guard;
 use crate::runbook::{Action, Command, Runbook, Scope, Step};
-use crate::vao::{PlanInfo, PlanStatus, RetryPolicy, StateSets, VaoClient, VaoError};
+use crate::vao::{PlanInfo, PlanStatus, StateSets, VaoClient, VaoError};
 use chrono::Utc;
 use std::collections::HashMap;
 
@@ -159,10 +159,7 @@ impl Checker<'_> {
         if let Some(known) = self.plans.get(&call.plan_id) {
             return known.clone();
         }
-        let policy = RetryPolicy {
-            retries: call.retries,
-            delay: call.retry_delay,
-        };
+        let policy = super::to_vao::retry_policy(&call);
         let (info, errors) = self.client.read_plan(&call.plan_id, policy).await;
         if !errors.is_empty() {
             self.emit(Event::ReadsRetried {

@@ -33,7 +33,7 @@ use super::guard::GuardError;
 use super::ledger::{Entry, PlanLedger};
 use super::resume::{InFlight, Resume};
 use crate::runbook::{Action, Failover, OnFailure, PlanCall, Runbook, Step};
-use crate::vao::{self, Phase, PlanInfo, PlanStatus, RetryPolicy, StateSets, VaoClient, VaoError};
+use crate::vao::{self, Phase, PlanInfo, PlanStatus, StateSets, VaoClient, VaoError};
 use chrono::Utc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -838,13 +838,6 @@ impl<'a> Executor<'a> {
         }
     }
 
-    fn policy(failover: &Failover) -> RetryPolicy {
-        RetryPolicy {
-            retries: failover.retries,
-            delay: failover.retry_delay,
-        }
-    }
-
     /// Reads the plan before a state-changing request that depends on what it shows; when
     /// it cannot be read, the step fails with `why` the read's error, and nothing is sent.
     async fn read_first(
@@ -1026,7 +1019,7 @@ impl<'a> Executor<'a> {
             .client
             .options()
             .plan_path(&failover.plan_id, "Failover");
-        let policy = Self::policy(failover);
+        let policy = super::to_vao::retry_policy(&failover.call());
         let started = Instant::now();
         let mut attempt = 1;
         loop {

@@ -563,9 +563,107 @@ impl Asked {
     }
 }
 
+/// Before anything is sent or the report is rewritten: a retried failover's plan must be
+/// halted for `--continue`, and a halted plan needs it. Reads only; a plan that cannot be
+/// read is left to the run (which reads it again before it sends anything).
+pub async fn check_retried_plans(
+    client: &crate::vao::VaoClient,
+    runbook: &Runbook,
+    resume: &Resume,
+) -> Result<(), DecisionError> {
+    let states = super::to_vao::state_sets(&runbook.states);
+    for event in &resume.decided {
+        let Event::Decided {
+            step,
+            decision: Decision::Retry | Decision::Continue,
+            option,
+            ..
+        } = event
+        else {
+            continue;
+        };
+        let step = &runbook.steps[step - 1];
+        let (number, name) = (step.number, step.name.clone());
+        let Action::Failover(failover) = &step.action else {
+            if let Some(option) = *option {
+                return Err(DecisionError::ContinueNotFailover {
+                    option,
+                    step: number,
+                    name,
+                });
+            }
+            continue;
+        };
+        if client.authenticate().await.is_err() {
+            return Ok(());
+        }
+        let Ok(info) = client
+            .read_plan(
+                &failover.plan_id,
+                super::to_vao::retry_policy(&failover.call()),
+            )
+            .await
+            .0
+        else {
+            return Ok(());
+        };
+        let halted = PlanNow::of(&states, &info.status) == PlanNow::Halted;
+        let (plan, summary) = (failover.plan_id, info.status.summary());
+        match (halted, *option) {
+            (true, None) => {
+                return Err(DecisionError::HaltedNeedsContinue {
+                    step: number,
+                    name,
+                    plan,
+                    summary,
+                });
+            }
+            (false, Some(option)) => {
+                return Err(DecisionError::ContinueNotHalted {
+                    option,
+                    step: number,
+                    name,
+                    plan,
+                    summary,
+                });
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// Why the operator's decisions cannot be applied to the run: nothing is sent.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum DecisionError {
+    #[error(
+        "--continue {option}: step {step} \"{name}\" is not a failover; VAO's Continue is for a failover's halted plan; nothing was sent"
+    )]
+    ContinueNotFailover {
+        option: ContinueOption,
+        step: usize,
+        name: String,
+    },
+    #[error(
+        "step {step} \"{name}\": plan {plan} is halted ({summary}); VAO's Continue takes it forward: add --continue OPTION, one of {options} (or continue it in VAO and --retry); nothing was sent",
+        options = ContinueOption::listed()
+    )]
+    HaltedNeedsContinue {
+        step: usize,
+        name: String,
+        plan: uuid::Uuid,
+        summary: String,
+    },
+    #[error(
+        "--continue {option}: step {step} \"{name}\": plan {plan} is {summary}, not halted; VAO takes Continue only for a halted plan (leave out --continue to retry it); nothing was sent"
+    )]
+    ContinueNotHalted {
+        option: ContinueOption,
+        step: usize,
+        name: String,
+        plan: uuid::Uuid,
+        summary: String,
+    },
     #[error(
         "--skip {0:?}: the runbook has no such step; name a step by its number (1 to {1}, as progress shows it: [3/{1}]) or by its name"
     )]

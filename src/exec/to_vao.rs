@@ -3,9 +3,18 @@
 //! nothing of runbooks.
 
 use crate::runbook::values::ServerTimeZone;
-use crate::runbook::{Api, Failover, ReadinessCheck, RestorePoint, StateOverrides};
-use crate::vao::{ApiFlavour, FailoverRequest, ReadinessCheckRequest, StateSets};
+use crate::runbook::{Api, Failover, PlanCall, ReadinessCheck, RestorePoint, StateOverrides};
+use crate::vao::{ApiFlavour, FailoverRequest, ReadinessCheckRequest, RetryPolicy, StateSets};
 use chrono::NaiveDateTime;
+
+/// How often, and after what pause, a plan step's calls are tried again: its `retries`
+/// and `retry_delay`.
+pub fn retry_policy(call: &PlanCall) -> RetryPolicy {
+    RetryPolicy {
+        retries: call.retries,
+        delay: call.retry_delay,
+    }
+}
 
 /// The failover's body: the restore point in the server's local time.
 pub fn failover_request(

@@ -174,7 +174,7 @@ impl Awaited for StateIs<'_> {
     }
 
     fn retries(&self) -> Option<RetryPolicy> {
-        Some(call_policy(&self.call))
+        Some(crate::exec::to_vao::retry_policy(&self.call))
     }
 
     fn judge(&mut self, states: &StateSets, status: &PlanStatus) -> (Phase, Verdict) {
@@ -210,14 +210,6 @@ impl Awaited for StateIs<'_> {
     }
 }
 
-/// The retry policy of a step's reads.
-fn call_policy(call: &PlanCall) -> RetryPolicy {
-    RetryPolicy {
-        retries: call.retries,
-        delay: call.retry_delay,
-    }
-}
-
 impl Executor<'_> {
     /// Reads the plan within the step's retry policy; retries become an event.
     pub(super) async fn read_call(
@@ -227,7 +219,7 @@ impl Executor<'_> {
     ) -> Result<PlanInfo, VaoError> {
         let (info, errors) = self
             .client
-            .read_plan(&call.plan_id, call_policy(call))
+            .read_plan(&call.plan_id, crate::exec::to_vao::retry_policy(call))
             .await;
         if !errors.is_empty() {
             self.emit(Event::ReadsRetried {
