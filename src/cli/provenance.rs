@@ -138,13 +138,18 @@ fn git<S: AsRef<OsStr>>(dir: &Path, args: &[S], deadline: Instant) -> Option<Str
         let mut text = String::new();
         let _ = send.send(stdout.read_to_string(&mut text).ok().map(|_| text));
     });
+    // git closes its output when it is done: wait for that (not a poll with a sleep, which
+    // cost a whole sleep's time on every run), then for its exit status.
+    let left = deadline.saturating_duration_since(Instant::now());
+    let Ok(text) = receive.recv_timeout(left) else {
+        let _ = child.kill();
+        let _ = child.wait();
+        return None;
+    };
     loop {
         match child.try_wait() {
-            Ok(Some(status)) if status.success() => {
-                let left = deadline.saturating_duration_since(Instant::now());
-                return receive.recv_timeout(left).ok().flatten();
-            }
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
+            Ok(Some(status)) if status.success() => return text,
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_micros(100)),
             Ok(Some(_)) => return None,
             _ => {
                 let _ = child.kill();

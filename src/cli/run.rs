@@ -7,7 +7,9 @@ use super::credentials::{confirm, credentials_from};
 use super::exit::{Error, Exit, Outcome};
 use super::lock;
 use super::output::{DryRunListing, Progress, printable};
-use super::provenance::{git_state, host, journal_variables, operator, slug, variable_records};
+use super::provenance::{
+    GitState, git_state, host, journal_variables, operator, slug, variable_records,
+};
 use crate::exec::journal::JournalRunbook;
 use crate::exec::{
     self, Approvals, CheckOptions, ExecOptions, Executor, Fanout, Journal, JournalHeader, Listener,
@@ -280,8 +282,8 @@ fn new_report(
     server: Option<String>,
     run_id: String,
     started_at: chrono::DateTime<chrono::Utc>,
+    git: GitState,
 ) -> Report {
-    let git = git_state(&prepared.source.path);
     Report::new(
         RunInfo {
             run_id,
@@ -330,6 +332,7 @@ pub(super) fn rewrite_report(
         args.connect.server.clone(),
         continuation.run_id.clone(),
         continuation.started_at,
+        git_state(&prepared.source.path),
     );
     let mut ended = (RunResult::Failed, None);
     for event in &continuation.events {
@@ -370,6 +373,13 @@ pub async fn execute(
 ) -> Outcome {
     let runbook = &prepared.runbook;
     check_approvals(&args.control.approve, runbook)?;
+    // What git says about the runbook's folder is asked for now, on a thread of its own: git
+    // takes milliseconds to start and answer, while the locks, the target and the client
+    // are set up. The report written before the first request carries it.
+    let git = {
+        let path = prepared.source.path.clone();
+        std::thread::spawn(move || git_state(&path))
+    };
     learn_secrets(redactor, None, prepared);
     // One run at a time per runbook and per plan, on this machine (a check changes nothing).
     let _locks = match mode {
@@ -435,6 +445,7 @@ pub async fn execute(
         target.server.clone(),
         run_id.clone(),
         started_at,
+        git.join().unwrap_or_default(),
     );
     if let Some(c) = &continuation {
         for event in &c.events {
