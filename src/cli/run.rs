@@ -17,13 +17,11 @@ use crate::exec::{
 };
 use crate::prepare::{Prepared, prepare_file};
 use crate::report::{Report, RunInfo};
-use crate::runbook::source::hex;
 use crate::secret::{Redactor, Secret};
 use crate::sim::{SimApi, SimConfig, Simulator};
 use crate::template::is_secret_name;
 use crate::vao::{ApiFlavour, ClientOptions, Credentials, VaoClient};
 use futures_util::FutureExt;
-use sha2::{Digest, Sha256};
 use std::io::{IsTerminal, Write};
 use std::panic::AssertUnwindSafe;
 use std::time::Duration;
@@ -631,7 +629,7 @@ fn journal_header(
 }
 
 pub fn rendered_sha256(prepared: &Prepared) -> String {
-    hex(&Sha256::digest(prepared.rendered.to_string().as_bytes()))
+    prepared.rendered_sha256().to_owned()
 }
 
 /// Every `--approve` must name a pause step (its number or exact name) or be `all`: a typo
