@@ -14,12 +14,27 @@ pub struct Prepared {
     pub variables: Variables,
     /// The instant the date helpers (`now`, `today`, `ago`) were relative to.
     pub clock: Clock,
-    /// The rendered document, as JSON (what was actually validated and built).
-    pub rendered: serde_json::Value,
+    /// The rendered document (what was actually validated and built); its JSON form
+    /// (`rendered.to_json()`) is what a run's `rendered_sha256` hashes.
+    pub rendered: Node,
     pub runbook: Runbook,
     /// Advice on the valid runbook (plain scalars YAML 1.1 tools read differently), each
     /// with its source line.
     pub warnings: Vec<Diagnostic>,
+    /// The hash of the rendered document's JSON, made the first time it is asked for.
+    rendered_sha256: std::sync::OnceLock<String>,
+}
+
+impl Prepared {
+    /// The SHA-256 of the rendered document as compact JSON (`rendered_sha256` in reports
+    /// and journals, which `resume` compares).
+    pub fn rendered_sha256(&self) -> &str {
+        self.rendered_sha256.get_or_init(|| {
+            use sha2::{Digest, Sha256};
+            let json = self.rendered.to_json().to_string();
+            crate::runbook::source::hex(&Sha256::digest(json.as_bytes()))
+        })
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -64,22 +79,35 @@ pub fn prepare(source: Source, inputs: &VarInputs) -> Result<Prepared, PrepareEr
     };
     let clock = inputs.clock.unwrap_or_else(Clock::now);
     let root = runbook::yaml::parse(&file, &source.text).map_err(|d| with_source(vec![*d]))?;
-    let mut problems = runbook::schema::check(&file, &root);
+    let parallel = source.text.len() >= PARALLEL_FROM_BYTES;
+    // The schema check, and the variables and the rendering (needed whether the check passes
+    // or not: template problems are reported with the schema's), side by side.
+    let (mut problems, (variables, rendered)) = both(
+        parallel,
+        || runbook::schema::check(&file, &root),
+        || {
+            let variables = Variables::collect(root.get("vars"), inputs);
+            let rendered = variables
+                .as_ref()
+                .ok()
+                .map(|variables| template::render(&file, &root, variables, clock));
+            (variables, rendered)
+        },
+    );
     if !problems.is_empty() {
         // Report template problems (an undefined variable) in the same pass, so a fix
         // round does not uncover a second list.
-        if let Ok(variables) = Variables::collect(root.get("vars"), inputs)
-            && let Err(mut template_problems) = template::render(&file, &root, &variables, clock)
-        {
+        if let Some(Err(mut template_problems)) = rendered {
             problems.append(&mut template_problems);
             problems.sort_by_key(|d| (d.line, d.column));
         }
         return Err(with_source(problems));
     }
-    let variables = Variables::collect(root.get("vars"), inputs).map_err(with_source)?;
-    let rendered = template::render(&file, &root, &variables, clock).map_err(with_source)?;
-    let rendered_json = rendered.to_json();
-    let runbook = build_checked_json(&file, &rendered, &rendered_json).map_err(|problems| {
+    let variables = variables.map_err(with_source)?;
+    let rendered = rendered
+        .expect("rendered when the variables were collected")
+        .map_err(with_source)?;
+    let runbook = build_checked_parallel(&file, &rendered, parallel).map_err(|problems| {
         with_source(mask_secrets(&variables, explain_templates(&root, problems)))
     })?;
     let leaks = secrets_on_command_lines(&file, &root, &runbook, &variables);
@@ -95,7 +123,8 @@ pub fn prepare(source: Source, inputs: &VarInputs) -> Result<Prepared, PrepareEr
     .collect();
     Ok(Prepared {
         warnings,
-        rendered: rendered_json,
+        rendered,
+        rendered_sha256: std::sync::OnceLock::new(),
         source,
         variables,
         clock,
@@ -266,11 +295,60 @@ fn build_checked_json(
     if !problems.is_empty() {
         return Err(problems);
     }
-    let runbook = runbook::build::build(file, rendered)?;
+    built(file, rendered, runbook::build::build(file, rendered))
+}
+
+/// [`build_checked`], with the schema check (and its JSON copy of the tree, dropped after
+/// it) and the typed read side by side when `parallel`. The typed read of a tree the schema
+/// refuses is discarded, so the problems are the same either way.
+fn build_checked_parallel(
+    file: &str,
+    rendered: &Node,
+    parallel: bool,
+) -> Result<Runbook, Vec<Diagnostic>> {
+    let (problems, runbook) = both(
+        parallel,
+        || runbook::schema::check(file, rendered),
+        || runbook::build::build(file, rendered),
+    );
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    built(file, rendered, runbook)
+}
+
+/// The cross-field rules, on a runbook the reader built.
+fn built(
+    file: &str,
+    rendered: &Node,
+    runbook: Result<Runbook, Vec<Diagnostic>>,
+) -> Result<Runbook, Vec<Diagnostic>> {
+    let runbook = runbook?;
     let problems = runbook::build::check_semantics(file, rendered, &runbook);
     if problems.is_empty() {
         Ok(runbook)
     } else {
         Err(problems)
     }
+}
+
+/// From this size on (about 500 steps) a runbook's checks run on two threads, where the
+/// time saved is larger than a thread's start.
+const PARALLEL_FROM_BYTES: usize = 48 * 1024;
+
+/// `a()` and `b()`, on two threads when `parallel` (`a` on the new one), else one after the
+/// other. A panic in either is the caller's.
+fn both<A: Send, B>(parallel: bool, a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B) -> (A, B) {
+    if !parallel {
+        let a = a();
+        return (a, b());
+    }
+    std::thread::scope(|scope| {
+        let a = scope.spawn(a);
+        let b = b();
+        let a = a
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (a, b)
+    })
 }

@@ -76,6 +76,9 @@ pub fn git_state(runbook: &Path) -> GitState {
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
+    if !maybe_in_repository(dir) {
+        return GitState::default();
+    }
     let deadline = Instant::now() + GIT_TIMEOUT;
     let Some(commit) = git(dir, &["rev-parse", "--verify", "HEAD"], deadline)
         .map(|out| out.trim().to_owned())
@@ -111,6 +114,22 @@ pub fn git_state(runbook: &Path) -> GitState {
     }
 }
 
+/// Whether git could find a repository for `dir`: some folder from `dir` up holds a `.git`
+/// (folder or file) or is a bare repository (`HEAD`, `objects`, `refs`). When none does,
+/// git would only say "not a git repository", and is not started (that costs milliseconds,
+/// most of a one-step run's own time). A folder that cannot be resolved is left to git.
+fn maybe_in_repository(dir: &Path) -> bool {
+    let Ok(dir) = std::fs::canonicalize(dir) else {
+        return true;
+    };
+    dir.ancestors().any(|folder| {
+        folder.join(".git").symlink_metadata().is_ok()
+            || (folder.join("HEAD").is_file()
+                && folder.join("objects").is_dir()
+                && folder.join("refs").is_dir())
+    })
+}
+
 /// Runs `git -C dir args…` and returns its stdout if it succeeded before `deadline`.
 fn git<S: AsRef<OsStr>>(dir: &Path, args: &[S], deadline: Instant) -> Option<String> {
     let mut child = Command::new("git")
@@ -138,13 +157,18 @@ fn git<S: AsRef<OsStr>>(dir: &Path, args: &[S], deadline: Instant) -> Option<Str
         let mut text = String::new();
         let _ = send.send(stdout.read_to_string(&mut text).ok().map(|_| text));
     });
+    // git closes its output when it is done: wait for that (not a poll with a sleep, which
+    // cost a whole sleep's time on every run), then for its exit status.
+    let left = deadline.saturating_duration_since(Instant::now());
+    let Ok(text) = receive.recv_timeout(left) else {
+        let _ = child.kill();
+        let _ = child.wait();
+        return None;
+    };
     loop {
         match child.try_wait() {
-            Ok(Some(status)) if status.success() => {
-                let left = deadline.saturating_duration_since(Instant::now());
-                return receive.recv_timeout(left).ok().flatten();
-            }
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
+            Ok(Some(status)) if status.success() => return text,
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_micros(100)),
             Ok(Some(_)) => return None,
             _ => {
                 let _ = child.kill();
@@ -319,6 +343,22 @@ mod tests {
             std::time::Instant::now() + std::time::Duration::from_secs(30)
         });
         assert_eq!(quick.as_deref().map(str::trim), Some("true"));
+    }
+
+    #[test]
+    fn git_is_not_started_where_it_cannot_find_a_repository() {
+        let dir = tempfile::tempdir().unwrap();
+        let inner = dir.path().join("ops/runbooks");
+        std::fs::create_dir_all(&inner).unwrap();
+        assert!(!super::maybe_in_repository(&inner));
+        // A work tree (`.git` folder, or a file for a linked work tree or submodule) and a
+        // bare repository are found from any folder below them.
+        std::fs::write(dir.path().join(".git"), "gitdir: elsewhere\n").unwrap();
+        assert!(super::maybe_in_repository(&inner));
+        std::fs::remove_file(dir.path().join(".git")).unwrap();
+        git(dir.path(), &["init", "-q", "--bare"]);
+        assert!(super::maybe_in_repository(&inner));
+        assert!(super::maybe_in_repository(Path::new("/no/such/folder")));
     }
 
     #[test]

@@ -7,7 +7,9 @@ use super::credentials::{confirm, credentials_from};
 use super::exit::{Error, Exit, Outcome};
 use super::lock;
 use super::output::{DryRunListing, Progress, printable};
-use super::provenance::{git_state, host, journal_variables, operator, slug, variable_records};
+use super::provenance::{
+    GitState, git_state, host, journal_variables, operator, slug, variable_records,
+};
 use crate::exec::journal::JournalRunbook;
 use crate::exec::{
     self, Approvals, CheckOptions, ExecOptions, Executor, Fanout, Journal, JournalHeader, Listener,
@@ -15,13 +17,11 @@ use crate::exec::{
 };
 use crate::prepare::{Prepared, prepare_file};
 use crate::report::{Report, RunInfo};
-use crate::runbook::source::hex;
 use crate::secret::{Redactor, Secret};
 use crate::sim::{SimApi, SimConfig, Simulator};
 use crate::template::is_secret_name;
 use crate::vao::{ApiFlavour, ClientOptions, Credentials, VaoClient};
 use futures_util::FutureExt;
-use sha2::{Digest, Sha256};
 use std::io::{IsTerminal, Write};
 use std::panic::AssertUnwindSafe;
 use std::time::Duration;
@@ -280,8 +280,8 @@ fn new_report(
     server: Option<String>,
     run_id: String,
     started_at: chrono::DateTime<chrono::Utc>,
+    git: GitState,
 ) -> Report {
-    let git = git_state(&prepared.source.path);
     Report::new(
         RunInfo {
             run_id,
@@ -331,6 +331,7 @@ pub(super) fn rewrite_report(
         args.connect.server.clone(),
         continuation.run_id.clone(),
         continuation.started_at,
+        git_state(&prepared.source.path),
     );
     let mut ended = (RunResult::Failed, None);
     for event in &continuation.events {
@@ -371,6 +372,13 @@ pub async fn execute(
 ) -> Outcome {
     let runbook = &prepared.runbook;
     check_approvals(&args.control.approve, runbook)?;
+    // What git says about the runbook's folder is asked for now, on a thread of its own: git
+    // takes milliseconds to start and answer, while the locks, the target and the client
+    // are set up. The report written before the first request carries it.
+    let git = {
+        let path = prepared.source.path.clone();
+        std::thread::spawn(move || git_state(&path))
+    };
     learn_secrets(redactor, None, prepared);
     // One run at a time per runbook and per plan, on this machine (a check changes nothing).
     let _locks = match mode {
@@ -438,6 +446,7 @@ pub async fn execute(
         target.server.clone(),
         run_id.clone(),
         started_at,
+        git.join().unwrap_or_default(),
     );
     if let Some(c) = &continuation {
         for event in &c.events {
@@ -624,7 +633,7 @@ fn journal_header(
 }
 
 pub fn rendered_sha256(prepared: &Prepared) -> String {
-    hex(&Sha256::digest(prepared.rendered.to_string().as_bytes()))
+    prepared.rendered_sha256().to_owned()
 }
 
 /// Every `--approve` must name a pause step (its number or exact name) or be `all`: a typo

@@ -49,6 +49,21 @@ fn validator() -> &'static Validator {
     })
 }
 
+/// Starts building the validator on a thread of its own (once per process), so that the
+/// build (a millisecond or two: the schema's regular expressions are compiled and the schema
+/// is checked against its meta-schema) runs while the runbook is read and parsed. The first
+/// check waits for it if it is not done yet; without a thread it is built there.
+pub fn build_validator_in_background() {
+    static STARTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if !STARTED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        let _ = std::thread::Builder::new()
+            .name("schema".to_owned())
+            .spawn(|| {
+                validator();
+            });
+    }
+}
+
 /// Checks a parsed runbook against the schema; returns every problem, in source order.
 pub fn check(file: &str, root: &Node) -> Vec<Diagnostic> {
     check_json(file, root, &root.to_json())

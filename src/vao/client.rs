@@ -178,6 +178,11 @@ pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
+/// Whether a server URL is plain HTTP (no TLS).
+fn is_plain_http(server: &str) -> bool {
+    reqwest::Url::parse(server).is_ok_and(|u| u.scheme() == "http")
+}
+
 /// Whether a server URL names this machine (loopback).
 pub fn is_loopback(server: &str) -> bool {
     reqwest::Url::parse(server)
@@ -222,6 +227,12 @@ impl VaoClient {
             }
             // In addition to the platform's roots, not instead of them.
             builder = builder.tls_certs_merge(certs);
+        }
+        if is_plain_http(&options.server) {
+            // Every request goes to the server (no redirect is followed): over plain HTTP no
+            // certificate is ever checked, so the platform's roots (hundreds of files, a few
+            // milliseconds at every start) are not loaded.
+            builder = builder.tls_certs_only([]);
         }
         let http = builder
             .build()
