@@ -9,7 +9,8 @@
 //! This file holds the run (steps in order, failure policies, rollback) and the failover
 //! with its guard, tries and reconciliation; `steps.rs` the other step kinds and a drill's
 //! clean-up; `graph.rs` the steps that run at the same time (a parallel group's, or a whole
-//! runbook's with `needs`); `wait.rs` the one polling loop that every step
+//! runbook's with `needs`); `post.rs` the one way an undo, a readiness check or a
+//! Continue is sent (once, intent first, an unclear answer settled by a read); `wait.rs` the one polling loop that every step
 //! waiting on a plan uses; `probe.rs` the health checks (`http_check`, `tcp_check`) and the
 //! one loop that tries them until healthy; `command.rs` the `command` steps. Which
 //! failovers the run made is kept in a [`PlanLedger`]; a resumed run starts from the
@@ -19,6 +20,7 @@ mod command;
 mod decide;
 mod graph;
 mod halt;
+mod post;
 mod probe;
 mod steps;
 #[cfg(test)]

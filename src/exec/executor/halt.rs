@@ -10,7 +10,7 @@
 //! ([`Executor::resume_continued`]). [`Executor::operator_continue`] is the same for a
 //! Continue the operator asks for.
 
-use super::steps::CallError;
+use super::post::CallError;
 use super::{Executor, StepEnd};
 use crate::exec::event::{Event, StepResult};
 use crate::exec::resume::InFlight;
