@@ -481,3 +481,37 @@ fn skip_lets_what_needs_a_step_that_failed_under_continue_go_on() {
     assert_eq!(report["steps"][0]["result"], "skipped");
     assert_eq!(report["steps"][1]["result"], "succeeded");
 }
+
+#[test]
+fn on_a_terminal_branches_that_fail_together_are_asked_about_one_at_a_time() {
+    let sim = faulty_sim(
+        vec![
+            plan(PLAN_A, Duration::ZERO),
+            plan(PLAN_B, Duration::ZERO),
+            plan(PLAN_C, Duration::ZERO),
+        ],
+        vec![refused(PLAN_A, 0), refused(PLAN_B, 0)],
+    );
+    let steps = format!(
+        "  - {{ id: a, needs: [], failover: {{ plan_id: {PLAN_A} }} }}\n  - {{ id: b, needs: [], failover: {{ plan_id: {PLAN_B} }} }}\n  - {{ needs: [a, b], failover: {{ plan_id: {PLAN_C} }} }}\n"
+    );
+    let t = live(&sim.base_url(), &steps);
+    t.yes(false).args(["--operator", "bob"]);
+    let Some(terminal) = t.on_a_terminal() else {
+        return;
+    };
+    let out = terminal
+        .answer("Type the runbook name to continue", "test-runbook")
+        .answer("failed: what now?", "skip done by hand")
+        .answer("failed: what now?", "skip done by hand too")
+        .finish();
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    // What needed both ran once both were skipped.
+    assert_eq!(sim.accepted_failovers(PLAN_C), 1);
+    let report = t.report();
+    for step in &report["steps"].as_array().unwrap()[..2] {
+        assert_eq!(step["result"], "skipped");
+        assert_eq!(step["decisions"][0]["decision"], "skip");
+        assert_eq!(step["decisions"][0]["by"], "bob");
+    }
+}
