@@ -661,6 +661,25 @@ pub fn kill_when(child: Child, condition: impl FnMut() -> bool) {
     let _ = child.wait_with_output();
 }
 
+/// Runs `steps` live, kills drbook as a crash would once a step has failed while the
+/// failover of `under_way` was accepted and still running, and resumes the run. The
+/// resumed run must wait for that plan, not send it again, and start nothing new.
+pub fn crash_after_a_failure_and_resume(
+    sim: &Simulator,
+    steps: &str,
+    under_way: &str,
+) -> (Drbook, Outcome) {
+    let (t, child) = spawn_live(sim, "run", steps);
+    kill_when(child, || {
+        sim.accepted_failovers(under_way) == 1
+            && t.report_texts().contains("\"result\": \"failed\"")
+    });
+    let out = resume_run(&t);
+    assert_eq!(sim.failover_count(under_way), 1, "sent again");
+    assert_eq!(sim.plan_state(under_way).as_deref(), Some("Failover"));
+    (t, out)
+}
+
 /// Sends a signal (`-INT`, `-TERM`, …) to a running drbook.
 pub fn signal(child: &Child, signal: &str) {
     let sent = Command::new("kill")
