@@ -78,35 +78,228 @@ impl Redactor {
         out
     }
 
-    /// Masks secrets in every string of a JSON value (before it is serialised, so escaping
-    /// cannot hide a secret from the mask), except under the object keys in `keep`: fixed
-    /// vocabulary (`"result": "succeeded"`) that a secret equal to a word must not break.
-    pub fn redact_json(&self, value: &mut serde_json::Value, keep: &[&str]) {
-        match value {
-            serde_json::Value::String(s) => {
-                let redacted = self.redact(s);
-                if redacted != *s {
-                    *s = redacted;
-                }
-            }
-            serde_json::Value::Array(items) => {
-                items.iter_mut().for_each(|v| self.redact_json(v, keep))
-            }
-            serde_json::Value::Object(map) => {
-                for (key, v) in map.iter_mut() {
-                    if !keep.contains(&key.as_str()) {
-                        self.redact_json(v, keep);
-                    }
-                }
-            }
-            _ => {}
+    /// `value` as JSON (pretty-printed or on one line), every string masked as it is
+    /// written, before it is escaped (so no escaping can hide a secret from the mask),
+    /// except under the object keys in `keep`: fixed vocabulary (`"result": "succeeded"`)
+    /// and typed values that a secret equal to a word must not break. Object keys are
+    /// written as they are. No copy of the value is made.
+    pub fn to_json(
+        &self,
+        value: &impl serde::Serialize,
+        keep: &[&str],
+        pretty: bool,
+    ) -> serde_json::Result<Vec<u8>> {
+        let mut out = Vec::new();
+        if pretty {
+            let formatter = Masking::new(self, keep, serde_json::ser::PrettyFormatter::new());
+            value.serialize(&mut serde_json::Serializer::with_formatter(
+                &mut out, formatter,
+            ))?;
+        } else {
+            let formatter = Masking::new(self, keep, serde_json::ser::CompactFormatter);
+            value.serialize(&mut serde_json::Serializer::with_formatter(
+                &mut out, formatter,
+            ))?;
         }
+        Ok(out)
+    }
+}
+
+/// A JSON formatter that masks secrets in the strings it writes ([`Redactor::to_json`]).
+/// A string outside the kept keys is gathered whole (its fragments and the characters its
+/// escapes stand for), masked, and written escaped at its end.
+struct Masking<'r, F> {
+    inner: F,
+    redactor: &'r Redactor,
+    keep: &'r [&'r str],
+    /// The string being gathered, to be masked.
+    string: Option<String>,
+    /// Inside an object key, and the key so far.
+    in_key: bool,
+    key: String,
+    /// How deep in objects the writer is, and the depth of the kept value it is inside.
+    depth: usize,
+    kept_at: Option<usize>,
+}
+
+impl<'r, F> Masking<'r, F> {
+    fn new(redactor: &'r Redactor, keep: &'r [&'r str], inner: F) -> Self {
+        Masking {
+            inner,
+            redactor,
+            keep,
+            string: None,
+            in_key: false,
+            key: String::new(),
+            depth: 0,
+            kept_at: None,
+        }
+    }
+}
+
+/// The character a JSON escape stands for.
+fn unescaped(escape: &serde_json::ser::CharEscape) -> char {
+    use serde_json::ser::CharEscape::*;
+    match escape {
+        Quote => '"',
+        ReverseSolidus => '\\',
+        Solidus => '/',
+        Backspace => '\u{8}',
+        FormFeed => '\u{c}',
+        LineFeed => '\n',
+        CarriageReturn => '\r',
+        Tab => '\t',
+        AsciiControl(byte) => char::from(*byte),
+    }
+}
+
+impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for Masking<'_, F> {
+    fn begin_string<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        if self.in_key || self.kept_at.is_some() {
+            return self.inner.begin_string(w);
+        }
+        self.string = Some(String::new());
+        Ok(())
+    }
+
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        if self.in_key {
+            self.key.push_str(fragment);
+        }
+        match &mut self.string {
+            Some(string) => {
+                string.push_str(fragment);
+                Ok(())
+            }
+            None => self.inner.write_string_fragment(w, fragment),
+        }
+    }
+
+    fn write_char_escape<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        escape: serde_json::ser::CharEscape,
+    ) -> std::io::Result<()> {
+        if self.in_key {
+            self.key.push(unescaped(&escape));
+        }
+        match &mut self.string {
+            Some(string) => {
+                string.push(unescaped(&escape));
+                Ok(())
+            }
+            None => self.inner.write_char_escape(w, escape),
+        }
+    }
+
+    fn end_string<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        match self.string.take() {
+            Some(string) => {
+                let masked = self.redactor.redact(&string);
+                serde_json::to_writer(&mut *w, &masked).map_err(std::io::Error::other)
+            }
+            None => self.inner.end_string(w),
+        }
+    }
+
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.inner.begin_array(w)
+    }
+
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.inner.end_array(w)
+    }
+
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.inner.begin_array_value(w, first)
+    }
+
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.inner.end_array_value(w)
+    }
+
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.depth += 1;
+        self.inner.begin_object(w)
+    }
+
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.depth -= 1;
+        self.inner.end_object(w)
+    }
+
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.in_key = true;
+        self.key.clear();
+        self.inner.begin_object_key(w, first)
+    }
+
+    fn end_object_key<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.in_key = false;
+        self.inner.end_object_key(w)
+    }
+
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        if self.kept_at.is_none() && self.keep.contains(&self.key.as_str()) {
+            self.kept_at = Some(self.depth);
+        }
+        self.inner.begin_object_value(w)
+    }
+
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        if self.kept_at == Some(self.depth) {
+            self.kept_at = None;
+        }
+        self.inner.end_object_value(w)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_is_masked_as_it_is_written_and_kept_keys_are_left_whole() {
+        let redactor = Redactor::new(["pa\"ss\\word".to_owned(), "succeeded".to_owned()]);
+        let value = serde_json::json!({
+            "note": "the pa\"ss\\word leaked\n",
+            "result": "succeeded",
+            "kept": { "list": ["succeeded", { "deep": "succeeded" }] },
+            "after": ["succeeded"],
+            "pa\"ss\\word": 1,
+        });
+        let keep = ["result", "kept"];
+        let compact = String::from_utf8(redactor.to_json(&value, &keep, false).unwrap()).unwrap();
+        assert_eq!(
+            compact,
+            r#"{"note":"the *** leaked\n","result":"succeeded","kept":{"list":["succeeded",{"deep":"succeeded"}]},"after":["***"],"pa\"ss\\word":1}"#
+        );
+        // Pretty or not, it is serde_json's own text when nothing is secret.
+        let plain = Redactor::default();
+        let pretty = redactor.to_json(&value, &keep, true).unwrap();
+        let reread: serde_json::Value = serde_json::from_slice(&pretty).unwrap();
+        assert_eq!(reread["note"], "the *** leaked\n");
+        assert_eq!(
+            plain.to_json(&value, &[], true).unwrap(),
+            serde_json::to_vec_pretty(&value).unwrap()
+        );
+        assert_eq!(
+            plain.to_json(&value, &[], false).unwrap(),
+            serde_json::to_vec(&value).unwrap()
+        );
+    }
 
     #[test]
     fn secrets_never_print() {
@@ -125,16 +318,18 @@ mod tests {
         let shared = r.clone();
         shared.add("learnt-later");
         assert_eq!(r.redact("a learnt-later b"), "a *** b");
-        let mut json = serde_json::json!({"name": "x\"hunter22\\", "list": ["hunter22"]});
-        r.redact_json(&mut json, &[]);
+        let json = serde_json::json!({"name": "x\"hunter22\\", "list": ["hunter22"]});
+        let masked: serde_json::Value =
+            serde_json::from_slice(&r.to_json(&json, &[], false).unwrap()).unwrap();
         assert_eq!(
-            json,
+            masked,
             serde_json::json!({"name": "x\"***\\", "list": ["***"]})
         );
-        let mut kept = serde_json::json!({"result": "hunter22", "error": "hunter22"});
-        r.redact_json(&mut kept, &["result"]);
+        let kept = serde_json::json!({"result": "hunter22", "error": "hunter22"});
+        let masked: serde_json::Value =
+            serde_json::from_slice(&r.to_json(&kept, &["result"], true).unwrap()).unwrap();
         assert_eq!(
-            kept,
+            masked,
             serde_json::json!({"result": "hunter22", "error": "***"})
         );
     }

@@ -704,12 +704,8 @@ async fn read_live(
 }
 
 fn print_json(value: &impl Serialize, redactor: &Redactor) {
-    let mut value = serde_json::to_value(value).unwrap_or_default();
-    redactor.redact_json(&mut value, &[]);
-    out!(
-        "{}",
-        serde_json::to_string_pretty(&value).unwrap_or_default()
-    );
+    let json = redactor.to_json(value, &[], true).unwrap_or_default();
+    out!("{}", String::from_utf8_lossy(&json));
 }
 
 fn time(at: &DateTime<Utc>) -> String {

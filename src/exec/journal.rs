@@ -193,9 +193,10 @@ impl Journal {
     }
 
     fn append(&mut self, event: &Event, durable: bool) -> std::io::Result<()> {
-        let mut value = serde_json::to_value(event).map_err(std::io::Error::other)?;
-        self.redactor.redact_json(&mut value, ENUM_KEYS);
-        let mut line = serde_json::to_vec(&value).map_err(std::io::Error::other)?;
+        let mut line = self
+            .redactor
+            .to_json(event, ENUM_KEYS, false)
+            .map_err(std::io::Error::other)?;
         line.push(b'\n');
         // One write per line: a crash tears at most the last line.
         self.file.write_all(&line)?;

@@ -148,25 +148,32 @@ pub fn write(
     asked: &[Format],
 ) -> std::io::Result<Written> {
     std::fs::create_dir_all(dir)?;
-    let mut value = serde_json::to_value(report).map_err(std::io::Error::other)?;
-    redactor.redact_json(&mut value, ENUM_KEYS);
-    // The JSON text first: the model is then read back from the masked value itself.
-    let json = serde_json::to_string_pretty(&value).map_err(std::io::Error::other)? + "\n";
-    let redacted: Report = serde_json::from_value(value).map_err(std::io::Error::other)?;
+    // The JSON text first, masked as it is written; the other formats render the model
+    // read back from that text, so they hold only what the JSON holds.
+    let mut json = redactor
+        .to_json(report, ENUM_KEYS, true)
+        .map_err(std::io::Error::other)?;
+    json.push(b'\n');
+    let json = String::from_utf8(json).map_err(std::io::Error::other)?;
+    let others = formats(asked).into_iter().any(|f| f != Format::Json);
+    let redacted: Option<Report> = others
+        .then(|| serde_json::from_str(&json))
+        .transpose()
+        .map_err(std::io::Error::other)?;
     let path = |format: Format| dir.join(format!("{}.{}", report.run_id, format.extension()));
     let mut written = Written {
         json: path(Format::Json),
         files: Vec::new(),
     };
     for format in formats(asked) {
-        let text = match format {
-            Format::Json => json.clone(),
-            Format::Md => redactor.redact(&markdown::render(&redacted)),
-            Format::Junit => redactor.redact(&junit::render(&redacted)?),
-            Format::Html => redactor.redact(&html::render(&redacted)),
+        let rendered = match (format, &redacted) {
+            (Format::Json, _) | (_, None) => None,
+            (Format::Md, Some(r)) => Some(redactor.redact(&markdown::render(r))),
+            (Format::Junit, Some(r)) => Some(redactor.redact(&junit::render(r)?)),
+            (Format::Html, Some(r)) => Some(redactor.redact(&html::render(r))),
         };
         let file = path(format);
-        write_atomically(&file, &text)?;
+        write_atomically(&file, rendered.as_deref().unwrap_or(&json))?;
         written.files.push(file);
     }
     Ok(written)
