@@ -544,6 +544,7 @@ pub async fn execute(
                 // neither --yes nor --no-ask.
                 ask: interactive && !args.control.yes && !args.control.no_ask,
                 redactor: redactor.clone(),
+                asking: None,
             };
             let resume = continuation.map(|c| c.resume).unwrap_or_default();
             live_run(

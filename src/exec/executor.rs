@@ -73,6 +73,9 @@ pub struct ExecOptions {
     /// The run's secrets: a command's output tail is masked before it is cut, so no secret
     /// is left half there for a later mask to miss.
     pub redactor: crate::secret::Redactor,
+    /// Set by the steps that run at the same time (`graph.rs`): while a step asks the
+    /// operator what its failure means, no new step starts.
+    pub asking: Option<std::sync::Arc<graph::Asking>>,
 }
 
 /// How pause steps are approved: by `--approve` (a step's number or name, or `all`), or
@@ -453,8 +456,14 @@ impl<'a> Executor<'a> {
             && self.options.ask
             && step.on_failure != OnFailure::Continue
         {
+            let asking = self.options.asking.clone();
+            let held = asking.as_deref().map(graph::Asking::hold);
             match self.ask(step).await {
                 decide::Answered::Again(option) => {
+                    // The other steps may start again while this one is taken up again.
+                    if let Some(held) = held {
+                        held.release();
+                    }
                     (result, error) = self.run_again(step, option).await;
                 }
                 decide::Answered::Skip(reason) => {

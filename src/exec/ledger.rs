@@ -66,6 +66,15 @@ impl PlanLedger {
         }
     }
 
+    /// What the ledger holds of one plan: what a step acting on it starts from.
+    pub fn of_plan(&self, plan: Uuid) -> PlanLedger {
+        let only = |entries: &[Entry]| entries.iter().filter(|e| e.plan == plan).copied().collect();
+        PlanLedger {
+            accepted: only(&self.accepted),
+            sent: only(&self.sent),
+        }
+    }
+
     /// Every plan the run may have failed over, newest step first: each accepted failover,
     /// then each one sent whose outcome is unknown (an undo reads the plan before sending
     /// anything: a plan still ready needs none).

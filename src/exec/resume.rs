@@ -217,7 +217,10 @@ pub fn fold(runbook: &Runbook, events: &[Event], drill: bool) -> Result<Resume, 
     // `abort` or `rollback` answered at the terminal instead of the step's own policy.
     let mut policies: HashMap<usize, OnFailure> = HashMap::new();
     let mut continues: HashMap<usize, Continues> = HashMap::new();
-    for event in events {
+    // Where in the journal each step last finished: failures are judged in the order they
+    // happened (steps that run at the same time fail in any order of their numbers).
+    let mut finished_at: HashMap<usize, usize> = HashMap::new();
+    for (index, event) in events.iter().enumerate() {
         // Only a failover leaves something to undo (an accepted undo or readiness check
         // does not).
         let plan = event.step().and_then(|step| failover_plan(runbook, step));
@@ -312,6 +315,7 @@ pub fn fold(runbook: &Runbook, events: &[Event], drill: bool) -> Result<Resume, 
                 ..
             } => {
                 finished.insert(*step, (*result, error.clone()));
+                finished_at.insert(*step, index);
                 // A retried step that ended: the retry is over, whatever its result.
                 resume.retry.retain(|(s, _)| s != step);
             }
@@ -362,7 +366,9 @@ pub fn fold(runbook: &Runbook, events: &[Event], drill: bool) -> Result<Resume, 
         started.iter().any(|(s, _)| *s == number) && !finished.contains_key(&number)
     };
     let (undone, next_undo) = undos(runbook, events);
-    for step in &runbook.steps {
+    let mut in_order: Vec<&Step> = runbook.steps.iter().collect();
+    in_order.sort_by_key(|s| finished_at.get(&s.number).copied().unwrap_or(usize::MAX));
+    for step in in_order {
         // Skipped by the operator: the run goes on after it.
         if resume.skipped.contains(&step.number) {
             resume.done.push(step.number);
@@ -384,6 +390,14 @@ pub fn fold(runbook: &Runbook, events: &[Event], drill: bool) -> Result<Resume, 
             _ => continue,
         }
         let stops = policy != OnFailure::Continue;
+        // A failure after the one that stopped the run (steps that ran at the same time):
+        // the first one's policy stands, as it did in the run; this one is part of its end.
+        if let Some((_, message, _)) = &mut resume.group_failure {
+            resume.done.push(step.number);
+            message.push_str("; ");
+            message.push_str(&failure(step, error));
+            continue;
+        }
         // A step failed while others that run at the same time were still under way: those
         // are reconciled (nothing new starts), then the failure's policy applies.
         let at_once = |n: usize| {

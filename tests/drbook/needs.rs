@@ -460,3 +460,90 @@ fn a_drill_with_needs_undoes_every_branch_and_skips_what_needed_a_failed_step() 
     );
     assert_eq!(report["result"], "failed");
 }
+
+#[test]
+fn a_step_without_needs_after_a_step_that_was_not_run_still_runs() {
+    let sim = sim(vec![
+        plan_with(PLAN_A, Duration::ZERO, SimOutcome::Errors),
+        plan(PLAN_B, Duration::ZERO),
+        plan(PLAN_C, Duration::ZERO),
+    ]);
+    // Step 2 needs the failed step 1 and is not run; step 3 only comes after step 2.
+    let steps = [
+        failover(Some("a"), Some(&[]), PLAN_A)
+            .replace("{ id: a,", "{ id: a, on_failure: continue,"),
+        failover(Some("b"), Some(&["a"]), PLAN_B),
+        failover(None, None, PLAN_C),
+    ]
+    .concat();
+    let (t, out) = run_live(&sim, &steps, &[]);
+    out.assert_code(1);
+    assert_eq!(sim.failover_count(PLAN_B), 0);
+    assert_eq!(sim.accepted_failovers(PLAN_C), 1);
+    assert_eq!(results(&t.report()), ["failed", "skipped", "succeeded"]);
+}
+
+#[test]
+fn a_resume_applies_the_failure_that_happened_first_not_the_lowest_numbered() {
+    // Step 1 (abort) fails first; step 2 (rollback) fails later while step 3 runs; then a
+    // crash. The run had aborted: its resume must not roll back.
+    let sim = sim(vec![
+        plan_with(PLAN_A, Duration::ZERO, SimOutcome::Errors),
+        plan_with(PLAN_B, Duration::from_millis(300), SimOutcome::Errors),
+        plan(PLAN_C, Duration::from_millis(3000)),
+    ]);
+    let steps = [
+        failover(Some("a"), Some(&[]), PLAN_A),
+        failover(Some("b"), Some(&[]), PLAN_B)
+            .replace("{ id: b,", "{ id: b, on_failure: rollback,"),
+        failover(Some("c"), Some(&[]), PLAN_C),
+    ]
+    .concat();
+    let (t, child) = spawn_live(&sim, "run", &steps);
+    kill_when(child, || {
+        sim.accepted_failovers(PLAN_C) == 1
+            && t.report_texts().matches("\"result\": \"failed\"").count() >= 2
+    });
+    resume_run(&t).assert_code(1);
+    for id in [PLAN_A, PLAN_B, PLAN_C] {
+        assert_eq!(
+            sim.accepted_undos(id),
+            0,
+            "plan {id}: the run aborted, nothing is undone"
+        );
+    }
+    assert_eq!(sim.failover_count(PLAN_C), 1);
+}
+
+#[test]
+fn a_rollback_cut_short_by_a_crash_goes_on_even_if_a_lower_step_failed_later() {
+    // Step 3 (rollback) fails first; step 2 (abort) fails later; the rollback starts and
+    // the process dies: the resume finishes the rollback.
+    let undo = Some(Duration::from_millis(2000));
+    let mut a = plan(PLAN_A, Duration::ZERO);
+    a.undo_duration = undo;
+    let mut b = plan_with(PLAN_B, Duration::from_millis(600), SimOutcome::Errors);
+    b.undo_duration = undo;
+    let mut c = plan_with(PLAN_C, Duration::ZERO, SimOutcome::Errors);
+    c.undo_duration = undo;
+    let sim = sim(vec![a, b, c]);
+    let steps = [
+        failover(Some("a"), Some(&[]), PLAN_A),
+        failover(Some("b"), Some(&[]), PLAN_B),
+        failover(Some("c"), Some(&["a"]), PLAN_C)
+            .replace("{ id: c,", "{ id: c, on_failure: rollback,"),
+    ]
+    .concat();
+    let (t, child) = spawn_live(&sim, "run", &steps);
+    kill_when(child, || {
+        [PLAN_A, PLAN_B, PLAN_C]
+            .iter()
+            .map(|id| sim.accepted_undos(id))
+            .sum::<usize>()
+            >= 1
+    });
+    resume_run(&t).assert_code(1);
+    for id in [PLAN_A, PLAN_B, PLAN_C] {
+        assert_eq!(sim.accepted_undos(id), 1, "plan {id} undone once");
+    }
+}

@@ -28,6 +28,48 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use tokio::sync::{Mutex, Semaphore};
 
+/// The steps asking the operator what their failure means: while any does, no new step
+/// starts (the answer may be to stop the run).
+#[derive(Debug, Default)]
+pub struct Asking {
+    count: std::sync::atomic::AtomicUsize,
+    /// Wakes the scheduler when a step is taken up again after its question.
+    resumed: tokio::sync::Notify,
+}
+
+/// A step's question, open until released or dropped.
+pub struct Held<'a>(&'a Asking);
+
+impl Asking {
+    pub fn hold(&self) -> Held<'_> {
+        self.count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Held(self)
+    }
+
+    fn open(&self) -> bool {
+        self.count.load(std::sync::atomic::Ordering::SeqCst) > 0
+    }
+}
+
+impl Held<'_> {
+    /// The step goes on (taken up again): the other steps may start.
+    pub fn release(self) {
+        let asking = self.0;
+        drop(self);
+        asking.resumed.notify_one();
+    }
+}
+
+impl Drop for Held<'_> {
+    /// Without a release (the answer stops the run, or skips the step), the step's end
+    /// follows at once and wakes the scheduler itself.
+    fn drop(&mut self) {
+        self.0
+            .count
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
 /// One of the run's listeners, shared by the steps that run at the same time.
 struct Shared<'r, 'l, 'o>(&'r RefCell<&'l mut (dyn Listener + 'o)>);
 
@@ -104,16 +146,23 @@ impl<'a> Executor<'a> {
         }
         let mut end = UnitEnd::default();
         let mut stop: Option<Stop> = None;
+        // A failure that stopped the steps an earlier process ran at the same time: this
+        // batch's (every step, with `needs`; else the failed step's group).
         if let Some((failed, failure, policy)) = &resume.group_failure {
-            end.failures.push(failure.clone());
-            stop = Some(Stop {
-                group: runbook.steps[failed - 1].group,
-                policy: *policy,
-            });
+            let group = runbook.steps[failed - 1].group;
+            if runbook.has_needs() || steps.iter().any(|s| s.group.is_some() && s.group == group) {
+                end.failures.push(failure.clone());
+                stop = Some(Stop {
+                    group,
+                    policy: *policy,
+                });
+            }
         }
         let stopped = Cell::new(stop);
         let client = self.client;
-        let options = self.options.clone();
+        let asking = std::sync::Arc::new(Asking::default());
+        let mut options = self.options.clone();
+        options.asking = Some(asking.clone());
         let interrupt = self.interrupt.clone();
         let everywhere = runbook.max_concurrency.map(Semaphore::new);
         let groups: Vec<Semaphore> = runbook
@@ -132,7 +181,8 @@ impl<'a> Executor<'a> {
         loop {
             // One pass in file order starts (or rules out) every step it can: a step waits
             // only for earlier ones, so what a pass decides is final for the steps after.
-            for &step in &steps {
+            // While a step asks the operator about its failure, nothing new starts.
+            for &step in steps.iter().filter(|_| !asking.open()) {
                 if state[&step.number] != State::Waiting {
                     continue;
                 }
@@ -146,8 +196,9 @@ impl<'a> Executor<'a> {
                     match state.get(&before).copied().unwrap_or(State::Done) {
                         State::Waiting | State::Running => ready = false,
                         State::Done => {}
-                        // After a failure under `continue`, what only comes after it goes on.
-                        State::Failed if step.needs.is_none() => {}
+                        // After a failure under `continue`, or a step that was not run, what
+                        // only comes after it (no `needs`) goes on.
+                        State::Failed | State::NotRun if step.needs.is_none() => {}
                         other => {
                             let needed = &runbook.steps[before - 1];
                             let what = if other == State::Failed {
@@ -186,6 +237,13 @@ impl<'a> Executor<'a> {
                     .as_ref()
                     .filter(|_| step.action.plan_id().is_some());
                 let plan = step.action.plan_id().and_then(|p| plans.get(&p));
+                // What the run knows of the step's plan (a failover an earlier process got
+                // accepted), for an interrupt to name or halt it.
+                let known = step
+                    .action
+                    .plan_id()
+                    .map(|p| self.ledger.of_plan(p))
+                    .unwrap_or_default();
                 running.push(async move {
                     let _group = match group {
                         Some(permits) => permits.acquire().await.ok(),
@@ -223,6 +281,7 @@ impl<'a> Executor<'a> {
                     }
                     let mut executor =
                         Executor::new(runbook, client, options, interrupt, &mut shared);
+                    executor.ledger = known;
                     let (result, end) = executor.unit(step, resume).await;
                     Member {
                         step: step.number,
@@ -232,8 +291,12 @@ impl<'a> Executor<'a> {
                     }
                 });
             }
-            let Some(member) = running.next().await else {
-                break;
+            let member = tokio::select! {
+                member = running.next() => match member {
+                    Some(member) => member,
+                    None => break,
+                },
+                () = asking.resumed.notified() => continue,
             };
             let step = &runbook.steps[member.step - 1];
             self.ledger.merge(member.ledger);

@@ -40,6 +40,7 @@ fn options() -> ExecOptions {
         ask: false,
         run_id: None,
         redactor: Default::default(),
+        asking: None,
     }
 }
 
