@@ -705,6 +705,10 @@ pub enum DecisionError {
     #[error("nothing failed in this run: --retry takes up a step that failed")]
     NothingToRetry,
     #[error(
+        "--continue takes one halted plan forward, and steps {0} failed under on_failure: continue: retry them without --continue (a halted plan is then refused with its options), or continue the halted plans in VAO first; nothing was sent"
+    )]
+    ContinueWhich(String),
+    #[error(
         "step {step} \"{name}\" failed and stopped the run: take it up again with --retry, or skip it too with --skip {step} --reason TEXT"
     )]
     StillFailed { step: usize, name: String },
@@ -866,6 +870,10 @@ pub fn decide(
             .collect();
         if failed.is_empty() {
             return Err(DecisionError::NothingToRetry);
+        }
+        if asked.option.is_some() && failed.len() > 1 {
+            let steps: Vec<String> = failed.iter().map(usize::to_string).collect();
+            return Err(DecisionError::ContinueWhich(steps.join(", ")));
         }
         for step in failed {
             let event = decided(asked, step, decision, asked.option, how);
@@ -1252,6 +1260,28 @@ mod tests {
         let mut journal = failover(1, A, 200, "failed").to_vec();
         journal.push(finished(2, "skipped"));
         (steps, journal)
+    }
+
+    #[test]
+    fn retry_takes_up_every_step_that_failed_under_continue_but_continue_only_one() {
+        let steps = format!(
+            "  - {{ on_failure: continue, failover: {{ plan_id: {A} }} }}\n  - {{ on_failure: continue, failover: {{ plan_id: {B} }} }}\n"
+        );
+        let journal = [
+            failover(1, A, 200, "failed").to_vec(),
+            failover(2, B, 200, "failed").to_vec(),
+        ]
+        .concat();
+        let resume = decide_on(&steps, &[&journal], &asked(true, &[], None)).unwrap();
+        assert_eq!(resume.retry_of(1), Some(None));
+        assert_eq!(resume.retry_of(2), Some(None));
+        assert!(resume.done.is_empty(), "{:?}", resume.done);
+        let mut continuing = asked(true, &[], None);
+        continuing.option = Some(ContinueOption::RetryFailedVm);
+        assert_eq!(
+            decide_on(&steps, &[&journal], &continuing).unwrap_err(),
+            DecisionError::ContinueWhich("1, 2".to_owned())
+        );
     }
 
     #[test]
