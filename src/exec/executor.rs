@@ -9,12 +9,12 @@
 //! This file holds the run (steps in order, failure policies, rollback) and the failover
 //! with its guard, tries and reconciliation; `steps.rs` the other step kinds and a drill's
 //! clean-up; `graph.rs` the steps that run at the same time (a parallel group's, or a whole
-//! runbook's with `needs`); `post.rs` the one way an undo, a readiness check or a
-//! Continue is sent (once, intent first, an unclear answer settled by a read); `wait.rs` the one polling loop that every step
-//! waiting on a plan uses; `probe.rs` the health checks (`http_check`, `tcp_check`) and the
-//! one loop that tries them until healthy; `command.rs` the `command` steps. Which
-//! failovers the run made is kept in a [`PlanLedger`]; a resumed run starts from the
-//! [`Resume`] its journal folds into.
+//! runbook's with `needs`); `post.rs` the one way an undo, a readiness check or a Continue
+//! is sent (once, intent first, an unclear answer settled by a read); `wait.rs` the one
+//! polling loop that every step waiting on a plan uses; `probe.rs` the health checks
+//! (`http_check`, `tcp_check`) and the one loop that tries them until healthy; `command.rs`
+//! the `command` steps. Which failovers the run made is kept in a [`PlanLedger`]; a resumed
+//! run starts from the [`Resume`] its journal folds into.
 
 mod command;
 mod decide;
@@ -325,6 +325,8 @@ impl<'a> Executor<'a> {
             return true;
         }
         let mut failures = resume.failures.clone();
+        let runbook = self.runbook;
+        let with_needs = runbook.has_needs();
         let mut index = 0;
         while index < steps {
             let step = &self.runbook.steps[index];
@@ -337,9 +339,8 @@ impl<'a> Executor<'a> {
                 self.finish(RunResult::Interrupted, Some("interrupted".to_owned()));
                 return true;
             }
-            let runbook = self.runbook;
             let not_done = |s: &&Step| !resume.done.contains(&s.number);
-            let (end, policy, next) = if runbook.has_needs() {
+            let (end, policy, next) = if with_needs {
                 // With `needs`, every step starts as soon as what it waits for allows.
                 let all = runbook.steps.iter().filter(not_done).collect();
                 (

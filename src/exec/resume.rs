@@ -366,6 +366,7 @@ pub fn fold(runbook: &Runbook, events: &[Event], drill: bool) -> Result<Resume, 
         started.iter().any(|(s, _)| *s == number) && !finished.contains_key(&number)
     };
     let (undone, next_undo) = undos(runbook, events);
+    let with_needs = runbook.has_needs();
     let mut in_order: Vec<&Step> = runbook.steps.iter().collect();
     in_order.sort_by_key(|s| finished_at.get(&s.number).copied().unwrap_or(usize::MAX));
     for step in in_order {
@@ -401,7 +402,7 @@ pub fn fold(runbook: &Runbook, events: &[Event], drill: bool) -> Result<Resume, 
         // A step failed while others that run at the same time were still under way: those
         // are reconciled (nothing new starts), then the failure's policy applies.
         let at_once = |n: usize| {
-            runbook.has_needs()
+            with_needs
                 || step.group.is_some_and(|g| {
                     let group = &runbook.groups[g];
                     (group.first..=group.last).contains(&n)
@@ -834,16 +835,17 @@ pub fn decide(
     }
     let mut all = events.to_vec();
     all.extend(decisions.iter().cloned());
+    // What `--retry` records for each step it takes up (with `--continue`: VAO's Continue).
+    let (decision, how) = match asked.option {
+        Some(_) => (Decision::Continue, "resume --retry --continue"),
+        None => (Decision::Retry, "resume --retry"),
+    };
     let mut retried = Vec::new();
     let mut resume = loop {
         let folded = fold(runbook, &all, drill).map_err(DecisionError::Fold)?;
         match folded.ended {
             None => break folded,
             Some((step, _)) if asked.retry && !retried.contains(&step) => {
-                let (decision, how) = match asked.option {
-                    Some(_) => (Decision::Continue, "resume --retry --continue"),
-                    None => (Decision::Retry, "resume --retry"),
-                };
                 let event = decided(asked, step, decision, asked.option, how);
                 retried.push(step);
                 all.push(event.clone());
@@ -858,10 +860,6 @@ pub fn decide(
     // No failure stopped the run: `--retry` takes up every step that failed under
     // `on_failure: continue` (and so, in a runbook with `needs`, what needs them).
     if asked.retry && retried.is_empty() {
-        let (decision, how) = match asked.option {
-            Some(_) => (Decision::Continue, "resume --retry --continue"),
-            None => (Decision::Retry, "resume --retry"),
-        };
         let failed: Vec<usize> = resume
             .results
             .iter()

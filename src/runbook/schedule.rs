@@ -85,7 +85,7 @@ pub fn reaches(waits: &[Vec<usize>], from: usize, to: usize) -> bool {
 
 /// The schedule of a runbook, or `None` when no step has `needs` (then it is the file's order).
 pub fn of(runbook: &Runbook) -> Option<Schedule> {
-    if runbook.steps.iter().all(|s| s.needs.is_none()) {
+    if !runbook.has_needs() {
         return None;
     }
     let durations: Vec<Option<Duration>> = runbook

@@ -119,6 +119,22 @@ fn stopped_because(stop: Stop, step: &Step) -> &'static str {
     }
 }
 
+/// Why a step that has not started does not start now: the run was interrupted, or a
+/// failure stopped it (`None`: it may start).
+fn not_started_because(interrupted: bool, stop: Option<Stop>, step: &Step) -> Option<&'static str> {
+    if interrupted {
+        Some("not run: drbook was interrupted")
+    } else {
+        stop.map(|stop| stopped_because(stop, step))
+    }
+}
+
+/// Whether a step that ended so lets what needs it start: it succeeded, or was skipped (by
+/// scope, or by the operator).
+fn satisfies(result: StepResult) -> bool {
+    result.is_success() || result == StepResult::Skipped
+}
+
 /// The policy a failure of the step has for the run: its group's, or its own.
 fn policy_of(runbook: &Runbook, step: &Step) -> OnFailure {
     step.group
@@ -137,7 +153,7 @@ impl<'a> Executor<'a> {
         let mut state: HashMap<usize, State> = HashMap::new();
         for &(number, result) in &resume.results {
             if resume.done.contains(&number) {
-                let done = result.is_success() || result == StepResult::Skipped;
+                let done = satisfies(result);
                 state.insert(number, if done { State::Done } else { State::Failed });
             }
         }
@@ -233,17 +249,12 @@ impl<'a> Executor<'a> {
                 options.ask &= step.group.is_none();
                 let interrupt = interrupt.clone();
                 let group = step.group.map(|g| &groups[g]);
-                let everywhere = everywhere
-                    .as_ref()
-                    .filter(|_| step.action.plan_id().is_some());
-                let plan = step.action.plan_id().and_then(|p| plans.get(&p));
+                let plan_id = step.action.plan_id();
+                let everywhere = everywhere.as_ref().filter(|_| plan_id.is_some());
+                let plan = plan_id.and_then(|p| plans.get(&p));
                 // What the run knows of the step's plan (a failover an earlier process got
                 // accepted), for an interrupt to name or halt it.
-                let known = step
-                    .action
-                    .plan_id()
-                    .map(|p| self.ledger.of_plan(p))
-                    .unwrap_or_default();
+                let known = plan_id.map(|p| self.ledger.of_plan(p)).unwrap_or_default();
                 running.push(async move {
                     let _group = match group {
                         Some(permits) => permits.acquire().await.ok(),
@@ -258,15 +269,8 @@ impl<'a> Executor<'a> {
                         None => None,
                     };
                     let mut shared = Shared(listener);
-                    let why = if *interrupt.borrow() {
-                        Some("not run: drbook was interrupted")
-                    } else {
-                        stopped
-                            .get()
-                            .filter(|_| !in_flight)
-                            .map(|stop| stopped_because(stop, step))
-                    };
-                    if let Some(why) = why {
+                    let stop = stopped.get().filter(|_| !in_flight);
+                    if let Some(why) = not_started_because(*interrupt.borrow(), stop, step) {
                         shared.on_event(&Event::step_finished(
                             step.number,
                             StepResult::Skipped,
@@ -306,18 +310,15 @@ impl<'a> Executor<'a> {
             {
                 self.ledger.forget(call.plan_id);
             }
-            let done = member
-                .result
-                .is_some_and(|r| r.is_success() || r == StepResult::Skipped);
             let failed = !member.end.failures.is_empty();
-            state.insert(
-                member.step,
-                match member.result {
-                    _ if failed => State::Failed,
-                    _ if done => State::Done,
-                    _ => State::NotRun,
-                },
-            );
+            let now = if failed {
+                State::Failed
+            } else if member.result.is_some_and(satisfies) {
+                State::Done
+            } else {
+                State::NotRun
+            };
+            state.insert(member.step, now);
             if failed {
                 let policy = member.end.policy.unwrap_or(policy_of(runbook, step));
                 if policy != OnFailure::Continue && stopped.get().is_none() {
@@ -334,10 +335,9 @@ impl<'a> Executor<'a> {
         // What never started: the run stopped or was interrupted first.
         for step in &steps {
             if state[&step.number] == State::Waiting {
-                let why = match stopped.get() {
-                    Some(stop) if !*interrupt.borrow() => stopped_because(stop, step),
-                    _ => "not run: drbook was interrupted",
-                };
+                // Nothing stopped it and still it did not start: the run was interrupted.
+                let why = not_started_because(*interrupt.borrow(), stopped.get(), step)
+                    .unwrap_or("not run: drbook was interrupted");
                 listener.borrow_mut().on_event(&Event::step_finished(
                     step.number,
                     StepResult::Skipped,
