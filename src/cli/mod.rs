@@ -110,18 +110,6 @@ fn init_logging(verbose: u8, redactor: &Redactor) {
 
 /// Runs drbook with the process's arguments; returns the exit code.
 pub fn main() -> u8 {
-    // A command that checks a runbook against the schema has its validator built while the
-    // command line is parsed (its first word is enough to tell; `command` starts the build
-    // otherwise).
-    if std::env::args_os()
-        .skip(1)
-        .find(|arg| !arg.to_string_lossy().starts_with('-'))
-        .is_some_and(|word| {
-            ["validate", "run", "check", "drill", "resume"].contains(&&*word.to_string_lossy())
-        })
-    {
-        crate::runbook::schema::build_validator_in_background();
-    }
     let cli = Cli::parse();
     anstream::ColorChoice::from(cli.color).write_global();
     output::set_quiet(cli.quiet);
