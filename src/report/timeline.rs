@@ -204,14 +204,11 @@ pub fn render(report: &Report) -> Option<Markup> {
     let rows = report.steps.len() as f64;
     let chart_bottom = AXIS_HEIGHT + rows * ROW;
     let legend = legend(report.steps.iter().any(|s| s.needs.is_some()));
-    let legend_rows = legend
-        .iter()
-        .map(|(_, _, (_, y))| y / LEGEND_ROW)
-        .fold(0.0, f64::max)
-        + 1.0;
+    // Where the legend's last row is (rows are filled in order), below its first.
+    let legend_below = legend.last().map_or(0.0, |(_, _, (_, y))| *y);
     let height = chart_bottom
         + LEGEND_HEIGHT
-        + (legend_rows - 1.0) * LEGEND_ROW
+        + legend_below
         + if rto_off_chart.is_some() { 18.0 } else { 0.0 };
     let at = |t: Timestamp| start.millis_until(t);
     let step_ms = tick_step(span);
@@ -337,7 +334,7 @@ pub fn render(report: &Report) -> Option<Markup> {
                     text class="legend-text" x=(n(x + 18.0)) y=(n(y + 10.0)) { (name) }
                 }
                 @if let Some(deadline) = rto_off_chart {
-                    text class="rto-label" x="0" y=(n(legend_rows * LEGEND_ROW + 14.0)) {
+                    text class="rto-label" x="0" y=(n(legend_below + LEGEND_ROW + 14.0)) {
                         "The run's RTO ends at " (describe::duration(deadline))
                         " from the start, beyond the chart →"
                     }
