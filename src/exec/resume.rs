@@ -365,6 +365,12 @@ pub fn fold(runbook: &Runbook, events: &[Event], drill: bool) -> Result<Resume, 
     let unfinished = |number: usize| {
         started.iter().any(|(s, _)| *s == number) && !finished.contains_key(&number)
     };
+    // The steps under way when the earlier process stopped, given those that are done.
+    let in_flight_now = |done: &[usize]| {
+        in_flight(
+            runbook, events, &started, &sent, &continues, &finished, done,
+        )
+    };
     let (undone, next_undo) = undos(runbook, events);
     let with_needs = runbook.has_needs();
     let mut in_order: Vec<&Step> = runbook.steps.iter().collect();
@@ -424,15 +430,7 @@ pub fn fold(runbook: &Runbook, events: &[Event], drill: bool) -> Result<Resume, 
             }
             resume.rolling_back = Some(failure(step, error));
             resume.next_undo = Some(next_undo);
-            resume.in_flight = in_flight(
-                runbook,
-                events,
-                &started,
-                &sent,
-                &continues,
-                &finished,
-                &resume.done,
-            );
+            resume.in_flight = in_flight_now(&resume.done);
             return Ok(resume);
         } else if drill && stops {
             // The drill's runbook part ended here; its clean-up is what is left.
@@ -468,15 +466,7 @@ pub fn fold(runbook: &Runbook, events: &[Event], drill: bool) -> Result<Resume, 
             resume.ledger.forget(call.plan_id);
         }
     }
-    resume.in_flight = in_flight(
-        runbook,
-        events,
-        &started,
-        &sent,
-        &continues,
-        &finished,
-        &resume.done,
-    );
+    resume.in_flight = in_flight_now(&resume.done);
     Ok(resume)
 }
 
@@ -1433,47 +1423,38 @@ mod tests {
     #[test]
     fn terminal_answers_are_read_as_decisions() {
         let abort = Decision::Abort;
-        assert_eq!(read_answer("\n", false, abort), Ok((abort, None, None)));
-        assert_eq!(
-            read_answer(" retry ", false, abort),
-            Ok((Decision::Retry, None, None))
-        );
-        assert_eq!(
-            read_answer("b", false, abort),
-            Ok((Decision::Rollback, None, None))
-        );
-        assert_eq!(
-            read_answer("skip the DBA did it", false, abort),
-            Ok((Decision::Skip, None, Some("the DBA did it".into())))
-        );
-        assert!(
-            read_answer("skip", false, abort)
-                .unwrap_err()
-                .contains("needs a reason")
-        );
-        assert!(
-            read_answer("continue RetryFailedVm", false, abort)
-                .unwrap_err()
-                .contains("not halted")
-        );
-        assert_eq!(
-            read_answer("continue RetryFailedVm", true, abort),
-            Ok((
-                Decision::Continue,
-                Some(ContinueOption::RetryFailedVm),
-                None
-            ))
-        );
-        assert!(
-            read_answer("continue Later", true, abort)
-                .unwrap_err()
-                .contains("ProceedToNextVm")
-        );
-        assert!(
-            read_answer("yes", true, abort)
-                .unwrap_err()
-                .contains("not an answer")
-        );
+        let answers = [
+            ("\n", false, (abort, None, None)),
+            (" retry ", false, (Decision::Retry, None, None)),
+            ("b", false, (Decision::Rollback, None, None)),
+            (
+                "skip the DBA did it",
+                false,
+                (Decision::Skip, None, Some("the DBA did it".into())),
+            ),
+            (
+                "continue RetryFailedVm",
+                true,
+                (
+                    Decision::Continue,
+                    Some(ContinueOption::RetryFailedVm),
+                    None,
+                ),
+            ),
+        ];
+        for (line, halted, decision) in answers {
+            assert_eq!(read_answer(line, halted, abort), Ok(decision), "{line:?}");
+        }
+        let refusals = [
+            ("skip", false, "needs a reason"),
+            ("continue RetryFailedVm", false, "not halted"),
+            ("continue Later", true, "ProceedToNextVm"),
+            ("yes", true, "not an answer"),
+        ];
+        for (line, halted, why) in refusals {
+            let refused = read_answer(line, halted, abort).unwrap_err();
+            assert!(refused.contains(why), "{line:?}: {refused}");
+        }
     }
 
     fn continuing(step: usize) -> String {

@@ -44,6 +44,16 @@ fn options() -> ExecOptions {
     }
 }
 
+/// Runs the runbook to its end: its result and every event it emitted.
+async fn run(runbook: &Runbook, client: &VaoClient) -> (RunResult, Recorder) {
+    let (_stop, interrupt) = watch::channel(false);
+    let mut events = Recorder(Vec::new());
+    let result = Executor::new(runbook, client, options(), interrupt, &mut events)
+        .run()
+        .await;
+    (result, events)
+}
+
 async fn simulator(faults: Vec<Fault>) -> (Simulator, SimConfig) {
     let mut config = SimConfig::with_plans([A.to_owned()], Duration::ZERO);
     config.faults = faults;
@@ -73,11 +83,7 @@ async fn a_failover_that_timed_out_is_given_as_long_again_before_the_plan_is_rea
     let (sim, config) = simulator(vec![fault]).await;
     let client = client(&sim, &config, Duration::from_millis(400));
     let runbook = runbook(&format!("  - failover: {{ plan_id: {A} }}\n"));
-    let (_stop, interrupt) = watch::channel(false);
-    let mut events = Recorder(Vec::new());
-    let result = Executor::new(&runbook, &client, options(), interrupt, &mut events)
-        .run()
-        .await;
+    let (result, events) = run(&runbook, &client).await;
     assert_eq!(result, RunResult::Succeeded, "{:#?}", events.0);
     assert_eq!(sim.accepted_failovers(A), 1, "sent once");
     let tries = events
@@ -132,11 +138,7 @@ async fn a_continue_whose_answer_is_lost_is_reconciled_by_reading_the_plan() {
     let runbook = runbook(&format!(
         "  - failover:\n      plan_id: {A}\n      on_halt: {{ continue: ProceedToNextVm, times: 3 }}\n"
     ));
-    let (_stop, interrupt) = watch::channel(false);
-    let mut events = Recorder(Vec::new());
-    let result = Executor::new(&runbook, &client, options(), interrupt, &mut events)
-        .run()
-        .await;
+    let (result, events) = run(&runbook, &client).await;
     assert_eq!(result, RunResult::Succeeded, "{:#?}", events.0);
     assert_eq!(
         (sim.continue_count(A), sim.accepted_continues(A)),
@@ -176,14 +178,11 @@ async fn the_operators_continue_goes_to_a_halted_plan_only() {
     let (sim, config) = halting(1, Vec::new()).await;
     let client = client(&sim, &config, Duration::from_secs(5));
     let runbook = runbook(&format!("  - failover: {{ plan_id: {A} }}\n"));
-    let (_stop, interrupt) = watch::channel(false);
-    let mut events = Recorder(Vec::new());
-    let result = Executor::new(&runbook, &client, options(), interrupt.clone(), &mut events)
-        .run()
-        .await;
+    let (result, mut events) = run(&runbook, &client).await;
     assert_eq!(result, RunResult::Failed);
     assert_eq!(sim.continue_count(A), 0, "no on_halt: nothing continued");
     let step = runbook.steps[0].clone();
+    let (_stop, interrupt) = watch::channel(false);
     let mut executor = Executor::new(&runbook, &client, options(), interrupt, &mut events);
     assert!(executor.client.authenticate().await.is_ok());
     let end = executor

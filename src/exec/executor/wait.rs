@@ -390,6 +390,19 @@ mod tests {
         }
     }
 
+    /// A failover's completion, without `on_halt`, with a "what now" advice.
+    fn failover_advising(sets: &StateSets) -> Completion {
+        Completion {
+            advice: ". What now: …".to_owned(),
+            ..Completion::plain(
+                uuid::Uuid::nil(),
+                Duration::from_secs(60),
+                sets.clone(),
+                "failover",
+            )
+        }
+    }
+
     #[test]
     fn a_stable_halt_is_continued_while_on_halt_has_tries_left() {
         let sets = StateSets::default();
@@ -398,13 +411,7 @@ mod tests {
                 option: ContinueOption::RetryFailedVm,
                 times: 2,
             }),
-            advice: ". What now: …".to_owned(),
-            ..Completion::plain(
-                uuid::Uuid::nil(),
-                Duration::from_secs(60),
-                sets.clone(),
-                "failover",
-            )
+            ..failover_advising(&sets)
         };
         // Not yet settled: waited for, nothing is continued.
         assert_eq!(
@@ -433,15 +440,7 @@ mod tests {
             ))
         );
         // Without on_halt, a halt fails the step at once, settled or not, saying what now.
-        let mut plain = Completion {
-            advice: ". What now: …".to_owned(),
-            ..Completion::plain(
-                uuid::Uuid::nil(),
-                Duration::from_secs(60),
-                sets.clone(),
-                "failover",
-            )
-        };
+        let mut plain = failover_advising(&sets);
         let (phase, verdict) = plain.judge(&sets, &halted("Verified", "Halted with errors"));
         assert_eq!(phase, Phase::Failed);
         assert!(
