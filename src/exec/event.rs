@@ -425,6 +425,27 @@ pub enum Event {
     },
 }
 
+/// How a command's process ended, as its [`Event::Exited`] records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Exit {
+    /// The exit status; none when a signal ended it.
+    pub code: Option<i32>,
+    pub signal: Option<i32>,
+    /// Killed at the step's timeout.
+    pub timed_out: bool,
+}
+
+impl std::fmt::Display for Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.timed_out, self.code, self.signal) {
+            (true, _, _) => f.write_str("killed at its timeout"),
+            (false, Some(code), _) => write!(f, "exit status {code}"),
+            (false, None, Some(signal)) => write!(f, "killed by signal {signal}"),
+            (false, None, None) => f.write_str("exit status unknown"),
+        }
+    }
+}
+
 /// Where a command's output line came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -749,6 +749,17 @@ impl<'a> Executor<'a> {
             Action::ReadinessCheck(check) if in_flight.sent => {
                 self.resume_readiness_check(step.number, check).await
             }
+            // A command the earlier process saw end: its end is known, so it is judged
+            // from the journal and not started again.
+            Action::Command(command) if let Some((exit, stderr)) = &in_flight.exited => {
+                self.note(
+                    step.number,
+                    format!(
+                        "the earlier process saw this command end ({exit}) before it stopped; the step is judged from that, not run again"
+                    ),
+                );
+                command::judge(command, exit, stderr)
+            }
             // A command the earlier process may have started: run again only when the
             // runbook says that is harmless.
             Action::Command(command) if in_flight.sent && command.idempotent => {

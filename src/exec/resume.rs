@@ -6,7 +6,7 @@
 //! a drill's clean-up got, and which steps were under way. `drbook resume` reads the journal
 //! and calls [`resume_from`]; the executor reconciles the steps in flight with the server.
 
-use super::event::{Decision, Event, GuardVerdict, RunResult, StepKind, StepResult};
+use super::event::{Decision, Event, Exit, GuardVerdict, RunResult, StepKind, StepResult};
 use super::ledger::PlanLedger;
 use crate::runbook::{Action, OnFailure, Runbook, Step};
 use crate::vao::ContinueOption;
@@ -90,6 +90,9 @@ pub struct InFlight {
     /// Whether the last of them is unsettled: no 2xx answer and no read of the plan showed
     /// it accepted, so VAO may or may not have taken it.
     pub continue_unsettled: bool,
+    /// A command the earlier process saw end (its `exited` event), though the step's end
+    /// was not journalled: how it ended, and the tail of its stderr.
+    pub exited: Option<(Exit, String)>,
 }
 
 /// What the journal says of a step's Continues (see [`InFlight::continues`]).
@@ -502,6 +505,26 @@ fn in_flight(
             } if s == step => Some(plan.status.state.clone()),
             _ => None,
         });
+        // The command's last start or end: an end after its last start is its outcome.
+        let exited = events.iter().rev().find_map(|e| match e {
+            Event::Spawning { step: s, .. } if s == step => Some(None),
+            Event::Exited {
+                step: s,
+                code,
+                signal,
+                timed_out,
+                stderr,
+                ..
+            } if s == step => Some(Some((
+                Exit {
+                    code: *code,
+                    signal: *signal,
+                    timed_out: *timed_out,
+                },
+                stderr.clone(),
+            ))),
+            _ => None,
+        });
         let continued = continues.get(step).copied().unwrap_or_default();
         in_flight.push(InFlight {
             step: *step,
@@ -510,6 +533,7 @@ fn in_flight(
             baseline,
             continues: continued.sent,
             continue_unsettled: continued.unsettled,
+            exited: exited.flatten().filter(|_| sent.contains(step)),
         });
     }
     in_flight
@@ -1043,6 +1067,7 @@ mod tests {
                 baseline: None,
                 continues: 0,
                 continue_unsettled: false,
+                exited: None,
             }]
         );
         assert_eq!(resume.rolling_back, None);
@@ -1167,6 +1192,41 @@ mod tests {
         // Started and not yet journalled as about to run: it certainly did not start.
         let resume = fold(steps, &[&[started(2)]], false).unwrap();
         assert!(!resume.in_flight[0].sent);
+    }
+
+    #[test]
+    fn a_command_seen_to_end_is_in_flight_with_its_exit_until_it_is_started_again() {
+        let steps = "  - command: { run: [\"false\"] }\n";
+        let started = r#"{"event":"step_started","step":1,"name":"c","kind":"command","plan_id":null,"at":"2026-11-28T02:00:00Z"}"#;
+        let spawning = r#"{"event":"spawning","step":1,"command":"false","cwd":null,"env":[],"at":"2026-11-28T02:00:01Z"}"#;
+        let exited = serde_json::to_string(&Event::Exited {
+            step: 1,
+            code: Some(1),
+            signal: None,
+            timed_out: false,
+            elapsed: std::time::Duration::from_millis(5),
+            stdout: String::new(),
+            stderr: "no route\n".to_owned(),
+            truncated: false,
+            at: "2026-11-28T02:00:02Z".parse().unwrap(),
+        })
+        .unwrap();
+        let mut journal = vec![started.to_owned(), spawning.to_owned(), exited];
+        let resume = fold(steps, &[&journal], false).unwrap();
+        let exit = Exit {
+            code: Some(1),
+            signal: None,
+            timed_out: false,
+        };
+        assert_eq!(
+            resume.in_flight[0].exited,
+            Some((exit, "no route\n".to_owned()))
+        );
+        // Started again after that: this start's end is not known.
+        journal.extend([started.to_owned(), spawning.to_owned()]);
+        let resume = fold(steps, &[&journal], false).unwrap();
+        assert!(resume.in_flight[0].sent);
+        assert_eq!(resume.in_flight[0].exited, None);
     }
 
     #[test]

@@ -392,6 +392,42 @@ fn resume_starts_again_an_idempotent_command_that_was_in_flight() {
     assert_eq!(step(&report, 1)["command"]["exit_code"], 0);
 }
 
+/// A crash after a command ended and before its step's end was journalled: the journal
+/// says how the command ended, so resume judges the step from that and does not start the
+/// command again (even one that is not idempotent), then goes on with the next step.
+#[test]
+fn resume_judges_a_command_the_earlier_process_saw_end() {
+    let sim = no_plans();
+    let t = Drbook::new();
+    let dir = t.dir().display();
+    t.runbook(&format!(
+        "  - name: Switch DNS\n    command:\n      cwd: {dir}\n      shell: 'echo run >> runs.log; echo switched >&2'\n  - command: {{ run: [touch, {dir}/next.marker] }}\n"
+    ));
+    t.live("run", &sim.base_url()).run().assert_code(0);
+    std::fs::remove_file(t.dir().join("next.marker")).unwrap();
+    let run_id = t.report()["run_id"].as_str().unwrap().to_owned();
+    // The journal as a SIGKILL right after the command's end would have left it.
+    let journal = t
+        .dir()
+        .join("reports")
+        .join(format!("{run_id}.journal.jsonl"));
+    let text = std::fs::read_to_string(&journal).unwrap();
+    let cut = text.find(r#""event":"exited""#).expect("an exited event");
+    let end = cut + text[cut..].find('\n').unwrap() + 1;
+    std::fs::write(&journal, &text[..end]).unwrap();
+    let out = resume_run(&t);
+    out.assert_code(0).assert_stderr_contains(
+        "the earlier process saw this command end (exit status 0) before it stopped; the step is judged from that, not run again",
+    );
+    let runs = std::fs::read_to_string(t.dir().join("runs.log")).unwrap();
+    assert_eq!(runs.lines().count(), 1, "the command ran again");
+    assert!(t.dir().join("next.marker").exists(), "the next step ran");
+    let report = t.report();
+    assert_eq!(report["result"], "succeeded");
+    assert_eq!(step(&report, 1)["result"], "succeeded");
+    assert_eq!(step(&report, 1)["command"]["exit_code"], 0, "{report:#}");
+}
+
 /// A runbook that fails over plan A and runs one command per scope, each leaving a file.
 fn scoped(t: &Drbook) -> String {
     let dir = t.dir().display();

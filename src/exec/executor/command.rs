@@ -14,7 +14,7 @@
 //! everything else the executor emits.
 
 use super::{Executor, StepEnd};
-use crate::exec::event::{Event, StepResult, Stream};
+use crate::exec::event::{Event, Exit, StepResult, Stream};
 use crate::runbook::Command;
 use crate::runbook::values::format_duration;
 use chrono::Utc;
@@ -97,11 +97,45 @@ impl Capture {
     }
 }
 
-/// How the process ended.
-struct Ended {
-    code: Option<i32>,
-    signal: Option<i32>,
-    timed_out: bool,
+/// The step's end, from how its command ended and the last line it wrote to stderr: one
+/// judgement, for a command that ran now and for one an earlier process saw end.
+pub(super) fn judge(command: &Command, ended: &Exit, stderr: &str) -> StepEnd {
+    let last_words = stderr
+        .lines()
+        .rfind(|l| !l.trim().is_empty())
+        .map(|l| format!(": {}", l.trim()))
+        .unwrap_or_default();
+    if ended.timed_out {
+        return StepEnd::Done(
+            StepResult::Failed,
+            Some(format!(
+                "the command did not finish within {}: its process group was killed{last_words}",
+                format_duration(command.timeout)
+            )),
+        );
+    }
+    match (ended.code, ended.signal) {
+        (Some(code), _) if code == command.expect_exit => {
+            StepEnd::Done(StepResult::Succeeded, None)
+        }
+        (Some(code), _) => StepEnd::Done(
+            StepResult::Failed,
+            Some(format!(
+                "the command exited with status {code}, expected {}{last_words}",
+                command.expect_exit
+            )),
+        ),
+        (None, Some(signal)) => StepEnd::Done(
+            StepResult::Failed,
+            Some(format!(
+                "the command was killed by signal {signal}{last_words}"
+            )),
+        ),
+        (None, None) => StepEnd::Done(
+            StepResult::Failed,
+            Some("drbook lost track of the command: its exit status is unknown".to_owned()),
+        ),
+    }
 }
 
 /// Kills the whole process group the command leads.
@@ -181,42 +215,7 @@ impl Executor<'_> {
             truncated: out.cut() || err.cut(),
             at: Utc::now(),
         });
-        let last_words = stderr
-            .lines()
-            .rfind(|l| !l.trim().is_empty())
-            .map(|l| format!(": {}", l.trim()))
-            .unwrap_or_default();
-        if ended.timed_out {
-            return StepEnd::Done(
-                StepResult::Failed,
-                Some(format!(
-                    "the command did not finish within {}: its process group was killed{last_words}",
-                    format_duration(command.timeout)
-                )),
-            );
-        }
-        match (ended.code, ended.signal) {
-            (Some(code), _) if code == command.expect_exit => {
-                StepEnd::Done(StepResult::Succeeded, None)
-            }
-            (Some(code), _) => StepEnd::Done(
-                StepResult::Failed,
-                Some(format!(
-                    "the command exited with status {code}, expected {}{last_words}",
-                    command.expect_exit
-                )),
-            ),
-            (None, Some(signal)) => StepEnd::Done(
-                StepResult::Failed,
-                Some(format!(
-                    "the command was killed by signal {signal}{last_words}"
-                )),
-            ),
-            (None, None) => StepEnd::Done(
-                StepResult::Failed,
-                Some("drbook lost track of the command: its exit status is unknown".to_owned()),
-            ),
-        }
+        judge(command, &ended, &stderr)
     }
 
     /// Reads the output as it comes until the program has ended and its pipes are closed
@@ -229,7 +228,7 @@ impl Executor<'_> {
         pid: Option<u32>,
         out: &mut Capture,
         err: &mut Capture,
-    ) -> Ended {
+    ) -> Exit {
         let mut stdout = child.stdout.take();
         let mut stderr = child.stderr.take();
         let (mut out_buf, mut err_buf) = (vec![0u8; 8192], vec![0u8; 8192]);
@@ -287,7 +286,7 @@ impl Executor<'_> {
         let signal = status.and_then(|s| std::os::unix::process::ExitStatusExt::signal(&s));
         #[cfg(not(unix))]
         let signal = None;
-        Ended {
+        Exit {
             code: status.and_then(|s| s.code()),
             signal,
             timed_out,
