@@ -484,15 +484,8 @@ impl<'a> Executor<'a> {
         }
         match result {
             StepResult::Failed => {
-                let within = step.group.map_or_else(String::new, |g| {
-                    format!(" (in parallel group \"{}\")", self.runbook.groups[g].name)
-                });
-                unit.failures.push(format!(
-                    "step {} \"{}\"{within} failed: {}",
-                    step.number,
-                    step.name,
-                    error.unwrap_or_default()
-                ))
+                unit.failures
+                    .push(super::resume::failure(self.runbook, step, error.as_deref()))
             }
             StepResult::Interrupted => unit.interrupted = Some(self.leave_or_halt(step).await),
             _ => {}

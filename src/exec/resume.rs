@@ -132,13 +132,16 @@ fn nothing_or(plan: &Option<uuid::Uuid>) -> String {
     plan.map_or("nothing".to_owned(), |id| id.to_string())
 }
 
-/// A failed step, as the run's error names it.
-fn failure(step: &Step, error: &Option<String>) -> String {
+/// A failed step, as the run's error names it: one wording for a live run and a resumed one.
+pub(crate) fn failure(runbook: &Runbook, step: &Step, error: Option<&str>) -> String {
+    let within = step.group.map_or_else(String::new, |g| {
+        format!(" (in parallel group \"{}\")", runbook.groups[g].name)
+    });
     format!(
-        "step {} \"{}\" failed: {}",
+        "step {} \"{}\"{within} failed: {}",
         step.number,
         step.name,
-        error.clone().unwrap_or_default()
+        error.unwrap_or_default()
     )
 }
 
@@ -405,7 +408,7 @@ pub fn fold(runbook: &Runbook, events: &[Event], drill: bool) -> Result<Resume, 
         if let Some((_, message, _)) = &mut resume.group_failure {
             resume.done.push(step.number);
             message.push_str("; ");
-            message.push_str(&failure(step, error));
+            message.push_str(&failure(runbook, step, error.as_deref()));
             continue;
         }
         // A step failed while others that run at the same time were still under way: those
@@ -424,27 +427,33 @@ pub fn fold(runbook: &Runbook, events: &[Event], drill: bool) -> Result<Resume, 
                 .any(|s| s.number != step.number && at_once(s.number) && unfinished(s.number))
         {
             resume.done.push(step.number);
-            resume.group_failure = Some((step.number, failure(step, error), policy));
+            resume.group_failure = Some((
+                step.number,
+                failure(runbook, step, error.as_deref()),
+                policy,
+            ));
         } else if policy == OnFailure::Rollback {
             // The process died while rolling back: the rollback goes on, after the undos
             // it had made.
             for plan in undone {
                 resume.ledger.forget(plan);
             }
-            resume.rolling_back = Some(failure(step, error));
+            resume.rolling_back = Some(failure(runbook, step, error.as_deref()));
             resume.next_undo = Some(next_undo);
             resume.in_flight = in_flight_now(&resume.done);
             return Ok(resume);
         } else if drill && stops {
             // The drill's runbook part ended here; its clean-up is what is left.
-            resume.cleanup_only = Some(failure(step, error));
+            resume.cleanup_only = Some(failure(runbook, step, error.as_deref()));
             break;
         } else if stops {
             resume.ended = Some((step.number, policy));
             break;
         } else {
             resume.done.push(step.number);
-            resume.failures.push(failure(step, error));
+            resume
+                .failures
+                .push(failure(runbook, step, error.as_deref()));
         }
     }
     // A drill's own clean-up steps that succeeded are not run again.
