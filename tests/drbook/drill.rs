@@ -404,6 +404,25 @@ fn a_drill_whose_failover_fails_halfway_still_cleans_up() {
         results(&report),
         ["succeeded", "failed", "skipped", "succeeded", "succeeded"]
     );
+    // The drill is over: its clean-up finished, so neither a resume nor a decision takes
+    // it forward, and nothing is sent.
+    let sent = sim.requests().len();
+    let run_id = report["run_id"].as_str().unwrap().to_owned();
+    for args in [
+        &[][..],
+        &["--retry"],
+        &["--skip", "2", "--reason", "fixed by hand"],
+    ] {
+        t.resume(&run_id)
+            .args(["--report-dir", &t.reports_dir()])
+            .args(args.iter().copied())
+            .run()
+            .assert_code(2)
+            .assert_stderr_contains(&format!(
+                "drill {run_id} is over: its clean-up finished and left nothing failed over"
+            ));
+    }
+    assert_eq!(sim.requests().len(), sent, "a request was sent");
 }
 
 #[test]

@@ -5,6 +5,7 @@
 
 use crate::support::*;
 use drbook::sim::{Fault, FaultEndpoint, FaultKind, SimOutcome, Simulator};
+use serde_json::json;
 use std::time::Duration;
 
 /// State-changing requests the simulator received (everything but reads and logins).
@@ -389,6 +390,128 @@ fn on_a_terminal_a_failed_step_asks_the_operator_and_the_answer_is_recorded() {
     let out = terminal.finish();
     assert_eq!(out.code, 1, "{}", out.stdout);
     assert!(!out.stdout.contains("what now?"), "{}", out.stdout);
+}
+
+/// A run taken forward with `--skip` or `--retry`, killed (SIGKILL) once the decision is
+/// journalled and again once the next failover is under way: each resume after that takes
+/// the decision from the journal, never sends a failover twice, and the run ends with one
+/// decision recorded.
+#[test]
+fn a_run_taken_forward_and_killed_at_each_point_sends_nothing_twice() {
+    type Point = fn(&Drbook, &Simulator);
+    let decided: Point = |t, _| t.await_event(|e| e["event"] == "decided");
+    let under_way: Point = |_, sim| {
+        assert!(eventually(Duration::from_secs(20), || sim
+            .accepted_failovers(PLAN_B)
+            == 1));
+    };
+    let decisions: [(&[&str], usize, &str); 2] = [
+        (&["--skip", "1", "--reason", "done by hand"], 0, "skip"),
+        (&["--retry"], 1, "retry"),
+    ];
+    for (args, refusals, decision) in decisions {
+        for (point, at) in [(decided, "decided"), (under_way, "under way")] {
+            let sim = faulty_sim(
+                vec![
+                    plan(PLAN_A, Duration::ZERO),
+                    plan(PLAN_B, Duration::from_secs(1)),
+                ],
+                vec![refused(PLAN_A, refusals)],
+            );
+            let (t, out) = run_live(&sim, &two_failovers("30s"), &[]);
+            out.assert_code(1);
+            let mut child = resume(&t, args).spawn();
+            point(&t, &sim);
+            child.kill().unwrap();
+            child.wait().unwrap();
+            let out = resume(&t, &[]).run();
+            out.assert_code(0);
+            let context = format!("{decision}, killed {at}: {}", out.stderr);
+            let sent = |plan: &str| failovers(&sim).iter().filter(|(id, _)| id == plan).count();
+            assert_eq!(sim.failover_count(PLAN_B), 1, "{context}");
+            assert_eq!(sent(PLAN_B), 1, "{context}");
+            // A retry sends A once more (after its refusal); a skip never again.
+            assert_eq!(sent(PLAN_A), 1 + usize::from(refusals > 0), "{context}");
+            let report = t.report();
+            assert_eq!(report["result"], "succeeded", "{context}");
+            let recorded = report["steps"][0]["decisions"].as_array().unwrap();
+            assert_eq!(recorded.len(), 1, "{context}");
+            assert_eq!(recorded[0]["decision"], decision, "{context}");
+        }
+    }
+}
+
+/// At the terminal prompt, `continue OPTION` sends that Continue once to the halted plan,
+/// `rollback` undoes what the run failed over, and `abort` stops the run: each answer is
+/// recorded as the operator's decision.
+#[test]
+fn on_a_terminal_continue_rollback_and_abort_are_carried_out_once() {
+    let sim = faulty_sim(
+        vec![
+            plan(PLAN_A, Duration::ZERO).halting(1),
+            plan(PLAN_B, Duration::ZERO),
+        ],
+        vec![refused(PLAN_B, 0)],
+    );
+    let t = live(&sim.base_url(), &two_failovers("30s"));
+    t.yes(false).args(["--operator", "bob"]);
+    let Some(terminal) = t.on_a_terminal() else {
+        return;
+    };
+    let out = terminal
+        .answer("Type the runbook name to continue", "test-runbook")
+        .answer("step 1 failed: what now?", "continue RetryFailedStep")
+        .answer("step 2 failed: what now?", "rollback")
+        .finish();
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    let continues: Vec<String> = sim
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("/Continue"))
+        .map(|r| r.body.clone())
+        .collect();
+    assert_eq!(
+        continues,
+        [r#"{"executionContinueOptions":"RetryFailedStep"}"#],
+        "{}",
+        out.stdout
+    );
+    assert_eq!(sim.accepted_failovers(PLAN_A), 1);
+    assert_eq!(sim.accepted_undos(PLAN_A), 1, "rolled back");
+    let report = t.report();
+    let continued = &report["steps"][0]["decisions"][0];
+    assert_eq!(
+        (
+            &continued["decision"],
+            &continued["option"],
+            &continued["how"]
+        ),
+        (
+            &json!("continue"),
+            &json!("RetryFailedStep"),
+            &json!("terminal")
+        )
+    );
+    assert_eq!(report["steps"][1]["decisions"][0]["decision"], "rollback");
+
+    let sim = faulty_sim(
+        vec![plan(PLAN_A, Duration::ZERO), plan(PLAN_B, Duration::ZERO)],
+        vec![refused(PLAN_A, 0)],
+    );
+    let t = live(&sim.base_url(), &two_failovers("30s"));
+    t.yes(false).args(["--operator", "bob"]);
+    let Some(terminal) = t.on_a_terminal() else {
+        return;
+    };
+    let out = terminal
+        .answer("Type the runbook name to continue", "test-runbook")
+        .answer("step 1 failed: what now?", "abort")
+        .finish();
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert_eq!(sim.failover_count(PLAN_B), 0, "the run went on");
+    let report = t.report();
+    assert_eq!(report["steps"][0]["decisions"][0]["decision"], "abort");
+    assert_eq!(report["steps"][1]["result"], "skipped");
 }
 
 /// The operator's Continue (`--retry --continue`) killed while on the wire: the resumed run

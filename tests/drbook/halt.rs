@@ -143,6 +143,20 @@ fn after_its_times_a_halt_fails_the_step() {
     );
 }
 
+/// `on_halt` without `times` sends its Continue once: a plan that halts again fails the step.
+#[test]
+fn on_halt_continues_once_unless_it_says_how_often() {
+    let sim = sim(vec![halting(PLAN_A, Z, 2)]);
+    let steps = format!(
+        "  - failover:\n      plan_id: {PLAN_A}\n      on_halt: {{ continue: RetryFailedStep }}\n"
+    );
+    let (t, out) = run_live(&sim, &steps, &[]);
+    out.assert_code(1);
+    assert_eq!(continues_sent(&sim, PLAN_A), ["RetryFailedStep"]);
+    let error = t.report()["steps"][0]["error"].as_str().unwrap().to_owned();
+    assert!(error.contains("(on_halt allows 1)"), "{error}");
+}
+
 #[test]
 fn a_continue_whose_answer_is_lost_is_never_sent_again() {
     let drop = Fault::new(FaultEndpoint::Continue, FaultKind::DropAfterAction);
