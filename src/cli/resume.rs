@@ -13,7 +13,7 @@ use super::exit::{Error, Outcome};
 use super::run::{Continuation, Purpose, execute, rendered_sha256};
 use crate::exec::journal::{self, ReadJournal};
 use crate::exec::resume::{Asked, decide};
-use crate::exec::{Event, JournalHeader, Mode, Resume, RunResult, resume_from};
+use crate::exec::{Event, JournalHeader, Mode, Resume, RunResult, StepResult, resume_from};
 use crate::prepare::{Prepared, prepare};
 use crate::runbook::Source;
 use crate::secret::Redactor;
@@ -361,19 +361,62 @@ pub fn failed_run(run_id: &str, runbook: &crate::runbook::Runbook, events: &[Eve
     match resume_from(runbook, events, false) {
         Err(crate::exec::ResumeError::Ended { step, .. }) => {
             let name = &runbook.steps[step - 1].name;
+            let retry = if last_seen_halted(runbook, events, step) {
+                format!(
+                    "`drbook resume {run_id} --retry --continue OPTION` (its plan was last seen HALTED: VAO's Continue, OPTION one of {}), or `--retry` alone once the plan is done in VAO",
+                    crate::vao::ContinueOption::listed()
+                )
+            } else {
+                format!(
+                    "`drbook resume {run_id} --retry` (the step again: drbook reads its plan first)"
+                )
+            };
             format!(
-                "run {run_id} failed at step {step} \"{name}\"; take it forward with `drbook resume {run_id} --retry` (the step again: drbook reads its plan first) or `drbook resume {run_id} --skip {step} --reason TEXT` (the run goes on after it); or undo its failovers in VAO"
+                "run {run_id} failed at step {step} \"{name}\"; take it forward with {retry} or `drbook resume {run_id} --skip {step} --reason TEXT` (the run goes on after it); or undo its failovers in VAO"
             )
         }
         Ok(resume) if resume.rolling_back.is_some() => format!(
             "run {run_id} rolled back ({}): its failovers were undone, so it cannot be taken forward; start a new run (drbook run RUNBOOK)",
             resume.rolling_back.unwrap_or_default()
         ),
+        Ok(resume)
+            if resume
+                .results
+                .iter()
+                .any(|(_, result)| *result == StepResult::Failed) =>
+        {
+            let failed: Vec<String> = resume
+                .results
+                .iter()
+                .filter(|(_, result)| *result == StepResult::Failed)
+                .map(|(step, _)| step.to_string())
+                .collect();
+            format!(
+                "run {run_id} went on past failed step(s) {} (on_failure: continue) and finished Failed; take them up again with `drbook resume {run_id} --retry`",
+                failed.join(", ")
+            )
+        }
         Ok(_) => format!(
-            "run {run_id} already finished (Failed) with no failed step to take up: its failures were under on_failure: continue, or it stopped before any step started (then nothing was sent, and a new run is safe: drbook run RUNBOOK); there is nothing to resume"
+            "run {run_id} already finished (Failed) with no failed step to take up: it stopped before any step started (then nothing was sent, and a new run is safe: drbook run RUNBOOK); there is nothing to resume"
         ),
         Err(e) => e.to_string(),
     }
+}
+
+/// Whether the last state the run saw of step `step`'s plan was a stable halt (VAO's
+/// Continue applies), by the runbook's state names.
+fn last_seen_halted(runbook: &crate::runbook::Runbook, events: &[Event], step: usize) -> bool {
+    let sets = crate::exec::to_vao::state_sets(&runbook.states);
+    events
+        .iter()
+        .rev()
+        .find_map(|e| match e {
+            Event::Polled {
+                step: s, status, ..
+            } if *s == step => Some(sets.is_halted(status)),
+            _ => None,
+        })
+        .unwrap_or(false)
 }
 
 fn ms(value: Option<u64>) -> Option<std::time::Duration> {

@@ -203,6 +203,9 @@ pub struct LivePlan {
 #[derive(Debug, Clone, Serialize)]
 pub struct Resumable {
     pub possible: bool,
+    /// Not as it stands, but on the operator's word: `reason` names the decisions
+    /// (`--retry`, `--retry --continue OPTION`, `--skip`) that take the run forward.
+    pub on_decision: bool,
     /// The command, when it is possible.
     pub command: Option<String>,
     /// Why not, in the words `resume` would refuse with.
@@ -380,14 +383,28 @@ fn assess(path: &Path, command: &str, args: &StatusArgs) -> Result<Assessed, Err
                 )
             })
         })
-        .or(runbook_refusal)
-        .or_else(|| {
-            let prepared = prepared.as_ref()?;
+        .or(runbook_refusal);
+    // What is left to say depends on the run: a failed run goes on only on the operator's
+    // word (`--retry`, `--skip`), which `reason` then names.
+    let (refusal, on_decision) = match (refusal, prepared.as_ref()) {
+        (None, Some(prepared)) => {
             let failed = unfinished(&header, &events).unwrap_or(false);
-            super::resume::refusal(&header, &events, &prepared.runbook, failed, false)
-        });
+            let refused = |decisions| {
+                super::resume::refusal(&header, &events, &prepared.runbook, failed, decisions)
+            };
+            match refused(false) {
+                Some(reason) => {
+                    let on_decision = refused(true).is_none();
+                    (Some(reason), on_decision)
+                }
+                None => (None, false),
+            }
+        }
+        (refusal, _) => (refusal, false),
+    };
     let resume = Resumable {
         possible: refusal.is_none(),
+        on_decision,
         command: refusal.is_none().then(|| command.to_owned()),
         reason: refusal,
     };
@@ -846,6 +863,9 @@ pub fn text(status: &RunStatus) -> String {
         (Some(command), _) => format!(
             "resume: {command} (finished steps are kept; a step in flight is checked with VAO before anything is sent)"
         ),
+        (None, Some(reason)) if resume.on_decision => {
+            format!("resume: on the operator's word: {reason}")
+        }
         (None, reason) => format!(
             "resume: not possible: {}",
             reason.as_deref().unwrap_or("?")
@@ -895,6 +915,7 @@ fn list(args: &StatusArgs, redactor: &Redactor) -> Outcome {
                 state: None,
                 resume: Resumable {
                     possible: false,
+                    on_decision: false,
                     command: None,
                     reason: Some("the journal cannot be read".to_owned()),
                 },
@@ -932,6 +953,9 @@ pub fn list_text(list: &RunList) -> String {
                 run.state.map_or("unreadable", RunState::as_str).to_owned(),
                 match (&run.resume.command, &run.resume.reason) {
                     (Some(command), _) => format!("yes: {command}"),
+                    (None, Some(reason)) if run.resume.on_decision => {
+                        format!("on the operator's word: {reason}")
+                    }
                     (None, reason) => format!("no: {}", reason.as_deref().unwrap_or("?")),
                 },
                 run.error.clone().unwrap_or_default(),

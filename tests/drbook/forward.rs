@@ -573,6 +573,12 @@ fn retry_takes_up_a_step_that_failed_under_continue_and_then_what_needs_it() {
     out.assert_code(1);
     assert_eq!(sim.failover_count(PLAN_B), 0);
     assert_eq!(sim.accepted_failovers(PLAN_C), 1);
+    // Without a decision, resume says which one takes the run forward.
+    resume(&t, &[]).run().assert_code(2).assert_stderr_contains(&format!(
+        "run {} went on past failed step(s) 1 (on_failure: continue) and finished Failed; take them up again with `drbook resume {} --retry`",
+        run_id(&t),
+        run_id(&t)
+    ));
 
     let out = resume(&t, &["--retry"]).run();
     out.assert_code(0)

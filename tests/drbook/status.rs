@@ -162,9 +162,11 @@ fn a_failed_run_names_the_failure_and_the_plans_left_failed_over() {
         status["resume"]["reason"]
             .as_str()
             .unwrap()
-            .contains(&format!("failed at step 2 \"Fail over plan {PLAN_B}\"; take it forward with `drbook resume {run} --retry`")),
+            .contains(&format!("failed at step 2 \"Fail over plan {PLAN_B}\"; take it forward with `drbook resume {run} --retry --continue OPTION` (its plan was last seen HALTED: VAO's Continue, OPTION one of ProceedToNextVm, ")),
         "{status:#}"
     );
+    // Not as it stands, but on the operator's word.
+    assert_eq!(status["resume"]["on_decision"], true);
     assert!(
         status["resume"]["reason"]
             .as_str()
@@ -357,23 +359,24 @@ fn the_list_shows_every_run_of_a_state_folder_newest_first() {
     out.assert_code(0);
     let list = json(&out);
     let runs = list["runs"].as_array().unwrap();
-    let seen: Vec<(&str, &str, bool)> = runs
+    let seen: Vec<(&str, &str, bool, bool)> = runs
         .iter()
         .map(|r| {
             (
                 r["runbook"].as_str().unwrap_or("-"),
                 r["state"].as_str().unwrap_or("-"),
                 r["resume"]["possible"].as_bool().unwrap(),
+                r["resume"]["on_decision"].as_bool().unwrap(),
             )
         })
         .collect();
     assert_eq!(
         seen,
         [
-            ("test-runbook", "stopped", true),
-            ("test-runbook", "failed", false),
-            ("test-runbook", "succeeded", false),
-            ("-", "-", false),
+            ("test-runbook", "stopped", true, false),
+            ("test-runbook", "failed", false, true),
+            ("test-runbook", "succeeded", false, false),
+            ("-", "-", false, false),
         ]
     );
     assert_eq!(runs[3]["run_id"], "broken");
@@ -397,7 +400,11 @@ fn the_list_shows_every_run_of_a_state_folder_newest_first() {
     let killed = runs[0]["run_id"].as_str().unwrap();
     assert!(lines[2].contains(killed) && lines[2].contains("  stopped  "));
     assert!(lines[2].contains("yes: drbook resume "), "{}", lines[2]);
-    assert!(lines[3].contains("  failed  ") && lines[3].contains("no: run "));
+    assert!(
+        lines[3].contains("  failed  ") && lines[3].contains("on the operator's word: run "),
+        "{}",
+        lines[3]
+    );
     assert!(lines[5].contains("broken") && lines[5].contains("unreadable"));
 
     let empty = Drbook::new();
