@@ -1,6 +1,7 @@
 //! VAO 3 and Recovery Orchestrator 7.x / 13: `drbook plans`, the client credentials
-//! grant, an MFA demand, and `--simulate` following the runbook's `api:`. (Run, check,
-//! drill and resume are run in every edition by their own tests.)
+//! grant, an MFA demand, `--simulate` following the runbook's `api:`, and the day a plan
+//! halts (continued, shown by `status --live`, taken forward). (Run, check, drill, resume
+//! and the kill-and-resume of a continued plan run in every edition in their own tests.)
 
 use crate::support::*;
 use drbook::sim::{SimApi, SimClient, SimPlan, Simulator};
@@ -354,4 +355,128 @@ fn an_unknown_api_in_the_runbook_is_invalid_input_with_its_position() {
     let out = t.args(["validate", "rb.yaml"]).run();
     out.assert_code(2).assert_stderr_contains("rb.yaml:3:6");
     assert!(out.stderr.contains("vro13"), "{}", out.stderr);
+}
+
+/// The day a plan halts, in every edition: `on_halt` continues a halted plan; a run that
+/// halts without it is shown by `status --live` (reads only, under the edition's prefix),
+/// taken forward with `resume --retry --continue` (one Continue, at the edition's path),
+/// and a failover refused by VAO is skipped on the operator's word.
+#[test]
+fn a_halted_plan_is_continued_shown_and_taken_forward_in_every_edition() {
+    for api in SimApi::ALL {
+        let continues = |sim: &Simulator| -> Vec<String> {
+            sim.requests()
+                .into_iter()
+                .filter(|r| r.method == "POST" && r.path.ends_with("/Continue"))
+                .map(|r| r.path)
+                .collect()
+        };
+        // on_halt.
+        let sim = sim_in(api, vec![plan(PLAN_A, Duration::ZERO).halting(1)]);
+        let t = Drbook::new();
+        t.runbook_text(runbook_in(
+            api,
+            &format!(
+                "  - failover:\n      plan_id: {PLAN_A}\n      on_halt: {{ continue: ProceedToNextVm }}\n"
+            ),
+        ));
+        t.live("run", &sim.base_url()).run().assert_code(0);
+        let continue_path = format!("{}/Plans/{PLAN_A}/Continue", api.prefix());
+        assert_eq!(
+            continues(&sim),
+            std::slice::from_ref(&continue_path),
+            "{api:?}"
+        );
+
+        // No on_halt: status --live, then the operator's Continue.
+        let sim = sim_in(
+            api,
+            vec![
+                plan(PLAN_A, Duration::ZERO).halting(1),
+                plan(PLAN_B, Duration::ZERO),
+            ],
+        );
+        let t = Drbook::new();
+        t.runbook_text(runbook_in(
+            api,
+            &format!("{}{}", one_failover(PLAN_A), one_failover(PLAN_B)),
+        ));
+        t.live("run", &sim.base_url()).run().assert_code(1);
+        let run_id = t.report()["run_id"].as_str().unwrap().to_owned();
+        let before = sim.requests().len();
+        let out = t
+            .status([run_id.as_str(), "--live", "--format", "json"])
+            .env("VAO_USERNAME", USER)
+            .env("VAO_PASSWORD", PASSWORD)
+            .run();
+        out.assert_code(0);
+        let sent: Vec<(String, String)> = sim.requests()[before..]
+            .iter()
+            .map(|r| (r.method.clone(), r.path.clone()))
+            .collect();
+        assert_eq!(
+            sent,
+            [
+                ("POST".to_owned(), api.token_path().to_owned()),
+                ("GET".to_owned(), format!("{}/Plans/{PLAN_A}", api.prefix())),
+            ],
+            "{api:?}"
+        );
+        let status: Value = serde_json::from_str(&out.stdout).unwrap();
+        assert_eq!(
+            status["failed_over"][0]["live"]["phase"], "failed",
+            "{api:?}"
+        );
+        assert_eq!(status["resume"]["on_decision"], true, "{api:?}");
+        t.resume(&run_id)
+            .args(["--report-dir", &t.reports_dir()])
+            .args(["--retry", "--continue", "RetryFailedStep"])
+            .run()
+            .assert_code(0);
+        assert_eq!(continues(&sim), [continue_path], "{api:?}");
+        assert_eq!(
+            (sim.failover_count(PLAN_A), sim.accepted_failovers(PLAN_B)),
+            (1, 1),
+            "{api:?}"
+        );
+        assert_eq!(t.report()["result"], "succeeded", "{api:?}");
+
+        // A refused failover, skipped.
+        let mut refusal = drbook::sim::Fault::new(
+            drbook::sim::FaultEndpoint::Failover,
+            drbook::sim::FaultKind::Status(400),
+        );
+        refusal.plan = Some(PLAN_A.to_owned());
+        let sim = sim_with(
+            vec![plan(PLAN_A, Duration::ZERO), plan(PLAN_B, Duration::ZERO)],
+            |config| {
+                config.api = api;
+                config.faults = vec![refusal];
+            },
+        );
+        let t = Drbook::new();
+        t.runbook_text(runbook_in(
+            api,
+            &format!("{}{}", one_failover(PLAN_A), one_failover(PLAN_B)),
+        ));
+        t.live("run", &sim.base_url()).run().assert_code(1);
+        let run_id = t.report()["run_id"].as_str().unwrap().to_owned();
+        t.resume(&run_id)
+            .args(["--report-dir", &t.reports_dir()])
+            .args(["--skip", "1", "--reason", "failed over by hand"])
+            .run()
+            .assert_code(0);
+        let sent_to_a = failovers(&sim)
+            .iter()
+            .filter(|(id, _)| id == PLAN_A)
+            .count();
+        assert_eq!(
+            (sent_to_a, sim.accepted_failovers(PLAN_B)),
+            (1, 1),
+            "{api:?}"
+        );
+        let report = t.report();
+        assert_eq!(report["steps"][0]["result"], "skipped", "{api:?}");
+        assert_eq!(report["result"], "succeeded", "{api:?}");
+    }
 }

@@ -3,7 +3,7 @@
 //! saying what can be done next.
 
 use crate::support::*;
-use drbook::sim::{Fault, FaultEndpoint, FaultKind, SimPlan};
+use drbook::sim::{Fault, FaultEndpoint, FaultKind, SimApi, SimPlan};
 use std::time::Duration;
 
 const Z: Duration = Duration::ZERO;
@@ -309,9 +309,9 @@ fn a_run_killed_while_a_continue_was_in_flight_never_sends_it_twice() {
     assert_eq!(sim.failover_count(PLAN_A), 1);
 }
 
-/// The kill-and-resume test of the journal, for a run whose plan halts and is continued:
-/// killed at each point of the Continue (its decision, its intent, its answer, the step's
-/// end), the resumed run never sends a failover or a Continue twice, and finishes the run
+/// The kill-and-resume test of the journal, for a run whose plan halts and is continued, in
+/// every API edition: killed at each point of the Continue (its decision, its intent, its
+/// answer, the step's end), the resumed run never sends a failover or a Continue twice, and finishes the run
 /// whenever it can know what VAO did.
 #[test]
 fn a_continued_run_killed_at_each_point_is_resumed_sending_nothing_twice() {
@@ -331,16 +331,21 @@ fn a_continued_run_killed_at_each_point_is_resumed_sending_nothing_twice() {
             e["event"] == "step_finished" && e["step"] == 1
         }),
     ];
-    for (point, at) in points {
+    for (api, (point, at)) in SimApi::ALL
+        .into_iter()
+        .flat_map(|api| points.map(|p| (api, p)))
+    {
         let mut a = halting(PLAN_A, Duration::from_millis(200), 1);
         a.continue_duration = Some(Duration::from_millis(300));
-        let sim = sim(vec![a, plan(PLAN_B, Duration::from_millis(200))]);
+        let sim = sim_in(api, vec![a, plan(PLAN_B, Duration::from_millis(200))]);
         let steps = format!(
             "{}{}",
             on_halt(PLAN_A, "RetryFailedStep", 3),
             one_failover(PLAN_B)
         );
-        let t = live(&sim.base_url(), &steps);
+        let t = Drbook::new();
+        t.runbook_text(runbook_in(api, &steps));
+        t.live("run", &sim.base_url());
         let mut child = t.spawn();
         t.await_event(at);
         child.kill().unwrap();
@@ -349,29 +354,37 @@ fn a_continued_run_killed_at_each_point_is_resumed_sending_nothing_twice() {
         let continues = continues_sent(&sim, PLAN_A).len();
         assert!(
             continues <= 1,
-            "{point}: {continues} Continues: {}",
+            "{api:?}, {point}: {continues} Continues: {}",
             out.stderr
         );
-        assert_eq!(sim.failover_count(PLAN_A), 1, "{point}: {}", out.stderr);
-        assert!(sim.failover_count(PLAN_B) <= 1, "{point}");
+        assert_eq!(
+            sim.failover_count(PLAN_A),
+            1,
+            "{api:?}, {point}: {}",
+            out.stderr
+        );
+        assert!(sim.failover_count(PLAN_B) <= 1, "{api:?}, {point}");
         match out.code {
             0 => {
-                assert_eq!(continues, 1, "{point}");
-                assert_eq!(sim.failover_count(PLAN_B), 1, "{point}");
+                assert_eq!(continues, 1, "{api:?}, {point}");
+                assert_eq!(sim.failover_count(PLAN_B), 1, "{api:?}, {point}");
                 let report = t.report();
-                assert_eq!(report["result"], "succeeded", "{point}: {report:#}");
+                assert_eq!(
+                    report["result"], "succeeded",
+                    "{api:?}, {point}: {report:#}"
+                );
             }
             // Killed with the Continue's fate unknown and the plan still halted: drbook
             // stops rather than guess.
             1 => {
                 assert!(
                     matches!(point, "the decision" | "the intent"),
-                    "{point}: {}",
+                    "{api:?}, {point}: {}",
                     out.stderr
                 );
                 out.assert_stderr_contains("drbook does not send it again");
             }
-            code => panic!("{point}: exit {code}: {}", out.stderr),
+            code => panic!("{api:?}, {point}: exit {code}: {}", out.stderr),
         }
     }
 }
