@@ -64,6 +64,9 @@ pub struct GitState {
     /// runbook file itself is untracked, ignored or changed (then the commit does not hold
     /// what ran).
     pub dirty: Option<bool>,
+    /// The runbook file's path inside the repository's work tree, `/`-separated: the same
+    /// file whichever folder drbook was started from, and on every clone.
+    pub path: Option<String>,
 }
 
 /// All of git's calls together get this long: a hung network file system must not hold up
@@ -111,7 +114,21 @@ pub fn git_state(runbook: &Path) -> GitState {
     GitState {
         commit: Some(commit),
         dirty,
+        path: path_in_work_tree(runbook),
     }
+}
+
+/// `runbook`'s path below the nearest folder holding a `.git` (a folder, or the file of a
+/// worktree or submodule), links resolved; `None` when it cannot be resolved.
+fn path_in_work_tree(runbook: &Path) -> Option<String> {
+    let file = std::fs::canonicalize(runbook).ok()?;
+    let root = file
+        .ancestors()
+        .skip(1)
+        .find(|folder| folder.join(".git").symlink_metadata().is_ok())?;
+    let inside = file.strip_prefix(root).ok()?;
+    let parts: Option<Vec<&str>> = inside.iter().map(|part| part.to_str()).collect();
+    Some(parts?.join("/"))
 }
 
 /// Whether git could find a repository for `dir`: some folder from `dir` up holds a `.git`
@@ -312,6 +329,7 @@ mod tests {
         let state = git_state(runbook);
         assert_eq!(state.commit.as_deref(), Some(head));
         assert_eq!(state.dirty, Some(dirty));
+        assert_eq!(state.path.as_deref(), Some("ops/rb.yaml"));
     }
 
     #[test]

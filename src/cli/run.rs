@@ -292,6 +292,10 @@ fn new_report(
             rendered_sha256: rendered_sha256(prepared),
             git_commit: git.commit,
             git_dirty: git.dirty,
+            canonical_path: std::fs::canonicalize(&prepared.source.path)
+                .ok()
+                .and_then(|p| p.to_str().map(str::to_owned)),
+            git_path: git.path,
             server,
             operator: operator(),
             host: host(),

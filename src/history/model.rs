@@ -339,21 +339,23 @@ impl History {
             }
         }
         let reports = by_run.len();
+        // One runbook is one file, however it was named on each command line.
         let mut groups: BTreeMap<(String, String), Vec<Read>> = BTreeMap::new();
         for read in by_run.into_values() {
-            let key = (
-                read.report.runbook.name.clone(),
-                read.report.runbook.path.clone(),
-            );
+            let runbook = &read.report.runbook;
+            let key = (runbook.name.clone(), runbook.identity().to_owned());
             groups.entry(key).or_default().push(read);
         }
         let runbooks: Vec<RunbookHistory> = groups
-            .into_iter()
-            .map(|((name, path), mut reads)| {
+            .into_values()
+            .map(|mut reads| {
                 reads.sort_by(|a, b| {
                     (a.report.started_at, &a.report.run_id)
                         .cmp(&(b.report.started_at, &b.report.run_id))
                 });
+                // Named as the newest report names it.
+                let newest = &reads[reads.len() - 1].report.runbook;
+                let (name, path) = (newest.name.clone(), newest.path.clone());
                 RunbookHistory::build(name, path, &reads, now, max_age_ms)
             })
             .collect();

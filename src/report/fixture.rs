@@ -26,6 +26,8 @@ pub fn report(runbook: &str, mode: Mode) -> Report {
             rendered_sha256: "1".repeat(64),
             git_commit: Some("a".repeat(40)),
             git_dirty: Some(false),
+            canonical_path: Some("/srv/dr/runbooks/rb.yaml".to_owned()),
+            git_path: Some("runbooks/rb.yaml".to_owned()),
             server: Some("https://vao.example.internal:9899".to_owned()),
             operator: "ops".to_owned(),
             host: Some("dr-runner".to_owned()),

@@ -176,6 +176,24 @@ pub struct RunbookInfo {
     /// Whether the work tree differed from that commit (null when unknown).
     #[serde(default)]
     pub git_dirty: Option<bool>,
+    /// The runbook file's absolute path, links resolved (null when it cannot be resolved;
+    /// absent from reports before it was recorded).
+    #[serde(default)]
+    pub canonical_path: Option<String>,
+    /// Its path inside its git work tree, `/`-separated (null outside git).
+    #[serde(default)]
+    pub git_path: Option<String>,
+}
+
+impl RunbookInfo {
+    /// Which runbook file this is, whatever folder drbook was started from: its path in
+    /// git, else its absolute path, else the path as given.
+    pub fn identity(&self) -> &str {
+        self.git_path
+            .as_deref()
+            .or(self.canonical_path.as_deref())
+            .unwrap_or(&self.path)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -498,6 +516,8 @@ pub struct RunInfo {
     pub rendered_sha256: String,
     pub git_commit: Option<String>,
     pub git_dirty: Option<bool>,
+    pub canonical_path: Option<String>,
+    pub git_path: Option<String>,
     pub server: Option<String>,
     pub operator: String,
     pub host: Option<String>,
@@ -580,6 +600,8 @@ impl Report {
                 rendered_sha256: info.rendered_sha256,
                 git_commit: info.git_commit,
                 git_dirty: info.git_dirty,
+                canonical_path: info.canonical_path,
+                git_path: info.git_path,
             },
             server: info.server,
             operator: info.operator,

@@ -566,3 +566,78 @@ fn a_drill_against_the_simulator_is_not_evidence() {
         "{delta}"
     );
 }
+
+/// One runbook file is one runbook in the history, however each command line named it
+/// (relative, through `..`, through a link) and in whichever clone of its repository it ran:
+/// the reports record its absolute path and its path in git.
+#[test]
+fn a_runbook_is_one_file_however_it_was_named() {
+    let fleet = Fleet::new();
+    let echo = fleet.runbook("echo", &one_plan("echo", PLAN_A));
+    let home = fleet.home.dir();
+    std::os::unix::fs::symlink(&echo, home.join("echo-link.yaml")).unwrap();
+    let named = [
+        echo.clone(),
+        home.join("runbooks/../runbooks/echo.yaml")
+            .display()
+            .to_string(),
+        home.join("echo-link.yaml").display().to_string(),
+    ];
+    for (i, path) in named.iter().enumerate() {
+        fleet.record("run", path, &format!("files/{i}"), "0s");
+    }
+    // Two clones of one repository: the same file in git.
+    let git = |dir: &Path, args: &[&str]| {
+        let ok = std::process::Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
+            .arg("-C")
+            .arg(dir)
+            .args(args)
+            .status()
+            .expect("git")
+            .success();
+        assert!(ok, "git {args:?}");
+    };
+    let origin = home.join("origin");
+    std::fs::create_dir_all(origin.join("dr")).unwrap();
+    std::fs::write(origin.join("dr/foxtrot.yaml"), one_plan("foxtrot", PLAN_B)).unwrap();
+    git(&origin, &["init", "-q"]);
+    git(&origin, &["add", "."]);
+    git(&origin, &["commit", "-q", "-m", "runbook"]);
+    for clone in ["site-a", "site-b"] {
+        let origin = origin.to_str().unwrap();
+        git(home, &["clone", "-q", origin, clone]);
+        let runbook = home.join(clone).join("dr/foxtrot.yaml");
+        fleet.record("run", runbook.to_str().unwrap(), clone, "0s");
+    }
+
+    let reports = fleet.reports("");
+    let out = fleet.history(&[reports.to_str().unwrap(), "--format", "json"]);
+    out.assert_code(0);
+    let history: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let counted: Vec<(String, u64)> = history["runbooks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["name"].as_str().unwrap().to_owned(),
+                r["reports"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        counted,
+        [("echo".to_owned(), 3), ("foxtrot".to_owned(), 2)],
+        "{history:#}"
+    );
+    let report = read_json(&json_files(&fleet.reports("site-b"))[0]);
+    assert_eq!(report["runbook"]["git_path"], "dr/foxtrot.yaml");
+    let report = read_json(&json_files(&fleet.reports("files/2"))[0]);
+    let canonical = std::fs::canonicalize(&echo).unwrap();
+    assert_eq!(
+        report["runbook"]["canonical_path"],
+        canonical.to_str().unwrap()
+    );
+    assert_eq!(report["runbook"]["git_path"], serde_json::Value::Null);
+}
