@@ -631,6 +631,15 @@ impl Report {
         self.steps.get_mut(number.checked_sub(1)?)
     }
 
+    /// Names plan `id` as VAO does (`name`) in every step that acts on it: its `plan_name`,
+    /// and its name where that shows the plan by id only.
+    fn name_plan(&mut self, id: Uuid, name: &str) {
+        for s in self.steps.iter_mut().filter(|s| s.plan_id == Some(id)) {
+            s.name = crate::exec::event::with_plan_name(&s.name, id, name);
+            s.plan_name = Some(name.to_owned());
+        }
+    }
+
     /// Closes a report whose run ended without a `RunFinished` event (a second signal, a
     /// panic): a step that had started and not finished is marked interrupted, since its
     /// request may have reached VAO.
@@ -861,6 +870,17 @@ impl Listener for Report {
                     s.started_at = Some((*at).into());
                     s.phase = phase;
                 }
+                // A plan the run has read before (a rollback's or clean-up's undo, a later
+                // step on the same plan) is named as VAO named it then.
+                let known = plan_id.and_then(|id| {
+                    self.steps
+                        .iter()
+                        .find_map(|s| s.plan_name.clone().filter(|_| s.plan_id == Some(id)))
+                        .map(|name| (id, name))
+                });
+                if let Some((id, name)) = known {
+                    self.name_plan(id, &name);
+                }
             }
             Event::Request {
                 step,
@@ -905,17 +925,16 @@ impl Listener for Report {
                         }
                         GuardVerdict::Refused(why) => (GuardOutcome::Refused, Some(why.clone())),
                     };
-                    if let (Some(id), Some(name)) =
-                        (s.plan_id, plan.as_ref().and_then(|p| p.name.as_deref()))
-                    {
-                        s.name = crate::exec::event::with_plan_name(&s.name, id, name);
-                        s.plan_name = Some(name.to_owned());
-                    }
                     s.guard = Some(GuardRecord {
                         verdict,
                         reason,
                         plan: plan.clone(),
                     });
+                    if let (Some(id), Some(name)) =
+                        (s.plan_id, plan.as_ref().and_then(|p| p.name.clone()))
+                    {
+                        self.name_plan(id, &name);
+                    }
                 }
             }
             Event::AttemptFailed {

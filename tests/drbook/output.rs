@@ -144,3 +144,31 @@ fn plans_are_named_as_vao_names_them_where_they_were_read() {
     );
     assert!(!dry.stdout.contains("DB tier"));
 }
+
+/// Every step on a plan the run has read is named as VAO names it: a later `expect_state`
+/// and `undo_failover` of the plan, and a drill's clean-up undo.
+#[test]
+fn every_step_on_a_plan_read_once_is_named() {
+    let mut db = plan(PLAN_A, Z);
+    db.name = "DB tier".to_owned();
+    let sim = sim(vec![db]);
+    let steps = format!(
+        "{}  - expect_state: {{ plan_id: {PLAN_A}, state: Failover }}\n",
+        one_failover(PLAN_A)
+    );
+    let t = Drbook::new();
+    t.runbook(&steps);
+    t.live("drill", &sim.base_url()).run().assert_code(0);
+    let report = t.report();
+    let steps = report["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 3, "{report:#}");
+    for step in steps {
+        assert_eq!(step["plan_name"], "DB tier", "{step:#}");
+    }
+    // The clean-up's undo, named by drbook with the plan's id, names it by VAO's name too.
+    let undo = steps[2]["name"].as_str().unwrap();
+    assert!(
+        undo.contains(&format!("plan \"DB tier\" ({PLAN_A})")),
+        "{undo}"
+    );
+}
