@@ -90,6 +90,9 @@ pub struct CompletionsArgs {
 
 #[derive(Debug, Args)]
 pub struct ManArgs {
+    /// Print this command's page (`drbook-<command>.1`) instead of `drbook.1`.
+    #[arg(value_name = "COMMAND", conflicts_with = "out")]
+    pub command: Option<String>,
     /// Write `drbook.1` and `drbook-<command>.1` for each command into this folder (created
     /// if missing) instead of printing `drbook.1` on stdout.
     #[arg(long, value_name = "DIR")]

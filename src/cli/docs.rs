@@ -15,21 +15,35 @@ pub fn completions(args: &CompletionsArgs) -> Outcome {
 
 pub fn man(args: &ManArgs) -> Outcome {
     let command = Cli::command();
-    match &args.out {
-        None => write_stdout(&render(&command)?),
-        Some(dir) => {
+    let mut pages = vec![("drbook".to_owned(), command.clone())];
+    pages.extend(
+        command
+            .get_subcommands()
+            .filter(|sub| sub.get_name() != "help")
+            .map(|sub| {
+                let name = format!("drbook-{}", sub.get_name());
+                (name.clone(), sub.clone().name(name))
+            }),
+    );
+    match (&args.out, &args.command) {
+        (None, None) => write_stdout(&render(&command)?),
+        (None, Some(wanted)) => {
+            let name = format!("drbook-{wanted}");
+            let Some((_, page)) = pages.iter().find(|(n, _)| *n == name) else {
+                let known: Vec<&str> = pages[1..]
+                    .iter()
+                    .map(|(n, _)| n.trim_start_matches("drbook-"))
+                    .collect();
+                return Err(Error::refused(format!(
+                    "drbook has no command `{wanted}`; its manual pages are for {}",
+                    known.join(", ")
+                )));
+            };
+            write_stdout(&render(page)?)
+        }
+        (Some(dir), _) => {
             std::fs::create_dir_all(dir)
                 .map_err(|e| Error::Failed(format!("cannot create {}: {e}", dir.display())))?;
-            let mut pages = vec![("drbook".to_owned(), command.clone())];
-            pages.extend(
-                command
-                    .get_subcommands()
-                    .filter(|sub| sub.get_name() != "help")
-                    .map(|sub| {
-                        let name = format!("drbook-{}", sub.get_name());
-                        (name.clone(), sub.clone().name(name))
-                    }),
-            );
             for (name, page) in pages {
                 let path = dir.join(format!("{name}.1"));
                 std::fs::write(&path, render(&page)?)

@@ -110,6 +110,20 @@ fn groff_renders_every_manual_page_without_a_warning() {
         printed.stdout,
         std::fs::read_to_string(dir.join("drbook.1")).unwrap()
     );
+    // `drbook man COMMAND` prints that command's page, the same as its file.
+    for command in COMMANDS {
+        let t3 = Drbook::new();
+        t3.args(["man", command]);
+        let printed = t3.run();
+        printed.assert_code(0);
+        let file = std::fs::read_to_string(dir.join(format!("drbook-{command}.1"))).unwrap();
+        assert_eq!(printed.stdout, file, "{command}");
+    }
+    let t4 = Drbook::new();
+    t4.args(["man", "rnu"]);
+    t4.run()
+        .assert_code(2)
+        .assert_stderr_contains("drbook has no command `rnu`; its manual pages are for ");
 
     let Some(groff) = tool("groff") else {
         return;
