@@ -520,13 +520,22 @@ impl Listener for Progress {
                 let took = since(self.started, *at);
                 let (ok, failed, skipped) = (self.succeeded, self.failed, self.skipped);
                 let line = match result {
-                    RunResult::Succeeded if self.checked => format!(
+                    RunResult::Succeeded if self.checked && skipped == 0 => format!(
                         "check passed: all {} steps would run now ({took}; nothing was changed)",
                         self.total
                     ),
+                    RunResult::Succeeded if self.checked => format!(
+                        "check passed: {ok} of {} steps would run now, {skipped} not checked ({took}; nothing was changed)",
+                        self.total
+                    ),
                     RunResult::Failed if self.checked => format!(
-                        "check FAILED: {failed} of {} steps would fail now, {ok} would run (nothing was changed){}",
+                        "check FAILED: {failed} of {} steps would fail now, {ok} would run{} (nothing was changed){}",
                         self.total,
+                        if skipped == 0 {
+                            String::new()
+                        } else {
+                            format!(", {skipped} not checked")
+                        },
                         error
                             .as_deref()
                             .map(|e| format!("\n  {e}"))

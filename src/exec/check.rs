@@ -41,6 +41,14 @@ struct Checker<'a> {
     plans: HashMap<uuid::Uuid, Result<Predicted, String>>,
 }
 
+/// A step `check` does not pass.
+enum Unchecked {
+    /// It would fail now, and why.
+    WouldFail(String),
+    /// It is not looked at, and why: neither would run nor would fail.
+    Left(String),
+}
+
 /// Runs the pre-flight; the result is `Succeeded` when every step would run.
 pub async fn check(
     runbook: &Runbook,
@@ -118,21 +126,23 @@ impl Checker<'_> {
                 continue;
             }
             self.emit(Event::step_started(step));
-            let verdict = self.step(step).await;
-            if let Err(reason) = &verdict {
-                failures.push(format!(
-                    "step {} \"{}\" would fail: {reason}",
-                    step.number, step.name
-                ));
-            }
+            let (result, error) = match self.step(step).await {
+                Ok(()) => (StepResult::CheckPassed, None),
+                // Not looked at: neither would run nor would fail, and says so.
+                Err(Unchecked::Left(why)) => (StepResult::Skipped, Some(why)),
+                Err(Unchecked::WouldFail(reason)) => {
+                    failures.push(format!(
+                        "step {} \"{}\" would fail: {reason}",
+                        step.number, step.name
+                    ));
+                    (StepResult::CheckFailed, Some(reason))
+                }
+            };
             self.emit(Event::StepFinished {
                 step: step.number,
-                result: match verdict {
-                    Ok(()) => StepResult::CheckPassed,
-                    Err(_) => StepResult::CheckFailed,
-                },
+                result,
                 at: Utc::now(),
-                error: verdict.err(),
+                error,
             });
         }
         if unchecked {
@@ -190,7 +200,9 @@ impl Checker<'_> {
     }
 
     /// Whether the step would succeed now, with the reason when not.
-    async fn step(&mut self, step: &Step) -> Result<(), String> {
+    /// Whether the step would run now: `Ok`, or why it would fail, or why it is not looked
+    /// at (a health check, whose target is usually down before a failover).
+    async fn step(&mut self, step: &Step) -> Result<(), Unchecked> {
         let number = step.number;
         if step.only != Scope::default() {
             let only = if step.only.run { "run" } else { "drill" };
@@ -204,15 +216,12 @@ impl Checker<'_> {
         }
         match &step.action {
             Action::Wait(_) => Ok(()),
-            Action::HttpCheck(_) | Action::TcpCheck(_) => {
-                self.emit(Event::Note {
-                    step: number,
-                    text: "not checked: a health check's target is usually down before a failover; the run tries it".to_owned(),
-                });
-                Ok(())
-            }
+            Action::HttpCheck(_) | Action::TcpCheck(_) => Err(Unchecked::Left(
+                "not checked: a health check's target is usually down before a failover; the run tries it"
+                    .to_owned(),
+            )),
             Action::Command(command) => {
-                let found = program_found(command)?;
+                let found = program_found(command).map_err(Unchecked::WouldFail)?;
                 self.emit(Event::Note {
                     step: number,
                     text: found,
@@ -224,9 +233,9 @@ impl Checker<'_> {
                 if approvals.covers(step) || approvals.interactive {
                     Ok(())
                 } else {
-                    Err(format!(
+                    Err(Unchecked::WouldFail(format!(
                         "this pause needs approval and a run without a terminal would stop here: pass --approve {number} (or its name, or all)"
-                    ))
+                    )))
                 }
             }
             action => {
@@ -250,7 +259,11 @@ impl Checker<'_> {
                 if let (Some(plan), Ok(())) = (&plan, &verdict) {
                     self.note_effects(step, action, plan);
                 }
-                if skipped { Ok(()) } else { verdict }
+                if skipped {
+                    Ok(())
+                } else {
+                    verdict.map_err(Unchecked::WouldFail)
+                }
             }
         }
     }

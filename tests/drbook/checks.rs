@@ -584,7 +584,20 @@ fn check_says_whether_a_commands_program_exists_and_leaves_network_checks_alone(
     let report = t.report();
     assert_eq!(step(&report, 1)["result"], "check_passed");
     assert_eq!(step(&report, 2)["result"], "check_failed");
-    assert_eq!(step(&report, 3)["result"], "check_passed");
+    // A network check is not looked at: the report does not say it would pass.
+    for n in [3, 4] {
+        assert_eq!(step(&report, n)["result"], "skipped");
+        assert!(
+            step(&report, n)["error"]
+                .as_str()
+                .unwrap()
+                .starts_with("not checked: "),
+            "{report:#}"
+        );
+    }
+    out.assert_stderr_contains(
+        "check FAILED: 1 of 4 steps would fail now, 1 would run, 2 not checked",
+    );
 }
 
 #[test]
