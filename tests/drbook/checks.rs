@@ -374,6 +374,17 @@ fn resume_does_not_start_again_a_command_that_was_in_flight() {
     .assert_stderr_contains(&format!("`drbook resume {run_id} --skip 1 --reason TEXT`"));
     let runs = std::fs::read_to_string(t.dir().join("runs.log")).unwrap();
     assert_eq!(runs.lines().count(), 1, "the command ran again");
+    // The operator found out and decided: `--retry` runs it once more, and the run goes on.
+    t.resume(&run_id)
+        .args(["--report-dir", &t.reports_dir(), "--retry"])
+        .run()
+        .assert_code(0)
+        .assert_stderr_contains("operator decision: step 1: retry");
+    let runs = std::fs::read_to_string(t.dir().join("runs.log")).unwrap();
+    assert_eq!(runs.lines().count(), 2, "run once more, exactly");
+    let report = t.report();
+    assert_eq!(report["result"], "succeeded");
+    assert_eq!(step(&report, 1)["decisions"][0]["decision"], "retry");
 }
 
 #[test]
@@ -618,6 +629,46 @@ fn checks_and_commands_run_in_a_parallel_group() {
         assert_eq!(step(&report, n)["result"], "succeeded");
         assert!(step(&report, n)["group"].is_string());
     }
+}
+
+/// Commands and checks take part in the dependency graph like any step: a check waits for
+/// the command it needs, a failover for the check; a failed command (`on_failure:
+/// continue`) leaves what needs it not run, naming it, while the other branch goes on.
+#[test]
+fn checks_and_commands_need_and_are_needed() {
+    let app = Health::start(|_| (200, "ok"));
+    let sim = sim_with_a();
+    let dir = tempfile::tempdir().unwrap();
+    let at = dir.path().display();
+    let steps = format!(
+        "  - {{ id: start-app, needs: [], command: {{ run: [touch, {at}/started] }} }}\n  - {{ id: app-up, needs: [start-app], http_check: {{ url: \"{}\" }} }}\n  - {{ needs: [app-up], failover: {{ plan_id: {PLAN_A} }} }}\n  - {{ id: broken, needs: [], on_failure: continue, command: {{ run: [sh, -c, 'exit 3'] }} }}\n  - {{ needs: [broken], command: {{ run: [touch, {at}/after-broken] }} }}\n",
+        app.url("/")
+    );
+    let (t, out) = run_live(&sim, &steps, &[]);
+    out.assert_code(1);
+    assert!(dir.path().join("started").exists());
+    assert!(!dir.path().join("after-broken").exists(), "it ran");
+    assert_eq!(sim.accepted_failovers(PLAN_A), 1);
+    let report = t.report();
+    let results: Vec<&str> = (1..=5)
+        .map(|n| step(&report, n)["result"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        results,
+        ["succeeded", "succeeded", "succeeded", "failed", "skipped"]
+    );
+    // The check started only after the command it needs had ended, the failover after it.
+    let time = |n: usize, key: &str| step(&report, n)[key].as_str().unwrap().to_owned();
+    assert!(
+        time(2, "started_at") >= time(1, "finished_at"),
+        "{report:#}"
+    );
+    assert!(
+        time(3, "started_at") >= time(2, "finished_at"),
+        "{report:#}"
+    );
+    let why = step(&report, 5)["error"].as_str().unwrap();
+    assert!(why.contains("it needs step 4"), "{why}");
 }
 
 #[test]
