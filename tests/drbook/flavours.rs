@@ -364,6 +364,17 @@ fn an_unknown_api_in_the_runbook_is_invalid_input_with_its_position() {
 #[test]
 fn a_halted_plan_is_continued_shown_and_taken_forward_in_every_edition() {
     for api in SimApi::ALL {
+        // A live run of two failovers, A then B, that fails: the test and its run id.
+        let failed_run = |sim: &Simulator| {
+            let t = Drbook::new();
+            t.runbook_text(runbook_in(
+                api,
+                &format!("{}{}", one_failover(PLAN_A), one_failover(PLAN_B)),
+            ));
+            t.live("run", &sim.base_url()).run().assert_code(1);
+            let run_id = t.report()["run_id"].as_str().unwrap().to_owned();
+            (t, run_id)
+        };
         let continues = |sim: &Simulator| -> Vec<String> {
             sim.requests()
                 .into_iter()
@@ -396,13 +407,7 @@ fn a_halted_plan_is_continued_shown_and_taken_forward_in_every_edition() {
                 plan(PLAN_B, Duration::ZERO),
             ],
         );
-        let t = Drbook::new();
-        t.runbook_text(runbook_in(
-            api,
-            &format!("{}{}", one_failover(PLAN_A), one_failover(PLAN_B)),
-        ));
-        t.live("run", &sim.base_url()).run().assert_code(1);
-        let run_id = t.report()["run_id"].as_str().unwrap().to_owned();
+        let (t, run_id) = failed_run(&sim);
         let before = sim.requests().len();
         let out = t
             .status([run_id.as_str(), "--live", "--format", "json"])
@@ -454,13 +459,7 @@ fn a_halted_plan_is_continued_shown_and_taken_forward_in_every_edition() {
                 config.faults = vec![refusal];
             },
         );
-        let t = Drbook::new();
-        t.runbook_text(runbook_in(
-            api,
-            &format!("{}{}", one_failover(PLAN_A), one_failover(PLAN_B)),
-        ));
-        t.live("run", &sim.base_url()).run().assert_code(1);
-        let run_id = t.report()["run_id"].as_str().unwrap().to_owned();
+        let (t, run_id) = failed_run(&sim);
         t.resume(&run_id)
             .args(["--report-dir", &t.reports_dir()])
             .args(["--skip", "1", "--reason", "failed over by hand"])

@@ -351,21 +351,28 @@ fn a_retry_killed_after_its_failover_left_is_resumed_without_sending_it_twice() 
     assert_eq!(report["steps"][0]["decisions"][0]["decision"], "retry");
 }
 
+/// [`two_failovers`] run live by operator bob at a terminal, past the runbook-name
+/// confirmation; `None` where no terminal can be had (outside CI).
+fn at_the_terminal_as_bob(sim: &Simulator) -> Option<(Drbook, Terminal)> {
+    let t = live(&sim.base_url(), &two_failovers("30s"));
+    t.yes(false).args(["--operator", "bob"]);
+    let terminal = t
+        .on_a_terminal()?
+        .answer("Type the runbook name to continue", "test-runbook");
+    Some((t, terminal))
+}
+
 #[test]
 fn on_a_terminal_a_failed_step_asks_the_operator_and_the_answer_is_recorded() {
     let sim = faulty_sim(
         vec![plan(PLAN_A, Duration::ZERO), plan(PLAN_B, Duration::ZERO)],
         vec![refused(PLAN_A, 1), refused(PLAN_B, 0)],
     );
-    let t = live(&sim.base_url(), &two_failovers("30s"));
-    t.yes(false).args(["--operator", "bob"]);
-    let Some(terminal) = t.on_a_terminal() else {
+    let Some((t, terminal)) = at_the_terminal_as_bob(&sim) else {
         return;
     };
-    let asked = "step 1 failed: what now?";
     let out = terminal
-        .answer("Type the runbook name to continue", "test-runbook")
-        .answer(asked, "retry")
+        .answer("step 1 failed: what now?", "retry")
         .answer("step 2 failed: what now?", "skip")
         .answer("a skip needs a reason", "skip the app team does it by hand")
         .finish();
@@ -453,13 +460,10 @@ fn on_a_terminal_continue_rollback_and_abort_are_carried_out_once() {
         ],
         vec![refused(PLAN_B, 0)],
     );
-    let t = live(&sim.base_url(), &two_failovers("30s"));
-    t.yes(false).args(["--operator", "bob"]);
-    let Some(terminal) = t.on_a_terminal() else {
+    let Some((t, terminal)) = at_the_terminal_as_bob(&sim) else {
         return;
     };
     let out = terminal
-        .answer("Type the runbook name to continue", "test-runbook")
         .answer("step 1 failed: what now?", "continue RetryFailedStep")
         .answer("step 2 failed: what now?", "rollback")
         .finish();
@@ -498,13 +502,10 @@ fn on_a_terminal_continue_rollback_and_abort_are_carried_out_once() {
         vec![plan(PLAN_A, Duration::ZERO), plan(PLAN_B, Duration::ZERO)],
         vec![refused(PLAN_A, 0)],
     );
-    let t = live(&sim.base_url(), &two_failovers("30s"));
-    t.yes(false).args(["--operator", "bob"]);
-    let Some(terminal) = t.on_a_terminal() else {
+    let Some((t, terminal)) = at_the_terminal_as_bob(&sim) else {
         return;
     };
     let out = terminal
-        .answer("Type the runbook name to continue", "test-runbook")
         .answer("step 1 failed: what now?", "abort")
         .finish();
     assert_eq!(out.code, 1, "{}", out.stdout);
