@@ -108,6 +108,11 @@ pub struct Progress {
     /// Steps that failed in this process: a retry or skip the operator decides takes the
     /// failure back out of the count.
     failed_steps: std::collections::BTreeSet<usize>,
+    /// The step whose question is on the screen (its failure, or a pause): while it is
+    /// asked, what other steps do is held back, so that nothing is printed into the
+    /// question, and shown once it is answered.
+    asking: Option<usize>,
+    held: Vec<Event>,
 }
 
 impl Progress {
@@ -125,6 +130,8 @@ impl Progress {
             cleaned: 0,
             checked: false,
             failed_steps: Default::default(),
+            asking: None,
+            held: Vec::new(),
         }
     }
 
@@ -175,6 +182,38 @@ fn since(from: Option<chrono::DateTime<chrono::Utc>>, to: chrono::DateTime<chron
 
 impl Listener for Progress {
     fn on_event(&mut self, event: &Event) {
+        let ends_run = matches!(event, Event::RunFinished { .. });
+        match self.asking {
+            Some(asked) if event.step() != Some(asked) && !ends_run => {
+                self.held.push(event.clone());
+                return;
+            }
+            Some(_) if ends_run => self.release(),
+            _ => {}
+        }
+        self.show(event);
+        let asked = match event {
+            Event::Asking { .. } | Event::Paused { asking: true, .. } => event.step(),
+            Event::Decided { .. } | Event::Approved { .. } | Event::StepFinished { .. } => None,
+            _ => self.asking,
+        };
+        let before = std::mem::replace(&mut self.asking, asked);
+        if before.is_some() && asked.is_none() {
+            self.release();
+        }
+    }
+}
+
+impl Progress {
+    /// Shows what was held back while a question was on the screen.
+    fn release(&mut self) {
+        self.asking = None;
+        for event in std::mem::take(&mut self.held) {
+            self.on_event(&event);
+        }
+    }
+
+    fn show(&mut self, event: &Event) {
         let step = event.step().unwrap_or_default();
         match event {
             Event::RunStarted { at, steps } => {

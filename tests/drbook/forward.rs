@@ -612,6 +612,46 @@ fn skip_lets_what_needs_a_step_that_failed_under_continue_go_on() {
     assert_eq!(report["steps"][1]["result"], "succeeded");
 }
 
+/// While the operator is asked about a failed step, what the other branches do is held
+/// back and shown after the answer: nothing is printed into the question.
+#[test]
+fn on_a_terminal_the_question_is_not_interleaved_with_other_steps() {
+    let sim = faulty_sim(
+        vec![
+            plan(PLAN_A, Duration::ZERO),
+            plan(PLAN_B, Duration::from_millis(500)),
+        ],
+        vec![refused(PLAN_A, 0)],
+    );
+    let steps = format!(
+        "  - {{ needs: [], failover: {{ plan_id: {PLAN_A} }} }}\n  - {{ needs: [], failover: {{ plan_id: {PLAN_B} }} }}\n"
+    );
+    let t = live(&sim.base_url(), &steps);
+    t.yes(false);
+    let Some(terminal) = t.on_a_terminal() else {
+        return;
+    };
+    let terminal = terminal
+        .answer("Type the runbook name to continue", "test-runbook")
+        .shows("step 1 failed: what now?");
+    // The other branch runs to its end while the question is open.
+    t.await_event(|e| e["event"] == "step_finished" && e["step"] == 2);
+    let out = terminal.answer("what now?", "skip done by hand").finish();
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    let screen = out.stdout.replace('\r', "");
+    let asked = screen.find("step 1 failed: what now?").unwrap();
+    let decided = screen.find("operator decision: step 1: skip").unwrap();
+    let between = &screen[asked..decided];
+    assert!(
+        !between.contains("[2]"),
+        "printed into the question:\n{screen}"
+    );
+    assert!(
+        screen[decided..].contains("[2] ✓ succeeded"),
+        "held back and lost:\n{screen}"
+    );
+}
+
 #[test]
 fn on_a_terminal_branches_that_fail_together_are_asked_about_one_at_a_time() {
     let sim = faulty_sim(

@@ -517,6 +517,12 @@ impl Terminal {
         self
     }
 
+    /// Waits (at most 20 s) until the screen shows `text`.
+    pub fn shows(self, text: &str) -> Terminal {
+        await_text(&self.screen, text, "the terminal");
+        self
+    }
+
     /// Waits for drbook to end; `stdout` is the whole screen.
     pub fn finish(mut self) -> Outcome {
         drop(self.child.stdin.take());
