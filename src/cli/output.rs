@@ -113,6 +113,10 @@ pub struct Progress {
     /// question, and shown once it is answered.
     asking: Option<usize>,
     held: Vec<Event>,
+    /// Plans by the names VAO gave them in this run's reads, for the steps that come later.
+    plan_names: std::collections::HashMap<uuid::Uuid, String>,
+    /// The plan each step that has started acts on.
+    step_plans: std::collections::HashMap<usize, uuid::Uuid>,
 }
 
 impl Progress {
@@ -132,6 +136,8 @@ impl Progress {
             failed_steps: Default::default(),
             asking: None,
             held: Vec::new(),
+            plan_names: Default::default(),
+            step_plans: Default::default(),
         }
     }
 
@@ -221,8 +227,19 @@ impl Progress {
                 self.started = Some(*at);
             }
             Event::Authenticated { how, .. } => self.say(how),
-            Event::StepStarted { name, at, .. } => {
+            Event::StepStarted {
+                name, at, plan_id, ..
+            } => {
                 self.running.insert(step, (*at, None));
+                if let Some(id) = plan_id {
+                    self.step_plans.insert(step, *id);
+                }
+                // A plan read earlier in the run (a rollback's or clean-up's undo, a later
+                // step on it) is named as VAO named it.
+                let name = match plan_id.and_then(|id| Some((id, self.plan_names.get(&id)?))) {
+                    Some((id, known)) => crate::exec::event::with_plan_name(name, id, known),
+                    None => name.clone(),
+                };
                 if self.cleanup {
                     self.say(&format!("[clean-up] {name}"));
                 } else if step > self.total {
@@ -260,28 +277,34 @@ impl Progress {
                     }
                 }
             }
-            Event::Guard { verdict, plan, .. } => match verdict {
-                GuardVerdict::Passed => self.detail(
-                    step,
-                    &format!(
-                        "guard: plan {}{}",
-                        plan.as_ref()
-                            .and_then(|p| p.name.as_deref())
-                            .map(|name| format!("\"{name}\" "))
-                            .unwrap_or_default(),
-                        plan.as_ref().map_or_else(
-                            || "is ready".to_owned(),
-                            |p| if p.status.source == "predicted" {
-                                format!("will be {} (after the steps before)", p.status.state)
-                            } else {
-                                format!("is {}", p.status.summary())
-                            }
-                        )
+            Event::Guard { verdict, plan, .. } => {
+                let named = plan.as_ref().and_then(|p| p.name.clone());
+                if let (Some(&id), Some(name)) = (self.step_plans.get(&step), named) {
+                    self.plan_names.insert(id, name);
+                }
+                match verdict {
+                    GuardVerdict::Passed => self.detail(
+                        step,
+                        &format!(
+                            "guard: plan {}{}",
+                            plan.as_ref()
+                                .and_then(|p| p.name.as_deref())
+                                .map(|name| format!("\"{name}\" "))
+                                .unwrap_or_default(),
+                            plan.as_ref().map_or_else(
+                                || "is ready".to_owned(),
+                                |p| if p.status.source == "predicted" {
+                                    format!("will be {} (after the steps before)", p.status.state)
+                                } else {
+                                    format!("is {}", p.status.summary())
+                                }
+                            )
+                        ),
                     ),
-                ),
-                GuardVerdict::Skipped => self.detail(step, "guard: skipped (--force)"),
-                GuardVerdict::Refused(_) => {}
-            },
+                    GuardVerdict::Skipped => self.detail(step, "guard: skipped (--force)"),
+                    GuardVerdict::Refused(_) => {}
+                }
+            }
             Event::AttemptFailed { attempt, error, .. } => {
                 self.detail(step, &format!("try {attempt} failed: {error}"))
             }

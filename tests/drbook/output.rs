@@ -158,7 +158,12 @@ fn every_step_on_a_plan_read_once_is_named() {
     );
     let t = Drbook::new();
     t.runbook(&steps);
-    t.live("drill", &sim.base_url()).run().assert_code(0);
+    let out = t.live("drill", &sim.base_url()).run();
+    out.assert_code(0);
+    // The progress names it too, from the step's first line.
+    out.assert_stderr_contains(&format!(
+        "[clean-up] Clean up step 1: undo the failover of plan \"DB tier\" ({PLAN_A})"
+    ));
     let report = t.report();
     let steps = report["steps"].as_array().unwrap();
     assert_eq!(steps.len(), 3, "{report:#}");
