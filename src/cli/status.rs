@@ -155,10 +155,13 @@ pub enum StepState {
 }
 
 impl StepState {
-    fn describe(self, sent: Option<bool>) -> String {
+    fn describe(self, sent: Option<bool>, kind: Option<StepKind>) -> String {
         let sent = match sent {
             Some(true) => ", request sent",
             Some(false) => ", nothing sent",
+            None if kind.is_some_and(|k| !k.changes_the_world()) => {
+                " (it only reads or waits: resume runs it again)"
+            }
             None => "",
         };
         match self {
@@ -643,7 +646,9 @@ fn steps(
         };
         step.state = state;
         step.error = error;
-        if matches!(state, StepState::InFlight | StepState::Interrupted) {
+        // Whether a request may have left matters only for a step that changes the world.
+        let reads_only = step.kind.is_some_and(|kind| !kind.changes_the_world());
+        if matches!(state, StepState::InFlight | StepState::Interrupted) && !reads_only {
             step.request_sent = sent;
         }
     }
@@ -804,7 +809,7 @@ pub fn text(status: &RunStatus) -> String {
     let described: Vec<String> = status
         .steps
         .iter()
-        .map(|s| s.state.describe(s.request_sent))
+        .map(|s| s.state.describe(s.request_sent, s.kind))
         .collect();
     let width = described.iter().map(String::len).max().unwrap_or(0);
     let digits = status

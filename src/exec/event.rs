@@ -59,6 +59,23 @@ pub enum StepKind {
 }
 
 impl StepKind {
+    /// Whether a step of this kind changes the world (a VAO action, a command), so that
+    /// its intent is journalled; the others only read or wait, and are run again on resume.
+    pub fn changes_the_world(self) -> bool {
+        match self {
+            StepKind::Failover
+            | StepKind::UndoFailover
+            | StepKind::ReadinessCheck
+            | StepKind::Undo
+            | StepKind::Command => true,
+            StepKind::Wait
+            | StepKind::ExpectState
+            | StepKind::Pause
+            | StepKind::HttpCheck
+            | StepKind::TcpCheck => false,
+        }
+    }
+
     /// The kind of a runbook step.
     pub fn of(action: &Action) -> StepKind {
         match action {

@@ -281,6 +281,8 @@ fn a_run_still_going_is_running_and_its_lock_is_left_held() {
     assert!(holder.starts_with("pid "), "{holder}");
     assert_eq!(status["steps"][0]["state"], "succeeded");
     assert_eq!(status["steps"][1]["state"], "in_flight");
+    // A wait sends nothing: whether a request left is no question for it.
+    assert_eq!(status["steps"][1]["request_sent"], serde_json::Value::Null);
     assert_eq!(status["resume"]["possible"], false);
     assert!(
         status["resume"]["reason"]
@@ -290,6 +292,12 @@ fn a_run_still_going_is_running_and_its_lock_is_left_held() {
         "{status:#}"
     );
     let text = t.status([run.as_str()]).run();
+    assert!(
+        text.stdout
+            .contains("2. in flight (it only reads or waits: resume runs it again)"),
+        "{}",
+        text.stdout
+    );
     assert!(
         text.stdout
             .contains("  state:      running: a drbook process holds its lock"),
