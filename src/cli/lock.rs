@@ -94,7 +94,7 @@ pub fn acquire(
     let mut locks = Locks { files: Vec::new() };
     for (index, (path, what)) in lock_files(dir, runbook, plans).into_iter().enumerate() {
         // The folder is checked (and made) once, before its first lock file is opened.
-        let file =
+        let (file, length) =
             match (if index == 0 { private_dir(dir) } else { Ok(()) }).and_then(|()| open(&path)) {
                 Ok(file) => file,
                 Err(e) => {
@@ -112,9 +112,12 @@ pub fn acquire(
                 holder: holder.trim().to_owned(),
             });
         }
-        // The holder's name replaces what an earlier holder wrote.
+        // The holder's name replaces what an earlier holder wrote (cut to it only when
+        // that was longer).
         let _ = write_at_start(&file, holder.as_bytes());
-        let _ = file.set_len(holder.len() as u64);
+        if length > holder.len() as u64 {
+            let _ = file.set_len(holder.len() as u64);
+        }
         locks.files.push(file);
     }
     Ok(locks)
@@ -180,8 +183,9 @@ pub fn probe(dir: &Path, runbook: &Path, plans: &[uuid::Uuid]) -> Result<Option<
 }
 
 /// Opens (or creates) a lock file, refusing anything but a regular file: a symbolic link is
-/// not followed, and what was opened is looked at through the open file itself.
-fn open(path: &Path) -> std::io::Result<File> {
+/// not followed, and what was opened is looked at through the open file itself. Returns the
+/// file and its length.
+fn open(path: &Path) -> std::io::Result<(File, u64)> {
     let not_a_file = || std::io::Error::other(format!("{} is not a regular file", path.display()));
     let mut options = OpenOptions::new();
     options.read(true).write(true).create(true).truncate(false);
@@ -195,8 +199,14 @@ fn open(path: &Path) -> std::io::Result<File> {
         return Err(not_a_file());
     }
     match options.open(path) {
-        Ok(file) if file.metadata()?.is_file() => Ok(file),
-        Ok(_) => Err(not_a_file()),
+        Ok(file) => {
+            let meta = file.metadata()?;
+            if meta.is_file() {
+                Ok((file, meta.len()))
+            } else {
+                Err(not_a_file())
+            }
+        }
         // A symbolic link (not followed), a folder, a socket: named as before.
         Err(_) if std::fs::symlink_metadata(path).is_ok_and(|m| !m.is_file()) => Err(not_a_file()),
         Err(e) => Err(e),
