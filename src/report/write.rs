@@ -107,16 +107,25 @@ fn write_atomically<T>(
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(".tmp");
     let tmp = std::path::PathBuf::from(tmp);
-    let written = {
-        let file = std::fs::File::create(&tmp)?;
-        let mut out = std::io::BufWriter::with_capacity(64 * 1024, &file);
-        let written = write(&mut out)?;
-        out.flush()?;
-        drop(out);
-        file.sync_all()?;
-        written
-    };
+    let file = std::fs::File::create(&tmp)?;
+    // A file that could not be filled is not left beside the report.
+    let written = fill(&file, write).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })?;
     std::fs::rename(&tmp, path)?;
+    Ok(written)
+}
+
+/// Fills `file` through a buffer and makes it durable.
+fn fill<T>(
+    file: &std::fs::File,
+    write: impl FnOnce(&mut std::io::BufWriter<&std::fs::File>) -> std::io::Result<T>,
+) -> std::io::Result<T> {
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, file);
+    let written = write(&mut out)?;
+    out.flush()?;
+    drop(out);
+    file.sync_all()?;
     Ok(written)
 }
 
