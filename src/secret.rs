@@ -5,6 +5,8 @@
 //! reports and the log writer mask them too, and none of them should depend on the VAO
 //! client for that.
 
+use std::borrow::Cow;
+use std::cell::Cell;
 use std::fmt;
 use std::sync::{Arc, RwLock};
 
@@ -68,11 +70,16 @@ impl Redactor {
     }
 
     pub fn redact(&self, text: &str) -> String {
+        self.mask(text).into_owned()
+    }
+
+    /// `text` with every known secret masked; borrowed (no copy) when it holds none.
+    pub fn mask<'t>(&self, text: &'t str) -> Cow<'t, str> {
         let secrets = self.secrets.read().unwrap_or_else(|e| e.into_inner());
-        let mut out = text.to_owned();
+        let mut out = Cow::Borrowed(text);
         for secret in secrets.iter() {
             if out.contains(secret.as_str()) {
-                out = out.replace(secret.as_str(), MASK);
+                out = Cow::Owned(out.replace(secret.as_str(), MASK));
             }
         }
         out
@@ -90,18 +97,30 @@ impl Redactor {
         pretty: bool,
     ) -> serde_json::Result<Vec<u8>> {
         let mut out = Vec::new();
-        if pretty {
-            let formatter = Masking::new(self, keep, serde_json::ser::PrettyFormatter::new());
-            value.serialize(&mut serde_json::Serializer::with_formatter(
-                &mut out, formatter,
-            ))?;
-        } else {
-            let formatter = Masking::new(self, keep, serde_json::ser::CompactFormatter);
-            value.serialize(&mut serde_json::Serializer::with_formatter(
-                &mut out, formatter,
-            ))?;
-        }
+        self.write_json(&mut out, value, keep, pretty)?;
         Ok(out)
+    }
+
+    /// [`Redactor::to_json`] written to `out` (a buffer kept for the next value, a file),
+    /// and whether a secret was masked in it: when none was, the value's strings hold no
+    /// secret outside the kept keys.
+    pub fn write_json(
+        &self,
+        out: impl std::io::Write,
+        value: &impl serde::Serialize,
+        keep: &[&str],
+        pretty: bool,
+    ) -> serde_json::Result<bool> {
+        let masked = Cell::new(false);
+        if pretty {
+            let formatter =
+                Masking::new(self, keep, &masked, serde_json::ser::PrettyFormatter::new());
+            value.serialize(&mut serde_json::Serializer::with_formatter(out, formatter))?;
+        } else {
+            let formatter = Masking::new(self, keep, &masked, serde_json::ser::CompactFormatter);
+            value.serialize(&mut serde_json::Serializer::with_formatter(out, formatter))?;
+        }
+        Ok(masked.get())
     }
 }
 
@@ -112,8 +131,11 @@ struct Masking<'r, F> {
     inner: F,
     redactor: &'r Redactor,
     keep: &'r [&'r str],
-    /// The string being gathered, to be masked.
-    string: Option<String>,
+    /// Gathering a string to be masked (in `string`, a buffer kept for the next one).
+    gathering: bool,
+    string: String,
+    /// Set when a string was masked.
+    masked: &'r Cell<bool>,
     /// Inside an object key, and the key so far.
     in_key: bool,
     key: String,
@@ -123,12 +145,14 @@ struct Masking<'r, F> {
 }
 
 impl<'r, F> Masking<'r, F> {
-    fn new(redactor: &'r Redactor, keep: &'r [&'r str], inner: F) -> Self {
+    fn new(redactor: &'r Redactor, keep: &'r [&'r str], masked: &'r Cell<bool>, inner: F) -> Self {
         Masking {
             inner,
             redactor,
             keep,
-            string: None,
+            gathering: false,
+            string: String::new(),
+            masked,
             in_key: false,
             key: String::new(),
             depth: 0,
@@ -158,7 +182,8 @@ impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for Masking<'_, F
         if self.in_key || self.kept_at.is_some() {
             return self.inner.begin_string(w);
         }
-        self.string = Some(String::new());
+        self.gathering = true;
+        self.string.clear();
         Ok(())
     }
 
@@ -170,12 +195,11 @@ impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for Masking<'_, F
         if self.in_key {
             self.key.push_str(fragment);
         }
-        match &mut self.string {
-            Some(string) => {
-                string.push_str(fragment);
-                Ok(())
-            }
-            None => self.inner.write_string_fragment(w, fragment),
+        if self.gathering {
+            self.string.push_str(fragment);
+            Ok(())
+        } else {
+            self.inner.write_string_fragment(w, fragment)
         }
     }
 
@@ -187,23 +211,24 @@ impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for Masking<'_, F
         if self.in_key {
             self.key.push(unescaped(&escape));
         }
-        match &mut self.string {
-            Some(string) => {
-                string.push(unescaped(&escape));
-                Ok(())
-            }
-            None => self.inner.write_char_escape(w, escape),
+        if self.gathering {
+            self.string.push(unescaped(&escape));
+            Ok(())
+        } else {
+            self.inner.write_char_escape(w, escape)
         }
     }
 
     fn end_string<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
-        match self.string.take() {
-            Some(string) => {
-                let masked = self.redactor.redact(&string);
-                serde_json::to_writer(&mut *w, &masked).map_err(std::io::Error::other)
-            }
-            None => self.inner.end_string(w),
+        if !self.gathering {
+            return self.inner.end_string(w);
         }
+        self.gathering = false;
+        let masked = self.redactor.mask(&self.string);
+        if let Cow::Owned(_) = masked {
+            self.masked.set(true);
+        }
+        serde_json::to_writer(&mut *w, masked.as_ref()).map_err(std::io::Error::other)
     }
 
     fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
@@ -299,6 +324,24 @@ mod tests {
             plain.to_json(&value, &[], false).unwrap(),
             serde_json::to_vec(&value).unwrap()
         );
+    }
+
+    #[test]
+    fn write_json_appends_and_says_whether_it_masked() {
+        let redactor = Redactor::new(["hunter22".to_owned()]);
+        let mut out = b"x".to_vec();
+        let clean = serde_json::json!({"note": "nothing here", "result": "hunter22"});
+        assert!(
+            !redactor
+                .write_json(&mut out, &clean, &["result"], false)
+                .unwrap()
+        );
+        assert_eq!(out, br#"x{"note":"nothing here","result":"hunter22"}"#);
+        out.clear();
+        let secret = serde_json::json!({"note": "a hunter22 here"});
+        assert!(redactor.write_json(&mut out, &secret, &[], false).unwrap());
+        assert_eq!(out, br#"{"note":"a *** here"}"#);
+        assert!(matches!(redactor.mask("plain"), Cow::Borrowed("plain")));
     }
 
     #[test]

@@ -7,7 +7,9 @@
 use super::exit::Error;
 use sha2::{Digest, Sha256};
 use std::fs::{File, OpenOptions};
-use std::io::{Read, Seek, Write};
+use std::io::Read;
+#[cfg(not(unix))]
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Held locks; dropping them releases them.
@@ -90,16 +92,18 @@ pub fn acquire(
 ) -> Result<Locks, Error> {
     // Released again (on drop) if a later lock cannot be taken.
     let mut locks = Locks { files: Vec::new() };
-    for (path, what) in lock_files(dir, runbook, plans) {
-        let file = match open(dir, &path) {
-            Ok(file) => file,
-            Err(e) => {
-                return Err(Error::LockUnavailable {
-                    what,
-                    message: format!("the lock file {}: {e}", path.display()),
-                });
-            }
-        };
+    for (index, (path, what)) in lock_files(dir, runbook, plans).into_iter().enumerate() {
+        // The folder is checked (and made) once, before its first lock file is opened.
+        let (file, length) =
+            match (if index == 0 { private_dir(dir) } else { Ok(()) }).and_then(|()| open(&path)) {
+                Ok(file) => file,
+                Err(e) => {
+                    return Err(Error::LockUnavailable {
+                        what,
+                        message: format!("the lock file {}: {e}", path.display()),
+                    });
+                }
+            };
         if file.try_lock().is_err() {
             let mut holder = String::new();
             let _ = (&file).read_to_string(&mut holder);
@@ -108,11 +112,12 @@ pub fn acquire(
                 holder: holder.trim().to_owned(),
             });
         }
-        let mut file = file;
-        let _ = file.set_len(0);
-        let _ = file.rewind();
-        let _ = file.write_all(holder.as_bytes());
-        let _ = file.flush();
+        // The holder's name replaces what an earlier holder wrote (cut to it only when
+        // that was longer).
+        let _ = write_at_start(&file, holder.as_bytes());
+        if length > holder.len() as u64 {
+            let _ = file.set_len(holder.len() as u64);
+        }
         locks.files.push(file);
     }
     Ok(locks)
@@ -177,20 +182,47 @@ pub fn probe(dir: &Path, runbook: &Path, plans: &[uuid::Uuid]) -> Result<Option<
     Ok(None)
 }
 
-fn open(dir: &Path, path: &Path) -> std::io::Result<File> {
-    private_dir(dir)?;
-    if std::fs::symlink_metadata(path).is_ok_and(|m| !m.is_file()) {
-        return Err(std::io::Error::other(format!(
-            "{} is not a regular file",
-            path.display()
-        )));
+/// Opens (or creates) a lock file, refusing anything but a regular file: a symbolic link is
+/// not followed, and what was opened is looked at through the open file itself. Returns the
+/// file and its length.
+fn open(path: &Path) -> std::io::Result<(File, u64)> {
+    let not_a_file = || std::io::Error::other(format!("{} is not a regular file", path.display()));
+    let mut options = OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW);
     }
-    OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(path)
+    #[cfg(not(unix))]
+    if std::fs::symlink_metadata(path).is_ok_and(|m| !m.is_file()) {
+        return Err(not_a_file());
+    }
+    match options.open(path) {
+        Ok(file) => {
+            let meta = file.metadata()?;
+            if meta.is_file() {
+                Ok((file, meta.len()))
+            } else {
+                Err(not_a_file())
+            }
+        }
+        // A symbolic link (not followed), a folder, a socket: named as before.
+        Err(_) if std::fs::symlink_metadata(path).is_ok_and(|m| !m.is_file()) => Err(not_a_file()),
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(unix)]
+fn write_at_start(file: &File, bytes: &[u8]) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::write_all_at(file, bytes, 0)
+}
+
+#[cfg(not(unix))]
+fn write_at_start(mut file: &File, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Seek;
+    file.rewind()?;
+    file.write_all(bytes)
 }
 
 #[cfg(test)]
@@ -235,6 +267,47 @@ mod tests {
             }
             other => panic!("expected an unavailable lock, got {:?}", other.err()),
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_lock_file_that_is_a_symbolic_link_or_a_folder_is_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let locks = dir.path().join("locks");
+        std::fs::create_dir(&locks).unwrap();
+        std::fs::set_permissions(&locks, std::os::unix::fs::PermissionsExt::from_mode(0o700))
+            .unwrap();
+        let runbook = dir.path().join("rb.yaml");
+        std::fs::write(&runbook, "x").unwrap();
+        let (plan, other) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+        let target = dir.path().join("elsewhere");
+        std::fs::write(&target, "kept").unwrap();
+        std::os::unix::fs::symlink(&target, locks.join(format!("plan-{plan}.lock"))).unwrap();
+        std::fs::create_dir(locks.join(format!("plan-{other}.lock"))).unwrap();
+        for (plan, kind) in [(plan, "link"), (other, "folder")] {
+            match acquire(&locks, &runbook, &[plan], "pid 1") {
+                Err(Error::LockUnavailable { what, message }) => {
+                    assert_eq!(what, format!("plan {plan}"), "{kind}");
+                    assert!(
+                        message.contains("is not a regular file"),
+                        "{kind}: {message}"
+                    );
+                }
+                other => panic!(
+                    "{kind}: expected an unavailable lock, got {:?}",
+                    other.err()
+                ),
+            }
+        }
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "kept");
+        // A holder's name replaces a longer one left by an earlier holder.
+        drop(acquire(&locks, &runbook, &[], "pid 12345, a long holder name").unwrap());
+        let held = acquire(&locks, &runbook, &[], "pid 2").unwrap();
+        let Ok(Some(found)) = probe(&locks, &runbook, &[]) else {
+            panic!("the lock is held");
+        };
+        assert_eq!(found.holder, "pid 2");
+        drop(held);
     }
 
     #[test]

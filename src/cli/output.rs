@@ -117,6 +117,9 @@ pub struct Progress {
     plan_names: std::collections::HashMap<uuid::Uuid, String>,
     /// The plan each step that has started acts on.
     step_plans: std::collections::HashMap<usize, uuid::Uuid>,
+    /// stderr takes no styling (not a terminal, `--color never`, NO_COLOR): lines go to it
+    /// as they are, without anstream looking at the stream and stripping every line again.
+    plain: bool,
 }
 
 impl Progress {
@@ -138,6 +141,7 @@ impl Progress {
             held: Vec::new(),
             plan_names: Default::default(),
             step_plans: Default::default(),
+            plain: anstream::AutoStream::choice(&std::io::stderr()) == anstream::ColorChoice::Never,
         }
     }
 
@@ -151,13 +155,18 @@ impl Progress {
         if quiet() && !tone.kept_when_quiet() {
             return;
         }
-        let style = tone.style();
-        let mut err = anstream::stderr().lock();
-        let _ = writeln!(
-            err,
-            "{style}{}{style:#}",
-            printable(&self.redactor.redact(line))
-        );
+        // The whole line in one write.
+        let mut text = printable(&self.redactor.redact(line));
+        if !self.plain {
+            let style = tone.style();
+            text = format!("{style}{text}{style:#}");
+        }
+        text.push('\n');
+        if self.plain {
+            let _ = std::io::stderr().lock().write_all(text.as_bytes());
+        } else {
+            let _ = anstream::stderr().lock().write_all(text.as_bytes());
+        }
     }
 
     /// A line about one step, indented under it; while steps of a parallel group run at

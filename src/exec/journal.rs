@@ -110,6 +110,8 @@ pub struct Journal {
     ok: Arc<AtomicBool>,
     /// How many lines were made durable (`fdatasync`) since the journal was opened.
     syncs: u64,
+    /// The line being written, kept for the next one.
+    line: Vec<u8>,
 }
 
 impl Journal {
@@ -152,6 +154,7 @@ impl Journal {
             redactor,
             ok: Arc::new(AtomicBool::new(true)),
             syncs: 0,
+            line: Vec::new(),
         })
     }
 
@@ -175,6 +178,7 @@ impl Journal {
             redactor,
             ok: Arc::new(AtomicBool::new(true)),
             syncs: 0,
+            line: Vec::new(),
         })
     }
 
@@ -193,13 +197,13 @@ impl Journal {
     }
 
     fn append(&mut self, event: &Event, durable: bool) -> std::io::Result<()> {
-        let mut line = self
-            .redactor
-            .to_json(event, ENUM_KEYS, false)
+        self.line.clear();
+        self.redactor
+            .write_json(&mut self.line, event, ENUM_KEYS, false)
             .map_err(std::io::Error::other)?;
-        line.push(b'\n');
+        self.line.push(b'\n');
         // One write per line: a crash tears at most the last line.
-        self.file.write_all(&line)?;
+        self.file.write_all(&self.line)?;
         if durable {
             self.file.sync_data()?;
             self.syncs += 1;

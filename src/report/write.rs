@@ -1,7 +1,8 @@
 //! Writing the report files: JSON always, then the other formats asked for (Markdown, JUnit
-//! XML, HTML). Secrets are scrubbed from the model before any of them is rendered, and each
-//! file is written whole (to a temporary file, then renamed) so a crash never leaves half a
-//! report.
+//! XML, HTML). Secrets are masked in the model's strings before any of them is rendered (a
+//! report with none to mask is rendered as it is; one with some, from its masked JSON read
+//! back), and each file is written whole (to a temporary file, then renamed) so a crash
+//! never leaves half a report.
 
 use super::model::Report;
 use super::{html, junit, markdown};
@@ -97,16 +98,35 @@ impl Written {
     }
 }
 
-fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+/// Writes a file whole: `write` fills a temporary file beside it, which is made durable and
+/// then renamed over it. Returns what `write` returned.
+fn write_atomically<T>(
+    path: &Path,
+    write: impl FnOnce(&mut std::io::BufWriter<&std::fs::File>) -> std::io::Result<T>,
+) -> std::io::Result<T> {
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(".tmp");
     let tmp = std::path::PathBuf::from(tmp);
-    {
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(text.as_bytes())?;
-        file.sync_all()?;
-    }
-    std::fs::rename(&tmp, path)
+    let file = std::fs::File::create(&tmp)?;
+    // A file that could not be filled is not left beside the report.
+    let written = fill(&file, write).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })?;
+    std::fs::rename(&tmp, path)?;
+    Ok(written)
+}
+
+/// Fills `file` through a buffer and makes it durable.
+fn fill<T>(
+    file: &std::fs::File,
+    write: impl FnOnce(&mut std::io::BufWriter<&std::fs::File>) -> std::io::Result<T>,
+) -> std::io::Result<T> {
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, file);
+    let written = write(&mut out)?;
+    out.flush()?;
+    drop(out);
+    file.sync_all()?;
+    Ok(written)
 }
 
 /// Report fields that hold fixed vocabulary or typed values (instants, plan ids), never
@@ -148,32 +168,46 @@ pub fn write(
     asked: &[Format],
 ) -> std::io::Result<Written> {
     std::fs::create_dir_all(dir)?;
-    // The JSON text first, masked as it is written; the other formats render the model
-    // read back from that text, so they hold only what the JSON holds.
-    let mut json = redactor
-        .to_json(report, ENUM_KEYS, true)
-        .map_err(std::io::Error::other)?;
-    json.push(b'\n');
-    let json = String::from_utf8(json).map_err(std::io::Error::other)?;
-    let others = formats(asked).into_iter().any(|f| f != Format::Json);
-    let redacted: Option<Report> = others
-        .then(|| serde_json::from_str(&json))
-        .transpose()
-        .map_err(std::io::Error::other)?;
     let path = |format: Format| dir.join(format!("{}.{}", report.run_id, format.extension()));
     let mut written = Written {
         json: path(Format::Json),
         files: Vec::new(),
     };
-    for format in formats(asked) {
-        let rendered = match (format, &redacted) {
-            (Format::Json, _) | (_, None) => None,
-            (Format::Md, Some(r)) => Some(redactor.redact(&markdown::render(r))),
-            (Format::Junit, Some(r)) => Some(redactor.redact(&junit::render(r)?)),
-            (Format::Html, Some(r)) => Some(redactor.redact(&html::render(r))),
+    // The JSON first, masked as it is written straight to its file (a long run's report is
+    // megabytes: no copy of its text is held).
+    let masked = write_atomically(&written.json, |out| {
+        let masked = redactor
+            .write_json(&mut *out, report, ENUM_KEYS, true)
+            .map_err(std::io::Error::other)?;
+        out.write_all(b"\n")?;
+        Ok(masked)
+    })?;
+    written.files.push(written.json.clone());
+    // The other formats render what the JSON holds: the model itself when no string of it
+    // needed a mask, else the masked model read back from the JSON (a mask applied before
+    // any escaping, which could split a secret).
+    let others: Vec<Format> = formats(asked)
+        .into_iter()
+        .filter(|f| *f != Format::Json)
+        .collect();
+    let read_back: Option<Report> = (!others.is_empty() && masked)
+        .then(|| {
+            serde_json::from_slice(&std::fs::read(&written.json)?).map_err(std::io::Error::other)
+        })
+        .transpose()?;
+    let model = read_back.as_ref().unwrap_or(report);
+    for format in others {
+        let rendered = match format {
+            Format::Json => continue,
+            Format::Md => markdown::render(model),
+            Format::Junit => junit::render(model)?,
+            Format::Html => html::render(model),
         };
+        // Masked once more, for the kept fields' words.
         let file = path(format);
-        write_atomically(&file, rendered.as_deref().unwrap_or(&json))?;
+        write_atomically(&file, |out| {
+            out.write_all(redactor.mask(&rendered).as_bytes())
+        })?;
         written.files.push(file);
     }
     Ok(written)
@@ -203,6 +237,34 @@ mod tests {
             json.contains(&format!("\"plan_id\": \"{PLAN_A}\"")),
             "{json}"
         );
+    }
+
+    #[test]
+    fn the_other_formats_render_what_the_json_holds_masked_or_not() {
+        let mut report = fixture::report(TWO_FAILOVERS, Mode::Drill);
+        fixture::failover(&mut report, 1, PLAN_A, 0, 10, true);
+        fixture::finish(&mut report, RunResult::Failed, 30, None);
+        let dir = tempfile::tempdir().unwrap();
+        let all = [Format::Md, Format::Junit, Format::Html];
+        // Nothing to mask: rendered from the model itself, as from the JSON read back.
+        let written = super::write(&report, dir.path(), &Redactor::default(), &all).unwrap();
+        let json = std::fs::read_to_string(&written.json).unwrap();
+        let read_back: super::Report = serde_json::from_str(&json).unwrap();
+        let file = |ext: &str| {
+            std::fs::read_to_string(dir.path().join(format!("{}.{ext}", report.run_id))).unwrap()
+        };
+        assert_eq!(file("md"), super::markdown::render(&read_back));
+        assert_eq!(file("junit.xml"), super::junit::render(&read_back).unwrap());
+        assert_eq!(file("html"), super::html::render(&read_back));
+        // A secret that Markdown, XML and HTML would escape (split) is masked before that.
+        report.steps[1].error = Some("refused: pass|<&>word rejected".to_owned());
+        let redactor = Redactor::new(["pass|<&>word".to_owned()]);
+        super::write(&report, dir.path(), &redactor, &all).unwrap();
+        for ext in ["json", "md", "junit.xml", "html"] {
+            let text = file(ext);
+            assert!(text.contains("refused: *** rejected"), "{ext}: {text}");
+            assert!(!text.contains("pass"), "{ext}: {text}");
+        }
     }
 
     #[test]
