@@ -15,7 +15,8 @@ pub struct Prepared {
     /// The instant the date helpers (`now`, `today`, `ago`) were relative to.
     pub clock: Clock,
     /// The rendered document (what was actually validated and built); its JSON form
-    /// (`rendered.to_json()`) is what a run's `rendered_sha256` hashes.
+    /// (`rendered.to_json()`, serialised without the copy) is what a run's `rendered_sha256`
+    /// hashes.
     pub rendered: Node,
     pub runbook: Runbook,
     /// Advice on the valid runbook (plain scalars YAML 1.1 tools read differently), each
@@ -31,9 +32,25 @@ impl Prepared {
     pub fn rendered_sha256(&self) -> &str {
         self.rendered_sha256.get_or_init(|| {
             use sha2::{Digest, Sha256};
-            let json = self.rendered.to_json().to_string();
-            crate::runbook::source::hex(&Sha256::digest(json.as_bytes()))
+            let mut hasher = HashWriter(Sha256::new());
+            serde_json::to_writer(&mut hasher, &runbook::json_view::JsonView(&self.rendered))
+                .expect("a tree serialises as JSON");
+            crate::runbook::source::hex(&hasher.0.finalize())
         })
+    }
+}
+
+/// Feeds what is written into the hash, so the JSON is hashed without being kept.
+struct HashWriter(sha2::Sha256);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        sha2::Digest::update(&mut self.0, bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -282,24 +299,15 @@ fn find_by_pos(node: &Node, line: usize, column: usize) -> Option<&str> {
 /// field with something invalid), the typed document read from it and converted, then the
 /// cross-field rules.
 pub fn build_checked(file: &str, rendered: &Node) -> Result<Runbook, Vec<Diagnostic>> {
-    build_checked_json(file, rendered, &rendered.to_json())
-}
-
-/// [`build_checked`], with the rendered tree as JSON already made (`rendered.to_json()`).
-fn build_checked_json(
-    file: &str,
-    rendered: &Node,
-    json: &serde_json::Value,
-) -> Result<Runbook, Vec<Diagnostic>> {
-    let problems = runbook::schema::check_json(file, rendered, json);
+    let problems = runbook::schema::check(file, rendered);
     if !problems.is_empty() {
         return Err(problems);
     }
     built(file, rendered, runbook::build::build(file, rendered))
 }
 
-/// [`build_checked`], with the schema check (and its JSON copy of the tree, dropped after
-/// it) and the typed read side by side when `parallel`. The typed read of a tree the schema
+/// [`build_checked`], with the schema check and the typed read side by side when
+/// `parallel`. The typed read of a tree the schema
 /// refuses is discarded, so the problems are the same either way.
 fn build_checked_parallel(
     file: &str,

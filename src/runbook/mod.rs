@@ -19,6 +19,7 @@ pub mod de;
 pub mod diagnostic;
 pub mod document;
 mod events;
+pub mod json_view;
 pub mod model;
 pub mod node;
 pub mod portable;
