@@ -30,6 +30,8 @@ pub(super) fn load(text: &str) -> Option<Node> {
     let mut loader = Loader {
         parser: Parser::new_from_str(text),
         nodes: 0,
+        items: Vec::new(),
+        entries: Vec::new(),
     };
     if !matches!(loader.next()?.0, Event::StreamStart) {
         return None;
@@ -52,6 +54,11 @@ pub(super) fn load(text: &str) -> Option<Node> {
 struct Loader<'a> {
     parser: Parser<'a, StrInput<'a>>,
     nodes: usize,
+    /// The items and entries of the lists and mappings being read, innermost last: each is
+    /// moved into a vector of its exact length when it ends (a `Vec` grown by pushing would
+    /// keep room for four entries where a runbook's mappings mostly have one or two).
+    items: Vec<Node>,
+    entries: Vec<(Key, Node)>,
 }
 
 impl<'a> Loader<'a> {
@@ -69,14 +76,17 @@ impl<'a> Loader<'a> {
         let value = match event {
             Event::Scalar(text, style, 0, None) => scalar(text.as_ref(), style)?,
             Event::SequenceStart(_, 0, None) => {
-                let mut items = Vec::new();
+                let start = self.items.len();
                 loop {
                     match self.next()? {
                         (Event::SequenceEnd, _) => break,
-                        (event, span) => items.push(self.node(event, span, depth + 1)?),
+                        (event, span) => {
+                            let item = self.node(event, span, depth + 1)?;
+                            self.items.push(item);
+                        }
                     }
                 }
-                Value::Seq(items)
+                Value::Seq(self.items.drain(start..).collect())
             }
             Event::MappingStart(_, 0, None) => Value::Map(self.entries(depth)?),
             // Anchors, aliases, tags.
@@ -86,12 +96,12 @@ impl<'a> Loader<'a> {
     }
 
     fn entries(&mut self, depth: usize) -> Option<Vec<(Key, Node)>> {
-        let mut entries: Vec<(Key, Node)> = Vec::new();
+        let start = self.entries.len();
         let mut seen: Option<std::collections::HashSet<String>> = None;
         loop {
             let (event, span) = self.next()?;
             let name = match event {
-                Event::MappingEnd => return Some(entries),
+                Event::MappingEnd => return Some(self.entries.drain(start..).collect()),
                 // A key is a name; a key of another type (`1:`, `~:`, a list) is declined.
                 Event::Scalar(text, style, 0, None) => match scalar(text.as_ref(), style)? {
                     Value::String(name) if name != "<<" => name,
@@ -99,6 +109,7 @@ impl<'a> Loader<'a> {
                 },
                 _ => return None,
             };
+            let entries = &self.entries[start..];
             let duplicate = match &mut seen {
                 Some(seen) => !seen.insert(name.clone()),
                 None => entries.iter().any(|(key, _)| key.name == name),
@@ -119,7 +130,7 @@ impl<'a> Loader<'a> {
             };
             let (event, span) = self.next()?;
             let value = self.node(event, span, depth + 1)?;
-            entries.push((key, value));
+            self.entries.push((key, value));
         }
     }
 }
