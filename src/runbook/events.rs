@@ -12,6 +12,7 @@
 
 use super::node::{Key, Node, Pos, Value};
 use granit_parser::{Event, Parser, ScalarStyle, Span, StrInput};
+use std::borrow::Cow;
 
 /// Deeper documents go to serde-saphyr, whose budget stops them at 64 levels.
 const MAX_DEPTH: usize = 48;
@@ -40,8 +41,8 @@ pub(super) fn load(text: &str) -> Option<Node> {
     if !matches!(loader.next()?.0, Event::DocumentStart(_, None)) {
         return None;
     }
-    let (event, span) = loader.next()?;
-    let root = loader.node(event, span, 0)?;
+    let (event, pos) = loader.next()?;
+    let root = loader.node(event, pos, 0)?;
     // One document, and the parser's verdict on the rest of the file too.
     if !matches!(loader.next()?.0, Event::DocumentEnd)
         || !matches!(loader.next()?.0, Event::StreamEnd)
@@ -62,26 +63,27 @@ struct Loader<'a> {
 }
 
 impl<'a> Loader<'a> {
-    /// The next event; a parse error declines the document (serde-saphyr words it).
-    fn next(&mut self) -> Option<(Event<'a>, Span)> {
-        self.parser.next_event()?.ok()
+    /// The next event and where it starts; a parse error declines the document
+    /// (serde-saphyr words it).
+    fn next(&mut self) -> Option<(Event<'a>, Pos)> {
+        let (event, span) = self.parser.next_event()?.ok()?;
+        Some((event, pos(&span)))
     }
 
-    fn node(&mut self, event: Event<'a>, span: Span, depth: usize) -> Option<Node> {
+    fn node(&mut self, event: Event<'a>, pos: Pos, depth: usize) -> Option<Node> {
         self.nodes += 1;
         if depth > MAX_DEPTH || self.nodes > MAX_NODES {
             return None;
         }
-        let pos = pos(&span);
         let value = match event {
-            Event::Scalar(text, style, 0, None) => scalar(text.as_ref(), style)?,
+            Event::Scalar(text, style, 0, None) => scalar(text, style)?,
             Event::SequenceStart(_, 0, None) => {
                 let start = self.items.len();
                 loop {
                     match self.next()? {
                         (Event::SequenceEnd, _) => break,
-                        (event, span) => {
-                            let item = self.node(event, span, depth + 1)?;
+                        (event, pos) => {
+                            let item = self.node(event, pos, depth + 1)?;
                             self.items.push(item);
                         }
                     }
@@ -99,11 +101,11 @@ impl<'a> Loader<'a> {
         let start = self.entries.len();
         let mut seen: Option<std::collections::HashSet<String>> = None;
         loop {
-            let (event, span) = self.next()?;
+            let (event, key_pos) = self.next()?;
             let name = match event {
                 Event::MappingEnd => return Some(self.entries.drain(start..).collect()),
                 // A key is a name; a key of another type (`1:`, `~:`, a list) is declined.
-                Event::Scalar(text, style, 0, None) => match scalar(text.as_ref(), style)? {
+                Event::Scalar(text, style, 0, None) => match scalar(text, style)? {
                     Value::String(name) if name != "<<" => name,
                     _ => return None,
                 },
@@ -124,12 +126,9 @@ impl<'a> Loader<'a> {
                 seen = Some(names);
             }
             self.nodes += 1;
-            let key = Key {
-                name,
-                pos: pos(&span),
-            };
-            let (event, span) = self.next()?;
-            let value = self.node(event, span, depth + 1)?;
+            let key = Key { name, pos: key_pos };
+            let (event, pos) = self.next()?;
+            let value = self.node(event, pos, depth + 1)?;
             self.entries.push((key, value));
         }
     }
@@ -147,10 +146,11 @@ fn pos(span: &Span) -> Pos {
 /// with drbook's options (strict booleans; leading-zero and underscored numbers stay
 /// strings), or `None` where this path does not decide it (floats, `+12`, `0x1F`, `.inf`,
 /// integers beyond 64 bits).
-fn scalar(text: &str, style: ScalarStyle) -> Option<Value> {
+fn scalar(text: Cow<'_, str>, style: ScalarStyle) -> Option<Value> {
     if style != ScalarStyle::Plain {
-        return Some(Value::String(text.to_owned()));
+        return Some(Value::String(text.into_owned()));
     }
+    let text = text.as_ref();
     match text {
         "" | "~" | "null" | "Null" | "NULL" => return Some(Value::Null),
         "true" | "True" | "TRUE" => return Some(Value::Bool(true)),
@@ -211,7 +211,7 @@ mod tests {
 
     #[test]
     fn scalars_are_typed_or_declined() {
-        let plain = |text: &str| scalar(text, ScalarStyle::Plain);
+        let plain = |text: &str| scalar(text.into(), ScalarStyle::Plain);
         assert_eq!(plain("no"), Some(Value::String("no".into())));
         assert_eq!(plain("012"), Some(Value::String("012".into())));
         assert_eq!(plain("1_000"), Some(Value::String("1_000".into())));
@@ -238,7 +238,7 @@ mod tests {
             assert_eq!(plain(declined), None, "{declined}");
         }
         assert_eq!(
-            scalar("12", ScalarStyle::SingleQuoted),
+            scalar("12".into(), ScalarStyle::SingleQuoted),
             Some(Value::String("12".into()))
         );
     }
