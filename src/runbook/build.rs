@@ -30,7 +30,7 @@ pub fn build(file: &str, root: &Node) -> Result<Runbook, Vec<Diagnostic>> {
         root,
         defaults: document.defaults.unwrap_or_default(),
         on_failure: document.on_failure.unwrap_or_default(),
-        steps: Vec::new(),
+        steps: Vec::with_capacity(document.steps.len()),
         groups: Vec::new(),
         cleanup: Vec::new(),
         needs: Vec::new(),
@@ -350,7 +350,7 @@ impl Builder<'_> {
         }
         let only = self.scope(&step, &segments, present[0]);
         let http_check = match step.http_check.take() {
-            Some(check) => Some(self.http_check(check, &segments)?),
+            Some(check) => Some(self.http_check(*check, &segments)?),
             None => None,
         };
         let d = &self.defaults;

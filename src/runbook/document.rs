@@ -179,19 +179,19 @@ pub struct Step {
     /// a non-empty step name
     #[schemars(length(min = 1))]
     pub name: Option<String>,
-    pub failover: Option<Failover>,
+    pub failover: Option<Box<Failover>>,
     /// how long to wait before the next step
     pub wait: Option<AnyDuration>,
-    pub undo_failover: Option<UndoFailover>,
-    pub readiness_check: Option<ReadinessCheck>,
-    pub expect_state: Option<ExpectState>,
-    pub pause: Option<Pause>,
+    pub undo_failover: Option<Box<UndoFailover>>,
+    pub readiness_check: Option<Box<ReadinessCheck>>,
+    pub expect_state: Option<Box<ExpectState>>,
+    pub pause: Option<Box<Pause>>,
     /// what a failed step does to the run (default: the runbook's on_failure)
     pub on_failure: Option<OnFailure>,
-    pub parallel: Option<Parallel>,
-    pub http_check: Option<HttpCheck>,
-    pub tcp_check: Option<TcpCheck>,
-    pub command: Option<Command>,
+    pub parallel: Option<Box<Parallel>>,
+    pub http_check: Option<Box<HttpCheck>>,
+    pub tcp_check: Option<Box<TcpCheck>>,
+    pub command: Option<Box<Command>>,
     pub only: Option<Only>,
     pub id: Option<StepId>,
     pub needs: Option<Needs>,

@@ -18,6 +18,8 @@ pub mod build;
 pub mod de;
 pub mod diagnostic;
 pub mod document;
+mod events;
+pub mod json_view;
 pub mod model;
 pub mod node;
 pub mod portable;

@@ -48,6 +48,8 @@ pub fn yaml11_reading(text: &str) -> Option<Yaml11Reading> {
         "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" => {
             Some(Yaml11Reading::Boolean(false))
         }
+        // Both forms start with a digit or a sign: most words skip the patterns.
+        _ if !text.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '+') => None,
         _ if TIMESTAMP.is_match(text) => Some(Yaml11Reading::Timestamp),
         _ if SEXAGESIMAL.is_match(text) => Some(Yaml11Reading::Sexagesimal),
         _ => None,

@@ -12,11 +12,12 @@
 use super::de::{self, ErrorKind};
 use super::diagnostic::Diagnostic;
 use super::document::{self, ACTIONS, NOT_IN_CLEANUP, NOT_IN_GROUP};
+use super::json_view::NodeJson;
 use super::node::{Node, Pos, Value};
 use super::text::{display_path, show_value, unknown_key_hint};
 use super::values;
 use jsonschema::error::ValidationErrorKind;
-use jsonschema::{ValidationError, Validator};
+use jsonschema::{ValidationError, ValidationOptions, Validator};
 use std::sync::OnceLock;
 
 /// The committed schema (`schemas/runbook.schema.json`), embedded: the text a test holds to
@@ -29,10 +30,11 @@ fn schema_document() -> &'static serde_json::Value {
     })
 }
 
-fn validator() -> &'static Validator {
-    static VALIDATOR: OnceLock<Validator> = OnceLock::new();
+/// The validator of [`Node`] trees: it reads the parsed tree in place ([`NodeJson`]).
+fn validator() -> &'static Validator<NodeJson> {
+    static VALIDATOR: OnceLock<Validator<NodeJson>> = OnceLock::new();
     VALIDATOR.get_or_init(|| {
-        jsonschema::options()
+        ValidationOptions::<_, NodeJson>::default()
             .should_validate_formats(true)
             .with_format("drbook-date-time", |s| {
                 values::parse_restore_point(s).is_some()
@@ -66,13 +68,8 @@ pub fn build_validator_in_background() {
 
 /// Checks a parsed runbook against the schema; returns every problem, in source order.
 pub fn check(file: &str, root: &Node) -> Vec<Diagnostic> {
-    check_json(file, root, &root.to_json())
-}
-
-/// [`check`], for a caller that has the tree as JSON already (`instance` is `root.to_json()`).
-pub fn check_json(file: &str, root: &Node, instance: &serde_json::Value) -> Vec<Diagnostic> {
     let mut diagnostics: Vec<Diagnostic> = validator()
-        .iter_errors(instance)
+        .iter_errors(root)
         .flat_map(|error| to_diagnostics(file, root, &error))
         .collect();
     diagnostics.sort_by_key(|d| (d.line, d.column));

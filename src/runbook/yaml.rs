@@ -1,4 +1,9 @@
-//! YAML parsing with serde-saphyr: YAML 1.2 scalars, no duplicate keys, bounded aliases.
+//! YAML parsing: YAML 1.2 scalars, no duplicate keys, bounded aliases.
+//!
+//! serde-saphyr's rules and messages are the loader's. A runbook it would accept as it is
+//! written (no anchors, tags or duplicate keys) is built straight from the parser's events
+//! ([`super::events`]), several times faster; every other document, and every invalid one,
+//! goes through serde-saphyr.
 
 use super::diagnostic::Diagnostic;
 use super::node::{Node, Pos, Value};
@@ -49,6 +54,14 @@ pub fn parse(file: &str, text: &str) -> Result<Node, Box<Diagnostic>> {
             "the file is empty",
         )));
     }
+    if let Some(node) = super::events::load(text) {
+        return Ok(node);
+    }
+    with_serde_saphyr(file, text)
+}
+
+/// The document through serde-saphyr, with its verdict and its position on what is wrong.
+fn with_serde_saphyr(file: &str, text: &str) -> Result<Node, Box<Diagnostic>> {
     match serde_saphyr::from_str_with_options::<Node>(text, options()) {
         Ok(node) if node.value == Value::Null => Err(Box::new(Diagnostic::new(
             file,
@@ -188,6 +201,208 @@ mod tests {
         );
         let malformed = message("steps:\n  - wait: [5m\n");
         assert!(!malformed.contains(" at line "), "{malformed}");
+    }
+
+    /// Scalars whose type or spelling matters, for [`the_fast_path_agrees_with_serde_saphyr`].
+    const SCALARS: &[&str] = &[
+        "x",
+        "no",
+        "on",
+        "y",
+        "true",
+        "True",
+        "TRUE",
+        "tRue",
+        "false",
+        "FALSE",
+        "null",
+        "Null",
+        "NULL",
+        "nULL",
+        "~",
+        "''",
+        "\"\"",
+        "0",
+        "-0",
+        "+0",
+        "00",
+        "012",
+        "-012",
+        "+12",
+        "12",
+        "-12",
+        "0x1F",
+        "0X1F",
+        "0x",
+        "0xg",
+        "0o17",
+        "0O17",
+        "0o8",
+        "0b101",
+        "0B101",
+        "0b102",
+        "0b1c2d",
+        "1_000",
+        "_1",
+        "1__0",
+        "1.5",
+        "-1.5",
+        "1.",
+        ".5",
+        "1e5",
+        "1E+5",
+        "1e400",
+        "-1e400",
+        "1e-400",
+        "1e",
+        "e5",
+        ".inf",
+        "-.Inf",
+        "+.inf",
+        ".NaN",
+        "-.nan",
+        "inf",
+        "-inf",
+        "nan",
+        "NaN",
+        "infinity",
+        "-",
+        "--",
+        "-x",
+        "-1x",
+        "9223372036854775807",
+        "9223372036854775808",
+        "-9223372036854775808",
+        "-9223372036854775809",
+        "18446744073709551615",
+        "18446744073709551616",
+        "340282366920938463463374607431768211457",
+        "3.14159265358979323846264338327950288419716939937510",
+        "2026-11-20",
+        "2026-11-20T03:00:00Z",
+        "12:30:00",
+        "1:2",
+        "6f1c2d9e-3b4a-4c5d-8e7f-0a1b2c3d4e5f",
+        "0b1c2d9e-3b4a-4c5d-8e7f-0a1b2c3d4e5f",
+        "0e1c2d9e",
+        "1e1c2d9e",
+        "30s",
+        "1h30m",
+        "'012'",
+        "\"12\"",
+        "!!str 12",
+        "!!int \"3\"",
+        "!!binary aGVsbG8=",
+        "!foo bar",
+        "! x",
+        "&a x",
+        "*a",
+        "<<",
+        "'<<'",
+        "{}",
+        "[]",
+        "[a, b]",
+        "{a: 1}",
+        "{a: 1, a: 2}",
+        "? a",
+        "a b",
+        "a: b",
+        "'it''s'",
+        "\"\\u263A\"",
+        "é",
+        "\u{feff}x",
+        "{{a}}",
+        "\"{{a}}\"",
+        "|\n  x",
+        ">-\n  x\n  y",
+    ];
+
+    /// Where the fast path builds a tree, serde-saphyr builds the same one, positions
+    /// included; everything else it leaves to serde-saphyr.
+    fn same_as_serde_saphyr(text: &str) {
+        if let Some(fast) = super::super::events::load(text) {
+            match with_serde_saphyr("t.yaml", text) {
+                Ok(slow) => assert_eq!(fast, slow, "{text:?}"),
+                Err(e) => panic!("the fast path accepted what serde-saphyr refuses: {text:?}: {e}"),
+            }
+        }
+    }
+
+    #[test]
+    fn the_fast_path_agrees_with_serde_saphyr() {
+        for s in SCALARS {
+            for text in [
+                format!("k: {s}\n"),
+                format!("{s}: v\n"),
+                format!("- {s}\n"),
+                format!("k: [{s}]\n"),
+                format!("k: {{a: {s}}}\n"),
+                format!("a: 1\nk:\n  - {s}\n  - {s}\n"),
+                format!("{s}\n"),
+                format!("a: 1\n{s}: 2\n"),
+            ] {
+                same_as_serde_saphyr(&text);
+            }
+        }
+        let mut many = String::new();
+        for i in 0..40 {
+            many.push_str(&format!("k{i}: {i}\n"));
+        }
+        same_as_serde_saphyr(&many);
+        many.push_str("k7: again\n");
+        assert!(super::super::events::load(&many).is_none());
+        let root = env!("CARGO_MANIFEST_DIR");
+        let mut files = 0;
+        for dir in ["runbooks", "tests/fixtures/invalid", "examples"] {
+            for entry in walk(&std::path::Path::new(root).join(dir)) {
+                if entry.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+                    same_as_serde_saphyr(&std::fs::read_to_string(&entry).unwrap());
+                    files += 1;
+                }
+            }
+        }
+        assert!(files > 20, "{files} files");
+    }
+
+    fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                out.extend(walk(&path));
+            } else {
+                out.push(path);
+            }
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 2000, ..Default::default() })]
+
+        /// Mutations of a real runbook (a character inserted, a range deleted or repeated).
+        #[test]
+        fn mutated_runbooks_load_the_same_either_way(
+            which in 0..8usize,
+            edits in proptest::collection::vec((0..3usize, proptest::prelude::any::<usize>(), 0..30usize, proptest::sample::select(&[':', '-', ' ', '\n', '\'', '"', '{', '}', '[', ']', '&', '*', '!', '#', '|', '>', ',', '?', 'a', '0', '.', '_', '~'][..])), 1..5),
+        ) {
+            let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks");
+            let mut files: Vec<_> = walk(&root);
+            files.sort();
+            let mut text: Vec<char> = std::fs::read_to_string(&files[which % files.len()]).unwrap().chars().collect();
+            for (kind, at, n, c) in edits {
+                let at = at % (text.len() + 1);
+                match kind {
+                    0 => text.insert(at, c),
+                    1 => { text.drain(at..(at + n).min(text.len())); }
+                    _ => {
+                        let copy: Vec<char> = text[at..(at + n).min(text.len())].to_vec();
+                        text.splice(at..at, copy);
+                    }
+                }
+            }
+            same_as_serde_saphyr(&text.into_iter().collect::<String>());
+        }
     }
 
     #[test]
