@@ -199,7 +199,6 @@ impl Checker<'_> {
         );
     }
 
-    /// Whether the step would succeed now, with the reason when not.
     /// Whether the step would run now: `Ok`, or why it would fail, or why it is not looked
     /// at (a health check, whose target is usually down before a failover).
     async fn step(&mut self, step: &Step) -> Result<(), Unchecked> {
