@@ -307,15 +307,19 @@ pub fn build_checked(file: &str, rendered: &Node) -> Result<Runbook, Vec<Diagnos
 }
 
 /// [`build_checked`], with the schema check and the typed read side by side when
-/// `parallel`. The typed read of a tree the schema
-/// refuses is discarded, so the problems are the same either way.
+/// `parallel`. The typed read of a tree the schema refuses is discarded, so the problems
+/// are the same either way.
 fn build_checked_parallel(
     file: &str,
     rendered: &Node,
     parallel: bool,
 ) -> Result<Runbook, Vec<Diagnostic>> {
+    if !parallel {
+        // One after the other: nothing is read from a tree the schema refuses.
+        return build_checked(file, rendered);
+    }
     let (problems, runbook) = both(
-        parallel,
+        true,
         || runbook::schema::check(file, rendered),
         || runbook::build::build(file, rendered),
     );

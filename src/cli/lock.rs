@@ -94,16 +94,20 @@ pub fn acquire(
     let mut locks = Locks { files: Vec::new() };
     for (index, (path, what)) in lock_files(dir, runbook, plans).into_iter().enumerate() {
         // The folder is checked (and made) once, before its first lock file is opened.
-        let (file, length) =
-            match (if index == 0 { private_dir(dir) } else { Ok(()) }).and_then(|()| open(&path)) {
-                Ok(file) => file,
-                Err(e) => {
-                    return Err(Error::LockUnavailable {
-                        what,
-                        message: format!("the lock file {}: {e}", path.display()),
-                    });
-                }
-            };
+        let opened = if index == 0 {
+            private_dir(dir).and_then(|()| open(&path))
+        } else {
+            open(&path)
+        };
+        let (file, length) = match opened {
+            Ok(opened) => opened,
+            Err(e) => {
+                return Err(Error::LockUnavailable {
+                    what,
+                    message: format!("the lock file {}: {e}", path.display()),
+                });
+            }
+        };
         if file.try_lock().is_err() {
             let mut holder = String::new();
             let _ = (&file).read_to_string(&mut holder);

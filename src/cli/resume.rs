@@ -297,7 +297,6 @@ pub fn prepare_again(
     Ok(prepared)
 }
 
-/// The arguments of a run that reaches the server the way the journalled run did.
 /// Where a resumed run's reports go: `--report-dir`, else where the run's journal says its
 /// reports are, else the default.
 fn report_dir<'a>(header: &'a JournalHeader, output: &'a OutputArgs) -> &'a Path {
@@ -307,6 +306,7 @@ fn report_dir<'a>(header: &'a JournalHeader, output: &'a OutputArgs) -> &'a Path
     }
 }
 
+/// The arguments of a run that reaches the server the way the journalled run did.
 pub fn run_args(
     header: &JournalHeader,
     vars: &VarArgs,
@@ -379,26 +379,24 @@ pub fn failed_run(run_id: &str, runbook: &crate::runbook::Runbook, events: &[Eve
             "run {run_id} rolled back ({}): its failovers were undone, so it cannot be taken forward; start a new run (drbook run RUNBOOK)",
             resume.rolling_back.unwrap_or_default()
         ),
-        Ok(resume)
-            if resume
-                .results
-                .iter()
-                .any(|(_, result)| *result == StepResult::Failed) =>
-        {
+        Ok(resume) => {
             let failed: Vec<String> = resume
                 .results
                 .iter()
                 .filter(|(_, result)| *result == StepResult::Failed)
                 .map(|(step, _)| step.to_string())
                 .collect();
-            format!(
-                "run {run_id} went on past failed step(s) {} (on_failure: continue) and finished Failed; take them up again with `drbook resume {run_id} --retry`",
-                failed.join(", ")
-            )
+            if failed.is_empty() {
+                format!(
+                    "run {run_id} already finished (Failed) with no failed step to take up: it stopped before any step started (then nothing was sent, and a new run is safe: drbook run RUNBOOK); there is nothing to resume"
+                )
+            } else {
+                format!(
+                    "run {run_id} went on past failed step(s) {} (on_failure: continue) and finished Failed; take them up again with `drbook resume {run_id} --retry`",
+                    failed.join(", ")
+                )
+            }
         }
-        Ok(_) => format!(
-            "run {run_id} already finished (Failed) with no failed step to take up: it stopped before any step started (then nothing was sent, and a new run is safe: drbook run RUNBOOK); there is nothing to resume"
-        ),
         Err(e) => e.to_string(),
     }
 }
