@@ -351,10 +351,10 @@ fn a_retry_killed_after_its_failover_left_is_resumed_without_sending_it_twice() 
     assert_eq!(report["steps"][0]["decisions"][0]["decision"], "retry");
 }
 
-/// [`two_failovers`] run live by operator bob at a terminal, past the runbook-name
-/// confirmation; `None` where no terminal can be had (outside CI).
-fn at_the_terminal_as_bob(sim: &Simulator) -> Option<(Drbook, Terminal)> {
-    let t = live(&sim.base_url(), &two_failovers("30s"));
+/// `steps` run live by operator bob at a terminal, past the runbook-name confirmation;
+/// `None` where no terminal can be had (outside CI).
+fn at_the_terminal_as_bob(sim: &Simulator, steps: &str) -> Option<(Drbook, Terminal)> {
+    let t = live(&sim.base_url(), steps);
     t.yes(false).args(["--operator", "bob"]);
     let terminal = t
         .on_a_terminal()?
@@ -368,7 +368,7 @@ fn on_a_terminal_a_failed_step_asks_the_operator_and_the_answer_is_recorded() {
         vec![plan(PLAN_A, Duration::ZERO), plan(PLAN_B, Duration::ZERO)],
         vec![refused(PLAN_A, 1), refused(PLAN_B, 0)],
     );
-    let Some((t, terminal)) = at_the_terminal_as_bob(&sim) else {
+    let Some((t, terminal)) = at_the_terminal_as_bob(&sim, &two_failovers("30s")) else {
         return;
     };
     let out = terminal
@@ -460,7 +460,7 @@ fn on_a_terminal_continue_rollback_and_abort_are_carried_out_once() {
         ],
         vec![refused(PLAN_B, 0)],
     );
-    let Some((t, terminal)) = at_the_terminal_as_bob(&sim) else {
+    let Some((t, terminal)) = at_the_terminal_as_bob(&sim, &two_failovers("30s")) else {
         return;
     };
     let out = terminal
@@ -502,7 +502,7 @@ fn on_a_terminal_continue_rollback_and_abort_are_carried_out_once() {
         vec![plan(PLAN_A, Duration::ZERO), plan(PLAN_B, Duration::ZERO)],
         vec![refused(PLAN_A, 0)],
     );
-    let Some((t, terminal)) = at_the_terminal_as_bob(&sim) else {
+    let Some((t, terminal)) = at_the_terminal_as_bob(&sim, &two_failovers("30s")) else {
         return;
     };
     let out = terminal
@@ -626,14 +626,10 @@ fn on_a_terminal_the_question_is_not_interleaved_with_other_steps() {
     let steps = format!(
         "  - {{ needs: [], failover: {{ plan_id: {PLAN_A} }} }}\n  - {{ needs: [], failover: {{ plan_id: {PLAN_B} }} }}\n"
     );
-    let t = live(&sim.base_url(), &steps);
-    t.yes(false);
-    let Some(terminal) = t.on_a_terminal() else {
+    let Some((t, terminal)) = at_the_terminal_as_bob(&sim, &steps) else {
         return;
     };
-    let terminal = terminal
-        .answer("Type the runbook name to continue", "test-runbook")
-        .shows("step 1 failed: what now?");
+    let terminal = terminal.shows("step 1 failed: what now?");
     // The other branch runs to its end while the question is open.
     t.await_event(|e| e["event"] == "step_finished" && e["step"] == 2);
     let out = terminal.answer("what now?", "skip done by hand").finish();
@@ -665,13 +661,10 @@ fn on_a_terminal_branches_that_fail_together_are_asked_about_one_at_a_time() {
     let steps = format!(
         "  - {{ id: a, needs: [], failover: {{ plan_id: {PLAN_A} }} }}\n  - {{ id: b, needs: [], failover: {{ plan_id: {PLAN_B} }} }}\n  - {{ needs: [a, b], failover: {{ plan_id: {PLAN_C} }} }}\n"
     );
-    let t = live(&sim.base_url(), &steps);
-    t.yes(false).args(["--operator", "bob"]);
-    let Some(terminal) = t.on_a_terminal() else {
+    let Some((t, terminal)) = at_the_terminal_as_bob(&sim, &steps) else {
         return;
     };
     let out = terminal
-        .answer("Type the runbook name to continue", "test-runbook")
         .answer("failed: what now?", "skip done by hand")
         .answer("failed: what now?", "skip done by hand too")
         .finish();
