@@ -233,12 +233,19 @@ fn write_at_start(mut file: &File, bytes: &[u8]) -> std::io::Result<()> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_second_taker_learns_who_holds_the_lock() {
+    /// A temporary folder holding a runbook: the folder, where the runbook's locks go (not
+    /// made yet), and the runbook's path.
+    fn folder() -> (tempfile::TempDir, PathBuf, PathBuf) {
         let dir = tempfile::tempdir().unwrap();
-        let locks = dir.path().join("locks");
         let runbook = dir.path().join("rb.yaml");
         std::fs::write(&runbook, "x").unwrap();
+        let locks = dir.path().join("locks");
+        (dir, locks, runbook)
+    }
+
+    #[test]
+    fn a_second_taker_learns_who_holds_the_lock() {
+        let (dir, locks, runbook) = folder();
         let plan = uuid::Uuid::new_v4();
         let first = acquire(&locks, &runbook, &[plan], "pid 1, started now, runbook rb").unwrap();
         let Err(Error::Locked { what, holder }) = acquire(&locks, &runbook, &[], "pid 2") else {
@@ -258,12 +265,10 @@ mod tests {
 
     #[test]
     fn a_folder_that_cannot_be_made_is_not_a_held_lock() {
-        let dir = tempfile::tempdir().unwrap();
+        let (dir, _, runbook) = folder();
         // A file where the lock folder should be: creating the folder fails.
         let blocker = dir.path().join("blocker");
         std::fs::write(&blocker, "").unwrap();
-        let runbook = dir.path().join("rb.yaml");
-        std::fs::write(&runbook, "x").unwrap();
         match acquire(&blocker.join("locks"), &runbook, &[], "pid 1") {
             Err(Error::LockUnavailable { what, message }) => {
                 assert!(what.starts_with("runbook "), "{what}");
@@ -276,13 +281,10 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn a_lock_file_that_is_a_symbolic_link_or_a_folder_is_not_followed() {
-        let dir = tempfile::tempdir().unwrap();
-        let locks = dir.path().join("locks");
+        let (dir, locks, runbook) = folder();
         std::fs::create_dir(&locks).unwrap();
         std::fs::set_permissions(&locks, std::os::unix::fs::PermissionsExt::from_mode(0o700))
             .unwrap();
-        let runbook = dir.path().join("rb.yaml");
-        std::fs::write(&runbook, "x").unwrap();
         let (plan, other) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
         let target = dir.path().join("elsewhere");
         std::fs::write(&target, "kept").unwrap();
@@ -316,10 +318,7 @@ mod tests {
 
     #[test]
     fn a_probe_sees_a_held_lock_takes_nothing_and_creates_nothing() {
-        let dir = tempfile::tempdir().unwrap();
-        let locks = dir.path().join("locks");
-        let runbook = dir.path().join("rb.yaml");
-        std::fs::write(&runbook, "x").unwrap();
+        let (_dir, locks, runbook) = folder();
         let plan = uuid::Uuid::new_v4();
         assert_eq!(probe(&locks, &runbook, &[plan]), Ok(None));
         assert!(!locks.exists(), "a probe creates no lock folder");

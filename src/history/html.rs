@@ -7,6 +7,7 @@
 use super::chart;
 use super::model::{Freshness, History, Kind, Run, RunbookHistory, age};
 use crate::report::describe;
+use crate::report::html::verdict;
 use crate::report::timestamp::whole_seconds;
 use maud::{Markup, html};
 
@@ -30,16 +31,6 @@ fn result_class(run: &Run) -> &'static str {
         RunResult::Succeeded | RunResult::Interrupted => "warn",
         RunResult::Failed => "bad",
         RunResult::DryRun => "neutral",
-    }
-}
-
-fn met(verdict: Option<bool>) -> Markup {
-    html! {
-        @match verdict {
-            Some(true) => span class="badge ok" { "✓ met" },
-            Some(false) => span class="badge bad" { "✗ missed" },
-            None => span class="muted" { "—" },
-        }
     }
 }
 
@@ -232,12 +223,12 @@ fn drills(rb: &RunbookHistory) -> Markup {
                     }
                     td { (ms(drill.recovery_time_ms)) }
                     td { (ms(drill.rto_target_ms)) }
-                    td { (met(drill.rto_met)) }
+                    td { (verdict(drill.rto_met)) }
                     td {
                         @for plan in &drill.plans {
                             div {
                                 (plan.step) ". " (plan.name) ": " (ms(plan.recovery_time_ms))
-                                @if let Some(target) = plan.rto_target_ms { " / " (describe::duration(target)) " " (met(plan.rto_met)) }
+                                @if let Some(target) = plan.rto_target_ms { " / " (describe::duration(target)) " " (verdict(plan.rto_met)) }
                             }
                         }
                     }

@@ -49,7 +49,8 @@ fn measured(ms: Option<u64>) -> String {
     ms.map_or("unknown".to_owned(), describe::duration)
 }
 
-fn verdict(met: Option<bool>) -> Markup {
+/// An objective met, missed, or not measured, as a badge (the run report's and the history's).
+pub(crate) fn verdict(met: Option<bool>) -> Markup {
     html! {
         @match met {
             Some(true) => span class="badge ok" { "✓ met" },
@@ -302,16 +303,18 @@ fn decisions(report: &Report) -> Markup {
     }
 }
 
+/// The report's steps that `keep` picks, or `None` when it picks none (their section is
+/// left out).
+fn steps_with(report: &Report, keep: impl Fn(&StepRecord) -> bool) -> Option<Vec<&StepRecord>> {
+    let steps: Vec<&StepRecord> = report.steps.iter().filter(|s| keep(s)).collect();
+    (!steps.is_empty()).then_some(steps)
+}
+
 /// Each health check's tries and each command's run, with its output's tail.
 fn around_plans(report: &Report) -> Markup {
-    let steps: Vec<&StepRecord> = report
-        .steps
-        .iter()
-        .filter(|s| s.check.is_some() || s.command.is_some())
-        .collect();
-    if steps.is_empty() {
+    let Some(steps) = steps_with(report, |s| s.check.is_some() || s.command.is_some()) else {
         return html! {};
-    }
+    };
     html! {
         h2 id="checks" { "Checks and commands" }
         @for step in steps {
@@ -332,14 +335,11 @@ fn around_plans(report: &Report) -> Markup {
 
 /// Each request and answer, with every try and the states seen.
 fn exchanges(report: &Report) -> Markup {
-    let steps: Vec<&StepRecord> = report
-        .steps
-        .iter()
-        .filter(|s| s.request.is_some() || s.guard.is_some() || !s.states_seen.is_empty())
-        .collect();
-    if steps.is_empty() {
+    let exchanged =
+        |s: &StepRecord| s.request.is_some() || s.guard.is_some() || !s.states_seen.is_empty();
+    let Some(steps) = steps_with(report, exchanged) else {
         return html! {};
-    }
+    };
     html! {
         h2 id="requests" { "Requests and answers" }
         @for step in steps {

@@ -248,6 +248,15 @@ impl Builder<'_> {
             .push(Diagnostic::new(self.file, pos, path, message));
     }
 
+    /// Where `key` of the mapping at `segments` is, placed and named as the schema check
+    /// places and names it.
+    fn locate_key(&self, segments: &[String], key: &str) -> (Pos, String) {
+        let mut at = segments.to_vec();
+        at.push(key.to_owned());
+        let (_, pos, path) = schema::locate(self.root, &at);
+        (pos, path)
+    }
+
     /// A step of the runbook: one step, or a parallel group's steps, numbered through.
     fn step(&mut self, mut step: doc::Step, segments: Vec<String>) {
         let on_failure = step.on_failure.unwrap_or(self.on_failure);
@@ -266,9 +275,7 @@ impl Builder<'_> {
             step.expected_duration.as_ref().map(|_| "expected_duration"),
         ];
         for key in own.into_iter().flatten() {
-            let mut at = segments.clone();
-            at.push(key.to_owned());
-            let (_, pos, path) = schema::locate(self.root, &at);
+            let (pos, path) = self.locate_key(&segments, key);
             self.diagnostics.push(
                 Diagnostic::new(
                     self.file,
@@ -289,9 +296,7 @@ impl Builder<'_> {
             let mut keys = actions(&inner);
             keys.extend(inner.on_failure.map(|_| "on_failure"));
             if let Some(key) = doc::NOT_IN_GROUP.iter().find(|k| keys.contains(k)) {
-                let mut at = inner_segments.clone();
-                at.push((*key).to_owned());
-                let (_, pos, path) = schema::locate(self.root, &at);
+                let (pos, path) = self.locate_key(&inner_segments, key);
                 self.diagnostics
                     .push(doc::in_group_error(self.file, pos, &path, key));
                 continue;
@@ -319,9 +324,7 @@ impl Builder<'_> {
         keys.extend(step.only.as_ref().map(|_| "only"));
         keys.extend(step.needs.as_ref().map(|_| "needs"));
         if let Some(key) = doc::NOT_IN_CLEANUP.iter().find(|k| keys.contains(k)) {
-            let mut at = segments.clone();
-            at.push((*key).to_owned());
-            let (_, pos, path) = schema::locate(self.root, &at);
+            let (pos, path) = self.locate_key(&segments, key);
             self.diagnostics
                 .push(doc::in_cleanup_error(self.file, pos, &path, key));
             return;

@@ -563,6 +563,18 @@ fn or_template(generator: &mut SchemaGenerator, description: &str, typed: &[Sche
     json_schema!({ "description": description, "anyOf": any_of })
 }
 
+/// A whole number in `range`, or a template.
+fn whole_or_template(
+    generator: &mut SchemaGenerator,
+    description: &str,
+    range: std::ops::RangeInclusive<u64>,
+) -> Schema {
+    let typed = json_schema!({
+        "type": "integer", "minimum": range.start(), "maximum": range.end()
+    });
+    or_template(generator, description, &[typed])
+}
+
 /// Defines a scalar type of the format: its definition's name, whether the schema inlines
 /// it, what it expects (the schema's description, and what an error says was expected), its
 /// schema (given the generator and that description) and how it parses the value.
@@ -711,9 +723,7 @@ scalar! {
     #[derive(Copy)]
     Retries(u32), "retries", inline: false,
     expected: "how many times a failed call may be tried again (0 to 20), or a template",
-    schema: |g, description| or_template(g, description, &[json_schema!({
-        "type": "integer", "minimum": 0, "maximum": MAX_RETRIES
-    })]),
+    schema: |g, description| whole_or_template(g, description, 0..=MAX_RETRIES),
     parse: |s| whole(s, 0..=MAX_RETRIES).map(|n| n as u32),
 }
 
@@ -725,9 +735,7 @@ scalar! {
     #[derive(Copy)]
     ContinueTimes(u32), "continue_times", inline: true,
     expected: "how many times drbook sends the Continue for this step (1 to 20; default 1), or a template",
-    schema: |g, description| or_template(g, description, &[json_schema!({
-        "type": "integer", "minimum": 1, "maximum": MAX_CONTINUES
-    })]),
+    schema: |g, description| whole_or_template(g, description, 1..=MAX_CONTINUES),
     parse: |s| whole(s, 1..=MAX_CONTINUES).map(|n| n as u32),
 }
 
@@ -739,9 +747,7 @@ scalar! {
     #[derive(Copy)]
     MaxConcurrency(usize), "max_concurrency", inline: true,
     expected: "how many of the group's steps run at once (1 to 64; default: all of them), or a template",
-    schema: |g, description| or_template(g, description, &[json_schema!({
-        "type": "integer", "minimum": 1, "maximum": MAX_CONCURRENCY
-    })]),
+    schema: |g, description| whole_or_template(g, description, 1..=MAX_CONCURRENCY),
     parse: |s| whole(s, 1..=MAX_CONCURRENCY).map(|n| n as usize),
 }
 
@@ -753,9 +759,7 @@ scalar! {
     #[derive(Copy)]
     RunConcurrency(usize), "run_concurrency", inline: true,
     expected: "how many plan steps act at once in the whole run (1 to 1000; default: no limit), or a template",
-    schema: |g, description| or_template(g, description, &[json_schema!({
-        "type": "integer", "minimum": 1, "maximum": MAX_RUN_CONCURRENCY
-    })]),
+    schema: |g, description| whole_or_template(g, description, 1..=MAX_RUN_CONCURRENCY),
     parse: |s| whole(s, 1..=MAX_RUN_CONCURRENCY).map(|n| n as usize),
 }
 
@@ -890,9 +894,7 @@ scalar! {
     #[derive(Copy)]
     Port(u16), "port", inline: true,
     expected: "a TCP port (1 to 65535), or a template",
-    schema: |g, description| or_template(g, description, &[json_schema!({
-        "type": "integer", "minimum": 1, "maximum": 65535
-    })]),
+    schema: |g, description| whole_or_template(g, description, 1..=65535),
     parse: |s| whole(s, 1..=65535).map(|n| n as u16),
 }
 
@@ -901,9 +903,7 @@ scalar! {
     #[derive(Copy)]
     ExitCode(i32), "expect_exit", inline: true,
     expected: "the exit status the command must end with (0 to 255; default 0), or a template",
-    schema: |g, description| or_template(g, description, &[json_schema!({
-        "type": "integer", "minimum": 0, "maximum": 255
-    })]),
+    schema: |g, description| whole_or_template(g, description, 0..=255),
     parse: |s| whole(s, 0..=255).map(|n| n as i32),
 }
 

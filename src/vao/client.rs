@@ -277,27 +277,22 @@ impl VaoClient {
     /// The client's id and secret go in the form (RFC 6749, section 2.3.1): VRO documents
     /// the grant's form fields, not where the client authenticates.
     async fn log_in(&self, session: &mut Session) -> Result<(), VaoError> {
-        match &self.credentials {
-            Credentials::Token(_) => Err(VaoError::Auth(
+        let form = match &self.credentials {
+            Credentials::Token(_) => return Err(VaoError::Auth(
                 "the token from VAO_TOKEN was refused or expired, and no password is available to log in again".to_owned(),
             )),
-            Credentials::Password { username, password } => {
-                let form = [
-                    ("grant_type", "password"),
-                    ("username", username.as_str()),
-                    ("password", password.expose()),
-                ];
-                self.token_request(session, &form).await
-            }
-            Credentials::Client { client_id, secret } => {
-                let form = [
-                    ("grant_type", "client_credentials"),
-                    ("client_id", client_id.as_str()),
-                    ("client_secret", secret.expose()),
-                ];
-                self.token_request(session, &form).await
-            }
-        }
+            Credentials::Password { username, password } => [
+                ("grant_type", "password"),
+                ("username", username.as_str()),
+                ("password", password.expose()),
+            ],
+            Credentials::Client { client_id, secret } => [
+                ("grant_type", "client_credentials"),
+                ("client_id", client_id.as_str()),
+                ("client_secret", secret.expose()),
+            ],
+        };
+        self.token_request(session, &form).await
     }
 
     async fn token_request(

@@ -65,6 +65,23 @@ impl Capture {
         lines
     }
 
+    /// Takes in what a read into `buf` gave: the lines it ended, and whether the stream is
+    /// still open. At the stream's end (or a failed read) its unfinished last line ends too.
+    fn take_read(&mut self, read: std::io::Result<usize>, buf: &[u8]) -> (Vec<String>, bool) {
+        match read {
+            Ok(n) if n > 0 => (self.take(&buf[..n]), true),
+            _ => {
+                let last = self.flush();
+                let lines = if last.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![last]
+                };
+                (lines, false)
+            }
+        }
+    }
+
     fn flush(&mut self) -> String {
         let line = String::from_utf8_lossy(&self.line)
             .trim_end_matches('\r')
@@ -243,22 +260,14 @@ impl Executor<'_> {
             }
             tokio::select! {
                 n = async { stdout.as_mut().unwrap().read(&mut out_buf).await }, if stdout.is_some() => {
-                    match n {
-                        Ok(n) if n > 0 => self.lines(number, Stream::Stdout, out.take(&out_buf[..n])),
-                        _ => {
-                            stdout = None;
-                            self.lines(number, Stream::Stdout, vec![out.flush()].into_iter().filter(|l| !l.is_empty()).collect());
-                        }
-                    }
+                    let (lines, open) = out.take_read(n, &out_buf);
+                    self.lines(number, Stream::Stdout, lines);
+                    if !open { stdout = None; }
                 }
                 n = async { stderr.as_mut().unwrap().read(&mut err_buf).await }, if stderr.is_some() => {
-                    match n {
-                        Ok(n) if n > 0 => self.lines(number, Stream::Stderr, err.take(&err_buf[..n])),
-                        _ => {
-                            stderr = None;
-                            self.lines(number, Stream::Stderr, vec![err.flush()].into_iter().filter(|l| !l.is_empty()).collect());
-                        }
-                    }
+                    let (lines, open) = err.take_read(n, &err_buf);
+                    self.lines(number, Stream::Stderr, lines);
+                    if !open { stderr = None; }
                 }
                 waited = child.wait(), if status.is_none() => {
                     status = waited.ok();
