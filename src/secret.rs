@@ -42,7 +42,16 @@ impl fmt::Display for Secret {
 /// than four characters are left alone: masking them would mangle ordinary words.
 #[derive(Debug, Clone, Default)]
 pub struct Redactor {
-    secrets: Arc<RwLock<Vec<String>>>,
+    /// Longest first, so a secret that contains another is masked whole. Replaced whole
+    /// when a secret is learnt, so a reader holds one list for as long as it needs.
+    secrets: Arc<RwLock<Arc<[Known]>>>,
+}
+
+/// A secret with its searcher, built once: masking runs on every string drbook writes.
+#[derive(Debug)]
+struct Known {
+    text: String,
+    finder: memchr::memmem::Finder<'static>,
 }
 
 /// The mask that replaces a secret.
@@ -62,11 +71,24 @@ impl Redactor {
             return;
         }
         let mut secrets = self.secrets.write().unwrap_or_else(|e| e.into_inner());
-        if !secrets.iter().any(|s| s == secret) {
-            secrets.push(secret.to_owned());
-            // Longest first, so a secret that contains another is masked whole.
-            secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        if secrets.iter().any(|s| s.text == secret) {
+            return;
         }
+        let mut list: Vec<Known> = secrets
+            .iter()
+            .map(|known| Known::new(&known.text))
+            .collect();
+        list.push(Known::new(secret));
+        list.sort_by_key(|s| std::cmp::Reverse(s.text.len()));
+        *secrets = list.into();
+    }
+
+    /// The secrets known now.
+    fn known(&self) -> Arc<[Known]> {
+        self.secrets
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     pub fn redact(&self, text: &str) -> String {
@@ -75,14 +97,7 @@ impl Redactor {
 
     /// `text` with every known secret masked; borrowed (no copy) when it holds none.
     pub fn mask<'t>(&self, text: &'t str) -> Cow<'t, str> {
-        let secrets = self.secrets.read().unwrap_or_else(|e| e.into_inner());
-        let mut out = Cow::Borrowed(text);
-        for secret in secrets.iter() {
-            if out.contains(secret.as_str()) {
-                out = Cow::Owned(out.replace(secret.as_str(), MASK));
-            }
-        }
-        out
+        mask_with(&self.known(), text)
     }
 
     /// `value` as JSON (pretty-printed or on one line), every string masked as it is
@@ -124,12 +139,33 @@ impl Redactor {
     }
 }
 
+impl Known {
+    fn new(text: &str) -> Known {
+        Known {
+            text: text.to_owned(),
+            finder: memchr::memmem::Finder::new(text.as_bytes()).into_owned(),
+        }
+    }
+}
+
+/// `text` with each of `secrets` masked, longest first; borrowed when it holds none.
+fn mask_with<'t>(secrets: &[Known], text: &'t str) -> Cow<'t, str> {
+    let mut out = Cow::Borrowed(text);
+    for secret in secrets {
+        if secret.finder.find(out.as_bytes()).is_some() {
+            out = Cow::Owned(out.replace(secret.text.as_str(), MASK));
+        }
+    }
+    out
+}
+
 /// A JSON formatter that masks secrets in the strings it writes ([`Redactor::to_json`]).
 /// A string outside the kept keys is gathered whole (its fragments and the characters its
 /// escapes stand for), masked, and written escaped at its end.
 struct Masking<'r, F> {
     inner: F,
-    redactor: &'r Redactor,
+    /// The secrets known when the value began to be written.
+    secrets: Arc<[Known]>,
     keep: &'r [&'r str],
     /// Gathering a string to be masked (in `string`, a buffer kept for the next one).
     gathering: bool,
@@ -148,7 +184,7 @@ impl<'r, F> Masking<'r, F> {
     fn new(redactor: &'r Redactor, keep: &'r [&'r str], masked: &'r Cell<bool>, inner: F) -> Self {
         Masking {
             inner,
-            redactor,
+            secrets: redactor.known(),
             keep,
             gathering: false,
             string: String::new(),
@@ -224,7 +260,7 @@ impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for Masking<'_, F
             return self.inner.end_string(w);
         }
         self.gathering = false;
-        let masked = self.redactor.mask(&self.string);
+        let masked = mask_with(&self.secrets, &self.string);
         if let Cow::Owned(_) = masked {
             self.masked.set(true);
         }

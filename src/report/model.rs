@@ -51,6 +51,20 @@ pub struct Report {
     /// The drill phase steps now starting belong to (not serialised).
     #[serde(skip)]
     phase: Option<DrillPhase>,
+    /// Which steps act on each plan, and the name VAO gave it (not serialised).
+    #[serde(skip)]
+    plans: PlanIndex,
+}
+
+/// The steps of each plan and the plan's name as last read, so that naming a plan is one
+/// lookup however many steps the report holds. Built from `steps` as they grow: a report
+/// read back from a file indexes itself at its first event.
+#[derive(Debug, Clone, Default)]
+struct PlanIndex {
+    /// How many of the report's steps are indexed.
+    indexed: usize,
+    steps: std::collections::HashMap<Uuid, Vec<usize>>,
+    names: std::collections::HashMap<Uuid, String>,
 }
 
 /// Recovery measured against its objectives: the targets, what was measured, and the
@@ -624,6 +638,7 @@ impl Report {
             drill: (info.mode == Mode::Drill).then(DrillRecord::default),
             steps,
             phase: None,
+            plans: PlanIndex::default(),
         }
     }
 
@@ -631,12 +646,36 @@ impl Report {
         self.steps.get_mut(number.checked_sub(1)?)
     }
 
+    /// Indexes the steps added since the last call.
+    fn index_plans(&mut self) {
+        let index = &mut self.plans;
+        if index.indexed > self.steps.len() {
+            *index = PlanIndex::default();
+        }
+        for (at, s) in self.steps.iter().enumerate().skip(index.indexed) {
+            if let Some(id) = s.plan_id {
+                index.steps.entry(id).or_default().push(at);
+                if let Some(name) = &s.plan_name {
+                    index.names.entry(id).or_insert_with(|| name.clone());
+                }
+            }
+        }
+        index.indexed = self.steps.len();
+    }
+
     /// Names plan `id` as VAO does (`name`) in every step that acts on it: its `plan_name`,
     /// and its name where that shows the plan by id only.
     fn name_plan(&mut self, id: Uuid, name: &str) {
-        for s in self.steps.iter_mut().filter(|s| s.plan_id == Some(id)) {
-            s.name = crate::exec::event::with_plan_name(&s.name, id, name);
-            s.plan_name = Some(name.to_owned());
+        self.index_plans();
+        if self.plans.names.get(&id).is_none_or(|known| known != name) {
+            self.plans.names.insert(id, name.to_owned());
+        }
+        let Report { steps, plans, .. } = self;
+        for &at in plans.steps.get(&id).into_iter().flatten() {
+            if let Some(s) = steps.get_mut(at) {
+                s.name = crate::exec::event::with_plan_name(&s.name, id, name);
+                s.plan_name = Some(name.to_owned());
+            }
         }
     }
 
@@ -872,14 +911,11 @@ impl Listener for Report {
                 }
                 // A plan the run has read before (a rollback's or clean-up's undo, a later
                 // step on the same plan) is named as VAO named it then.
-                let known = plan_id.and_then(|id| {
-                    self.steps
-                        .iter()
-                        .find_map(|s| s.plan_name.clone().filter(|_| s.plan_id == Some(id)))
-                        .map(|name| (id, name))
-                });
-                if let Some((id, name)) = known {
-                    self.name_plan(id, &name);
+                self.index_plans();
+                if let Some(id) = plan_id
+                    && let Some(name) = self.plans.names.get(id).cloned()
+                {
+                    self.name_plan(*id, &name);
                 }
             }
             Event::Request {
