@@ -1,5 +1,7 @@
 //! From a runbook file and the user's variables to a checked, rendered, typed runbook:
-//! read → parse → schema check → collect variables → render → schema check → build.
+//! read → parse → collect variables → render → build. A runbook that one of these refuses
+//! is checked in full, in the order that words its problems best: parse → schema check →
+//! collect variables → render → schema check → build.
 //!
 //! This is what `drbook validate` runs, and the first half of `drbook run`.
 
@@ -96,37 +98,10 @@ pub fn prepare(source: Source, inputs: &VarInputs) -> Result<Prepared, PrepareEr
     };
     let clock = inputs.clock.unwrap_or_else(Clock::now);
     let root = runbook::yaml::parse(&file, &source.text).map_err(|d| with_source(vec![*d]))?;
-    let parallel = source.text.len() >= PARALLEL_FROM_BYTES;
-    // The schema check, and the variables and the rendering (needed whether the check passes
-    // or not: template problems are reported with the schema's), side by side.
-    let (mut problems, (variables, rendered)) = both(
-        parallel,
-        || runbook::schema::check(&file, &root),
-        || {
-            let variables = Variables::collect(root.get("vars"), inputs);
-            let rendered = variables
-                .as_ref()
-                .ok()
-                .map(|variables| template::render(&file, &root, variables, clock));
-            (variables, rendered)
-        },
-    );
-    if !problems.is_empty() {
-        // Report template problems (an undefined variable) in the same pass, so a fix
-        // round does not uncover a second list.
-        if let Some(Err(mut template_problems)) = rendered {
-            problems.append(&mut template_problems);
-            problems.sort_by_key(|d| (d.line, d.column));
-        }
-        return Err(with_source(problems));
-    }
-    let variables = variables.map_err(with_source)?;
-    let rendered = rendered
-        .expect("rendered when the variables were collected")
-        .map_err(with_source)?;
-    let runbook = build_checked_parallel(&file, &rendered, parallel).map_err(|problems| {
-        with_source(mask_secrets(&variables, explain_templates(&root, problems)))
-    })?;
+    let (variables, rendered, runbook) = match accepted(&file, &root, inputs, clock) {
+        Some(accepted) => accepted,
+        None => checked(&file, &root, &source, inputs, clock).map_err(with_source)?,
+    };
     let leaks = secrets_on_command_lines(&file, &root, &runbook, &variables);
     if !leaks.is_empty() {
         return Err(with_source(leaks));
@@ -147,6 +122,65 @@ pub fn prepare(source: Source, inputs: &VarInputs) -> Result<Prepared, PrepareEr
         clock,
         runbook,
     })
+}
+
+/// The runbook, when the typed read of its rendered tree and the cross-field rules accept
+/// it. The typed read refuses whatever the schema refuses (the schema is generated from its
+/// types, and `tests::the_typed_read_refuses_whatever_the_schema_refuses` holds it to
+/// that), so an accepted runbook needs no schema check: building the validator and running
+/// it is most of what checking a small runbook costs. A runbook it refuses is checked in
+/// full by [`checked`], so every problem is found and worded as before.
+fn accepted(
+    file: &str,
+    root: &Node,
+    inputs: &VarInputs,
+    clock: Clock,
+) -> Option<(Variables, Node, Runbook)> {
+    let variables = Variables::collect(root.get("vars"), inputs).ok()?;
+    let rendered = template::render(file, root, &variables, clock).ok()?;
+    let runbook = built(file, &rendered, runbook::build::build(file, &rendered)).ok()?;
+    Some((variables, rendered, runbook))
+}
+
+/// Every check, in the order that words a problem best: the schema on the source tree
+/// (beside the variables and the rendering), then the schema on the rendered tree, the
+/// typed read and the cross-field rules. Returns the first failing stage's problems.
+fn checked(
+    file: &str,
+    root: &Node,
+    source: &Source,
+    inputs: &VarInputs,
+    clock: Clock,
+) -> Result<(Variables, Node, Runbook), Vec<Diagnostic>> {
+    let parallel = source.text.len() >= PARALLEL_FROM_BYTES;
+    // The schema check, and the variables and the rendering (needed whether the check passes
+    // or not: template problems are reported with the schema's), side by side.
+    let (mut problems, (variables, rendered)) = both(
+        parallel,
+        || runbook::schema::check(file, root),
+        || {
+            let variables = Variables::collect(root.get("vars"), inputs);
+            let rendered = variables
+                .as_ref()
+                .ok()
+                .map(|variables| template::render(file, root, variables, clock));
+            (variables, rendered)
+        },
+    );
+    if !problems.is_empty() {
+        // Report template problems (an undefined variable) in the same pass, so a fix
+        // round does not uncover a second list.
+        if let Some(Err(mut template_problems)) = rendered {
+            problems.append(&mut template_problems);
+            problems.sort_by_key(|d| (d.line, d.column));
+        }
+        return Err(problems);
+    }
+    let variables = variables?;
+    let rendered = rendered.expect("rendered when the variables were collected")?;
+    let runbook = build_checked_parallel(file, &rendered, parallel)
+        .map_err(|problems| mask_secrets(&variables, explain_templates(root, problems)))?;
+    Ok((variables, rendered, runbook))
 }
 
 /// A command line shows in `ps`, in logs and in the report: a secret variable may reach a
@@ -365,4 +399,223 @@ fn both<A: Send, B>(parallel: bool, a: impl FnOnce() -> A + Send, b: impl FnOnce
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         (a, b)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Values a mutation writes in place of a runbook's own: wrong types, out of range,
+    /// malformed durations, ids, URLs and enums, templates, collections.
+    const VALUES: &[&str] = &[
+        "",
+        "0",
+        "-1",
+        "1",
+        "3",
+        "1001",
+        "99999999999999999999",
+        "1.5",
+        "true",
+        "false",
+        "null",
+        "~",
+        "30s",
+        "0s",
+        "-5m",
+        "1h30m",
+        "2 minutes",
+        "abc",
+        "a b",
+        "ABC",
+        "x-y_z",
+        "Db_1",
+        "6f1c0000-0000-4000-8000-0a1b2c3d0000",
+        "not-a-uuid",
+        "'{{site}}'",
+        "\"{{ protect }}\"",
+        "'{{undefined}}'",
+        "[]",
+        "[a]",
+        "[1, 2]",
+        "[db, db]",
+        "{}",
+        "{a: 1}",
+        "http://x",
+        "ftp://x",
+        "https://",
+        "latest",
+        "2026-01-01T00:00:00Z",
+        "2026-01-01",
+        "abort",
+        "continue",
+        "rollback",
+        "pause",
+        "skip",
+        "Failover",
+        "Ready",
+        "ready",
+        "GET",
+        "FETCH",
+        "65536",
+        "443",
+        "'*'",
+        "[\"false\"]",
+    ];
+
+    /// Keys a mutation inserts or renames a key to: the format's own, in places they may or
+    /// may not belong, and one it does not know.
+    const KEYS: &[&str] = &[
+        "id",
+        "needs",
+        "name",
+        "timeout",
+        "retries",
+        "plan_id",
+        "on_failure",
+        "on_halt",
+        "wait_for_completion",
+        "poll_interval",
+        "expected_duration",
+        "max_concurrency",
+        "restore_point",
+        "state",
+        "url",
+        "host",
+        "port",
+        "method",
+        "expect_status",
+        "expect_body",
+        "run",
+        "shell",
+        "env",
+        "cwd",
+        "only",
+        "description",
+        "version",
+        "server",
+        "api",
+        "objectives",
+        "rto",
+        "rpo",
+        "until",
+        "times",
+        "option",
+        "parallel",
+        "cleanup",
+        "defaults",
+        "vars",
+        "expect_exit",
+        "protect_storage_volumes",
+        "execute_chained_plans",
+        "unknown_key",
+    ];
+
+    /// A small deterministic generator (xorshift): the same mutations on every run.
+    struct Rng(u64);
+
+    impl Rng {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 % n as u64) as usize
+        }
+
+        fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
+            from[self.below(from.len())]
+        }
+    }
+
+    /// `key: value` lines: (line index, indentation, key).
+    fn entries(lines: &[String]) -> Vec<(usize, String, String)> {
+        lines
+            .iter()
+            .enumerate()
+            .filter_map(|(at, line)| {
+                let body = line.trim_start();
+                let indent = line.len() - body.len();
+                let body = body.strip_prefix("- ").unwrap_or(body);
+                let (key, _) = body.split_once(": ")?;
+                let ok = !key.is_empty()
+                    && key.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+                    && !line.trim_start().starts_with('#');
+                ok.then(|| (at, " ".repeat(line.len() - body.len()), key.to_owned()))
+                    .filter(|_| indent < line.len())
+            })
+            .collect()
+    }
+
+    fn mutate(text: &str, rng: &mut Rng) -> String {
+        let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+        for _ in 0..1 + usize::from(rng.below(4) == 0) {
+            let entries = entries(&lines);
+            if entries.is_empty() {
+                break;
+            }
+            let (at, indent, key) = entries[rng.below(entries.len())].clone();
+            let prefix = &lines[at][..lines[at].find(&format!("{key}: ")).unwrap_or(0)];
+            let prefix = prefix.to_owned();
+            match rng.below(3) {
+                0 => lines[at] = format!("{prefix}{key}: {}", rng.pick(VALUES)),
+                1 => lines.insert(
+                    at + 1,
+                    format!("{indent}{}: {}", rng.pick(KEYS), rng.pick(VALUES)),
+                ),
+                _ => {
+                    let value = lines[at][prefix.len() + key.len() + 2..].to_owned();
+                    lines[at] = format!("{prefix}{}: {value}", rng.pick(KEYS));
+                }
+            }
+        }
+        lines.join("\n") + "\n"
+    }
+
+    /// What lets `prepare` skip the schema for a runbook the typed read accepts: thousands of
+    /// mutated example runbooks, and not one that the typed read and the cross-field rules
+    /// accept and the schema refuses (on the source tree or the rendered one). Both kinds
+    /// must occur, or the test proves nothing.
+    #[test]
+    fn the_typed_read_refuses_whatever_the_schema_refuses() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks");
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+            .collect();
+        files.sort();
+        let texts: Vec<String> = files
+            .iter()
+            .map(|f| std::fs::read_to_string(f).unwrap())
+            .collect();
+        let inputs = VarInputs {
+            clock: Some(Clock::at("2026-12-01T00:00:00Z".parse().unwrap())),
+            ..VarInputs::default()
+        };
+        let clock = inputs.clock.unwrap();
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let (mut accepted_count, mut refused_by_schema) = (0, 0);
+        for case in 0..4000 {
+            let text = mutate(&texts[case % texts.len()], &mut rng);
+            let Ok(root) = runbook::yaml::parse("m.yaml", &text) else {
+                continue;
+            };
+            let schema_refuses = !runbook::schema::check("m.yaml", &root).is_empty();
+            refused_by_schema += usize::from(schema_refuses);
+            if let Some((_, rendered, _)) = accepted("m.yaml", &root, &inputs, clock) {
+                accepted_count += 1;
+                let after = runbook::schema::check("m.yaml", &rendered);
+                assert!(
+                    !schema_refuses && after.is_empty(),
+                    "the typed read accepts what the schema refuses:\n{text}\n{}",
+                    runbook::diagnostic::render_all(&runbook::schema::check("m.yaml", &root))
+                );
+            }
+        }
+        eprintln!("accepted {accepted_count}, refused by the schema {refused_by_schema}");
+        assert!(
+            accepted_count > 250 && refused_by_schema > 250,
+            "accepted {accepted_count}, refused by the schema {refused_by_schema}"
+        );
+    }
 }

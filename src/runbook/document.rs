@@ -25,7 +25,7 @@ use super::model::{Api, OnFailure};
 use super::node::{Node, Pos};
 use super::values::{self, RestorePoint, ServerTimeZone};
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
-use serde::de::{Deserialize, Deserializer, Error as _, IgnoredAny, Unexpected};
+use serde::de::{Deserialize, Deserializer, Error as _, Unexpected};
 use std::borrow::Cow;
 use std::time::Duration;
 
@@ -41,6 +41,7 @@ pub struct Document {
     pub version: Version,
     /// a non-empty runbook name
     #[schemars(length(min = 1))]
+    #[serde(deserialize_with = "non_empty")]
     pub name: String,
     /// free text describing the runbook
     pub description: Option<String>,
@@ -56,9 +57,11 @@ pub struct Document {
     pub max_concurrency: Option<RunConcurrency>,
     /// the steps, run in order; at least one
     #[schemars(length(min = 1))]
+    #[serde(deserialize_with = "non_empty")]
     pub steps: Vec<Step>,
     /// a drill's own clean-up: commands, checks and waits that `drbook drill` runs after it has undone the failovers, in order, whatever happened; their results are part of the drill's verdict (a real run never runs them)
     #[schemars(length(min = 1))]
+    #[serde(default, deserialize_with = "non_empty")]
     pub cleanup: Option<Vec<CleanupStep>>,
 }
 
@@ -178,6 +181,7 @@ pub const NOT_IN_GROUP: &[&str] = &["on_failure", "pause", "parallel"];
 pub struct Step {
     /// a non-empty step name
     #[schemars(length(min = 1))]
+    #[serde(default, deserialize_with = "non_empty")]
     pub name: Option<String>,
     pub failover: Option<Box<Failover>>,
     /// how long to wait before the next step
@@ -284,6 +288,7 @@ pub struct HttpCheck {
     pub expect_status: Option<ExpectStatus>,
     /// what the answer's body must hold: a text it contains, or /a regular expression/ it matches (default: anything)
     #[schemars(length(min = 1))]
+    #[serde(default, deserialize_with = "non_empty")]
     pub expect_body: Option<String>,
     /// how long to keep trying (default 5m; 0: one try)
     pub timeout: Option<AnyDuration>,
@@ -295,6 +300,7 @@ pub struct HttpCheck {
     pub insecure: Option<Flag>,
     /// a PEM CA certificate (bundle) file to trust in addition to the system's
     #[schemars(length(min = 1))]
+    #[serde(default, deserialize_with = "non_empty")]
     pub ca_cert: Option<String>,
     pub headers: Option<Headers>,
 }
@@ -306,6 +312,7 @@ pub struct HttpCheck {
 pub struct TcpCheck {
     /// the host name or IP address to connect to
     #[schemars(length(min = 1))]
+    #[serde(deserialize_with = "non_empty")]
     pub host: String,
     pub port: Port,
     /// how long to keep trying (default 5m; 0: one try)
@@ -323,13 +330,16 @@ pub struct TcpCheck {
 pub struct Command {
     /// the program and its arguments, run without a shell; secret variables may not appear here (pass them in env)
     #[schemars(length(min = 1))]
+    #[serde(default, deserialize_with = "non_empty")]
     pub run: Option<Vec<Arg>>,
     /// a script run with sh -c, instead of run; secret variables may not appear here (pass them in env)
     #[schemars(length(min = 1))]
+    #[serde(default, deserialize_with = "non_empty")]
     pub shell: Option<String>,
     pub env: Option<Env>,
     /// the working directory (default: drbook's)
     #[schemars(length(min = 1))]
+    #[serde(default, deserialize_with = "non_empty")]
     pub cwd: Option<String>,
     /// how long it may run; then its whole process group is killed and the step fails (default 10m)
     pub timeout: Option<PositiveDuration>,
@@ -430,6 +440,7 @@ pub struct ExpectState {
 pub struct Pause {
     /// what the operator is asked to confirm
     #[schemars(length(min = 1))]
+    #[serde(deserialize_with = "non_empty")]
     pub message: String,
 }
 
@@ -441,6 +452,7 @@ pub struct Parallel {
     pub max_concurrency: Option<MaxConcurrency>,
     /// the group's steps; at least one
     #[schemars(length(min = 1))]
+    #[serde(deserialize_with = "non_empty")]
     pub steps: Vec<GroupStep>,
 }
 
@@ -555,6 +567,41 @@ schema!(Template, "template", inline: false, |_g| json_schema!({
     "type": "string",
     "pattern": "\\{\\{"
 }));
+
+/// What the schema's `minLength: 1` and `minItems: 1` say, read: a string or list that is
+/// not empty (an absent optional one is fine).
+fn non_empty<'de, D: Deserializer<'de>, T: Deserialize<'de> + Emptiable>(
+    d: D,
+) -> Result<T, D::Error> {
+    let value = T::deserialize(d)?;
+    if value.is_empty_value() {
+        Err(D::Error::custom("must not be empty"))
+    } else {
+        Ok(value)
+    }
+}
+
+trait Emptiable {
+    fn is_empty_value(&self) -> bool;
+}
+
+impl Emptiable for String {
+    fn is_empty_value(&self) -> bool {
+        self.is_empty()
+    }
+}
+
+impl<T> Emptiable for Vec<T> {
+    fn is_empty_value(&self) -> bool {
+        self.is_empty()
+    }
+}
+
+impl<T: Emptiable> Emptiable for Option<T> {
+    fn is_empty_value(&self) -> bool {
+        self.as_ref().is_some_and(Emptiable::is_empty_value)
+    }
+}
 
 /// `anyOf` the typed value's schemas and a template.
 fn or_template(generator: &mut SchemaGenerator, description: &str, typed: &[Schema]) -> Schema {
@@ -822,6 +869,7 @@ impl<'de> Deserialize<'de> for ExpectStatus {
 fn text_map<'de, D: Deserializer<'de>>(
     d: D,
     expected: &'static str,
+    name_ok: fn(&str) -> bool,
 ) -> Result<Vec<(String, String)>, D::Error> {
     parse_scalar(d, expected, |value| {
         let serde_json::Value::Object(map) = value else {
@@ -829,6 +877,9 @@ fn text_map<'de, D: Deserializer<'de>>(
         };
         map.iter()
             .map(|(name, value)| {
+                if !name_ok(name) {
+                    return None;
+                }
                 let text = match value {
                     serde_json::Value::String(s) => s.clone(),
                     serde_json::Value::Number(n) => n.to_string(),
@@ -841,6 +892,16 @@ fn text_map<'de, D: Deserializer<'de>>(
     })
 }
 
+/// An HTTP header name: one or more of RFC 9110's token characters.
+const HEADER_NAME_PATTERN: &str = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
+
+fn is_header_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+.^_`|~-".contains(&b))
+}
+
 const HEADERS: &str = "request headers: names to values (templates allowed; a value from a secret variable is masked everywhere)";
 
 /// A health check's request headers.
@@ -850,13 +911,13 @@ pub struct Headers(pub Vec<(String, String)>);
 schema!(Headers, "headers", inline: true, |_g| json_schema!({
     "description": HEADERS,
     "type": "object",
-    "propertyNames": { "pattern": "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$" },
+    "propertyNames": { "pattern": HEADER_NAME_PATTERN },
     "additionalProperties": { "type": ["string", "number", "boolean"] }
 }));
 
 impl<'de> Deserialize<'de> for Headers {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        text_map(d, HEADERS).map(Headers)
+        text_map(d, HEADERS, is_header_name).map(Headers)
     }
 }
 
@@ -875,13 +936,25 @@ schema!(Env, "env", inline: true, |_g| json_schema!({
 
 impl<'de> Deserialize<'de> for Env {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        text_map(d, ENV).map(Env)
+        text_map(d, ENV, values::is_variable_name).map(Env)
     }
 }
 
 /// A program or one of its arguments: a non-empty string.
 #[derive(Debug, Clone, serde::Deserialize)]
+#[serde(try_from = "String")]
 pub struct Arg(pub String);
+
+impl TryFrom<String> for Arg {
+    type Error = &'static str;
+    fn try_from(arg: String) -> Result<Arg, Self::Error> {
+        if arg.is_empty() {
+            Err("a program or an argument must not be empty")
+        } else {
+            Ok(Arg(arg))
+        }
+    }
+}
 
 schema!(Arg, "arg", inline: true, |_g| json_schema!({
     "description": "a program or one of its arguments",
@@ -930,7 +1003,22 @@ fn is_step_id(s: &str) -> bool {
 
 /// The ids of the steps a step waits for.
 #[derive(Debug, Clone, serde::Deserialize)]
+#[serde(try_from = "Vec<StepId>")]
 pub struct Needs(pub Vec<StepId>);
+
+impl TryFrom<Vec<StepId>> for Needs {
+    type Error = String;
+    fn try_from(ids: Vec<StepId>) -> Result<Needs, String> {
+        match ids
+            .iter()
+            .enumerate()
+            .find(|(at, id)| ids[..*at].iter().any(|e| e.0 == id.0))
+        {
+            Some((_, id)) => Err(format!("`{}` is named twice", id.0)),
+            None => Ok(Needs(ids)),
+        }
+    }
+}
 
 schema!(Needs, "needs", inline: true, |g| json_schema!({
     "description": "the ids of the earlier steps this step depends on: it starts once each of them has succeeded (or been skipped by scope or by the operator), and is not run when one failed. With `needs` (even `[]`) a step waits only for the steps it names; without it, for the step (or parallel group) before it to finish",
@@ -949,7 +1037,21 @@ pub enum Purpose {
 
 /// The runs a step belongs to.
 #[derive(Debug, Clone, serde::Deserialize)]
+#[serde(try_from = "Vec<Purpose>")]
 pub struct Only(pub Vec<Purpose>);
+
+impl TryFrom<Vec<Purpose>> for Only {
+    type Error = &'static str;
+    fn try_from(runs: Vec<Purpose>) -> Result<Only, Self::Error> {
+        if runs.is_empty() {
+            Err("the list must not be empty")
+        } else if runs.len() == 2 && runs[0] == runs[1] || runs.len() > 2 {
+            Err("each of run and drill at most once")
+        } else {
+            Ok(Only(runs))
+        }
+    }
+}
 
 schema!(Only, "only", inline: true, |_g| json_schema!({
     "description": "the runs this step belongs to: run (a real failover: drbook run, and resume of it), drill (drbook drill), or both (the default); the step is skipped, saying so, in the other",
@@ -989,15 +1091,86 @@ schema!(Vars, "vars", inline: true, |_g| json_schema!({
     "additionalProperties": { "type": ["string", "boolean", "number", "null"] }
 }));
 
+/// The schema's rules, read: names of letters, digits and underscores, scalar values.
 impl<'de> Deserialize<'de> for Vars {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        IgnoredAny::deserialize(d).map(|_| Vars)
+        struct Names;
+        impl<'de> serde::de::Visitor<'de> for Names {
+            type Value = Vars;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a mapping of variable names to strings, booleans, numbers or null")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Vars, A::Error> {
+                while let Some(name) = map.next_key::<String>()? {
+                    if !values::is_variable_name(&name) {
+                        return Err(A::Error::custom(format!(
+                            "`{name}` is not a variable name (letters, digits and underscores)"
+                        )));
+                    }
+                    map.next_value::<VarValue>()?;
+                }
+                Ok(Vars)
+            }
+        }
+        d.deserialize_map(Names)
+    }
+}
+
+/// A variable's default value: a string, boolean, number or null (a list or a mapping is
+/// refused by the visitor's defaults).
+struct VarValue;
+
+impl<'de> Deserialize<'de> for VarValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Scalar;
+        impl serde::de::Visitor<'_> for Scalar {
+            type Value = VarValue;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string, a boolean, a number or null")
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<VarValue, E> {
+                Ok(VarValue)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<VarValue, E> {
+                Ok(VarValue)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<VarValue, E> {
+                Ok(VarValue)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<VarValue, E> {
+                Ok(VarValue)
+            }
+            fn visit_str<E>(self, _: &str) -> Result<VarValue, E> {
+                Ok(VarValue)
+            }
+            fn visit_unit<E>(self) -> Result<VarValue, E> {
+                Ok(VarValue)
+            }
+            fn visit_none<E>(self) -> Result<VarValue, E> {
+                Ok(VarValue)
+            }
+        }
+        d.deserialize_any(Scalar)
     }
 }
 
 /// A non-empty list of plan state names.
 #[derive(Debug, Clone, serde::Deserialize)]
+#[serde(try_from = "Vec<String>")]
 pub struct StateList(pub Vec<String>);
+
+impl TryFrom<Vec<String>> for StateList {
+    type Error = &'static str;
+    fn try_from(names: Vec<String>) -> Result<StateList, Self::Error> {
+        if names.is_empty() {
+            Err("the list must not be empty")
+        } else if names.iter().any(String::is_empty) {
+            Err("a state name must not be empty")
+        } else {
+            Ok(StateList(names))
+        }
+    }
+}
 
 schema!(StateList, "state_list", inline: false, |_g| json_schema!({
     "description": "a non-empty list of VAO plan state names (matched ignoring case, spaces and separators)",
@@ -1010,7 +1183,7 @@ schema!(StateList, "state_list", inline: false, |_g| json_schema!({
 #[derive(Debug, Clone, serde::Deserialize)]
 #[serde(untagged)]
 pub enum StateNames {
-    One(String),
+    One(#[serde(deserialize_with = "non_empty")] String),
     Any(StateList),
 }
 
