@@ -116,6 +116,9 @@ fn main() {
         };
         std::process::exit(floor::main(&floor_args));
     }
+    if args.first().map(String::as_str) == Some(measure::WAITER) {
+        std::process::exit(measure::waiter(&args[1..]));
+    }
     if args.first().map(String::as_str) == Some("serve") {
         // For profiling a client by hand: the benchmark server until Ctrl-C.
         let server = server::Server::start(None);

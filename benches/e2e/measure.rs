@@ -1,5 +1,13 @@
 //! One process, measured from the outside as `/usr/bin/time -v` would: wall time from spawn
 //! to exit, and its peak resident memory (`ru_maxrss` from `wait4`).
+//!
+//! A process's `ru_maxrss` starts at its parent's resident size when it execs (Linux carries
+//! the peak of the image it replaces over, after `fork` and `vfork` alike), so a program
+//! spawned by this benchmark, tens of MB with its servers and clients' buffers, would be
+//! charged the benchmark's own size: the floor looked 2 to 5 MB larger than it is. Every
+//! program is therefore spawned by a waiter, this executable started afresh (`e2e waiter`,
+//! a few MB, less than anything it measures), which times it and reads its peak, as
+//! `/usr/bin/time` does.
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -12,9 +20,72 @@ pub struct Sample {
     pub exit: i32,
 }
 
-/// Runs `command` to its end, output discarded unless the caller set it.
+/// The waiter's mode: `e2e waiter REPORT PROGRAM [ARGS...]`.
+pub const WAITER: &str = "waiter";
+
+/// Runs `command` to its end through a waiter (see the module's doc), its input and output
+/// discarded: its program, arguments, environment and directory are the waiter's to use.
 pub fn run(command: &mut Command) -> std::io::Result<Sample> {
-    command.stdin(Stdio::null());
+    let report = tempfile::NamedTempFile::new()?;
+    let mut waiter = Command::new(std::env::current_exe()?);
+    waiter
+        .arg(WAITER)
+        .arg(report.path())
+        .arg(command.get_program())
+        .args(command.get_args());
+    for (name, value) in command.get_envs() {
+        match value {
+            Some(value) => waiter.env(name, value),
+            None => waiter.env_remove(name),
+        };
+    }
+    if let Some(dir) = command.get_current_dir() {
+        waiter.current_dir(dir);
+    }
+    let status = quiet(&mut waiter).stdin(Stdio::null()).status()?;
+    let text = std::fs::read_to_string(report.path())?;
+    let fields: Vec<u64> = text
+        .split_whitespace()
+        .filter_map(|f| f.parse().ok())
+        .collect();
+    match fields[..] {
+        [wall_ns, max_rss_kib, exit] if status.success() => Ok(Sample {
+            wall: Duration::from_nanos(wall_ns),
+            max_rss_kib,
+            exit: exit as i32,
+        }),
+        _ => Err(std::io::Error::other(format!(
+            "the waiter failed ({status}): {text:?}"
+        ))),
+    }
+}
+
+/// `e2e waiter REPORT PROGRAM [ARGS...]`: runs the program (input, output, environment and
+/// directory as given to the waiter) and writes `WALL_NS MAX_RSS_KIB EXIT` to REPORT.
+pub fn waiter(args: &[String]) -> i32 {
+    let [report, program, rest @ ..] = args else {
+        eprintln!("waiter REPORT PROGRAM [ARGS...]");
+        return 2;
+    };
+    let mut command = Command::new(program);
+    command.args(rest);
+    match sample(&mut command) {
+        Ok(s) => {
+            let line = format!("{} {} {}\n", s.wall.as_nanos(), s.max_rss_kib, s.exit);
+            if std::fs::write(report, line).is_err() {
+                return 1;
+            }
+            0
+        }
+        Err(e) => {
+            eprintln!("waiter: {program}: {e}");
+            1
+        }
+    }
+}
+
+/// Spawns `command` and waits for it: its wall time and its own `ru_maxrss`.
+fn sample(command: &mut Command) -> std::io::Result<Sample> {
     let started = Instant::now();
     let child = command.spawn()?;
     let pid = child.id() as libc::pid_t;

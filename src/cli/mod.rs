@@ -119,17 +119,6 @@ pub fn main() -> u8 {
 }
 
 fn command(cli: &Cli, redactor: &Redactor) -> exit::Outcome {
-    if matches!(
-        cli.command,
-        Command::Validate(_)
-            | Command::Run(_)
-            | Command::Check(_)
-            | Command::Drill(_)
-            | Command::Resume(_)
-    ) {
-        // These check a runbook against the schema: its validator is built meanwhile.
-        crate::runbook::schema::build_validator_in_background();
-    }
     match &cli.command {
         Command::Validate(args) => validate::validate(args),
         Command::Completions(args) => docs::completions(args),

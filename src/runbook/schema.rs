@@ -30,7 +30,8 @@ fn schema_document() -> &'static serde_json::Value {
     })
 }
 
-/// The validator of [`Node`] trees: it reads the parsed tree in place ([`NodeJson`]).
+/// The validator of [`Node`] trees: it reads the parsed tree in place ([`NodeJson`]). Built
+/// at the first check, which only a runbook with a problem reaches (see `prepare`).
 fn validator() -> &'static Validator<NodeJson> {
     static VALIDATOR: OnceLock<Validator<NodeJson>> = OnceLock::new();
     VALIDATOR.get_or_init(|| {
@@ -49,21 +50,6 @@ fn validator() -> &'static Validator<NodeJson> {
             .build(schema_document())
             .expect("the embedded runbook schema compiles")
     })
-}
-
-/// Starts building the validator on a thread of its own (once per process), so that the
-/// build (a millisecond or two: the schema's regular expressions are compiled and the schema
-/// is checked against its meta-schema) runs while the runbook is read and parsed. The first
-/// check waits for it if it is not done yet; without a thread it is built there.
-pub fn build_validator_in_background() {
-    static STARTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-    if !STARTED.swap(true, std::sync::atomic::Ordering::Relaxed) {
-        let _ = std::thread::Builder::new()
-            .name("schema".to_owned())
-            .spawn(|| {
-                validator();
-            });
-    }
 }
 
 /// Checks a parsed runbook against the schema; returns every problem, in source order.
