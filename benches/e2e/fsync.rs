@@ -36,18 +36,11 @@ pub fn bench(
                 tools::fresh(dir);
                 let drbook = tools::drbook(&setup(steps), &dir.join("state"));
                 let log = dir.join(format!("strace-{steps}.txt"));
-                let mut command = Command::new(&strace);
-                command
+                let mut tracer = Command::new(&strace);
+                tracer
                     .args(["-f", "-qq", "-e", "trace=fsync,fdatasync", "-o"])
-                    .arg(&log)
-                    .arg(drbook.get_program())
-                    .args(drbook.get_args());
-                for (key, value) in drbook.get_envs() {
-                    match value {
-                        Some(value) => command.env(key, value),
-                        None => command.env_remove(key),
-                    };
-                }
+                    .arg(&log);
+                let mut command = measure::wrapping(tracer, &drbook);
                 let sample = measure::run(quiet(&mut command)).expect("strace drbook");
                 let (counts, _) = server.reset();
                 let text = std::fs::read_to_string(&log).unwrap_or_default();

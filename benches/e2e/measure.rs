@@ -28,20 +28,8 @@ pub const WAITER: &str = "waiter";
 pub fn run(command: &mut Command) -> std::io::Result<Sample> {
     let report = tempfile::NamedTempFile::new()?;
     let mut waiter = Command::new(std::env::current_exe()?);
-    waiter
-        .arg(WAITER)
-        .arg(report.path())
-        .arg(command.get_program())
-        .args(command.get_args());
-    for (name, value) in command.get_envs() {
-        match value {
-            Some(value) => waiter.env(name, value),
-            None => waiter.env_remove(name),
-        };
-    }
-    if let Some(dir) = command.get_current_dir() {
-        waiter.current_dir(dir);
-    }
+    waiter.arg(WAITER).arg(report.path());
+    let mut waiter = wrapping(waiter, command);
     let status = quiet(&mut waiter).stdin(Stdio::null()).status()?;
     let text = std::fs::read_to_string(report.path())?;
     let fields: Vec<u64> = text
@@ -58,6 +46,22 @@ pub fn run(command: &mut Command) -> std::io::Result<Sample> {
             "the waiter failed ({status}): {text:?}"
         ))),
     }
+}
+
+/// `wrapper` (a program and its first arguments) followed by `inner`'s program and
+/// arguments, with `inner`'s environment and directory: `inner` run by another program.
+pub fn wrapping(mut wrapper: Command, inner: &Command) -> Command {
+    wrapper.arg(inner.get_program()).args(inner.get_args());
+    for (name, value) in inner.get_envs() {
+        match value {
+            Some(value) => wrapper.env(name, value),
+            None => wrapper.env_remove(name),
+        };
+    }
+    if let Some(dir) = inner.get_current_dir() {
+        wrapper.current_dir(dir);
+    }
+    wrapper
 }
 
 /// `e2e waiter REPORT PROGRAM [ARGS...]`: runs the program (input, output, environment and
