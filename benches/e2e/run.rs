@@ -217,16 +217,29 @@ fn judge(results: &Results, options: &Options, verdicts: &mut Verdicts) {
             else {
                 continue;
             };
+            // Issue 14's targets (they replaced issue 5's 1.2×).
             let ratio = drbook.as_secs_f64() / floor.as_secs_f64();
             verdicts.check(
-                ratio <= 1.2,
+                ratio <= 1.3,
                 format!(
-                    "{}: drbook within 1.2× the floor: {ratio:.2}× ({} vs {})",
+                    "{}: drbook within 1.3× the floor: {ratio:.2}× ({} vs {})",
                     s.label(),
                     fmt_duration(drbook),
                     fmt_duration(floor)
                 ),
             );
+            if let Some((curl, _)) = get(s, Tool::CurlNext) {
+                verdicts.check(
+                    drbook <= curl,
+                    format!(
+                        "{}: drbook no slower than curl --next: {:.2}× curl's time ({} vs {})",
+                        s.label(),
+                        drbook.as_secs_f64() / curl.as_secs_f64(),
+                        fmt_duration(drbook),
+                        fmt_duration(curl)
+                    ),
+                );
+            }
             verdicts.check(
                 drbook_rss <= 2 * floor_rss,
                 format!(
@@ -262,6 +275,31 @@ fn judge(results: &Results, options: &Options, verdicts: &mut Verdicts) {
                         } else {
                             format!(" (ansible measured at {n} steps, scaled to {largest})")
                         }
+                    ),
+                );
+            }
+        }
+    }
+    // Issue 14: a one-step run costs at most the floor + 5 ms.
+    for tls in [false, true] {
+        for wait in [false, true] {
+            let s = Scenario {
+                tls,
+                steps: 1,
+                wait,
+            };
+            if let (Some((drbook, _)), Some((floor, _))) =
+                (get(s, Tool::Drbook), get(s, Tool::Floor))
+            {
+                let extra = drbook.saturating_sub(floor);
+                verdicts.check(
+                    extra <= Duration::from_millis(5),
+                    format!(
+                        "{}: a one-step run at most the floor + 5 ms: +{} ({} vs {})",
+                        s.label(),
+                        fmt_duration(extra),
+                        fmt_duration(drbook),
+                        fmt_duration(floor)
                     ),
                 );
             }
