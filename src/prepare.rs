@@ -527,21 +527,17 @@ mod tests {
         }
     }
 
-    /// `key: value` lines: (line index, indentation, key).
-    fn entries(lines: &[String]) -> Vec<(usize, String, String)> {
+    /// `key: value` lines: (line index, length of what stands before the key, key).
+    fn entries(lines: &[String]) -> Vec<(usize, usize, String)> {
         lines
             .iter()
             .enumerate()
             .filter_map(|(at, line)| {
                 let body = line.trim_start();
-                let indent = line.len() - body.len();
                 let body = body.strip_prefix("- ").unwrap_or(body);
                 let (key, _) = body.split_once(": ")?;
-                let ok = !key.is_empty()
-                    && key.chars().all(|c| c.is_ascii_lowercase() || c == '_')
-                    && !line.trim_start().starts_with('#');
-                ok.then(|| (at, " ".repeat(line.len() - body.len()), key.to_owned()))
-                    .filter(|_| indent < line.len())
+                let ok = !key.is_empty() && key.chars().all(|c| c.is_ascii_lowercase() || c == '_');
+                ok.then(|| (at, line.len() - body.len(), key.to_owned()))
             })
             .collect()
     }
@@ -553,9 +549,9 @@ mod tests {
             if entries.is_empty() {
                 break;
             }
-            let (at, indent, key) = entries[rng.below(entries.len())].clone();
-            let prefix = &lines[at][..lines[at].find(&format!("{key}: ")).unwrap_or(0)];
-            let prefix = prefix.to_owned();
+            let (at, before, key) = entries[rng.below(entries.len())].clone();
+            let prefix = lines[at][..before].to_owned();
+            let indent = " ".repeat(before);
             match rng.below(3) {
                 0 => lines[at] = format!("{prefix}{key}: {}", rng.pick(VALUES)),
                 1 => lines.insert(

@@ -48,7 +48,7 @@ pub struct Redactor {
 }
 
 /// A secret with its searcher, built once: masking runs on every string drbook writes.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Known {
     text: String,
     finder: memchr::memmem::Finder<'static>,
@@ -74,10 +74,7 @@ impl Redactor {
         if secrets.iter().any(|s| s.text == secret) {
             return;
         }
-        let mut list: Vec<Known> = secrets
-            .iter()
-            .map(|known| Known::new(&known.text))
-            .collect();
+        let mut list = secrets.to_vec();
         list.push(Known::new(secret));
         list.sort_by_key(|s| std::cmp::Reverse(s.text.len()));
         *secrets = list.into();

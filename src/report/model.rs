@@ -667,9 +667,7 @@ impl Report {
     /// and its name where that shows the plan by id only.
     fn name_plan(&mut self, id: Uuid, name: &str) {
         self.index_plans();
-        if self.plans.names.get(&id).is_none_or(|known| known != name) {
-            self.plans.names.insert(id, name.to_owned());
-        }
+        self.plans.names.insert(id, name.to_owned());
         let Report { steps, plans, .. } = self;
         for &at in plans.steps.get(&id).into_iter().flatten() {
             if let Some(s) = steps.get_mut(at) {

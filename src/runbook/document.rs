@@ -1009,12 +1009,9 @@ pub struct Needs(pub Vec<StepId>);
 impl TryFrom<Vec<StepId>> for Needs {
     type Error = String;
     fn try_from(ids: Vec<StepId>) -> Result<Needs, String> {
-        match ids
-            .iter()
-            .enumerate()
-            .find(|(at, id)| ids[..*at].iter().any(|e| e.0 == id.0))
-        {
-            Some((_, id)) => Err(format!("`{}` is named twice", id.0)),
+        let names: Vec<&str> = ids.iter().map(|id| id.0.as_str()).collect();
+        match repeated(&names) {
+            Some(id) => Err(format!("`{id}` is named twice")),
             None => Ok(Needs(ids)),
         }
     }
@@ -1026,6 +1023,15 @@ schema!(Needs, "needs", inline: true, |g| json_schema!({
     "uniqueItems": true,
     "items": g.subschema_for::<StepId>()
 }));
+
+/// The first item that stands earlier in `items` too: what the schema's `uniqueItems` refuses.
+fn repeated<T: PartialEq>(items: &[T]) -> Option<&T> {
+    items
+        .iter()
+        .enumerate()
+        .find(|(at, item)| items[..*at].contains(item))
+        .map(|(_, item)| item)
+}
 
 /// Where a step runs: a real run, a drill, or both.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
@@ -1045,7 +1051,7 @@ impl TryFrom<Vec<Purpose>> for Only {
     fn try_from(runs: Vec<Purpose>) -> Result<Only, Self::Error> {
         if runs.is_empty() {
             Err("the list must not be empty")
-        } else if runs.len() == 2 && runs[0] == runs[1] || runs.len() > 2 {
+        } else if repeated(&runs).is_some() {
             Err("each of run and drill at most once")
         } else {
             Ok(Only(runs))
@@ -1080,12 +1086,14 @@ schema!(RecoveryUntil, "recovery_until", inline: true, |_g| json_schema!({
     "enum": ["failed_over", "healthy"]
 }));
 
+const VARS: &str = "default values of template variables: names of letters, digits and underscores, values that are strings, booleans, numbers or null";
+
 /// Default values of template variables (read by `crate::template`; here for the schema).
 #[derive(Debug)]
 pub struct Vars;
 
 schema!(Vars, "vars", inline: true, |_g| json_schema!({
-    "description": "default values of template variables: names of letters, digits and underscores, values that are strings, booleans, numbers or null",
+    "description": VARS,
     "type": "object",
     "propertyNames": { "pattern": values::VARIABLE_NAME_PATTERN },
     "additionalProperties": { "type": ["string", "boolean", "number", "null"] }
@@ -1094,63 +1102,16 @@ schema!(Vars, "vars", inline: true, |_g| json_schema!({
 /// The schema's rules, read: names of letters, digits and underscores, scalar values.
 impl<'de> Deserialize<'de> for Vars {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Names;
-        impl<'de> serde::de::Visitor<'de> for Names {
-            type Value = Vars;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a mapping of variable names to strings, booleans, numbers or null")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Vars, A::Error> {
-                while let Some(name) = map.next_key::<String>()? {
-                    if !values::is_variable_name(&name) {
-                        return Err(A::Error::custom(format!(
-                            "`{name}` is not a variable name (letters, digits and underscores)"
-                        )));
-                    }
-                    map.next_value::<VarValue>()?;
-                }
-                Ok(Vars)
-            }
-        }
-        d.deserialize_map(Names)
-    }
-}
-
-/// A variable's default value: a string, boolean, number or null (a list or a mapping is
-/// refused by the visitor's defaults).
-struct VarValue;
-
-impl<'de> Deserialize<'de> for VarValue {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Scalar;
-        impl serde::de::Visitor<'_> for Scalar {
-            type Value = VarValue;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a string, a boolean, a number or null")
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<VarValue, E> {
-                Ok(VarValue)
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<VarValue, E> {
-                Ok(VarValue)
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<VarValue, E> {
-                Ok(VarValue)
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<VarValue, E> {
-                Ok(VarValue)
-            }
-            fn visit_str<E>(self, _: &str) -> Result<VarValue, E> {
-                Ok(VarValue)
-            }
-            fn visit_unit<E>(self) -> Result<VarValue, E> {
-                Ok(VarValue)
-            }
-            fn visit_none<E>(self) -> Result<VarValue, E> {
-                Ok(VarValue)
-            }
-        }
-        d.deserialize_any(Scalar)
+        parse_scalar(d, VARS, |value| {
+            let serde_json::Value::Object(map) = value else {
+                return None;
+            };
+            map.iter()
+                .all(|(name, value)| {
+                    values::is_variable_name(name) && !value.is_array() && !value.is_object()
+                })
+                .then_some(Vars)
+        })
     }
 }
 
